@@ -1,0 +1,383 @@
+"""The facade for one open unit database (as Anki's Collection): built once by main.py or a
+test and passed in, never a global. Services hang off it: `casebook.accounts`, `.audit` ..."""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import Session
+
+from keyworker import backup as backup_mod
+from keyworker.clock import Clock, SystemClock
+from keyworker.db import migrate
+from keyworker.db.engine import DRIVER_ERRORS, SQLITE_HEADER, make_engine, translate_db_error
+from keyworker.db.foundation import Account
+from keyworker.device import device_id as default_device_id
+from keyworker.errors import (
+    AccountDisabled,
+    AuthenticationFailed,
+    DatabaseError,
+    KeyworkerError,
+    StorageError,
+    UnitLocked,
+    VaultError,
+)
+from keyworker.security import audit as audit_chain
+from keyworker.security.permissions import Actor, Permission, Role
+from keyworker.security.vault import (
+    ACCOUNT,
+    DEFAULT_KDF,
+    RECOVERY,
+    KdfParams,
+    Vault,
+    new_db_key,
+    new_recovery_key,
+    vault_path_for,
+)
+
+
+@dataclass(frozen=True)
+class UnitContext:
+    """What the unit of work stamps on rows: see keyworker.db.base.stamp_rows."""
+
+    clock: Clock
+    actor_id: str | None
+    device_id: str
+
+
+class Casebook:
+    def __init__(
+        self,
+        path: Path,
+        engine: Engine,
+        vault: Vault,
+        key: bytes,
+        actor: Actor,
+        clock: Clock,
+        device_id: str,
+        kdf: KdfParams,
+    ) -> None:
+        self.path = path
+        self.engine = engine
+        self.vault = vault
+        self._key = key
+        self.actor = actor
+        self.clock = clock
+        self.device_id = device_id
+        self.kdf = kdf
+        self.locked = False
+        self._attach_services()
+
+    def _attach_services(self) -> None:
+        # Imported here: services import this module for typing only.
+        from keyworker.security.accounts import AccountService
+        from keyworker.security.audit_service import AuditService
+        from keyworker.settings import SettingsService
+
+        self.accounts = AccountService(self)
+        self.audit = AuditService(self)
+        self.settings = SettingsService(self)
+
+    # -- opening -----------------------------------------------------------------------------
+    @classmethod
+    def create(
+        cls,
+        path: Path | str,
+        *,
+        admin_username: str,
+        admin_full_name: str,
+        password: str,
+        clock: Clock | None = None,
+        kdf: KdfParams = DEFAULT_KDF,
+        device_id: str | None = None,
+        unit_name: str = "",
+    ) -> tuple[Casebook, str]:
+        """A new unit database with its first administrator. Returns it and the recovery key,
+        which is shown once and never stored in plain form."""
+        from keyworker.security.accounts import validate_new_account
+
+        path = Path(path)
+        clock = clock or SystemClock()
+        device = device_id or default_device_id()
+        vpath = vault_path_for(path)
+        if path.exists() or vpath.exists():
+            raise StorageError(f"{path} already exists. Choose another file or open it instead.")
+        validate_new_account(admin_username, admin_full_name, Role.ADMIN.value, password, existing=set())
+        if not path.parent.exists():
+            try:
+                path.parent.mkdir(parents=True)
+            except OSError as e:
+                raise StorageError(f"Cannot create the folder {path.parent}: {e.strerror}") from e
+        if not os.access(path.parent, os.W_OK):
+            raise StorageError(f"The folder {path.parent} is read-only. Choose a folder you can write to.")
+        key = new_db_key()
+        recovery = new_recovery_key()
+        vault = Vault.create(vpath)
+        engine = make_engine(path, key)
+        try:
+            migrate.upgrade(engine)
+            admin_id: str
+            with Session(engine) as s, s.begin():
+                s.info["ctx"] = UnitContext(clock, None, device)
+                admin = Account(username=admin_username.strip().lower(), full_name=admin_full_name.strip(),
+                                role=Role.ADMIN.value, disabled=False, must_change_password=False)
+                s.add(admin)
+                s.flush()
+                admin_id = admin.id
+                s.info["ctx"] = UnitContext(clock, admin_id, device)
+                s.flush()
+                from keyworker.settings import set_setting
+
+                set_setting(s, "unit_id", vault.unit_id)
+                if unit_name:
+                    set_setting(s, "unit_name", unit_name)
+                audit_chain.append(s, at=clock.now(), actor_id=admin_id, actor_name=admin.username,
+                                   device_id=device, action="unit.create", entity="unit", entity_id=vault.unit_id)
+                audit_chain.append(s, at=clock.now(), actor_id=admin_id, actor_name=admin.username,
+                                   device_id=device, action="account.create", entity="account",
+                                   entity_id=admin_id, detail={"username": admin.username, "role": admin.role})
+                vault.add_slot(ACCOUNT, admin.username, password, key, kdf)
+                vault.add_slot(RECOVERY, RECOVERY, recovery, key, kdf)
+                vault.save()
+            actor = Actor(admin_id, admin_username.strip().lower(), admin_full_name.strip(), Role.ADMIN)
+        except BaseException as e:
+            engine.dispose()
+            for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), vpath):
+                if p.exists():
+                    p.unlink()
+            if isinstance(e, KeyworkerError):
+                raise
+            if isinstance(e, DRIVER_ERRORS):
+                raise translate_db_error(e, path) from e
+            raise
+        return cls(path, engine, vault, key, actor, clock, device, kdf), recovery
+
+    @classmethod
+    def open(
+        cls,
+        path: Path | str,
+        username: str,
+        password: str,
+        *,
+        clock: Clock | None = None,
+        device_id: str | None = None,
+        kdf: KdfParams = DEFAULT_KDF,
+    ) -> Casebook:
+        """Unlock the vault with this user's password, open the database, migrate it if it is
+        older (after an encrypted backup), and sign the user in."""
+        path = Path(path)
+        clock = clock or SystemClock()
+        device = device_id or default_device_id()
+        _check_db_file(path)
+        vault = Vault.load(vault_path_for(path))
+        key = vault.unlock(username, password, clock)
+        return cls._open_with_key(path, vault, key, clock, device, kdf, username=username)
+
+    @classmethod
+    def open_with_recovery_key(
+        cls, path: Path | str, recovery_key: str, *, clock: Clock | None = None,
+        device_id: str | None = None, kdf: KdfParams = DEFAULT_KDF,
+    ) -> Casebook:
+        """Open as the unit's recovery administrator: only to reset a forgotten password."""
+        path = Path(path)
+        clock = clock or SystemClock()
+        _check_db_file(path)
+        vault = Vault.load(vault_path_for(path))
+        key = vault.unlock_recovery(recovery_key)
+        return cls._open_with_key(path, vault, key, clock, device_id or default_device_id(), kdf, username=None)
+
+    @classmethod
+    def _open_with_key(
+        cls, path: Path, vault: Vault, key: bytes, clock: Clock, device: str, kdf: KdfParams,
+        *, username: str | None,
+    ) -> Casebook:
+        engine = make_engine(path, key)
+        try:
+            _migrate_if_needed(engine, path, key, vault, clock)
+            with Session(engine) as s:
+                if username is None:
+                    actor = Actor("recovery", "recovery", "Recovery key", Role.ADMIN)
+                else:
+                    actor = _actor_for(s, username)
+            book = cls(path, engine, vault, key, actor, clock, device, kdf)
+            book._record_sign_in(first=True)
+            return book
+        except KeyworkerError:
+            engine.dispose()
+            raise
+        except DRIVER_ERRORS as e:
+            engine.dispose()
+            raise translate_db_error(e, path) from e
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- units of work -----------------------------------------------------------------------
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One transaction: the change, its audit entries and any outbox rows commit together."""
+        if self.locked:
+            raise UnitLocked()
+        try:
+            with Session(self.engine, expire_on_commit=False) as s:
+                s.info["ctx"] = UnitContext(self.clock, self.actor.id, self.device_id)
+                with s.begin():
+                    yield s
+        except DRIVER_ERRORS as e:
+            raise translate_db_error(e, self.path) from e
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        if self.locked:
+            raise UnitLocked()
+        try:
+            with Session(self.engine, expire_on_commit=False) as s:
+                yield s
+                s.rollback()
+        except DRIVER_ERRORS as e:
+            raise translate_db_error(e, self.path) from e
+
+    def require(self, permission: Permission) -> None:
+        self.actor.require(permission)
+
+    def record(
+        self, session: Session, action: str, entity: str, entity_id: str | None = None, *,
+        resident_id: str | None = None, detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Append an audit entry inside `session`'s transaction."""
+        audit_chain.append(session, at=self.clock.now(), actor_id=self.actor.id, actor_name=self.actor.username,
+                           device_id=self.device_id, action=action, entity=entity, entity_id=entity_id,
+                           resident_id=resident_id, detail=detail)
+
+    # -- sign-in, lock -----------------------------------------------------------------------
+    def _record_sign_in(self, first: bool) -> None:
+        pending = self.vault.take_pending_failures()
+        with self.write() as s:
+            for when, who in pending:
+                self.record(s, "sign_in.failed", "account", None, detail={"username": who, "at": when})
+            if self.actor.id != "recovery":
+                acct = s.get(Account, self.actor.id)
+                if acct is not None:
+                    acct.last_sign_in_at = self.clock.now()
+            self.record(s, "sign_in" if first else "unlock", "account", self.actor.id,
+                        detail={"recovery": self.actor.id == "recovery"} if self.actor.id == "recovery" else None)
+        if pending:
+            self.vault.save()
+
+    def lock(self) -> None:
+        if self.locked:
+            return
+        with self.write() as s:
+            self.record(s, "lock", "account", self.actor.id)
+        self.locked = True
+
+    def unlock(self, username: str, password: str) -> Actor:
+        """Sign in again after a lock, as the same or another authorised user."""
+        try:
+            key = self.vault.unlock(username, password, self.clock)
+        except AuthenticationFailed:
+            self.vault.take_pending_failures()  # written here, directly
+            self.vault.save()
+            self.locked = False
+            try:
+                with self.write() as s:
+                    self.record(s, "sign_in.failed", "account", None, detail={"username": username.strip().lower()})
+            finally:
+                self.locked = True
+            raise
+        if key != self._key:
+            raise VaultError("That account belongs to another unit database.")
+        with Session(self.engine) as s:
+            actor = _actor_for(s, username)
+        self.actor = actor
+        self.locked = False
+        self._record_sign_in(first=False)
+        return actor
+
+    def verify_password(self, password: str) -> None:
+        """Re-check the signed-in user's password (before changing it)."""
+        key = self.vault.unlock(self.actor.username, password, self.clock)
+        if key != self._key:
+            raise AuthenticationFailed()
+
+    # -- backup ------------------------------------------------------------------------------
+    def backup(self, out: Path | str) -> Path:
+        self.require(Permission.BACKUP)
+        out = backup_mod.write_backup(self.engine, self._key, self.vault, Path(out), self.clock)
+        with self.write() as s:
+            self.record(s, "backup", "unit", self.vault.unit_id, detail={"file": Path(out).name})
+        return out
+
+    def wrap_key_for(self, kind: str, username: str, secret: str) -> None:
+        """Add or replace a key slot (used by the accounts service inside its transaction)."""
+        self.vault.add_slot(kind, username, secret, self._key, self.kdf)
+
+    # -- monitoring --------------------------------------------------------------------------
+    def check(self, *, integrity: bool = True) -> dict[str, Any]:
+        """What `check --json` prints: integrity, audit chain, and each area's counts."""
+        report: dict[str, Any] = {}
+        with self.read() as s:
+            if integrity:
+                rows = s.execute(text("PRAGMA quick_check")).scalars().all()
+                report["integrity"] = "ok" if rows == ["ok"] else "; ".join(map(str, rows[:5]))
+            chain = audit_chain.verify(s)
+            report["audit_chain"] = chain.as_json()
+            for service in self._monitored_services():
+                report.update(service.counts(s))
+        report["ok"] = report.get("integrity", "ok") == "ok" and chain.ok
+        with self.write() as s:
+            self.record(s, "check", "unit", self.vault.unit_id, detail={"ok": report["ok"]})
+        return {"ok": report.pop("ok"), **report}
+
+    def _monitored_services(self) -> list[Any]:
+        return [svc for svc in vars(self).values() if hasattr(svc, "counts") and callable(svc.counts)]
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+
+def _check_db_file(path: Path) -> None:
+    if not path.exists():
+        raise DatabaseError(f"There is no unit database at {path}.")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError as e:
+        raise DatabaseError(f"The unit database {path} cannot be read: {e.strerror}") from e
+    if len(head) < 16:
+        raise DatabaseError(f"The unit database {path.name} is empty or truncated.")
+    if head == SQLITE_HEADER:
+        raise DatabaseError(f"{path.name} is an unencrypted SQLite file, not a Keyworker unit database.")
+
+
+def _actor_for(session: Session, username: str) -> Actor:
+    acct = session.scalars(
+        select(Account).where(Account.username == username.strip().lower(), Account.archived.is_(False))
+    ).first()
+    if acct is None:
+        raise AuthenticationFailed()
+    if acct.disabled:
+        raise AccountDisabled()
+    return Actor(acct.id, acct.username, acct.full_name, Role(acct.role))
+
+
+def _migrate_if_needed(engine: Engine, path: Path, key: bytes, vault: Vault, clock: Clock) -> None:
+    current = migrate.current_revision(engine)
+    head = migrate.head_revision()
+    if current == head:
+        return
+    if current is None:
+        raise DatabaseError(f"{path.name} is not a Keyworker unit database (it has no schema).")
+    if current not in migrate.known_revisions():
+        raise DatabaseError(
+            f"{path.name} was written by a newer version of Keyworker (schema {current}). Update the app."
+        )
+    stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
+    backup_mod.write_backup(engine, key, vault, path.with_name(f"{path.name}.before-{head}-{stamp}.kwbackup"), clock)
+    migrate.upgrade(engine)

@@ -1,0 +1,1 @@
+"""Storage: the SQLCipher engine, the declarative base and the ORM models."""

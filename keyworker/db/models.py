@@ -1,0 +1,8 @@
+"""ORM models, one module per aggregate; importing this registers them all on Base.metadata."""
+from __future__ import annotations
+
+from keyworker.db.base import Base
+from keyworker.db.caseload import Admission, Referral, Resident
+from keyworker.db.foundation import Account, AuditEntry, Setting
+
+__all__ = ["Base", "Account", "AuditEntry", "Setting", "Referral", "Resident", "Admission"]

@@ -1,0 +1,1 @@
+"""Key vault, roles and permissions, accounts and the audit chain."""

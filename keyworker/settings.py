@@ -1,0 +1,75 @@
+"""Business settings of the unit, declared once with their defaults, stored in the encrypted DB."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from keyworker.db.foundation import Setting
+from keyworker.errors import ValidationError
+from keyworker.security.permissions import Permission
+
+if TYPE_CHECKING:
+    from keyworker.casebook import Casebook
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    label: str
+    default: Any
+    kind: type
+    minimum: int | None = None
+    maximum: int | None = None
+    admin_only: bool = True
+
+
+SPECS = {
+    s.key: s
+    for s in [
+        SettingSpec("unit_name", "Unit name", "", str),
+        SettingSpec("idle_lock_minutes", "Lock after this many idle minutes", 10, int, 1, 120),
+        SettingSpec("unit_id", "Unit id", "", str),
+    ]
+}
+
+
+def set_setting(session: Session, key: str, value: Any) -> None:
+    row = session.get(Setting, key)
+    if row is None:
+        session.add(Setting(key=key, value=str(value)))
+    else:
+        row.value = str(value)
+
+
+class SettingsService:
+    def __init__(self, book: Casebook) -> None:
+        self._book = book
+
+    def get(self, key: str) -> Any:
+        spec = SPECS[key]
+        with self._book.read() as s:
+            row = s.get(Setting, key)
+        if row is None:
+            return spec.default
+        try:
+            return spec.kind(row.value)
+        except ValueError:
+            return spec.default
+
+    def set(self, key: str, value: Any) -> None:
+        spec = SPECS.get(key)
+        if spec is None:
+            raise ValidationError({key: "Unknown setting."})
+        if spec.admin_only:
+            self._book.require(Permission.MANAGE_ACCOUNTS)
+        try:
+            typed = spec.kind(value)
+        except (TypeError, ValueError) as e:
+            raise ValidationError({key: f"{spec.label} must be a {spec.kind.__name__}."}) from e
+        if spec.minimum is not None and typed < spec.minimum or spec.maximum is not None and typed > spec.maximum:
+            raise ValidationError({key: f"{spec.label} must be between {spec.minimum} and {spec.maximum}."})
+        with self._book.write() as s:
+            set_setting(s, key, typed)
+            self._book.record(s, "setting.change", "setting", None, detail={"key": key, "value": typed})

@@ -1,0 +1,88 @@
+"""Shared fixtures. Every test gets a real SQLCipher unit database: created and migrated once per
+session from a template, then copied, so each test starts clean and the suite stays fast."""
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("KEYWORKER_DEVICE_ID", "0196a000-0000-7000-8000-0000000000d1")
+
+from keyworker.casebook import Casebook  # noqa: E402
+from keyworker.clock import FixedClock  # noqa: E402
+from keyworker.security.permissions import Role  # noqa: E402
+from keyworker.security.vault import FAST_KDF, vault_path_for  # noqa: E402
+
+ADMIN_PW = "Quiet-Harbour-Lamp-42"
+STAFF_PW = "Orange-Kettle-Sky-77"
+# username, full name, role — every role, so permission tests need no setup.
+STAFF = [
+    ("manager", "Morgan Manager", Role.SENIOR),
+    ("worker", "Sam Worker", Role.KEY_WORKER),
+    ("worker2", "Jo Second", Role.KEY_WORKER),
+    ("nights", "Nico Nights", Role.OUT_OF_HOURS),
+]
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "unit.kwdb"
+    book, _ = Casebook.create(path, admin_username="admin", admin_full_name="Ada Admin", password=ADMIN_PW,
+                              kdf=FAST_KDF, clock=FixedClock(datetime(2026, 1, 5, 9, 0)), unit_name="Test Unit")
+    for username, name, role in STAFF:
+        book.accounts.create(username, name, role, STAFF_PW)
+    book.close()
+    return path
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """Monday 5 January 2026, 09:00 London. Move it with clock.set()/advance()."""
+    return FixedClock(datetime(2026, 1, 5, 9, 0))
+
+
+@pytest.fixture
+def db_path(template_db: Path, tmp_path: Path) -> Path:
+    dest = tmp_path / "unit.kwdb"
+    shutil.copy(template_db, dest)
+    shutil.copy(vault_path_for(template_db), vault_path_for(dest))
+    return dest
+
+
+def open_as(db_path: Path, username: str, clock: FixedClock) -> Casebook:
+    return Casebook.open(db_path, username, ADMIN_PW if username == "admin" else STAFF_PW, clock=clock, kdf=FAST_KDF)
+
+
+@pytest.fixture
+def book_factory(db_path: Path, clock: FixedClock) -> Iterator:
+    """open_book('worker') -> a Casebook signed in as that user, closed after the test."""
+    opened: list[Casebook] = []
+
+    def _open(username: str = "admin") -> Casebook:
+        b = open_as(db_path, username, clock)
+        opened.append(b)
+        return b
+
+    yield _open
+    for b in opened:
+        b.close()
+
+
+@pytest.fixture
+def admin_book(book_factory) -> Casebook:  # type: ignore[no-untyped-def]
+    return book_factory("admin")
+
+
+@pytest.fixture
+def worker_book(book_factory) -> Casebook:  # type: ignore[no-untyped-def]
+    return book_factory("worker")
+
+
+@pytest.fixture
+def manager_book(book_factory) -> Casebook:  # type: ignore[no-untyped-def]
+    return book_factory("manager")
