@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
@@ -30,6 +30,12 @@ from keyworker.errors import (
 )
 from keyworker.security import audit as audit_chain
 from keyworker.security.permissions import Actor, Permission, Role
+if TYPE_CHECKING:
+    from keyworker.documents.store import DocumentService
+    from keyworker.security.accounts import AccountService
+    from keyworker.security.audit_service import AuditService
+    from keyworker.settings import SettingsService
+
 from keyworker.security.vault import (
     ACCOUNT,
     DEFAULT_KDF,
@@ -51,7 +57,21 @@ class UnitContext:
     device_id: str
 
 
+# name on the casebook -> "module:Class". Each area adds its line.
+SERVICES: list[tuple[str, str]] = [
+    ("accounts", "keyworker.security.accounts:AccountService"),
+    ("audit", "keyworker.security.audit_service:AuditService"),
+    ("settings", "keyworker.settings:SettingsService"),
+    ("documents", "keyworker.documents.store:DocumentService"),
+]
+
+
 class Casebook:
+    accounts: AccountService
+    audit: AuditService
+    settings: SettingsService
+    documents: DocumentService
+
     def __init__(
         self,
         path: Path,
@@ -75,14 +95,13 @@ class Casebook:
         self._attach_services()
 
     def _attach_services(self) -> None:
-        # Imported here: services import this module for typing only.
-        from keyworker.security.accounts import AccountService
-        from keyworker.security.audit_service import AuditService
-        from keyworker.settings import SettingsService
+        """One line per service in SERVICES: `casebook.<name>` is an instance bound to this book.
+        A service with a `counts(session) -> dict` method contributes to `check --json`."""
+        import importlib
 
-        self.accounts = AccountService(self)
-        self.audit = AuditService(self)
-        self.settings = SettingsService(self)
+        for name, target in SERVICES:
+            module, cls = target.split(":")
+            setattr(self, name, getattr(importlib.import_module(module), cls)(self))
 
     # -- opening -----------------------------------------------------------------------------
     @classmethod

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from keyworker.db.base import Base
 from keyworker.db.caseload import Admission, Referral, Resident
+from keyworker.db.documents import Document
 from keyworker.db.foundation import Account, AuditEntry, Setting
 
-__all__ = ["Base", "Account", "AuditEntry", "Setting", "Referral", "Resident", "Admission"]
+__all__ = ["Base", "Account", "AuditEntry", "Setting", "Referral", "Resident", "Admission", "Document"]

@@ -1,4 +1,4 @@
-"""Caseload: referrals, residents, admissions.
+"""Caseload: referrals, residents, admissions, generated documents.
 
 Revision ID: 0002_caseload
 Revises: 0001_foundation
@@ -121,8 +121,33 @@ def upgrade() -> None:
     op.create_index(op.f('ix_admissions_key_worker_id'), 'admissions', ['key_worker_id'], unique=False)
     op.create_index(op.f('ix_admissions_resident_id'), 'admissions', ['resident_id'], unique=False)
 
+    op.create_table('documents',
+    sa.Column('resident_id', sa.String(length=36), nullable=True),
+    sa.Column('referral_id', sa.String(length=36), nullable=True),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('subject_id', sa.String(length=36), nullable=True),
+    sa.Column('mime_type', sa.String(length=60), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.String(length=36), nullable=True),
+    sa.Column('device_id', sa.String(length=36), nullable=False),
+    sa.Column('archived', sa.Boolean(), server_default='0', nullable=False),
+    sa.ForeignKeyConstraint(['referral_id'], ['referrals.id'], name=op.f('fk_documents_referral_id_referrals')),
+    sa.ForeignKeyConstraint(['resident_id'], ['residents.id'], name=op.f('fk_documents_resident_id_residents')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_documents'))
+    )
+    op.create_index(op.f('ix_documents_kind'), 'documents', ['kind'], unique=False)
+    op.create_index(op.f('ix_documents_referral_id'), 'documents', ['referral_id'], unique=False)
+    op.create_index(op.f('ix_documents_resident_id'), 'documents', ['resident_id'], unique=False)
+    op.create_index(op.f('ix_documents_subject_id'), 'documents', ['subject_id'], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_table("documents")
     op.drop_table("admissions")
     op.drop_table("referrals")
     op.drop_table("residents")

@@ -1,0 +1,158 @@
+"""The house style for every PDF the unit sends: A4, unit name in the header, "Confidential"
+and page N of M in the footer, one set of paragraph styles. Documents build a list of flowables
+and call `render()`; they never set fonts or margins themselves."""
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import datetime
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    KeepTogether,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from keyworker.clock import format_datetime
+
+INK = colors.HexColor("#1f2933")
+MUTED = colors.HexColor("#52606d")
+ACCENT = colors.HexColor("#0b5d7a")
+RULE = colors.HexColor("#cbd2d9")
+SHADE = colors.HexColor("#f0f4f8")
+
+_base = getSampleStyleSheet()
+STYLES = {
+    "title": ParagraphStyle("title", parent=_base["Title"], fontName="Helvetica-Bold", fontSize=17, leading=21,
+                            textColor=ACCENT, alignment=0, spaceAfter=4 * mm),
+    "h2": ParagraphStyle("h2", parent=_base["Heading2"], fontName="Helvetica-Bold", fontSize=12, leading=15,
+                         textColor=ACCENT, spaceBefore=5 * mm, spaceAfter=2 * mm),
+    "h3": ParagraphStyle("h3", parent=_base["Heading3"], fontName="Helvetica-Bold", fontSize=10.5, leading=13,
+                         textColor=INK, spaceBefore=3 * mm, spaceAfter=1 * mm),
+    "body": ParagraphStyle("body", parent=_base["BodyText"], fontName="Helvetica", fontSize=10, leading=14,
+                           textColor=INK, spaceAfter=2 * mm),
+    "small": ParagraphStyle("small", parent=_base["BodyText"], fontName="Helvetica", fontSize=8.5, leading=11,
+                            textColor=MUTED),
+    "cell": ParagraphStyle("cell", parent=_base["BodyText"], fontName="Helvetica", fontSize=9.5, leading=12.5,
+                           textColor=INK),
+    "label": ParagraphStyle("label", parent=_base["BodyText"], fontName="Helvetica-Bold", fontSize=9.5,
+                            leading=12.5, textColor=MUTED),
+    "right": ParagraphStyle("right", parent=_base["BodyText"], fontName="Helvetica", fontSize=10, leading=14,
+                            alignment=TA_RIGHT, textColor=INK),
+}
+
+PAGE_W, PAGE_H = A4
+MARGIN = 20 * mm
+
+
+def para(text: str | None, style: str = "body") -> Paragraph:
+    """A paragraph of user text: escaped (so '<' in a note cannot break the PDF), newlines kept."""
+    safe = escape(text or "").replace("\n", "<br/>")
+    return Paragraph(safe or "&nbsp;", STYLES[style])
+
+
+def markup(text: str, style: str = "body") -> Paragraph:
+    """A paragraph of our own markup (bold, line breaks). Never pass user text here."""
+    return Paragraph(text, STYLES[style])
+
+
+def heading(text: str, level: int = 2) -> Paragraph:
+    return para(text, "h2" if level == 2 else "h3")
+
+
+def spacer(height_mm: float = 4) -> Spacer:
+    return Spacer(1, height_mm * mm)
+
+
+def fields(rows: Sequence[tuple[str, str | None]], label_width_mm: float = 48) -> Table:
+    """Label / value pairs as a two-column table; empty values show as a dash."""
+    data = [[para(label, "label"), para(value if value not in (None, "") else "—", "cell")] for label, value in rows]
+    t = Table(data, colWidths=[label_width_mm * mm, PAGE_W - 2 * MARGIN - label_width_mm * mm])
+    t.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+        ("LEFTPADDING", (0, 0), (-1, -1), 2),
+    ]))
+    return t
+
+
+def grid(header: Sequence[str], rows: Sequence[Sequence[str | None]], widths_mm: Sequence[float]) -> Table:
+    """A table with a shaded header row that repeats on each page."""
+    data = [[para(h, "label") for h in header]] + [[para(c, "cell") for c in r] for r in rows]
+    t = Table(data, colWidths=[w * mm for w in widths_mm], repeatRows=1)
+    t.setStyle(TableStyle([
+        ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("GRID", (0, 0), (-1, -1), 0.25, RULE),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+    ]))
+    return t
+
+
+def keep(*flowables: Flowable) -> KeepTogether:
+    return KeepTogether(list(flowables))
+
+
+class _NumberedDoc(BaseDocTemplate):
+    """Two passes so the footer can say 'page N of M'."""
+
+    def __init__(self, buf: io.BytesIO, *, title: str, unit_name: str, generated: str, subject: str) -> None:
+        super().__init__(buf, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN + 8 * mm,
+                         bottomMargin=MARGIN, title=title, author=unit_name or "Keyworker", subject=subject,
+                         creator="Keyworker")
+        self._unit = unit_name
+        self._generated = generated
+        self._doc_title = title
+        self.page_count = 0
+        frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body")
+        self.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=self._decorate)])
+
+    def _decorate(self, canvas, doc) -> None:  # type: ignore[no-untyped-def]
+        canvas.saveState()
+        canvas.setStrokeColor(RULE)
+        canvas.setLineWidth(0.5)
+        top = PAGE_H - MARGIN + 2 * mm
+        canvas.setFont("Helvetica-Bold", 9)
+        canvas.setFillColor(ACCENT)
+        canvas.drawString(MARGIN, top, self._unit or "Keyworker")
+        canvas.setFont("Helvetica", 9)
+        canvas.setFillColor(MUTED)
+        canvas.drawRightString(PAGE_W - MARGIN, top, self._doc_title)
+        canvas.line(MARGIN, top - 2.5 * mm, PAGE_W - MARGIN, top - 2.5 * mm)
+        canvas.line(MARGIN, MARGIN - 4 * mm, PAGE_W - MARGIN, MARGIN - 4 * mm)
+        canvas.setFont("Helvetica", 8)
+        canvas.drawString(MARGIN, MARGIN - 8 * mm, f"CONFIDENTIAL: special category health data. Generated {self._generated}")
+        total = getattr(self, "_total_pages", 0)
+        page = f"Page {doc.page} of {total}" if total else f"Page {doc.page}"
+        canvas.drawRightString(PAGE_W - MARGIN, MARGIN - 8 * mm, page)
+        canvas.restoreState()
+
+
+def render(flowables: Sequence[Flowable], *, title: str, unit_name: str, generated_at: datetime,
+           subject: str = "") -> bytes:
+    """Build the PDF twice: the first pass counts pages for the footer."""
+    generated = format_datetime(generated_at)
+    buf = io.BytesIO()
+    doc = _NumberedDoc(buf, title=title, unit_name=unit_name, generated=generated, subject=subject)
+    doc.build(list(flowables))
+    total = doc.page
+    buf = io.BytesIO()
+    doc = _NumberedDoc(buf, title=title, unit_name=unit_name, generated=generated, subject=subject)
+    doc._total_pages = total  # type: ignore[attr-defined]
+    doc.build(list(flowables))
+    return buf.getvalue()

@@ -1,0 +1,75 @@
+"""Keeping and fetching generated documents. Every fetch of a resident's document is audited."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from keyworker.db.documents import Document
+from keyworker.errors import NotFound
+from keyworker.security.permissions import Permission
+
+if TYPE_CHECKING:
+    from keyworker.casebook import Casebook
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    id: str
+    kind: str
+    title: str
+    created_at: datetime
+    resident_id: str | None
+    referral_id: str | None
+    subject_id: str | None
+    size: int
+
+
+def _info(d: Document) -> DocumentInfo:
+    return DocumentInfo(d.id, d.kind, d.title, d.created_at, d.resident_id, d.referral_id, d.subject_id,
+                        len(d.content))
+
+
+class DocumentService:
+    def __init__(self, book: Casebook) -> None:
+        self._book = book
+
+    def store(self, session: Session, *, kind: str, title: str, content: bytes, resident_id: str | None = None,
+              referral_id: str | None = None, subject_id: str | None = None,
+              mime_type: str = "application/pdf") -> Document:
+        """Called by other services inside their own transaction (so the letter commits with the decision)."""
+        doc = Document(kind=kind, title=title, content=content, sha256=hashlib.sha256(content).hexdigest(),
+                       resident_id=resident_id, referral_id=referral_id, subject_id=subject_id, mime_type=mime_type)
+        session.add(doc)
+        session.flush([doc])
+        self._book.record(session, "document.create", "document", doc.id, resident_id=resident_id,
+                          detail={"kind": kind, "title": title})
+        return doc
+
+    def list(self, *, resident_id: str | None = None, referral_id: str | None = None,
+             kind: str | None = None) -> list[DocumentInfo]:
+        self._book.require(Permission.VIEW_RESIDENTS)
+        with self._book.read() as s:
+            q = select(Document).where(Document.archived.is_(False)).order_by(Document.created_at.desc())
+            if resident_id:
+                q = q.where(Document.resident_id == resident_id)
+            if referral_id:
+                q = q.where(Document.referral_id == referral_id)
+            if kind:
+                q = q.where(Document.kind == kind)
+            return [_info(d) for d in s.scalars(q)]
+
+    def content(self, document_id: str, purpose: str = "view") -> bytes:
+        """The PDF bytes. `purpose` (view / print / save) goes into the audit entry."""
+        self._book.require(Permission.VIEW_RESIDENTS)
+        with self._book.write() as s:
+            doc = s.get(Document, document_id)
+            if doc is None:
+                raise NotFound("That document does not exist.")
+            self._book.record(s, f"document.{purpose}", "document", doc.id, resident_id=doc.resident_id,
+                              detail={"kind": doc.kind})
+            return doc.content
