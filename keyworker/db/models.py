@@ -7,3 +7,4 @@ from keyworker.db.documents import Document
 from keyworker.db.foundation import Account, AuditEntry, Setting
 
 __all__ = ["Base", "Account", "AuditEntry", "Setting", "Referral", "Resident", "Admission", "Document"]
+from keyworker.db.care_plans import CarePlan, CarePlanVersion, Review  # noqa: E402,F401  (issue 4)
