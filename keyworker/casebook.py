@@ -243,13 +243,18 @@ class Casebook:
         """One transaction: the change, its audit entries and any outbox rows commit together."""
         if self.locked:
             raise UnitLocked()
+        # Key slots change with their account: if the transaction fails, so does the slot change.
+        vault_before = self.vault.snapshot()
         try:
             with Session(self.engine, expire_on_commit=False) as s:
                 s.info["ctx"] = UnitContext(self.clock, self.actor.id, self.device_id)
                 with s.begin():
                     yield s
-        except DRIVER_ERRORS as e:
-            raise translate_db_error(e, self.path) from e
+        except BaseException as e:
+            self.vault.revert(vault_before)
+            if isinstance(e, DRIVER_ERRORS):
+                raise translate_db_error(e, self.path) from e
+            raise
 
     @contextmanager
     def read(self) -> Iterator[Session]:

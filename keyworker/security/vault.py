@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import secrets
 import tempfile
@@ -116,6 +117,19 @@ class Vault:
 
     def to_json(self) -> str:
         return json.dumps(self._data, indent=1, sort_keys=True)
+
+    def snapshot(self) -> str:
+        return json.dumps(self._data, sort_keys=True)
+
+    def revert(self, snapshot: str) -> None:
+        """Undo in-memory (and, if saved, on-disk) slot changes of a transaction that failed."""
+        if self.snapshot() == snapshot:
+            return
+        self._data = json.loads(snapshot)
+        try:
+            self.save()
+        except StorageError:
+            pass  # the disk still has the old vault if the failed change never reached it
 
     def save(self) -> None:
         """Atomic replace: a full disk or a crash leaves the previous vault intact."""
@@ -234,7 +248,7 @@ class Vault:
         until = datetime.fromisoformat(entry["last"]) + timedelta(seconds=wait)
         remaining = (until - clock.now()).total_seconds()
         if remaining > 0:
-            raise SignInThrottled(int(remaining) + 1)
+            raise SignInThrottled(math.ceil(remaining))
 
     def _record_failure(self, username: str, clock: Clock) -> None:
         throttle = self._data["throttle"]
