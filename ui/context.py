@@ -1,0 +1,64 @@
+"""What every window and page is given: the open casebook, the task runner and the app state."""
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
+
+if TYPE_CHECKING:
+    from keyworker.casebook import Casebook
+    from ui.tasks import SyncTaskRunner, TaskRunner
+
+AREAS = ("residents", "referrals", "care_plans", "reviews", "accounts", "outbox", "settings")
+
+
+class AppState(QObject):
+    """Signals the whole app listens to. `data_changed(area)` after a write; `locked_changed(locked)`
+    when the unit locks or unlocks; `actor_changed()` when a different user signs in."""
+
+    locked_changed = Signal(bool)
+    data_changed = Signal(str)
+    actor_changed = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.locked = False
+
+    def set_locked(self, locked: bool) -> None:
+        if locked != self.locked:
+            self.locked = locked
+            self.locked_changed.emit(locked)
+
+
+class AppContext:
+    """Passed to every page factory: `ctx.book`, `ctx.tasks`, `ctx.state`, `ctx.open_resident(id)`."""
+
+    def __init__(self, book: Casebook, tasks: TaskRunner | SyncTaskRunner, state: AppState | None = None,
+                 main_window: QWidget | None = None) -> None:
+        self.book = book
+        self.tasks = tasks
+        self.state = state or AppState()
+        self.main_window = main_window
+        self.resident_windows: dict[str, Any] = {}
+
+    @property
+    def actor(self) -> Any:
+        return self.book.actor
+
+    def open_resident(self, resident_id: str) -> None:
+        """Open or raise the resident record window (ui.resident.window, written by the resident area)."""
+        if self.state.locked:
+            return
+        try:
+            module = importlib.import_module("ui.resident.window")
+        except ModuleNotFoundError as e:
+            if e.name not in ("ui.resident", "ui.resident.window"):
+                raise
+            from PySide6.QtWidgets import QMessageBox
+
+            QMessageBox.information(self.main_window, "Resident record",
+                                    "The resident record window is coming in a later release.")
+            return
+        module.open_resident_window(self, resident_id)

@@ -1,0 +1,328 @@
+"""The main window shell: navigation on the left, the chosen page on the right, menus, toolbar and
+status bar. Areas add their pages with `register_page(key, title, factory(ctx) -> QWidget, order)`."""
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QSizePolicy,
+    QStackedWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from keyworker.security.permissions import Permission
+from ui.context import AppContext
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    key: str
+    title: str
+    factory: Callable[[AppContext], QWidget] | None
+    order: int
+
+
+# The navigation in DESIGN.md order; a key without a registered factory shows a placeholder.
+NAVIGATION: list[tuple[str, str, int]] = [
+    ("today", "Today", 10), ("caseload", "Caseload", 20), ("referrals", "Referrals", 30),
+    ("reviews_due", "Reviews due", 40), ("discharges", "Discharges & follow-ups", 50),
+    ("outbox", "Outbox", 60), ("reports", "Reports", 70), ("admin", "Administration", 80),
+]
+_PAGES: dict[str, PageSpec] = {}
+
+FEATURE_MODULES = ("ui.today", "ui.admin.page", "ui.caseload.page", "ui.referrals.page", "ui.reviews.page",
+                   "ui.care_plans", "ui.resident.window")
+
+
+def register_page(key: str, title: str, factory: Callable[[AppContext], QWidget], order: int = 100) -> None:
+    """Add or replace a page of the main window. `factory(ctx)` is called the first time it is shown."""
+    _PAGES[key] = PageSpec(key, title, factory, order)
+
+
+def page_specs() -> list[PageSpec]:
+    specs = {k: PageSpec(k, t, None, o) for k, t, o in NAVIGATION}
+    specs.update(_PAGES)
+    return sorted(specs.values(), key=lambda p: (p.order, p.title))
+
+
+def load_feature_modules() -> None:
+    """Import the areas' UI modules so they register their pages; a missing module is simply skipped."""
+    for name in FEATURE_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name is None or not (name == e.name or name.startswith(e.name + ".")):
+                raise
+
+
+def _page_visible(key: str, ctx: AppContext) -> bool:
+    actor = ctx.book.actor
+    if key == "admin":
+        return actor.can(Permission.MANAGE_ACCOUNTS)
+    if key == "reports":
+        return actor.can(Permission.VIEW_REPORTS)
+    return True
+
+
+class PlaceholderPage(QWidget):
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self.setAccessibleName(title)
+        lay = QVBoxLayout(self)
+        lay.addStretch(1)
+        head = QLabel(title)
+        head.setObjectName("pageTitle")
+        head.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        note = QLabel("This part of Keyworker is coming in a later release.")
+        note.setObjectName("muted")
+        note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        lay.addWidget(head)
+        lay.addWidget(note)
+        lay.addStretch(2)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        from ui.lock import LockController, LockScreen
+        from ui.status import StatusBar
+
+        self.ctx = ctx
+        ctx.main_window = self
+        self.setObjectName("mainWindow")
+        self.setMinimumSize(QSize(900, 600))
+        load_feature_modules()
+        self.specs = page_specs()
+        self.pages: dict[str, QWidget] = {}
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setAccessibleName("Navigation")
+        self.nav.setAccessibleDescription("Choose a page: Today, Caseload, Referrals and more")
+        self.nav.setFixedWidth(max(220, self.nav.fontMetrics().horizontalAdvance("Discharges & follow-ups") + 56))
+        for spec in self.specs:
+            item = QListWidgetItem(spec.title)
+            item.setData(Qt.ItemDataRole.UserRole, spec.key)
+            item.setSizeHint(QSize(0, self.nav.fontMetrics().height() + 16))
+            self.nav.addItem(item)
+        self.stack = QStackedWidget()
+        self.stack.setObjectName("pageStack")
+        content = QWidget()
+        content.setObjectName("content")
+        row = QHBoxLayout(content)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.nav)
+        page_frame = QWidget()
+        page_frame.setObjectName("pageFrame")
+        pf = QVBoxLayout(page_frame)
+        pf.setContentsMargins(24, 20, 24, 16)
+        pf.addWidget(self.stack)
+        row.addWidget(page_frame, 1)
+        self.content = content
+
+        self.lock_screen = LockScreen(ctx)
+        self.shell = QStackedWidget()
+        self.shell.addWidget(content)
+        self.shell.addWidget(self.lock_screen)
+        self.setCentralWidget(self.shell)
+
+        self.lock = LockController(ctx, self)
+        self.status = StatusBar(ctx, self)
+        self.setStatusBar(self.status)
+        self._build_actions()
+        self.nav.currentRowChanged.connect(self._show_row)
+        ctx.state.locked_changed.connect(self._on_locked)
+        ctx.state.actor_changed.connect(self._on_actor)
+        self._on_actor()
+        self._restore_state()
+        self.show_page("today")
+
+    # -- pages ---------------------------------------------------------------------------------
+    def show_page(self, key: str) -> QWidget | None:
+        for row in range(self.nav.count()):
+            item = self.nav.item(row)
+            if item.data(Qt.ItemDataRole.UserRole) == key and not item.isHidden():
+                self.nav.setCurrentRow(row)
+                return self.pages.get(key)
+        return None
+
+    def current_key(self) -> str | None:
+        item = self.nav.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+    def _show_row(self, row: int) -> None:
+        if row < 0:
+            return
+        spec = self.specs[row]
+        page = self.pages.get(spec.key)
+        if page is None:
+            page = spec.factory(self.ctx) if spec.factory else PlaceholderPage(spec.title)
+            page.setObjectName(page.objectName() or f"page_{spec.key}")
+            self.pages[spec.key] = page
+            self.stack.addWidget(page)
+        self.stack.setCurrentWidget(page)
+        self._update_title()
+
+    def _update_title(self) -> None:
+        unit = getattr(self, "_unit_name", "") or "Keyworker"
+        if self.ctx.state.locked:
+            self.setWindowTitle("Keyworker — locked")
+            return
+        item = self.nav.currentItem()
+        page = f"{item.text()} — " if item else ""
+        self.setWindowTitle(f"{page}{unit} — Keyworker" if unit != "Keyworker" else f"{page}Keyworker")
+
+    def set_unit_name(self, name: str) -> None:
+        self._unit_name = name
+        self._update_title()
+
+    # -- actions -------------------------------------------------------------------------------
+    def _action(self, text: str, slot: Callable[[], object], shortcut: QKeySequence | str | None = None,
+                tip: str = "") -> QAction:
+        act = QAction(text, self)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        act.setToolTip(tip or text.replace("&", "").rstrip("…"))
+        act.setStatusTip(act.toolTip())
+        act.triggered.connect(slot)
+        self.addAction(act)
+        return act
+
+    def _build_actions(self) -> None:
+        from ui.admin.password_dialog import ChangePasswordDialog
+
+        mb = self.menuBar()
+        self.act_lock = self._action("&Lock now", self.lock.lock_now, "Ctrl+L", "Lock Keyworker now (Ctrl+L)")
+        self.act_password = self._action("Change my &password…", lambda: ChangePasswordDialog.run(self.ctx, self))
+        self.act_quit = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        file_menu = mb.addMenu("&File")
+        file_menu.addActions([self.act_password, self.act_lock])
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_quit)
+
+        edit_menu = mb.addMenu("&Edit")
+        self.act_find = self._action("&Find…", self._find, QKeySequence.StandardKey.Find)
+        edit_menu.addAction(self.act_find)
+
+        view_menu = mb.addMenu("&View")
+        self.page_actions: dict[str, QAction] = {}
+        for i, spec in enumerate(self.specs):
+            act = self._action(spec.title.replace("&", "&&"), lambda k=spec.key: self.show_page(k),
+                               f"Ctrl+{i + 1}" if i < 9 else None)
+            self.page_actions[spec.key] = act
+            view_menu.addAction(act)
+        view_menu.addSeparator()
+        self.act_refresh = self._action("&Refresh", self._refresh, QKeySequence.StandardKey.Refresh)
+        view_menu.addAction(self.act_refresh)
+
+        resident_menu = mb.addMenu("&Resident")
+        self.act_open_resident = self._action("&Open resident…", self._open_resident, "Ctrl+O",
+                                              "Find a resident in the caseload")
+        resident_menu.addAction(self.act_open_resident)
+
+        help_menu = mb.addMenu("&Help")
+        help_menu.addAction(self._action("&Keyboard shortcuts", self._shortcuts, "F1"))
+        help_menu.addAction(self._action("&About Keyworker", self._about))
+
+        tb = QToolBar("Main toolbar")
+        tb.setObjectName("mainToolbar")
+        tb.setAccessibleName("Main toolbar")
+        tb.setMovable(False)
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        tb.addAction(self.page_actions["today"])
+        tb.addAction(self.page_actions["caseload"])
+        tb.addAction(self.act_open_resident)
+        tb.addSeparator()
+        tb.addAction(self.act_refresh)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        tb.addWidget(spacer)
+        tb.addAction(self.act_lock)
+        self.addToolBar(tb)
+        self.toolbar = tb
+        self.locked_actions = [a for a in self.actions() if a not in (self.act_quit,)]
+
+    def _find(self) -> None:
+        page = self.stack.currentWidget()
+        focus_search = getattr(page, "focus_search", None)
+        if callable(focus_search):
+            focus_search()
+        else:
+            self.show_page("caseload")
+            focus_search = getattr(self.stack.currentWidget(), "focus_search", None)
+            if callable(focus_search):
+                focus_search()
+
+    def _open_resident(self) -> None:
+        self.show_page("caseload")
+        focus_search = getattr(self.stack.currentWidget(), "focus_search", None)
+        if callable(focus_search):
+            focus_search()
+
+    def _refresh(self) -> None:
+        refresh = getattr(self.stack.currentWidget(), "refresh", None)
+        if callable(refresh):
+            refresh()
+
+    def _shortcuts(self) -> None:
+        rows = [("Ctrl+L", "Lock now"), ("Ctrl+1 … Ctrl+8", "Go to a page"), ("Ctrl+F", "Find"),
+                ("Ctrl+O", "Open a resident"), ("F5", "Refresh"), ("Ctrl+Q", "Quit")]
+        QMessageBox.information(self, "Keyboard shortcuts", "\n".join(f"{k}\t{v}" for k, v in rows))
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About Keyworker",
+                          "Keyworker 0.1\nCare plans, reviews and discharges for drug and alcohol "
+                          "rehabilitation units.\nAll records stay encrypted on this computer.")
+
+    # -- lock and sign-in ----------------------------------------------------------------------
+    def _on_locked(self, locked: bool) -> None:
+        self.shell.setCurrentWidget(self.lock_screen if locked else self.content)
+        for act in self.locked_actions:
+            act.setEnabled(not locked)
+        self.nav.setEnabled(not locked)
+        self.toolbar.setVisible(not locked)
+        self.menuBar().setEnabled(not locked)
+        self._update_title()
+
+    def _on_actor(self) -> None:
+        for row, spec in enumerate(self.specs):
+            visible = _page_visible(spec.key, self.ctx)
+            self.nav.item(row).setHidden(not visible)
+            self.page_actions_visible(spec.key, visible)
+        current = self.nav.currentItem()
+        if current is not None and current.isHidden():
+            self.show_page("today")
+
+    def page_actions_visible(self, key: str, visible: bool) -> None:
+        act = getattr(self, "page_actions", {}).get(key)
+        if act is not None:
+            act.setVisible(visible)
+
+    # -- window state (QSettings, this module only) ---------------------------------------------
+    def _restore_state(self) -> None:
+        geo = QSettings().value("main/geometry")
+        if geo is not None:
+            self.restoreGeometry(geo)
+        else:
+            screen = QApplication.primaryScreen()
+            if screen is not None:
+                avail = screen.availableGeometry()
+                self.resize(min(1280, int(avail.width() * 0.9)), min(800, int(avail.height() * 0.9)))
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        QSettings().setValue("main/geometry", self.saveGeometry())
+        super().closeEvent(event)
