@@ -31,6 +31,7 @@ from keyworker.errors import (
 from keyworker.security import audit as audit_chain
 from keyworker.security.permissions import Actor, Permission, Role
 if TYPE_CHECKING:
+    from keyworker.caseload_query import CaseloadService
     from keyworker.documents.store import DocumentService
     from keyworker.security.accounts import AccountService
     from keyworker.security.audit_service import AuditService
@@ -63,6 +64,7 @@ SERVICES: list[tuple[str, str]] = [
     ("audit", "keyworker.security.audit_service:AuditService"),
     ("settings", "keyworker.settings:SettingsService"),
     ("documents", "keyworker.documents.store:DocumentService"),
+    ("caseload", "keyworker.caseload_query:CaseloadService"),
 ]
 
 
@@ -71,6 +73,7 @@ class Casebook:
     audit: AuditService
     settings: SettingsService
     documents: DocumentService
+    caseload: CaseloadService
 
     def __init__(
         self,

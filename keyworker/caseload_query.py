@@ -1,0 +1,275 @@
+"""The read side of the caseload list (Qt-free). Two steps, as in Anki's browser: `caseload_ids`
+answers "which residents, in what order" with one indexed query returning ids only (it runs on
+every keystroke), and `caseload_rows` answers "what does each row show" for a batch of ids
+(the table model asks for ~100 at a time as the user scrolls).
+
+Listing the caseload is not a read of anyone's record, so it writes no audit entry; opening a
+resident (`book.residents.get`) does."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.orm import Session
+
+from keyworker import reference_data
+from keyworker.clock import SystemClock, format_date, local_today
+from keyworker.review_schedule import REVIEW_INTERVAL_DAYS
+from keyworker.security.permissions import Permission
+
+if TYPE_CHECKING:
+    from keyworker.casebook import Casebook
+
+# The column keys a list can be sorted on (the table model maps its columns to these).
+SORT_KEYS = ("name", "reference", "key_worker", "setting", "admitted", "week", "next_review", "risk", "flags")
+NOT_ASSESSED = "Not assessed"  # until risk assessments exist (issue: risk)
+BATCH = 100  # rows per `caseload_rows` call from the table model; SQLite allows 32k parameters
+
+# Flag codes, in the order they are shown.
+DECISION_OVERDUE = "decision_overdue"
+PLAN_INCOMPLETE = "plan_incomplete"
+REVIEW_OVERDUE = "review_overdue"
+REVIEW_DUE_TODAY = "review_due_today"
+DISCHARGED = "discharged"
+
+
+@dataclass(frozen=True)
+class CaseloadFilter:
+    """What the list shows. `actor_id` is whose caseload "mine only" means."""
+
+    text: str = ""
+    mine_only: bool = False
+    actor_id: str | None = None
+    include_discharged: bool = False
+    sort_key: str = "name"
+    descending: bool = False
+
+    def with_(self, **changes: Any) -> CaseloadFilter:
+        return replace(self, **changes)
+
+    def terms(self) -> list[str]:
+        """Each word must appear somewhere in the resident's name, reference or postcode."""
+        return [t for t in self.text.lower().split() if t][:8]
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str
+    text: str  # shown in the cell, always as words (never colour alone)
+    detail: str  # tooltip: why, and since when
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    """Everything one row of the caseload shows, computed in one query per batch."""
+
+    resident_id: str
+    name: str  # "Family, Given (Preferred)"
+    reference: str
+    key_worker: str
+    key_worker_id: str | None
+    setting: str
+    admitted_on: date | None
+    week: int | None  # week N of the current stay (1 on the day of admission)
+    planned_weeks: int | None
+    discharged_on: date | None
+    next_review_on: date | None
+    risk_level: str = NOT_ASSESSED
+    flags: tuple[Flag, ...] = field(default_factory=tuple)
+
+    @property
+    def current(self) -> bool:
+        return self.admitted_on is not None and self.discharged_on is None
+
+    @property
+    def week_text(self) -> str:
+        if self.discharged_on is not None:
+            return f"Discharged {format_date(self.discharged_on)}"
+        if self.week is None or self.planned_weeks is None:
+            return ""
+        return f"Week {self.week} of {self.planned_weeks}"
+
+    @property
+    def flags_text(self) -> str:
+        return ", ".join(f.text for f in self.flags)
+
+    @property
+    def overdue(self) -> bool:
+        return any(f.code in (DECISION_OVERDUE, REVIEW_OVERDUE, PLAN_INCOMPLETE) for f in self.flags)
+
+
+# -- SQL pieces ------------------------------------------------------------------------------
+# The admission a row shows: the open one, else the latest stay.
+_SHOWN_ADMISSION = """(SELECT a2.id FROM admissions a2
+    WHERE a2.resident_id = r.id AND a2.archived = 0
+    ORDER BY a2.discharged_on IS NULL DESC, a2.admitted_on DESC, a2.id DESC LIMIT 1)"""
+# Next review due for an open admission: the next_review_on of its latest current review, else
+# admitted_on + 14 days (docs/CONTRACTS.md). NULL once discharged.
+_LATEST_REVIEW_NEXT = """(SELECT rv.next_review_on FROM reviews rv
+      WHERE rv.admission_id = a.id AND rv.superseded_by_id IS NULL AND rv.archived = 0
+      ORDER BY rv.held_on DESC, rv.id DESC LIMIT 1)"""
+_NEXT_REVIEW = f"""CASE WHEN a.id IS NOT NULL AND a.discharged_on IS NULL THEN coalesce(
+    {_LATEST_REVIEW_NEXT}, date(a.admitted_on, '+{REVIEW_INTERVAL_DAYS} days')) END"""
+_PLAN_COMPLETE = """EXISTS (SELECT 1 FROM care_plans cp WHERE cp.admission_id = a.id
+                    AND cp.status = 'complete' AND cp.archived = 0)"""
+# "Plan incomplete": an open admission whose admission day is over with no complete care plan.
+_PLAN_INCOMPLETE = f"""(a.id IS NOT NULL AND a.discharged_on IS NULL AND a.admitted_on < :today
+    AND NOT {_PLAN_COMPLETE})"""
+# A new referral for someone already known (a returning resident) with its decision overdue.
+_DECISION_OVERDUE = """EXISTS (SELECT 1 FROM referrals rf WHERE rf.resident_id = r.id
+    AND rf.status = 'open' AND rf.archived = 0 AND rf.decision_due_on < :today)"""
+_NAME_ORDER = "r.family_name COLLATE NOCASE, r.given_name COLLATE NOCASE, r.reference_no"
+
+
+def _sort_sql(key: str) -> str:
+    """ORDER BY expression(s) for a sort key, without the direction of the tie-breakers."""
+    return {
+        "name": "r.family_name COLLATE NOCASE {d}, r.given_name COLLATE NOCASE {d}",
+        "reference": "r.reference_no {d}",
+        "key_worker": "k.full_name IS NULL, k.full_name COLLATE NOCASE {d}",
+        "setting": "a.setting IS NULL, a.setting {d}",
+        "admitted": "a.admitted_on IS NULL, a.admitted_on {d}",
+        # A later week number means an earlier admission.
+        "week": "a.admitted_on IS NULL, a.discharged_on IS NOT NULL, a.admitted_on {r}",
+        "next_review": f"({_NEXT_REVIEW}) IS NULL, ({_NEXT_REVIEW}) {{d}}",
+        "risk": "r.family_name COLLATE NOCASE {d}, r.given_name COLLATE NOCASE {d}",
+        # Most flags first when ascending: the list a manager wants to work down.
+        "flags": f"(({_PLAN_INCOMPLETE}) + ({_DECISION_OVERDUE}) + coalesce(({_NEXT_REVIEW}) < :today, 0)) {{r}}",
+    }[key]
+
+
+def _like(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _session_of(session_or_book: Any) -> tuple[Session | None, Any]:
+    if isinstance(session_or_book, Session):
+        return session_or_book, None
+    return None, session_or_book
+
+
+def caseload_ids(session_or_book: Session | Casebook, flt: CaseloadFilter, *, today: date | None = None) -> list[str]:
+    """The ids of the residents the list shows, in display order. Ids only: fast enough to run on
+    every keystroke against a 20,000-resident unit."""
+    session, book = _session_of(session_or_book)
+    if session is None:
+        return book.caseload.ids(flt)  # type: ignore[no-any-return]
+    if flt.sort_key not in SORT_KEYS:
+        raise ValueError(f"unknown sort key {flt.sort_key!r}")
+    today = today or local_today(SystemClock())
+    params: dict[str, Any] = {"today": today.isoformat()}
+    where = ["r.archived = 0"]
+    for i, term in enumerate(flt.terms()):
+        where.append(f"r.search_text LIKE :t{i} ESCAPE '\\'")
+        params[f"t{i}"] = _like(term)
+    key = flt.sort_key
+    needs_admission = flt.mine_only or key not in ("name", "reference", "risk")
+    if flt.include_discharged:
+        joins = f"LEFT JOIN admissions a ON a.id = {_SHOWN_ADMISSION}" if needs_admission else ""
+    else:
+        # Current residents: those with an open stay (at most one per resident).
+        joins = "JOIN admissions a ON a.resident_id = r.id AND a.discharged_on IS NULL AND a.archived = 0"
+    if key == "key_worker":
+        joins += " LEFT JOIN accounts k ON k.id = a.key_worker_id"
+    if flt.mine_only:
+        where.append("a.key_worker_id = :actor")
+        params["actor"] = flt.actor_id or ""
+    d, r = ("DESC", "ASC") if flt.descending else ("ASC", "DESC")
+    order = _sort_sql(key).format(d=d, r=r)
+    tail = "" if key in ("name", "risk") else ", " + _NAME_ORDER
+    sql = f"SELECT r.id FROM residents r {joins} WHERE {' AND '.join(where)} ORDER BY {order}{tail}, r.id"
+    ids = session.execute(text(sql), params).scalars().all()
+    if flt.include_discharged:
+        return list(ids)
+    return list(dict.fromkeys(ids))  # defensive: two open stays must not show a resident twice
+
+
+_ROWS_SQL_TEXT = f"""
+SELECT r.id, r.given_name, r.family_name, r.preferred_name, r.reference,
+       a.id AS admission_id, a.admitted_on, a.setting, a.planned_weeks, a.discharged_on,
+       a.key_worker_id, k.full_name AS key_worker,
+       {_NEXT_REVIEW} AS next_review_on,
+       {_PLAN_INCOMPLETE} AS plan_incomplete,
+       {_DECISION_OVERDUE} AS decision_overdue
+FROM residents r
+LEFT JOIN admissions a ON a.id = {_SHOWN_ADMISSION}
+LEFT JOIN accounts k ON k.id = a.key_worker_id
+WHERE r.id IN :ids
+"""
+_ROWS_SQL = text(_ROWS_SQL_TEXT).bindparams(bindparam("ids", expanding=True))
+
+
+def caseload_rows(session: Session, ids: list[str], *, today: date | None = None) -> list[CaseloadRow]:
+    """The rows for these ids, in the same order (ids that no longer exist are left out)."""
+    if not ids:
+        return []
+    today = today or local_today(SystemClock())
+    found: dict[str, CaseloadRow] = {}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start:start + 500])
+        for m in session.execute(_ROWS_SQL, {"ids": chunk, "today": today.isoformat()}).mappings():
+            found[m["id"]] = _row(m, today)
+    return [found[i] for i in ids if i in found]
+
+
+def _d(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _row(m: Any, today: date) -> CaseloadRow:
+    name = f"{m['family_name']}, {m['given_name']}"
+    if m["preferred_name"]:
+        name += f" ({m['preferred_name']})"
+    admitted, discharged, next_review = _d(m["admitted_on"]), _d(m["discharged_on"]), _d(m["next_review_on"])
+    week = None
+    if admitted is not None and discharged is None:
+        week = max(1, (today - admitted).days // 7 + 1)
+    flags: list[Flag] = []
+    if m["decision_overdue"]:
+        flags.append(Flag(DECISION_OVERDUE, "Decision overdue",
+                          "A referral for this resident has passed its 5-working-day decision date."))
+    if m["plan_incomplete"]:
+        flags.append(Flag(PLAN_INCOMPLETE, "Plan incomplete",
+                          f"The care plan was due on admission ({format_date(admitted)}) and is not complete."))
+    if next_review is not None and next_review < today:
+        days = (today - next_review).days
+        flags.append(Flag(REVIEW_OVERDUE, "Review overdue",
+                          f"The review was due on {format_date(next_review)}, {days} day{'s' * (days != 1)} ago."))
+    elif next_review is not None and next_review == today:
+        flags.append(Flag(REVIEW_DUE_TODAY, "Review due today", "A review is due today."))
+    if discharged is not None:
+        flags.append(Flag(DISCHARGED, "Discharged", f"Discharged on {format_date(discharged)}."))
+    return CaseloadRow(
+        resident_id=m["id"], name=name, reference=m["reference"], key_worker=m["key_worker"] or "",
+        key_worker_id=m["key_worker_id"],
+        setting=reference_data.label(reference_data.settings(), m["setting"]) if m["setting"] else "",
+        admitted_on=admitted, week=week, planned_weeks=m["planned_weeks"], discharged_on=discharged,
+        next_review_on=next_review, flags=tuple(flags),
+    )
+
+
+class CaseloadService:
+    """`book.caseload`: the caseload list for the table model (see the module docstring)."""
+
+    def __init__(self, book: Casebook) -> None:
+        self._book = book
+
+    def filter(self, **kwargs: Any) -> CaseloadFilter:
+        """A filter for the signed-in user ("mine only" means their caseload)."""
+        return CaseloadFilter(actor_id=self._book.actor.id, **kwargs)
+
+    def ids(self, flt: CaseloadFilter) -> list[str]:
+        self._book.require(Permission.VIEW_RESIDENTS)
+        if flt.mine_only and flt.actor_id is None:
+            flt = flt.with_(actor_id=self._book.actor.id)
+        with self._book.read() as s:
+            return caseload_ids(s, flt, today=local_today(self._book.clock))
+
+    def rows(self, ids: list[str]) -> list[CaseloadRow]:
+        self._book.require(Permission.VIEW_RESIDENTS)
+        with self._book.read() as s:
+            return caseload_rows(s, ids, today=local_today(self._book.clock))
