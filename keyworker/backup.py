@@ -17,7 +17,8 @@ from sqlalchemy import Engine
 
 from keyworker.clock import Clock
 from keyworker.db.engine import DRIVER_ERRORS, raw_connect, translate_db_error
-from keyworker.errors import BackupError, KeyworkerError, StorageError
+from keyworker.errors import AuthenticationFailed, BackupError, KeyworkerError, PermissionDenied, StorageError
+from keyworker.security.permissions import GRANTS, Permission, Role
 from keyworker.security.vault import Vault, vault_path_for
 
 MAGIC = b"KEYWORKER-BACKUP\n"
@@ -136,24 +137,43 @@ def restore_backup(backup: Path, db_path: Path, username: str, password: str, cl
         try:
             conn = raw_connect(tmp, key)
             ok = conn.execute("PRAGMA integrity_check").fetchone()
+            account = conn.execute("SELECT role, disabled FROM accounts WHERE username = ? AND archived = 0",
+                                   (username.strip().lower(),)).fetchone()
             conn.execute("PRAGMA journal_mode = DELETE")
             conn.close()
         except (sqlcipher3.Error, *DRIVER_ERRORS) as e:
             raise BackupError(f"The database inside {Path(backup).name} is damaged. It was not restored.") from e
         if not ok or ok[0] != "ok":
             raise BackupError(f"The database inside {Path(backup).name} is damaged. It was not restored.")
+        # Restoring replaces everyone's work: only a role allowed to back up may do it.
+        if account is None or account[1]:
+            raise AuthenticationFailed()
+        role = Role(account[0])
+        if Permission.BACKUP not in GRANTS[role]:
+            raise PermissionDenied(role.value, Permission.BACKUP.value)
         stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
         kept = None
-        for p in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm"), vault_path_for(db_path)):
-            if p.exists():
-                kept = p.with_name(f"{p.name}.before-restore-{stamp}")
-                os.replace(p, kept)
-        vault.save()
-        os.replace(tmp, db_path)
+        moved: list[tuple[Path, Path]] = []
+        try:
+            for p in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm"), vault_path_for(db_path)):
+                if p.exists():
+                    kept = p.with_name(f"{p.name}.before-restore-{stamp}")
+                    os.replace(p, kept)
+                    moved.append((p, kept))
+            vault.save()
+            os.replace(tmp, db_path)
+        except (OSError, KeyworkerError):
+            # Put the previous unit back exactly as it was: a failed restore must not lose it.
+            for original, aside in reversed(moved):
+                os.replace(aside, original)
+            raise
         tmp = ""
         return kept.parent if kept else None
     except OSError as e:
-        raise StorageError(f"Restore failed while writing files ({e.strerror or e}).") from e
+        err = translate_db_error(e, db_path)
+        if not isinstance(err, StorageError):
+            err = StorageError(f"Restore failed while writing files ({e.strerror or e}).")
+        raise StorageError(f"{err} The unit database was not changed.") from e
     finally:
         if tmp and os.path.exists(tmp):
             os.unlink(tmp)

@@ -264,9 +264,10 @@ class Casebook:
         if self.locked:
             raise UnitLocked()
         try:
+            # Closing the session detaches what was loaded (still readable) and ends the read
+            # transaction; an explicit rollback would expire the objects first.
             with Session(self.engine, expire_on_commit=False) as s:
                 yield s
-                s.rollback()
         except DRIVER_ERRORS as e:
             raise translate_db_error(e, self.path) from e
 

@@ -62,7 +62,10 @@ def translate_db_error(error: BaseException, path: Path | str) -> Exception:
     """Turn a driver error into one the user can act on."""
     orig = getattr(error, "orig", error)
     text = str(orig).lower()
-    if isinstance(orig, OSError) and orig.errno == errno.ENOSPC or "disk is full" in text or "disk full" in text:
+    if isinstance(orig, OSError) and orig.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return StorageError(f"The folder {Path(path).parent} is read-only or not yours to write. Nothing was saved.")
+    full = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)  # EFBIG: a file-size limit, full for our purposes
+    if isinstance(orig, OSError) and orig.errno in full or "disk is full" in text or "disk full" in text:
         return StorageError("The disk is full. Nothing was saved; free some space and try again.")
     if "readonly" in text or "read-only" in text or "attempt to write" in text:
         return StorageError(f"The database folder is read-only ({Path(path).parent}). Nothing was saved.")
