@@ -33,6 +33,8 @@ from keyworker.security.permissions import Actor, Permission, Role
 if TYPE_CHECKING:
     from keyworker.caseload_query import CaseloadService
     from keyworker.documents.store import DocumentService
+    from keyworker.referrals import ReferralService
+    from keyworker.residents import ResidentService
     from keyworker.security.accounts import AccountService
     from keyworker.security.audit_service import AuditService
     from keyworker.settings import SettingsService
@@ -64,6 +66,8 @@ SERVICES: list[tuple[str, str]] = [
     ("audit", "keyworker.security.audit_service:AuditService"),
     ("settings", "keyworker.settings:SettingsService"),
     ("documents", "keyworker.documents.store:DocumentService"),
+    ("residents", "keyworker.residents:ResidentService"),
+    ("referrals", "keyworker.referrals:ReferralService"),
     ("caseload", "keyworker.caseload_query:CaseloadService"),
 ]
 
@@ -73,6 +77,8 @@ class Casebook:
     audit: AuditService
     settings: SettingsService
     documents: DocumentService
+    residents: ResidentService
+    referrals: ReferralService
     caseload: CaseloadService
 
     def __init__(

@@ -46,6 +46,8 @@ class Referral(Tracked, Base):
 class Resident(Tracked, Base):
     __tablename__ = "residents"
     reference: Mapped[str] = mapped_column(String(16), unique=True)  # short human reference, e.g. R-00042
+    # The number inside `reference`, kept as an integer so the next one is max()+1 on an index.
+    reference_no: Mapped[int] = mapped_column(Integer, unique=True)
     given_name: Mapped[str] = mapped_column(String(100))
     family_name: Mapped[str] = mapped_column(String(100))
     preferred_name: Mapped[str | None] = mapped_column(String(100))
@@ -64,11 +66,15 @@ class Resident(Tracked, Base):
     marital_status: Mapped[str | None] = mapped_column(String(40))
     nationality: Mapped[str | None] = mapped_column(String(60))
     postcode: Mapped[str | None] = mapped_column(String(10))
+    # One of the 12 Lancashire districts (resources/reference/districts.json) or another local
+    # authority by name; `district_in_lancashire` says which, so reports need not re-match names.
     district: Mapped[str | None] = mapped_column(String(80))
+    district_in_lancashire: Mapped[bool | None] = mapped_column(Boolean)
     gp_practice: Mapped[str | None] = mapped_column(String(200))
     next_of_kin_name: Mapped[str | None] = mapped_column(String(200))
     next_of_kin_relationship: Mapped[str | None] = mapped_column(String(80))
     next_of_kin_phone: Mapped[str | None] = mapped_column(String(50))
+    next_of_kin_address: Mapped[str | None] = mapped_column(Text)
     primary_substance: Mapped[str | None] = mapped_column(String(80))
     primary_route: Mapped[str | None] = mapped_column(String(40))
     other_substances: Mapped[str | None] = mapped_column(Text)  # JSON list of {"substance","route"}
@@ -93,3 +99,36 @@ class Admission(Tracked, Base):
     part_time_notes: Mapped[str | None] = mapped_column(Text)
     discharged_on: Mapped[date | None] = mapped_column(Date, index=True)
     discharge_type: Mapped[str | None] = mapped_column(String(16))  # planned / unplanned (issue: discharges)
+
+
+class MedicationEvent(Tracked, Base):
+    """Medication is append-only: a start, then any changes, then a stop, each its own row, so the
+    history of what a resident was taking on any date can be shown. `course_id` groups the events
+    of one course (it is the id of the course's start event)."""
+
+    __tablename__ = "medication_events"
+    resident_id: Mapped[str] = mapped_column(ForeignKey("residents.id"), index=True)
+    course_id: Mapped[str] = mapped_column(String(36), index=True)
+    event: Mapped[str] = mapped_column(String(8))  # start / change / stop
+    effective_on: Mapped[date] = mapped_column(Date)
+    name: Mapped[str] = mapped_column(String(200))
+    dose: Mapped[str | None] = mapped_column(String(100))
+    frequency: Mapped[str | None] = mapped_column(String(100))
+    prescriber: Mapped[str | None] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class Consent(Tracked, Base):
+    """A consent as given or refused on a date. Append-only: recording the same kind again
+    supersedes the earlier row (`superseded_by_id`), which stays as history."""
+
+    __tablename__ = "consents"
+    resident_id: Mapped[str] = mapped_column(ForeignKey("residents.id"), index=True)
+    # information_sharing / ctp_referral_if_overdose_risk / contact_next_of_kin
+    kind: Mapped[str] = mapped_column(String(40))
+    given: Mapped[bool] = mapped_column(Boolean)
+    parties: Mapped[str | None] = mapped_column(Text)  # JSON list of named parties (information sharing)
+    recorded_on: Mapped[date] = mapped_column(Date)
+    recorded_by: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
+    notes: Mapped[str | None] = mapped_column(Text)
+    superseded_by_id: Mapped[str | None] = mapped_column(String(36))

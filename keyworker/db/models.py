@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from keyworker.db.base import Base
-from keyworker.db.caseload import Admission, Referral, Resident
+from keyworker.db.caseload import Admission, Consent, MedicationEvent, Referral, Resident
 from keyworker.db.documents import Document
 from keyworker.db.foundation import Account, AuditEntry, Setting
 
-__all__ = ["Base", "Account", "AuditEntry", "Setting", "Referral", "Resident", "Admission", "Document"]
+__all__ = ["Base", "Account", "AuditEntry", "Setting", "Referral", "Resident", "Admission", "Document",
+           "MedicationEvent", "Consent"]
 from keyworker.db.care_plans import CarePlan, CarePlanVersion, Review  # noqa: E402,F401  (issue 4)

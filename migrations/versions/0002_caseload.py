@@ -18,6 +18,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table('residents',
     sa.Column('reference', sa.String(length=16), nullable=False),
+    sa.Column('reference_no', sa.Integer(), nullable=False),
     sa.Column('given_name', sa.String(length=100), nullable=False),
     sa.Column('family_name', sa.String(length=100), nullable=False),
     sa.Column('preferred_name', sa.String(length=100), nullable=True),
@@ -36,10 +37,12 @@ def upgrade() -> None:
     sa.Column('nationality', sa.String(length=60), nullable=True),
     sa.Column('postcode', sa.String(length=10), nullable=True),
     sa.Column('district', sa.String(length=80), nullable=True),
+    sa.Column('district_in_lancashire', sa.Boolean(), nullable=True),
     sa.Column('gp_practice', sa.String(length=200), nullable=True),
     sa.Column('next_of_kin_name', sa.String(length=200), nullable=True),
     sa.Column('next_of_kin_relationship', sa.String(length=80), nullable=True),
     sa.Column('next_of_kin_phone', sa.String(length=50), nullable=True),
+    sa.Column('next_of_kin_address', sa.Text(), nullable=True),
     sa.Column('primary_substance', sa.String(length=80), nullable=True),
     sa.Column('primary_route', sa.String(length=40), nullable=True),
     sa.Column('other_substances', sa.Text(), nullable=True),
@@ -53,7 +56,8 @@ def upgrade() -> None:
     sa.Column('archived', sa.Boolean(), server_default='0', nullable=False),
     sa.ForeignKeyConstraint(['key_worker_id'], ['accounts.id'], name=op.f('fk_residents_key_worker_id_accounts')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_residents')),
-    sa.UniqueConstraint('reference', name=op.f('uq_residents_reference'))
+    sa.UniqueConstraint('reference', name=op.f('uq_residents_reference')),
+    sa.UniqueConstraint('reference_no', name=op.f('uq_residents_reference_no'))
     )
     op.create_index(op.f('ix_residents_external_id'), 'residents', ['external_id'], unique=False)
     op.create_index(op.f('ix_residents_key_worker_id'), 'residents', ['key_worker_id'], unique=False)
@@ -121,6 +125,48 @@ def upgrade() -> None:
     op.create_index(op.f('ix_admissions_key_worker_id'), 'admissions', ['key_worker_id'], unique=False)
     op.create_index(op.f('ix_admissions_resident_id'), 'admissions', ['resident_id'], unique=False)
 
+    op.create_table('consents',
+    sa.Column('resident_id', sa.String(length=36), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('given', sa.Boolean(), nullable=False),
+    sa.Column('parties', sa.Text(), nullable=True),
+    sa.Column('recorded_on', sa.Date(), nullable=False),
+    sa.Column('recorded_by', sa.String(length=36), nullable=True),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('superseded_by_id', sa.String(length=36), nullable=True),
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.String(length=36), nullable=True),
+    sa.Column('device_id', sa.String(length=36), nullable=False),
+    sa.Column('archived', sa.Boolean(), server_default='0', nullable=False),
+    sa.ForeignKeyConstraint(['recorded_by'], ['accounts.id'], name=op.f('fk_consents_recorded_by_accounts')),
+    sa.ForeignKeyConstraint(['resident_id'], ['residents.id'], name=op.f('fk_consents_resident_id_residents')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_consents'))
+    )
+    op.create_index(op.f('ix_consents_resident_id'), 'consents', ['resident_id'], unique=False)
+    op.create_table('medication_events',
+    sa.Column('resident_id', sa.String(length=36), nullable=False),
+    sa.Column('course_id', sa.String(length=36), nullable=False),
+    sa.Column('event', sa.String(length=8), nullable=False),
+    sa.Column('effective_on', sa.Date(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('dose', sa.String(length=100), nullable=True),
+    sa.Column('frequency', sa.String(length=100), nullable=True),
+    sa.Column('prescriber', sa.String(length=200), nullable=True),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.String(length=36), nullable=True),
+    sa.Column('device_id', sa.String(length=36), nullable=False),
+    sa.Column('archived', sa.Boolean(), server_default='0', nullable=False),
+    sa.ForeignKeyConstraint(['resident_id'], ['residents.id'], name=op.f('fk_medication_events_resident_id_residents')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_medication_events'))
+    )
+    op.create_index(op.f('ix_medication_events_course_id'), 'medication_events', ['course_id'], unique=False)
+    op.create_index(op.f('ix_medication_events_resident_id'), 'medication_events', ['resident_id'], unique=False)
+
     op.create_table('documents',
     sa.Column('resident_id', sa.String(length=36), nullable=True),
     sa.Column('referral_id', sa.String(length=36), nullable=True),
@@ -148,6 +194,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("documents")
+    op.drop_table("medication_events")
+    op.drop_table("consents")
     op.drop_table("admissions")
     op.drop_table("referrals")
     op.drop_table("residents")

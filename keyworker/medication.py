@@ -1,0 +1,280 @@
+"""Current medication and consents of a resident, both append-only so their history exists.
+Medication: a course starts, may change (dose, frequency, prescriber), and stops, each an event.
+Consents: recording a kind again supersedes the earlier row. Reached through `book.residents`."""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from keyworker import reference_data as ref
+from keyworker.clock import local_today
+from keyworker.db.caseload import Consent, MedicationEvent, Resident
+from keyworker.errors import NotFound, ValidationError
+from keyworker.ids import new_id
+from keyworker.security.permissions import Permission
+from keyworker.validation import Cleaner, parse_date
+
+if TYPE_CHECKING:
+    from keyworker.casebook import Casebook
+
+
+@dataclass(frozen=True)
+class MedicationInput:
+    name: str
+    effective_on: date | str | None  # the start date (start) or the date of the change
+    dose: str | None = None
+    frequency: str | None = None
+    prescriber: str | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class MedicationEventView:
+    id: str
+    course_id: str
+    event: str  # start / change / stop
+    effective_on: date
+    name: str
+    dose: str | None
+    frequency: str | None
+    prescriber: str | None
+    notes: str | None
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class MedicationCourse:
+    """One medicine from start to stop, as it stands after its latest event."""
+
+    course_id: str
+    resident_id: str
+    name: str
+    dose: str | None
+    frequency: str | None
+    prescriber: str | None
+    started_on: date
+    stopped_on: date | None
+    events: tuple[MedicationEventView, ...]
+
+    @property
+    def current(self) -> bool:
+        return self.stopped_on is None
+
+
+@dataclass(frozen=True)
+class MedicationSummary:
+    current: tuple[MedicationCourse, ...]
+    stopped: tuple[MedicationCourse, ...]
+    history: tuple[MedicationEventView, ...]  # every event, newest first
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    id: str
+    resident_id: str
+    kind: str
+    kind_label: str
+    given: bool
+    parties: tuple[str, ...]
+    recorded_on: date
+    recorded_by: str | None
+    recorded_by_name: str
+    notes: str | None
+    current: bool
+
+
+def validate_medication(data: Mapping[str, Any] | MedicationInput, *, today: date,
+                        name_required: bool = True) -> tuple[dict[str, Any], dict[str, str]]:
+    if not isinstance(data, Mapping):
+        data = vars(data)
+    c = Cleaner(data)
+    c.text("name", "Medicine", required=name_required, max_len=200)
+    c.date("effective_on", "Date", required=True, not_after=today, not_before=date(1950, 1, 1))
+    c.text("dose", "Dose", max_len=100)
+    c.text("frequency", "Frequency", max_len=100)
+    c.text("prescriber", "Prescriber", max_len=200)
+    c.text("notes", "Notes", max_len=2000)
+    return c.values, c.errors
+
+
+def _view(e: MedicationEvent) -> MedicationEventView:
+    return MedicationEventView(e.id, e.course_id, e.event, e.effective_on, e.name, e.dose, e.frequency,
+                               e.prescriber, e.notes, e.created_at)
+
+
+def _course(events: Sequence[MedicationEvent]) -> MedicationCourse:
+    ordered = sorted(events, key=lambda e: (e.effective_on, e.created_at, e.id))
+    first = ordered[0]
+    live = [e for e in ordered if e.event != "stop"]
+    last = live[-1]
+    stop = next((e for e in reversed(ordered) if e.event == "stop"), None)
+    return MedicationCourse(first.course_id, first.resident_id, last.name, last.dose, last.frequency,
+                            last.prescriber, first.effective_on, stop.effective_on if stop else None,
+                            tuple(_view(e) for e in ordered))
+
+
+def _course_events(s: Session, course_id: str) -> list[MedicationEvent]:
+    events = list(s.scalars(select(MedicationEvent).where(MedicationEvent.course_id == course_id)))
+    if not events:
+        raise NotFound("That medication record does not exist.")
+    return events
+
+
+def _resident(s: Session, resident_id: str) -> Resident:
+    r = s.get(Resident, resident_id)
+    if r is None or r.archived:
+        raise NotFound("That resident does not exist.")
+    return r
+
+
+def medication(book: Casebook, resident_id: str) -> MedicationSummary:
+    book.require(Permission.VIEW_RESIDENTS)
+    with book.write() as s:
+        _resident(s, resident_id)
+        events = s.scalars(select(MedicationEvent).where(MedicationEvent.resident_id == resident_id,
+                                                         MedicationEvent.archived.is_(False))).all()
+        book.record(s, "medication.view", "resident", resident_id, resident_id=resident_id)
+    by_course: dict[str, list[MedicationEvent]] = {}
+    for e in events:
+        by_course.setdefault(e.course_id, []).append(e)
+    courses = sorted((_course(v) for v in by_course.values()), key=lambda c: (c.started_on, c.name))
+    history = sorted((_view(e) for e in events), key=lambda v: (v.effective_on, v.recorded_at), reverse=True)
+    return MedicationSummary(tuple(c for c in courses if c.current), tuple(c for c in courses if not c.current),
+                             tuple(history))
+
+
+def start(book: Casebook, resident_id: str, data: Mapping[str, Any] | MedicationInput) -> MedicationCourse:
+    book.require(Permission.EDIT_RESIDENTS)
+    values, errors = validate_medication(data, today=local_today(book.clock))
+    if errors:
+        raise ValidationError(errors)
+    with book.write() as s:
+        _resident(s, resident_id)
+        event_id = new_id()  # a course is named by its start event
+        e = MedicationEvent(id=event_id, course_id=event_id, resident_id=resident_id, event="start", **values)
+        s.add(e)
+        s.flush([e])
+        book.record(s, "medication.start", "medication", e.course_id, resident_id=resident_id)
+        return _course([e])
+
+
+def change(book: Casebook, course_id: str, data: Mapping[str, Any] | MedicationInput) -> MedicationCourse:
+    """A new dose, frequency or prescriber from a date. Blank fields keep their current value."""
+    book.require(Permission.EDIT_RESIDENTS)
+    values, errors = validate_medication(data, today=local_today(book.clock), name_required=False)
+    with book.write() as s:
+        events = _course_events(s, course_id)
+        course = _course(events)
+        if not course.current:
+            errors.setdefault("name", f"{course.name} was stopped on {course.stopped_on:%d/%m/%Y}; start it again.")
+        elif values.get("effective_on") and values["effective_on"] < course.started_on:
+            errors.setdefault("effective_on", f"The change cannot be before the start ({course.started_on:%d/%m/%Y}).")
+        if errors:
+            raise ValidationError(errors)
+        keep = {k: values.get(k) or getattr(course, k) for k in ("name", "dose", "frequency", "prescriber")}
+        e = MedicationEvent(resident_id=course.resident_id, course_id=course_id, event="change",
+                            effective_on=values["effective_on"], notes=values.get("notes"), **keep)
+        s.add(e)
+        s.flush([e])
+        book.record(s, "medication.change", "medication", course_id, resident_id=course.resident_id)
+        return _course([*events, e])
+
+
+def stop(book: Casebook, course_id: str, stopped_on: date | str | None, notes: str | None) -> MedicationCourse:
+    book.require(Permission.EDIT_RESIDENTS)
+    today = local_today(book.clock)
+    c = Cleaner({"effective_on": stopped_on or today, "notes": notes})
+    c.date("effective_on", "Date stopped", required=True, not_after=today)
+    c.text("notes", "Notes", max_len=2000)
+    with book.write() as s:
+        events = _course_events(s, course_id)
+        course = _course(events)
+        if not course.current:
+            c.error("effective_on", f"{course.name} was already stopped on {course.stopped_on:%d/%m/%Y}.")
+        elif "effective_on" in c.values and c.values["effective_on"] < course.started_on:
+            c.error("effective_on", f"It cannot stop before it started ({course.started_on:%d/%m/%Y}).")
+        if c.errors:
+            raise ValidationError(c.errors)
+        e = MedicationEvent(resident_id=course.resident_id, course_id=course_id, event="stop", name=course.name,
+                            dose=course.dose, frequency=course.frequency, prescriber=course.prescriber,
+                            effective_on=c.values["effective_on"], notes=c.values.get("notes"))
+        s.add(e)
+        s.flush([e])
+        book.record(s, "medication.stop", "medication", course_id, resident_id=course.resident_id)
+        return _course([*events, e])
+
+
+# -- consents ----------------------------------------------------------------------------------
+def validate_consent(kind: str, given: Any, parties: Sequence[str], recorded_on: Any, notes: str | None,
+                     *, today: date) -> tuple[dict[str, Any], dict[str, str]]:
+    c = Cleaner({"kind": kind, "given": given, "recorded_on": recorded_on or today, "notes": notes})
+    c.choice("kind", "Consent", ref.consent_kinds(), required=True)
+    c.boolean("given", "Consent given")
+    c.date("recorded_on", "Date recorded", required=True, not_after=today)
+    c.text("notes", "Notes", max_len=2000)
+    names = [p.strip() for p in parties if p and p.strip()]
+    if c.values.get("kind") == "information_sharing" and c.values.get("given") and not names:
+        c.error("parties", "Name the people or organisations information may be shared with.")
+    if any(len(p) > 200 for p in names):
+        c.error("parties", "Each party's name must be 200 characters or fewer.")
+    c.values["parties"] = names
+    return c.values, c.errors
+
+
+def _consent_view(x: Consent, names: Mapping[str, str]) -> ConsentView:
+    return ConsentView(x.id, x.resident_id, x.kind, ref.label(ref.consent_kinds(), x.kind), x.given,
+                       tuple(json.loads(x.parties or "[]")), x.recorded_on, x.recorded_by,
+                       names.get(x.recorded_by or "", ""), x.notes, x.superseded_by_id is None)
+
+
+def add_consent(s: Session, resident_id: str, values: Mapping[str, Any], recorded_by: str | None) -> Consent:
+    """Insert a consent and supersede the current one of the same kind (used by the service and the demo)."""
+    x = Consent(resident_id=resident_id, kind=values["kind"], given=values["given"],
+                parties=json.dumps(list(values.get("parties") or [])), recorded_on=values["recorded_on"],
+                recorded_by=recorded_by, notes=values.get("notes"))
+    s.add(x)
+    s.flush([x])
+    for old in s.scalars(select(Consent).where(Consent.resident_id == resident_id, Consent.kind == x.kind,
+                                               Consent.superseded_by_id.is_(None), Consent.id != x.id)):
+        old.superseded_by_id = x.id
+    return x
+
+
+def record_consent(book: Casebook, resident_id: str, kind: str, given: bool, *, parties: Sequence[str],
+                   recorded_on: date | str | None, notes: str | None) -> ConsentView:
+    """Consent as given (or refused) on a date, with who recorded it (the signed-in user)."""
+    book.require(Permission.EDIT_RESIDENTS)
+    values, errors = validate_consent(kind, given, parties, recorded_on, notes, today=local_today(book.clock))
+    if errors:
+        raise ValidationError(errors)
+    with book.write() as s:
+        _resident(s, resident_id)
+        x = add_consent(s, resident_id, values, book.actor.id)
+        book.record(s, "consent.record", "consent", x.id, resident_id=resident_id,
+                    detail={"kind": x.kind, "given": x.given})
+        return _consent_view(x, {book.actor.id: book.actor.full_name})
+
+
+def consents(book: Casebook, resident_id: str, *, history: bool = False) -> list[ConsentView]:
+    from keyworker.residents import account_names
+
+    book.require(Permission.VIEW_RESIDENTS)
+    with book.write() as s:
+        _resident(s, resident_id)
+        q = select(Consent).where(Consent.resident_id == resident_id, Consent.archived.is_(False))
+        if not history:
+            q = q.where(Consent.superseded_by_id.is_(None))
+        rows = s.scalars(q.order_by(Consent.recorded_on.desc(), Consent.created_at.desc())).all()
+        book.record(s, "consent.view", "resident", resident_id, resident_id=resident_id)
+        names = account_names(s)
+        return [_consent_view(x, names) for x in rows]
+
+
+__all__ = ["MedicationInput", "MedicationCourse", "MedicationEventView", "MedicationSummary", "ConsentView",
+           "validate_medication", "validate_consent", "parse_date"]

@@ -1,0 +1,407 @@
+"""The resident record: identity, minimum data set, contacts, substances, the current admission.
+`book.residents`. Medication and consents live in keyworker/medication.py and are reached here."""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields, is_dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from keyworker import medication as med
+from keyworker import reference_data as ref
+from keyworker.clock import local_today
+from keyworker.db.caseload import PREFER_NOT_TO_SAY, Admission, Resident
+from keyworker.db.foundation import Account
+from keyworker.errors import NotFound, ValidationError
+from keyworker.security.permissions import Permission
+from keyworker.validation import Cleaner, years_between
+
+if TYPE_CHECKING:
+    from keyworker.casebook import Casebook
+
+MINIMUM_AGE = 18
+DEMOGRAPHIC_LABELS = {
+    "sex": "Sex", "gender_identity": "Gender identity", "ethnicity": "Ethnicity", "religion": "Religion or belief",
+    "sexual_orientation": "Sexual orientation", "disability": "Disability", "pregnancy": "Pregnancy or maternity",
+    "marital_status": "Marital or civil partnership status", "nationality": "Nationality",
+}
+# Fields a person may change with update(); the reference, key worker and admissions change elsewhere.
+EDITABLE_FIELDS = (
+    "given_name", "family_name", "preferred_name", "date_of_birth", "age_override_reason", "nhs_number",
+    *DEMOGRAPHIC_LABELS, "postcode", "district", "gp_practice", "next_of_kin_name", "next_of_kin_relationship",
+    "next_of_kin_phone", "next_of_kin_address", "primary_substance", "primary_route", "other_substances",
+    "external_id",
+)
+NOT_RECORDED = "Not recorded"
+
+
+@dataclass(frozen=True)
+class ResidentInput:
+    """The resident form (at admission, import, or edit). Dates may be date objects or text."""
+
+    given_name: str
+    family_name: str
+    date_of_birth: date | str | None
+    preferred_name: str | None = None
+    age_override_reason: str | None = None
+    nhs_number: str | None = None
+    sex: str | None = None
+    gender_identity: str | None = None
+    ethnicity: str | None = None
+    religion: str | None = None
+    sexual_orientation: str | None = None
+    disability: str | None = None
+    pregnancy: str | None = None
+    marital_status: str | None = None
+    nationality: str | None = None
+    postcode: str | None = None
+    district: str | None = None
+    gp_practice: str | None = None
+    next_of_kin_name: str | None = None
+    next_of_kin_relationship: str | None = None
+    next_of_kin_phone: str | None = None
+    next_of_kin_address: str | None = None
+    primary_substance: str | None = None
+    primary_route: str | None = None
+    other_substances: Any = None  # [{"substance": .., "route": ..}] or [(substance, route)]
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class AdmissionView:
+    id: str
+    referral_id: str | None
+    admitted_on: date
+    setting: str
+    setting_label: str
+    strand: str
+    strand_label: str
+    planned_weeks: int
+    planned_end_on: date
+    key_worker_id: str
+    key_worker_name: str
+    part_time: bool
+    part_time_notes: str | None
+    discharged_on: date | None
+    discharge_type: str | None
+    week_number: int | None  # week N (1-based) of planned_weeks today; None once discharged or not yet started
+
+    @property
+    def is_current(self) -> bool:
+        return self.discharged_on is None
+
+    @property
+    def week_label(self) -> str:
+        return f"Week {self.week_number} of {self.planned_weeks}" if self.week_number else ""
+
+
+@dataclass(frozen=True)
+class ResidentRecord:
+    id: str
+    reference: str
+    given_name: str
+    family_name: str
+    preferred_name: str | None
+    date_of_birth: date
+    age: int
+    age_override_reason: str | None
+    nhs_number: str | None
+    sex: str | None
+    gender_identity: str | None
+    ethnicity: str | None
+    religion: str | None
+    sexual_orientation: str | None
+    disability: str | None
+    pregnancy: str | None
+    marital_status: str | None
+    nationality: str | None
+    postcode: str | None
+    district: str | None
+    district_in_lancashire: bool | None
+    gp_practice: str | None
+    next_of_kin_name: str | None
+    next_of_kin_relationship: str | None
+    next_of_kin_phone: str | None
+    next_of_kin_address: str | None
+    primary_substance: str | None
+    primary_route: str | None
+    other_substances: tuple[tuple[str, str | None], ...]
+    external_id: str | None
+    key_worker_id: str | None
+    key_worker_name: str | None
+    current_admission: AdmissionView | None
+    admissions: tuple[AdmissionView, ...]
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def display_name(self) -> str:
+        given = self.preferred_name or self.given_name
+        return f"{given} {self.family_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+def as_mapping(data: Any) -> Mapping[str, Any]:
+    if is_dataclass(data) and not isinstance(data, type):
+        return asdict(data)
+    return data  # type: ignore[no-any-return]
+
+
+def validate_resident(data: Mapping[str, Any] | ResidentInput, *, admitted_on: date | None = None,
+                      today: date | None = None, partial: bool = False,
+                      current_dob: date | None = None, current_override: str | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+    """Clean the resident form: (values, errors). `admitted_on` is the date the 18-or-over rule is
+    checked against (the admission date; on edit, the current admission's)."""
+    c = Cleaner(as_mapping(data), partial=partial)
+    today = today or date.today()
+    c.text("given_name", "Given name", required=True, max_len=100)
+    c.text("family_name", "Family name", required=True, max_len=100)
+    c.text("preferred_name", "Preferred name", max_len=100)
+    c.date("date_of_birth", "Date of birth", required=True, not_after=today, not_before=date(1900, 1, 1))
+    c.text("age_override_reason", "Reason for admitting someone under 18", max_len=2000)
+    c.nhs_number()
+    for f, label in DEMOGRAPHIC_LABELS.items():
+        c.demographic(f, label)
+    c.postcode("postcode", "Residential postcode")
+    c.district()
+    c.text("gp_practice", "GP practice", max_len=200)
+    c.text("next_of_kin_name", "Next of kin", max_len=200)
+    c.text("next_of_kin_relationship", "Relationship", max_len=80)
+    c.phone("next_of_kin_phone", "Next of kin's phone")
+    c.text("next_of_kin_address", "Next of kin's address", max_len=500)
+    c.listed("primary_substance", "Primary substance", ref.substances())
+    c.listed("primary_route", "Route", ref.routes())
+    c.substances()
+    c.text("external_id", "External id", max_len=64)
+    if not partial and c.values.get("primary_route") and not c.values.get("primary_substance"):
+        c.error("primary_substance", "Choose the primary substance the route is for.")
+    # 5.1.1.1: 18 or over on the date of admission, unless an explicit override with a reason.
+    dob = c.values.get("date_of_birth", current_dob)
+    override = c.values.get("age_override_reason", current_override) if "age_override_reason" in c.values \
+        else current_override
+    if dob is not None and admitted_on is not None and "date_of_birth" not in c.errors:
+        if years_between(dob, admitted_on) < MINIMUM_AGE and not override:
+            c.error("date_of_birth", f"The resident would be under {MINIMUM_AGE} on the admission date "
+                    f"({admitted_on:%d/%m/%Y}). Give a reason to admit them anyway, or check the date.")
+    return c.values, c.errors
+
+
+def search_text(r: Resident) -> str:
+    parts = [r.given_name, r.family_name, r.preferred_name or "", r.reference, r.postcode or ""]
+    return " ".join(p for p in parts if p).lower()
+
+
+def format_reference(n: int) -> str:
+    return f"R-{n:05d}"
+
+
+def next_reference_no(session: Session) -> int:
+    return int(session.scalar(select(func.coalesce(func.max(Resident.reference_no), 0))) or 0) + 1
+
+
+def new_resident(session: Session, values: Mapping[str, Any], reference_no: int) -> Resident:
+    r = Resident(reference=format_reference(reference_no), reference_no=reference_no,
+                 **{k: v for k, v in values.items() if k in _COLUMNS})
+    r.search_text = search_text(r)
+    session.add(r)
+    return r
+
+
+_COLUMNS = set(EDITABLE_FIELDS) | {"district_in_lancashire"}
+
+
+def week_number(admitted_on: date, today: date, planned_weeks: int) -> int | None:
+    if today < admitted_on:
+        return None
+    return (today - admitted_on).days // 7 + 1
+
+
+def admission_view(a: Admission, names: Mapping[str, str], today: date) -> AdmissionView:
+    return AdmissionView(
+        id=a.id, referral_id=a.referral_id, admitted_on=a.admitted_on, setting=a.setting,
+        setting_label=ref.label(ref.settings(), a.setting), strand=a.strand,
+        strand_label=ref.label(ref.strands(), a.strand), planned_weeks=a.planned_weeks,
+        planned_end_on=a.admitted_on + timedelta(weeks=a.planned_weeks), key_worker_id=a.key_worker_id,
+        key_worker_name=names.get(a.key_worker_id, ""), part_time=a.part_time, part_time_notes=a.part_time_notes,
+        discharged_on=a.discharged_on, discharge_type=a.discharge_type,
+        week_number=None if a.discharged_on else week_number(a.admitted_on, today, a.planned_weeks),
+    )
+
+
+def account_names(session: Session) -> dict[str, str]:
+    return dict(session.execute(select(Account.id, Account.full_name)).tuples().all())
+
+
+def build_record(session: Session, r: Resident, today: date) -> ResidentRecord:
+    names = account_names(session)
+    adms = session.scalars(select(Admission).where(Admission.resident_id == r.id, Admission.archived.is_(False))
+                           .order_by(Admission.admitted_on.desc())).all()
+    views = tuple(admission_view(a, names, today) for a in adms)
+    current = next((v for v in views if v.discharged_on is None), None)
+    others = tuple((o["substance"], o.get("route")) for o in json.loads(r.other_substances or "[]"))
+    values = {f.name: getattr(r, f.name) for f in fields(ResidentRecord) if hasattr(Resident, f.name)}
+    values.update(other_substances=others, age=years_between(r.date_of_birth, today),
+                  key_worker_name=names.get(r.key_worker_id or "", None), current_admission=current,
+                  admissions=views)
+    return ResidentRecord(**values)
+
+
+class ResidentService:
+    def __init__(self, book: Casebook) -> None:
+        self._book = book
+
+    def _today(self) -> date:
+        return local_today(self._book.clock)
+
+    # -- validation on the spot --------------------------------------------------------------
+    def validate(self, data: Mapping[str, Any] | ResidentInput, *, admitted_on: date | None = None,
+                 resident_id: str | None = None) -> dict[str, str]:
+        """Messages by field for the resident form, without saving. With `resident_id` the data is
+        a partial edit of that resident (the age rule uses their current admission)."""
+        if resident_id is None:
+            return validate_resident(data, admitted_on=admitted_on, today=self._today())[1]
+        with self._book.read() as s:
+            r = self._load(s, resident_id)
+            return self._validate_edit(s, r, data)[1]
+
+    def _validate_edit(self, s: Session, r: Resident, changes: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        unknown = [k for k in changes if k not in EDITABLE_FIELDS]
+        if unknown:
+            return {}, {k: "This field cannot be changed here." for k in unknown}
+        adm = s.scalars(select(Admission.admitted_on).where(Admission.resident_id == r.id)
+                        .order_by(Admission.admitted_on.desc()).limit(1)).first()
+        return validate_resident(changes, admitted_on=adm, today=self._today(), partial=True,
+                                 current_dob=r.date_of_birth, current_override=r.age_override_reason)
+
+    # -- reading -----------------------------------------------------------------------------
+    def _load(self, s: Session, resident_id: str) -> Resident:
+        r = s.get(Resident, resident_id)
+        if r is None or r.archived:
+            raise NotFound("That resident does not exist.")
+        return r
+
+    def get(self, resident_id: str) -> ResidentRecord:
+        """The resident's record; every read is audited (resident.view)."""
+        self._book.require(Permission.VIEW_RESIDENTS)
+        with self._book.write() as s:
+            r = self._load(s, resident_id)
+            self._book.record(s, "resident.view", "resident", r.id, resident_id=r.id)
+            return build_record(s, r, self._today())
+
+    def find_by_reference(self, reference: str) -> str | None:
+        """The id of the resident with this reference (R-00042 or 42), or None."""
+        self._book.require(Permission.VIEW_RESIDENTS)
+        text = reference.strip().upper()
+        try:
+            n = int(text.removeprefix("R-").removeprefix("R"))
+        except ValueError:
+            return None
+        with self._book.read() as s:
+            return s.scalar(select(Resident.id).where(Resident.reference_no == n))
+
+    # -- writing -----------------------------------------------------------------------------
+    def update(self, resident_id: str, changes: Mapping[str, Any]) -> ResidentRecord:
+        """Change some fields. The audit entry names the changed fields, never their values."""
+        self._book.require(Permission.EDIT_RESIDENTS)
+        with self._book.write() as s:
+            r = self._load(s, resident_id)
+            values, errors = self._validate_edit(s, r, changes)
+            if errors:
+                raise ValidationError(errors)
+            changed = sorted(k for k, v in values.items() if getattr(r, k) != v)
+            for k in changed:
+                setattr(r, k, values[k])
+            if changed:
+                r.search_text = search_text(r)
+                self._book.record(s, "resident.update", "resident", r.id, resident_id=r.id,
+                                  detail={"fields": [k for k in changed if k != "district_in_lancashire"]})
+            return build_record(s, r, self._today())
+
+    def assign_key_worker(self, resident_id: str, account_id: str) -> ResidentRecord:
+        """Name another key worker for the current admission."""
+        self._book.require(Permission.EDIT_RESIDENTS)
+        with self._book.write() as s:
+            r = self._load(s, resident_id)
+            adm = s.scalars(select(Admission).where(Admission.resident_id == r.id,
+                                                    Admission.discharged_on.is_(None))).first()
+            if adm is None:
+                raise ValidationError({"key_worker_id": "The resident has no current admission."})
+            check_key_worker(s, account_id)
+            adm.key_worker_id = account_id
+            r.key_worker_id = account_id
+            self._book.record(s, "admission.update", "admission", adm.id, resident_id=r.id,
+                              detail={"fields": ["key_worker_id"]})
+            return build_record(s, r, self._today())
+
+    # -- medication and consents (keyworker/medication.py) ------------------------------------
+    def validate_medication(self, data: Mapping[str, Any]) -> dict[str, str]:
+        return med.validate_medication(data, today=self._today())[1]
+
+    def medication(self, resident_id: str) -> med.MedicationSummary:
+        return med.medication(self._book, resident_id)
+
+    def start_medication(self, resident_id: str, data: Mapping[str, Any] | med.MedicationInput) -> med.MedicationCourse:
+        return med.start(self._book, resident_id, data)
+
+    def change_medication(self, course_id: str, data: Mapping[str, Any] | med.MedicationInput) -> med.MedicationCourse:
+        return med.change(self._book, course_id, data)
+
+    def stop_medication(self, course_id: str, stopped_on: date | str | None = None,
+                        notes: str | None = None) -> med.MedicationCourse:
+        return med.stop(self._book, course_id, stopped_on, notes)
+
+    def record_consent(self, resident_id: str, kind: str, given: bool, *, parties: list[str] | tuple[str, ...] = (),
+                       recorded_on: date | str | None = None, notes: str | None = None) -> med.ConsentView:
+        return med.record_consent(self._book, resident_id, kind, given, parties=parties, recorded_on=recorded_on,
+                                  notes=notes)
+
+    def consents(self, resident_id: str, *, history: bool = False) -> list[med.ConsentView]:
+        return med.consents(self._book, resident_id, history=history)
+
+    # -- reporting ---------------------------------------------------------------------------
+    def demographics(self, field: str, *, current_only: bool = False) -> dict[str, int]:
+        """Counts by value of one minimum-data-set field. 'Prefer not to say' and 'Not recorded'
+        (blank) are reported apart, as the specification requires (11.2.3.3)."""
+        self._book.require(Permission.VIEW_REPORTS)
+        if field not in DEMOGRAPHIC_LABELS and field not in ("district", "postcode"):
+            raise ValidationError({"field": f"{field} is not a minimum-data-set field."})
+        col = getattr(Resident, field)
+        with self._book.read() as s:
+            q = select(col, func.count()).where(Resident.archived.is_(False)).group_by(col)
+            if current_only:
+                q = q.where(Resident.id.in_(select(Admission.resident_id).where(Admission.discharged_on.is_(None))))
+            out: dict[str, int] = {}
+            for value, n in s.execute(q):
+                key = NOT_RECORDED if value is None else value
+                out[key] = out.get(key, 0) + n
+            return out
+
+    def counts(self, session: Session) -> dict[str, int]:
+        today = self._today()
+        residents = session.scalar(select(func.count()).select_from(Resident).where(Resident.archived.is_(False)))
+        current = session.scalar(
+            select(func.count(func.distinct(Admission.resident_id))).where(
+                Admission.archived.is_(False), Admission.discharged_on.is_(None), Admission.admitted_on <= today))
+        return {"residents": int(residents or 0), "current_residents": int(current or 0)}
+
+
+def check_key_worker(session: Session, account_id: str | None, field: str = "key_worker_id") -> Account:
+    """The named key worker must be an enabled key worker or senior account."""
+    acct = session.get(Account, account_id) if account_id else None
+    if acct is None or acct.archived:
+        raise ValidationError({field: "Choose the resident's key worker."})
+    if acct.disabled or acct.role not in ("key_worker", "senior"):
+        raise ValidationError({field: f"{acct.full_name} cannot be a key worker (the account is "
+                               f"{'disabled' if acct.disabled else 'not a clinical one'})."})
+    return acct
+
+
+__all__ = ["ResidentService", "ResidentInput", "ResidentRecord", "AdmissionView", "validate_resident",
+           "PREFER_NOT_TO_SAY", "NOT_RECORDED", "MINIMUM_AGE"]

@@ -1,0 +1,335 @@
+"""Field validation for the caseload forms. Every check returns a message for a person, keyed by
+the field name, so the UI can show it beside the field (and validate on the spot, without saving).
+
+`Cleaner` gathers the cleaned values and the messages of one form; the `validate_*` functions in
+referrals.py and residents.py use it. Values arrive as typed by a person or read from a CSV:
+strings are trimmed, blanks become None, dates may be ISO or UK (31/12/1990)."""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from keyworker import reference_data as ref
+from keyworker.clock import LONDON
+from keyworker.db.caseload import PREFER_NOT_TO_SAY
+
+_POSTCODE = re.compile(r"^(GIR0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-HJKMNPR-Y]?[0-9][ABD-HJLNP-UW-Z]{2})$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9 ()\-]{10,20}$")
+_PLACE_NAME = re.compile(r"^[A-Za-z][A-Za-z .,'&\-()]{1,79}$")
+_PNTS_SPELLINGS = {"prefer not to say", "prefer-not-to-say", "pnts", "not stated", "declined to say"}
+
+
+def nhs_number_valid(s: str | None) -> bool:
+    """Ten digits (spaces or dashes allowed) whose modulus-11 check digit is right."""
+    if not s:
+        return False
+    digits = re.sub(r"[\s\-]", "", s)
+    if not re.fullmatch(r"\d{10}", digits):
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
+    check = 11 - total % 11
+    if check == 11:
+        check = 0
+    return check != 10 and check == int(digits[9])
+
+
+def normalise_postcode(s: str | None) -> str | None:
+    """A UK postcode in its standard form ('pr12ab' -> 'PR1 2AB'), or None if it is not one."""
+    if not s:
+        return None
+    compact = re.sub(r"\s+", "", s).upper()
+    if not _POSTCODE.match(compact):
+        return None
+    return f"{compact[:-3]} {compact[-3:]}"
+
+
+def is_prefer_not_to_say(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().lower() in _PNTS_SPELLINGS
+
+
+def parse_date(value: Any) -> date:
+    """A date from a date, ISO text (1990-12-31) or UK text (31/12/1990). Raises ValueError."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def parse_datetime(value: Any) -> datetime:
+    """An aware datetime; text or naive values are read as Europe/London time. Raises ValueError."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=LONDON)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=LONDON)
+    text = str(value).strip()
+    try:
+        parsed = datetime.fromisoformat(text)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=LONDON)
+    except ValueError:
+        pass
+    for fmt in ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=LONDON)
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "y", "yes", "true", "t", "on"):
+        return True
+    if text in ("0", "n", "no", "false", "f", "off", ""):
+        return False
+    raise ValueError(text)
+
+
+def years_between(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+class Cleaner:
+    """Cleans one form. Each method reads `data[field]`, stores the cleaned value in `values`
+    or a message in `errors`. Fields absent from `data` are skipped when `partial` (updates)."""
+
+    def __init__(self, data: Mapping[str, Any], *, partial: bool = False) -> None:
+        self.data = data
+        self.partial = partial
+        self.values: dict[str, Any] = {}
+        self.errors: dict[str, str] = {}
+
+    def _take(self, field: str, required: bool, label: str) -> tuple[bool, Any]:
+        """(present, raw value). Records 'required' errors; returns present=False to skip."""
+        if field not in self.data:
+            if self.partial:
+                return False, None
+            if required:
+                self.errors[field] = f"{label} is required."
+                return False, None
+            self.values[field] = None
+            return False, None
+        raw = self.data[field]
+        if _blank(raw):
+            if required:
+                self.errors[field] = f"{label} is required."
+            else:
+                self.values[field] = None
+            return False, None
+        return True, raw.strip() if isinstance(raw, str) else raw
+
+    def error(self, field: str, message: str) -> None:
+        self.errors.setdefault(field, message)
+
+    def text(self, field: str, label: str, *, required: bool = False, max_len: int = 200) -> None:
+        ok, raw = self._take(field, required, label)
+        if not ok:
+            return
+        value = str(raw)
+        if len(value) > max_len:
+            self.error(field, f"{label} must be {max_len} characters or fewer.")
+        elif "\x00" in value:
+            self.error(field, f"{label} contains a character that cannot be stored.")
+        else:
+            self.values[field] = value
+
+    def choice(self, field: str, label: str, options: tuple[ref.Option, ...], *, required: bool = False) -> None:
+        ok, raw = self._take(field, required, label)
+        if not ok:
+            return
+        code = ref.find_code(options, str(raw))
+        if code is None:
+            self.error(field, f"Choose one of: {', '.join(o.label for o in options)}.")
+        else:
+            self.values[field] = code
+
+    def listed(self, field: str, label: str, options: Iterable[str], *, required: bool = False) -> None:
+        ok, raw = self._take(field, required, label)
+        if not ok:
+            return
+        wanted = str(raw).lower()
+        for o in options:
+            if o.lower() == wanted:
+                self.values[field] = o
+                return
+        self.error(field, f"{raw} is not in the list for {label.lower()}.")
+
+    def demographic(self, field: str, label: str) -> None:
+        """A minimum-data-set field: a listed value, 'Prefer not to say' (kept as such), or blank
+        (= not recorded, stored as NULL)."""
+        ok, raw = self._take(field, False, label)
+        if not ok:
+            return
+        if is_prefer_not_to_say(raw):
+            self.values[field] = PREFER_NOT_TO_SAY
+            return
+        if field in ref.FREE_TEXT_DEMOGRAPHICS:
+            self.text(field, label, max_len=60)
+            return
+        self.listed(field, label, ref.demographic_options(field))
+
+    def date(self, field: str, label: str, *, required: bool = False, not_after: date | None = None,
+             not_before: date | None = None) -> None:
+        ok, raw = self._take(field, required, label)
+        if not ok:
+            return
+        try:
+            value = parse_date(raw)
+        except ValueError:
+            self.error(field, f"{label} must be a date like 31/12/1990.")
+            return
+        if not_after is not None and value > not_after:
+            self.error(field, f"{label} cannot be after {not_after:%d/%m/%Y}.")
+        elif not_before is not None and value < not_before:
+            self.error(field, f"{label} cannot be before {not_before:%d/%m/%Y}.")
+        else:
+            self.values[field] = value
+
+    def datetime(self, field: str, label: str, *, required: bool = False, not_after: datetime | None = None) -> None:
+        ok, raw = self._take(field, required, label)
+        if not ok:
+            return
+        try:
+            value = parse_datetime(raw)
+        except ValueError:
+            self.error(field, f"{label} must be a date and time like 31/12/2025 14:30.")
+            return
+        if not_after is not None and value > not_after:
+            self.error(field, f"{label} cannot be in the future.")
+        else:
+            self.values[field] = value
+
+    def integer(self, field: str, label: str, *, required: bool = False, low: int, high: int) -> None:
+        ok, raw = self._take(field, required, label)
+        if not ok:
+            return
+        try:
+            value = int(str(raw).strip()) if not isinstance(raw, int) else raw
+        except ValueError:
+            self.error(field, f"{label} must be a whole number.")
+            return
+        if not low <= value <= high:
+            self.error(field, f"{label} must be between {low} and {high}.")
+        else:
+            self.values[field] = value
+
+    def boolean(self, field: str, label: str, *, default: bool = False) -> None:
+        if field not in self.data and self.partial:
+            return
+        raw = self.data.get(field)
+        if _blank(raw):
+            self.values[field] = default
+            return
+        try:
+            self.values[field] = parse_bool(raw)
+        except ValueError:
+            self.error(field, f"{label} must be yes or no.")
+
+    def postcode(self, field: str, label: str = "Postcode", *, required: bool = False) -> None:
+        ok, raw = self._take(field, required, label)
+        if not ok:
+            return
+        value = normalise_postcode(str(raw))
+        if value is None:
+            self.error(field, f"{raw} is not a UK postcode (for example PR1 2AB).")
+        else:
+            self.values[field] = value
+
+    def nhs_number(self, field: str = "nhs_number", label: str = "NHS number") -> None:
+        ok, raw = self._take(field, False, label)
+        if not ok:
+            return
+        digits = re.sub(r"[\s\-]", "", str(raw))
+        if not re.fullmatch(r"\d{10}", digits):
+            self.error(field, f"{label} must be 10 digits.")
+        elif not nhs_number_valid(digits):
+            self.error(field, f"{label} is not valid: its check digit does not match. Check it was typed correctly.")
+        else:
+            self.values[field] = digits
+
+    def phone(self, field: str, label: str, *, required: bool = False) -> None:
+        ok, raw = self._take(field, required, label)
+        if not ok:
+            return
+        if not _PHONE.match(str(raw)) or sum(ch.isdigit() for ch in str(raw)) < 10:
+            self.error(field, f"{label} must be a phone number like 01772 123456.")
+        else:
+            self.values[field] = str(raw)
+
+    def email(self, field: str, label: str, *, required: bool = False) -> None:
+        ok, raw = self._take(field, required, label)
+        if not ok:
+            return
+        if not _EMAIL.match(str(raw)) or len(str(raw)) > 200:
+            self.error(field, f"{label} must be an email address like name@lancashire.gov.uk.")
+        else:
+            self.values[field] = str(raw).lower()
+
+    def district(self, field: str = "district", label: str = "District") -> None:
+        """One of the 12 Lancashire districts, or another local authority by name."""
+        ok, raw = self._take(field, False, label)
+        if not ok:
+            if field in self.values:
+                self.values["district_in_lancashire"] = None
+            return
+        for d in ref.districts():
+            if d.lower() == str(raw).lower():
+                self.values[field] = d
+                self.values["district_in_lancashire"] = True
+                return
+        if not _PLACE_NAME.match(str(raw)):
+            self.error(field, "Choose a Lancashire district, or type the name of another local authority.")
+            return
+        self.values[field] = str(raw)
+        self.values["district_in_lancashire"] = False
+
+    def substances(self, field: str = "other_substances", label: str = "Other substances") -> None:
+        """A list of {"substance", "route"} (or (substance, route) pairs, or 'Cannabis:Smoked; Alcohol')."""
+        ok, raw = self._take(field, False, label)
+        if not ok:
+            return
+        items: list[tuple[str, str | None]] = []
+        try:
+            if isinstance(raw, str):
+                if raw.startswith("["):
+                    raw = json.loads(raw)
+                else:
+                    raw = [part.split(":", 1) for part in raw.split(";") if part.strip()]
+            for item in raw:
+                if isinstance(item, Mapping):
+                    items.append((str(item.get("substance") or "").strip(), (item.get("route") or None)))
+                else:
+                    seq = list(item)
+                    items.append((str(seq[0]).strip(), seq[1].strip() if len(seq) > 1 and seq[1] else None))
+        except (TypeError, ValueError, IndexError):
+            self.error(field, f"{label} must be a list of substances, each with an optional route.")
+            return
+        known = {s.lower(): s for s in ref.substances()}
+        routes = {r.lower(): r for r in ref.routes()}
+        out = []
+        for substance, route in items:
+            if substance.lower() not in known:
+                self.error(field, f"{substance or 'A blank'} is not in the list of substances.")
+                return
+            if route is not None and str(route).strip().lower() not in routes:
+                self.error(field, f"{route} is not a route (choose {', '.join(ref.routes())}).")
+                return
+            out.append({"substance": known[substance.lower()],
+                        "route": routes[str(route).strip().lower()] if route else None})
+        self.values[field] = json.dumps(out) if out else None
