@@ -33,6 +33,8 @@ from keyworker.security.permissions import Actor, Permission, Role
 if TYPE_CHECKING:
     from keyworker.caseload_query import CaseloadService
     from keyworker.documents.store import DocumentService
+    from keyworker.care_plans import CarePlanService
+    from keyworker.reviews import ReviewService
     from keyworker.referrals import ReferralService
     from keyworker.residents import ResidentService
     from keyworker.security.accounts import AccountService
@@ -66,6 +68,8 @@ SERVICES: list[tuple[str, str]] = [
     ("audit", "keyworker.security.audit_service:AuditService"),
     ("settings", "keyworker.settings:SettingsService"),
     ("documents", "keyworker.documents.store:DocumentService"),
+    ("care_plans", "keyworker.care_plans:CarePlanService"),
+    ("reviews", "keyworker.reviews:ReviewService"),
     ("residents", "keyworker.residents:ResidentService"),
     ("referrals", "keyworker.referrals:ReferralService"),
     ("caseload", "keyworker.caseload_query:CaseloadService"),
@@ -77,6 +81,8 @@ class Casebook:
     audit: AuditService
     settings: SettingsService
     documents: DocumentService
+    care_plans: CarePlanService
+    reviews: ReviewService
     residents: ResidentService
     referrals: ReferralService
     caseload: CaseloadService

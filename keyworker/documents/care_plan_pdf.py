@@ -1,0 +1,94 @@
+"""The resident's copy of the Treatment and Recovery Care Plan as a PDF, in the house style.
+
+Section headings and order come from `keyworker.plan_sections`, so the printed plan always has
+the sections the contract requires (4.1.4.2, 4.1.5.3)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from reportlab.platypus import Flowable
+
+from keyworker.clock import format_date, format_datetime
+from keyworker.documents.layout import fields, grid, heading, para, render, spacer
+from keyworker.plan_sections import (
+    DEMOGRAPHIC_FIELDS,
+    DOMAINS,
+    DOMAINS_LIST,
+    FIELDS,
+    GOAL_DOMAINS,
+    GOAL_STATUSES,
+    GOALS,
+    SECTIONS,
+)
+from keyworker.review_schedule import midway_date, planned_end
+
+if TYPE_CHECKING:
+    from keyworker.care_plans import CarePlanView, Goal
+
+
+TITLE = "Treatment and Recovery Care Plan"
+
+
+def build(view: CarePlanView, *, unit_name: str, generated_at: datetime) -> bytes:
+    story: list[Flowable] = [para(TITLE, "title")]
+    v = view.version
+    status = "Complete" if view.status == "complete" else "Draft (not yet complete)"
+    story.append(fields([
+        ("Resident", view.resident_name),
+        ("Reference", view.reference),
+        ("Admitted", format_date(view.admitted_on)),
+        ("Planned length", f"{view.planned_weeks} weeks (mid-way {format_date(midway_date(view.admitted_on, view.planned_weeks))}, "
+                           f"planned end {format_date(planned_end(view.admitted_on, view.planned_weeks))})"),
+        ("Plan status", status),
+        ("Version", f"{v.number}, saved {format_datetime(v.created_at)} by {v.created_by_name or 'unknown'}" if v else "—"),
+        ("Reason for this version", v.reason if v and v.reason else None),
+    ]))
+    c = view.content
+    for sec in SECTIONS:
+        story.append(heading(sec.heading))
+        if sec.kind == GOALS:
+            story.append(fields([(f.label, c.value(sec.key, f.key)) for f in sec.fields]))
+            story.append(spacer(2))
+            if c.goals:
+                story.append(grid(["", "Goal (in the resident's words)", "Actions: who, by when", "Status"],
+                                  [_goal_row(i, g) for i, g in enumerate(c.goals, 1)], [8, 62, 72, 28]))
+                notes = [(f"Goal {i} progress", g.progress_notes) for i, g in enumerate(c.goals, 1) if g.progress_notes]
+                if notes:
+                    story.append(spacer(2))
+                    story.append(fields(notes))
+            else:
+                story.append(para("No goals recorded yet.", "small"))
+        elif sec.kind == FIELDS:
+            story.append(fields([(f.label, c.value(sec.key, f.key)) for f in sec.fields]))
+        elif sec.kind == DOMAINS:
+            rows = []
+            for key, label in DOMAINS_LIST.items():
+                d = c.domains.get(key)
+                if d is None:
+                    rows.append([label, "", ""])
+                elif d.no_needs_identified:
+                    rows.append([label, "No needs identified", d.interventions])
+                else:
+                    rows.append([label, d.needs, d.interventions])
+            story.append(grid(["Domain", "Needs", "Interventions"], rows, [42, 64, 64]))
+        elif sec.key == "key_worker":
+            story.append(fields([("Key worker", c.value("key_worker", "name"))]))
+        elif sec.key == "demographics":
+            story.append(fields([(label, c.value("demographics", attr)) for attr, label, _ in DEMOGRAPHIC_FIELDS]))
+    story.append(heading("Agreement"))
+    a = view.agreement
+    if a is not None:
+        story.append(fields([("Agreed on", format_date(a.agreed_on)), ("How", a.method_label),
+                             ("Version agreed", str(a.version_number) if a.version_number else None),
+                             ("Note", a.note)]))
+    story.append(para("I have read this plan with my key worker, and I understand what is expected of me and "
+                      "what I can expect from the unit.", "body"))
+    story.append(fields([("Resident's signature", "\n\n"), ("Key worker's signature", "\n\n"), ("Date", "\n")]))
+    return render(story, title=TITLE, unit_name=unit_name, generated_at=generated_at,
+                  subject=f"{TITLE}: {view.reference}")
+
+
+def _goal_row(i: int, g: Goal) -> list[str | None]:
+    actions = "\n".join(f"• {a.action} — {a.who or '?'}, by {format_date(a.by_when) or '?'}" for a in g.actions)
+    return [str(i), f"{GOAL_DOMAINS.get(g.domain, g.domain)}: {g.goal}", actions, GOAL_STATUSES.get(g.status, g.status)]
