@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from keyworker.documents.store import DocumentService
     from keyworker.care_plans import CarePlanService
     from keyworker.reviews import ReviewService
+    from keyworker.imports import ImportService
     from keyworker.referrals import ReferralService
     from keyworker.residents import ResidentService
     from keyworker.security.accounts import AccountService
@@ -72,6 +73,7 @@ SERVICES: list[tuple[str, str]] = [
     ("reviews", "keyworker.reviews:ReviewService"),
     ("residents", "keyworker.residents:ResidentService"),
     ("referrals", "keyworker.referrals:ReferralService"),
+    ("imports", "keyworker.imports:ImportService"),
     ("caseload", "keyworker.caseload_query:CaseloadService"),
 ]
 
@@ -85,6 +87,7 @@ class Casebook:
     reviews: ReviewService
     residents: ResidentService
     referrals: ReferralService
+    imports: ImportService
     caseload: CaseloadService
 
     def __init__(

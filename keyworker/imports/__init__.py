@@ -1,0 +1,6 @@
+"""Bringing a caseload in from a spreadsheet: `book.imports.residents(path_or_bytes, valid_only=, dry_run=)`."""
+from __future__ import annotations
+
+from keyworker.imports.residents import ImportProblem, ImportReport, ImportService
+
+__all__ = ["ImportService", "ImportReport", "ImportProblem"]
