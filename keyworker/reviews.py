@@ -249,6 +249,13 @@ class ReviewService:
                                             pre_discharge_held=rs.PRE_DISCHARGE in kinds),
                           max(0, (today - r.due_on).days))]
 
+    def _kind_for(self, s: Session, adm: Admission, on: date) -> str:
+        """Which meeting a review on `on` is, given the meetings already held."""
+        kinds = set(s.scalars(select(Review.kind).where(Review.admission_id == adm.id,
+                                                        Review.superseded_by_id.is_(None))))
+        return rs.suggested_kind(on, adm.admitted_on, adm.planned_weeks, midway_held=rs.MIDWAY in kinds,
+                                 pre_discharge_held=rs.PRE_DISCHARGE in kinds)
+
     # recording -------------------------------------------------------------------------------
     def record(self, data: ReviewInput) -> ReviewView:
         """Record a review. Plan changes (and goal status changes) become a new plan version in the
@@ -276,7 +283,7 @@ class ReviewService:
                 if old.superseded_by_id:
                     raise ValidationError({"supersedes_id": "That review has already been corrected."})
             due_before = self._due_one(s, data.held_on, adm.id) if old is None and adm.discharged_on is None else []
-            kind = data.kind or (due_before[0].kind if due_before else rs.REGULAR)
+            kind = data.kind or self._kind_for(s, adm, max([data.held_on] + [d.due_on for d in due_before]))
             if kind not in rs.KIND_LABELS:
                 raise ValidationError({"kind": "Choose regular, mid-way or pre-discharge."})
 
@@ -409,9 +416,7 @@ class ReviewService:
                 raise NotFound("That admission does not exist.")
             res = s.get(Resident, adm.resident_id)
             assert res is not None
-            if kind is None:
-                due = self._due_one(s, meeting_on, adm.id)
-                kind = due[0].kind if due else rs.REGULAR
+            kind = kind or self._kind_for(s, adm, meeting_on)
             if kind not in rs.KIND_LABELS:
                 raise ValidationError({"kind": "Choose regular, mid-way or pre-discharge."})
             ref = s.get(Referral, adm.referral_id) if adm.referral_id else None

@@ -4,6 +4,7 @@ Section headings and order come from `keyworker.plan_sections`, so the printed p
 the sections the contract requires (4.1.4.2, 4.1.5.3)."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -30,7 +31,24 @@ if TYPE_CHECKING:
 TITLE = "Treatment and Recovery Care Plan"
 
 
+class Fresh:
+    """`layout.render` lays the same flowables out twice (to count pages). ReportLab marks a
+    flowable pushed to the next page in the first pass as `_postponed` and then refuses it in the
+    second, so a story longer than a page must be built afresh for each pass."""
+
+    def __init__(self, make: Callable[[], list[Flowable]]) -> None:
+        self._make = make
+
+    def __iter__(self) -> Iterator[Flowable]:
+        return iter(self._make())
+
+
 def build(view: CarePlanView, *, unit_name: str, generated_at: datetime) -> bytes:
+    return render(Fresh(lambda: _story(view)), title=TITLE, unit_name=unit_name,  # type: ignore[arg-type]
+                  generated_at=generated_at, subject=f"{TITLE}: {view.reference}")
+
+
+def _story(view: CarePlanView) -> list[Flowable]:
     story: list[Flowable] = [para(TITLE, "title")]
     v = view.version
     status = "Complete" if view.status == "complete" else "Draft (not yet complete)"
@@ -85,8 +103,7 @@ def build(view: CarePlanView, *, unit_name: str, generated_at: datetime) -> byte
     story.append(para("I have read this plan with my key worker, and I understand what is expected of me and "
                       "what I can expect from the unit.", "body"))
     story.append(fields([("Resident's signature", "\n\n"), ("Key worker's signature", "\n\n"), ("Date", "\n")]))
-    return render(story, title=TITLE, unit_name=unit_name, generated_at=generated_at,
-                  subject=f"{TITLE}: {view.reference}")
+    return story
 
 
 def _goal_row(i: int, g: Goal) -> list[str | None]:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from reportlab.platypus import Flowable
 
 from keyworker.clock import format_date
+from keyworker.documents.care_plan_pdf import Fresh
 from keyworker.documents.layout import fields, para, render, spacer
 from keyworker.review_schedule import KIND_LABELS, MIDWAY, PRE_DISCHARGE, planned_end
 
@@ -47,6 +48,11 @@ def _purpose(letter: Letter) -> str:
 
 
 def build(letter: Letter, *, generated_at: datetime) -> bytes:
+    return render(Fresh(lambda: _story(letter)), title=TITLE, unit_name=letter.unit_name,  # type: ignore[arg-type]
+                  generated_at=generated_at, subject=f"{KIND_LABELS.get(letter.kind, 'Review')}: {letter.reference}")
+
+
+def _story(letter: Letter) -> list[Flowable]:
     kind_label = KIND_LABELS.get(letter.kind, "Review")
     story: list[Flowable] = [para(letter.unit_name or "Keyworker", "h3"), spacer(2),
                              para(format_date(letter.written_on), "right")]
@@ -79,5 +85,4 @@ def build(letter: Letter, *, generated_at: datetime) -> bytes:
     story.append(spacer(8))
     story.append(para(letter.key_worker_name or "Key worker"))
     story.append(para(f"Key worker, {letter.unit_name}" if letter.unit_name else "Key worker", "small"))
-    return render(story, title=TITLE, unit_name=letter.unit_name, generated_at=generated_at,
-                  subject=f"{kind_label}: {letter.reference}")
+    return story

@@ -1,0 +1,68 @@
+"""The printed plan (the resident's copy) and the invitation letter, parsed back with pypdf."""
+from __future__ import annotations
+
+import io
+import json
+from datetime import date, datetime
+
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from keyworker.casebook import Casebook
+from keyworker.db.foundation import AuditEntry
+from keyworker.plan_sections import SECTIONS
+from tests.unit.care_helpers import admit, full_content
+
+
+def _text(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    return " ".join(" ".join((p.extract_text() or "").split()) for p in reader.pages)
+
+
+def test_plan_pdf_has_every_section_the_name_and_the_goals(worker_book: Casebook) -> None:
+    rid, aid = admit(worker_book, given="Dana", family="O'Neill <Jr>")
+    content = full_content(3)
+    view = worker_book.care_plans.save_draft(aid, content)
+    view = worker_book.care_plans.mark_complete(view.plan_id)
+    worker_book.care_plans.record_agreement(view.plan_id, date(2026, 1, 5), "signed_paper")
+    pdf = worker_book.care_plans.pdf(view.plan_id)
+    assert pdf.startswith(b"%PDF")
+    text = _text(pdf)
+    assert "Treatment and Recovery Care Plan" in text
+    for sec in SECTIONS:
+        assert sec.heading in text, sec.heading
+    assert "Dana O'Neill <Jr>" in text
+    for goal in content.goals:
+        assert goal.goal in text
+    assert "Sam Worker" in text and "Signed paper copy" in text and "Page 1 of" in text
+    docs = worker_book.documents.list(resident_id=rid, kind="care_plan")
+    assert len(docs) == 1 and docs[0].subject_id == view.version.id and "v1" in docs[0].title
+    with worker_book.read() as s:
+        printed = s.scalars(select(AuditEntry).where(AuditEntry.action == "care_plan.print")).one()
+    assert json.loads(printed.detail) == {"version": 1}
+
+
+def test_a_draft_prints_marked_as_draft_and_an_old_version_can_be_printed(worker_book: Casebook, clock) -> None:
+    _, aid = admit(worker_book)
+    view = worker_book.care_plans.save_draft(aid, full_content(1))
+    assert "Draft (not yet complete)" in _text(worker_book.care_plans.pdf(view.plan_id))
+    done = worker_book.care_plans.mark_complete(view.plan_id)
+    c = done.content.copy()
+    c.goals[0].goal = "Stay clean and get back to work"
+    v2 = worker_book.care_plans.revise(done.plan_id, c, "Goal reworded")
+    text = _text(worker_book.care_plans.pdf(done.plan_id, done.version.id))
+    assert "I want to stay off heroin for good." in text and "back to work" not in text
+    text2 = _text(worker_book.care_plans.pdf(done.plan_id))
+    assert "Stay clean and get back to work" in text2 and "Goal reworded" in text2
+    assert v2.version.number == 2
+
+
+def test_invitation_letter_pdf(worker_book: Casebook, clock) -> None:
+    _, aid = admit(worker_book, planned_weeks=18)
+    clock.set(datetime(2026, 2, 23, 10, 0))
+    doc, _ = worker_book.reviews.invitation_letter(aid, date(2026, 3, 9), meeting_time="14:00", venue="Ribble House")
+    assert "mid-way review" in doc.title
+    text = _text(worker_book.documents.content(doc.id))
+    for expected in ("Dear Priya Shah", "Mid-way review", "09/03/2026", "14:00", "Dana Whitfield", "4.1.5.7",
+                     "Sam Worker"):
+        assert expected in text, expected
