@@ -194,8 +194,12 @@ def validate_resident(data: Mapping[str, Any] | ResidentInput, *, admitted_on: d
 
 
 def search_text(r: Resident) -> str:
-    parts = [r.given_name, r.family_name, r.preferred_name or "", r.reference, r.postcode or ""]
-    return " ".join(p for p in parts if p).lower()
+    return search_text_of(r.given_name, r.family_name, r.preferred_name, r.reference, r.postcode)
+
+
+def search_text_of(given: str, family: str, preferred: str | None, reference: str, postcode: str | None) -> str:
+    """Lower-cased "given family preferred reference postcode", what caseload search matches."""
+    return " ".join(p for p in (given, family, preferred, reference, postcode) if p).lower()
 
 
 def format_reference(n: int) -> str:

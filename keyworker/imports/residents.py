@@ -18,7 +18,13 @@ from keyworker.db.foundation import Account
 from keyworker.imports.bulk import AuditItem, append_audit, insert_rows, stamp
 from keyworker.imports.csv_file import read_csv
 from keyworker.referrals import OPEN, REFERRAL_FIELDS, validate_admission, validate_referral
-from keyworker.residents import EDITABLE_FIELDS, format_reference, next_reference_no, search_text, validate_resident
+from keyworker.residents import (
+    EDITABLE_FIELDS,
+    format_reference,
+    next_reference_no,
+    search_text_of,
+    validate_resident,
+)
 from keyworker.security.permissions import Permission
 from keyworker.working_days import decision_due
 
@@ -237,9 +243,8 @@ class ImportService:
                 row = stamp(book, {k: v.get(k) for k in (*EDITABLE_FIELDS, "district_in_lancashire")})
                 row.update(reference=format_reference(ref_no), reference_no=ref_no)
                 ref_no += 1
-                tmp = Resident(**{k: row[k] for k in ("given_name", "family_name", "preferred_name", "reference",
-                                                      "postcode")})
-                row["search_text"] = search_text(tmp)
+                row["search_text"] = search_text_of(row["given_name"], row["family_name"], row["preferred_name"],
+                                                    row["reference"], row["postcode"])
                 if adm:
                     adm = {k: adm[k] for k in ("admitted_on", "setting", "strand", "planned_weeks", "key_worker_id",
                                                "part_time", "part_time_notes")}
