@@ -128,7 +128,10 @@ def restore_backup(backup: Path, db_path: Path, username: str, password: str, cl
     vault.ephemeral = False
     if not db_path.parent.is_dir():
         raise StorageError(f"The folder {db_path.parent} does not exist.")
-    fd, tmp = tempfile.mkstemp(prefix=".kw-restore-", dir=db_path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".kw-restore-", dir=db_path.parent)
+    except OSError as e:
+        raise translate_db_error(e, db_path) from e
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

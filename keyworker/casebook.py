@@ -393,10 +393,18 @@ def _check_db_file(path: Path) -> None:
             head = f.read(16)
     except OSError as e:
         raise DatabaseError(f"The unit database {path} cannot be read: {e.strerror}") from e
-    if len(head) < 16:
+    # A unit database is whole 4096-byte pages (SQLCipher's page size; Keyworker never changes it).
+    if len(head) < 16 or path.stat().st_size % 4096:
         raise DatabaseError(f"The unit database {path.name} is empty or truncated.")
     if head == SQLITE_HEADER:
         raise DatabaseError(f"{path.name} is an unencrypted SQLite file, not a Keyworker unit database.")
+    # SQLite writes its -wal and -shm beside the database, and every sign-in is audited: say so
+    # plainly instead of failing later with "unable to open database file".
+    if not os.access(path.parent, os.W_OK | os.X_OK) or not os.access(path, os.W_OK):
+        raise StorageError(
+            f"The folder {path.parent} is read-only, and Keyworker must write beside the unit database. "
+            "Copy the database and its .vault file to a folder you can write to."
+        )
 
 
 def _actor_for(session: Session, username: str) -> Actor:

@@ -102,10 +102,11 @@ def test_check_with_a_wrong_password_prints_one_line_and_exits_1(tmp_path: Path,
         (lambda p: p.unlink(), "no unit database"),
         (lambda p: vault_path_for(p).unlink(), "vault"),
         (lambda p: vault_path_for(p).write_text("{not json"), "vault"),
-        (lambda p: p.write_bytes(p.read_bytes()[:5000]), "damaged"),
+        (lambda p: p.write_bytes(p.read_bytes()[:5000]), "truncated"),
+        (lambda p: p.write_bytes(p.read_bytes()[:8192]), "damaged"),
         (lambda p: p.write_bytes(b""), "empty"),
     ],
-    ids=["missing db", "missing vault", "corrupt vault", "truncated db", "empty db"],
+    ids=["missing db", "missing vault", "corrupt vault", "truncated db", "truncated at a page", "empty db"],
 )
 def test_check_on_damaged_files_is_one_line(tmp_path: Path, db_path: Path, damage, message: str) -> None:  # type: ignore[no-untyped-def]
     damage(db_path)
