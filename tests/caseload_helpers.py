@@ -74,3 +74,22 @@ def add_referral(book: Casebook, given: str, family: str, *, due: date, resident
         s.add(ref)
         s.flush()
         return ref.id
+
+
+def bulk_residents(book: Casebook, n: int, *, admitted_on: date = date(2026, 1, 1), key_worker: str = "worker") -> list[str]:
+    """`n` current residents "Person NNNN" in one transaction (for lazy-loading tests)."""
+    kw = account_id(book, key_worker)
+    ids: list[str] = []
+    with book.write() as s:
+        start = (s.scalar(select(func.max(Resident.reference_no))) or 0) + 1
+        for no in range(start, start + n):
+            ref = f"R-{no:05d}"
+            r = Resident(reference=ref, reference_no=no, given_name="Person", family_name=f"Test{no:04d}",
+                         date_of_birth=date(1990, 1, 1), search_text=f"person test{no:04d} {ref}".lower(),
+                         key_worker_id=kw)
+            s.add(r)
+            s.flush()
+            s.add(Admission(resident_id=r.id, admitted_on=admitted_on, setting="24h_residential", strand="level_1",
+                            planned_weeks=12, key_worker_id=kw, part_time=False))
+            ids.append(r.id)
+    return ids

@@ -1,0 +1,196 @@
+"""The caseload table model: ID-based and lazy (after Anki's browser table model and Qt's
+fetchMore example). A query gives the ids of every matching resident in display order; rows are
+fetched ~100 at a time on the database thread as the view scrolls. Only the newest query's
+results are ever shown: each query has a generation number and stale answers are dropped."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtWidgets import QApplication, QStyle
+
+from keyworker.caseload_query import BATCH, NOT_ASSESSED, CaseloadFilter, CaseloadRow
+from keyworker.clock import format_date
+from ui.context import AppContext
+
+Index = QModelIndex | QPersistentModelIndex
+RESIDENT_ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # also the sort key of keyworker.caseload_query
+    title: str
+    text: Callable[[CaseloadRow], str]
+    tip: str
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("name", "Name", lambda r: r.name, "Family name, given name (preferred name)"),
+    Column("reference", "Reference", lambda r: r.reference, "The resident's reference"),
+    Column("key_worker", "Key worker", lambda r: r.key_worker, "Named key worker for this stay"),
+    Column("setting", "Setting", lambda r: r.setting, "Programme setting"),
+    Column("admitted", "Admitted", lambda r: format_date(r.admitted_on), "Date of admission"),
+    Column("week", "Week", lambda r: r.week_text, "Week of the planned stay"),
+    Column("next_review", "Next review due", lambda r: format_date(r.next_review_on),
+           "The date agreed at the last review, or 14 days after admission"),
+    Column("risk", "Risk level", lambda r: r.risk_level, "Risk assessments come in a later release"),
+    Column("flags", "Flags", lambda r: r.flags_text, "What needs attention"),
+)
+FLAGS_COLUMN = len(COLUMNS) - 1
+_WARNING_FLAGS = frozenset({"decision_overdue", "plan_incomplete", "review_overdue"})
+
+
+class CaseloadModel(QAbstractTableModel):
+    """Rows are `CaseloadRow`s for `self.ids[:rowCount()]`; more arrive through fetchMore."""
+
+    loaded = Signal(int)  # a new query's answer is shown: how many residents match
+    failed = Signal(object)
+
+    def __init__(self, ctx: AppContext, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.filter = CaseloadFilter(actor_id=ctx.book.actor.id)
+        self.ids: list[str] = []
+        self.rows: list[CaseloadRow] = []
+        self.generation = 0  # bumped by every query; answers for an older one are dropped
+        self.querying = False
+        self._fetching = False
+        style = QApplication.style()
+        self.warning_icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        self.info_icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxInformation)
+
+    # -- queries -----------------------------------------------------------------------------
+    def set_filter(self, flt: CaseloadFilter) -> None:
+        self.filter = flt
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Run the current filter: ids and the first batch of rows in one task off the UI thread."""
+        self.generation += 1
+        gen, flt, book = self.generation, self.filter, self.ctx.book
+        self.querying = True
+
+        def work() -> tuple[int, list[str], list[CaseloadRow]] | None:
+            if gen != self.generation:  # a newer keystroke is already queued: skip the work
+                return None
+            ids = book.caseload.ids(flt)
+            return gen, ids, book.caseload.rows(ids[:BATCH])
+
+        self.ctx.tasks.run(work, self._answered, lambda exc: self._failed(gen, exc))
+
+    def _answered(self, answer: tuple[int, list[str], list[CaseloadRow]] | None) -> None:
+        if answer is None or answer[0] != self.generation:
+            return
+        _gen, ids, rows = answer
+        self.beginResetModel()
+        self.ids, self.rows = ids, rows
+        self._fetching = False
+        self.endResetModel()
+        self.querying = False
+        self.loaded.emit(len(ids))
+
+    def _failed(self, gen: int, exc: BaseException) -> None:
+        if gen == self.generation:
+            self.querying = False
+            self._fetching = False
+            self.failed.emit(exc)
+
+    # -- lazy rows ---------------------------------------------------------------------------
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and len(self.rows) < len(self.ids) and not self._fetching
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
+        if parent.isValid() or self._fetching or len(self.rows) >= len(self.ids):
+            return
+        self._fetching = True
+        gen, book = self.generation, self.ctx.book
+        wanted = self.ids[len(self.rows):len(self.rows) + BATCH]
+        self.ctx.tasks.run(lambda: book.caseload.rows(wanted), lambda rows: self._more(gen, wanted, rows),
+                           lambda exc: self._failed(gen, exc))
+
+    def _more(self, gen: int, wanted: list[str], rows: list[CaseloadRow]) -> None:
+        if gen != self.generation:
+            return
+        self._fetching = False
+        if len(rows) < len(wanted):  # removed since the query ran: drop them from the list too
+            gone = set(wanted) - {r.resident_id for r in rows}
+            self.ids = [i for i in self.ids if i not in gone]
+        if rows:
+            first = len(self.rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
+            self.rows.extend(rows)
+            self.endInsertRows()
+
+    def fetch_all_loaded(self) -> bool:
+        return len(self.rows) >= len(self.ids)
+
+    # -- Qt model ----------------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
+            return None
+        col = COLUMNS[section]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return col.title
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{col.tip}. Click to sort."
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self.rows) or not 0 <= index.column() < len(COLUMNS):
+            return None
+        row, col = self.rows[index.row()], COLUMNS[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return col.text(row)
+        if role == RESIDENT_ID_ROLE:
+            return row.resident_id
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(row, col)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            value = col.text(row)
+            if col.key == "flags":
+                return f"Flags: {value}" if value else "No flags"
+            return f"{col.title}: {value or 'none'}"
+        if role == Qt.ItemDataRole.DecorationRole and col.key == "flags" and row.flags:
+            return self.warning_icon if any(f.code in _WARNING_FLAGS for f in row.flags) else self.info_icon
+        return None
+
+    def _tooltip(self, row: CaseloadRow, col: Column) -> str | None:
+        if col.key == "flags":
+            return "\n".join(f"{f.text}: {f.detail}" for f in row.flags) or "Nothing needs attention."
+        if col.key == "risk" and row.risk_level == NOT_ASSESSED:
+            return "No risk assessment recorded yet."
+        if col.key == "name":
+            return f"{row.name} — {row.reference}. Press Enter to open the record."
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Header clicks re-query the ids in the new order (the database sorts, not the view)."""
+        if not 0 <= column < len(COLUMNS):
+            return
+        descending = order == Qt.SortOrder.DescendingOrder
+        if (self.filter.sort_key, self.filter.descending) == (COLUMNS[column].key, descending):
+            return
+        self.set_filter(self.filter.with_(sort_key=COLUMNS[column].key, descending=descending))
+
+    def resident_id(self, row: int) -> str | None:
+        return self.rows[row].resident_id if 0 <= row < len(self.rows) else None
+
+    def row_of(self, resident_id: str) -> int:
+        for i, r in enumerate(self.rows):
+            if r.resident_id == resident_id:
+                return i
+        return -1
