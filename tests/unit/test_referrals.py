@@ -1,0 +1,162 @@
+"""Referrals on a real encrypted database: deadline flags, decisions, the decline letter, admission."""
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from keyworker.casebook import Casebook
+from keyworker.clock import LONDON, FixedClock
+from keyworker.db.caseload import Admission, Referral, Resident
+from keyworker.db.foundation import AuditEntry
+from keyworker.errors import PermissionDenied, ValidationError
+from tests.fixtures.caseload import (
+    accepted_referral,
+    admission_input,
+    last_audit,
+    referral_input,
+    resident_input,
+    worker_id,
+)
+
+
+def test_record_sets_the_deadline_and_audits(worker_book: Casebook) -> None:
+    r = worker_book.referrals.record(referral_input(received_at=datetime(2026, 1, 2, 10, tzinfo=LONDON)))
+    assert r.status == "open"
+    assert r.decision_due_on == date(2026, 1, 9)
+    assert r.working_days_left == 4 and not r.near_deadline and not r.overdue  # today is Mon 5 Jan
+    assert last_audit(worker_book)[0][0] == "referral.create"
+
+
+def test_validate_without_saving_gives_messages_by_field(worker_book: Casebook) -> None:
+    errors = worker_book.referrals.validate({"received_at": "tomorrow", "category": "urgent",
+                                             "referrer_email": "not-an-email"})
+    assert {"received_at", "given_name", "family_name", "referrer_name", "community_treatment_provider",
+            "category", "assessment_summary", "referrer_email"} <= set(errors)
+    assert worker_book.referrals.list_open() == []
+    with pytest.raises(ValidationError) as e:
+        worker_book.referrals.record(referral_input(received_at=datetime(2026, 1, 6, 9, tzinfo=LONDON)))
+    assert "future" in e.value.fields["received_at"]
+
+
+def test_near_and_overdue_flags_follow_the_clock(worker_book: Casebook, clock: FixedClock) -> None:
+    # Received Thursday before Easter: due Monday 13 April.
+    clock.set(datetime(2026, 4, 2, 12, 0))
+    worker_book.referrals.record(referral_input(received_at=datetime(2026, 4, 2, 9, tzinfo=LONDON)))
+    [r] = worker_book.referrals.list_open()
+    assert r.decision_due_on == date(2026, 4, 13) and r.working_days_left == 5
+    clock.set(datetime(2026, 4, 10, 9, 0))
+    [r] = worker_book.referrals.list_open()
+    assert r.near_deadline and not r.overdue and r.working_days_left == 1
+    clock.set(datetime(2026, 4, 14, 9, 0))
+    [r] = worker_book.referrals.list_open()
+    assert r.overdue and not r.near_deadline and r.working_days_left == -1
+    check = worker_book.check(integrity=False)
+    assert check["referrals_open"] == 1 and check["referrals_decision_overdue"] == 1
+
+
+def test_key_worker_cannot_decide(worker_book: Casebook) -> None:
+    r = worker_book.referrals.record(referral_input())
+    with pytest.raises(PermissionDenied):
+        worker_book.referrals.accept(r.id)
+    with pytest.raises(PermissionDenied):
+        worker_book.referrals.decline(r.id, "risk", "The risk cannot be managed in the unit at present.")
+
+
+def test_out_of_hours_cannot_record(book_factory) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(PermissionDenied):
+        book_factory("nights").referrals.record(referral_input())
+
+
+def test_decline_needs_written_reasons(manager_book: Casebook) -> None:
+    r = manager_book.referrals.record(referral_input())
+    with pytest.raises(ValidationError) as e:
+        manager_book.referrals.decline(r.id, "", "no")
+    assert set(e.value.fields) == {"category", "reason"}
+    assert manager_book.referrals.get(r.id).status == "open"
+
+
+def test_decline_letter_pdf_has_reasons_and_referrer(manager_book: Casebook) -> None:
+    r = manager_book.referrals.record(referral_input(referrer_name="Pat Fielding"))
+    reason = "The risk history described cannot be managed safely alongside the current residents."
+    d = manager_book.referrals.decline(r.id, "risk", reason)
+    assert d.status == "declined" and d.decline_letter_id and d.decided_within_deadline
+    pdf = manager_book.documents.content(d.decline_letter_id)
+    text = " ".join((p.extract_text() or "") for p in PdfReader(io.BytesIO(pdf)).pages)
+    text = " ".join(text.split())
+    assert "Pat Fielding" in text
+    assert reason in text
+    assert "Risk to others cannot be managed" in text
+    assert manager_book.referrals.get(r.id).decline_letter_id == d.decline_letter_id
+    with pytest.raises(ValidationError):
+        manager_book.referrals.accept(r.id)  # already decided
+    # The audit entry keeps the category, never the free-text reasons.
+    with manager_book.read() as s:
+        detail = s.scalar(select(AuditEntry.detail).where(AuditEntry.action == "referral.decline"))
+    assert "risk" in detail and "history" not in detail
+
+
+def test_declines_are_reportable(manager_book: Casebook, clock: FixedClock) -> None:
+    r1 = manager_book.referrals.record(referral_input(given_name="A"))
+    manager_book.referrals.decline(r1.id, "no_vacancy", "There is no suitable place available in the time needed.")
+    r2 = manager_book.referrals.record(referral_input(given_name="B"))
+    clock.set(datetime(2026, 1, 20, 9, 0))  # after its deadline (Fri 9 Jan)
+    manager_book.referrals.decline(r2.id, "eligibility", "Lives outside the Authority's boundary, no ordinary residence.")
+    rows = manager_book.referrals.declines(date(2026, 1, 1), date(2026, 1, 31))
+    assert [(x.category, x.decided_within_deadline) for x in rows] == [("no_vacancy", True), ("eligibility", False)]
+    assert rows[0].referrer_name == "Pat Fielding" and rows[0].reason.startswith("There is no")
+    assert manager_book.referrals.declines(date(2026, 2, 1), date(2026, 2, 28)) == []
+
+
+def test_admit_accepted_referral(manager_book: Casebook) -> None:
+    r = accepted_referral(manager_book)
+    kw = worker_id(manager_book)
+    rec = manager_book.referrals.admit(r.id, admission_input(kw, planned_weeks=16, part_time=True,
+                                                             part_time_notes="Mon to Wed"), resident_input())
+    assert rec.reference == "R-00001"
+    assert rec.key_worker_id == kw and rec.key_worker_name == "Sam Worker"
+    adm = rec.current_admission
+    assert adm is not None and adm.week_label == "Week 1 of 16" and adm.part_time
+    assert adm.setting_label == "24-hour staffed residential"
+    assert manager_book.referrals.get(r.id).status == "admitted"
+    actions = [a for a, _ in last_audit(manager_book, 5)]
+    assert {"resident.create", "admission.create"} <= set(actions)
+
+
+def test_admission_rules(manager_book: Casebook) -> None:
+    r = accepted_referral(manager_book)
+    kw = worker_id(manager_book)
+    errors = manager_book.referrals.validate_admission(
+        r.id, {"admitted_on": "05/01/2026", "setting": "tent", "strand": "level_3", "planned_weeks": 30,
+               "key_worker_id": worker_id(manager_book, "nights")})
+    assert set(errors) == {"setting", "strand", "planned_weeks", "key_worker_id"}
+    assert "between 12 and 26" in errors["planned_weeks"]
+    open_ref = manager_book.referrals.record(referral_input(given_name="Other"))
+    with pytest.raises(ValidationError, match="accepted"):
+        manager_book.referrals.admit(open_ref.id, admission_input(kw), resident_input())
+
+
+def test_under_18_refused_unless_overridden_and_nothing_half_saved(manager_book: Casebook) -> None:
+    r = accepted_referral(manager_book)
+    kw = worker_id(manager_book)
+    with pytest.raises(ValidationError) as e:
+        manager_book.referrals.admit(r.id, admission_input(kw), resident_input(date_of_birth=date(2008, 1, 6)))
+    assert "under 18" in e.value.fields["date_of_birth"]
+    with manager_book.read() as s:
+        assert s.scalar(select(func.count()).select_from(Resident)) == 0
+        assert s.scalar(select(func.count()).select_from(Admission)) == 0
+        assert s.get(Referral, r.id).status == "accepted"
+    rec = manager_book.referrals.admit(r.id, admission_input(kw), resident_input(
+        date_of_birth=date(2008, 1, 6), age_override_reason="Agreed with the Authority: care leaver, turns 18 soon."))
+    assert rec.age == 17 and rec.age_override_reason
+
+
+def test_update_open_referral_recomputes_deadline(worker_book: Casebook) -> None:
+    r = worker_book.referrals.record(referral_input())
+    r2 = worker_book.referrals.update(r.id, {"received_at": datetime(2026, 1, 5, 8, tzinfo=LONDON),
+                                             "category": "emergency"})
+    assert r2.decision_due_on == date(2026, 1, 12) and r2.category == "emergency"
+    assert last_audit(worker_book)[0] == ("referral.update", {"fields": ["category", "received_at"]})

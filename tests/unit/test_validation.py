@@ -1,0 +1,92 @@
+"""Field validation: NHS numbers, postcodes, "prefer not to say", dates, districts."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from keyworker.db.caseload import PREFER_NOT_TO_SAY
+from keyworker.residents import validate_resident
+from keyworker.validation import nhs_number_valid, normalise_postcode, parse_date
+
+
+@pytest.mark.parametrize("number", ["9434765919", "943 476 5919", "943-476-5919", "4010232137"])
+def test_valid_nhs_numbers(number: str) -> None:
+    assert nhs_number_valid(number)
+
+
+@pytest.mark.parametrize("number", ["9434765918", "123456789", "94347659190", "abcdefghij", "", None])
+def test_invalid_nhs_numbers(number: str | None) -> None:
+    assert not nhs_number_valid(number)
+
+
+@pytest.mark.parametrize(("raw", "clean"), [
+    ("pr1 2ab", "PR1 2AB"), ("PR12AB", "PR1 2AB"), ("bb11 1aa", "BB11 1AA"), ("  la1  4yw ", "LA1 4YW"),
+    ("EC1A 1BB", "EC1A 1BB"), ("W1A 0AX", "W1A 0AX"), ("M1 1AE", "M1 1AE"),
+])
+def test_postcodes_normalised(raw: str, clean: str) -> None:
+    assert normalise_postcode(raw) == clean
+
+
+@pytest.mark.parametrize("raw", ["PR1", "12345", "PR1 2A", "QQ1 1AA", "PR1 2AB X", ""])
+def test_bad_postcodes(raw: str) -> None:
+    assert normalise_postcode(raw) is None
+
+
+def test_uk_and_iso_dates() -> None:
+    assert parse_date("31/12/1990") == parse_date("1990-12-31") == date(1990, 12, 31)
+    with pytest.raises(ValueError):
+        parse_date("31/02/1990")
+
+
+def base(**over: object) -> dict[str, object]:
+    d: dict[str, object] = {"given_name": "Jane", "family_name": "Doe", "date_of_birth": "04/03/1990"}
+    d.update(over)
+    return d
+
+
+def test_prefer_not_to_say_is_kept_and_blank_is_none() -> None:
+    values, errors = validate_resident(base(sex="prefer not to say", ethnicity="", religion=None,
+                                            nationality="Prefer not to say"), today=date(2026, 1, 5))
+    assert errors == {}
+    assert values["sex"] == PREFER_NOT_TO_SAY
+    assert values["nationality"] == PREFER_NOT_TO_SAY
+    assert values["ethnicity"] is None and values["religion"] is None
+
+
+def test_every_field_gets_a_message_by_name() -> None:
+    _, errors = validate_resident({"given_name": " ", "date_of_birth": "yesterday", "nhs_number": "9434765918",
+                                   "postcode": "nowhere", "sex": "Robot", "district": "12345",
+                                   "primary_substance": "Tea", "next_of_kin_phone": "call me"},
+                                  today=date(2026, 1, 5))
+    assert set(errors) >= {"given_name", "family_name", "date_of_birth", "nhs_number", "postcode", "sex",
+                           "district", "primary_substance", "next_of_kin_phone"}
+    assert "check digit" in errors["nhs_number"]
+    assert "required" in errors["family_name"]
+
+
+def test_districts_lancashire_or_another_authority() -> None:
+    values, _ = validate_resident(base(district="south ribble"), today=date(2026, 1, 5))
+    assert values["district"] == "South Ribble" and values["district_in_lancashire"] is True
+    values, _ = validate_resident(base(district="Blackburn with Darwen"), today=date(2026, 1, 5))
+    assert values["district"] == "Blackburn with Darwen" and values["district_in_lancashire"] is False
+
+
+def test_under_18_on_admission_needs_a_reason() -> None:
+    _, errors = validate_resident(base(date_of_birth="06/01/2008"), admitted_on=date(2026, 1, 5),
+                                  today=date(2026, 1, 5))
+    assert "under 18" in errors["date_of_birth"]
+    _, errors = validate_resident(base(date_of_birth="05/01/2008"), admitted_on=date(2026, 1, 5),
+                                  today=date(2026, 1, 5))
+    assert errors == {}  # 18 on the day
+    _, errors = validate_resident(base(date_of_birth="06/01/2008", age_override_reason="Agreed with the Authority"),
+                                  admitted_on=date(2026, 1, 5), today=date(2026, 1, 5))
+    assert errors == {}
+
+
+def test_other_substances_with_routes() -> None:
+    values, errors = validate_resident(base(other_substances="cannabis:smoked; Alcohol"), today=date(2026, 1, 5))
+    assert errors == {}
+    assert '"Cannabis"' in values["other_substances"] and '"Smoked"' in values["other_substances"]
+    _, errors = validate_resident(base(other_substances=[("Alcohol", "Teleported")]), today=date(2026, 1, 5))
+    assert "route" in errors["other_substances"]
