@@ -1,0 +1,376 @@
+"""The referral dialogs the inbox page opens: record a referral as it arrives
+(`ReferralDialog.ask`), accept or decline it (`DecisionDialog.ask`, showing the decline letter),
+and admit an accepted one (`AdmitDialog.ask`, which creates the resident record)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QRadioButton,
+    QSpinBox,
+    QWidget,
+)
+
+from keyworker import reference_data as ref
+from keyworker import working_days as wd
+from keyworker.clock import format_date, format_datetime, local_today, to_local
+from keyworker.referrals import MAX_WEEKS, MIN_WEEKS, ReferralView, validate_admission
+from keyworker.residents import ResidentRecord, validate_resident
+from keyworker.security.permissions import Permission, Role
+from ui.documents import show_pdf
+from ui.forms import ChoiceCombo, FormDialog, OptionalDateEdit, UkDateEdit, UkDateTimeEdit
+from ui.resident.fields import build_resident_fields
+
+if TYPE_CHECKING:
+    from ui.context import AppContext
+
+RESIDENT_FIELDS = frozenset(("given_name", "family_name", "preferred_name", "date_of_birth", "age_override_reason",
+                             "nhs_number", "sex", "gender_identity", "ethnicity", "religion", "sexual_orientation",
+                             "disability", "pregnancy", "marital_status", "nationality", "postcode", "district",
+                             "gp_practice", "next_of_kin_name", "next_of_kin_relationship", "next_of_kin_phone",
+                             "next_of_kin_address", "primary_substance", "primary_route", "other_substances"))
+
+
+def _line(placeholder: str = "", max_len: int = 200) -> QLineEdit:
+    e = QLineEdit()
+    e.setMaxLength(max_len)
+    e.setPlaceholderText(placeholder)
+    return e
+
+
+def _text(height: int = 110) -> QPlainTextEdit:
+    t = QPlainTextEdit()
+    t.setTabChangesFocus(True)
+    t.setMinimumHeight(height)
+    return t
+
+
+def deadline_text(received_at: datetime) -> str:
+    """'Decision due by Monday 12/01/2026 — 5 working days from Monday 05/01/2026.'"""
+    counted = wd.counts_as_received_on(received_at)
+    due = wd.decision_due(received_at)
+    text = (f"Decision due by {due:%A} {format_date(due)} — {wd.DECISION_WORKING_DAYS} working days "
+            f"from {counted:%A} {format_date(counted)}")
+    if counted != to_local(received_at).date():
+        text += " (received after 17:00, at a weekend or on a bank holiday: counts from the next working day)"
+    return text + "."
+
+
+class ReferralDialog(FormDialog):
+    """Record a new referral, or correct an open one (`referral=`)."""
+
+    data_area = "referrals"
+
+    def __init__(self, parent: QWidget | None, ctx: AppContext, referral: ReferralView | None = None) -> None:
+        super().__init__(parent, ctx, "New referral" if referral is None else f"Referral — {referral.name}",
+                         save_text="&Save referral" if referral is None else "&Save changes")
+        self.referral = referral
+        b = self.binder
+        now = ctx.book.clock.now()
+
+        arrived, f = _group("Received")
+        self.received = UkDateTimeEdit(now)
+        b.row(f, "received_at", "Date and time &received", self.received, required=True)
+        self.deadline = QLabel()
+        self.deadline.setObjectName("deadline")
+        self.deadline.setWordWrap(True)
+        self.deadline.setAccessibleName("Decision deadline")
+        f.addRow("Decision deadline", self.deadline)
+        b.row(f, "category", "Admission &category",
+              ChoiceCombo([(o.code, o.label) for o in ref.admission_categories()], blank="Choose…"), required=True)
+
+        person, f = _group("Person referred")
+        b.row(f, "given_name", "&Given name", _line(max_len=100), required=True)
+        b.row(f, "family_name", "&Family name", _line(max_len=100), required=True)
+        b.row(f, "date_of_birth", "&Date of birth", OptionalDateEdit(default=date(now.year - 35, 1, 1)))
+
+        referrer, f = _group("Referrer")
+        b.row(f, "referrer_name", "Referrer's na&me", _line(), required=True)
+        org = _line()
+        org.setText("Lancashire County Council")
+        b.row(f, "referrer_organisation", "Organisation", org)
+        b.row(f, "referrer_email", "&Email", _line("name@lancashire.gov.uk"),
+              hint="An email or a phone number is needed so the decision can reach the referrer.")
+        b.row(f, "referrer_phone", "&Phone", _line("01772 123456", 20))
+        b.row(f, "community_treatment_provider", "Community &Treatment Provider", _line(), required=True)
+
+        assess, f = _group("Assessment")
+        b.row(f, "assessment_summary", "&Summary of the assessment", _text(), required=True)
+
+        for g in (arrived, person, referrer, assess):
+            self.content_layout.addWidget(g)
+        self.received.dateTimeChanged.connect(self._update_deadline)
+        if referral is not None:
+            b.load({k: getattr(referral, k) for k in ("received_at", "category", "given_name", "family_name",
+                                                      "date_of_birth", "referrer_name", "referrer_organisation",
+                                                      "referrer_email", "referrer_phone",
+                                                      "community_treatment_provider", "assessment_summary")})
+        self._update_deadline()
+        self.finish_setup(require_change=referral is not None)
+
+    def _update_deadline(self) -> None:
+        self.deadline.setText(deadline_text(self.received.value()))
+
+    def validate(self, values: dict[str, Any]) -> dict[str, str] | None:
+        return self.ctx.book.referrals.validate(values)
+
+    def operation(self, values: dict[str, Any]) -> Callable[[], Any]:
+        book = self.ctx.book
+        if self.referral is None:
+            return lambda: book.referrals.record(values)
+        baseline = self.binder._baseline  # noqa: SLF001 - only what the user changed is sent
+        changes = {k: v for k, v in values.items() if baseline.get(k) != v}
+        rid = self.referral.id
+        return lambda: book.referrals.update(rid, changes)
+
+    @classmethod
+    def ask(cls, parent: QWidget | None, ctx: AppContext, referral: ReferralView | None = None) -> ReferralView | None:
+        dlg = cls(parent, ctx, referral)
+        return dlg.result_value if dlg.exec() == FormDialog.DialogCode.Accepted.value else None
+
+
+class DecisionChoice(QWidget):
+    """Accept / Decline as two radio buttons. `value()` -> "accept" | "decline" | None."""
+
+    value_changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        h = QHBoxLayout(self)
+        h.setContentsMargins(0, 0, 0, 0)
+        self.accept_radio = QRadioButton("&Accept")
+        self.decline_radio = QRadioButton("D&ecline")
+        self.accept_radio.setAccessibleName("Accept the referral")
+        self.decline_radio.setAccessibleName("Decline the referral")
+        self.group = QButtonGroup(self)
+        for r in (self.accept_radio, self.decline_radio):
+            self.group.addButton(r)
+            h.addWidget(r)
+            r.toggled.connect(lambda _on: self.value_changed.emit())
+        h.addStretch(1)
+
+    def value(self) -> str | None:
+        if self.accept_radio.isChecked():
+            return "accept"
+        if self.decline_radio.isChecked():
+            return "decline"
+        return None
+
+    def set_value(self, value: str | None) -> None:
+        self.group.setExclusive(False)
+        self.accept_radio.setChecked(value == "accept")
+        self.decline_radio.setChecked(value == "decline")
+        self.group.setExclusive(True)
+
+
+class DecisionDialog(FormDialog):
+    """Accept or decline an open referral. Declining needs a reason category and the reasons in
+    full; the decline letter the core makes is then shown (preview, print, save)."""
+
+    data_area = "referrals"
+    save_text = "&Record decision"
+
+    def __init__(self, parent: QWidget | None, ctx: AppContext, referral: ReferralView) -> None:
+        super().__init__(parent, ctx, f"Decision — {referral.name}")
+        self.referral = referral
+        self.show_letter: Callable[[QWidget | None, AppContext, str, bytes | str], Any] = show_pdf
+        self.letter_window: Any = None
+        self._parent = parent
+        b = self.binder
+
+        summary, f = _group("Referral")
+        for label, text in _referral_summary(referral):
+            value: QWidget
+            if label == "Assessment":  # may be long: scrollable, selectable, read-only
+                value = QPlainTextEdit(text)
+                value.setReadOnly(True)
+                value.setMaximumHeight(110)
+                value.setTabChangesFocus(True)
+            else:
+                value = QLabel(text)
+                value.setWordWrap(True)
+                value.setTextInteractionFlags(value.textInteractionFlags() | Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setAccessibleName(label)
+            f.addRow(label, value)
+        self.content_layout.addWidget(summary)
+
+        decide, f = _group("Decision")
+        self.choice = DecisionChoice()
+        b.row(f, "decision", "Decision", self.choice, required=True)
+        self.category = ChoiceCombo([(o.code, o.label) for o in ref.decline_categories()], blank="Choose…")
+        self.category_box = b.row(f, "category", "Reason &category *", self.category)
+        self.reason = _text(130)
+        self.reason.setPlaceholderText("The reasons in full: the referrer receives them in a letter.")
+        self.reason_box = b.row(f, "reason", "Reasons (in &full) *", self.reason)
+        self.decide_form = f
+        self.content_layout.addWidget(decide)
+        self.allowed = ctx.book.actor.can(Permission.DECIDE_REFERRALS)
+        if not self.allowed:
+            note = QLabel("Only a senior (manager) can accept or decline a referral.")
+            note.setObjectName("fieldHint")
+            self.content_layout.addWidget(note)
+            decide.setEnabled(False)
+        self.binder.changed.connect(self._update_visibility)
+        self._update_visibility()
+        self.finish_setup()
+        self.resize(720, 700)
+
+    def _update_visibility(self) -> None:
+        declining = self.choice.value() == "decline"
+        self.decide_form.setRowVisible(self.category_box, declining)
+        self.decide_form.setRowVisible(self.reason_box, declining)
+        self.save_button.setText("&Decline and make the letter" if declining else
+                                 "&Accept referral" if self.choice.value() == "accept" else self.save_text)
+
+    def validate(self, values: dict[str, Any]) -> dict[str, str] | None:
+        if not self.allowed:
+            return {"decision": "Only a senior (manager) can decide."}
+        if values["decision"] != "decline":
+            return None
+        return self.ctx.book.referrals.validate_decline(values["category"], values["reason"])
+
+    def operation(self, values: dict[str, Any]) -> Callable[[], Any]:
+        book, rid = self.ctx.book, self.referral.id
+        if values["decision"] == "accept":
+            return lambda: book.referrals.accept(rid)
+        category, reason = values["category"], values["reason"]
+        return lambda: book.referrals.decline(rid, category, reason)
+
+    def _saved(self, result: Any) -> None:
+        super()._saved(result)
+        if isinstance(result, ReferralView) and result.decline_letter_id:
+            self.letter_window = self.show_letter(self._parent, self.ctx, f"Decline letter — {result.name}",
+                                                  result.decline_letter_id)
+
+    @classmethod
+    def ask(cls, parent: QWidget | None, ctx: AppContext, referral: ReferralView) -> ReferralView | None:
+        dlg = cls(parent, ctx, referral)
+        return dlg.result_value if dlg.exec() == FormDialog.DialogCode.Accepted.value else None
+
+
+class AdmitDialog(FormDialog):
+    """Admit an accepted referral: the admission (date, setting, strand, planned weeks, key worker,
+    part-time) and the new resident's record, saved together or not at all."""
+
+    save_text = "&Admit"
+    data_area = "residents"
+
+    def __init__(self, parent: QWidget | None, ctx: AppContext, referral: ReferralView) -> None:
+        super().__init__(parent, ctx, f"Admit — {referral.name}")
+        self.referral = referral
+        self.today = local_today(ctx.book.clock)
+        self.received_on = to_local(referral.received_at).date()
+        b = self.binder
+
+        adm, f = _group("Admission")
+        b.row(f, "admitted_on", "Admission &date", UkDateEdit(self.today), required=True)
+        b.row(f, "setting", "&Setting", ChoiceCombo([(o.code, o.label) for o in ref.settings()], blank="Choose…"),
+              required=True)
+        b.row(f, "strand", "S&trand", ChoiceCombo([(o.code, o.label) for o in ref.strands()], blank="Choose…"),
+              required=True)
+        weeks = QSpinBox()
+        weeks.setRange(MIN_WEEKS, MAX_WEEKS)
+        weeks.setValue(MIN_WEEKS)
+        weeks.setSuffix(" weeks")
+        b.row(f, "planned_weeks", "Planned &length", weeks, required=True,
+              hint=f"Between {MIN_WEEKS} and {MAX_WEEKS} weeks.")
+        self.key_worker = ChoiceCombo([], blank="Choose…")
+        b.row(f, "key_worker_id", "Named &key worker", self.key_worker, required=True)
+        self.part_time = QCheckBox("Attends part-time")
+        b.row(f, "part_time", "Attendance", self.part_time)
+        self.part_time_notes_box = b.row(f, "part_time_notes", "Part-time arrangements", _text(50))
+        self.adm_form = f
+        self.content_layout.addWidget(adm)
+
+        for box in build_resident_fields(b, today=self.today, admitted_on=lambda: b.value("admitted_on")):
+            self.content_layout.addWidget(box)
+        b.load({"given_name": referral.given_name, "family_name": referral.family_name,
+                "date_of_birth": referral.date_of_birth})
+        self.binder.changed.connect(self._update_part_time)
+        self._update_part_time()
+        self.finish_setup()
+        self._load_key_workers()
+
+    def _load_key_workers(self) -> None:
+        book = self.ctx.book
+        self.ctx.tasks.run(lambda: book.accounts.list(include_disabled=False), self._show_key_workers)
+
+    def _show_key_workers(self, accounts: list[Any]) -> None:
+        clinical = [(a.id, a.full_name) for a in accounts if a.role in (Role.KEY_WORKER, Role.SENIOR)]
+        self.key_worker.set_choices(clinical)
+        me = self.ctx.book.actor
+        if self.key_worker.value() is None and me.role in (Role.KEY_WORKER, Role.SENIOR):
+            self.key_worker.set_value(me.id)
+        self.binder.revalidate()
+
+    def _update_part_time(self) -> None:
+        self.adm_form.setRowVisible(self.part_time_notes_box, self.part_time.isChecked())
+
+    def _split(self, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        resident = {k: v for k, v in values.items() if k in RESIDENT_FIELDS}
+        admission = {k: v for k, v in values.items() if k not in RESIDENT_FIELDS}
+        if not admission.get("part_time"):
+            admission["part_time_notes"] = None
+        return admission, resident
+
+    def validate(self, values: dict[str, Any]) -> dict[str, str] | None:
+        admission, resident = self._split(values)
+        _v, errors = validate_admission(admission, today=self.today, received_on=self.received_on)
+        _r, rerrors = validate_resident(resident, admitted_on=admission.get("admitted_on"), today=self.today)
+        return {**rerrors, **errors}
+
+    def operation(self, values: dict[str, Any]) -> Callable[[], Any]:
+        admission, resident = self._split(values)
+        book, rid = self.ctx.book, self.referral.id
+        return lambda: book.referrals.admit(rid, admission, resident)
+
+    def changed_areas(self) -> tuple[str, ...]:
+        return ("residents", "referrals")
+
+    @classmethod
+    def ask(cls, parent: QWidget | None, ctx: AppContext, referral: ReferralView) -> ResidentRecord | None:
+        dlg = cls(parent, ctx, referral)
+        return dlg.result_value if dlg.exec() == FormDialog.DialogCode.Accepted.value else None
+
+
+def _group(title: str) -> tuple[QGroupBox, QFormLayout]:
+    box = QGroupBox(title)
+    form = QFormLayout(box)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    return box, form
+
+
+def _referral_summary(r: ReferralView) -> list[tuple[str, str]]:
+    if r.working_days_left is None:
+        status = r.status.capitalize()
+    elif r.overdue:
+        status = f"Overdue — the decision was due {format_date(r.decision_due_on)}"
+    elif r.working_days_left == 0:
+        status = f"Due today ({format_date(r.decision_due_on)})"
+    else:
+        n = r.working_days_left
+        status = f"Due {format_date(r.decision_due_on)} — {n} working day{'s' if n != 1 else ''} left"
+    contact = ", ".join(p for p in (r.referrer_organisation, r.referrer_email, r.referrer_phone) if p)
+    return [
+        ("Name", r.name + (f" (born {format_date(r.date_of_birth)})" if r.date_of_birth else "")),
+        ("Received", format_datetime(r.received_at)),
+        ("Decision", status),
+        ("Category", r.category_label),
+        ("Referrer", r.referrer_name + (f" — {contact}" if contact else "")),
+        ("Community Treatment Provider", r.community_treatment_provider or ""),
+        ("Assessment", r.assessment_summary or ""),
+    ]
+
+
+__all__ = ["ReferralDialog", "DecisionDialog", "AdmitDialog", "deadline_text"]

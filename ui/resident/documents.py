@@ -1,0 +1,121 @@
+"""The Documents tab: every document kept for the resident (letters, plans, summaries), newest
+first; open one to preview, print or save it as PDF (each audited by the core)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from keyworker.clock import format_datetime
+from keyworker.documents.store import DocumentInfo
+from ui.documents import show_pdf
+
+if TYPE_CHECKING:
+    from ui.context import AppContext
+
+KIND_LABELS = {"decline_letter": "Decline letter", "care_plan": "Care plan", "review_invitation": "Invitation",
+               "discharge_letter": "Discharge letter", "discharge_summary": "Discharge summary"}
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
+
+
+def size_label(n: int) -> str:
+    return f"{n / 1024:.0f} KB" if n >= 1024 else f"{n} bytes"
+
+
+class DocumentsTab(QWidget):
+    refresh_areas = ("residents", "care_plans", "reviews", "referrals")
+
+    def __init__(self, ctx: AppContext, resident_id: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.resident_id = resident_id
+        self.docs: list[DocumentInfo] = []
+        self.viewer: Callable[..., Any] = show_pdf
+        self.setObjectName("documentsTab")
+        v = QVBoxLayout(self)
+        v.setContentsMargins(0, 0, 0, 0)
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(("Title", "Kind", "Made", "Size"))
+        self.table.setAccessibleName("Documents")
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().hide()
+        self.table.setAlternatingRowColors(True)
+        h = self.table.horizontalHeader()
+        h.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        h.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        v.addWidget(self.table, 1)
+        self.empty = QLabel("No documents have been made for this resident yet.")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        v.addWidget(self.empty)
+        row = QHBoxLayout()
+        self.open_button = QPushButton("&Open")
+        self.print_button = QPushButton("&Print…")
+        self.save_button = QPushButton("Save as P&DF…")
+        for b, name in ((self.open_button, "Open document"), (self.print_button, "Print document"),
+                        (self.save_button, "Save document as PDF")):
+            b.setAccessibleName(name)
+            row.addWidget(b)
+        row.addStretch(1)
+        v.addLayout(row)
+        self.open_button.clicked.connect(lambda: self.open_selected())
+        self.print_button.clicked.connect(lambda: self.open_selected("print"))
+        self.save_button.clicked.connect(lambda: self.open_selected("save"))
+        self.table.doubleClicked.connect(lambda _i: self.open_selected())
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self.ctx.state.locked:
+            return
+        book, rid = self.ctx.book, self.resident_id
+        self.ctx.tasks.run(lambda: book.documents.list(resident_id=rid), self._show)
+
+    def _show(self, docs: list[DocumentInfo]) -> None:
+        self.docs = docs
+        self.table.setRowCount(len(docs))
+        for i, d in enumerate(docs):
+            for j, text in enumerate((d.title, kind_label(d.kind), format_datetime(d.created_at), size_label(d.size))):
+                self.table.setItem(i, j, QTableWidgetItem(text))
+        self.table.setVisible(bool(docs))
+        self.empty.setVisible(not docs)
+        if docs and self.table.currentRow() < 0:
+            self.table.selectRow(0)
+        self._update_buttons()
+
+    def selected(self) -> DocumentInfo | None:
+        row = self.table.currentRow()
+        return self.docs[row] if 0 <= row < len(self.docs) else None
+
+    def _update_buttons(self) -> None:
+        has = self.selected() is not None
+        for b in (self.open_button, self.print_button, self.save_button):
+            b.setEnabled(has)
+
+    def open_selected(self, then: str | None = None) -> Any:
+        """Open the selected document's window; `then` = "print" or "save" starts that at once."""
+        doc = self.selected()
+        if doc is None:
+            return None
+        win = self.viewer(self.window(), self.ctx, doc.title, doc.id)
+        if then == "print" and hasattr(win, "print_document"):
+            win.print_document()
+        elif then == "save" and hasattr(win, "save_document"):
+            win.save_document()
+        return win

@@ -1,0 +1,145 @@
+"""The History tab: the audit trail of this resident's record (who viewed, changed, printed or
+sent what, and when), newest first, with a filter and the option to leave out plain views."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtGui import QShowEvent, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from keyworker.clock import format_datetime
+from keyworker.security.audit_service import AuditRow
+
+if TYPE_CHECKING:
+    from ui.context import AppContext
+
+LIMIT = 1000
+ACTIONS = {
+    "resident.view": "Viewed the record", "resident.create": "Created the record",
+    "resident.update": "Changed the record", "admission.create": "Admitted",
+    "admission.update": "Changed the admission", "medication.view": "Viewed medication",
+    "medication.start": "Started medication", "medication.change": "Changed medication",
+    "medication.stop": "Stopped medication", "consent.view": "Viewed consents",
+    "consent.record": "Recorded a consent", "document.create": "Made a document",
+    "document.view": "Viewed a document", "document.print": "Printed a document",
+    "document.save": "Saved a document", "referral.view": "Viewed the referral",
+    "care_plan.view": "Viewed the care plan", "review.view": "Viewed a review",
+}
+FIELD_WORDS = {"fields": "Fields", "kind": "Kind", "given": "Given", "title": "Title", "reference": "Reference"}
+
+
+def action_text(action: str) -> str:
+    if action in ACTIONS:
+        return ACTIONS[action]
+    area, _, verb = action.partition(".")
+    return f"{area.replace('_', ' ').capitalize()}: {verb.replace('_', ' ')}" if verb else action
+
+
+def detail_text(detail: dict[str, Any]) -> str:
+    parts = []
+    for k, v in detail.items():
+        if k.endswith("_id") or k == "id":  # internal ids mean nothing to a person
+            continue
+        if isinstance(v, list):
+            v = ", ".join(str(x).replace("_", " ") for x in v)
+        elif isinstance(v, bool):
+            v = "yes" if v else "no"
+        parts.append(f"{FIELD_WORDS.get(k, k.replace('_', ' ').capitalize())}: {v}")
+    return "; ".join(parts)
+
+
+def is_view(action: str) -> bool:
+    return action.endswith(".view")
+
+
+class HistoryTab(QWidget):
+    def __init__(self, ctx: AppContext, resident_id: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.resident_id = resident_id
+        self.rows: list[AuditRow] = []
+        self.setObjectName("historyTab")
+        v = QVBoxLayout(self)
+        v.setContentsMargins(0, 0, 0, 0)
+        bar = QHBoxLayout()
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter by who, what or detail")
+        self.filter.setAccessibleName("Filter history")
+        self.filter.setClearButtonEnabled(True)
+        self.views = QCheckBox("Include &views")
+        self.views.setAccessibleName("Include views of the record")
+        bar.addWidget(self.filter, 1)
+        bar.addWidget(self.views)
+        v.addLayout(bar)
+        self.model = QStandardItemModel(0, 4, self)
+        self.model.setHorizontalHeaderLabels(["When", "Who", "What", "Details"])
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setFilterKeyColumn(-1)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setAccessibleName("Record history")
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().hide()
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        h = self.table.horizontalHeader()
+        h.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        h.setStretchLastSection(True)
+        v.addWidget(self.table, 1)
+        self.count = QLabel()
+        v.addWidget(self.count)
+        self.filter.textChanged.connect(self._apply_filter)
+        self.views.toggled.connect(lambda _on: self._fill())
+        self._loaded_once = False
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self.refresh()  # the trail grows while the record is open: fresh each time it is looked at
+
+    def refresh(self) -> None:
+        if self.ctx.state.locked:
+            return
+        book, rid = self.ctx.book, self.resident_id
+        self.ctx.tasks.run(lambda: book.audit.recent(limit=LIMIT, resident_id=rid), self._show)
+
+    def _show(self, rows: list[AuditRow]) -> None:
+        self.rows = rows
+        self._loaded_once = True
+        self._fill()
+
+    def _fill(self) -> None:
+        shown = [r for r in self.rows if self.views.isChecked() or not is_view(r.action)]
+        self.model.setRowCount(0)
+        for r in shown:
+            items = [QStandardItem(format_datetime(r.at)), QStandardItem(r.actor_name),
+                     QStandardItem(action_text(r.action)), QStandardItem(detail_text(r.detail))]
+            self.model.appendRow(items)
+        self.table.resizeColumnsToContents()
+        hidden = len(self.rows) - len(shown)
+        text = f"{len(shown)} entr{'ies' if len(shown) != 1 else 'y'}"
+        if hidden:
+            text += f" ({hidden} views hidden)"
+        if len(self.rows) >= LIMIT:
+            text += f" — the latest {LIMIT} only"
+        self.count.setText(text)
+        self._apply_filter(self.filter.text())
+
+    def _apply_filter(self, text: str) -> None:
+        self.proxy.setFilterFixedString(text.strip())
+
+    def visible_actions(self) -> list[str]:
+        return [self.proxy.index(i, 2).data() for i in range(self.proxy.rowCount())]

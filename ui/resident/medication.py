@@ -1,0 +1,256 @@
+"""The Medication tab: what the resident takes now, what was stopped, and every start / change /
+stop event as history. Starting, changing and stopping are each a dialog; nothing is overwritten."""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from keyworker.clock import format_date, format_datetime, local_today
+from keyworker.medication import MedicationCourse, MedicationSummary, validate_medication
+from keyworker.security.permissions import Permission
+from keyworker.validation import Cleaner
+from ui.forms import FormDialog, UkDateEdit
+
+if TYPE_CHECKING:
+    from ui.context import AppContext
+
+EVENT_LABELS = {"start": "Started", "change": "Changed", "stop": "Stopped"}
+
+
+def _line(placeholder: str = "", max_len: int = 200) -> QLineEdit:
+    e = QLineEdit()
+    e.setMaxLength(max_len)
+    e.setPlaceholderText(placeholder)
+    return e
+
+
+def _notes() -> QPlainTextEdit:
+    t = QPlainTextEdit()
+    t.setTabChangesFocus(True)
+    t.setFixedHeight(60)
+    return t
+
+
+class MedicationDialog(FormDialog):
+    """Start a medicine (`course=None`) or change the dose, frequency or prescriber of one."""
+
+    def __init__(self, parent: QWidget | None, ctx: AppContext, resident_id: str,
+                 course: MedicationCourse | None = None) -> None:
+        title = "Start medication" if course is None else f"Change {course.name}"
+        super().__init__(parent, ctx, title, save_text="&Start" if course is None else "&Save change")
+        self.resident_id = resident_id
+        self.course = course
+        self.today = local_today(ctx.book.clock)
+        b = self.binder
+        box = QGroupBox("Medicine" if course is None else f"{course.name} — from the date below")
+        f = QFormLayout(box)
+        b.row(f, "name", "&Medicine", _line("e.g. Buprenorphine"), required=course is None)
+        b.row(f, "dose", "&Dose", _line("e.g. 8 mg", 100))
+        b.row(f, "frequency", "&Frequency", _line("e.g. once daily", 100))
+        date_edit = UkDateEdit(self.today)
+        b.row(f, "effective_on", "Start date" if course is None else "Date of the change", date_edit, required=True)
+        b.row(f, "prescriber", "&Prescriber", _line("e.g. Dr A Patel, Fishergate Surgery"))
+        b.row(f, "notes", "&Notes", _notes())
+        self.content_layout.addWidget(box)
+        if course is not None:
+            b.load({"name": course.name, "dose": course.dose, "frequency": course.frequency,
+                    "prescriber": course.prescriber})
+        self.finish_setup(require_change=course is not None)
+
+    def validate(self, values: dict[str, Any]) -> dict[str, str] | None:
+        errors = validate_medication(values, today=self.today, name_required=self.course is None)[1]
+        on = values.get("effective_on")
+        if self.course is not None and on is not None and on < self.course.started_on:
+            errors.setdefault("effective_on",
+                              f"The change cannot be before the start ({format_date(self.course.started_on)}).")
+        return errors
+
+    def operation(self, values: dict[str, Any]) -> Callable[[], Any]:
+        book = self.ctx.book
+        if self.course is None:
+            rid = self.resident_id
+            return lambda: book.residents.start_medication(rid, values)
+        cid = self.course.course_id
+        return lambda: book.residents.change_medication(cid, values)
+
+    @classmethod
+    def ask(cls, parent: QWidget | None, ctx: AppContext, resident_id: str,
+            course: MedicationCourse | None = None) -> MedicationCourse | None:
+        dlg = cls(parent, ctx, resident_id, course)
+        return dlg.result_value if dlg.exec() == FormDialog.DialogCode.Accepted.value else None
+
+
+class StopMedicationDialog(FormDialog):
+    def __init__(self, parent: QWidget | None, ctx: AppContext, course: MedicationCourse) -> None:
+        super().__init__(parent, ctx, f"Stop {course.name}", save_text="&Stop medicine")
+        self.course = course
+        self.today = local_today(ctx.book.clock)
+        box = QGroupBox(f"{course.name}{' ' + course.dose if course.dose else ''}, started "
+                        f"{format_date(course.started_on)}")
+        f = QFormLayout(box)
+        self.binder.row(f, "effective_on", "&Date stopped", UkDateEdit(self.today), required=True)
+        self.binder.row(f, "notes", "&Why / notes", _notes())
+        self.content_layout.addWidget(box)
+        self.finish_setup()
+
+    def validate(self, values: dict[str, Any]) -> dict[str, str] | None:
+        c = Cleaner(values)
+        c.date("effective_on", "Date stopped", required=True, not_after=self.today,
+               not_before=self.course.started_on)
+        c.text("notes", "Notes", max_len=2000)
+        return c.errors
+
+    def operation(self, values: dict[str, Any]) -> Callable[[], Any]:
+        book, cid = self.ctx.book, self.course.course_id
+        on, notes = values["effective_on"], values["notes"]
+        return lambda: book.residents.stop_medication(cid, on, notes)
+
+    @classmethod
+    def ask(cls, parent: QWidget | None, ctx: AppContext, course: MedicationCourse) -> MedicationCourse | None:
+        dlg = cls(parent, ctx, course)
+        return dlg.result_value if dlg.exec() == FormDialog.DialogCode.Accepted.value else None
+
+
+def _table(headers: Sequence[str], name: str) -> QTableWidget:
+    t = QTableWidget(0, len(headers))
+    t.setHorizontalHeaderLabels(list(headers))
+    t.setAccessibleName(name)
+    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    t.verticalHeader().hide()
+    t.setAlternatingRowColors(True)
+    h = t.horizontalHeader()
+    h.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    h.setStretchLastSection(True)
+    return t
+
+
+def _fill(t: QTableWidget, rows: list[Sequence[str]]) -> None:
+    t.setRowCount(len(rows))
+    for i, row in enumerate(rows):
+        for j, text in enumerate(row):
+            t.setItem(i, j, QTableWidgetItem(text or ""))
+
+
+class MedicationTab(QWidget):
+    refresh_areas = ("medication",)
+
+    def __init__(self, ctx: AppContext, resident_id: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.resident_id = resident_id
+        self.summary: MedicationSummary | None = None
+        self.start_dialog: Callable[..., MedicationCourse | None] = MedicationDialog.ask
+        self.stop_dialog: Callable[..., MedicationCourse | None] = StopMedicationDialog.ask
+        self.setObjectName("medicationTab")
+        v = QVBoxLayout(self)
+        v.setContentsMargins(0, 0, 0, 0)
+        split = QSplitter(Qt.Orientation.Vertical)
+        current = QWidget()
+        cv = QVBoxLayout(current)
+        cv.setContentsMargins(0, 0, 0, 0)
+        title = QLabel("Current medication")
+        title.setObjectName("sectionTitle")
+        cv.addWidget(title)
+        self.current = _table(("Medicine", "Dose", "Frequency", "Since", "Prescriber"), "Current medication")
+        cv.addWidget(self.current)
+        self.empty = QLabel("No current medication recorded.")
+        cv.addWidget(self.empty)
+        buttons = QHBoxLayout()
+        self.start_button = QPushButton("S&tart medication…")
+        self.change_button = QPushButton("C&hange dose or frequency…")
+        self.stop_button = QPushButton("Sto&p…")
+        for b in (self.start_button, self.change_button, self.stop_button):
+            b.setAccessibleName(b.text().replace("&", "").rstrip("…"))
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        cv.addLayout(buttons)
+        split.addWidget(current)
+        hist = QWidget()
+        hv = QVBoxLayout(hist)
+        hv.setContentsMargins(0, 0, 0, 0)
+        htitle = QLabel("History (every start, change and stop)")
+        htitle.setObjectName("sectionTitle")
+        hv.addWidget(htitle)
+        self.history = _table(("Date", "Event", "Medicine", "Dose", "Frequency", "Prescriber", "Notes",
+                               "Recorded"), "Medication history")
+        self.history.horizontalHeader().setStretchLastSection(False)
+        self.history.horizontalHeader().setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
+        hv.addWidget(self.history)
+        split.addWidget(hist)
+        v.addWidget(split)
+        can_edit = ctx.book.actor.can(Permission.EDIT_RESIDENTS)
+        for b in (self.start_button, self.change_button, self.stop_button):
+            b.setVisible(can_edit)
+        self.start_button.clicked.connect(self.start)
+        self.change_button.clicked.connect(self.change)
+        self.stop_button.clicked.connect(self.stop)
+        self.current.itemSelectionChanged.connect(self._update_buttons)
+        self.current.doubleClicked.connect(lambda _i: self.change())
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self.ctx.state.locked:
+            return
+        book, rid = self.ctx.book, self.resident_id
+        self.ctx.tasks.run(lambda: book.residents.medication(rid), self._show)
+
+    def _show(self, summary: MedicationSummary) -> None:
+        self.summary = summary
+        _fill(self.current, [(c.name, c.dose or "", c.frequency or "", format_date(c.started_on),
+                              c.prescriber or "") for c in summary.current])
+        self.current.setVisible(bool(summary.current))
+        self.empty.setVisible(not summary.current)
+        _fill(self.history, [(format_date(e.effective_on), EVENT_LABELS.get(e.event, e.event), e.name,
+                              e.dose or "", e.frequency or "", e.prescriber or "", e.notes or "",
+                              format_datetime(e.recorded_at)) for e in summary.history])
+        if summary.current and self.current.currentRow() < 0:
+            self.current.selectRow(0)
+        self._update_buttons()
+
+    def selected_course(self) -> MedicationCourse | None:
+        row = self.current.currentRow()
+        if self.summary is None or not 0 <= row < len(self.summary.current):
+            return None
+        return self.summary.current[row]
+
+    def _update_buttons(self) -> None:
+        has = self.selected_course() is not None
+        self.change_button.setEnabled(has)
+        self.stop_button.setEnabled(has)
+
+    def _after(self, result: MedicationCourse | None) -> None:
+        if result is not None:
+            self.refresh()
+
+    def start(self) -> None:
+        self._after(self.start_dialog(self, self.ctx, self.resident_id))
+
+    def change(self) -> None:
+        course = self.selected_course()
+        if course is not None:
+            self._after(self.start_dialog(self, self.ctx, self.resident_id, course))
+
+    def stop(self) -> None:
+        course = self.selected_course()
+        if course is not None:
+            self._after(self.stop_dialog(self, self.ctx, course))

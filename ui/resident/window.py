@@ -1,0 +1,226 @@
+"""The resident record window: one per resident (opening it again raises it), a header (name,
+reference, key worker, week N of M, risk level with a symbol, alerts) and the registered tabs.
+The content hides while the unit is locked and comes back as it was, typed text included."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+
+from keyworker.residents import ResidentRecord
+from ui.errors import show_error
+from ui.forms.dialog import LockCover, Unsaved, ask_unsaved
+from ui.resident.header import ResidentHeader, fetch_header_items
+from ui.resident.tabs import ResidentTab, resident_tabs
+
+if TYPE_CHECKING:
+    from ui.context import AppContext
+
+log = logging.getLogger("keyworker.ui")
+
+
+class ResidentWindow(QWidget):
+    def __init__(self, ctx: AppContext, resident_id: str) -> None:
+        super().__init__(None, Qt.WindowType.Window)
+        self.ctx = ctx
+        self.resident_id = resident_id
+        self.record: ResidentRecord | None = None
+        self.confirm_unsaved: Callable[[QWidget], Unsaved] = ask_unsaved
+        self._publishing = False
+        self._closing_after_save = False
+        self.setObjectName("residentWindow")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.setWindowTitle("Resident record — Keyworker")
+        self.resize(1040, 780)
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(12, 10, 12, 12)
+        self.cover = LockCover(self)
+        outer.addWidget(self.cover, 1)
+        self.body = QWidget()
+        body = QVBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        self.header = ResidentHeader()
+        body.addWidget(self.header)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("residentTabs")
+        self.tabs.setAccessibleName("Resident record sections")
+        self.tabs.setDocumentMode(True)
+        body.addWidget(self.tabs, 1)
+        outer.addWidget(self.body, 1)
+
+        self.specs: list[ResidentTab] = resident_tabs()
+        self.pages: dict[str, QWidget] = {}  # created tab widgets by key
+        self._holders: list[QWidget] = []
+        for spec in self.specs:
+            holder = QWidget()
+            holder.setObjectName(f"tab_{spec.key}")
+            QVBoxLayout(holder).setContentsMargins(0, 6, 0, 0)
+            self._holders.append(holder)
+            self.tabs.addTab(holder, spec.title)
+        self.tabs.currentChanged.connect(self._ensure_tab)
+
+        QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save_current)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.close)
+        QShortcut(QKeySequence("Ctrl+W"), self, activated=self.close)
+        QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.reload)
+        ctx.state.locked_changed.connect(self._on_locked)
+        ctx.state.data_changed.connect(self._on_data_changed)
+        self._on_locked(ctx.state.locked)
+        if self.specs:
+            self._ensure_tab(0)
+        self.reload()
+
+    # -- tabs -------------------------------------------------------------------------------
+    def _ensure_tab(self, index: int) -> QWidget | None:
+        if index < 0 or index >= len(self.specs):
+            return None
+        spec = self.specs[index]
+        page = self.pages.get(spec.key)
+        if page is None:
+            try:
+                page = spec.factory(self.ctx, self.resident_id)
+            except Exception as exc:  # noqa: BLE001 - one broken tab must not take the record down
+                log.error("resident tab %s failed to open: %s", spec.key, type(exc).__name__)
+                show_error(self, exc)
+                return None
+            page.setParent(self._holders[index])
+            self._holders[index].layout().addWidget(page)
+            self.pages[spec.key] = page
+            if self.record is not None and hasattr(page, "set_record"):
+                page.set_record(self.record)
+        return page
+
+    def show_tab(self, key: str) -> QWidget | None:
+        """Switch to a tab by key (creating it); returns its widget."""
+        for i, spec in enumerate(self.specs):
+            if spec.key == key:
+                self.tabs.setCurrentIndex(i)
+                return self._ensure_tab(i)
+        return None
+
+    def current_page(self) -> QWidget | None:
+        i = self.tabs.currentIndex()
+        return self.pages.get(self.specs[i].key) if 0 <= i < len(self.specs) else None
+
+    def dirty_pages(self) -> list[QWidget]:
+        return [p for p in self.pages.values() if callable(getattr(p, "is_dirty", None)) and p.is_dirty()]
+
+    # -- loading ----------------------------------------------------------------------------
+    def reload(self) -> None:
+        if self.ctx.state.locked:
+            return
+        book, rid = self.ctx.book, self.resident_id
+        self.ctx.tasks.run(lambda: (book.residents.get(rid), fetch_header_items(book, rid)),
+                           self._loaded, self._load_failed)
+
+    def _loaded(self, result: tuple[ResidentRecord, list[Any]]) -> None:
+        record, items = result
+        self.header.set_items(items)
+        self.set_record(record)
+
+    def set_record(self, record: ResidentRecord) -> None:
+        self.record = record
+        self.header.set_record(record)
+        self.setWindowTitle(f"{record.display_name} ({record.reference}) — Keyworker")
+        self.setAccessibleName(f"Resident record: {record.display_name}, {record.reference}")
+        for page in self.pages.values():
+            if hasattr(page, "set_record"):
+                page.set_record(record)
+
+    def _load_failed(self, exc: BaseException) -> None:
+        show_error(self, exc)
+        if self.record is None:
+            self.close()
+
+    def publish(self, area: str, record: ResidentRecord | None = None) -> None:
+        """A tab saved something: show the new record here, then tell the rest of the app,
+        without reloading (and re-auditing) this window for its own change."""
+        if record is not None:
+            self.set_record(record)
+        self._publishing = True
+        try:
+            self.ctx.state.data_changed.emit(area)
+        finally:
+            self._publishing = False
+
+    def _on_data_changed(self, area: str) -> None:
+        if self._publishing or self.ctx.state.locked:
+            return
+        if area in ("residents", "accounts"):
+            self.reload()
+        for page in self.pages.values():
+            if area in getattr(page, "refresh_areas", ()) and callable(getattr(page, "refresh", None)):
+                page.refresh()
+
+    # -- saving and closing -----------------------------------------------------------------
+    def save_current(self) -> None:
+        page = self.current_page()
+        if page is not None and callable(getattr(page, "save", None)):
+            page.save()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        dirty = self.dirty_pages()
+        if dirty and not self._closing_after_save:
+            if self.ctx.state.locked:  # never ask over the lock screen; keep the work
+                event.ignore()
+                return
+            answer = self.confirm_unsaved(self)
+            if answer == Unsaved.CANCEL:
+                event.ignore()
+                return
+            if answer == Unsaved.SAVE:
+                event.ignore()
+                self._save_then_close(dirty)
+                return
+        self.ctx.resident_windows.pop(self.resident_id, None)
+        super().closeEvent(event)
+
+    def _save_then_close(self, pages: list[QWidget]) -> None:
+        remaining = list(pages)
+
+        def next_one() -> None:
+            if not remaining:
+                self._closing_after_save = True
+                self.close()
+                return
+            page = remaining.pop(0)
+            page.save(then=lambda: next_one() if not page.is_dirty() else None)
+
+        next_one()
+
+    def _on_locked(self, locked: bool) -> None:
+        # Hidden, never destroyed: what was typed is there again after unlocking.
+        self.body.setVisible(not locked)
+        self.cover.setVisible(locked)
+
+
+def open_resident_window(ctx: AppContext, resident_id: str) -> ResidentWindow:
+    """Open the resident's record, or raise it if it is already open."""
+    win = ctx.resident_windows.get(resident_id)
+    if win is None:
+        import ui.resident  # noqa: F401 - registers the built-in tabs
+
+        win = ResidentWindow(ctx, resident_id)
+        ctx.resident_windows[resident_id] = win
+    win.show()
+    if win.isMinimized():
+        win.showNormal()
+    win.raise_()
+    win.activateWindow()
+    return win
+
+
+def close_resident_windows(ctx: AppContext) -> bool:
+    """Close every resident window (asking about unsaved work). False if the user kept one open."""
+    for win in list(ctx.resident_windows.values()):
+        if not win.close():
+            return False
+    return True
+
+
+__all__ = ["ResidentWindow", "open_resident_window", "close_resident_windows"]
