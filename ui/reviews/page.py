@@ -1,0 +1,236 @@
+"""The "Reviews due" page: overdue, due today and due this week, most urgent first; mine or the
+whole unit; keyboard-driven (type to filter, arrows to move, Enter opens the resident)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QFont, QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from keyworker import review_schedule as rs
+from keyworker.clock import format_date, local_today
+from ui.context import AppContext
+
+COLUMNS = ["Status", "Due", "Resident", "Reference", "Meeting", "Key worker"]
+_URGENCY = {rs.OVERDUE: 0, rs.DUE_TODAY: 1, rs.DUE_THIS_WEEK: 2, rs.LATER: 3}
+# A symbol and words for each status, so urgency never depends on colour alone.
+_STATUS_TEXT = {rs.OVERDUE: "⚠ Overdue", rs.DUE_TODAY: "● Due today", rs.DUE_THIS_WEEK: "○ Due this week",
+                rs.LATER: "Later"}
+
+
+def status_text(item: Any, today: date) -> str:
+    text = _STATUS_TEXT.get(item.status, item.status)
+    if item.status == rs.OVERDUE:
+        days = (today - item.due_on).days
+        text += f" by {days} day{'s' if days != 1 else ''}"
+    return text
+
+
+class DueModel(QAbstractTableModel):
+    """Rows are the core's due-review items (frozen dataclasses), most urgent first."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.items: list[Any] = []
+        self.today = date.today()
+
+    def set_items(self, items: list[Any], today: date) -> None:
+        self.beginResetModel()
+        self.today = today
+        self.items = sorted(items, key=lambda i: (_URGENCY.get(i.status, 9), i.due_on, i.resident_name))
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.items)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        it = self.items[index.row()]
+        col = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return [status_text(it, self.today), format_date(it.due_on), it.resident_name, it.reference,
+                    rs.KIND_LABELS.get(it.kind, it.kind), it.key_worker_name or "—"][col]
+        if role == Qt.ItemDataRole.UserRole:
+            return it.resident_id
+        if role == Qt.ItemDataRole.FontRole and it.status == rs.OVERDUE and col in (0, 1):
+            f = QFont()
+            f.setBold(True)
+            return f
+        if role == Qt.ItemDataRole.ToolTipRole and it.kind in rs.REFERRER_KINDS:
+            return "The referrer must be invited to this meeting."
+        return None
+
+
+class _Table(QTableView):
+    """Enter or Return opens the resident (double-click too)."""
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
+            self.activated.emit(self.currentIndex())
+            return
+        super().keyPressEvent(event)
+
+
+class ReviewsDuePage(QWidget):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("reviewsDuePage")
+        self.setAccessibleName("Reviews due")
+        title = QLabel("Reviews due")
+        title.setObjectName("pageTitle")
+        self.subtitle = QLabel()
+        self.subtitle.setObjectName("pageSubtitle")
+        self.mine = QRadioButton("&Mine")
+        self.mine.setAccessibleName("Show my residents")
+        self.unit = QRadioButton("&Whole unit")
+        self.unit.setAccessibleName("Show the whole unit")
+        self.mine.setChecked(True)
+        scope = QButtonGroup(self)
+        scope.addButton(self.mine)
+        scope.addButton(self.unit)
+        scope.buttonToggled.connect(lambda _b, on: on and self.refresh())
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Type to filter by name or reference")
+        self.filter.setAccessibleName("Filter reviews due")
+        self.filter.setClearButtonEnabled(True)
+        self.refresh_button = QPushButton("&Refresh")
+        self.refresh_button.setAccessibleName("Refresh reviews due")
+        self.refresh_button.clicked.connect(self.refresh)
+        bar = QHBoxLayout()
+        bar.addWidget(self.mine)
+        bar.addWidget(self.unit)
+        bar.addSpacing(16)
+        bar.addWidget(self.filter, 1)
+        bar.addWidget(self.refresh_button)
+
+        self.model = DueModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.proxy.setFilterKeyColumn(-1)
+        self.filter.textChanged.connect(self._filter)
+        self.table = _Table()
+        self.table.setObjectName("reviewsDueTable")
+        self.table.setAccessibleName("Reviews due, most urgent first")
+        self.table.setModel(self.proxy)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setTabKeyNavigation(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setAlternatingRowColors(True)
+        hh = self.table.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        hh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.activated.connect(self._open)
+        self.table.doubleClicked.connect(self._open)
+        self.empty = QLabel()
+        self.empty.setObjectName("emptyState")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.hide()
+        hint = QLabel("Enter opens the resident's record. Reviews are due at least every 14 days (4.1.5.4).")
+        hint.setObjectName("muted")
+
+        lay = QVBoxLayout(self)
+        lay.addWidget(title)
+        lay.addWidget(self.subtitle)
+        lay.addLayout(bar)
+        lay.addWidget(self.table, 1)
+        lay.addWidget(self.empty)
+        lay.addWidget(hint)
+        self.setFocusProxy(self.table)
+        self.filter.returnPressed.connect(self._focus_first)
+
+        ctx.state.data_changed.connect(self._on_data_changed)
+        ctx.state.actor_changed.connect(self.refresh)
+        self.refresh()
+
+    @property
+    def scope(self) -> str:
+        return "mine" if self.mine.isChecked() else "unit"
+
+    def _on_data_changed(self, area: str) -> None:
+        if area in ("reviews", "care_plans", "residents"):
+            self.refresh()
+
+    def refresh(self) -> None:
+        if self.ctx.state.locked:
+            return
+        book, scope = self.ctx.book, self.scope
+        self.ctx.tasks.run(lambda: book.reviews.due(scope), self._show)
+
+    def _show(self, items: list[Any]) -> None:
+        today = local_today(self.ctx.book.clock)
+        keep = self._current_resident()
+        self.model.set_items([i for i in items if i.status != rs.LATER], today)
+        counts = {k: sum(1 for i in self.model.items if i.status == k)
+                  for k in (rs.OVERDUE, rs.DUE_TODAY, rs.DUE_THIS_WEEK)}
+        who = "your residents" if self.scope == "mine" else "the whole unit"
+        self.subtitle.setText(f"{counts[rs.OVERDUE]} overdue, {counts[rs.DUE_TODAY]} due today, "
+                              f"{counts[rs.DUE_THIS_WEEK]} due this week — {who}, as of {format_date(today)}")
+        self.empty.setText("No reviews overdue or due this week." if not self.model.items else "")
+        self.empty.setVisible(not self.model.items)
+        self._select(keep)
+
+    def _filter(self, text: str) -> None:
+        self.proxy.setFilterFixedString(text.strip())
+        if self.proxy.rowCount() and not self.table.currentIndex().isValid():
+            self.table.setCurrentIndex(self.proxy.index(0, 0))
+
+    def _focus_first(self) -> None:
+        if self.proxy.rowCount():
+            self.table.setCurrentIndex(self.proxy.index(0, 0))
+            self.table.setFocus()
+
+    def _current_resident(self) -> str | None:
+        idx = self.table.currentIndex()
+        return idx.data(Qt.ItemDataRole.UserRole) if idx.isValid() else None
+
+    def _select(self, resident_id: str | None) -> None:
+        for row in range(self.proxy.rowCount()):
+            if self.proxy.index(row, 0).data(Qt.ItemDataRole.UserRole) == resident_id:
+                self.table.setCurrentIndex(self.proxy.index(row, 0))
+                return
+        if self.proxy.rowCount():
+            self.table.setCurrentIndex(self.proxy.index(0, 0))
+
+    def _open(self, index: QModelIndex) -> None:
+        resident_id = index.data(Qt.ItemDataRole.UserRole)
+        if resident_id:
+            self.ctx.open_resident(resident_id)
+
+
+def _register() -> None:
+    from ui.main_window import register_page
+
+    register_page("reviews_due", "Reviews due", ReviewsDuePage, 40)
+    import ui.reviews.tab  # noqa: F401 - registers the resident's Reviews tab
+    import ui.reviews.today  # noqa: F401 - registers the Today sections
+
+
+_register()

@@ -1,0 +1,217 @@
+"""The resident's "Reviews" tab: when the next review is due (and which meeting it is), the reviews
+held so far with what was recorded, and "Record review…"."""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from keyworker import review_schedule as rs
+from keyworker.care_plans import CarePlanView
+from keyworker.clock import format_date, format_datetime
+from keyworker.errors import NotFound
+from keyworker.plan_sections import GOAL_DOMAINS, GOAL_STATUSES
+from keyworker.reviews import ATTENDEE_ROLES, INVITEE_ROLES, ReviewDue, ReviewView
+from keyworker.security.permissions import Permission
+from ui.context import AppContext
+from ui.errors import show_error
+
+
+@dataclass(frozen=True)
+class ReviewsState:
+    plan: CarePlanView
+    due: ReviewDue | None  # None once discharged
+    history: list[ReviewView]
+
+
+def load_state(book: Any, resident_id: str) -> ReviewsState:
+    plan = book.care_plans.get(resident_id)
+    try:
+        due = book.reviews.next_for(plan.admission_id)
+    except NotFound:
+        due = None
+    return ReviewsState(plan, due, book.reviews.history(plan.admission_id))
+
+
+def due_text(due: ReviewDue | None) -> str:
+    if due is None:
+        return "No further reviews: the resident has been discharged."
+    kind = f" — {due.kind_label}" + (" (the referrer must be invited)" if due.referrer_must_be_invited else "")
+    if due.status == rs.OVERDUE:
+        return (f"⚠ Next review overdue since {format_date(due.due_on)} (by {due.days_overdue} "
+                f"day{'s' if due.days_overdue != 1 else ''}){kind}")
+    if due.status == rs.DUE_TODAY:
+        return f"● Next review due today ({format_date(due.due_on)}){kind}"
+    return f"Next review due {format_date(due.due_on)}{kind}"
+
+
+def review_html(r: ReviewView, goals: dict[str, str]) -> str:
+    e = html.escape
+    parts = [f"<h3>{e(r.kind_label)} held {format_date(r.held_on)}</h3>",
+             f"<p>Recorded by {e(r.recorded_by_name or '—')} on {format_datetime(r.recorded_at)}."]
+    if r.plan_version_number:
+        parts.append(f" The plan changed: version {r.plan_version_number}.")
+    parts.append("</p>")
+    parts.append("<p><b>Attended:</b> " + (", ".join(
+        f"{e(a.name)} ({e(ATTENDEE_ROLES.get(a.role, a.role))}{', remotely' if a.remote else ''})"
+        for a in r.attendees) or "—") + "</p>")
+    parts.append("<p><b>Invited:</b> " + (", ".join(
+        f"{e(i.name)} ({e(INVITEE_ROLES.get(i.role, i.role))}, {e(i.method)} on {format_date(i.invited_on)}, "
+        f"{i.notice_days} days' notice)" for i in r.invitations) or "nobody recorded") + "</p>")
+    if r.kind in rs.REFERRER_KINDS and not r.referrer_invited:
+        parts.append("<p><b>⚠ The referrer is not recorded as invited.</b></p>")
+    if r.goal_progress:
+        parts.append("<p><b>Goals:</b></p><ul>")
+        for g in r.goal_progress:
+            note = f" — {e(g.note)}" if g.note else ""
+            parts.append(f"<li>{e(goals.get(g.goal_id, 'A goal no longer in the plan'))}: "
+                         f"<b>{e(GOAL_STATUSES.get(g.status, g.status))}</b>{note}</li>")
+        parts.append("</ul>")
+    parts.append(f"<p><b>The resident's view:</b><br/>{e(r.resident_view).replace(chr(10), '<br/>')}</p>")
+    if r.summary:
+        parts.append(f"<p><b>Summary:</b><br/>{e(r.summary).replace(chr(10), '<br/>')}</p>")
+    reason = f" — {e(r.next_review_reason)}" if r.next_review_reason else ""
+    parts.append(f"<p><b>Next review:</b> {format_date(r.next_review_on)}{reason}</p>")
+    return "".join(parts)
+
+
+class ReviewsTab(QWidget):
+    refresh_areas = ("reviews", "care_plans")
+
+    def __init__(self, ctx: AppContext, resident_id: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.resident_id = resident_id
+        self.state: ReviewsState | None = None
+        self.dialog: Any = None
+        self.setObjectName("reviewsTab")
+        self.setAccessibleName("Reviews")
+        self.due_label = QLabel("Loading reviews…")
+        self.due_label.setObjectName("nextReview")
+        self.due_label.setWordWrap(True)
+        self.record_button = QPushButton("&Record review…")
+        self.record_button.setAccessibleName("Record a review")
+        self.record_button.clicked.connect(self.record_review)
+        self.record_button.setEnabled(False)
+        top = QHBoxLayout()
+        top.addWidget(self.due_label, 1)
+        top.addWidget(self.record_button)
+        self.warnings = QLabel()
+        self.warnings.setObjectName("problem")
+        self.warnings.setWordWrap(True)
+        self.warnings.hide()
+        self.table = QTableWidget(0, 6)
+        self.table.setObjectName("reviewsTable")
+        self.table.setAccessibleName("Reviews held, newest first")
+        self.table.setHorizontalHeaderLabels(["Held", "Meeting", "Attended", "Referrer invited", "Next review",
+                                              "Plan"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setTabKeyNavigation(False)
+        hh = self.table.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        hh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.currentCellChanged.connect(self._show_detail)
+        self.detail = QTextBrowser()
+        self.detail.setObjectName("reviewDetail")
+        self.detail.setAccessibleName("The chosen review")
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.table)
+        split.addWidget(self.detail)
+        self.empty = QLabel("No reviews yet.")
+        self.empty.setObjectName("muted")
+        lay = QVBoxLayout(self)
+        lay.addLayout(top)
+        lay.addWidget(self.warnings)
+        lay.addWidget(self.empty)
+        lay.addWidget(split, 1)
+        QShortcut(QKeySequence("Ctrl+R"), self, activated=self.record_review)
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self.ctx.state.locked:
+            return
+        book, rid = self.ctx.book, self.resident_id
+        self.ctx.tasks.run(lambda: load_state(book, rid), self._loaded, self._failed)
+
+    def _failed(self, exc: BaseException) -> None:
+        if isinstance(exc, NotFound):
+            self.due_label.setText("This resident has no admission yet, so no reviews are due.")
+            return
+        show_error(self, exc)
+
+    def _loaded(self, state: ReviewsState) -> None:
+        self.state = state
+        self.due_label.setText(due_text(state.due))
+        self.due_label.setAccessibleName(self.due_label.text())
+        can = self.ctx.book.actor.can(Permission.RECORD_REVIEWS)
+        self.record_button.setEnabled(can and state.due is not None)
+        self.table.setRowCount(len(state.history))
+        for r, rv in enumerate(state.history):
+            cells = [format_date(rv.held_on), rv.kind_label, ", ".join(a.name for a in rv.attendees),
+                     "✓ Yes" if rv.referrer_invited else ("⚠ No" if rv.kind in rs.REFERRER_KINDS else "No"),
+                     format_date(rv.next_review_on) + (" (reason recorded)" if rv.next_review_reason else ""),
+                     f"Version {rv.plan_version_number}" if rv.plan_version_number else "—"]
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, rv.id)
+                self.table.setItem(r, c, item)
+        self.empty.setVisible(not state.history)
+        if state.history:
+            self.table.setCurrentCell(0, 0)
+            self._show_detail(0)
+        else:
+            self.detail.clear()
+
+    def _show_detail(self, row: int, *_: int) -> None:
+        if self.state is None or not 0 <= row < len(self.state.history):
+            return
+        goals = {g.id: f"{GOAL_DOMAINS.get(g.domain, g.domain)}: {g.goal}" for g in self.state.plan.content.goals}
+        self.detail.setHtml(review_html(self.state.history[row], goals))
+
+    def record_review(self) -> None:
+        if self.state is None or not self.record_button.isEnabled():
+            return
+        from ui.reviews.review_dialog import ReviewDialog
+
+        if self.dialog is not None:
+            self.dialog.deleteLater()
+        dlg = ReviewDialog(self, self.ctx, self.state.plan, self.state.due)
+        dlg.accepted.connect(lambda: self._recorded(dlg.result_value))
+        self.dialog = dlg
+        dlg.open()
+
+    def _recorded(self, review: ReviewView | None) -> None:
+        if review is not None and review.warnings:
+            self.warnings.setText("⚠ Recorded, with things to follow up:\n• " + "\n• ".join(review.warnings))
+            self.warnings.show()
+        else:
+            self.warnings.hide()
+        self.refresh()
+
+
+def _register() -> None:
+    from ui.resident.tabs import register_resident_tab
+
+    register_resident_tab("reviews", "Reviews", ReviewsTab, 30)
+
+
+_register()
