@@ -1,0 +1,149 @@
+"""The referrals inbox: deadlines in words and icons, actions by role, and the Today section."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+
+from keyworker.casebook import Casebook
+from keyworker.clock import LONDON
+from tests.fixtures.caseload import admission_input, referral_input, resident_input, worker_id
+from ui.context import AppContext
+from ui.referrals import dialogs
+from ui.referrals.page import DEADLINE_COLUMN, ReferralsModel, ReferralsPage, decisions_due
+from ui.tasks import SyncTaskRunner
+
+
+def received(y: int, m: int, d: int) -> datetime:
+    return datetime(y, m, d, 10, 0, tzinfo=LONDON)
+
+
+@pytest.fixture
+def referrals(worker_book: Casebook) -> dict[str, str]:
+    """The clock says Monday 05/01/2026."""
+    rec = worker_book.referrals.record
+    return {
+        "far": rec(referral_input(given_name="Fay", family_name="Far", received_at=received(2026, 1, 2))).id,
+        "late": rec(referral_input(given_name="Lee", family_name="Late", received_at=received(2025, 12, 22),
+                                   referrer_organisation=None)).id,
+        "near": rec(referral_input(given_name="Nia", family_name="Near", received_at=received(2025, 12, 29),
+                                   category="priority")).id,
+    }
+
+
+def make_page(qtbot, book: Casebook, monkeypatch: pytest.MonkeyPatch) -> ReferralsPage:  # type: ignore[no-untyped-def]
+    ctx = AppContext(book, SyncTaskRunner())
+    ctx.opened = []  # type: ignore[attr-defined]
+    monkeypatch.setattr(ctx, "open_resident", ctx.opened.append)  # type: ignore[attr-defined]
+    page = ReferralsPage(ctx)
+    qtbot.addWidget(page)
+    page.show()
+    qtbot.waitExposed(page)
+    return page
+
+
+def cells(page: ReferralsPage, row: int) -> list[str]:
+    return [page.model.index(row, c).data() for c in range(page.model.columnCount())]
+
+
+def test_inbox_soonest_deadline_first_in_words(qtbot, worker_book, referrals, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    page = make_page(qtbot, worker_book, monkeypatch)
+    assert cells(page, 0) == ["22/12/2025", "Lee Late", "Pat Fielding", "Routine", "31/12/2025",
+                              "Overdue by 2 working days", "Awaiting decision"]
+    assert cells(page, 1)[1:] == ["Nia Near", "Pat Fielding (Lancashire County Council)", "Priority", "06/01/2026",
+                                  "Due soon: 1 working day left", "Awaiting decision"]
+    assert cells(page, 2)[5] == "4 working days left"
+    assert page.count.text() == "3 waiting for a decision (1 overdue); 0 accepted, waiting for admission"
+
+
+def test_deadlines_have_icons_and_accessible_text(qtbot, worker_book, referrals, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    page = make_page(qtbot, worker_book, monkeypatch)
+    m = page.model
+    late, near, far = (m.index(r, DEADLINE_COLUMN) for r in range(3))
+    assert late.data(Qt.ItemDataRole.DecorationRole).cacheKey() == m.warning_icon.cacheKey()
+    assert near.data(Qt.ItemDataRole.DecorationRole).cacheKey() == m.info_icon.cacheKey()
+    assert far.data(Qt.ItemDataRole.DecorationRole) is None
+    assert late.data(Qt.ItemDataRole.AccessibleTextRole) == "Working days left: Overdue by 2 working days"
+    assert "Wednesday 31/12/2025" in late.data(Qt.ItemDataRole.ToolTipRole)
+
+
+def test_model_passes_qtmodeltester(qtmodeltester, worker_book, referrals) -> None:  # type: ignore[no-untyped-def]
+    model = ReferralsModel()
+    model.set_items(worker_book.referrals.list_open(include_accepted=True))
+    qtmodeltester.check(model, force_py=True)
+
+
+def test_key_worker_records_but_cannot_decide(qtbot, worker_book, referrals, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    page = make_page(qtbot, worker_book, monkeypatch)
+    assert page.new_button.isEnabled()
+    assert not page.accept_button.isEnabled() and not page.decline_button.isEnabled()
+    assert "senior" in page.accept_button.toolTip()
+    assert not page.admit_button.isEnabled()
+
+
+def test_accept_and_decline_open_the_decision_dialog_preset(qtbot, manager_book, referrals,  # type: ignore[no-untyped-def]
+                                                            monkeypatch) -> None:
+    shown: list[tuple[str, str | None]] = []
+
+    def fake_exec(dlg: Any) -> int:
+        shown.append((dlg.referral.id, dlg.choice.value()))
+        return 0  # cancelled
+
+    monkeypatch.setattr(dialogs.DecisionDialog, "exec", fake_exec)
+    page = make_page(qtbot, manager_book, monkeypatch)
+    assert page.accept_button.isEnabled() and page.decline_button.isEnabled()
+    page.accept_button.click()
+    qtbot.keyClick(page.table, Qt.Key.Key_Down)
+    page.decline_button.click()
+    qtbot.keyClick(page.table, Qt.Key.Key_Return)  # Enter: the next step, a decision
+    assert shown == [(referrals["late"], "accept"), (referrals["near"], "decline"), (referrals["near"], None)]
+
+
+def test_accepted_referral_can_be_admitted_and_opens_the_record(qtbot, manager_book, referrals,  # type: ignore[no-untyped-def]
+                                                                monkeypatch) -> None:
+    page = make_page(qtbot, manager_book, monkeypatch)
+    assert not page.admit_button.isEnabled()
+    manager_book.referrals.accept(referrals["late"])
+    page.ctx.state.data_changed.emit("referrals")
+    assert cells(page, 0)[5:] == ["Decided", "Accepted — awaiting admission"]
+    assert page.admit_button.isEnabled() and not page.accept_button.isEnabled()
+    assert page.count.text() == "2 waiting for a decision; 1 accepted, waiting for admission"
+
+    def admit(parent: Any, ctx: AppContext, referral: Any) -> Any:
+        return ctx.book.referrals.admit(referral.id, admission_input(worker_id(ctx.book)),
+                                        resident_input(given_name="Lee", family_name="Late"))
+
+    monkeypatch.setattr(dialogs.AdmitDialog, "ask", admit)
+    page.admit_button.click()
+    assert [cells(page, r)[1] for r in range(page.model.rowCount())] == ["Nia Near", "Fay Far"]
+    assert len(page.ctx.opened) == 1  # the new resident's record
+
+
+def test_new_referral_refreshes_the_inbox(qtbot, worker_book, referrals, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    def ask(parent: Any, ctx: AppContext, referral: Any = None) -> Any:
+        return ctx.book.referrals.record(referral_input(given_name="Neo", family_name="New",
+                                                        received_at=datetime(2026, 1, 5, 8, 30, tzinfo=LONDON)))
+
+    monkeypatch.setattr(dialogs.ReferralDialog, "ask", ask)
+    page = make_page(qtbot, worker_book, monkeypatch)
+    page.new_button.click()
+    assert [cells(page, r)[1] for r in range(page.model.rowCount())][-1] == "Neo New"
+
+
+def test_today_lists_decisions_for_seniors_only(worker_book, manager_book, referrals) -> None:  # type: ignore[no-untyped-def]
+    assert decisions_due(worker_book) == []
+    items = decisions_due(manager_book)
+    assert [i.overdue for i in items] == [True, False, False]
+    assert items[0].text.startswith("Decide on the referral for Lee Late (Routine, from Pat Fielding)")
+    assert "overdue by 2 working days" in items[0].text.lower()
+    assert items[0].due is not None and items[0].resident_id is None
+
+
+def test_page_and_today_section_registered() -> None:
+    from ui.main_window import _PAGES
+    from ui.today import today_sections
+
+    assert _PAGES["referrals"].factory is ReferralsPage
+    assert "referral_decisions" in [s.key for s in today_sections()]
