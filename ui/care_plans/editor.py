@@ -263,8 +263,11 @@ class CarePlanTab(QWidget):
         if v.agreement is not None:
             a = v.agreement
             extra = f" — reason: {a.note}" if a.note else ""
-            self.agreement.setText(f"Resident's agreement: {a.method_label} on {format_date(a.agreed_on)} "
-                                   f"(version {a.version_number}){extra}")
+            text = f"Resident's agreement: {a.method_label} on {format_date(a.agreed_on)} (version {a.version_number}){extra}"
+            current = v.version.number if v.version else None
+            if a.version_number is not None and current is not None and a.version_number != current:
+                text = f"⚠ {text}. The plan has changed since: record the resident's agreement to version {current}."
+            self.agreement.setText(text)
         elif v.complete:
             self.agreement.setText("⚠ The resident's agreement to this plan is not recorded yet.")
         else:
@@ -288,7 +291,8 @@ class CarePlanTab(QWidget):
         elif self._dirty:
             self.save_state.setText("Unsaved changes" + ("" if self.complete else " — saving shortly"))
         elif v is not None and v.version is not None:
-            self.save_state.setText(f"Saved {format_datetime(v.version.created_at) if v.complete else ''}".strip())
+            self.save_state.setText(f"Version saved {format_datetime(v.version.created_at)}" if v.complete
+                                    else "Draft saved")
         else:
             self.save_state.setText("")
 

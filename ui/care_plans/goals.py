@@ -91,8 +91,17 @@ class ActionsTable(QTableWidget):
         self.setItemDelegateForColumn(2, _ByWhenDelegate(self))
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setTabKeyNavigation(False)
-        self.setMinimumHeight(90)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.itemChanged.connect(lambda _i: self.changed.emit())
+        self.model().rowsInserted.connect(lambda *_: self._fit())
+        self.model().rowsRemoved.connect(lambda *_: self._fit())
+        self._fit()
+
+    def _fit(self) -> None:
+        """As tall as its rows (at least one empty row), so a goal card has no dead space."""
+        rows = sum(self.rowHeight(r) for r in range(self.rowCount()))
+        rows = max(rows, self.verticalHeader().defaultSectionSize())
+        self.setFixedHeight(self.horizontalHeader().sizeHint().height() + rows + 2 * self.frameWidth() + 6)
 
     def add_action(self, action: str = "", who: str = "", by: Any = None) -> int:
         self.blockSignals(True)

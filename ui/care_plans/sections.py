@@ -96,10 +96,12 @@ class SectionBox(QGroupBox):
             self.state.setText(f"{DONE_MARK} Done")
         else:
             self.state.setText(f"{MISSING_MARK} Missing: {missing.message}")
-        self.state.setProperty("missing", missing is not None)
+        # The app's stylesheet draws "problem" labels as a boxed warning; the words carry the meaning.
+        self.state.setObjectName("problem" if missing is not None else "sectionDone")
         self.state.setAccessibleName(self.state.text())
         self.state.style().unpolish(self.state)
         self.state.style().polish(self.state)
+        self.state.updateGeometry()
 
 
 class FieldsSection(SectionBox):
@@ -268,6 +270,7 @@ class CompletenessPanel(QListWidget):
         self.setAccessibleName("Plan sections: done or missing")
         self.setWordWrap(True)
         self.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.setSpacing(3)
         style = self.style()
         self._done = style.standardIcon(QStyle.StandardPixmap.SP_DialogApplyButton)
         self._missing = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
@@ -294,9 +297,11 @@ class CompletenessPanel(QListWidget):
                 state, icon = "done", self._done
             else:
                 state, icon = "missing", self._missing
-            mark = MISSING_MARK if state == "missing" else DONE_MARK
-            item.setText(f"{mark} {sec.heading}\n    {'Missing' if m else 'Done'}")
+            item.setText(f"{sec.heading}\n{'Missing' if m else 'Optional' if state == 'optional' else 'Done'}")
             item.setIcon(icon)
+            font = item.font()
+            font.setBold(state == "missing")
+            item.setFont(font)
             item.setToolTip(m.message if m else "Done")
             item.setData(Qt.ItemDataRole.AccessibleTextRole,
                          f"{sec.heading}: {'missing — ' + m.message if m else 'done'}")

@@ -72,8 +72,11 @@ class DueModel(QAbstractTableModel):
         it = self.items[index.row()]
         col = index.column()
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            meeting = rs.KIND_LABELS.get(it.kind, it.kind)
+            if it.kind in rs.REFERRER_KINDS:
+                meeting = f"★ {meeting}"
             return [status_text(it, self.today), format_date(it.due_on), it.resident_name, it.reference,
-                    rs.KIND_LABELS.get(it.kind, it.kind), it.key_worker_name or "—"][col]
+                    meeting, it.key_worker_name or "—"][col]
         if role == Qt.ItemDataRole.UserRole:
             return it.resident_id
         if role == Qt.ItemDataRole.FontRole and it.status == rs.OVERDUE and col in (0, 1):
