@@ -210,12 +210,13 @@ class _Builder:
         # A returning resident has an earlier, discharged stay.
         if stage == "current" and rng.random() < 0.06 and admitted_on - timedelta(days=400) > self.start:
             self.admission(rid, given, family, dob, admitted_on - timedelta(days=rng.randint(400, 700)), "discharged")
-        self.admission(rid, given, family, dob, admitted_on, stage)
+        self.admission(rid, given, family, dob, admitted_on, stage, worker)
         if stage == "current":
             self.medication(rid, admitted_on)
             self.consent_rows(rid, admitted_on)
 
-    def admission(self, rid: str, given: str, family: str, dob: date, admitted_on: date, stage: str) -> None:
+    def admission(self, rid: str, given: str, family: str, dob: date, admitted_on: date, stage: str,
+                  worker: str | None = None) -> None:
         rng = self.rng
         weeks = rng.randint(12, 26)
         discharged_on = discharge_type = None
@@ -229,7 +230,7 @@ class _Builder:
             "resident_id": rid, "referral_id": referral_id, "admitted_on": admitted_on,
             "setting": rng.choices(["24h_residential", "non_24h_residential", "day_programme"], [70, 20, 10])[0],
             "strand": rng.choices(["level_1", "level_2"], [60, 40])[0], "planned_weeks": weeks,
-            "key_worker_id": rng.choice(self.workers), "part_time": part_time,
+            "key_worker_id": worker or rng.choice(self.workers), "part_time": part_time,
             "part_time_notes": "Attends Monday to Wednesday; cares for a parent." if part_time else None,
             "discharged_on": discharged_on, "discharge_type": discharge_type,
             "created_at": self._at(admitted_on), "updated_at": self._at(discharged_on or admitted_on),
