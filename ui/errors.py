@@ -78,6 +78,15 @@ def show_error(parent: QWidget | None, exc: BaseException) -> QMessageBox | None
     return box
 
 
+def notify(parent: QWidget | None, title: str, text: str) -> QMessageBox:
+    """A non-blocking information message (so nothing waits on a nested event loop)."""
+    box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, parent)
+    box.setObjectName("notifyBox")
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box
+
+
 def install_excepthook() -> None:
     """Anything uncaught on the UI thread becomes a calm dialog instead of a crash."""
 

@@ -221,7 +221,7 @@ class MainWindow(QMainWindow):
         view_menu = mb.addMenu("&View")
         self.page_actions: dict[str, QAction] = {}
         for i, spec in enumerate(self.specs):
-            act = self._action(spec.title.replace("&", "&&"), lambda k=spec.key: self.show_page(k),
+            act = self._action(spec.title.replace("&", "&&"), lambda _checked=False, k=spec.key: self.show_page(k),
                                f"Ctrl+{i + 1}" if i < 9 else None)
             self.page_actions[spec.key] = act
             view_menu.addAction(act)

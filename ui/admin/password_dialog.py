@@ -45,9 +45,9 @@ class ChangePasswordDialog(TaskDialog):
 
     def _done(self, result: Any) -> None:
         super()._done(result)
-        from PySide6.QtWidgets import QMessageBox
+        from ui.errors import notify
 
-        QMessageBox.information(self.parentWidget(), "Password changed", "Your password has been changed.")
+        notify(self.parentWidget(), "Password changed", "Your password has been changed.")
 
     @classmethod
     def run(cls, ctx: AppContext, parent: QWidget | None = None, *, forced: bool = False) -> ChangePasswordDialog:

@@ -1,0 +1,70 @@
+"""UI test fixtures: real windows offscreen on a real encrypted unit database, with tasks run inline
+(SyncTaskRunner) so tests never sleep. QSettings go to a temporary folder."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from keyworker.casebook import Casebook
+from ui.context import AppContext
+from ui.tasks import SyncTaskRunner
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _ui_settings(tmp_path_factory: pytest.TempPathFactory, qapp: QApplication) -> None:
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
+                      str(tmp_path_factory.mktemp("qsettings")))
+    qapp.setOrganizationName("KeyworkerTests")
+    qapp.setApplicationName("KeyworkerTests")
+
+
+@pytest.fixture
+def only_our_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages of other areas are loaded in the app; the shell's tests check it with its own pages only."""
+    import ui.main_window as mw
+
+    monkeypatch.setattr(mw, "FEATURE_MODULES", ("ui.today", "ui.admin.page"))
+
+
+@pytest.fixture
+def tasks() -> SyncTaskRunner:
+    return SyncTaskRunner()
+
+
+def make_ctx(book: Casebook, tasks: SyncTaskRunner) -> AppContext:
+    return AppContext(book, tasks)
+
+
+@pytest.fixture
+def main_window_for(qtbot, book_factory, tasks, only_our_pages) -> Iterator:  # type: ignore[no-untyped-def]
+    """main_window_for('worker') -> a shown MainWindow signed in as that user."""
+    from ui.main_window import MainWindow
+
+    made: list[MainWindow] = []
+
+    def _make(username: str = "admin") -> MainWindow:
+        w = MainWindow(make_ctx(book_factory(username), tasks))
+        qtbot.addWidget(w)
+        w.show()
+        qtbot.waitExposed(w)
+        made.append(w)
+        return w
+
+    yield _make
+    for w in made:
+        w.lock.watcher.stop()
+
+
+@pytest.fixture
+def admin_window(main_window_for):  # type: ignore[no-untyped-def]
+    return main_window_for("admin")
+
+
+@pytest.fixture
+def new_db(tmp_path: Path) -> Path:
+    return tmp_path / "fresh" / "unit.kwdb"

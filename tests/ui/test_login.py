@@ -1,0 +1,103 @@
+"""Login: right and wrong passwords, the throttle after five failures (kept across a restart),
+Enter submits, and the recovery-key path."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from keyworker.casebook import Casebook
+from keyworker.security.vault import FAST_KDF
+from tests.conftest import ADMIN_PW, STAFF_PW
+from ui.login import LoginWindow
+
+
+def make(qtbot, db_path, tasks, clock, **kw) -> LoginWindow:  # type: ignore[no-untyped-def]
+    w = LoginWindow(db_path, tasks, clock=clock, **kw)
+    qtbot.addWidget(w)
+    w.show()
+    return w
+
+
+def test_enter_signs_in(qtbot, db_path, tasks, clock) -> None:  # type: ignore[no-untyped-def]
+    w = make(qtbot, db_path, tasks, clock, username="worker")
+    assert w.panel.password_edit.hasFocus() or w.focusWidget() is w.panel.password_edit
+    qtbot.keyClicks(w.panel.password_edit, STAFF_PW)
+    with qtbot.waitSignal(w.signed_in) as sig:
+        qtbot.keyClick(w.panel.password_edit, Qt.Key.Key_Return)
+    book, must_change = sig.args
+    assert book.actor.username == "worker"
+    assert must_change is True  # created by an administrator: choose your own password
+    book.close()
+
+
+def test_wrong_password_gives_one_clear_message(qtbot, db_path, tasks, clock) -> None:  # type: ignore[no-untyped-def]
+    w = make(qtbot, db_path, tasks, clock, username="worker")
+    qtbot.keyClicks(w.panel.password_edit, "not-the-password")
+    qtbot.keyClick(w.panel.password_edit, Qt.Key.Key_Return)
+    assert w.panel.problem.isVisible()
+    assert w.panel.problem.text() == "The user name or password is not correct."
+    assert w.panel.password_edit.text() == ""  # cleared for the next try
+    assert w.panel.user_edit.text() == "worker"
+    assert w.book is None
+    # an unknown user gets exactly the same message
+    w.panel.user_edit.setText("nobody")
+    qtbot.keyClicks(w.panel.password_edit, "whatever-it-is")
+    qtbot.keyClick(w.panel.password_edit, Qt.Key.Key_Return)
+    assert w.panel.problem.text() == "The user name or password is not correct."
+
+
+def test_empty_fields_are_explained(qtbot, db_path, tasks, clock) -> None:  # type: ignore[no-untyped-def]
+    w = make(qtbot, db_path, tasks, clock)
+    qtbot.mouseClick(w.panel.submit, Qt.MouseButton.LeftButton)
+    assert w.panel.problem.text() == "Enter your user name."
+    assert tasks.calls == 0
+
+
+def test_throttle_after_five_failures_survives_restart(qtbot, db_path, tasks, clock) -> None:  # type: ignore[no-untyped-def]
+    w = make(qtbot, db_path, tasks, clock, username="worker")
+    for _ in range(5):
+        w.sign_in("worker", "wrong-password-here")
+        assert "not correct" in w.panel.problem.text()
+    w.sign_in("worker", STAFF_PW)  # even the right password waits now
+    assert w.panel.problem.text().startswith("Too many failed sign-ins")
+    assert w.book is None
+    w.close()
+    restarted = make(qtbot, db_path, tasks, clock, username="worker")
+    restarted.sign_in("worker", STAFF_PW)
+    assert restarted.panel.problem.text().startswith("Too many failed sign-ins")
+    clock.advance(minutes=6)
+    with qtbot.waitSignal(restarted.signed_in) as sig:
+        restarted.sign_in("worker", STAFF_PW)
+    sig.args[0].close()
+
+
+def test_demo_hint_and_prefilled_user(qtbot, db_path, tasks, clock) -> None:  # type: ignore[no-untyped-def]
+    from ui.app import demo_hint
+
+    w = make(qtbot, db_path, tasks, clock, username="worker", hint=demo_hint())
+    assert w.hint.isVisible() and "worker" in w.hint.text() and "manager" in w.hint.text()
+    assert w.panel.user_edit.text() == "worker"
+
+
+def test_recovery_key_resets_an_administrator_password(qtbot, new_db, tasks, clock) -> None:  # type: ignore[no-untyped-def]
+    book, key = Casebook.create(new_db, admin_username="admin", admin_full_name="Ada Admin", password=ADMIN_PW,
+                                kdf=FAST_KDF, clock=clock)
+    book.close()
+    w = make(qtbot, new_db, tasks, clock)
+    w.use_recovery_key()
+    dlg = w.recovery_dialog
+    dlg.key_edit.setText("AAAAA-" * 7 + "AAAAA")
+    dlg.submit()
+    assert "not correct" in dlg.problem.text()
+    dlg.key_edit.setText(key.lower().replace("-", " "))  # forgiving about case and separators
+    dlg.submit()
+    assert dlg.pages.currentIndex() == 1 and dlg.admin_combo.count() == 1
+    new_pw = "Saffron-Tunnel-Quartz-19"
+    dlg.new.password.setText(new_pw)
+    dlg.new.confirm.setText(new_pw)
+    with qtbot.waitSignal(dlg.password_reset):
+        dlg.submit()
+    assert w.panel.user_edit.text() == "admin"
+    with qtbot.waitSignal(w.signed_in) as sig:
+        w.sign_in("admin", new_pw)
+    assert sig.args[1] is True  # asked to choose a password of their own
+    sig.args[0].close()

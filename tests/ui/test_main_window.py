@@ -1,0 +1,157 @@
+"""The main window shell: navigation and page registry, placeholders, Today sections, menus and status bar."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from PySide6.QtWidgets import QLabel, QWidget
+
+import ui.main_window as mw
+import ui.today as today
+from ui.today import TodayItem, register_today_section
+
+TITLES = ["Today", "Caseload", "Referrals", "Reviews due", "Discharges & follow-ups", "Outbox", "Reports",
+          "Administration"]
+
+
+@pytest.fixture
+def clean_registries(monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(mw, "_PAGES", dict(mw._PAGES))
+    monkeypatch.setattr(today, "_SECTIONS", {})
+
+
+def nav_titles(w) -> list[str]:  # type: ignore[no-untyped-def]
+    return [w.nav.item(i).text() for i in range(w.nav.count()) if not w.nav.item(i).isHidden()]
+
+
+def test_navigation_and_placeholders(qtbot, admin_window) -> None:  # type: ignore[no-untyped-def]
+    w = admin_window
+    assert nav_titles(w) == TITLES
+    assert w.current_key() == "today"
+    page = w.show_page("outbox")
+    assert isinstance(page, mw.PlaceholderPage)
+    texts = [lab.text() for lab in page.findChildren(QLabel)]
+    assert "This part of Keyworker is coming in a later release." in texts
+    assert w.windowTitle().startswith("Outbox — ")
+    for spec, shortcut in zip(w.specs, ("Ctrl+1", "Ctrl+2")):
+        assert w.page_actions[spec.key].shortcut().toString() == shortcut
+    w.page_actions["referrals"].trigger()
+    assert w.current_key() == "referrals"
+
+
+def test_menus_and_accessible_names(qtbot, admin_window) -> None:  # type: ignore[no-untyped-def]
+    w = admin_window
+    menus = [a.text() for a in w.menuBar().actions()]
+    assert menus == ["&File", "&Edit", "&View", "&Resident", "&Help"]
+    for widget in (w.nav, w.toolbar, w.status.user_label, w.status.outbox_label, w.status.online_label):
+        assert widget.accessibleName()
+    for widget in w.findChildren(QWidget):
+        if widget.isVisible() and widget.focusPolicy() != widget.focusPolicy().NoFocus and widget.isEnabled():
+            name = widget.accessibleName() or getattr(widget, "text", lambda: "")()
+            assert name or widget.inherits("QScrollBar") or widget.inherits("QAbstractScrollArea") \
+                or widget.inherits("QToolButton") or widget.inherits("QMenuBar"), widget.metaObject().className()
+
+
+def test_status_bar(qtbot, main_window_for) -> None:  # type: ignore[no-untyped-def]
+    w = main_window_for("worker")
+    assert w.status.user_label.text() == "Signed in: Sam Worker (worker) · Key worker"
+    assert w.status.lock_label.text() == "Unlocked"
+    assert w.status.outbox_label.text() == "Outbox: 0 waiting"
+    assert w.status.online_label.text() in ("● Online", "○ Offline", "Network: unknown")
+    w.status.set_outbox(3, "2 h")
+    assert w.status.outbox_label.text() == "Outbox: 3 waiting, oldest 2 h"
+
+
+def test_roles_see_their_pages(qtbot, main_window_for) -> None:  # type: ignore[no-untyped-def]
+    assert "Administration" not in nav_titles(main_window_for("worker"))
+    assert "Reports" not in nav_titles(main_window_for("nights"))
+    assert "Reports" in nav_titles(main_window_for("manager"))
+
+
+def test_registered_page_replaces_placeholder(clean_registries) -> None:  # type: ignore[no-untyped-def]
+    def factory(ctx):  # type: ignore[no-untyped-def]
+        return QWidget()
+
+    mw.register_page("outbox", "Outbox", factory, 60)
+    assert [p.key for p in mw.page_specs()][5] == "outbox"
+    assert mw.page_specs()[5].factory is factory
+
+
+def test_registered_page_is_built_lazily(qtbot, clean_registries, main_window_for) -> None:  # type: ignore[no-untyped-def]
+    calls: list[object] = []
+
+    def factory(ctx):  # type: ignore[no-untyped-def]
+        calls.append(ctx)
+        return QLabel("Outbox page")
+
+    mw.register_page("outbox", "Outbox", factory, 60)
+    w = main_window_for("admin")
+    assert calls == []
+    page = w.show_page("outbox")
+    assert calls == [w.ctx] and isinstance(page, QLabel)
+    w.show_page("today")
+    assert w.show_page("outbox") is page and len(calls) == 1
+
+
+def test_today_sections(qtbot, clean_registries, main_window_for) -> None:  # type: ignore[no-untyped-def]
+    opened: list[str] = []
+    register_today_section("reviews", "Reviews due", lambda book: [
+        TodayItem("Review for R-0001", "res-1", date(2026, 1, 2), True),
+        TodayItem("Review for R-0002", "res-2", date(2026, 1, 9), False)], 20)
+    register_today_section("broken", "Broken section", lambda book: 1 / 0, 30)
+    register_today_section("empty", "Follow-ups due", lambda book: [], 10)
+    w = main_window_for("worker")
+    w.ctx.open_resident = opened.append  # type: ignore[method-assign]
+    page = w.pages["today"]
+    lst = page.lists["reviews"]
+    assert lst.item(0).text() == "⚠ Overdue: Review for R-0001 — overdue since 02/01/2026"
+    assert lst.item(1).text() == "Review for R-0002 — due 09/01/2026"
+    labels = [lab.text() for lab in page.findChildren(QLabel)]
+    assert "Follow-ups due (0)" in labels and "Reviews due (2)" in labels
+    assert "This section could not be loaded. Try Refresh." in labels
+    lst.itemActivated.emit(lst.item(1))
+    assert opened == ["res-2"]
+    assert page.heading.text() == "Today — Sam Worker"
+    assert page.subheading.text() == "Monday 05/01/2026"
+
+
+def test_open_resident_without_resident_module(qtbot, admin_window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import importlib
+
+    from PySide6.QtWidgets import QMessageBox
+
+    real = importlib.import_module
+
+    def fake(name, *a):  # type: ignore[no-untyped-def]
+        if name == "ui.resident.window":
+            raise ModuleNotFoundError(name=name)
+        return real(name, *a)
+
+    shown: list[str] = []
+    monkeypatch.setattr(importlib, "import_module", fake)
+    monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text: shown.append(text))
+    admin_window.ctx.open_resident("res-1")
+    assert shown and "later release" in shown[0]
+
+
+def test_load_feature_modules_skips_only_missing_modules(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(mw, "FEATURE_MODULES", ("ui.no_such_area.page",))
+    mw.load_feature_modules()  # missing: skipped
+    monkeypatch.setattr(mw, "FEATURE_MODULES", ("tests.ui.broken_feature_for_test",))
+    with pytest.raises(ModuleNotFoundError):
+        mw.load_feature_modules()  # the module exists but imports something missing: a real bug, reported
+
+
+def test_show_error_never_shows_a_traceback(qtbot, admin_window) -> None:  # type: ignore[no-untyped-def]
+    from keyworker.errors import ValidationError
+    from ui.errors import show_error
+
+    try:
+        raise RuntimeError("resident Pat Example, NHS 943 476 5919")
+    except RuntimeError as exc:
+        box = show_error(admin_window, exc)
+    assert box is not None and "Traceback" not in box.text() and "Pat Example" not in box.text()
+    box.close()
+    box = show_error(admin_window, ValidationError({"full_name": "Enter the person's full name."}))
+    assert box.text() == "Full name: Enter the person's full name."
+    box.close()

@@ -1,0 +1,180 @@
+"""Starting the desktop app: QApplication, style, icon, then setup (first run), demo creation or
+login, and finally the main window. `run_app(args)` is called by main.py with no subcommand."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QApplication, QProgressDialog, QStyleFactory, QWidget
+
+from keyworker.casebook import Casebook
+from keyworker.security.vault import vault_path_for
+from ui.context import AppContext
+from ui.errors import configure_logging, install_excepthook, show_error
+from ui.icons import RESOURCES, app_icon
+from ui.tasks import SyncTaskRunner, TaskRunner
+
+DEMO_USERS = "worker (key worker), manager (senior), nights (out-of-hours) and admin"
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setOrganizationName("Keyworker")
+    app.setOrganizationDomain("keyworker.local")
+    app.setApplicationName("Keyworker")
+    app.setDesktopFileName("keyworker")
+    app.setStyle(QStyleFactory.create("Fusion"))
+    app.setWindowIcon(app_icon())
+    apply_stylesheet(app)
+    return app
+
+
+def apply_stylesheet(app: QApplication) -> None:
+    """One stylesheet for the whole app. Heading sizes are scaled from the system font, so a larger
+    system font makes everything larger."""
+    path = RESOURCES / "style.qss"
+    if not path.exists():
+        return
+    base = app.font().pointSizeF()
+    if base <= 0:
+        base = 10.0
+    sizes = {"@title_pt": base * 1.6, "@brand_pt": base * 1.8, "@section_pt": base * 1.15, "@small_pt": base * 0.92}
+    qss = path.read_text(encoding="utf-8")
+    for token, pt in sizes.items():
+        qss = qss.replace(token, f"{pt:.1f}pt")
+    app.setStyleSheet(qss)
+
+
+def demo_hint() -> str:
+    from keyworker.cli import DEMO_PASSWORD
+
+    pw = "the one in KEYWORKER_PASSWORD" if os.environ.get("KEYWORKER_PASSWORD") else DEMO_PASSWORD
+    return f"Demo unit with made-up residents. Sign in as {DEMO_USERS}. Password: {pw}"
+
+
+class _Progress(QObject):
+    """Carries progress from the worker thread to the progress dialog (queued signal)."""
+
+    step = Signal(int, int)
+
+
+class AppController(QObject):
+    """Owns the top-level windows and moves between setup, login and the main window."""
+
+    def __init__(self, db_path: Path, tasks: TaskRunner | SyncTaskRunner, *, demo: bool = False,
+                 username: str = "") -> None:
+        super().__init__()
+        self.db_path, self.tasks, self.demo, self.username = db_path, tasks, demo, username
+        self.window: QWidget | None = None
+        self.ctx: AppContext | None = None
+
+    def start(self) -> None:
+        exists = self.db_path.exists() and vault_path_for(self.db_path).exists()
+        if self.demo and not exists:
+            self.create_demo()
+        elif exists:
+            self.show_login()
+        else:
+            self.show_setup()
+
+    def _replace(self, window: QWidget) -> None:
+        old, self.window = self.window, window
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        if old is not None:
+            old.close()
+            old.deleteLater()
+
+    def show_setup(self) -> None:
+        from ui.setup_window import SetupWindow
+
+        w = SetupWindow(self.db_path, self.tasks)
+        w.finished.connect(lambda book: self.open_main(book, False))
+        self._replace(w)
+
+    def show_login(self) -> None:
+        from ui.login import LoginWindow
+
+        hint = demo_hint() if self.demo else ""
+        user = self.username or ("worker" if self.demo else "")
+        w = LoginWindow(self.db_path, self.tasks, username=user, hint=hint,
+                        unit_label="Demo unit" if self.demo else "")
+        w.signed_in.connect(self.open_main)
+        self._replace(w)
+
+    def create_demo(self) -> None:
+        from keyworker.cli import DEMO_PASSWORD, create_demo
+
+        dlg = QProgressDialog("Creating the demo unit with 40 made-up residents…", "", 0, 0)
+        dlg.setWindowTitle("Keyworker — demo unit")
+        dlg.setCancelButton(None)
+        dlg.setMinimumDuration(0)
+        dlg.setAutoClose(False)
+        dlg.setWindowModality(Qt.WindowModality.ApplicationModal)
+        dlg.setAccessibleName("Creating the demo unit")
+        progress = _Progress(dlg)
+        progress.step.connect(lambda done, total: (dlg.setMaximum(total), dlg.setValue(done)))
+        self._replace(dlg)
+        path, pw = self.db_path, os.environ.get("KEYWORKER_PASSWORD") or DEMO_PASSWORD
+
+        def work() -> None:
+            create_demo(path, residents=40, seed=7, pw=pw, progress=lambda d, t: progress.step.emit(d, t))
+
+        def failed(exc: BaseException) -> None:
+            show_error(None, exc)
+            self.show_setup() if not path.exists() else self.show_login()
+
+        self.tasks.run(work, lambda _r: self.show_login(), failed)
+
+    def open_main(self, book: Casebook, must_change: bool) -> None:
+        from ui.main_window import MainWindow
+
+        self.ctx = AppContext(book, self.tasks)
+        main = MainWindow(self.ctx)
+        unit = self.ctx
+        self.tasks.run(lambda: book.settings.get("unit_name"), lambda name: main.set_unit_name(name or ""),
+                       lambda _e: None)
+        self._replace(main)
+        if must_change and not self.demo:
+            from ui.admin.password_dialog import ChangePasswordDialog
+
+            ChangePasswordDialog.run(unit, main, forced=True)
+
+    def shutdown(self) -> None:
+        self.tasks.shutdown(wait=True)
+        if self.ctx is not None:
+            self.ctx.book.close()
+
+
+def db_path_for(args: argparse.Namespace) -> Path:
+    from keyworker.device import default_db_path, demo_db_path
+
+    if getattr(args, "db", None):
+        return Path(args.db)
+    return demo_db_path() if getattr(args, "demo", False) else default_db_path()
+
+
+def run_app(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    configure_logging()
+    app = make_application()
+    install_excepthook()
+    controller = AppController(db_path_for(args), TaskRunner(), demo=bool(getattr(args, "demo", False)),
+                               username=getattr(args, "user", None) or "")
+    try:
+        controller.start()
+    except Exception as exc:  # noqa: BLE001 - never a traceback at start-up
+        show_error(None, exc)
+    if os.environ.get("KEYWORKER_TIMING"):
+        print(f"first window after {time.perf_counter() - started:.3f} s", file=sys.stderr)
+    app.setQuitOnLastWindowClosed(True)
+    code = app.exec()
+    controller.shutdown()
+    return code
+

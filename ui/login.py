@@ -1,0 +1,124 @@
+"""The login window: user name + password, opened off the UI thread (Argon2 takes ~0.4 s), with a
+way in by the unit's recovery key when an administrator's password is forgotten."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from keyworker.casebook import Casebook
+from keyworker.clock import Clock
+from keyworker.errors import KeyworkerError
+from ui.errors import show_error
+from ui.icons import app_icon
+from ui.tasks import SyncTaskRunner, TaskRunner
+from ui.widgets.sign_in import SignInPanel
+
+
+def open_and_check(path: Path, username: str, password: str, clock: Clock | None) -> tuple[Casebook, bool]:
+    """Runs on the database thread: unlock, open, and see whether the password must be changed."""
+    book = Casebook.open(path, username, password, clock=clock)
+    try:
+        must_change = book.accounts.get(book.actor.id).must_change_password
+    except KeyworkerError:
+        must_change = False
+    return book, must_change
+
+
+class LoginWindow(QWidget):
+    """Emits `signed_in(book, must_change_password)` once the unit is open."""
+
+    signed_in = Signal(object, bool)
+
+    def __init__(self, db_path: Path, tasks: TaskRunner | SyncTaskRunner, *, username: str = "", hint: str = "",
+                 clock: Clock | None = None, unit_label: str = "") -> None:
+        super().__init__()
+        self.db_path = Path(db_path)
+        self.tasks = tasks
+        self.clock = clock
+        self.setObjectName("loginWindow")
+        self.setWindowTitle("Sign in — Keyworker")
+        self.setWindowIcon(app_icon())
+        self.setAccessibleName("Sign in to Keyworker")
+
+        brand = QHBoxLayout()
+        logo = QLabel()
+        logo.setPixmap(app_icon().pixmap(56, 56))
+        logo.setAccessibleName("Keyworker logo")
+        brand.addWidget(logo)
+        names = QVBoxLayout()
+        name = QLabel("Keyworker")
+        name.setObjectName("brandTitle")
+        where = QLabel(unit_label or f"Unit database: {self.db_path.name}")
+        where.setObjectName("muted")
+        where.setToolTip(str(self.db_path))
+        names.addWidget(name)
+        names.addWidget(where)
+        brand.addLayout(names, 1)
+
+        self.panel = SignInPanel("Sign in", "Records stay encrypted on this computer.")
+        self.panel.user_edit.setText(username)
+        self.panel.submitted.connect(self.sign_in)
+        self.hint = QLabel(hint)
+        self.hint.setObjectName("hint")
+        self.hint.setWordWrap(True)
+        self.hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.hint.setAccessibleName("Demo accounts")
+        self.hint.setVisible(bool(hint))
+        self.panel.extra.addWidget(self.hint)
+        self.recovery_button = QPushButton("Forgotten password? Use the &recovery key…")
+        self.recovery_button.setObjectName("link")
+        self.recovery_button.setFlat(True)
+        self.recovery_button.setAccessibleName("Use the recovery key")
+        self.recovery_button.setAutoDefault(False)
+        self.recovery_button.clicked.connect(self.use_recovery_key)
+        self.panel.extra.addWidget(self.recovery_button, 0, Qt.AlignmentFlag.AlignLeft)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(40, 32, 40, 32)
+        lay.setSpacing(20)
+        lay.addStretch(1)
+        lay.addLayout(brand)
+        lay.addWidget(self.panel)
+        lay.addStretch(1)
+        self.setTabOrder(self.panel.submit, self.recovery_button)
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Quit), self, self.close)
+        self.resize(520, 560)
+        self.book: Casebook | None = None
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self.panel.reset("")
+
+    def sign_in(self, username: str, password: str) -> None:
+        self.panel.set_busy(True)
+        path, clock = self.db_path, self.clock
+        self.tasks.run(lambda: open_and_check(path, username, password, clock), self._opened, self._failed)
+
+    def _opened(self, result: tuple[Casebook, bool]) -> None:
+        self.panel.set_busy(False)
+        self.book, must_change = result
+        self.signed_in.emit(self.book, must_change)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.panel.set_busy(False)
+        if isinstance(exc, KeyworkerError):
+            self.panel.show_problem(str(exc))
+        else:
+            self.panel.show_problem("Keyworker could not open the unit database.")
+            show_error(self, exc)
+
+    def use_recovery_key(self) -> None:
+        from ui.recovery import RecoveryDialog
+
+        dlg = RecoveryDialog(self.db_path, self.tasks, self.clock, self)
+        dlg.password_reset.connect(self._after_recovery)
+        dlg.open()
+        self.recovery_dialog = dlg
+
+    def _after_recovery(self, username: str) -> None:
+        self.panel.reset(username)
+        self.panel.subtitle.setText(f"The password for {username} was reset. Sign in with the new password.")

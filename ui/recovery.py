@@ -1,0 +1,167 @@
+"""Getting back in with the unit's recovery key: open the unit with it, then set a new password
+for an administrator, who then signs in normally (and is asked to change it again)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from keyworker.casebook import Casebook
+from keyworker.clock import Clock
+from keyworker.errors import KeyworkerError, ValidationError
+from keyworker.security.accounts import AccountInfo
+from keyworker.security.permissions import Role
+from ui.errors import describe, show_error
+from ui.tasks import SyncTaskRunner, TaskRunner
+from ui.widgets.form import add_row
+from ui.widgets.password import NewPasswordFields
+
+
+def _open_recovery(path: Path, key: str, clock: Clock | None) -> tuple[Casebook, list[AccountInfo]]:
+    book = Casebook.open_with_recovery_key(path, key, clock=clock)
+    admins = [a for a in book.accounts.list(include_disabled=False) if a.role == Role.ADMIN]
+    return book, admins
+
+
+class RecoveryDialog(QDialog):
+    password_reset = Signal(str)
+
+    def __init__(self, db_path: Path, tasks: TaskRunner | SyncTaskRunner, clock: Clock | None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("recoveryDialog")
+        self.setWindowTitle("Use the recovery key — Keyworker")
+        self.db_path, self.tasks, self.clock = db_path, tasks, clock
+        self.book: Casebook | None = None
+        self.admins: list[AccountInfo] = []
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(24, 20, 24, 16)
+        lay.setSpacing(12)
+        self.pages = QStackedWidget()
+        lay.addWidget(self.pages)
+
+        first = QWidget()
+        f1 = QFormLayout(first)
+        intro = QLabel("Enter the recovery key that was shown when the unit was set up "
+                       "(eight groups of five letters and digits).")
+        intro.setWordWrap(True)
+        f1.addRow(intro)
+        self.key_edit = QLineEdit()
+        self.key_edit.setObjectName("recoveryKeyEdit")
+        self.key_edit.setPlaceholderText("XXXXX-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX")
+        self.key_edit.setMinimumWidth(self.key_edit.fontMetrics().horizontalAdvance("X" * 48))
+        add_row(f1, "Recovery &key", self.key_edit)
+        self.pages.addWidget(first)
+
+        second = QWidget()
+        f2 = QFormLayout(second)
+        f2.addRow(QLabel("Choose the administrator account and give it a new password."))
+        self.admin_combo = QComboBox()
+        add_row(f2, "&Administrator", self.admin_combo)
+        self.new = NewPasswordFields(self._user_inputs)
+        add_row(f2, "&New password", self.new.password)
+        f2.addRow("", self.new.meter)
+        add_row(f2, "&Repeat new password", self.new.confirm)
+        self.pages.addWidget(second)
+
+        self.problem = QLabel()
+        self.problem.setObjectName("problem")
+        self.problem.setWordWrap(True)
+        self.problem.setVisible(False)
+        lay.addWidget(self.problem)
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)
+        self.busy.setTextVisible(False)
+        self.busy.setMaximumHeight(6)
+        self.busy.setVisible(False)
+        self.busy.setAccessibleName("Working")
+        lay.addWidget(self.busy)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok.setText("&Continue")
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        lay.addWidget(self.buttons)
+
+    def _user_inputs(self) -> list[str]:
+        a = self._chosen()
+        return [a.username, *a.full_name.split()] if a else []
+
+    def _chosen(self) -> AccountInfo | None:
+        i = self.admin_combo.currentIndex()
+        return self.admins[i] if 0 <= i < len(self.admins) else None
+
+    def _problem(self, text: str) -> None:
+        self.problem.setText(text)
+        self.problem.setVisible(True)
+
+    def _run(self, fn, done) -> None:  # type: ignore[no-untyped-def]
+        self.busy.setVisible(True)
+        self.ok.setEnabled(False)
+
+        def finish(result: object) -> None:
+            self.busy.setVisible(False)
+            self.ok.setEnabled(True)
+            done(result)
+
+        def failed(exc: BaseException) -> None:
+            self.busy.setVisible(False)
+            self.ok.setEnabled(True)
+            if isinstance(exc, KeyworkerError):
+                self._problem(describe(exc)[1] if isinstance(exc, ValidationError) else str(exc))
+            else:
+                show_error(self, exc)
+
+        self.tasks.run(fn, finish, failed)
+
+    def submit(self) -> None:
+        self.problem.setVisible(False)
+        if self.book is None:
+            key, path, clock = self.key_edit.text(), self.db_path, self.clock
+            if not key.strip():
+                self._problem("Enter the recovery key.")
+                return
+            self._run(lambda: _open_recovery(path, key, clock), self._opened)
+            return
+        account = self._chosen()
+        problem = self.new.problem() if account else "There is no active administrator account to reset."
+        if problem:
+            self._problem(problem)
+            return
+        assert account is not None
+        book, pw = self.book, self.new.value()
+        self._run(lambda: book.accounts.reset_password(account.id, pw), self._reset)
+
+    def _opened(self, result: tuple[Casebook, list[AccountInfo]]) -> None:
+        self.book, self.admins = result
+        for a in self.admins:
+            self.admin_combo.addItem(f"{a.full_name} ({a.username})")
+        self.pages.setCurrentIndex(1)
+        self.ok.setText("&Set password")
+        self.new.password.setFocus()
+
+    def _reset(self, account: AccountInfo) -> None:
+        self._close_book()
+        self.password_reset.emit(account.username)
+        self.accept()
+
+    def _close_book(self) -> None:
+        if self.book is not None:
+            book, self.book = self.book, None
+            self.tasks.run(book.close)
+
+    def reject(self) -> None:
+        self._close_book()
+        super().reject()

@@ -1,0 +1,250 @@
+"""First run: create the unit database and its first administrator, then show the recovery key once."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QFontDatabase, QTextDocument
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from keyworker.casebook import Casebook
+from keyworker.clock import Clock
+from keyworker.errors import KeyworkerError, ValidationError
+from keyworker.security.vault import DEFAULT_KDF, KdfParams
+from ui.errors import describe, show_error
+from ui.icons import app_icon
+from ui.tasks import SyncTaskRunner, TaskRunner
+from ui.widgets.form import add_row
+from ui.widgets.password import NewPasswordFields
+
+
+def suggest_username(full_name: str) -> str:
+    """'Ada Lovelace' -> 'ada.lovelace' (the user may change it)."""
+    words = re.findall(r"[a-z0-9]+", full_name.lower())
+    name = ".".join(words)[:32]
+    return name if name[:1].isalpha() else ""
+
+
+class SetupWindow(QWidget):
+    """Emits `finished(book)` when the unit exists and the recovery key has been kept."""
+
+    finished = Signal(object)
+
+    def __init__(self, db_path: Path, tasks: TaskRunner | SyncTaskRunner, *, clock: Clock | None = None,
+                 kdf: KdfParams = DEFAULT_KDF) -> None:
+        super().__init__()
+        self.db_path, self.tasks, self.clock, self.kdf = Path(db_path), tasks, clock, kdf
+        self.book: Casebook | None = None
+        self.recovery_key = ""
+        self._username_edited = False
+        self.setObjectName("setupWindow")
+        self.setWindowTitle("Set up Keyworker")
+        self.setWindowIcon(app_icon())
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self._form_page())
+        self.pages.addWidget(self._key_page())
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(40, 28, 40, 28)
+        brand = QHBoxLayout()
+        logo = QLabel()
+        logo.setPixmap(app_icon().pixmap(48, 48))
+        logo.setAccessibleName("Keyworker logo")
+        brand.addWidget(logo)
+        title = QLabel("Welcome to Keyworker")
+        title.setObjectName("brandTitle")
+        brand.addWidget(title, 1)
+        lay.addLayout(brand)
+        lay.addWidget(self.pages, 1)
+        self.resize(600, 640)
+
+    # -- page 1: the unit and its administrator --------------------------------------------------
+    def _form_page(self) -> QWidget:
+        page = QWidget()
+        lay = QVBoxLayout(page)
+        lay.setSpacing(12)
+        intro = QLabel("There is no unit database on this computer yet. Create it and the first "
+                       "administrator account. Everything is stored encrypted in:")
+        intro.setWordWrap(True)
+        path = QLabel(str(self.db_path))
+        path.setObjectName("muted")
+        path.setWordWrap(True)
+        path.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(intro)
+        lay.addWidget(path)
+        form = QFormLayout()
+        form.setVerticalSpacing(8)
+        self.unit_edit = QLineEdit()
+        self.unit_edit.setObjectName("unitName")
+        self.unit_edit.setPlaceholderText("e.g. Ribble House")
+        self.unit_edit.setMaxLength(120)
+        self.name_edit = QLineEdit()
+        self.name_edit.setObjectName("fullName")
+        self.name_edit.setMaxLength(200)
+        self.user_edit = QLineEdit()
+        self.user_edit.setObjectName("userName")
+        self.user_edit.setMaxLength(32)
+        self.password = NewPasswordFields(lambda: [self.user_edit.text(), *self.name_edit.text().split()])
+        add_row(form, "&Unit name", self.unit_edit)
+        add_row(form, "Administrator's &full name", self.name_edit, "Administrator's full name")
+        add_row(form, "&User name", self.user_edit)
+        add_row(form, "&Password", self.password.password)
+        form.addRow("", self.password.meter)
+        add_row(form, "&Repeat password", self.password.confirm)
+        lay.addLayout(form)
+        self.problem = QLabel()
+        self.problem.setObjectName("problem")
+        self.problem.setWordWrap(True)
+        self.problem.setAccessibleName("Problem")
+        self.problem.setVisible(False)
+        lay.addWidget(self.problem)
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)
+        self.busy.setTextVisible(False)
+        self.busy.setMaximumHeight(6)
+        self.busy.setAccessibleName("Creating the unit database")
+        self.busy.setVisible(False)
+        lay.addWidget(self.busy)
+        lay.addStretch(1)
+        self.create_button = QPushButton("&Create unit")
+        self.create_button.setObjectName("primary")
+        self.create_button.setDefault(True)
+        self.create_button.setAccessibleName("Create unit")
+        self.create_button.clicked.connect(self.create)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.create_button)
+        lay.addLayout(row)
+        self.name_edit.textEdited.connect(self._name_edited)
+        self.user_edit.textEdited.connect(lambda _t: setattr(self, "_username_edited", True))
+        for edit in (self.unit_edit, self.name_edit, self.user_edit, self.password.password, self.password.confirm):
+            edit.returnPressed.connect(self.create)
+        order = [self.unit_edit, self.name_edit, self.user_edit, self.password.password, self.password.confirm,
+                 self.create_button]
+        for a, b in zip(order, order[1:]):
+            QWidget.setTabOrder(a, b)
+        return page
+
+    def _name_edited(self, text: str) -> None:
+        if not self._username_edited:
+            self.user_edit.setText(suggest_username(text))
+        self.password.update_strength()
+
+    def check(self) -> str | None:
+        if not self.name_edit.text().strip():
+            return "Enter the administrator's full name."
+        if not self.user_edit.text().strip():
+            return "Enter a user name for the administrator."
+        return self.password.problem()
+
+    def create(self) -> None:
+        if self.busy.isVisible() or self.book is not None:
+            return
+        problem = self.check()
+        if problem:
+            self._show_problem(problem)
+            return
+        self.problem.setVisible(False)
+        self.busy.setVisible(True)
+        self.create_button.setEnabled(False)
+        args = dict(admin_username=self.user_edit.text().strip(), admin_full_name=self.name_edit.text().strip(),
+                    password=self.password.value(), clock=self.clock, kdf=self.kdf,
+                    unit_name=self.unit_edit.text().strip())
+        path = self.db_path
+        self.tasks.run(lambda: Casebook.create(path, **args), self._created, self._failed)
+
+    def _show_problem(self, text: str) -> None:
+        self.problem.setText(text)
+        self.problem.setVisible(True)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.busy.setVisible(False)
+        self.create_button.setEnabled(True)
+        if isinstance(exc, KeyworkerError):
+            self._show_problem(describe(exc)[1] if isinstance(exc, ValidationError) else str(exc))
+        else:
+            show_error(self, exc)
+
+    def _created(self, result: tuple[Casebook, str]) -> None:
+        self.busy.setVisible(False)
+        self.book, self.recovery_key = result
+        self.key_label.setText(self.recovery_key)
+        self.key_label.setAccessibleName("Recovery key " + " ".join(self.recovery_key.split("-")))
+        self.pages.setCurrentIndex(1)
+        self.kept_box.setFocus()
+
+    # -- page 2: the recovery key, shown once -----------------------------------------------------
+    def _key_page(self) -> QWidget:
+        page = QWidget()
+        lay = QVBoxLayout(page)
+        lay.setSpacing(12)
+        head = QLabel("Your recovery key")
+        head.setObjectName("dialogTitle")
+        text = QLabel("If every administrator forgets their password, this key is the only way back into "
+                      "the unit's records. It is shown only now. Print it or write it down, and keep it "
+                      "locked away, apart from this computer.")
+        text.setWordWrap(True)
+        self.key_label = QLabel()
+        self.key_label.setObjectName("recoveryKey")
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        mono.setPointSizeF(mono.pointSizeF() * 1.3)
+        mono.setWeight(QFont.Weight.DemiBold)
+        self.key_label.setFont(mono)
+        self.key_label.setWordWrap(True)
+        self.key_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.print_button = QPushButton("&Print…")
+        self.print_button.setAccessibleName("Print the recovery key")
+        self.print_button.clicked.connect(self.print_key)
+        self.kept_box = QCheckBox("I have printed or written down the recovery key")
+        self.kept_box.setObjectName("keptBox")
+        self.continue_button = QPushButton("&Open Keyworker")
+        self.continue_button.setObjectName("primary")
+        self.continue_button.setAccessibleName("Open Keyworker")
+        self.continue_button.setEnabled(False)
+        self.kept_box.toggled.connect(self.continue_button.setEnabled)
+        self.continue_button.clicked.connect(self._continue)
+        for w in (head, text, self.key_label):
+            lay.addWidget(w)
+        row = QHBoxLayout()
+        row.addWidget(self.print_button)
+        row.addStretch(1)
+        lay.addLayout(row)
+        lay.addStretch(1)
+        lay.addWidget(self.kept_box)
+        row2 = QHBoxLayout()
+        row2.addStretch(1)
+        row2.addWidget(self.continue_button)
+        lay.addLayout(row2)
+        return page
+
+    def print_key(self) -> None:
+        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        dlg = QPrintDialog(printer, self)
+        dlg.setWindowTitle("Print the recovery key")
+        if dlg.exec() != QPrintDialog.DialogCode.Accepted:
+            return
+        doc = QTextDocument()
+        doc.setHtml(f"<h2>Keyworker recovery key</h2><p>Unit database: {self.db_path.name}</p>"
+                    f"<p style='font-family:monospace; font-size:16pt'>{self.recovery_key}</p>"
+                    "<p>Keep this locked away. It opens every record of the unit.</p>")
+        doc.print_(printer)
+
+    def _continue(self) -> None:
+        if self.book is not None:
+            self.recovery_key = ""
+            self.key_label.clear()
+            self.finished.emit(self.book)
