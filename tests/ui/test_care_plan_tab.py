@@ -211,3 +211,40 @@ def test_today_lists_my_incomplete_plans(setup) -> None:  # type: ignore[no-unty
     fill_everything(tab)
     tab.mark_complete()
     assert plans_incomplete(book) == []
+
+
+def test_in_the_resident_window_closing_with_unsaved_changes_asks_and_saves(qtbot, book_factory, tasks) -> None:  # type: ignore[no-untyped-def]
+    import ui.care_plans  # noqa: F401 - what the shell imports at start-up
+    import ui.reviews.page  # noqa: F401
+    from ui.forms import Unsaved
+    from ui.resident.window import open_resident_window
+
+    book = book_factory("worker")
+    rid, _aid = admit(book)
+    draft = book.care_plans.save_draft(_aid, full_content())
+    book.care_plans.mark_complete(draft.plan_id)
+    ctx = make_ctx(book, tasks)
+    win = open_resident_window(ctx, rid)  # deletes itself on close
+    tab = win.show_tab("care_plan")
+    assert isinstance(tab, CarePlanTab)
+    reviews = win.show_tab("reviews")
+    assert reviews is not None and reviews.objectName() == "reviewsTab"
+    win.show_tab("care_plan")
+    tab.sections["follow_ups"].editors["contact_consent"].setText("Consents; prefers text messages")
+    asked: list[bool] = []
+
+    def answer(_parent):  # type: ignore[no-untyped-def]
+        asked.append(True)
+        return Unsaved.SAVE
+
+    win.confirm_unsaved = answer
+    tab.ask_reason = lambda parent: "Prefers text messages"
+    win.close()
+    assert asked == [True]
+    view = book.care_plans.get(rid)
+    assert view.version.number == 2 and view.content.value("follow_ups", "contact_consent").endswith("text messages")
+    assert not tab.is_dirty()
+    # (With inline tasks the window's own re-close happens inside its closeEvent, which Qt ignores;
+    # closing again now closes without asking, as nothing is unsaved.)
+    win.close()
+    assert not win.isVisible() and asked == [True]

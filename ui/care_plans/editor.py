@@ -75,6 +75,8 @@ class CarePlanTab(QWidget):
         self._filling = False
         self._saving = False
         self._pending_then: list[Callable[[], None]] = []
+        self._announcing = False  # our own data_changed must not reload (and re-audit) this tab
+        self._autosaving = False
         self.can_edit = ctx.book.actor.can(Permission.EDIT_CARE_PLANS)
         self.setObjectName("carePlanTab")
         self.setAccessibleName("Care plan")
@@ -177,7 +179,7 @@ class CarePlanTab(QWidget):
 
     def refresh(self) -> None:
         """Reload the plan's state; typed-but-unsaved work is kept as it is."""
-        if self.ctx.state.locked or self._saving:
+        if self.ctx.state.locked or self._saving or self._announcing:
             return
         self.load()
 
@@ -349,7 +351,18 @@ class CarePlanTab(QWidget):
 
     def _autosave(self) -> None:
         if self._dirty and not self.complete and not self._saving and not self.ctx.state.locked:
-            self.save_now()
+            self._autosaving = True
+            try:
+                self.save_now()
+            finally:
+                self._autosaving = False
+
+    def _announce(self) -> None:
+        self._announcing = True
+        try:
+            self.ctx.state.data_changed.emit("care_plans")
+        finally:
+            self._announcing = False
 
     def _write(self, op: Callable[[Any, PlanContent], CarePlanView],
                after: Callable[[CarePlanView], None] | None = None) -> None:
@@ -357,6 +370,7 @@ class CarePlanTab(QWidget):
         content = self.content()
         snapshot = typed_json(content)
         cp = self.ctx.book.care_plans
+        quiet = self._autosaving and self.view is not None and self.view.plan_id is not None
         self._saving = True
         self._set_enabled(True)
 
@@ -370,7 +384,8 @@ class CarePlanTab(QWidget):
             self._update_missing()
             if self._dirty and not view.complete:
                 self.autosave.start()
-            self.ctx.state.data_changed.emit("care_plans")
+            if not quiet:  # an autosave of an existing draft changes nothing other screens show
+                self._announce()
             if after is not None:
                 after(view)
             elif was_not_started or not self._dirty:
@@ -453,7 +468,7 @@ class CarePlanTab(QWidget):
         def done(view: CarePlanView) -> None:
             self.view = view
             self._update_meta()
-            self.ctx.state.data_changed.emit("care_plans")
+            self._announce()
 
         self.ctx.tasks.run(lambda: cp.record_agreement(plan_id, answer.agreed_on, answer.method, answer.note),
                            done, lambda exc: show_error(self, exc))

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -92,7 +91,7 @@ def review_html(r: ReviewView, goals: dict[str, str]) -> str:
 
 
 class ReviewsTab(QWidget):
-    refresh_areas = ("reviews", "care_plans")
+    refresh_areas = ("reviews",)
 
     def __init__(self, ctx: AppContext, resident_id: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -143,7 +142,6 @@ class ReviewsTab(QWidget):
         lay.addWidget(self.warnings)
         lay.addWidget(self.empty)
         lay.addWidget(split, 1)
-        QShortcut(QKeySequence("Ctrl+R"), self, activated=self.record_review)
         self.refresh()
 
     def refresh(self) -> None:
@@ -188,13 +186,24 @@ class ReviewsTab(QWidget):
         self.detail.setHtml(review_html(self.state.history[row], goals))
 
     def record_review(self) -> None:
+        """Reload first: the dialog builds plan changes on the plan's current version."""
         if self.state is None or not self.record_button.isEnabled():
             return
+        book, rid = self.ctx.book, self.resident_id
+
+        def open_dialog(state: ReviewsState) -> None:
+            self._loaded(state)
+            if state.due is not None:
+                self._open_dialog(state)
+
+        self.ctx.tasks.run(lambda: load_state(book, rid), open_dialog, self._failed)
+
+    def _open_dialog(self, state: ReviewsState) -> None:
         from ui.reviews.review_dialog import ReviewDialog
 
         if self.dialog is not None:
             self.dialog.deleteLater()
-        dlg = ReviewDialog(self, self.ctx, self.state.plan, self.state.due)
+        dlg = ReviewDialog(self, self.ctx, state.plan, state.due)
         dlg.accepted.connect(lambda: self._recorded(dlg.result_value))
         self.dialog = dlg
         dlg.open()
