@@ -1,6 +1,7 @@
 """Current medication and consents of a resident, both append-only so their history exists.
 Medication: a course starts, may change (dose, frequency, prescriber), and stops, each an event.
 Consents: recording a kind again supersedes the earlier row. Reached through `book.residents`."""
+
 from __future__ import annotations
 
 import json
@@ -89,8 +90,9 @@ class ConsentView:
     current: bool
 
 
-def validate_medication(data: Mapping[str, Any] | MedicationInput, *, today: date,
-                        name_required: bool = True) -> tuple[dict[str, Any], dict[str, str]]:
+def validate_medication(
+    data: Mapping[str, Any] | MedicationInput, *, today: date, name_required: bool = True
+) -> tuple[dict[str, Any], dict[str, str]]:
     if not isinstance(data, Mapping):
         data = vars(data)
     c = Cleaner(data)
@@ -104,8 +106,18 @@ def validate_medication(data: Mapping[str, Any] | MedicationInput, *, today: dat
 
 
 def _view(e: MedicationEvent) -> MedicationEventView:
-    return MedicationEventView(e.id, e.course_id, e.event, e.effective_on, e.name, e.dose, e.frequency,
-                               e.prescriber, e.notes, e.created_at)
+    return MedicationEventView(
+        e.id,
+        e.course_id,
+        e.event,
+        e.effective_on,
+        e.name,
+        e.dose,
+        e.frequency,
+        e.prescriber,
+        e.notes,
+        e.created_at,
+    )
 
 
 def _course(events: Sequence[MedicationEvent]) -> MedicationCourse:
@@ -114,9 +126,17 @@ def _course(events: Sequence[MedicationEvent]) -> MedicationCourse:
     live = [e for e in ordered if e.event != "stop"]
     last = live[-1]
     stop = next((e for e in reversed(ordered) if e.event == "stop"), None)
-    return MedicationCourse(first.course_id, first.resident_id, last.name, last.dose, last.frequency,
-                            last.prescriber, first.effective_on, stop.effective_on if stop else None,
-                            tuple(_view(e) for e in ordered))
+    return MedicationCourse(
+        first.course_id,
+        first.resident_id,
+        last.name,
+        last.dose,
+        last.frequency,
+        last.prescriber,
+        first.effective_on,
+        stop.effective_on if stop else None,
+        tuple(_view(e) for e in ordered),
+    )
 
 
 def _course_events(s: Session, course_id: str) -> list[MedicationEvent]:
@@ -137,16 +157,20 @@ def medication(book: Casebook, resident_id: str) -> MedicationSummary:
     book.require(Permission.VIEW_RESIDENTS)
     with book.write() as s:
         _resident(s, resident_id)
-        events = s.scalars(select(MedicationEvent).where(MedicationEvent.resident_id == resident_id,
-                                                         MedicationEvent.archived.is_(False))).all()
+        events = s.scalars(
+            select(MedicationEvent).where(
+                MedicationEvent.resident_id == resident_id, MedicationEvent.archived.is_(False)
+            )
+        ).all()
         book.record(s, "medication.view", "resident", resident_id, resident_id=resident_id)
     by_course: dict[str, list[MedicationEvent]] = {}
     for e in events:
         by_course.setdefault(e.course_id, []).append(e)
     courses = sorted((_course(v) for v in by_course.values()), key=lambda c: (c.started_on, c.name))
     history = sorted((_view(e) for e in events), key=lambda v: (v.effective_on, v.recorded_at), reverse=True)
-    return MedicationSummary(tuple(c for c in courses if c.current), tuple(c for c in courses if not c.current),
-                             tuple(history))
+    return MedicationSummary(
+        tuple(c for c in courses if c.current), tuple(c for c in courses if not c.current), tuple(history)
+    )
 
 
 def start(book: Casebook, resident_id: str, data: Mapping[str, Any] | MedicationInput) -> MedicationCourse:
@@ -172,21 +196,33 @@ def change(book: Casebook, course_id: str, data: Mapping[str, Any] | MedicationI
         events = _course_events(s, course_id)
         course = _course(events)
         if not course.current:
-            errors.setdefault("name", f"{course.name} was stopped on {course.stopped_on:%d/%m/%Y}; start it again.")
+            errors.setdefault(
+                "name", f"{course.name} was stopped on {course.stopped_on:%d/%m/%Y}; start it again."
+            )
         elif values.get("effective_on") and values["effective_on"] < course.started_on:
-            errors.setdefault("effective_on", f"The change cannot be before the start ({course.started_on:%d/%m/%Y}).")
+            errors.setdefault(
+                "effective_on", f"The change cannot be before the start ({course.started_on:%d/%m/%Y})."
+            )
         if errors:
             raise ValidationError(errors)
         keep = {k: values.get(k) or getattr(course, k) for k in ("name", "dose", "frequency", "prescriber")}
-        e = MedicationEvent(resident_id=course.resident_id, course_id=course_id, event="change",
-                            effective_on=values["effective_on"], notes=values.get("notes"), **keep)
+        e = MedicationEvent(
+            resident_id=course.resident_id,
+            course_id=course_id,
+            event="change",
+            effective_on=values["effective_on"],
+            notes=values.get("notes"),
+            **keep,
+        )
         s.add(e)
         s.flush([e])
         book.record(s, "medication.change", "medication", course_id, resident_id=course.resident_id)
         return _course([*events, e])
 
 
-def stop(book: Casebook, course_id: str, stopped_on: date | str | None, notes: str | None) -> MedicationCourse:
+def stop(
+    book: Casebook, course_id: str, stopped_on: date | str | None, notes: str | None
+) -> MedicationCourse:
     book.require(Permission.EDIT_RESIDENTS)
     today = local_today(book.clock)
     c = Cleaner({"effective_on": stopped_on or today, "notes": notes})
@@ -201,9 +237,17 @@ def stop(book: Casebook, course_id: str, stopped_on: date | str | None, notes: s
             c.error("effective_on", f"It cannot stop before it started ({course.started_on:%d/%m/%Y}).")
         if c.errors:
             raise ValidationError(c.errors)
-        e = MedicationEvent(resident_id=course.resident_id, course_id=course_id, event="stop", name=course.name,
-                            dose=course.dose, frequency=course.frequency, prescriber=course.prescriber,
-                            effective_on=c.values["effective_on"], notes=c.values.get("notes"))
+        e = MedicationEvent(
+            resident_id=course.resident_id,
+            course_id=course_id,
+            event="stop",
+            name=course.name,
+            dose=course.dose,
+            frequency=course.frequency,
+            prescriber=course.prescriber,
+            effective_on=c.values["effective_on"],
+            notes=c.values.get("notes"),
+        )
         s.add(e)
         s.flush([e])
         book.record(s, "medication.stop", "medication", course_id, resident_id=course.resident_id)
@@ -211,8 +255,9 @@ def stop(book: Casebook, course_id: str, stopped_on: date | str | None, notes: s
 
 
 # -- consents ----------------------------------------------------------------------------------
-def validate_consent(kind: str, given: Any, parties: Sequence[str], recorded_on: Any, notes: str | None,
-                     *, today: date) -> tuple[dict[str, Any], dict[str, str]]:
+def validate_consent(
+    kind: str, given: Any, parties: Sequence[str], recorded_on: Any, notes: str | None, *, today: date
+) -> tuple[dict[str, Any], dict[str, str]]:
     c = Cleaner({"kind": kind, "given": given, "recorded_on": recorded_on or today, "notes": notes})
     c.choice("kind", "Consent", ref.consent_kinds(), required=True)
     c.boolean("given", "Consent given")
@@ -228,26 +273,56 @@ def validate_consent(kind: str, given: Any, parties: Sequence[str], recorded_on:
 
 
 def _consent_view(x: Consent, names: Mapping[str, str]) -> ConsentView:
-    return ConsentView(x.id, x.resident_id, x.kind, ref.label(ref.consent_kinds(), x.kind), x.given,
-                       tuple(json.loads(x.parties or "[]")), x.recorded_on, x.recorded_by,
-                       names.get(x.recorded_by or "", ""), x.notes, x.superseded_by_id is None)
+    return ConsentView(
+        x.id,
+        x.resident_id,
+        x.kind,
+        ref.label(ref.consent_kinds(), x.kind),
+        x.given,
+        tuple(json.loads(x.parties or "[]")),
+        x.recorded_on,
+        x.recorded_by,
+        names.get(x.recorded_by or "", ""),
+        x.notes,
+        x.superseded_by_id is None,
+    )
 
 
 def add_consent(s: Session, resident_id: str, values: Mapping[str, Any], recorded_by: str | None) -> Consent:
     """Insert a consent and supersede the current one of the same kind (used by the service and the demo)."""
-    x = Consent(resident_id=resident_id, kind=values["kind"], given=values["given"],
-                parties=json.dumps(list(values.get("parties") or [])), recorded_on=values["recorded_on"],
-                recorded_by=recorded_by, notes=values.get("notes"))
+    x = Consent(
+        resident_id=resident_id,
+        kind=values["kind"],
+        given=values["given"],
+        parties=json.dumps(list(values.get("parties") or [])),
+        recorded_on=values["recorded_on"],
+        recorded_by=recorded_by,
+        notes=values.get("notes"),
+    )
     s.add(x)
     s.flush([x])
-    for old in s.scalars(select(Consent).where(Consent.resident_id == resident_id, Consent.kind == x.kind,
-                                               Consent.superseded_by_id.is_(None), Consent.id != x.id)):
+    for old in s.scalars(
+        select(Consent).where(
+            Consent.resident_id == resident_id,
+            Consent.kind == x.kind,
+            Consent.superseded_by_id.is_(None),
+            Consent.id != x.id,
+        )
+    ):
         old.superseded_by_id = x.id
     return x
 
 
-def record_consent(book: Casebook, resident_id: str, kind: str, given: bool, *, parties: Sequence[str],
-                   recorded_on: date | str | None, notes: str | None) -> ConsentView:
+def record_consent(
+    book: Casebook,
+    resident_id: str,
+    kind: str,
+    given: bool,
+    *,
+    parties: Sequence[str],
+    recorded_on: date | str | None,
+    notes: str | None,
+) -> ConsentView:
     """Consent as given (or refused) on a date, with who recorded it (the signed-in user)."""
     book.require(Permission.EDIT_RESIDENTS)
     values, errors = validate_consent(kind, given, parties, recorded_on, notes, today=local_today(book.clock))
@@ -256,8 +331,14 @@ def record_consent(book: Casebook, resident_id: str, kind: str, given: bool, *, 
     with book.write() as s:
         _resident(s, resident_id)
         x = add_consent(s, resident_id, values, book.actor.id)
-        book.record(s, "consent.record", "consent", x.id, resident_id=resident_id,
-                    detail={"kind": x.kind, "given": x.given})
+        book.record(
+            s,
+            "consent.record",
+            "consent",
+            x.id,
+            resident_id=resident_id,
+            detail={"kind": x.kind, "given": x.given},
+        )
         return _consent_view(x, {book.actor.id: book.actor.full_name})
 
 
@@ -276,5 +357,13 @@ def consents(book: Casebook, resident_id: str, *, history: bool = False) -> list
         return [_consent_view(x, names) for x in rows]
 
 
-__all__ = ["MedicationInput", "MedicationCourse", "MedicationEventView", "MedicationSummary", "ConsentView",
-           "validate_medication", "validate_consent", "parse_date"]
+__all__ = [
+    "MedicationInput",
+    "MedicationCourse",
+    "MedicationEventView",
+    "MedicationSummary",
+    "ConsentView",
+    "validate_medication",
+    "validate_consent",
+    "parse_date",
+]

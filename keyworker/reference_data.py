@@ -1,5 +1,6 @@
 """Reference lists of the caseload (districts, minimum-data-set options, substances, routes,
 decline reasons, settings, strands), loaded once from resources/reference/*.json."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,17 @@ from keyworker.db.caseload import PREFER_NOT_TO_SAY
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "resources" / "reference"
 
 # The protected characteristics and other minimum-data-set fields that allow "Prefer not to say".
-DEMOGRAPHIC_FIELDS = ("sex", "gender_identity", "ethnicity", "religion", "sexual_orientation", "disability",
-                      "pregnancy", "marital_status", "nationality")
+DEMOGRAPHIC_FIELDS = (
+    "sex",
+    "gender_identity",
+    "ethnicity",
+    "religion",
+    "sexual_orientation",
+    "disability",
+    "pregnancy",
+    "marital_status",
+    "nationality",
+)
 # Nationality is free text: its list is only suggestions.
 FREE_TEXT_DEMOGRAPHICS = frozenset({"nationality"})
 
@@ -93,6 +103,19 @@ def find_code(options: tuple[Option, ...], text: str | None) -> str | None:
     return None
 
 
-__all__ = ["PREFER_NOT_TO_SAY", "DEMOGRAPHIC_FIELDS", "Option", "districts", "demographic_options", "substances",
-           "routes", "admission_categories", "settings", "strands", "decline_categories", "consent_kinds", "label",
-           "find_code"]
+__all__ = [
+    "PREFER_NOT_TO_SAY",
+    "DEMOGRAPHIC_FIELDS",
+    "Option",
+    "districts",
+    "demographic_options",
+    "substances",
+    "routes",
+    "admission_categories",
+    "settings",
+    "strands",
+    "decline_categories",
+    "consent_kinds",
+    "label",
+    "find_code",
+]

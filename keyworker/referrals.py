@@ -1,11 +1,12 @@
 """Referrals from the Authority's social workers: record, decide within 5 working days (accept,
 or decline with reasons in writing and a letter), and admit. `book.referrals`.
 Specification 4.1.2.3 and Annex 3; the deadline rule is in keyworker/working_days.py."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -36,9 +37,20 @@ if TYPE_CHECKING:
 MIN_WEEKS, MAX_WEEKS = 12, 26
 MIN_DECLINE_REASON = 20  # "a full explanation of the reasons why" (4.1.2.3): more than a word or two
 OPEN, ACCEPTED, DECLINED, ADMITTED = "open", "accepted", "declined", "admitted"
-REFERRAL_FIELDS = ("received_at", "given_name", "family_name", "date_of_birth", "referrer_name",
-                   "referrer_organisation", "referrer_email", "referrer_phone", "community_treatment_provider",
-                   "category", "assessment_summary", "external_id")
+REFERRAL_FIELDS = (
+    "received_at",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "referrer_name",
+    "referrer_organisation",
+    "referrer_email",
+    "referrer_phone",
+    "community_treatment_provider",
+    "category",
+    "assessment_summary",
+    "external_id",
+)
 
 
 @dataclass(frozen=True)
@@ -120,8 +132,9 @@ class DeclineRow:
     community_treatment_provider: str | None
 
 
-def validate_referral(data: Mapping[str, Any] | ReferralInput, *, now: datetime,
-                      partial: bool = False) -> tuple[dict[str, Any], dict[str, str]]:
+def validate_referral(
+    data: Mapping[str, Any] | ReferralInput, *, now: datetime, partial: bool = False
+) -> tuple[dict[str, Any], dict[str, str]]:
     c = Cleaner(as_mapping(data), partial=partial)
     c.datetime("received_at", "Date and time received", required=True, not_after=now)
     c.text("given_name", "Given name", required=True, max_len=100)
@@ -135,14 +148,22 @@ def validate_referral(data: Mapping[str, Any] | ReferralInput, *, now: datetime,
     c.choice("category", "Admission category", ref.admission_categories(), required=True)
     c.text("assessment_summary", "Summary of the assessment", required=True, max_len=20000)
     c.text("external_id", "External id", max_len=64)
-    if not partial and not c.values.get("referrer_email") and not c.values.get("referrer_phone") \
-            and "referrer_email" not in c.errors and "referrer_phone" not in c.errors:
-        c.error("referrer_email", "Give the referrer's email or phone number, so the decision can reach them.")
+    if (
+        not partial
+        and not c.values.get("referrer_email")
+        and not c.values.get("referrer_phone")
+        and "referrer_email" not in c.errors
+        and "referrer_phone" not in c.errors
+    ):
+        c.error(
+            "referrer_email", "Give the referrer's email or phone number, so the decision can reach them."
+        )
     return c.values, c.errors
 
 
-def validate_admission(data: Mapping[str, Any] | AdmissionInput, *, today: date,
-                       received_on: date | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+def validate_admission(
+    data: Mapping[str, Any] | AdmissionInput, *, today: date, received_on: date | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
     c = Cleaner(as_mapping(data))
     c.date("admitted_on", "Admission date", required=True, not_after=today, not_before=received_on)
     c.choice("setting", "Setting", ref.settings(), required=True)
@@ -161,19 +182,35 @@ def view(r: Referral, today: date, letter_id: str | None = None) -> ReferralView
     left = wd.working_days_left(r.decision_due_on, today) if is_open else None
     decided_local = r.decided_at and local_today_of(r.decided_at)
     return ReferralView(
-        id=r.id, received_at=r.received_at, counts_as_received_on=wd.counts_as_received_on(r.received_at),
-        given_name=r.given_name, family_name=r.family_name, date_of_birth=r.date_of_birth,
-        referrer_name=r.referrer_name, referrer_organisation=r.referrer_organisation,
-        referrer_email=r.referrer_email, referrer_phone=r.referrer_phone,
-        community_treatment_provider=r.community_treatment_provider, category=r.category,
-        category_label=ref.label(ref.admission_categories(), r.category), assessment_summary=r.assessment_summary,
-        status=r.status, decision_due_on=r.decision_due_on, working_days_left=left,
+        id=r.id,
+        received_at=r.received_at.astimezone(UTC),  # as read back from the database
+        counts_as_received_on=wd.counts_as_received_on(r.received_at),
+        given_name=r.given_name,
+        family_name=r.family_name,
+        date_of_birth=r.date_of_birth,
+        referrer_name=r.referrer_name,
+        referrer_organisation=r.referrer_organisation,
+        referrer_email=r.referrer_email,
+        referrer_phone=r.referrer_phone,
+        community_treatment_provider=r.community_treatment_provider,
+        category=r.category,
+        category_label=ref.label(ref.admission_categories(), r.category),
+        assessment_summary=r.assessment_summary,
+        status=r.status,
+        decision_due_on=r.decision_due_on,
+        working_days_left=left,
         near_deadline=left is not None and 0 <= left <= wd.NEAR_DEADLINE_DAYS,
-        overdue=left is not None and left < 0, decided_at=r.decided_at, decided_by=r.decided_by,
+        overdue=left is not None and left < 0,
+        decided_at=r.decided_at,
+        decided_by=r.decided_by,
         decided_within_deadline=None if decided_local is None else decided_local <= r.decision_due_on,
         decline_category=r.decline_category,
-        decline_category_label=ref.label(ref.decline_categories(), r.decline_category) if r.decline_category else None,
-        decline_reason=r.decline_reason, decline_letter_id=letter_id, resident_id=r.resident_id,
+        decline_category_label=ref.label(ref.decline_categories(), r.decline_category)
+        if r.decline_category
+        else None,
+        decline_reason=r.decline_reason,
+        decline_letter_id=letter_id,
+        resident_id=r.resident_id,
         external_id=r.external_id,
     )
 
@@ -185,8 +222,11 @@ def local_today_of(at: datetime) -> date:
 
 
 def new_referral(session: Session, values: Mapping[str, Any]) -> Referral:
-    r = Referral(status=OPEN, decision_due_on=wd.decision_due(values["received_at"]),
-                 **{k: v for k, v in values.items() if k in REFERRAL_FIELDS})
+    r = Referral(
+        status=OPEN,
+        decision_due_on=wd.decision_due(values["received_at"]),
+        **{k: v for k, v in values.items() if k in REFERRAL_FIELDS},
+    )
     session.add(r)
     return r
 
@@ -208,17 +248,27 @@ class ReferralService:
     def validate(self, data: Mapping[str, Any] | ReferralInput) -> dict[str, str]:
         return validate_referral(data, now=self._book.clock.now())[1]
 
-    def validate_admission(self, referral_id: str, admission: Mapping[str, Any] | AdmissionInput,
-                           resident: Mapping[str, Any] | ResidentInput | None = None) -> dict[str, str]:
+    def validate_admission(
+        self,
+        referral_id: str,
+        admission: Mapping[str, Any] | AdmissionInput,
+        resident: Mapping[str, Any] | ResidentInput | None = None,
+    ) -> dict[str, str]:
         """Messages for the admission form and (optionally) the resident form, without saving."""
         with self._book.read() as s:
             ref_row = self._load(s, referral_id)
             return self._check_admission(s, ref_row, admission, resident)[2]
 
-    def _check_admission(self, s: Session, referral: Referral, admission: Any, resident: Any,
-                         ) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
-        values, errors = validate_admission(admission, today=self._today(),
-                                            received_on=local_today_of(referral.received_at))
+    def _check_admission(
+        self,
+        s: Session,
+        referral: Referral,
+        admission: Any,
+        resident: Any,
+    ) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+        values, errors = validate_admission(
+            admission, today=self._today(), received_on=local_today_of(referral.received_at)
+        )
         if "key_worker_id" in values and "key_worker_id" not in errors:
             try:
                 check_key_worker(s, values["key_worker_id"])
@@ -226,7 +276,9 @@ class ReferralService:
                 errors.update(e.fields)
         rvalues: dict[str, Any] = {}
         if resident is not None:
-            rvalues, rerrors = validate_resident(resident, admitted_on=values.get("admitted_on"), today=self._today())
+            rvalues, rerrors = validate_resident(
+                resident, admitted_on=values.get("admitted_on"), today=self._today()
+            )
             errors.update({k: v for k, v in rerrors.items() if k not in errors})
         return values, rvalues, errors
 
@@ -272,14 +324,21 @@ class ReferralService:
             r = self._load(s, referral_id)
             self._must_be_open(r)
             r.status, r.decided_at, r.decided_by = ACCEPTED, self._book.clock.now(), self._book.actor.id
-            self._book.record(s, "referral.accept", "referral", r.id,
-                              detail={"within_deadline": self._today() <= r.decision_due_on})
+            self._book.record(
+                s,
+                "referral.accept",
+                "referral",
+                r.id,
+                detail={"within_deadline": self._today() <= r.decision_due_on},
+            )
             return view(r, self._today())
 
     def validate_decline(self, category: str | None, reason: str | None) -> dict[str, str]:
         return self._decline_values(category, reason)[1]
 
-    def _decline_values(self, category: str | None, reason: str | None) -> tuple[dict[str, Any], dict[str, str]]:
+    def _decline_values(
+        self, category: str | None, reason: str | None
+    ) -> tuple[dict[str, Any], dict[str, str]]:
         c = Cleaner({"category": category, "reason": reason})
         c.choice("category", "Reason category", ref.decline_categories(), required=True)
         c.text("reason", "Reasons", required=True, max_len=10000)
@@ -303,11 +362,24 @@ class ReferralService:
             r.status, r.decided_at, r.decided_by = DECLINED, self._book.clock.now(), self._book.actor.id
             r.decline_category, r.decline_reason = values["category"], values["reason"]
             pdf = decline_letter_pdf(r, unit_name=unit_name, signed_by=self._book.actor.full_name)
-            doc = self._book.documents.store(s, kind="decline_letter", title=f"Decline letter to {r.referrer_name}",
-                                             content=pdf, referral_id=r.id, subject_id=r.id)
-            self._book.record(s, "referral.decline", "referral", r.id,
-                              detail={"category": r.decline_category,
-                                      "within_deadline": self._today() <= r.decision_due_on})
+            doc = self._book.documents.store(
+                s,
+                kind="decline_letter",
+                title=f"Decline letter to {r.referrer_name}",
+                content=pdf,
+                referral_id=r.id,
+                subject_id=r.id,
+            )
+            self._book.record(
+                s,
+                "referral.decline",
+                "referral",
+                r.id,
+                detail={
+                    "category": r.decline_category,
+                    "within_deadline": self._today() <= r.decision_due_on,
+                },
+            )
             return view(r, self._today(), doc.id)
 
     def _must_be_open(self, r: Referral) -> None:
@@ -315,9 +387,14 @@ class ReferralService:
             raise ValidationError({"": f"This referral has already been {r.status}."})
 
     # -- admitting ---------------------------------------------------------------------------
-    def admit(self, referral_id: str, admission: AdmissionInput | Mapping[str, Any],
-              resident: ResidentInput | Mapping[str, Any] | None = None, *,
-              resident_id: str | None = None) -> ResidentRecord:
+    def admit(
+        self,
+        referral_id: str,
+        admission: AdmissionInput | Mapping[str, Any],
+        resident: ResidentInput | Mapping[str, Any] | None = None,
+        *,
+        resident_id: str | None = None,
+    ) -> ResidentRecord:
         """Admit an accepted referral: a new resident from `resident`, or a returning one by
         `resident_id`. Resident, admission and referral change together or not at all."""
         self._book.require(Permission.ADMIT)
@@ -326,31 +403,46 @@ class ReferralService:
         with self._book.write() as s:
             r = self._load(s, referral_id)
             if r.status != ACCEPTED:
-                raise ValidationError({"": "Only an accepted referral can be admitted."
-                                       if r.status == OPEN else f"This referral has been {r.status}."})
+                raise ValidationError(
+                    {
+                        "": "Only an accepted referral can be admitted."
+                        if r.status == OPEN
+                        else f"This referral has been {r.status}."
+                    }
+                )
             avalues, rvalues, errors = self._check_admission(s, r, admission, resident)
             res: Resident | None = None
             if resident_id is not None:
                 res = s.get(Resident, resident_id)
                 if res is None:
                     raise NotFound("That resident does not exist.")
-                if s.scalar(select(Admission.id).where(Admission.resident_id == res.id,
-                                                       Admission.discharged_on.is_(None))):
+                if s.scalar(
+                    select(Admission.id).where(
+                        Admission.resident_id == res.id, Admission.discharged_on.is_(None)
+                    )
+                ):
                     errors.setdefault("", f"{res.reference} is already admitted.")
             if errors:
                 raise ValidationError(errors)
             if res is None:
                 res = new_resident(s, rvalues, next_reference_no(s))
                 s.flush([res])
-                self._book.record(s, "resident.create", "resident", res.id, resident_id=res.id,
-                                  detail={"reference": res.reference})
+                self._book.record(
+                    s,
+                    "resident.create",
+                    "resident",
+                    res.id,
+                    resident_id=res.id,
+                    detail={"reference": res.reference},
+                )
             adm = Admission(resident_id=res.id, referral_id=r.id, **avalues)
             s.add(adm)
             res.key_worker_id = adm.key_worker_id
             r.status, r.resident_id = ADMITTED, res.id
             s.flush()
-            self._book.record(s, "admission.create", "admission", adm.id, resident_id=res.id,
-                              detail={"referral_id": r.id})
+            self._book.record(
+                s, "admission.create", "admission", adm.id, resident_id=res.id, detail={"referral_id": r.id}
+            )
             return build_record(s, res, self._today())
 
     # -- reading -----------------------------------------------------------------------------
@@ -358,8 +450,9 @@ class ReferralService:
         self._book.require(Permission.VIEW_RESIDENTS)
         with self._book.write() as s:
             r = self._load(s, referral_id)
-            letter = s.scalar(select(Document.id).where(Document.referral_id == r.id,
-                                                        Document.kind == "decline_letter"))
+            letter = s.scalar(
+                select(Document.id).where(Document.referral_id == r.id, Document.kind == "decline_letter")
+            )
             self._book.record(s, "referral.view", "referral", r.id, resident_id=r.resident_id)
             return view(r, self._today(), letter)
 
@@ -369,8 +462,11 @@ class ReferralService:
         self._book.require(Permission.VIEW_RESIDENTS)
         statuses = [OPEN, ACCEPTED] if include_accepted else [OPEN]
         with self._book.read() as s:
-            rows = s.scalars(select(Referral).where(Referral.status.in_(statuses), Referral.archived.is_(False))
-                             .order_by(Referral.decision_due_on, Referral.received_at)).all()
+            rows = s.scalars(
+                select(Referral)
+                .where(Referral.status.in_(statuses), Referral.archived.is_(False))
+                .order_by(Referral.decision_due_on, Referral.received_at)
+            ).all()
             today = self._today()
             return [view(r, today) for r in rows]
 
@@ -384,22 +480,56 @@ class ReferralService:
         start = datetime.combine(from_date, time(0), LONDON)
         end = datetime.combine(to_date + timedelta(days=1), time(0), LONDON)
         with self._book.write() as s:
-            rows = s.scalars(select(Referral).where(Referral.status == DECLINED, Referral.decided_at >= start,
-                                                    Referral.decided_at < end).order_by(Referral.decided_at)).all()
-            self._book.record(s, "report.declines", "referral", None,
-                              detail={"from": from_date.isoformat(), "to": to_date.isoformat(), "rows": len(rows)})
-            return [DeclineRow(r.id, r.received_at, r.decided_at, local_today_of(r.decided_at) <= r.decision_due_on,
-                               r.decline_category or "", ref.label(ref.decline_categories(), r.decline_category),
-                               r.decline_reason or "", r.referrer_name, r.referrer_organisation,
-                               r.community_treatment_provider) for r in rows if r.decided_at is not None]
+            rows = s.scalars(
+                select(Referral)
+                .where(Referral.status == DECLINED, Referral.decided_at >= start, Referral.decided_at < end)
+                .order_by(Referral.decided_at)
+            ).all()
+            self._book.record(
+                s,
+                "report.declines",
+                "referral",
+                None,
+                detail={"from": from_date.isoformat(), "to": to_date.isoformat(), "rows": len(rows)},
+            )
+            return [
+                DeclineRow(
+                    r.id,
+                    r.received_at,
+                    r.decided_at,
+                    local_today_of(r.decided_at) <= r.decision_due_on,
+                    r.decline_category or "",
+                    ref.label(ref.decline_categories(), r.decline_category),
+                    r.decline_reason or "",
+                    r.referrer_name,
+                    r.referrer_organisation,
+                    r.community_treatment_provider,
+                )
+                for r in rows
+                if r.decided_at is not None
+            ]
 
     def counts(self, session: Session) -> dict[str, int]:
         today = self._today()
-        open_q = select(func.count()).select_from(Referral).where(Referral.status == OPEN,
-                                                                  Referral.archived.is_(False))
-        return {"referrals_open": int(session.scalar(open_q) or 0),
-                "referrals_decision_overdue": int(session.scalar(open_q.where(Referral.decision_due_on < today)) or 0)}
+        open_q = (
+            select(func.count())
+            .select_from(Referral)
+            .where(Referral.status == OPEN, Referral.archived.is_(False))
+        )
+        return {
+            "referrals_open": int(session.scalar(open_q) or 0),
+            "referrals_decision_overdue": int(
+                session.scalar(open_q.where(Referral.decision_due_on < today)) or 0
+            ),
+        }
 
 
-__all__ = ["ReferralService", "ReferralInput", "AdmissionInput", "ReferralView", "DeclineRow", "validate_referral",
-           "validate_admission"]
+__all__ = [
+    "ReferralService",
+    "ReferralInput",
+    "AdmissionInput",
+    "ReferralView",
+    "DeclineRow",
+    "validate_referral",
+    "validate_admission",
+]

@@ -1,5 +1,6 @@
 """The resident record: identity, minimum data set, contacts, substances, the current admission.
 `book.residents`. Medication and consents live in keyworker/medication.py and are reached here."""
+
 from __future__ import annotations
 
 import json
@@ -25,15 +26,35 @@ if TYPE_CHECKING:
 
 MINIMUM_AGE = 18
 DEMOGRAPHIC_LABELS = {
-    "sex": "Sex", "gender_identity": "Gender identity", "ethnicity": "Ethnicity", "religion": "Religion or belief",
-    "sexual_orientation": "Sexual orientation", "disability": "Disability", "pregnancy": "Pregnancy or maternity",
-    "marital_status": "Marital or civil partnership status", "nationality": "Nationality",
+    "sex": "Sex",
+    "gender_identity": "Gender identity",
+    "ethnicity": "Ethnicity",
+    "religion": "Religion or belief",
+    "sexual_orientation": "Sexual orientation",
+    "disability": "Disability",
+    "pregnancy": "Pregnancy or maternity",
+    "marital_status": "Marital or civil partnership status",
+    "nationality": "Nationality",
 }
 # Fields a person may change with update(); the reference, key worker and admissions change elsewhere.
 EDITABLE_FIELDS = (
-    "given_name", "family_name", "preferred_name", "date_of_birth", "age_override_reason", "nhs_number",
-    *DEMOGRAPHIC_LABELS, "postcode", "district", "gp_practice", "next_of_kin_name", "next_of_kin_relationship",
-    "next_of_kin_phone", "next_of_kin_address", "primary_substance", "primary_route", "other_substances",
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "date_of_birth",
+    "age_override_reason",
+    "nhs_number",
+    *DEMOGRAPHIC_LABELS,
+    "postcode",
+    "district",
+    "gp_practice",
+    "next_of_kin_name",
+    "next_of_kin_relationship",
+    "next_of_kin_phone",
+    "next_of_kin_address",
+    "primary_substance",
+    "primary_route",
+    "other_substances",
     "external_id",
 )
 NOT_RECORDED = "Not recorded"
@@ -88,7 +109,9 @@ class AdmissionView:
     part_time_notes: str | None
     discharged_on: date | None
     discharge_type: str | None
-    week_number: int | None  # week N (1-based) of planned_weeks today; None once discharged or not yet started
+    week_number: (
+        int | None
+    )  # week N (1-based) of planned_weeks today; None once discharged or not yet started
 
     @property
     def is_current(self) -> bool:
@@ -154,9 +177,15 @@ def as_mapping(data: Any) -> Mapping[str, Any]:
     return data  # type: ignore[no-any-return]
 
 
-def validate_resident(data: Mapping[str, Any] | ResidentInput, *, admitted_on: date | None = None,
-                      today: date | None = None, partial: bool = False,
-                      current_dob: date | None = None, current_override: str | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+def validate_resident(
+    data: Mapping[str, Any] | ResidentInput,
+    *,
+    admitted_on: date | None = None,
+    today: date | None = None,
+    partial: bool = False,
+    current_dob: date | None = None,
+    current_override: str | None = None,
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Clean the resident form: (values, errors). `admitted_on` is the date the 18-or-over rule is
     checked against (the admission date; on edit, the current admission's)."""
     c = Cleaner(as_mapping(data), partial=partial)
@@ -184,12 +213,18 @@ def validate_resident(data: Mapping[str, Any] | ResidentInput, *, admitted_on: d
         c.error("primary_substance", "Choose the primary substance the route is for.")
     # 5.1.1.1: 18 or over on the date of admission, unless an explicit override with a reason.
     dob = c.values.get("date_of_birth", current_dob)
-    override = c.values.get("age_override_reason", current_override) if "age_override_reason" in c.values \
+    override = (
+        c.values.get("age_override_reason", current_override)
+        if "age_override_reason" in c.values
         else current_override
+    )
     if dob is not None and admitted_on is not None and "date_of_birth" not in c.errors:
         if years_between(dob, admitted_on) < MINIMUM_AGE and not override:
-            c.error("date_of_birth", f"The resident would be under {MINIMUM_AGE} on the admission date "
-                    f"({admitted_on:%d/%m/%Y}). Give a reason to admit them anyway, or check the date.")
+            c.error(
+                "date_of_birth",
+                f"The resident would be under {MINIMUM_AGE} on the admission date "
+                f"({admitted_on:%d/%m/%Y}). Give a reason to admit them anyway, or check the date.",
+            )
     return c.values, c.errors
 
 
@@ -197,7 +232,9 @@ def search_text(r: Resident) -> str:
     return search_text_of(r.given_name, r.family_name, r.preferred_name, r.reference, r.postcode)
 
 
-def search_text_of(given: str, family: str, preferred: str | None, reference: str, postcode: str | None) -> str:
+def search_text_of(
+    given: str, family: str, preferred: str | None, reference: str, postcode: str | None
+) -> str:
     """Lower-cased "given family preferred reference postcode", what caseload search matches."""
     return " ".join(p for p in (given, family, preferred, reference, postcode) if p).lower()
 
@@ -211,8 +248,11 @@ def next_reference_no(session: Session) -> int:
 
 
 def new_resident(session: Session, values: Mapping[str, Any], reference_no: int) -> Resident:
-    r = Resident(reference=format_reference(reference_no), reference_no=reference_no,
-                 **{k: v for k, v in values.items() if k in _COLUMNS})
+    r = Resident(
+        reference=format_reference(reference_no),
+        reference_no=reference_no,
+        **{k: v for k, v in values.items() if k in _COLUMNS},
+    )
     r.search_text = search_text(r)
     session.add(r)
     return r
@@ -229,12 +269,21 @@ def week_number(admitted_on: date, today: date, planned_weeks: int) -> int | Non
 
 def admission_view(a: Admission, names: Mapping[str, str], today: date) -> AdmissionView:
     return AdmissionView(
-        id=a.id, referral_id=a.referral_id, admitted_on=a.admitted_on, setting=a.setting,
-        setting_label=ref.label(ref.settings(), a.setting), strand=a.strand,
-        strand_label=ref.label(ref.strands(), a.strand), planned_weeks=a.planned_weeks,
-        planned_end_on=a.admitted_on + timedelta(weeks=a.planned_weeks), key_worker_id=a.key_worker_id,
-        key_worker_name=names.get(a.key_worker_id, ""), part_time=a.part_time, part_time_notes=a.part_time_notes,
-        discharged_on=a.discharged_on, discharge_type=a.discharge_type,
+        id=a.id,
+        referral_id=a.referral_id,
+        admitted_on=a.admitted_on,
+        setting=a.setting,
+        setting_label=ref.label(ref.settings(), a.setting),
+        strand=a.strand,
+        strand_label=ref.label(ref.strands(), a.strand),
+        planned_weeks=a.planned_weeks,
+        planned_end_on=a.admitted_on + timedelta(weeks=a.planned_weeks),
+        key_worker_id=a.key_worker_id,
+        key_worker_name=names.get(a.key_worker_id, ""),
+        part_time=a.part_time,
+        part_time_notes=a.part_time_notes,
+        discharged_on=a.discharged_on,
+        discharge_type=a.discharge_type,
         week_number=None if a.discharged_on else week_number(a.admitted_on, today, a.planned_weeks),
     )
 
@@ -245,15 +294,22 @@ def account_names(session: Session) -> dict[str, str]:
 
 def build_record(session: Session, r: Resident, today: date) -> ResidentRecord:
     names = account_names(session)
-    adms = session.scalars(select(Admission).where(Admission.resident_id == r.id, Admission.archived.is_(False))
-                           .order_by(Admission.admitted_on.desc())).all()
+    adms = session.scalars(
+        select(Admission)
+        .where(Admission.resident_id == r.id, Admission.archived.is_(False))
+        .order_by(Admission.admitted_on.desc())
+    ).all()
     views = tuple(admission_view(a, names, today) for a in adms)
     current = next((v for v in views if v.discharged_on is None), None)
     others = tuple((o["substance"], o.get("route")) for o in json.loads(r.other_substances or "[]"))
     values = {f.name: getattr(r, f.name) for f in fields(ResidentRecord) if hasattr(Resident, f.name)}
-    values.update(other_substances=others, age=years_between(r.date_of_birth, today),
-                  key_worker_name=names.get(r.key_worker_id or "", None), current_admission=current,
-                  admissions=views)
+    values.update(
+        other_substances=others,
+        age=years_between(r.date_of_birth, today),
+        key_worker_name=names.get(r.key_worker_id or "", None),
+        current_admission=current,
+        admissions=views,
+    )
     return ResidentRecord(**values)
 
 
@@ -265,24 +321,41 @@ class ResidentService:
         return local_today(self._book.clock)
 
     # -- validation on the spot --------------------------------------------------------------
-    def validate(self, data: Mapping[str, Any] | ResidentInput, *, admitted_on: date | None = None,
-                 resident_id: str | None = None) -> dict[str, str]:
+    def validate(
+        self,
+        data: Mapping[str, Any] | ResidentInput,
+        *,
+        admitted_on: date | None = None,
+        resident_id: str | None = None,
+    ) -> dict[str, str]:
         """Messages by field for the resident form, without saving. With `resident_id` the data is
         a partial edit of that resident (the age rule uses their current admission)."""
         if resident_id is None:
             return validate_resident(data, admitted_on=admitted_on, today=self._today())[1]
         with self._book.read() as s:
             r = self._load(s, resident_id)
-            return self._validate_edit(s, r, data)[1]
+            return self._validate_edit(s, r, as_mapping(data))[1]
 
-    def _validate_edit(self, s: Session, r: Resident, changes: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    def _validate_edit(
+        self, s: Session, r: Resident, changes: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, str]]:
         unknown = [k for k in changes if k not in EDITABLE_FIELDS]
         if unknown:
             return {}, {k: "This field cannot be changed here." for k in unknown}
-        adm = s.scalars(select(Admission.admitted_on).where(Admission.resident_id == r.id)
-                        .order_by(Admission.admitted_on.desc()).limit(1)).first()
-        return validate_resident(changes, admitted_on=adm, today=self._today(), partial=True,
-                                 current_dob=r.date_of_birth, current_override=r.age_override_reason)
+        adm = s.scalars(
+            select(Admission.admitted_on)
+            .where(Admission.resident_id == r.id)
+            .order_by(Admission.admitted_on.desc())
+            .limit(1)
+        ).first()
+        return validate_resident(
+            changes,
+            admitted_on=adm,
+            today=self._today(),
+            partial=True,
+            current_dob=r.date_of_birth,
+            current_override=r.age_override_reason,
+        )
 
     # -- reading -----------------------------------------------------------------------------
     def _load(self, s: Session, resident_id: str) -> Resident:
@@ -324,8 +397,14 @@ class ResidentService:
                 setattr(r, k, values[k])
             if changed:
                 r.search_text = search_text(r)
-                self._book.record(s, "resident.update", "resident", r.id, resident_id=r.id,
-                                  detail={"fields": [k for k in changed if k != "district_in_lancashire"]})
+                self._book.record(
+                    s,
+                    "resident.update",
+                    "resident",
+                    r.id,
+                    resident_id=r.id,
+                    detail={"fields": [k for k in changed if k != "district_in_lancashire"]},
+                )
             return build_record(s, r, self._today())
 
     def assign_key_worker(self, resident_id: str, account_id: str) -> ResidentRecord:
@@ -333,15 +412,22 @@ class ResidentService:
         self._book.require(Permission.EDIT_RESIDENTS)
         with self._book.write() as s:
             r = self._load(s, resident_id)
-            adm = s.scalars(select(Admission).where(Admission.resident_id == r.id,
-                                                    Admission.discharged_on.is_(None))).first()
+            adm = s.scalars(
+                select(Admission).where(Admission.resident_id == r.id, Admission.discharged_on.is_(None))
+            ).first()
             if adm is None:
                 raise ValidationError({"key_worker_id": "The resident has no current admission."})
             check_key_worker(s, account_id)
             adm.key_worker_id = account_id
             r.key_worker_id = account_id
-            self._book.record(s, "admission.update", "admission", adm.id, resident_id=r.id,
-                              detail={"fields": ["key_worker_id"]})
+            self._book.record(
+                s,
+                "admission.update",
+                "admission",
+                adm.id,
+                resident_id=r.id,
+                detail={"fields": ["key_worker_id"]},
+            )
             return build_record(s, r, self._today())
 
     # -- medication and consents (keyworker/medication.py) ------------------------------------
@@ -351,20 +437,34 @@ class ResidentService:
     def medication(self, resident_id: str) -> med.MedicationSummary:
         return med.medication(self._book, resident_id)
 
-    def start_medication(self, resident_id: str, data: Mapping[str, Any] | med.MedicationInput) -> med.MedicationCourse:
+    def start_medication(
+        self, resident_id: str, data: Mapping[str, Any] | med.MedicationInput
+    ) -> med.MedicationCourse:
         return med.start(self._book, resident_id, data)
 
-    def change_medication(self, course_id: str, data: Mapping[str, Any] | med.MedicationInput) -> med.MedicationCourse:
+    def change_medication(
+        self, course_id: str, data: Mapping[str, Any] | med.MedicationInput
+    ) -> med.MedicationCourse:
         return med.change(self._book, course_id, data)
 
-    def stop_medication(self, course_id: str, stopped_on: date | str | None = None,
-                        notes: str | None = None) -> med.MedicationCourse:
+    def stop_medication(
+        self, course_id: str, stopped_on: date | str | None = None, notes: str | None = None
+    ) -> med.MedicationCourse:
         return med.stop(self._book, course_id, stopped_on, notes)
 
-    def record_consent(self, resident_id: str, kind: str, given: bool, *, parties: list[str] | tuple[str, ...] = (),
-                       recorded_on: date | str | None = None, notes: str | None = None) -> med.ConsentView:
-        return med.record_consent(self._book, resident_id, kind, given, parties=parties, recorded_on=recorded_on,
-                                  notes=notes)
+    def record_consent(
+        self,
+        resident_id: str,
+        kind: str,
+        given: bool,
+        *,
+        parties: list[str] | tuple[str, ...] = (),
+        recorded_on: date | str | None = None,
+        notes: str | None = None,
+    ) -> med.ConsentView:
+        return med.record_consent(
+            self._book, resident_id, kind, given, parties=parties, recorded_on=recorded_on, notes=notes
+        )
 
     def consents(self, resident_id: str, *, history: bool = False) -> list[med.ConsentView]:
         return med.consents(self._book, resident_id, history=history)
@@ -380,7 +480,9 @@ class ResidentService:
         with self._book.read() as s:
             q = select(col, func.count()).where(Resident.archived.is_(False)).group_by(col)
             if current_only:
-                q = q.where(Resident.id.in_(select(Admission.resident_id).where(Admission.discharged_on.is_(None))))
+                q = q.where(
+                    Resident.id.in_(select(Admission.resident_id).where(Admission.discharged_on.is_(None)))
+                )
             out: dict[str, int] = {}
             for value, n in s.execute(q):
                 key = NOT_RECORDED if value is None else value
@@ -389,10 +491,16 @@ class ResidentService:
 
     def counts(self, session: Session) -> dict[str, int]:
         today = self._today()
-        residents = session.scalar(select(func.count()).select_from(Resident).where(Resident.archived.is_(False)))
+        residents = session.scalar(
+            select(func.count()).select_from(Resident).where(Resident.archived.is_(False))
+        )
         current = session.scalar(
             select(func.count(func.distinct(Admission.resident_id))).where(
-                Admission.archived.is_(False), Admission.discharged_on.is_(None), Admission.admitted_on <= today))
+                Admission.archived.is_(False),
+                Admission.discharged_on.is_(None),
+                Admission.admitted_on <= today,
+            )
+        )
         return {"residents": int(residents or 0), "current_residents": int(current or 0)}
 
 
@@ -402,10 +510,22 @@ def check_key_worker(session: Session, account_id: str | None, field: str = "key
     if acct is None or acct.archived:
         raise ValidationError({field: "Choose the resident's key worker."})
     if acct.disabled or acct.role not in ("key_worker", "senior"):
-        raise ValidationError({field: f"{acct.full_name} cannot be a key worker (the account is "
-                               f"{'disabled' if acct.disabled else 'not a clinical one'})."})
+        raise ValidationError(
+            {
+                field: f"{acct.full_name} cannot be a key worker (the account is "
+                f"{'disabled' if acct.disabled else 'not a clinical one'})."
+            }
+        )
     return acct
 
 
-__all__ = ["ResidentService", "ResidentInput", "ResidentRecord", "AdmissionView", "validate_resident",
-           "PREFER_NOT_TO_SAY", "NOT_RECORDED", "MINIMUM_AGE"]
+__all__ = [
+    "ResidentService",
+    "ResidentInput",
+    "ResidentRecord",
+    "AdmissionView",
+    "validate_resident",
+    "PREFER_NOT_TO_SAY",
+    "NOT_RECORDED",
+    "MINIMUM_AGE",
+]

@@ -4,6 +4,7 @@ the field name, so the UI can show it beside the field (and validate on the spot
 `Cleaner` gathers the cleaned values and the messages of one form; the `validate_*` functions in
 referrals.py and residents.py use it. Values arrive as typed by a person or read from a CSV:
 strings are trimmed, blanks become None, dates may be ISO or UK (31/12/1990)."""
+
 from __future__ import annotations
 
 import json
@@ -149,7 +150,9 @@ class Cleaner:
         else:
             self.values[field] = value
 
-    def choice(self, field: str, label: str, options: tuple[ref.Option, ...], *, required: bool = False) -> None:
+    def choice(
+        self, field: str, label: str, options: tuple[ref.Option, ...], *, required: bool = False
+    ) -> None:
         ok, raw = self._take(field, required, label)
         if not ok:
             return
@@ -184,8 +187,15 @@ class Cleaner:
             return
         self.listed(field, label, ref.demographic_options(field))
 
-    def date(self, field: str, label: str, *, required: bool = False, not_after: date | None = None,
-             not_before: date | None = None) -> None:
+    def date(
+        self,
+        field: str,
+        label: str,
+        *,
+        required: bool = False,
+        not_after: date | None = None,
+        not_before: date | None = None,
+    ) -> None:
         ok, raw = self._take(field, required, label)
         if not ok:
             return
@@ -201,7 +211,9 @@ class Cleaner:
         else:
             self.values[field] = value
 
-    def datetime(self, field: str, label: str, *, required: bool = False, not_after: datetime | None = None) -> None:
+    def datetime(
+        self, field: str, label: str, *, required: bool = False, not_after: datetime | None = None
+    ) -> None:
         ok, raw = self._take(field, required, label)
         if not ok:
             return
@@ -259,7 +271,9 @@ class Cleaner:
         if not re.fullmatch(r"\d{10}", digits):
             self.error(field, f"{label} must be 10 digits.")
         elif not nhs_number_valid(digits):
-            self.error(field, f"{label} is not valid: its check digit does not match. Check it was typed correctly.")
+            self.error(
+                field, f"{label} is not valid: its check digit does not match. Check it was typed correctly."
+            )
         else:
             self.values[field] = digits
 
@@ -330,6 +344,10 @@ class Cleaner:
             if route is not None and str(route).strip().lower() not in routes:
                 self.error(field, f"{route} is not a route (choose {', '.join(ref.routes())}).")
                 return
-            out.append({"substance": known[substance.lower()],
-                        "route": routes[str(route).strip().lower()] if route else None})
+            out.append(
+                {
+                    "substance": known[substance.lower()],
+                    "route": routes[str(route).strip().lower()] if route else None,
+                }
+            )
         self.values[field] = json.dumps(out) if out else None

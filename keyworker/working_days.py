@@ -6,6 +6,7 @@ The receipt rule (ours, documented here and in the UI's help): a referral receiv
 day before 17:00 (Europe/London) counts as received that day. One received at or after 17:00, or
 on a weekend or bank holiday, counts as received on the next working day. The decision is due at
 the end of the 5th working day after the day it counts as received."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta

@@ -1,5 +1,6 @@
 """The letter to the referrer when a referral is declined: the full reasons in writing
 (service specification 4.1.2.3). Kept in the database; the outbox delivers it later."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -10,7 +11,9 @@ from keyworker.db.caseload import Referral
 from keyworker.documents.layout import fields, heading, markup, para, render, spacer
 
 
-def decline_letter_pdf(r: Referral, *, unit_name: str, signed_by: str, generated_at: datetime | None = None) -> bytes:
+def decline_letter_pdf(
+    r: Referral, *, unit_name: str, signed_by: str, generated_at: datetime | None = None
+) -> bytes:
     decided = r.decided_at or datetime.now(UTC)
     unit = unit_name or "the unit"
     story = [
@@ -19,26 +22,37 @@ def decline_letter_pdf(r: Referral, *, unit_name: str, signed_by: str, generated
         spacer(),
         markup("Referral not accepted", "title"),
         para(f"Dear {r.referrer_name},"),
-        para(f"Thank you for your referral of {r.given_name} {r.family_name}"
-             + (f" (born {format_date(r.date_of_birth)})" if r.date_of_birth else "")
-             + f", received on {format_datetime(r.received_at)}. After assessing the referral, {unit} "
-             "is not able to accept it. Our reasons are set out below."),
-        fields([
-            ("Referral received", format_datetime(r.received_at)),
-            ("Admission category", ref.label(ref.admission_categories(), r.category)),
-            ("Community Treatment Provider", r.community_treatment_provider),
-            ("Decision due by", format_date(r.decision_due_on)),
-            ("Decision made", format_datetime(decided)),
-        ]),
+        para(
+            f"Thank you for your referral of {r.given_name} {r.family_name}"
+            + (f" (born {format_date(r.date_of_birth)})" if r.date_of_birth else "")
+            + f", received on {format_datetime(r.received_at)}. After assessing the referral, {unit} "
+            "is not able to accept it. Our reasons are set out below."
+        ),
+        fields(
+            [
+                ("Referral received", format_datetime(r.received_at)),
+                ("Admission category", ref.label(ref.admission_categories(), r.category)),
+                ("Community Treatment Provider", r.community_treatment_provider),
+                ("Decision due by", format_date(r.decision_due_on)),
+                ("Decision made", format_datetime(decided)),
+            ]
+        ),
         heading("Reason"),
         para(ref.label(ref.decline_categories(), r.decline_category)),
         heading("Our reasons in full"),
         para(r.decline_reason),
         spacer(),
-        para("If the service user's circumstances change we would be glad to consider a new referral. "
-             "Please contact us if you would like to discuss this decision."),
+        para(
+            "If the service user's circumstances change we would be glad to consider a new referral. "
+            "Please contact us if you would like to discuss this decision."
+        ),
         spacer(),
         para(f"Yours sincerely,\n\n{signed_by}\n{unit}"),
     ]
-    return render(story, title="Referral decision", unit_name=unit_name, generated_at=generated_at or decided,
-                  subject="Referral not accepted")
+    return render(
+        story,
+        title="Referral decision",
+        unit_name=unit_name,
+        generated_at=generated_at or decided,
+        subject="Referral not accepted",
+    )

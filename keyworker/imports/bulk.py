@@ -2,12 +2,13 @@
 row (a 10,000-row import must take seconds, not minutes). Core inserts skip the unit of work's
 `stamp_rows`, so the Tracked columns are filled here; audit entries are chained in memory with
 the same hash as keyworker.security.audit and inserted in one statement."""
+
 from __future__ import annotations
 
 import json
-from datetime import UTC
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select
@@ -38,7 +39,7 @@ def stamp(book: Casebook, row: dict[str, Any]) -> dict[str, Any]:
 
 def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
     for i in range(0, len(rows), CHUNK):
-        session.execute(insert(model), list(rows[i:i + CHUNK]))
+        session.execute(insert(model), list(rows[i : i + CHUNK]))
 
 
 @dataclass(frozen=True)
@@ -52,22 +53,48 @@ class AuditItem:
 
 def append_audit(session: Session, book: Casebook, items: Iterable[AuditItem]) -> int:
     """Append many audit entries to the chain inside the caller's transaction."""
-    last = session.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
+    last = session.execute(
+        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
     seq, prev = (last[0], last[1]) if last else (0, GENESIS)
     at = book.clock.now().astimezone(UTC)
     rows = []
     for it in items:
         seq += 1
-        e = AuditEntry(seq=seq, at=at, actor_id=book.actor.id, actor_name=book.actor.username,
-                       device_id=book.device_id, action=it.action, entity=it.entity, entity_id=it.entity_id,
-                       resident_id=it.resident_id,
-                       detail=json.dumps(it.detail or {}, sort_keys=True, ensure_ascii=False, default=str),
-                       prev_hash=prev)
+        e = AuditEntry(
+            seq=seq,
+            at=at,
+            actor_id=book.actor.id,
+            actor_name=book.actor.username,
+            device_id=book.device_id,
+            action=it.action,
+            entity=it.entity,
+            entity_id=it.entity_id,
+            resident_id=it.resident_id,
+            detail=json.dumps(it.detail or {}, sort_keys=True, ensure_ascii=False, default=str),
+            prev_hash=prev,
+        )
         # The hash covers `at` as stored (naive UTC read back as aware UTC), as audit.append does.
         e.hash = entry_hash(e)
         prev = e.hash
-        rows.append({c: getattr(e, c) for c in ("seq", "at", "actor_id", "actor_name", "device_id", "action",
-                                                 "entity", "entity_id", "resident_id", "detail", "prev_hash",
-                                                 "hash")})
+        rows.append(
+            {
+                c: getattr(e, c)
+                for c in (
+                    "seq",
+                    "at",
+                    "actor_id",
+                    "actor_name",
+                    "device_id",
+                    "action",
+                    "entity",
+                    "entity_id",
+                    "resident_id",
+                    "detail",
+                    "prev_hash",
+                    "hash",
+                )
+            }
+        )
     insert_rows(session, AuditEntry, rows)
     return len(rows)

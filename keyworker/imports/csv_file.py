@@ -1,6 +1,7 @@
 """Reading a spreadsheet's CSV export: encoding (UTF-8 with or without BOM, UTF-16 with BOM,
 else Windows-1252, which is what Excel on Windows writes), delimiter sniffing, and header names
 normalised so 'Date of birth', 'date_of_birth' and 'DOB' are the same column."""
+
 from __future__ import annotations
 
 import codecs
@@ -27,7 +28,7 @@ class CsvTable:
 def decode(data: bytes) -> tuple[str, str]:
     """(text, encoding name)."""
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="strict"), "utf-8-sig"
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict"), "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16"), "utf-16"
     try:
@@ -37,8 +38,10 @@ def decode(data: bytes) -> tuple[str, str]:
     try:
         return data.decode("cp1252"), "windows-1252"
     except UnicodeDecodeError as e:
-        raise ImportFileError("The file is neither UTF-8 nor Windows-1252 text. Save it from the spreadsheet "
-                              "as 'CSV UTF-8' and try again.") from e
+        raise ImportFileError(
+            "The file is neither UTF-8 nor Windows-1252 text. Save it from the spreadsheet "
+            "as 'CSV UTF-8' and try again."
+        ) from e
 
 
 def normalise_header(name: str, aliases: dict[str, str]) -> str:
@@ -70,7 +73,9 @@ def read_csv(source: str | Path | bytes, aliases: dict[str, str] | None = None) 
         raise ImportFileError(f"{name} is empty: there is nothing to import.")
     sample = text[:65536]
     try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t|")
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
+            sample.split("\n", 1)[0], delimiters=",;\t|"
+        )
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
@@ -88,7 +93,7 @@ def read_csv(source: str | Path | bytes, aliases: dict[str, str] | None = None) 
             if not any(v.strip() for v in values):
                 continue  # blank lines between rows are common in hand-kept sheets
             row = {h: (values[i] if i < len(values) else "") for i, h in enumerate(header) if h}
-            if len(values) > len(header) and any(v.strip() for v in values[len(header):]):
+            if len(values) > len(header) and any(v.strip() for v in values[len(header) :]):
                 row["__extra__"] = "yes"
             rows.append((line, row))
     except csv.Error as e:

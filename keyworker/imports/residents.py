@@ -2,6 +2,7 @@
 Every row is validated with the same rules as the forms; the report names row, column and
 problem. All-or-nothing unless `valid_only`; duplicates (same external id, else same name and
 date of birth) are skipped, so importing a file twice changes nothing."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -32,20 +33,52 @@ if TYPE_CHECKING:
     from keyworker.casebook import Casebook
 
 RESIDENT, REFERRAL = "resident", "referral"
-ADMISSION_COLUMNS = ("admitted_on", "setting", "strand", "planned_weeks", "key_worker", "part_time", "part_time_notes")
+ADMISSION_COLUMNS = (
+    "admitted_on",
+    "setting",
+    "strand",
+    "planned_weeks",
+    "key_worker",
+    "part_time",
+    "part_time_notes",
+)
 KNOWN_COLUMNS = frozenset({"record_type", *EDITABLE_FIELDS, *REFERRAL_FIELDS, *ADMISSION_COLUMNS})
 # Spreadsheet headings people actually use -> our column names.
 ALIASES = {
-    "type": "record_type", "record": "record_type", "first_name": "given_name", "forename": "given_name",
-    "forenames": "given_name", "surname": "family_name", "last_name": "family_name", "dob": "date_of_birth",
-    "birth_date": "date_of_birth", "nhs_no": "nhs_number", "nhs": "nhs_number", "gender": "gender_identity",
-    "post_code": "postcode", "gp": "gp_practice", "id": "external_id", "client_id": "external_id",
-    "reference": "external_id", "referral_received": "received_at", "date_received": "received_at",
-    "referrer": "referrer_name", "ctp": "community_treatment_provider", "admission_category": "category",
-    "assessment": "assessment_summary", "admission_date": "admitted_on", "date_admitted": "admitted_on",
-    "planned_length_weeks": "planned_weeks", "weeks": "planned_weeks", "keyworker": "key_worker",
-    "key_worker_name": "key_worker", "substance": "primary_substance", "route": "primary_route",
-    "next_of_kin": "next_of_kin_name", "nok_name": "next_of_kin_name", "nok_phone": "next_of_kin_phone",
+    "type": "record_type",
+    "record": "record_type",
+    "first_name": "given_name",
+    "forename": "given_name",
+    "forenames": "given_name",
+    "surname": "family_name",
+    "last_name": "family_name",
+    "dob": "date_of_birth",
+    "birth_date": "date_of_birth",
+    "nhs_no": "nhs_number",
+    "nhs": "nhs_number",
+    "gender": "gender_identity",
+    "post_code": "postcode",
+    "gp": "gp_practice",
+    "id": "external_id",
+    "client_id": "external_id",
+    "reference": "external_id",
+    "referral_received": "received_at",
+    "date_received": "received_at",
+    "referrer": "referrer_name",
+    "ctp": "community_treatment_provider",
+    "admission_category": "category",
+    "assessment": "assessment_summary",
+    "admission_date": "admitted_on",
+    "date_admitted": "admitted_on",
+    "planned_length_weeks": "planned_weeks",
+    "weeks": "planned_weeks",
+    "keyworker": "key_worker",
+    "key_worker_name": "key_worker",
+    "substance": "primary_substance",
+    "route": "primary_route",
+    "next_of_kin": "next_of_kin_name",
+    "nok_name": "next_of_kin_name",
+    "nok_phone": "next_of_kin_phone",
     "nok_relationship": "next_of_kin_relationship",
 }
 MAX_PROBLEMS = 5000
@@ -84,8 +117,11 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         """The report for a person (CLI and the UI's summary)."""
-        out = [f"Rows read: {self.rows} (encoding {self.encoding}, separator {self.delimiter!r})",
-               f"Valid and new: {self.ok}; invalid: {self.invalid}; already present (skipped): {self.duplicates}"]
+        out = [
+            f"Rows read: {self.rows} (encoding {self.encoding}, separator {self.delimiter!r})",
+            f"Valid and new: {self.ok}; invalid: {self.invalid}; "
+            f"already present (skipped): {self.duplicates}",
+        ]
         if self.ignored_columns:
             out.append("Columns not recognised (ignored): " + ", ".join(self.ignored_columns))
         for p in self.problems:
@@ -93,10 +129,14 @@ class ImportReport:
         if self.dry_run:
             out.append("Dry run: nothing was imported.")
         elif self.invalid and not self.valid_only:
-            out.append("Nothing was imported because some rows are invalid. Correct them, or import the valid "
-                       "rows only.")
+            out.append(
+                "Nothing was imported because some rows are invalid. Correct them, or import the valid "
+                "rows only."
+            )
         else:
-            out.append(f"Imported {self.residents_imported} residents and {self.referrals_imported} open referrals.")
+            out.append(
+                f"Imported {self.residents_imported} residents and {self.referrals_imported} open referrals."
+            )
         return out
 
 
@@ -131,12 +171,12 @@ class ImportService:
     def __init__(self, book: Casebook) -> None:
         self._book = book
 
-    def residents(self, source: str | Path | bytes, *, valid_only: bool = False,
-                  dry_run: bool = False) -> ImportReport:
+    def residents(
+        self, source: str | Path | bytes, *, valid_only: bool = False, dry_run: bool = False
+    ) -> ImportReport:
         self._book.require(Permission.IMPORT)
         table = read_csv(source, ALIASES)
-        ignored = tuple(h for h in table.original_header
-                        if h.strip() and read_alias(h) not in KNOWN_COLUMNS)
+        ignored = tuple(h for h in table.original_header if h.strip() and read_alias(h) not in KNOWN_COLUMNS)
         today = local_today(self._book.clock)
         now = self._book.clock.now()
         problems: list[ImportProblem] = []
@@ -146,17 +186,38 @@ class ImportService:
 
         with self._book.read() as s:
             workers = {}
-            for a in s.scalars(select(Account).where(Account.archived.is_(False), Account.disabled.is_(False),
-                                                     Account.role.in_(("key_worker", "senior")))):
+            for a in s.scalars(
+                select(Account).where(
+                    Account.archived.is_(False),
+                    Account.disabled.is_(False),
+                    Account.role.in_(("key_worker", "senior")),
+                )
+            ):
                 workers[a.username.lower()] = a.id
                 workers.setdefault(a.full_name.lower(), a.id)
-            res_ext = {e for e in s.scalars(select(Resident.external_id).where(Resident.external_id.is_not(None)))}
-            res_names = {_name_key(g, f, d) for g, f, d in
-                         s.execute(select(Resident.given_name, Resident.family_name, Resident.date_of_birth))}
-            ref_ext = {e for e in s.scalars(select(Referral.external_id).where(Referral.external_id.is_not(None)))}
-            ref_names = {(*_name_key(g, f, d), r.date() if r else None) for g, f, d, r in
-                         s.execute(select(Referral.given_name, Referral.family_name, Referral.date_of_birth,
-                                          Referral.received_at).where(Referral.status == OPEN))}
+            res_ext = {
+                e for e in s.scalars(select(Resident.external_id).where(Resident.external_id.is_not(None)))
+            }
+            res_names = {
+                _name_key(g, f, d)
+                for g, f, d in s.execute(
+                    select(Resident.given_name, Resident.family_name, Resident.date_of_birth)
+                )
+            }
+            ref_ext = {
+                e for e in s.scalars(select(Referral.external_id).where(Referral.external_id.is_not(None)))
+            }
+            ref_names = {
+                (*_name_key(g, f, d), r.date() if r else None)
+                for g, f, d, r in s.execute(
+                    select(
+                        Referral.given_name,
+                        Referral.family_name,
+                        Referral.date_of_birth,
+                        Referral.received_at,
+                    ).where(Referral.status == OPEN)
+                )
+            }
 
         def bad(row_no: int, errors: Mapping[str, str]) -> None:
             invalid_rows.add(row_no)
@@ -178,14 +239,16 @@ class ImportService:
                     bad(row_no, errors)
                     continue
                 ext = values.get("external_id")
-                key = (*_name_key(values["given_name"], values["family_name"], values.get("date_of_birth")),
-                       values["received_at"].date())
-                if (ext and ext in ref_ext) or (not ext and key in ref_names):
+                rkey = (
+                    *_name_key(values["given_name"], values["family_name"], values.get("date_of_birth")),
+                    values["received_at"].date(),
+                )
+                if (ext and ext in ref_ext) or (not ext and rkey in ref_names):
                     duplicate_rows.append(row_no)
                     continue
                 if ext:
                     ref_ext.add(ext)
-                ref_names.add(key)
+                ref_names.add(rkey)
                 values["_row"] = row_no
                 plan.referrals.append(values)
                 continue
@@ -197,12 +260,20 @@ class ImportService:
                 data["key_worker_id"] = workers.get(worker, "?" if worker else None)
                 adm_values, errors = validate_admission(data, today=today)
                 if adm_values.get("key_worker_id") == "?":
-                    errors["key_worker"] = f"{row.get('key_worker')} is not a key worker's user name or full name."
+                    errors["key_worker"] = (
+                        f"{row.get('key_worker')} is not a key worker's user name or full name."
+                    )
                 if "key_worker_id" in errors:
                     errors["key_worker"] = errors.pop("key_worker_id")
-            values, rerrors = validate_resident({k: row.get(k) for k in EDITABLE_FIELDS if k in row or k in (
-                "given_name", "family_name", "date_of_birth")},
-                admitted_on=adm_values.get("admitted_on") if adm_values else None, today=today)
+            values, rerrors = validate_resident(
+                {
+                    k: row.get(k)
+                    for k in EDITABLE_FIELDS
+                    if k in row or k in ("given_name", "family_name", "date_of_birth")
+                },
+                admitted_on=adm_values.get("admitted_on") if adm_values else None,
+                today=today,
+            )
             errors = {**rerrors, **errors}
             if errors:
                 bad(row_no, errors)
@@ -227,10 +298,20 @@ class ImportService:
         n_ref = len(plan.referrals) if write else 0
         problems.sort(key=lambda p: (p.row, p.column))
         return ImportReport(
-            rows=len(table.rows), ok=len(plan.residents) + len(plan.referrals), invalid=invalid,
-            duplicates=len(duplicate_rows), residents_imported=n_res, referrals_imported=n_ref,
-            problems=tuple(problems), duplicate_rows=tuple(duplicate_rows), encoding=table.encoding,
-            delimiter=table.delimiter, ignored_columns=ignored, dry_run=dry_run, valid_only=valid_only)
+            rows=len(table.rows),
+            ok=len(plan.residents) + len(plan.referrals),
+            invalid=invalid,
+            duplicates=len(duplicate_rows),
+            residents_imported=n_res,
+            referrals_imported=n_ref,
+            problems=tuple(problems),
+            duplicate_rows=tuple(duplicate_rows),
+            encoding=table.encoding,
+            delimiter=table.delimiter,
+            ignored_columns=ignored,
+            dry_run=dry_run,
+            valid_only=valid_only,
+        )
 
     def _write(self, plan: _Plan) -> None:
         book = self._book
@@ -243,35 +324,95 @@ class ImportService:
                 row = stamp(book, {k: v.get(k) for k in (*EDITABLE_FIELDS, "district_in_lancashire")})
                 row.update(reference=format_reference(ref_no), reference_no=ref_no)
                 ref_no += 1
-                row["search_text"] = search_text_of(row["given_name"], row["family_name"], row["preferred_name"],
-                                                    row["reference"], row["postcode"])
+                row["search_text"] = search_text_of(
+                    row["given_name"],
+                    row["family_name"],
+                    row["preferred_name"],
+                    row["reference"],
+                    row["postcode"],
+                )
                 if adm:
-                    adm = {k: adm[k] for k in ("admitted_on", "setting", "strand", "planned_weeks", "key_worker_id",
-                                               "part_time", "part_time_notes")}
-                    admissions.append(stamp(book, {**adm, "resident_id": row["id"], "referral_id": None,
-                                                   "discharged_on": None, "discharge_type": None}))
+                    adm = {
+                        k: adm[k]
+                        for k in (
+                            "admitted_on",
+                            "setting",
+                            "strand",
+                            "planned_weeks",
+                            "key_worker_id",
+                            "part_time",
+                            "part_time_notes",
+                        )
+                    }
+                    admissions.append(
+                        stamp(
+                            book,
+                            {
+                                **adm,
+                                "resident_id": row["id"],
+                                "referral_id": None,
+                                "discharged_on": None,
+                                "discharge_type": None,
+                            },
+                        )
+                    )
                     row["key_worker_id"] = adm["key_worker_id"]
                 else:
                     row["key_worker_id"] = None
                 residents.append(row)
-                audit.append(AuditItem("resident.create", "resident", row["id"], row["id"],
-                                       {"reference": row["reference"], "source": "import"}))
+                audit.append(
+                    AuditItem(
+                        "resident.create",
+                        "resident",
+                        row["id"],
+                        row["id"],
+                        {"reference": row["reference"], "source": "import"},
+                    )
+                )
                 if adm:
-                    audit.append(AuditItem("admission.create", "admission", admissions[-1]["id"], row["id"],
-                                           {"source": "import"}))
+                    audit.append(
+                        AuditItem(
+                            "admission.create",
+                            "admission",
+                            admissions[-1]["id"],
+                            row["id"],
+                            {"source": "import"},
+                        )
+                    )
             for v in plan.referrals:
                 v.pop("_row")
                 row = stamp(book, {k: v.get(k) for k in REFERRAL_FIELDS})
-                row.update(status=OPEN, decision_due_on=decision_due(v["received_at"]), decided_at=None,
-                           decided_by=None, decline_category=None, decline_reason=None, resident_id=None)
+                row.update(
+                    status=OPEN,
+                    decision_due_on=decision_due(v["received_at"]),
+                    decided_at=None,
+                    decided_by=None,
+                    decline_category=None,
+                    decline_reason=None,
+                    resident_id=None,
+                )
                 referrals.append(row)
-                audit.append(AuditItem("referral.create", "referral", row["id"], None,
-                                       {"category": row["category"], "source": "import"}))
+                audit.append(
+                    AuditItem(
+                        "referral.create",
+                        "referral",
+                        row["id"],
+                        None,
+                        {"category": row["category"], "source": "import"},
+                    )
+                )
             insert_rows(s, Resident, residents)
             insert_rows(s, Admission, admissions)
             insert_rows(s, Referral, referrals)
-            audit.append(AuditItem("import.residents", "unit", None, None,
-                                   {"residents": len(residents), "referrals": len(referrals)}))
+            audit.append(
+                AuditItem(
+                    "import.residents",
+                    "unit",
+                    None,
+                    None,
+                    {"residents": len(residents), "referrals": len(referrals)},
+                )
+            )
             append_audit(s, book, audit)
 
 

@@ -1,4 +1,5 @@
 """The demo unit: every stage of the journey, deterministic for a seed, a sound audit chain."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,13 +21,19 @@ def test_demo_has_every_stage(manager_book: Casebook) -> None:
     assert seen[-1] == (60, 60) and all(t == 60 for _, t in seen)
     with manager_book.read() as s:
         assert s.scalar(select(func.count()).select_from(Resident)) == 60
-        statuses = dict(s.execute(select(Referral.status, func.count()).group_by(Referral.status)).tuples().all())
+        statuses = dict(
+            s.execute(select(Referral.status, func.count()).group_by(Referral.status)).tuples().all()
+        )
         assert statuses.keys() >= {"open", "accepted", "declined", "admitted"}
         declined = s.scalars(select(Referral).where(Referral.status == "declined")).all()
         assert all(r.decline_category and r.decline_reason for r in declined)
-        assert s.scalar(select(func.count()).select_from(Document).where(Document.kind == "decline_letter")) \
-            == len(declined)
-        assert s.scalar(select(func.count()).select_from(Admission).where(Admission.discharged_on.is_not(None))) > 0
+        assert s.scalar(
+            select(func.count()).select_from(Document).where(Document.kind == "decline_letter")
+        ) == len(declined)
+        assert (
+            s.scalar(select(func.count()).select_from(Admission).where(Admission.discharged_on.is_not(None)))
+            > 0
+        )
         assert s.scalar(select(func.count()).select_from(MedicationEvent)) > 0
         assert s.scalar(select(func.count()).select_from(Consent)) > 0
         residents = s.scalars(select(Resident)).all()
@@ -36,8 +43,9 @@ def test_demo_has_every_stage(manager_book: Casebook) -> None:
         assert all(r.search_text.startswith(f"{r.given_name} {r.family_name}".lower()) for r in residents)
         # The denormalised key worker is the current admission's.
         for r in residents:
-            current = s.scalars(select(Admission).where(Admission.resident_id == r.id,
-                                                        Admission.discharged_on.is_(None))).first()
+            current = s.scalars(
+                select(Admission).where(Admission.resident_id == r.id, Admission.discharged_on.is_(None))
+            ).first()
             assert r.key_worker_id == (current.key_worker_id if current else None)
     open_refs = manager_book.referrals.list_open()
     assert any(r.overdue for r in open_refs) and any(r.near_deadline for r in open_refs)
@@ -49,13 +57,27 @@ def test_demo_has_every_stage(manager_book: Casebook) -> None:
 def test_same_seed_same_unit(tmp_path: Path, clock: FixedClock) -> None:
     names = []
     for i in range(2):
-        book, _ = Casebook.create(tmp_path / f"u{i}.kwdb", admin_username="admin", admin_full_name="Ada Admin",
-                                  password="Quiet-Harbour-Lamp-42", kdf=FAST_KDF, clock=clock)
+        book, _ = Casebook.create(
+            tmp_path / f"u{i}.kwdb",
+            admin_username="admin",
+            admin_full_name="Ada Admin",
+            password="Quiet-Harbour-Lamp-42",
+            kdf=FAST_KDF,
+            clock=clock,
+        )
         try:
             populate(book, 25, seed=11)
             with book.read() as s:
-                names.append(s.execute(select(Resident.reference, Resident.given_name, Resident.family_name,
-                                              Resident.date_of_birth).order_by(Resident.reference)).all())
+                names.append(
+                    s.execute(
+                        select(
+                            Resident.reference,
+                            Resident.given_name,
+                            Resident.family_name,
+                            Resident.date_of_birth,
+                        ).order_by(Resident.reference)
+                    ).all()
+                )
         finally:
             book.close()
     assert names[0] == names[1] and len(names[0]) == 25

@@ -1,4 +1,5 @@
 """Importing a caseload from CSV: good file, bad rows, duplicates, encodings, empty, 10,000 rows, CLI."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -35,7 +36,9 @@ def test_good_file(manager_book: Casebook) -> None:
         bob = s.scalars(select(Resident).where(Resident.external_id == "OLD-2")).one()
         assert bob.sex == PREFER_NOT_TO_SAY and bob.religion is None
         sian = s.scalars(select(Resident).where(Resident.external_id == "OLD-3")).one()
-        assert sian.given_name == "Siân" and sian.district_in_lancashire is False and sian.key_worker_id is None
+        assert (
+            sian.given_name == "Siân" and sian.district_in_lancashire is False and sian.key_worker_id is None
+        )
         adms = s.scalars(select(Admission)).all()
         assert {a.strand for a in adms} == {"level_1", "level_2"} and len(adms) == 2
         assert bob.key_worker_id is not None
@@ -59,10 +62,12 @@ def test_importing_twice_creates_no_duplicates(manager_book: Casebook) -> None:
 
 
 def test_bad_rows_import_nothing_unless_valid_only(manager_book: Casebook) -> None:
-    data = (HEADER
-            + "A1,Good,Row,01/01/1980,Male,PR1 2AB,Preston\n"
-            + "A2,,Row,31/02/1980,Robot,NOT A POSTCODE,Preston\n"
-            + "A3,Second,Good,1975-05-05,,,\n").encode()
+    data = (
+        HEADER
+        + "A1,Good,Row,01/01/1980,Male,PR1 2AB,Preston\n"
+        + "A2,,Row,31/02/1980,Robot,NOT A POSTCODE,Preston\n"
+        + "A3,Second,Good,1975-05-05,,,\n"
+    ).encode()
     report = manager_book.imports.residents(data)
     assert report.invalid == 1 and report.imported == 0 and report.ok == 2
     problems = {(p.row, p.column) for p in report.problems}
@@ -104,8 +109,7 @@ def test_empty_and_unreadable_files(manager_book: Casebook, tmp_path: Path) -> N
 
 
 def test_unknown_columns_and_record_type(manager_book: Casebook) -> None:
-    data = (b"record_type,given_name,family_name,date_of_birth,Favourite colour\n"
-            b"patient,A,B,01/01/1980,blue\n")
+    data = b"record_type,given_name,family_name,date_of_birth,Favourite colour\npatient,A,B,01/01/1980,blue\n"
     report = manager_book.imports.residents(data)
     assert report.ignored_columns == ("Favourite colour",)
     assert [(p.row, p.column) for p in report.problems] == [(2, "record_type")]
@@ -120,9 +124,11 @@ def test_ten_thousand_rows(manager_book: Casebook) -> None:
     lines = [HEADER.strip()]
     districts = ["Preston", "Burnley", "Chorley", "Wyre"]
     for i in range(10_000):
-        lines.append(f"E{i},Given{i},Family{i % 97},{1 + i % 28:02d}/{1 + i % 12:02d}/{1950 + i % 50},"
-                     f"{'Prefer not to say' if i % 10 == 0 else 'Female'},PR{1 + i % 9} {i % 10}AB,"
-                     f"{districts[i % 4]}")
+        lines.append(
+            f"E{i},Given{i},Family{i % 97},{1 + i % 28:02d}/{1 + i % 12:02d}/{1950 + i % 50},"
+            f"{'Prefer not to say' if i % 10 == 0 else 'Female'},PR{1 + i % 9} {i % 10}AB,"
+            f"{districts[i % 4]}"
+        )
     data = ("\n".join(lines) + "\n").encode()
     report = manager_book.imports.residents(data)
     assert report.invalid == 0 and report.residents_imported == 10_000
@@ -134,8 +140,9 @@ def test_ten_thousand_rows(manager_book: Casebook) -> None:
     assert again.duplicates == 10_000 and again.imported == 0
 
 
-def test_cli_import(db_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-                    tmp_path: Path) -> None:
+def test_cli_import(
+    db_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("KEYWORKER_PASSWORD", STAFF_PW)
     bad = tmp_path / "bad.csv"
     bad.write_text(HEADER + "A1,Good,Row,01/01/1980,,,\nA2,Bad,Row,01/01/1980,,XX,\n", encoding="utf-8")
@@ -144,5 +151,7 @@ def test_cli_import(db_path: Path, capsys: pytest.CaptureFixture[str], monkeypat
     assert rc == 1 and "row 3, postcode" in out and "Nothing was imported" in out
     rc = cli.run(["import", "residents", str(bad), "--valid-only", "--db", str(db_path), "--user", "manager"])
     assert rc == 0 and "Imported 1 residents" in capsys.readouterr().out
-    rc = cli.run(["import", "residents", str(tmp_path / "nope.csv"), "--db", str(db_path), "--user", "manager"])
+    rc = cli.run(
+        ["import", "residents", str(tmp_path / "nope.csv"), "--db", str(db_path), "--user", "manager"]
+    )
     assert rc == 1 and "no file" in capsys.readouterr().err

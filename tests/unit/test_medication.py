@@ -1,4 +1,5 @@
 """Medication as start/change/stop events with history, and consents with who recorded them."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -12,17 +13,24 @@ from keyworker.medication import MedicationInput
 from tests.fixtures.caseload import admit, last_audit
 
 
-def test_start_change_stop_keeps_history(manager_book: Casebook, worker_book: Casebook, clock: FixedClock) -> None:
+def test_start_change_stop_keeps_history(
+    manager_book: Casebook, worker_book: Casebook, clock: FixedClock
+) -> None:
     rec = admit(manager_book)
-    c = worker_book.residents.start_medication(rec.id, MedicationInput("Sertraline", "01/12/2025", "50 mg",
-                                                                       "once daily", "Dr Ahmed (GP)"))
+    c = worker_book.residents.start_medication(
+        rec.id, MedicationInput("Sertraline", "01/12/2025", "50 mg", "once daily", "Dr Ahmed (GP)")
+    )
     assert last_audit(worker_book)[0] == ("medication.start", {})
     clock.advance(days=7)
     worker_book.residents.change_medication(c.course_id, {"dose": "100 mg", "effective_on": "12/01/2026"})
-    worker_book.residents.start_medication(rec.id, {"name": "Thiamine", "dose": "100 mg", "effective_on": "05/01/2026"})
+    worker_book.residents.start_medication(
+        rec.id, {"name": "Thiamine", "dose": "100 mg", "effective_on": "05/01/2026"}
+    )
     med = worker_book.residents.medication(rec.id)
-    assert [(x.name, x.dose, x.prescriber) for x in med.current] == [("Sertraline", "100 mg", "Dr Ahmed (GP)"),
-                                                                    ("Thiamine", "100 mg", None)]
+    assert [(x.name, x.dose, x.prescriber) for x in med.current] == [
+        ("Sertraline", "100 mg", "Dr Ahmed (GP)"),
+        ("Thiamine", "100 mg", None),
+    ]
     thiamine = med.current[1]
     stopped = worker_book.residents.stop_medication(thiamine.course_id, "12/01/2026", "Course completed")
     assert stopped.stopped_on == date(2026, 1, 12) and not stopped.current
@@ -37,7 +45,9 @@ def test_start_change_stop_keeps_history(manager_book: Casebook, worker_book: Ca
 def test_medication_validation(manager_book: Casebook) -> None:
     rec = admit(manager_book)
     assert set(manager_book.residents.validate_medication({"name": "", "effective_on": "31/12/2099"})) == {
-        "name", "effective_on"}
+        "name",
+        "effective_on",
+    }
     c = manager_book.residents.start_medication(rec.id, {"name": "Omeprazole", "effective_on": "05/01/2026"})
     manager_book.residents.stop_medication(c.course_id)
     with pytest.raises(ValidationError, match="already stopped"):

@@ -1,4 +1,5 @@
 """Referrals on a real encrypted database: deadline flags, decisions, the decline letter, admission."""
+
 from __future__ import annotations
 
 import io
@@ -32,10 +33,19 @@ def test_record_sets_the_deadline_and_audits(worker_book: Casebook) -> None:
 
 
 def test_validate_without_saving_gives_messages_by_field(worker_book: Casebook) -> None:
-    errors = worker_book.referrals.validate({"received_at": "tomorrow", "category": "urgent",
-                                             "referrer_email": "not-an-email"})
-    assert {"received_at", "given_name", "family_name", "referrer_name", "community_treatment_provider",
-            "category", "assessment_summary", "referrer_email"} <= set(errors)
+    errors = worker_book.referrals.validate(
+        {"received_at": "tomorrow", "category": "urgent", "referrer_email": "not-an-email"}
+    )
+    assert {
+        "received_at",
+        "given_name",
+        "family_name",
+        "referrer_name",
+        "community_treatment_provider",
+        "category",
+        "assessment_summary",
+        "referrer_email",
+    } <= set(errors)
     assert worker_book.referrals.list_open() == []
     with pytest.raises(ValidationError) as e:
         worker_book.referrals.record(referral_input(received_at=datetime(2026, 1, 6, 9, tzinfo=LONDON)))
@@ -101,12 +111,19 @@ def test_decline_letter_pdf_has_reasons_and_referrer(manager_book: Casebook) -> 
 
 def test_declines_are_reportable(manager_book: Casebook, clock: FixedClock) -> None:
     r1 = manager_book.referrals.record(referral_input(given_name="A"))
-    manager_book.referrals.decline(r1.id, "no_vacancy", "There is no suitable place available in the time needed.")
+    manager_book.referrals.decline(
+        r1.id, "no_vacancy", "There is no suitable place available in the time needed."
+    )
     r2 = manager_book.referrals.record(referral_input(given_name="B"))
     clock.set(datetime(2026, 1, 20, 9, 0))  # after its deadline (Fri 9 Jan)
-    manager_book.referrals.decline(r2.id, "eligibility", "Lives outside the Authority's boundary, no ordinary residence.")
+    manager_book.referrals.decline(
+        r2.id, "eligibility", "Lives outside the Authority's boundary, no ordinary residence."
+    )
     rows = manager_book.referrals.declines(date(2026, 1, 1), date(2026, 1, 31))
-    assert [(x.category, x.decided_within_deadline) for x in rows] == [("no_vacancy", True), ("eligibility", False)]
+    assert [(x.category, x.decided_within_deadline) for x in rows] == [
+        ("no_vacancy", True),
+        ("eligibility", False),
+    ]
     assert rows[0].referrer_name == "Pat Fielding" and rows[0].reason.startswith("There is no")
     assert manager_book.referrals.declines(date(2026, 2, 1), date(2026, 2, 28)) == []
 
@@ -114,8 +131,11 @@ def test_declines_are_reportable(manager_book: Casebook, clock: FixedClock) -> N
 def test_admit_accepted_referral(manager_book: Casebook) -> None:
     r = accepted_referral(manager_book)
     kw = worker_id(manager_book)
-    rec = manager_book.referrals.admit(r.id, admission_input(kw, planned_weeks=16, part_time=True,
-                                                             part_time_notes="Mon to Wed"), resident_input())
+    rec = manager_book.referrals.admit(
+        r.id,
+        admission_input(kw, planned_weeks=16, part_time=True, part_time_notes="Mon to Wed"),
+        resident_input(),
+    )
     assert rec.reference == "R-00001"
     assert rec.key_worker_id == kw and rec.key_worker_name == "Sam Worker"
     adm = rec.current_admission
@@ -130,8 +150,15 @@ def test_admission_rules(manager_book: Casebook) -> None:
     r = accepted_referral(manager_book)
     kw = worker_id(manager_book)
     errors = manager_book.referrals.validate_admission(
-        r.id, {"admitted_on": "05/01/2026", "setting": "tent", "strand": "level_3", "planned_weeks": 30,
-               "key_worker_id": worker_id(manager_book, "nights")})
+        r.id,
+        {
+            "admitted_on": "05/01/2026",
+            "setting": "tent",
+            "strand": "level_3",
+            "planned_weeks": 30,
+            "key_worker_id": worker_id(manager_book, "nights"),
+        },
+    )
     assert set(errors) == {"setting", "strand", "planned_weeks", "key_worker_id"}
     assert "between 12 and 26" in errors["planned_weeks"]
     open_ref = manager_book.referrals.record(referral_input(given_name="Other"))
@@ -143,20 +170,29 @@ def test_under_18_refused_unless_overridden_and_nothing_half_saved(manager_book:
     r = accepted_referral(manager_book)
     kw = worker_id(manager_book)
     with pytest.raises(ValidationError) as e:
-        manager_book.referrals.admit(r.id, admission_input(kw), resident_input(date_of_birth=date(2008, 1, 6)))
+        manager_book.referrals.admit(
+            r.id, admission_input(kw), resident_input(date_of_birth=date(2008, 1, 6))
+        )
     assert "under 18" in e.value.fields["date_of_birth"]
     with manager_book.read() as s:
         assert s.scalar(select(func.count()).select_from(Resident)) == 0
         assert s.scalar(select(func.count()).select_from(Admission)) == 0
         assert s.get(Referral, r.id).status == "accepted"
-    rec = manager_book.referrals.admit(r.id, admission_input(kw), resident_input(
-        date_of_birth=date(2008, 1, 6), age_override_reason="Agreed with the Authority: care leaver, turns 18 soon."))
+    rec = manager_book.referrals.admit(
+        r.id,
+        admission_input(kw),
+        resident_input(
+            date_of_birth=date(2008, 1, 6),
+            age_override_reason="Agreed with the Authority: care leaver, turns 18 soon.",
+        ),
+    )
     assert rec.age == 17 and rec.age_override_reason
 
 
 def test_update_open_referral_recomputes_deadline(worker_book: Casebook) -> None:
     r = worker_book.referrals.record(referral_input())
-    r2 = worker_book.referrals.update(r.id, {"received_at": datetime(2026, 1, 5, 8, tzinfo=LONDON),
-                                             "category": "emergency"})
+    r2 = worker_book.referrals.update(
+        r.id, {"received_at": datetime(2026, 1, 5, 8, tzinfo=LONDON), "category": "emergency"}
+    )
     assert r2.decision_due_on == date(2026, 1, 12) and r2.category == "emergency"
     assert last_audit(worker_book)[0] == ("referral.update", {"fields": ["category", "received_at"]})

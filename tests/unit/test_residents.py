@@ -1,5 +1,6 @@
 """The resident record: audited reads, field-name-only audit of edits, references, search text,
 "prefer not to say" kept apart from blank, and who may edit."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -24,9 +25,16 @@ def test_every_read_is_audited(manager_book: Casebook, worker_book: Casebook) ->
 
 def test_update_audits_field_names_never_values(manager_book: Casebook, worker_book: Casebook) -> None:
     rec = admit(manager_book, nhs_number=None)
-    updated = worker_book.residents.update(rec.id, {"nhs_number": "943 476 5919", "ethnicity": "Prefer not to say",
-                                                    "preferred_name": "JJ", "postcode": "bb11 1aa",
-                                                    "given_name": "Jane"})
+    updated = worker_book.residents.update(
+        rec.id,
+        {
+            "nhs_number": "943 476 5919",
+            "ethnicity": "Prefer not to say",
+            "preferred_name": "JJ",
+            "postcode": "bb11 1aa",
+            "given_name": "Jane",
+        },
+    )
     assert updated.nhs_number == "9434765919" and updated.postcode == "BB11 1AA"
     action, detail = last_audit(worker_book)[0]
     assert action == "resident.update"
@@ -90,7 +98,11 @@ def test_prefer_not_to_say_reported_apart_from_missing(manager_book: Casebook) -
         stored = sorted(s.scalars(select(Resident.sex)).all(), key=str)
     assert stored == sorted(["Male", PREFER_NOT_TO_SAY, None], key=str)
     assert manager_book.residents.demographics("sex") == {PREFER_NOT_TO_SAY: 1, NOT_RECORDED: 1, "Male": 1}
-    assert manager_book.residents.demographics("religion") == {PREFER_NOT_TO_SAY: 1, NOT_RECORDED: 1, "Muslim": 1}
+    assert manager_book.residents.demographics("religion") == {
+        PREFER_NOT_TO_SAY: 1,
+        NOT_RECORDED: 1,
+        "Muslim": 1,
+    }
 
 
 def test_week_number_and_counts(manager_book: Casebook, clock: FixedClock) -> None:

@@ -1,4 +1,5 @@
 """Field validation: NHS numbers, postcodes, "prefer not to say", dates, districts."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -20,10 +21,18 @@ def test_invalid_nhs_numbers(number: str | None) -> None:
     assert not nhs_number_valid(number)
 
 
-@pytest.mark.parametrize(("raw", "clean"), [
-    ("pr1 2ab", "PR1 2AB"), ("PR12AB", "PR1 2AB"), ("bb11 1aa", "BB11 1AA"), ("  la1  4yw ", "LA1 4YW"),
-    ("EC1A 1BB", "EC1A 1BB"), ("W1A 0AX", "W1A 0AX"), ("M1 1AE", "M1 1AE"),
-])
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("pr1 2ab", "PR1 2AB"),
+        ("PR12AB", "PR1 2AB"),
+        ("bb11 1aa", "BB11 1AA"),
+        ("  la1  4yw ", "LA1 4YW"),
+        ("EC1A 1BB", "EC1A 1BB"),
+        ("W1A 0AX", "W1A 0AX"),
+        ("M1 1AE", "M1 1AE"),
+    ],
+)
 def test_postcodes_normalised(raw: str, clean: str) -> None:
     assert normalise_postcode(raw) == clean
 
@@ -46,8 +55,10 @@ def base(**over: object) -> dict[str, object]:
 
 
 def test_prefer_not_to_say_is_kept_and_blank_is_none() -> None:
-    values, errors = validate_resident(base(sex="prefer not to say", ethnicity="", religion=None,
-                                            nationality="Prefer not to say"), today=date(2026, 1, 5))
+    values, errors = validate_resident(
+        base(sex="prefer not to say", ethnicity="", religion=None, nationality="Prefer not to say"),
+        today=date(2026, 1, 5),
+    )
     assert errors == {}
     assert values["sex"] == PREFER_NOT_TO_SAY
     assert values["nationality"] == PREFER_NOT_TO_SAY
@@ -55,12 +66,30 @@ def test_prefer_not_to_say_is_kept_and_blank_is_none() -> None:
 
 
 def test_every_field_gets_a_message_by_name() -> None:
-    _, errors = validate_resident({"given_name": " ", "date_of_birth": "yesterday", "nhs_number": "9434765918",
-                                   "postcode": "nowhere", "sex": "Robot", "district": "12345",
-                                   "primary_substance": "Tea", "next_of_kin_phone": "call me"},
-                                  today=date(2026, 1, 5))
-    assert set(errors) >= {"given_name", "family_name", "date_of_birth", "nhs_number", "postcode", "sex",
-                           "district", "primary_substance", "next_of_kin_phone"}
+    _, errors = validate_resident(
+        {
+            "given_name": " ",
+            "date_of_birth": "yesterday",
+            "nhs_number": "9434765918",
+            "postcode": "nowhere",
+            "sex": "Robot",
+            "district": "12345",
+            "primary_substance": "Tea",
+            "next_of_kin_phone": "call me",
+        },
+        today=date(2026, 1, 5),
+    )
+    assert set(errors) >= {
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "nhs_number",
+        "postcode",
+        "sex",
+        "district",
+        "primary_substance",
+        "next_of_kin_phone",
+    }
     assert "check digit" in errors["nhs_number"]
     assert "required" in errors["family_name"]
 
@@ -73,19 +102,26 @@ def test_districts_lancashire_or_another_authority() -> None:
 
 
 def test_under_18_on_admission_needs_a_reason() -> None:
-    _, errors = validate_resident(base(date_of_birth="06/01/2008"), admitted_on=date(2026, 1, 5),
-                                  today=date(2026, 1, 5))
+    _, errors = validate_resident(
+        base(date_of_birth="06/01/2008"), admitted_on=date(2026, 1, 5), today=date(2026, 1, 5)
+    )
     assert "under 18" in errors["date_of_birth"]
-    _, errors = validate_resident(base(date_of_birth="05/01/2008"), admitted_on=date(2026, 1, 5),
-                                  today=date(2026, 1, 5))
+    _, errors = validate_resident(
+        base(date_of_birth="05/01/2008"), admitted_on=date(2026, 1, 5), today=date(2026, 1, 5)
+    )
     assert errors == {}  # 18 on the day
-    _, errors = validate_resident(base(date_of_birth="06/01/2008", age_override_reason="Agreed with the Authority"),
-                                  admitted_on=date(2026, 1, 5), today=date(2026, 1, 5))
+    _, errors = validate_resident(
+        base(date_of_birth="06/01/2008", age_override_reason="Agreed with the Authority"),
+        admitted_on=date(2026, 1, 5),
+        today=date(2026, 1, 5),
+    )
     assert errors == {}
 
 
 def test_other_substances_with_routes() -> None:
-    values, errors = validate_resident(base(other_substances="cannabis:smoked; Alcohol"), today=date(2026, 1, 5))
+    values, errors = validate_resident(
+        base(other_substances="cannabis:smoked; Alcohol"), today=date(2026, 1, 5)
+    )
     assert errors == {}
     assert '"Cannabis"' in values["other_substances"] and '"Smoked"' in values["other_substances"]
     _, errors = validate_resident(base(other_substances=[("Alcohol", "Teleported")]), today=date(2026, 1, 5))

@@ -1,4 +1,5 @@
 """The 5-working-day decision deadline across weekends and England & Wales bank holidays."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -62,10 +63,16 @@ def test_utc_receipt_time_is_read_in_london() -> None:
     assert counts_as_received_on(datetime(2026, 7, 1, 16, 30, tzinfo=UTC)) == date(2026, 7, 2)
 
 
-@pytest.mark.parametrize(("today", "left"), [
-    (date(2026, 4, 2), 5), (date(2026, 4, 10), 1), (date(2026, 4, 13), 0), (date(2026, 4, 14), -1),
-    (date(2026, 4, 11), 1),  # a Saturday: Monday is the next working day and the due day
-])
+@pytest.mark.parametrize(
+    ("today", "left"),
+    [
+        (date(2026, 4, 2), 5),
+        (date(2026, 4, 10), 1),
+        (date(2026, 4, 13), 0),
+        (date(2026, 4, 14), -1),
+        (date(2026, 4, 11), 1),  # a Saturday: Monday is the next working day and the due day
+    ],
+)
 def test_working_days_left(today: date, left: int) -> None:
     assert working_days_left(date(2026, 4, 13), today) == left
 
