@@ -91,7 +91,7 @@ def test_record_a_review_with_goal_progress_and_a_plan_change(qtbot, planned) ->
     assert tab.table.item(0, 0).text() == "16/01/2026" and tab.table.item(0, 5).text() == "Version 2"
     assert tab.due_label.text() == "Next review due 30/01/2026 — Review"
     detail = tab.detail.toPlainText()
-    assert "Achieved — Clean for six weeks" in detail and "Jo Whitfield" in detail
+    assert "[Achieved] — Clean for six weeks" in detail and "Jo Whitfield" in detail
     plan = book.care_plans.get(rid)
     assert plan.version.number == 2 and plan.version.reason == "Goal 1 achieved; volunteering goal added"
     goal = plan.content.goals[0]

@@ -136,6 +136,9 @@ class CarePlanTab(QWidget):
         sl.addStretch(1)
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
+        # The sections reflow to any width above ~500 px; a sideways scrollbar only ever showed
+        # when the vertical one appeared and word-wrapped labels re-measured.
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll.setWidget(body)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         split = QSplitter(Qt.Orientation.Horizontal)

@@ -79,8 +79,8 @@ def review_html(r: ReviewView, goals: dict[str, str]) -> str:
         parts.append("<p><b>Goals:</b></p><ul>")
         for g in r.goal_progress:
             note = f" — {e(g.note)}" if g.note else ""
-            parts.append(f"<li>{e(goals.get(g.goal_id, 'A goal no longer in the plan'))}: "
-                         f"<b>{e(GOAL_STATUSES.get(g.status, g.status))}</b>{note}</li>")
+            parts.append(f"<li>{e(goals.get(g.goal_id, 'A goal no longer in the plan'))} "
+                         f"<b>[{e(GOAL_STATUSES.get(g.status, g.status))}]</b>{note}</li>")
         parts.append("</ul>")
     parts.append(f"<p><b>The resident's view:</b><br/>{e(r.resident_view).replace(chr(10), '<br/>')}</p>")
     if r.summary:
@@ -164,7 +164,7 @@ class ReviewsTab(QWidget):
         self.record_button.setEnabled(can and state.due is not None)
         self.table.setRowCount(len(state.history))
         for r, rv in enumerate(state.history):
-            cells = [format_date(rv.held_on), rv.kind_label, ", ".join(a.name for a in rv.attendees),
+            cells = [format_date(rv.held_on), ("★ " if rv.kind in rs.REFERRER_KINDS else "") + rv.kind_label, ", ".join(a.name for a in rv.attendees),
                      "✓ Yes" if rv.referrer_invited else ("⚠ No" if rv.kind in rs.REFERRER_KINDS else "No"),
                      format_date(rv.next_review_on) + (" (reason recorded)" if rv.next_review_reason else ""),
                      f"Version {rv.plan_version_number}" if rv.plan_version_number else "—"]
