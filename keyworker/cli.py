@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 from keyworker.errors import KeyworkerError
 
-DEMO_PASSWORD = "Keyworker-Demo-2026"
+DEMO_PASSWORD = "Ribble-House-Demo-2026"  # must not contain a demo user name ("worker")
 DEMO_ACCOUNTS = [
     ("admin", "Alex Admin", "admin"),
     ("manager", "Morgan Manager", "senior"),
