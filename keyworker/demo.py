@@ -49,7 +49,8 @@ if TYPE_CHECKING:
 
 BATCH = 2000
 YEARS = 4
-MAX_LETTERS = 250  # PDFs cost ~10 ms each; older synthetic declines keep their reasons without a letter
+# PDFs cost 10-30 ms each: the newest declines get letters; older synthetic ones keep their reasons only.
+MAX_LETTERS = 60
 
 
 def _nhs_number(rng: random.Random) -> str:
