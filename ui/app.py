@@ -3,13 +3,15 @@ login, and finally the main window. `run_app(args)` is called by main.py with no
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QApplication, QProgressDialog, QStyleFactory, QWidget
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QMainWindow, QProgressDialog, QStyleFactory, QWidget
 
 from keyworker.casebook import Casebook
 from keyworker.security.vault import vault_path_for
@@ -17,6 +19,8 @@ from ui.context import AppContext
 from ui.errors import configure_logging, install_excepthook, show_error
 from ui.icons import RESOURCES, app_icon
 from ui.tasks import SyncTaskRunner, TaskRunner
+
+log = logging.getLogger("keyworker.ui")
 
 DEMO_USERS = "worker (key worker), manager (senior), nights (out-of-hours) and admin"
 
@@ -30,8 +34,23 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app.setDesktopFileName("keyworker")
     app.setStyle(QStyleFactory.create("Fusion"))
     app.setWindowIcon(app_icon())
+    apply_palette(app)
     apply_stylesheet(app)
     return app
+
+
+def apply_palette(app: QApplication) -> None:
+    """Text colours through the palette (not the stylesheet), so disabled controls still look disabled."""
+    pal = app.palette()
+    ink, muted = QColor("#1d2b33"), QColor("#5f6d75")
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        pal.setColor(QPalette.ColorGroup.Active, role, ink)
+        pal.setColor(QPalette.ColorGroup.Inactive, role, ink)
+        pal.setColor(QPalette.ColorGroup.Disabled, role, muted)
+    pal.setColor(QPalette.ColorRole.Highlight, QColor("#1a5f67"))
+    pal.setColor(QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
+    pal.setColor(QPalette.ColorRole.Link, QColor("#1a5f67"))
+    app.setPalette(pal)
 
 
 def apply_stylesheet(app: QApplication) -> None:
@@ -47,6 +66,7 @@ def apply_stylesheet(app: QApplication) -> None:
     qss = path.read_text(encoding="utf-8")
     for token, pt in sizes.items():
         qss = qss.replace(token, f"{pt:.1f}pt")
+    qss = qss.replace("@icons", (RESOURCES / "icons").as_posix())
     app.setStyleSheet(qss)
 
 
@@ -84,6 +104,11 @@ class AppController(QObject):
 
     def _replace(self, window: QWidget) -> None:
         old, self.window = self.window, window
+        screen = QApplication.primaryScreen()
+        if screen is not None and not isinstance(window, QMainWindow):
+            frame = window.frameGeometry()
+            frame.moveCenter(screen.availableGeometry().center())
+            window.move(frame.topLeft())
         window.show()
         window.raise_()
         window.activateWindow()
@@ -107,6 +132,16 @@ class AppController(QObject):
                         unit_label="Demo unit" if self.demo else "")
         w.signed_in.connect(self.open_main)
         self._replace(w)
+        # Import the pages while the person types their password, not after they press Enter.
+        QTimer.singleShot(100, self._preload_pages)
+
+    def _preload_pages(self) -> None:
+        from ui.main_window import load_feature_modules
+
+        try:
+            load_feature_modules()
+        except Exception as exc:  # noqa: BLE001 - reported again, properly, when the main window opens
+            log.warning("page modules could not be preloaded: %s", type(exc).__name__)
 
     def create_demo(self) -> None:
         from keyworker.cli import DEMO_PASSWORD, create_demo
@@ -127,8 +162,10 @@ class AppController(QObject):
             create_demo(path, residents=40, seed=7, pw=pw, progress=lambda d, t: progress.step.emit(d, t))
 
         def failed(exc: BaseException) -> None:
+            _remove_unit_files(path)  # a half-made demo is worse than none: the next start tries again
             show_error(None, exc)
-            self.show_setup() if not path.exists() else self.show_login()
+            self.window = None
+            dlg.close()
 
         self.tasks.run(work, lambda _r: self.show_login(), failed)
 
@@ -150,6 +187,14 @@ class AppController(QObject):
         self.tasks.shutdown(wait=True)
         if self.ctx is not None:
             self.ctx.book.close()
+
+
+def _remove_unit_files(path: Path) -> None:
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), vault_path_for(path)):
+        try:
+            p.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 def db_path_for(args: argparse.Namespace) -> Path:

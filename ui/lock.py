@@ -104,8 +104,15 @@ class LockScreen(QWidget):
         self.setAccessibleName("Keyworker is locked")
         self.panel = SignInPanel("Keyworker is locked",
                                  "Resident information is hidden. Sign in to continue.", submit_text="&Unlock")
+        from ui.icons import icon
+
+        padlock = QLabel()
+        padlock.setPixmap(icon("lock").pixmap(56, 56))
+        padlock.setAccessibleName("Locked")
         lay = QVBoxLayout(self)
+        lay.setSpacing(16)
         lay.addStretch(1)
+        lay.addWidget(padlock, 0, Qt.AlignmentFlag.AlignHCenter)
         lay.addWidget(self.panel, 0, Qt.AlignmentFlag.AlignHCenter)
         lay.addStretch(2)
 

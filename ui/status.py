@@ -39,7 +39,7 @@ class StatusBar(QStatusBar):
         actor = self.ctx.book.actor
         if self.ctx.state.locked:
             self.user_label.setText("Locked — sign in to continue")
-            self.lock_label.setText("🔒 Locked")
+            self.lock_label.setText("Locked")
         else:
             self.user_label.setText(f"Signed in: {actor.full_name} ({actor.username}) · {actor.role.label}")
             self.lock_label.setText("Unlocked")

@@ -98,9 +98,11 @@ class TodayPage(QWidget):
         head.addWidget(self.refresh_button, 0, Qt.AlignmentFlag.AlignTop)
         outer.addLayout(head)
         scroll = QScrollArea()
+        scroll.setObjectName("pageScroll")
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.body = QWidget()
+        self.body.setObjectName("pageScrollBody")
         self.body_layout = QVBoxLayout(self.body)
         self.body_layout.setContentsMargins(0, 8, 0, 0)
         self.body_layout.setSpacing(16)
@@ -142,11 +144,10 @@ class TodayPage(QWidget):
                 continue
             total += len(items)
             self.body_layout.addWidget(self._list_for(section, items))
-        if not results or total == 0:
+        if total == 0:
             calm = QLabel("Nothing needs your attention right now.")
             calm.setObjectName("emptyState")
-            calm.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            self.body_layout.addWidget(calm)
+            self.body_layout.insertWidget(0, calm)
         self.body_layout.addStretch(1)
 
     def _list_for(self, section: TodaySection, items: list[TodayItem]) -> QListWidget:
@@ -163,7 +164,8 @@ class TodayPage(QWidget):
                 font.setBold(True)
                 row.setFont(font)
             lst.addItem(row)
-        lst.setMaximumHeight(min(len(items), 8) * (lst.sizeHintForRow(0) + 2) + 8)
+        row_height = lst.fontMetrics().height() + 10  # the stylesheet pads items by 4 px top and bottom
+        lst.setFixedHeight(min(len(items), 8) * row_height + 6)
         lst.itemActivated.connect(self._open)
         self.lists[section.key] = lst
         return lst

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -23,6 +24,7 @@ from ui.errors import describe, show_error
 def add_row(form: QFormLayout, label: str, field: QWidget, name: str | None = None) -> QLabel:
     lab = QLabel(label)
     lab.setBuddy(field)
+    form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
     if not field.accessibleName():
         field.setAccessibleName(name or label.replace("&", "").rstrip(":"))
     form.addRow(lab, field)

@@ -67,7 +67,7 @@ class StrengthMeter(QWidget):
             self.word.setText("")
             self.bar.setProperty("level", "none")
         else:
-            self.bar.setValue(max(strength.score, 1) if strength.acceptable else min(strength.score, 1))
+            self.bar.setValue(max(strength.score, 2) if strength.acceptable else 1)
             self.word.setText(strength.label if strength.acceptable else "Not accepted")
             self.bar.setProperty("level", "ok" if strength.acceptable else "weak")
             self.hint.setText(strength.problem or (strength.suggestions[0] if strength.suggestions
