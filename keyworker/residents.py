@@ -452,6 +452,18 @@ class ResidentService:
     ) -> med.MedicationCourse:
         return med.stop(self._book, course_id, stopped_on, notes)
 
+    def validate_consent(
+        self,
+        kind: str,
+        given: bool,
+        *,
+        parties: list[str] | tuple[str, ...] = (),
+        recorded_on: date | str | None = None,
+        notes: str | None = None,
+    ) -> dict[str, str]:
+        """Messages by field for the consent form, without saving."""
+        return med.validate_consent(kind, given, parties, recorded_on, notes, today=self._today())[1]
+
     def record_consent(
         self,
         resident_id: str,

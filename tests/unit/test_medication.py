@@ -62,6 +62,10 @@ def test_medication_validation(manager_book: Casebook) -> None:
 
 def test_consents_with_date_and_who_recorded(manager_book: Casebook, worker_book: Casebook) -> None:
     rec = admit(manager_book)
+    assert set(worker_book.residents.validate_consent("gossip", True, recorded_on="31/12/2099")) == {
+        "kind",
+        "recorded_on",
+    }
     with pytest.raises(ValidationError) as e:
         worker_book.residents.record_consent(rec.id, "information_sharing", True)
     assert "parties" in e.value.fields
