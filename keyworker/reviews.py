@@ -177,33 +177,36 @@ class ReviewService:
 
     def _due(self, s: Session, today: date, horizon: date | None, key_worker_id: str | None) -> list[ReviewDue]:
         inner = _due_query(key_worker_id).subquery()
-        q = select(inner, Resident.given_name, Resident.family_name, Resident.reference,
-                   Account.full_name.label("worker_name")) \
+        q = select(inner.c.admission_id, inner.c.resident_id, Resident.given_name, Resident.family_name,
+                   Resident.reference, inner.c.key_worker_id, inner.c.admitted_on, inner.c.planned_weeks,
+                   inner.c.last_review_on, inner.c.due_on) \
             .join(Resident, Resident.id == inner.c.resident_id) \
-            .join(Account, Account.id == inner.c.key_worker_id, isouter=True) \
             .order_by(inner.c.due_on, Resident.family_name)
         if horizon is not None:
             q = q.where(inner.c.due_on <= horizon)
-        rows = s.execute(q).all()
-        # Which admissions already had their mid-way / pre-discharge meeting: one query for all.
+        rows = s.execute(q).tuples().all()
+        workers = dict(s.execute(select(Account.id, Account.full_name)).tuples().all())
+        # Which admissions already had their mid-way / pre-discharge meeting: one query, and only
+        # for reviews due on or after the mid-way date (no earlier one can be either meeting).
         held: dict[str, set[str]] = {}
-        ids = [r.admission_id for r in rows]
+        ids = [r[0] for r in rows if r[9] >= rs.midway_date(r[6], r[7])]
         for i in range(0, len(ids), 900):
             for adm_id, kind in s.execute(
                     select(Review.admission_id, Review.kind).distinct()
                     .where(Review.admission_id.in_(ids[i:i + 900]), Review.superseded_by_id.is_(None),
-                           Review.kind != rs.REGULAR)):
+                           Review.kind != rs.REGULAR)).tuples():
                 held.setdefault(adm_id, set()).add(kind)
+        none: set[str] = set()
+        status, kind_of = rs.review_status, rs.suggested_kind
         out = []
-        for r in rows:
-            kinds = held.get(r.admission_id, set())
+        for adm_id, res_id, given, family, ref, worker, admitted, weeks, last, due_on in rows:
+            kinds = held.get(adm_id, none)
             out.append(ReviewDue(
-                r.admission_id, r.resident_id, f"{r.given_name} {r.family_name}", r.reference, r.key_worker_id,
-                r.worker_name or "", r.admitted_on, r.planned_weeks, r.last_review_on, r.due_on,
-                rs.review_status(today, r.due_on),
-                rs.suggested_kind(r.due_on, r.admitted_on, r.planned_weeks, midway_held=rs.MIDWAY in kinds,
-                                  pre_discharge_held=rs.PRE_DISCHARGE in kinds),
-                max(0, (today - r.due_on).days)))
+                adm_id, res_id, f"{given} {family}", ref, worker, workers.get(worker, ""), admitted, weeks, last,
+                due_on, status(today, due_on),
+                kind_of(due_on, admitted, weeks, midway_held=rs.MIDWAY in kinds,
+                        pre_discharge_held=rs.PRE_DISCHARGE in kinds),
+                max(0, (today - due_on).days)))
         return out
 
     def my_work(self, today: date | None = None) -> MyWork:

@@ -90,7 +90,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['resident_id'], ['residents.id'], name=op.f('fk_reviews_resident_id_residents')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reviews'))
     )
-    op.create_index('ix_reviews_admission_current', 'reviews', ['admission_id', 'superseded_by_id', 'held_on'], unique=False)
+    op.create_index('ix_reviews_admission_current', 'reviews',
+                    ['admission_id', 'superseded_by_id', 'held_on', 'created_at', 'next_review_on', 'kind'], unique=False)
     op.create_index(op.f('ix_reviews_resident_id'), 'reviews', ['resident_id'], unique=False)
 
 
