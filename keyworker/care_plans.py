@@ -26,6 +26,7 @@ from keyworker.plan_sections import (
     DOMAINS,
     DOMAINS_LIST,
     FIELDS,
+    FROM_RECORD,
     GOAL_DOMAINS,
     GOAL_STATUSES,
     GOALS,
@@ -484,7 +485,9 @@ class CarePlanService:
         changed = changed_section_keys(PlanContent.from_json(parent.content), content)
         if not changed:
             raise ValidationError({"": "Nothing in the plan has changed."})
-        missing = missing_sections(content)
+        # Typed sections must stay filled. Gaps in what is copied from the record (say, a resident's
+        # ethnicity cleared) are the record's to fix and must not block a review's plan changes.
+        missing = [m for m in missing_sections(content) if SECTIONS_BY_KEY[m.key].kind != FROM_RECORD]
         if missing:
             raise ValidationError({m.key: f"{m.heading}: {m.message}" for m in missing},
                                   "A complete plan must stay complete. Missing: "

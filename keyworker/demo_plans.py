@@ -125,6 +125,8 @@ class _Generator:
             return  # no plan started yet
         # Incomplete plans: mostly recent admissions, a few long-standing ones.
         draft = current and (roll < 0.45 if recent else roll < 0.04) or r["id"] in self.force_draft
+        # A plan cannot be complete while the record lacks required demographics.
+        draft = draft or any(req and not r.get(attr) for attr, _l, req in DEMOGRAPHIC_FIELDS if attr in r)
         content = self.content(r, complete=not draft)
         plan_id, v1 = new_id(), new_id()
         started = self._at(admitted, 11)

@@ -324,6 +324,23 @@ class ReviewService:
             names = {self._book.actor.id: self._book.actor.full_name}
             return _review_view(review, version.number if version else None, names, tuple(warnings))
 
+    def preview(self, data: ReviewInput) -> tuple[str, list[str]]:
+        """Before saving: the meeting kind the review will be recorded as and the warnings that
+        saving would give (referrer not invited, short notice, late), so the UI can ask first.
+        Raises ValidationError as `record` would for bad input. Writes nothing."""
+        self._book.require(Permission.RECORD_REVIEWS)
+        errors = _validate_input(data, local_today(self._book.clock))
+        if errors:
+            raise ValidationError(errors)
+        with self._book.read() as s:
+            adm = s.get(Admission, data.admission_id)
+            if adm is None:
+                raise NotFound("That admission does not exist.")
+            due_before = self._due_one(s, data.held_on, adm.id) \
+                if not data.supersedes_id and adm.discharged_on is None else []
+            kind = data.kind or self._kind_for(s, adm, max([data.held_on] + [d.due_on for d in due_before]))
+            return kind, self._warnings(s, adm, data, kind, due_before)
+
     def _plan_changes(self, s: Session, plan: CarePlan | None, data: ReviewInput) -> PlanContent | None:
         """The plan content after this review, or None if the plan does not change."""
         if plan is None:

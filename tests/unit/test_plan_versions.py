@@ -91,3 +91,15 @@ def test_diff_refuses_versions_of_different_plans(worker_book: Casebook) -> None
     b = _complete_plan(worker_book)
     with pytest.raises(ValidationError):
         worker_book.care_plans.diff(a.version.id, b.version.id)
+
+
+def test_a_gap_in_the_record_does_not_block_revising_a_complete_plan(worker_book: Casebook) -> None:
+    from keyworker.db.caseload import Resident
+
+    plan = _complete_plan(worker_book)
+    with worker_book.write() as s:
+        s.get(Resident, plan.resident_id).ethnicity = None
+    c = plan.content.copy()
+    c.goals[0].status = "in_progress"
+    v2 = worker_book.care_plans.revise(plan.plan_id, c, "Progress")
+    assert v2.version.number == 2 and v2.content.value("demographics", "ethnicity") == ""

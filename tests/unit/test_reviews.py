@@ -128,6 +128,9 @@ def test_midway_review_is_marked_and_warns_when_the_referrer_was_not_invited(wor
     due = worker_book.reviews.next_for(aid)
     assert due.kind == rs.MIDWAY and due.referrer_must_be_invited and due.due_on == date(2026, 2, 16)
     _set_today(clock, date(2026, 2, 16))
+    kind, warnings = worker_book.reviews.preview(_review(aid, date(2026, 2, 16)))
+    assert kind == rs.MIDWAY and any("referrer was not invited" in w for w in warnings)
+    assert len(worker_book.reviews.history(aid)) == 2  # preview wrote nothing
     r = worker_book.reviews.record(_review(aid, date(2026, 2, 16)))
     assert r.kind == rs.MIDWAY and not r.referrer_invited
     assert any("referrer was not invited" in w for w in r.warnings)
@@ -242,3 +245,37 @@ def test_review_audit_has_no_health_text(worker_book: Casebook, clock) -> None:
     assert json.loads(revise.detail)["sections"] == ["goals"]
     text = " ".join(r.detail for r in rows) + revise.detail
     assert "apse" not in text and "gym" not in text
+
+
+def test_demo_plans_are_valid_readable_and_added_once(worker_book: Casebook, clock) -> None:
+    from sqlalchemy import func
+
+    from keyworker.care_plans import PlanContent, missing_sections
+    from keyworker.db.care_plans import CarePlan, CarePlanVersion, Review
+    from keyworker.demo_plans import add_plans_and_reviews
+
+    _set_today(clock, date(2026, 3, 2))
+    aids = [admit(worker_book, admitted_on=date(2026, 3, 2) - timedelta(days=d), given=f"P{d}")[1]
+            for d in (1, 20, 45, 70, 90)]
+    aids.append(admit(worker_book, admitted_on=date(2026, 1, 10), given="Ethel", ethnicity=None)[1])
+    add_plans_and_reviews(worker_book, seed=3)
+    with worker_book.read() as s:
+        plans = {p.admission_id: p for p in s.scalars(select(CarePlan))}
+        n_reviews = s.scalar(select(func.count()).select_from(Review))
+        contents = {p.admission_id: PlanContent.from_json(s.get(CarePlanVersion, p.current_version_id).content)
+                    for p in plans.values()}
+    assert set(plans) == set(aids)
+    assert plans[aids[-1]].status == "draft"  # no ethnicity on the record: cannot be complete
+    assert plans[aids[0]].status == plans[aids[1]].status == "draft"  # the two latest admissions
+    for aid, p in plans.items():
+        if p.status == "complete":
+            assert missing_sections(contents[aid]) == []
+    assert n_reviews > 10
+    history = worker_book.reviews.history(aids[4])
+    assert history and all(h.next_review_on > h.held_on for h in history)
+    goal_ids = {g.id for g in contents[aids[4]].goals}
+    assert all(gp.goal_id in goal_ids for h in history for gp in h.goal_progress)
+    assert worker_book.audit.verify().ok
+    add_plans_and_reviews(worker_book, seed=3)  # a second run adds nothing
+    with worker_book.read() as s:
+        assert s.scalar(select(func.count()).select_from(Review)) == n_reviews
