@@ -7,6 +7,7 @@ Listing the caseload is not a read of anyone's record, so it writes no audit ent
 resident (`book.residents.get`) does."""
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -70,7 +71,7 @@ class CaseloadRow:
     reference: str
     key_worker: str
     key_worker_id: str | None
-    setting: str
+    setting: str  # the label, e.g. "24-hour staffed residential"
     admitted_on: date | None
     week: int | None  # week N of the current stay (1 on the day of admission)
     planned_weeks: int | None
@@ -78,6 +79,7 @@ class CaseloadRow:
     next_review_on: date | None
     risk_level: str = NOT_ASSESSED
     flags: tuple[Flag, ...] = field(default_factory=tuple)
+    setting_code: str | None = None
 
     @property
     def current(self) -> bool:
@@ -117,9 +119,10 @@ _PLAN_COMPLETE = """EXISTS (SELECT 1 FROM care_plans cp WHERE cp.admission_id = 
 # "Plan incomplete": an open admission whose admission day is over with no complete care plan.
 _PLAN_INCOMPLETE = f"""(a.id IS NOT NULL AND a.discharged_on IS NULL AND a.admitted_on < :today
     AND NOT {_PLAN_COMPLETE})"""
-# A new referral for someone already known (a returning resident) with its decision overdue.
+# A new referral for someone already known (a returning resident) with its decision overdue. The
+# "+" keeps SQLite on the resident_id index: by status it would scan every open referral per row.
 _DECISION_OVERDUE = """EXISTS (SELECT 1 FROM referrals rf WHERE rf.resident_id = r.id
-    AND rf.status = 'open' AND rf.archived = 0 AND rf.decision_due_on < :today)"""
+    AND +rf.status = 'open' AND rf.archived = 0 AND +rf.decision_due_on < :today)"""
 _NAME_ORDER = "r.family_name COLLATE NOCASE, r.given_name COLLATE NOCASE, r.reference_no"
 
 
@@ -138,6 +141,18 @@ def _sort_sql(key: str) -> str:
         # Most flags first when ascending: the list a manager wants to work down.
         "flags": f"(({_PLAN_INCOMPLETE}) + ({_DECISION_OVERDUE}) + coalesce(({_NEXT_REVIEW}) < :today, 0)) {{r}}",
     }[key]
+
+
+_INDEXED: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+CASELOAD_INDEX = "ix_residents_caseload"  # proposed; see benchmarks/bench_caseload.py
+
+
+def _has_caseload_index(session: Session) -> bool:
+    key = session.get_bind()
+    if key not in _INDEXED:
+        _INDEXED[key] = session.execute(text("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = :n"),
+                                        {"n": CASELOAD_INDEX}).first() is not None
+    return _INDEXED[key]
 
 
 def _like(term: str) -> str:
@@ -165,17 +180,30 @@ def caseload_ids(session_or_book: Session | Casebook, flt: CaseloadFilter, *, to
         where.append(f"r.search_text LIKE :t{i} ESCAPE '\\'")
         params[f"t{i}"] = _like(term)
     key = flt.sort_key
-    needs_admission = flt.mine_only or key not in ("name", "reference", "risk")
-    if flt.include_discharged:
-        joins = f"LEFT JOIN admissions a ON a.id = {_SHOWN_ADMISSION}" if needs_admission else ""
-    else:
-        # Current residents: those with an open stay (at most one per resident).
-        joins = "JOIN admissions a ON a.resident_id = r.id AND a.discharged_on IS NULL AND a.archived = 0"
-    if key == "key_worker":
-        joins += " LEFT JOIN accounts k ON k.id = a.key_worker_id"
     if flt.mine_only:
-        where.append("a.key_worker_id = :actor")
         params["actor"] = flt.actor_id or ""
+    # Which residents: membership tests on admissions (a small covering index answers them);
+    # the admission itself is joined only when the sort needs its columns.
+    open_stay = "a.discharged_on IS NULL AND a.archived = 0"
+    if not flt.include_discharged:
+        members = f"SELECT a.resident_id FROM admissions a WHERE {open_stay}"
+        if flt.mine_only:
+            members += " AND a.key_worker_id = :actor"
+        # With the caseload index, scanning it (in name order, ~600 pages for 20,000) and testing
+        # membership beats looking each open stay's resident up by id (a table page each); "+"
+        # tells SQLite so. Without the index the lookups are better.
+        plus = "+" if _has_caseload_index(session) else ""
+        where.append(f"{plus}r.id IN ({members})")
+    elif flt.mine_only:
+        # With discharged residents, "mine" is everyone I am or was key worker for.
+        where.append("r.id IN (SELECT a.resident_id FROM admissions a WHERE a.key_worker_id = :actor "
+                     "AND a.archived = 0)")
+    joins = ""
+    if key not in ("name", "reference", "risk"):
+        joins = (f"LEFT JOIN admissions a ON a.id = {_SHOWN_ADMISSION}" if flt.include_discharged else
+                 f"JOIN admissions a ON a.resident_id = r.id AND {open_stay}")
+        if key == "key_worker":
+            joins += " LEFT JOIN accounts k ON k.id = a.key_worker_id"
     d, r = ("DESC", "ASC") if flt.descending else ("ASC", "DESC")
     order = _sort_sql(key).format(d=d, r=r)
     tail = "" if key in ("name", "risk") else ", " + _NAME_ORDER
@@ -251,7 +279,7 @@ def _row(m: Any, today: date) -> CaseloadRow:
         key_worker_id=m["key_worker_id"],
         setting=reference_data.label(reference_data.settings(), m["setting"]) if m["setting"] else "",
         admitted_on=admitted, week=week, planned_weeks=m["planned_weeks"], discharged_on=discharged,
-        next_review_on=next_review, flags=tuple(flags),
+        next_review_on=next_review, flags=tuple(flags), setting_code=m["setting"],
     )
 
 

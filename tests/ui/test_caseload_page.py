@@ -95,9 +95,9 @@ def test_lazy_model_passes_qtmodeltester_while_fetching(qtmodeltester, worker_bo
 def test_shows_current_residents_with_columns(page: CaseloadPage) -> None:
     assert names(page) == ["Adams, Bob", "Baker, Ann", "Clarke, Cat"]
     row = [page.model.index(1, c).data() for c in range(len(COLUMNS))]
-    assert row == ["Baker, Ann", "R-00001", "Sam Worker", "24-hour staffed residential", "01/12/2025",
+    assert row == ["Baker, Ann", "R-00001", "Sam Worker", "24-hour", "01/12/2025",
                    "Week 6 of 12", "02/01/2026", "Not assessed", "Review overdue"]
-    assert page.count.text() == "3 residents — current residents"
+    assert page.count.text() == "3 current residents"
 
 
 def test_flags_are_text_icon_tooltip_and_accessible(page: CaseloadPage) -> None:
@@ -200,7 +200,7 @@ def test_my_caseload_and_discharged_toggles(qtbot, page: CaseloadPage) -> None: 
     assert dawson.data() == "Discharged 01/09/2025"
     page.mine.setChecked(False)
     assert len(names(page)) == 4
-    assert page.count.text() == "4 residents — current and discharged"
+    assert page.count.text() == "4 current and discharged residents"
 
 
 def test_scrolling_fetches_more_rows(qtbot, worker_book, page: CaseloadPage) -> None:  # type: ignore[no-untyped-def]

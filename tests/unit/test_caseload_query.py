@@ -191,3 +191,23 @@ def test_locked_unit_lists_nothing(worker_book: Casebook, unit: dict[str, str]) 
     worker_book.lock()
     with pytest.raises(UnitLocked):
         worker_book.caseload.ids(CaseloadFilter())
+
+
+def test_same_answers_with_the_proposed_indexes(worker_book: Casebook, unit: dict[str, str]) -> None:
+    """The query takes a different plan once the caseload index exists; the answers must not change."""
+    from benchmarks.bench_caseload import PROPOSED_INDEXES
+    from keyworker import caseload_query
+
+    me = account_id(worker_book, "worker")
+    filters = [CaseloadFilter(actor_id=me, **kw) for kw in (
+        {}, {"text": "a"}, {"text": "r-0000 a"}, {"mine_only": True}, {"include_discharged": True},
+        {"include_discharged": True, "mine_only": True}, {"sort_key": "flags"}, {"sort_key": "name", "descending": True},
+        {"sort_key": "next_review", "include_discharged": True})]
+    before = [worker_book.caseload.ids(f) for f in filters]
+    with worker_book.engine.begin() as c:
+        for sql in PROPOSED_INDEXES:
+            c.exec_driver_sql(sql)
+    caseload_query._INDEXED.clear()
+    after = [worker_book.caseload.ids(f) for f in filters]
+    assert after == before
+    assert caseload_query._INDEXED and all(caseload_query._INDEXED.values())

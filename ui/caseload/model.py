@@ -27,11 +27,14 @@ class Column:
     tip: str
 
 
+# Short enough to leave room for the flags; the full label is the cell's tooltip.
+SHORT_SETTINGS = {"24h_residential": "24-hour", "non_24h_residential": "Non-24-hour", "day_programme": "Day programme"}
+
 COLUMNS: tuple[Column, ...] = (
     Column("name", "Name", lambda r: r.name, "Family name, given name (preferred name)"),
     Column("reference", "Reference", lambda r: r.reference, "The resident's reference"),
     Column("key_worker", "Key worker", lambda r: r.key_worker, "Named key worker for this stay"),
-    Column("setting", "Setting", lambda r: r.setting, "Programme setting"),
+    Column("setting", "Setting", lambda r: SHORT_SETTINGS.get(r.setting_code or "", r.setting), "Programme setting"),
     Column("admitted", "Admitted", lambda r: format_date(r.admitted_on), "Date of admission"),
     Column("week", "Week", lambda r: r.week_text, "Week of the planned stay"),
     Column("next_review", "Next review due", lambda r: format_date(r.next_review_on),
@@ -173,6 +176,8 @@ class CaseloadModel(QAbstractTableModel):
             return "\n".join(f"{f.text}: {f.detail}" for f in row.flags) or "Nothing needs attention."
         if col.key == "risk" and row.risk_level == NOT_ASSESSED:
             return "No risk assessment recorded yet."
+        if col.key == "setting":
+            return row.setting or None
         if col.key == "name":
             return f"{row.name} — {row.reference}. Press Enter to open the record."
         return None

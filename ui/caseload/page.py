@@ -97,8 +97,8 @@ class CaseloadPage(QWidget):
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        widths = {"name": 220, "reference": 90, "key_worker": 150, "setting": 200, "admitted": 95, "week": 150,
-                  "next_review": 125, "risk": 105}
+        widths = {"name": 185, "reference": 92, "key_worker": 125, "setting": 110, "admitted": 90, "week": 110,
+                  "next_review": 135, "risk": 95}
         for i, col in enumerate(COLUMNS):
             if col.key in widths:
                 self.table.setColumnWidth(i, widths[col.key])
@@ -146,6 +146,15 @@ class CaseloadPage(QWidget):
             text=self.search.text(), mine_only=self.mine.isChecked(),
             include_discharged=self.discharged.isChecked(), actor_id=self.ctx.book.actor.id))
 
+    def focus_search(self) -> None:
+        """Ctrl+F / Ctrl+O in the main window: straight to the search box."""
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def refresh(self) -> None:
+        """F5: run the same query again, keeping the selection."""
+        self._data_changed("residents")
+
     def _data_changed(self, area: str) -> None:
         if area in REFRESH_AREAS and not self.ctx.state.locked:
             self._keep = self.selected_resident_id()
@@ -160,14 +169,20 @@ class CaseloadPage(QWidget):
             self._select(row)
 
     def _show_count(self) -> None:
+        flt = self.model.filter
         total, shown = len(self.model.ids), self.model.rowCount()
-        who = "on my caseload" if self.model.filter.mine_only else (
-            "current and discharged" if self.model.filter.include_discharged else "current residents")
+        what = ("on my caseload" + (", including discharged" if flt.include_discharged else "")
+                if flt.mine_only else "current and discharged" if flt.include_discharged else "current")
         if total == 0:
-            self.count.setText("No residents match." if self.model.filter.text.strip() else f"No {who}.")
-        else:
-            more = "" if shown >= total else f" (showing {shown}; scroll for more)"
-            self.count.setText(f"{total} resident{'s' * (total != 1)} — {who}{more}")
+            self.count.setText("No residents match." if flt.text.strip() else f"No residents {what}.")
+            return
+        text = f"{total} resident{'s' * (total != 1)} {what}" if flt.mine_only else (
+            f"{total} {what} resident{'s' * (total != 1)}")
+        if flt.text.strip():
+            text += " matching the search"
+        if shown < total:
+            text += f" (showing {shown}; scroll for more)"
+        self.count.setText(text)
 
     # -- keyboard and opening ----------------------------------------------------------------
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:

@@ -47,7 +47,9 @@ def deadline_text(r: Any) -> str:
     """'Overdue by 2 working days', 'Due today', 'Due soon: 1 working day left', '4 working days left'."""
     left = r.working_days_left
     if left is None:
-        return "Decided" if r.status != "open" else ""
+        if r.status == "open":
+            return ""
+        return {True: "Decided in time", False: "Decided late"}.get(r.decided_within_deadline, "Decided")
     if left < 0:
         return f"Overdue by {-left} working day{'s' * (left != -1)}"
     if left == 0:
@@ -56,8 +58,9 @@ def deadline_text(r: Any) -> str:
     return f"Due soon: {text}" if r.near_deadline else text
 
 
-def referrer_text(r: Any) -> str:
-    return f"{r.referrer_name} ({r.referrer_organisation})" if r.referrer_organisation else r.referrer_name
+def referrer_tip(r: Any) -> str:
+    parts = [r.referrer_name, r.referrer_organisation, r.referrer_email, r.referrer_phone]
+    return "\n".join(p for p in parts if p)
 
 
 class ReferralsModel(QAbstractTableModel):
@@ -71,8 +74,9 @@ class ReferralsModel(QAbstractTableModel):
         self.info_icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxInformation)
 
     def set_items(self, items: list[Any]) -> None:
+        """Waiting for a decision first (soonest deadline first), then accepted ones."""
         self.beginResetModel()
-        self.items = list(items)
+        self.items = sorted(items, key=lambda r: (r.status != "open", r.decision_due_on, r.received_at))
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -94,7 +98,7 @@ class ReferralsModel(QAbstractTableModel):
 
     def text(self, r: Any, column: int) -> str:
         return [
-            format_date(r.received_at), r.name, referrer_text(r), r.category_label, format_date(r.decision_due_on),
+            format_date(r.received_at), r.name, r.referrer_name, r.category_label, format_date(r.decision_due_on),
             deadline_text(r), STATUS_TEXT.get(r.status, r.status.capitalize()),
         ][column]
 
@@ -112,6 +116,8 @@ class ReferralsModel(QAbstractTableModel):
             if col == 0:
                 return (f"Received {format_datetime(r.received_at)}; counts as received on "
                         f"{format_date(r.counts_as_received_on)}")
+            if col == 2:
+                return referrer_tip(r)
             if col == DEADLINE_COLUMN and r.status == "open":
                 return (f"The decision is due by the end of {r.decision_due_on:%A} {format_date(r.decision_due_on)}: "
                         "5 working days from receipt (weekends and bank holidays do not count).")
@@ -172,7 +178,7 @@ class ReferralsPage(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for i, w in enumerate((95, 180, 240, 90, 100, 220)):
+        for i, w in enumerate((95, 175, 150, 85, 105, 225)):
             self.table.setColumnWidth(i, w)
         self.table.doubleClicked.connect(lambda _i: self.default_action())
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._update_actions())
@@ -223,7 +229,8 @@ class ReferralsPage(QWidget):
             text += f" ({overdue} overdue)"
         text += f"; {len(items) - waiting} accepted, waiting for admission"
         self.count.setText(text)
-        row = next((i for i, r in enumerate(items) if keep is not None and r.id == keep.id), 0 if items else -1)
+        row = next((i for i, r in enumerate(self.model.items) if keep is not None and r.id == keep.id),
+                   0 if items else -1)
         if row >= 0:
             self.table.selectionModel().setCurrentIndex(
                 self.model.index(row, 0),
@@ -298,8 +305,11 @@ def decisions_due(book: Any) -> list[TodayItem]:
         return []
     items = []
     for r in book.referrals.list_open():
+        left = r.working_days_left
+        when = "" if left is None or left < 0 else " (today is the last day)" if left == 0 else (
+            f" ({left} working day{'s' * (left != 1)} left)")
         items.append(TodayItem(text=f"Decide on the referral for {r.name} ({r.category_label}, from "
-                                    f"{r.referrer_name}): {deadline_text(r).lower()}",
+                                    f"{r.referrer_name}){when}",
                                resident_id=None, due=r.decision_due_on, overdue=r.overdue))
     return items
 
