@@ -118,3 +118,48 @@ def test_benchmarks_are_not_collected_by_the_normal_run() -> None:
     cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
     assert cfg["testpaths"] == ["tests"]
     assert not list((ROOT / "tests").rglob("bench_*.py"))
+
+
+def _hard_deletes(path: Path, root: Path = ROOT) -> list[str]:
+    """Session.delete(...), sqlalchemy's delete(...) and DELETE statements in SQL strings. A line may
+    opt out with a comment `# hard-delete-ok: <why>` (e.g. a scratch table that never syncs)."""
+    source = path.read_text(encoding="utf-8")
+    lines = source.splitlines()
+    found: list[str] = []
+    for node in ast.walk(ast.parse(source, filename=str(path))):
+        hit = False
+        if isinstance(node, ast.Call):
+            func = node.func
+            hit = (isinstance(func, ast.Attribute) and func.attr == "delete") or (
+                isinstance(func, ast.Name) and func.id == "delete")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            hit = "delete from" in " ".join(node.value.lower().split())
+        if hit and "hard-delete-ok" not in lines[node.lineno - 1]:
+            found.append(f"{path.relative_to(root)}:{node.lineno}")
+    return found
+
+
+def test_the_delete_checker_finds_deletes(tmp_path: Path) -> None:
+    sample = tmp_path / "s.py"
+    sample.write_text("s.delete(row)\nfrom sqlalchemy import delete\ndelete(T)\nq = 'DELETE  FROM t'\n"
+                      "s.delete(x)  # hard-delete-ok: scratch\n")
+    assert len(_hard_deletes(sample, tmp_path)) == 3
+
+
+def test_nothing_in_the_core_hard_deletes_rows() -> None:
+    """Rows are archived, never deleted, so laptops can later sync (DESIGN.md, Data)."""
+    offenders = [hit for f in sorted(CORE.rglob("*.py")) for hit in _hard_deletes(f)]
+    assert offenders == [], "archive instead of deleting:\n" + "\n".join(offenders)
+
+
+def test_row_ids_are_time_ordered_uuid7() -> None:
+    import uuid
+
+    from keyworker.ids import new_id
+
+    ids = [new_id() for _ in range(5000)]
+    assert len(set(ids)) == len(ids)
+    assert ids == sorted(ids)  # generation order is sort order, also within one millisecond
+    for i in ids[:50]:
+        u = uuid.UUID(i)
+        assert u.version == 7 and u.variant == uuid.RFC_4122
