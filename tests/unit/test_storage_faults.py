@@ -303,3 +303,29 @@ def test_full_disk_on_a_small_filesystem(db_path: Path, tmp_path: Path) -> None:
         assert _leftovers(small) == []
     finally:
         subprocess.run(["umount", str(small)], capture_output=True, timeout=20)
+
+
+@pytest.mark.parametrize("page", [1, 2, "middle", "last"])
+def test_a_damaged_page_is_found_not_served(db_path: Path, clock: FixedClock, page: object) -> None:
+    """A page altered on disk fails its HMAC: the open or the check says the unit is damaged;
+    it never silently returns altered data."""
+    data = bytearray(db_path.read_bytes())
+    pages = len(data) // 4096
+    n = {"middle": pages // 2, "last": pages}.get(page, page)  # type: ignore[call-overload]
+    offset = (int(n) - 1) * 4096 + 1000
+    data[offset:offset + 8] = bytes(b ^ 0xFF for b in data[offset:offset + 8])
+    db_path.write_bytes(bytes(data))
+    try:
+        book = _open(db_path, clock)
+    except DatabaseError as e:
+        assert "damaged" in str(e)
+        return
+    try:
+        try:
+            report = book.check()
+        except DatabaseError as e:
+            assert "damaged" in str(e)
+            return
+        assert report["ok"] is False and report["integrity"] != "ok"
+    finally:
+        book.close()
