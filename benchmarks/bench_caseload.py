@@ -93,6 +93,40 @@ def keystrokes(book: Casebook, base: CaseloadFilter) -> list[float]:
     return times
 
 
+def ui_unlock_to_caseload(db: Path, user: str, pw: str, repeat: int = 3) -> list[float]:
+    """The real page offscreen: unlock, build the Caseload page with the threaded task runner, and
+    wait until its first rows are in the view and painted."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QEventLoop
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    from ui.caseload.page import CaseloadPage
+    from ui.context import AppContext
+    from ui.tasks import TaskRunner
+
+    out: list[float] = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        book = Casebook.open(db, user, pw)
+        ctx = AppContext(book, TaskRunner())
+        page = CaseloadPage(ctx)
+        page.resize(1300, 800)
+        page.show()
+        loop = QEventLoop()
+        page.model.loaded.connect(loop.quit)
+        loop.exec()
+        page.table.viewport().repaint()
+        out.append((time.perf_counter() - t) * 1000)
+        assert page.model.rowCount() > 0
+        ctx.tasks.shutdown()
+        page.close()
+        page.deleteLater()
+        book.close()
+    app.processEvents()
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db", type=Path, default=Path("/tmp/kw-bench/demo20k.kwdb"))
@@ -147,6 +181,7 @@ def main() -> int:
         print(f"{args.db}: {total} residents, {current} current, {mine} on {args.user}'s caseload\n")
         print(f"{'measure (ms)':<46} {'n':>5} {'p50':>9} {'p95':>9} {'max':>9}  {'budget':>6}")
         print(line("unlock (Argon2id) + caseload first 100 rows", unlock, 1000))
+        print(line("UI: unlock + Caseload page painted", ui_unlock_to_caseload(args.db, args.user, pw), 1000))
         print(line("caseload ids + first 100 rows (unlocked)", first))
         print(line("keystroke: current residents", keystrokes(book, book.caseload.filter()), 30))
         print(line("keystroke: my caseload", keystrokes(book, book.caseload.filter(mine_only=True)), 30))
