@@ -236,13 +236,16 @@ class Casebook:
     ) -> Casebook:
         engine = make_engine(path, key)
         try:
-            _migrate_if_needed(engine, path, key, vault, clock)
+            migrated = _migrate_if_needed(engine, path, key, vault, clock)
             with Session(engine) as s:
                 if username is None:
                     actor = Actor("recovery", "recovery", "Recovery key", Role.ADMIN)
                 else:
                     actor = _actor_for(s, username)
             book = cls(path, engine, vault, key, actor, clock, device, kdf)
+            if migrated:
+                with book.write() as s:
+                    book.record(s, "unit.migrate", "unit", vault.unit_id, detail=migrated)
             book._record_sign_in(first=True)
             return book
         except KeyworkerError:
@@ -418,11 +421,14 @@ def _actor_for(session: Session, username: str) -> Actor:
     return Actor(acct.id, acct.username, acct.full_name, Role(acct.role))
 
 
-def _migrate_if_needed(engine: Engine, path: Path, key: bytes, vault: Vault, clock: Clock) -> None:
+def _migrate_if_needed(
+    engine: Engine, path: Path, key: bytes, vault: Vault, clock: Clock
+) -> dict[str, str] | None:
+    """Back up, then upgrade an older schema. Returns what was done, for the audit trail."""
     current = migrate.current_revision(engine)
     head = migrate.head_revision()
     if current == head:
-        return
+        return None
     if current is None:
         raise DatabaseError(f"{path.name} is not a Keyworker unit database (it has no schema).")
     if current not in migrate.known_revisions():
@@ -430,5 +436,7 @@ def _migrate_if_needed(engine: Engine, path: Path, key: bytes, vault: Vault, clo
             f"{path.name} was written by a newer version of Keyworker (schema {current}). Update the app."
         )
     stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
-    backup_mod.write_backup(engine, key, vault, path.with_name(f"{path.name}.before-{head}-{stamp}.kwbackup"), clock)
+    backup = path.with_name(f"{path.name}.before-{head}-{stamp}.kwbackup")
+    backup_mod.write_backup(engine, key, vault, backup, clock)
     migrate.upgrade(engine)
+    return {"from": current, "to": head, "backup": backup.name}

@@ -87,6 +87,9 @@ def test_opening_an_older_database_backs_it_up_then_migrates(tmp_path: Path, clo
         report = book.check()
         assert report["ok"], report
         assert report["audit_chain"]["entries"] >= 3  # the old chain, extended by this sign-in
+        migrated = book.audit.recent(50, action_prefix="unit.migrate")
+        assert len(migrated) == 1
+        assert migrated[0].detail["from"] == OLDEST and migrated[0].detail["to"] == migrate.head_revision()
     finally:
         book.close()
     backups = sorted(tmp_path.glob("unit.kwdb.before-*.kwbackup"))
