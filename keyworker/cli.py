@@ -233,6 +233,12 @@ def run(argv: Sequence[str] | None = None, start_gui: Callable[[argparse.Namespa
     except OSError as e:
         print(f"error: {e.strerror or e}{': ' + str(e.filename) if e.filename else ''}", file=sys.stderr)
         return 1
+    except Exception as e:  # noqa: BLE001 - the last resort: one line, and no data from the message
+        if os.environ.get("KEYWORKER_DEBUG"):
+            raise
+        print(f"error: an unexpected internal error ({type(e).__name__}). "
+              "Set KEYWORKER_DEBUG=1 to see the details.", file=sys.stderr)
+        return 1
 
 
 def _load_extra_commands() -> None:

@@ -192,3 +192,24 @@ def test_nothing_is_written_to_the_real_profile(tmp_path: Path, db_path: Path) -
     # the device id came from KEYWORKER_DEVICE_ID, and the data folder was never needed
     assert not (home / "data").exists() and not (home / "config").exists()
 
+
+
+def test_an_unexpected_error_is_still_one_line_without_its_message(tmp_path: Path) -> None:
+    """A bug in a command prints its type only: its message might hold a resident's data."""
+    code = (
+        "import sys\nfrom keyworker import cli\n"
+        "def add(sub, common):\n    sub.add_parser('boom', parents=[common])\n"
+        "def boom(args):\n    raise RuntimeError('Jane Doe, NHS 943 476 5919')\n"
+        "cli.EXTRA_COMMANDS.append((add, 'boom', boom))\n"
+        "sys.exit(cli.run(['boom']))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEYWORKER_")}
+    env["HOME"] = str(tmp_path)
+    res = subprocess.run([sys.executable, "-c", code], cwd=str(ROOT), env=env, capture_output=True, text=True,
+                         timeout=60)
+    line = assert_one_line_error(res, 1, "RuntimeError")
+    assert "Jane" not in line and "943" not in line
+    env["KEYWORKER_DEBUG"] = "1"
+    res = subprocess.run([sys.executable, "-c", code], cwd=str(ROOT), env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert res.returncode != 0 and "Traceback" in res.stderr
