@@ -74,7 +74,9 @@ def translate_db_error(error: BaseException, path: Path | str) -> Exception:
     if "unable to open" in text:
         return DatabaseError(f"The unit database {path} cannot be opened.")
     if "disk i/o" in text:
-        return StorageError("The disk reported an input/output error. Nothing was saved.")
+        # SQLite reports a write past a size limit or quota as an I/O error, not as "full".
+        return StorageError("The disk could not be written to (it may be full, removed or failing). "
+                            "Nothing was saved.")
     return DatabaseError(f"Database error: {orig}")
 
 
