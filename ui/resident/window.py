@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
@@ -186,7 +186,7 @@ class ResidentWindow(QWidget):
         def next_one() -> None:
             if not remaining:
                 self._closing_after_save = True
-                self.close()
+                QTimer.singleShot(0, self.close)  # not from inside the closeEvent that asked
                 return
             page = remaining.pop(0)
             page.save(then=lambda: next_one() if not page.is_dirty() else None)
