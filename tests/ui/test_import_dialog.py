@@ -1,0 +1,94 @@
+"""File → Import on a real encrypted unit: choosing a file runs a dry run that lists problems by
+row, column and message; "Import" is all or nothing; "Import valid rows only" takes the good rows;
+a second import of the same file finds only duplicates; roles without the permission cannot."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.ui.conftest import make_ctx
+from ui.imports import ImportDialog
+
+GOOD = "given_name,family_name,date_of_birth,postcode,sex\nAlex,Smith,04/03/1985,PR1 2AB,Male\n" \
+       "Bo,Jones,1990-01-02,,Prefer not to say\n"
+MIXED = GOOD + "Cy,Brown,31/02/1980,NOTAPOSTCODE,\n"
+
+
+@pytest.fixture
+def dialog(qtbot, manager_book, tasks):  # type: ignore[no-untyped-def]
+    ctx = make_ctx(manager_book, tasks)
+    d = ImportDialog(None, ctx)
+    qtbot.addWidget(d)
+    d.show()
+    return manager_book, ctx, d
+
+
+def _csv(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "caseload.csv"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_choosing_a_file_checks_it_without_importing(dialog, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    book, _ctx, d = dialog
+    path = _csv(tmp_path, MIXED)
+    d.choose_file = lambda _parent, _start: str(path)
+    d.choose()
+    assert d.report is not None and d.report.dry_run
+    assert "3 rows read: 2 valid and new, 1 with problems" in d.summary.text()
+    problems = d.problems()
+    assert ("4", "Date of birth", problems[0][2]) == problems[0][:3] and "date" in problems[0][2].lower()
+    assert any(p[0] == "4" and p[1] == "Postcode" for p in problems)
+    assert not d.import_button.isEnabled()  # all-or-nothing would import nothing
+    assert d.valid_only_button.isEnabled()
+    assert book.residents.find_by_reference("R-00001") is None  # a dry run writes nothing
+
+
+def test_import_valid_rows_only(dialog, tmp_path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    book, ctx, d = dialog
+    d.set_file(_csv(tmp_path, MIXED))
+    with qtbot.waitSignal(ctx.state.data_changed):
+        d.valid_only_button.click()
+    assert d.final is not None and d.final.residents_imported == 2
+    assert "Imported 2 residents" in d.summary.text()
+    assert not d.import_button.isEnabled() and not d.valid_only_button.isEnabled()
+    assert book.residents.find_by_reference("R-00002") is not None
+
+
+def test_import_all_when_every_row_is_valid_then_again_finds_duplicates(dialog, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    book, _ctx, d = dialog
+    path = _csv(tmp_path, GOOD)
+    d.set_file(path)
+    assert d.problems() == [] and d.table.isHidden()
+    assert d.import_button.isEnabled() and not d.valid_only_button.isEnabled()
+    d.import_button.click()
+    assert d.final is not None and d.final.imported == 2
+    d.set_file(path)
+    assert d.report is not None and d.report.duplicates == 2 and d.report.ok == 0
+    assert "2 already here" in d.summary.text()
+    assert not d.import_button.isEnabled()
+
+
+def test_unreadable_file_is_reported(dialog, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _book, _ctx, d = dialog
+    d.set_file(tmp_path / "missing.csv")
+    assert d.report is None
+    assert d.summary.text() == "The file could not be read."
+    assert not d.import_button.isEnabled()
+
+
+def test_a_key_worker_cannot_import(qtbot, worker_book, tasks) -> None:  # type: ignore[no-untyped-def]
+    d = ImportDialog(None, make_ctx(worker_book, tasks))
+    qtbot.addWidget(d)
+    assert not d.choose_button.isEnabled()
+    assert "cannot import" in d.status.text()
+
+
+def test_lock_hides_the_report(dialog, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _book, ctx, d = dialog
+    d.set_file(_csv(tmp_path, MIXED))
+    ctx.state.set_locked(True)
+    assert d.body.isHidden()
+    ctx.state.set_locked(False)
+    assert not d.body.isHidden() and d.table.rowCount() >= 2
