@@ -248,3 +248,27 @@ def test_in_the_resident_window_closing_with_unsaved_changes_asks_and_saves(qtbo
     # closing again now closes without asking, as nothing is unsaved.)
     win.close()
     assert not win.isVisible() and asked == [True]
+
+
+def test_discard_asks_first_and_puts_back_the_saved_plan(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
+    _book, _ctx, tab, _rid, _aid = setup
+    field = tab.sections["goals"].editors["aims"]
+    field.setPlainText("Typed but not wanted")
+    tab.confirm_discard = lambda parent: False
+    qtbot.mouseClick(tab.discard_button, Qt.MouseButton.LeftButton)
+    assert field.toPlainText() == "Typed but not wanted" and tab.is_dirty()
+    tab.confirm_discard = lambda parent: True
+    qtbot.mouseClick(tab.discard_button, Qt.MouseButton.LeftButton)
+    assert field.toPlainText() == "" and not tab.is_dirty()
+
+
+def test_night_staff_see_the_plan_read_only(qtbot, book_factory, tasks) -> None:  # type: ignore[no-untyped-def]
+    worker = book_factory("worker")
+    rid, aid = admit(worker)
+    worker.care_plans.save_draft(aid, full_content())
+    tab = CarePlanTab(make_ctx(book_factory("nights"), tasks), rid)
+    qtbot.addWidget(tab)
+    assert tab.sections["goals"].editors["aims"].isReadOnly()
+    assert not tab.save_button.isEnabled() and not tab.complete_button.isEnabled()
+    assert not tab.sections["goals"].goals.add_button.isEnabled()
+    assert tab.print_button.isEnabled()

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -58,6 +59,15 @@ def ask_reason(parent: QWidget) -> str | None:
     return text.strip() if ok and text.strip() else None
 
 
+def confirm_discard(parent: QWidget) -> bool:
+    box = QMessageBox(QMessageBox.Icon.Question, "Discard changes",
+                      "Throw away the changes you have not saved and put back the saved plan?",
+                      QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel, parent)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.setAccessibleName("Discard changes")
+    return box.exec() == QMessageBox.StandardButton.Discard
+
+
 class CarePlanTab(QWidget):
     refresh_areas = ("care_plans", "residents")
 
@@ -67,6 +77,7 @@ class CarePlanTab(QWidget):
         self.resident_id = resident_id
         self.view: CarePlanView | None = None
         self.ask_reason: Callable[[QWidget], str | None] = ask_reason
+        self.confirm_discard: Callable[[QWidget], bool] = confirm_discard
         self.ask_agreement: Callable[[QWidget, Any, str], Agreement | None] = (
             lambda parent, today, label: AgreementDialog.ask(today, label, parent))
         self.versions_dialog: QWidget | None = None
@@ -412,7 +423,7 @@ class CarePlanTab(QWidget):
             fn()
 
     def discard(self) -> None:
-        if self.view is None:
+        if self.view is None or not self._dirty or not self.confirm_discard(self):
             return
         self.autosave.stop()
         self._dirty = False

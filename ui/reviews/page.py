@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from keyworker import review_schedule as rs
 from keyworker.clock import format_date, local_today
+from keyworker.security.permissions import Role
 from ui.context import AppContext
 
 COLUMNS = ["Status", "Due", "Resident", "Reference", "Meeting", "Key worker"]
@@ -112,7 +113,8 @@ class ReviewsDuePage(QWidget):
         self.mine.setAccessibleName("Show my residents")
         self.unit = QRadioButton("&Whole unit")
         self.unit.setAccessibleName("Show the whole unit")
-        self.mine.setChecked(True)
+        # A key worker starts with their own residents; managers and night staff with the whole unit.
+        (self.mine if ctx.book.actor.role == Role.KEY_WORKER else self.unit).setChecked(True)
         scope = QButtonGroup(self)
         scope.addButton(self.mine)
         scope.addButton(self.unit)

@@ -28,6 +28,7 @@ from keyworker import review_schedule as rs
 from keyworker.care_plans import CarePlanView
 from keyworker.clock import format_date, local_today
 from keyworker.reviews import ReviewDue, ReviewInput
+from keyworker.security.permissions import Permission
 from ui.care_plans.goals import GoalsEditor
 from ui.context import AppContext
 from ui.errors import show_error
@@ -152,7 +153,8 @@ class ReviewDialog(FormDialog):
         b.row(cform, "change_reason", "What changed and why", self.change_reason)
         cl.addLayout(cform)
         lay.addWidget(changes)
-        can_change = plan.complete
+        # Changing the plan needs the care-plan permission (night staff record reviews only).
+        self.can_change = can_change = plan.complete and ctx.book.actor.can(Permission.EDIT_CARE_PLANS)
         for w in (self.notes_to_plan, self.new_goals, self.change_reason):
             w.setEnabled(can_change)
         if not plan.plan_id:
@@ -160,6 +162,9 @@ class ReviewDialog(FormDialog):
         elif not plan.complete:
             self.plan_note.setText("The plan is still a draft: goal progress is recorded here, but changes to "
                                    "the plan are made on the Care plan tab until it is complete.")
+        elif not can_change:
+            self.plan_note.setText("Your role records reviews but does not change care plans: goal progress "
+                                   "is recorded with the review; the key worker updates the plan.")
         else:
             self.plan_note.setText(f"Any change here — a goal's status, progress notes, new goals — makes version "
                                    f"{(plan.version.number if plan.version else 0) + 1} of the plan.")
@@ -253,7 +258,7 @@ class ReviewDialog(FormDialog):
         plan_changes = None
         notes = [p for p in progress if p.note]
         new_goals = values["new_goals"] or []
-        if plan.complete and ((values["notes_to_plan"] and notes) or new_goals):
+        if self.can_change and ((values["notes_to_plan"] and notes) or new_goals):
             content = plan.content.copy()
             held = values["held_on"]
             if values["notes_to_plan"]:
@@ -271,7 +276,7 @@ class ReviewDialog(FormDialog):
             invitations=values["invitations"] or [], goal_progress=progress, summary=values["summary"] or "",
             next_review_reason=(values["next_review_reason"] or "") if self.reason_needed() else "",
             kind=kind, plan_changes=plan_changes, change_reason=values["change_reason"] or "",
-            apply_goal_status=plan.complete)
+            apply_goal_status=self.can_change)
 
     def operation(self, values: dict[str, Any]) -> Callable[[], Any]:
         data = self.review_input(values)
