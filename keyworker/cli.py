@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from keyworker.errors import KeyworkerError
+from keyworker.errors import KeyworkerError, ValidationError
 
 DEMO_PASSWORD = "Ribble-House-Demo-2026"  # must not contain a demo user name ("worker")
 DEMO_ACCOUNTS = [
@@ -125,12 +125,26 @@ def create_demo(path: Path, residents: int, seed: int, pw: str, *, kdf: Any = No
                               unit_name="Ribble House (demo unit)", **kwargs)
     try:
         for user, name, role in DEMO_ACCOUNTS[1:]:
-            book.accounts.create(user, name, role, pw)
+            try:
+                book.accounts.create(user, name, role, pw)
+            except ValidationError as e:
+                problem = e.fields.get("password")
+                if problem is None:
+                    raise
+                raise ValidationError({"password": f"The demo password cannot be used for {user}: {problem}"}) from e
         populate = _demo_populator()
         if populate is not None and residents > 0:
             populate(book, residents, seed, progress)
-    finally:
+    except BaseException:
+        # A half-made demo unit is worse than none: the next `demo` or `--demo` would open it.
         book.close()
+        from keyworker.security.vault import vault_path_for
+
+        for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), vault_path_for(path)):
+            if p.exists():
+                p.unlink()
+        raise
+    book.close()
 
 
 def _demo_populator() -> Callable[..., None] | None:

@@ -213,3 +213,23 @@ def test_an_unexpected_error_is_still_one_line_without_its_message(tmp_path: Pat
     res = subprocess.run([sys.executable, "-c", code], cwd=str(ROOT), env=env, capture_output=True, text=True,
                          timeout=60)
     assert res.returncode != 0 and "Traceback" in res.stderr
+
+
+def test_demo_without_a_password_uses_the_printed_one(tmp_path: Path) -> None:
+    from keyworker.cli import DEMO_PASSWORD
+
+    db = tmp_path / "demo.kwdb"
+    res = run(tmp_path, "demo", "--residents", "0", "--db", str(db), password=None)
+    assert res.returncode == 0, res.stderr
+    assert DEMO_PASSWORD in res.stdout
+    for user in ("admin", "manager", "worker", "nights"):
+        assert (f'"{user}"' in vault_path_for(db).read_text()), user
+
+
+@pytest.mark.parametrize("pw", ["Nights-Are-Long-2026x", "short"], ids=["contains a user name", "too short"])
+def test_a_demo_password_refused_for_one_account_leaves_no_half_made_unit(tmp_path: Path, pw: str) -> None:
+    db = tmp_path / "demo.kwdb"
+    res = run(tmp_path, "demo", "--residents", "0", "--db", str(db), password=pw)
+    assert_one_line_error(res, 1, "password")
+    assert not db.exists() and not vault_path_for(db).exists()
+    assert not Path(f"{db}-wal").exists()
