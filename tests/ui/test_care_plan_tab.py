@@ -272,3 +272,19 @@ def test_night_staff_see_the_plan_read_only(qtbot, book_factory, tasks) -> None:
     assert not tab.save_button.isEnabled() and not tab.complete_button.isEnabled()
     assert not tab.sections["goals"].goals.add_button.isEnabled()
     assert tab.print_button.isEnabled()
+
+
+def test_removing_a_goal_with_text_asks_first(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
+    _book, _ctx, tab, _rid, _aid = setup
+    goals = tab.sections["goals"].goals
+    blank = goals.add_goal()
+    qtbot.mouseClick(blank.remove_button, Qt.MouseButton.LeftButton)  # nothing typed: no question
+    assert goals.cards == []
+    card = goals.add_goal()
+    card.goal.setPlainText("Keep my tenancy")
+    goals.confirm_remove = lambda parent, title: False
+    qtbot.mouseClick(card.remove_button, Qt.MouseButton.LeftButton)
+    assert goals.cards == [card]
+    goals.confirm_remove = lambda parent, title: title == "Goal 1"
+    qtbot.mouseClick(card.remove_button, Qt.MouseButton.LeftButton)
+    assert goals.cards == []

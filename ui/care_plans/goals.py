@@ -2,7 +2,7 @@
 actions (what, who, by when), a status and progress notes. The core's `Goal` values in and out."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QStyledItemDelegate,
@@ -243,6 +244,15 @@ class GoalCard(QGroupBox):
                     or self.progress.toPlainText().strip())
 
 
+def confirm_remove(parent: QWidget, title: str) -> bool:
+    """A goal with something typed in it is only removed when the user says so."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Remove goal", f"Remove {title} and everything written in it?",
+                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, parent)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.setAccessibleName("Remove goal")
+    return box.exec() == QMessageBox.StandardButton.Yes
+
+
 class GoalsEditor(QWidget):
     """All goals of a plan. `value()` is a list of `Goal`; blank goals are left out."""
 
@@ -252,6 +262,7 @@ class GoalsEditor(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("Goals")
+        self.confirm_remove: Callable[[QWidget, str], bool] = confirm_remove
         self.changed.connect(lambda *_: self.value_changed.emit())
         self.cards: list[GoalCard] = []
         lay = QVBoxLayout(self)
@@ -288,6 +299,8 @@ class GoalsEditor(QWidget):
         self.changed.emit()
 
     def _remove(self, card: GoalCard) -> None:
+        if not card.is_blank() and not self.confirm_remove(self, card.title()):
+            return
         self.cards.remove(card)
         self.cards_box.removeWidget(card)
         card.deleteLater()

@@ -173,6 +173,7 @@ class ReviewsDuePage(QWidget):
 
         ctx.state.data_changed.connect(self._on_data_changed)
         ctx.state.actor_changed.connect(self.refresh)
+        ctx.state.locked_changed.connect(lambda locked: None if locked else self.refresh())
         self.refresh()
 
     @property
