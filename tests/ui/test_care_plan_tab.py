@@ -53,6 +53,15 @@ def test_sections_come_from_the_definitions_with_done_or_missing(setup) -> None:
     assert "Draft" in tab.status.text() or "not started" in tab.status.text()
 
 
+def test_record_sections_follow_the_record(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
+    book, _ctx, tab, rid, _aid = setup
+    tab.sections["goals"].editors["aims"].setPlainText("Unsaved aims")  # dirty: typed text is kept
+    book.residents.update(rid, {"ethnicity": "Prefer not to say"})
+    tab.refresh()
+    assert tab.sections["demographics"].values["ethnicity"].text() == "Prefer not to say"
+    assert tab.sections["goals"].editors["aims"].toPlainText() == "Unsaved aims"
+
+
 def test_mark_complete_is_refused_with_a_list_that_jumps_to_each_section(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     book, _ctx, tab, rid, _aid = setup
     qtbot.mouseClick(tab.complete_button, Qt.MouseButton.LeftButton)
@@ -112,6 +121,11 @@ def test_complete_plan_then_a_change_makes_a_version_with_its_reason(qtbot, setu
     assert "Video" in history.diff.plain_text()
     history.compare(history.versions[0].id, history.versions[0].id)
     assert "Choose two different versions" in history.diff.plain_text()
+    # any version can be printed from the history
+    history.table.setCurrentCell(1, 0)
+    qtbot.mouseClick(tab.versions_dialog.print_button, Qt.MouseButton.LeftButton)
+    qtbot.addWidget(tab.versions_dialog.pdf_dialog)
+    assert "version 1" in tab.versions_dialog.pdf_dialog.windowTitle()
 
 
 def test_draft_autosaves_without_losing_undo(qtbot, setup) -> None:  # type: ignore[no-untyped-def]

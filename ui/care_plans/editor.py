@@ -33,7 +33,7 @@ from keyworker.errors import NotFound, ValidationError
 from keyworker.plan_sections import FROM_RECORD, SECTIONS, SECTIONS_BY_KEY
 from keyworker.security.permissions import Permission
 from ui.care_plans.agreement import Agreement, AgreementDialog
-from ui.care_plans.sections import CompletenessPanel, SectionBox, build_section
+from ui.care_plans.sections import CompletenessPanel, RecordSection, SectionBox, build_section
 from ui.context import AppContext
 from ui.errors import show_error
 
@@ -213,6 +213,10 @@ class CarePlanTab(QWidget):
         self.view = view
         if not self._dirty and not same:
             self._fill(view.content)
+        else:  # the record may have changed (demographics, key worker): those sections always follow it
+            for box in self.sections.values():
+                if isinstance(box, RecordSection):
+                    box.fill(view.content)
         self._update_meta()
         self._set_enabled(True)
         self._update_missing()

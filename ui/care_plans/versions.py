@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 from keyworker.clock import format_datetime
 from ui.care_plans.diff_view import DiffView
 from ui.context import AppContext
+from ui.errors import show_error
 
 
 def version_label(v: Any) -> str:
@@ -150,12 +152,37 @@ class VersionHistory(QWidget):
 class VersionsDialog(QDialog):
     def __init__(self, ctx: AppContext, plan_id: str, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.ctx = ctx
+        self.plan_id = plan_id
+        self.title = title
+        self.pdf_dialog: QWidget | None = None
         self.setWindowTitle(f"Care plan history — {title}")
         self.setAccessibleName("Care plan history")
         self.history = VersionHistory(ctx, plan_id)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
+        self.print_button = QPushButton("&Print this version…")
+        self.print_button.setAccessibleName("Preview, print or save the chosen version")
+        self.print_button.clicked.connect(self.print_version)
+        buttons.addButton(self.print_button, QDialogButtonBox.ButtonRole.ActionRole)
         lay = QVBoxLayout(self)
         lay.addWidget(self.history, 1)
         lay.addWidget(buttons)
         self.resize(900, 680)
+
+    def print_version(self) -> None:
+        """The chosen row's version (the newest if none is chosen) as the resident's copy."""
+        versions = self.history.versions
+        if not versions:
+            return
+        row = self.history.table.currentRow()
+        v = versions[row] if 0 <= row < len(versions) else versions[0]
+        cp, plan_id, version_id = self.ctx.book.care_plans, self.plan_id, v.id
+        title = f"Care plan — {self.title} — version {v.number}"
+
+        def show(pdf: bytes) -> None:
+            from ui.documents import show_pdf
+
+            self.pdf_dialog = show_pdf(self, self.ctx, title, pdf)
+
+        self.ctx.tasks.run(lambda: cp.pdf(plan_id, version_id), show, lambda exc: show_error(self, exc))
