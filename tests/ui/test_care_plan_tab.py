@@ -142,6 +142,13 @@ def test_draft_autosaves_without_losing_undo(qtbot, setup) -> None:  # type: ign
     field.undo()  # the editor was not reloaded, so undo still works
     assert field.toPlainText() != "Stay well"
     assert tab.is_dirty()
+    # the first autosave created the plan (others are told); later autosaves of the draft stay quiet
+    heard: list[str] = []
+    _ctx.state.data_changed.connect(heard.append)
+    field.setPlainText("Stay well and see my daughter")
+    tab.autosave.timeout.emit()
+    assert not tab.is_dirty() and heard == []
+    assert book.care_plans.get(rid).content.value("goals", "aims") == "Stay well and see my daughter"
 
 
 def test_unsaved_changes_survive_lock_and_unlock(qtbot, setup) -> None:  # type: ignore[no-untyped-def]

@@ -167,7 +167,8 @@ class ReviewDialog(FormDialog):
                                    "is recorded with the review; the key worker updates the plan.")
         else:
             self.plan_note.setText(f"Any change here — a goal's status, progress notes, new goals — makes version "
-                                   f"{(plan.version.number if plan.version else 0) + 1} of the plan.")
+                                   f"{(plan.version.number if plan.version else 0) + 1} of the plan. Other sections "
+                                   "are changed on the Care plan tab (“Save as new version”).")
 
         # -- the resident's view and the next review ------------------------------------------------
         view = QGroupBox("The resident's view and what was agreed")
