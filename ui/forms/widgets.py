@@ -95,7 +95,7 @@ class UkDateTimeEdit(QDateTimeEdit):
 def _compact(combo: QComboBox) -> None:
     """Long options (ethnicity, decline reasons) must not force a wide form: the popup still shows them whole."""
     combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    combo.setMinimumContentsLength(16)
+    combo.setMinimumContentsLength(12)
     combo.view().setTextElideMode(Qt.TextElideMode.ElideNone)
 
 

@@ -156,6 +156,9 @@ class ConsentsPanel(QGroupBox):
                     item.setForeground(Qt.GlobalColor.darkGray)
                 self.table.setItem(i, j, item)
         self.table.resizeColumnsToContents()
+        for col, cap in ((0, 230), (2, 220)):  # long labels wrap instead of widening the form
+            if self.table.columnWidth(col) > cap:
+                self.table.setColumnWidth(col, cap)
         self.table.resizeRowsToContents()
 
     def selected_kind(self) -> str | None:

@@ -35,6 +35,7 @@ ACTIONS = {
     "document.view": "Viewed a document", "document.print": "Printed a document",
     "document.save": "Saved a document", "referral.view": "Viewed the referral",
     "care_plan.view": "Viewed the care plan", "review.view": "Viewed a review",
+    "review.history": "Viewed the reviews",
 }
 FIELD_WORDS = {"fields": "Fields", "kind": "Kind", "given": "Given", "title": "Title", "reference": "Reference"}
 
@@ -60,7 +61,7 @@ def detail_text(detail: dict[str, Any]) -> str:
 
 
 def is_view(action: str) -> bool:
-    return action.endswith(".view")
+    return action.endswith((".view", ".history", ".list"))
 
 
 class HistoryTab(QWidget):

@@ -35,7 +35,7 @@ class ResidentWindow(QWidget):
         self.setObjectName("residentWindow")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle("Resident record — Keyworker")
-        self.resize(1040, 780)
+        self.resize(1120, 800)
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(12, 10, 12, 12)
