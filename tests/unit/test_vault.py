@@ -202,3 +202,28 @@ def test_default_kdf_is_a_real_cost() -> None:
     # OWASP's floor for Argon2id is 19 MiB / t=2; ours is far above it (tuned to ~0.4 s here).
     assert DEFAULT_KDF.memory_kib >= 65536 and DEFAULT_KDF.time_cost >= 2
     assert FAST_KDF != DEFAULT_KDF
+
+
+def test_the_lock_screen_is_throttled_too(admin_book: Casebook, clock: FixedClock) -> None:
+    admin_book.lock()
+    for _ in range(FREE_FAILURES):
+        with pytest.raises(AuthenticationFailed):
+            admin_book.unlock("admin", "Wrong-Password-000")
+    with pytest.raises(SignInThrottled):
+        admin_book.unlock("admin", ADMIN_PW)
+    assert admin_book.locked
+    clock.advance(seconds=throttle_delay(FREE_FAILURES) + 1)
+    admin_book.unlock("admin", ADMIN_PW)
+    assert not admin_book.locked
+
+
+def test_an_old_slot_put_back_does_not_let_a_removed_account_in(admin_book: Casebook, db_path: Path,
+                                                                 clock: FixedClock) -> None:
+    """Defence in depth: the database, not only the vault, decides who may sign in."""
+    old_vault = vault_path_for(db_path).read_bytes()
+    target = next(a for a in admin_book.accounts.list() if a.username == "worker2")
+    admin_book.accounts.remove(target.id)
+    admin_book.close()
+    vault_path_for(db_path).write_bytes(old_vault)
+    with pytest.raises(AuthenticationFailed):
+        _open(db_path, "worker2", STAFF_PW, clock)
