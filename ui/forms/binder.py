@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSpinBox,
@@ -73,6 +73,31 @@ class FieldBox(QWidget):
             box.addWidget(h)
         self.error = ErrorLabel(self)
         box.addWidget(self.error)
+
+
+class FieldLabel(QLabel):
+    """A form label as tall as its single-line editor, its text centred on the editor's line
+    (the error message and hint under the editor do not pull it down)."""
+
+    def __init__(self, text: str, buddy: QWidget) -> None:
+        super().__init__(text)
+        self.setBuddy(buddy)
+        self._single_line = not isinstance(buddy, (QPlainTextEdit, QTextEdit)) and not hasattr(buddy, "add_row") \
+            and not hasattr(buddy, "add_current")
+        if self._single_line:
+            self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+    def _line_height(self, h: int) -> int:
+        buddy = self.buddy()
+        return max(h, buddy.sizeHint().height()) if self._single_line and buddy is not None else h
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        s = super().sizeHint()
+        return QSize(s.width(), self._line_height(s.height()))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        s = super().minimumSizeHint()
+        return QSize(s.width(), self._line_height(s.height()))
 
 
 @dataclass
@@ -169,8 +194,7 @@ class FormBinder(QObject):
         """Add a labelled row; a required field's label ends with an asterisk (and says so to screen readers)."""
         box = self.add(name, editor, label, **kw)
         text = f"{label} *" if kw.get("required") else label
-        lab = QLabel(text)
-        lab.setBuddy(editor)
+        lab = FieldLabel(text, editor)
         if kw.get("required"):
             editor.setAccessibleName(f"{editor.accessibleName()} (required)")
         form.addRow(lab, box)
