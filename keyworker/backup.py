@@ -19,7 +19,7 @@ from keyworker.clock import Clock
 from keyworker.db.engine import DRIVER_ERRORS, raw_connect, translate_db_error
 from keyworker.errors import AuthenticationFailed, BackupError, KeyworkerError, PermissionDenied, StorageError
 from keyworker.security.permissions import GRANTS, Permission, Role
-from keyworker.security.vault import Vault, vault_path_for
+from keyworker.security.vault import Vault, _fsync_dir, vault_path_for
 
 MAGIC = b"KEYWORKER-BACKUP\n"
 FORMAT_VERSION = 1
@@ -75,6 +75,7 @@ def write_backup(engine: Engine, key: bytes, vault: Vault, out: Path, clock: Clo
             f.flush()
             os.fsync(f.fileno())
         os.replace(part, out)
+        _fsync_dir(out.parent)
         return out
     except KeyworkerError:
         raise
@@ -165,6 +166,7 @@ def restore_backup(backup: Path, db_path: Path, username: str, password: str, cl
                     moved.append((p, kept))
             vault.save()
             os.replace(tmp, db_path)
+            _fsync_dir(db_path.parent)
         except (OSError, KeyworkerError):
             # Put the previous unit back exactly as it was: a failed restore must not lose it.
             for original, aside in reversed(moved):

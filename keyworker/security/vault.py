@@ -144,6 +144,7 @@ class Vault:
                 os.fsync(f.fileno())
             os.replace(tmp_name, self.path)
             tmp_name = None
+            _fsync_dir(self.path.parent)  # so the rename itself survives a power cut
         except OSError as e:
             raise StorageError(f"Could not write the key vault ({e.strerror or e}). Nothing was changed.") from e
         finally:
@@ -273,6 +274,19 @@ class Vault:
     def _clear_failures(self, username: str) -> None:
         if self._data["throttle"].pop(username, None) is not None:
             self.save()
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return  # not possible on every platform; the file itself was already synced
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def new_recovery_key() -> str:

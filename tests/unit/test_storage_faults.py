@@ -329,3 +329,27 @@ def test_a_damaged_page_is_found_not_served(db_path: Path, clock: FixedClock, pa
         assert report["ok"] is False and report["integrity"] != "ok"
     finally:
         book.close()
+
+
+@pytest.mark.parametrize(
+    ("error", "kind", "words"),
+    [
+        (OSError(28, "No space left on device"), StorageError, "disk is full"),
+        (OSError(122, "Disk quota exceeded"), StorageError, "disk is full"),
+        (OSError(27, "File too large"), StorageError, "disk is full"),
+        (OSError(30, "Read-only file system"), StorageError, "read-only"),
+        (OSError(13, "Permission denied"), StorageError, "read-only"),
+        (__import__("sqlcipher3").OperationalError("database or disk is full"), StorageError, "disk is full"),
+        (__import__("sqlcipher3").OperationalError("attempt to write a readonly database"), StorageError,
+         "read-only"),
+        (__import__("sqlcipher3").OperationalError("disk I/O error"), StorageError, "may be full"),
+        (__import__("sqlcipher3").DatabaseError("file is not a database"), DatabaseError, "damaged"),
+        (__import__("sqlcipher3").DatabaseError("database disk image is malformed"), DatabaseError, "damaged"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_driver_and_os_errors_become_messages_for_a_person(error: Exception, kind: type, words: str) -> None:
+    from keyworker.db.engine import translate_db_error
+
+    got = translate_db_error(error, Path("/units/unit.kwdb"))
+    assert type(got) is kind and words in str(got), str(got)
