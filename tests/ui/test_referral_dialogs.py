@@ -248,3 +248,13 @@ def test_nothing_is_half_saved_when_the_core_refuses(qtbot, ctx, accepted) -> No
     assert "key worker" in d.binder.shown_error("key_worker_id").lower()
     assert ctx.book.referrals.get(accepted.id).status == "accepted"
     assert ctx.book.residents.find_by_reference("R-00001") is None
+
+
+def test_a_preset_choice_alone_closes_without_asking(qtbot, ctx) -> None:  # type: ignore[no-untyped-def]
+    d = DecisionDialog(None, ctx, record(ctx.book))
+    qtbot.addWidget(d)
+    d.show()
+    d.choice.set_value("decline")  # as the inbox's Decline button does
+    d.confirm_unsaved = lambda _w: pytest.fail("nothing typed yet")
+    d.reject()
+    assert not d.isVisible()

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QSizePolicy,
     QTextEdit,
     QVBoxLayout,
     QWidget,
@@ -86,6 +87,8 @@ class FieldLabel(QLabel):
             and not hasattr(buddy, "add_current")
         if self._single_line:
             self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+            # Fixed height: the form must not stretch the label over the message under the field.
+            self.setSizePolicy(self.sizePolicy().horizontalPolicy(), QSizePolicy.Policy.Fixed)
 
     def _line_height(self, h: int) -> int:
         buddy = self.buddy()
@@ -109,6 +112,7 @@ class _Field:
     required: bool
     get: Callable[[], Any]
     set: Callable[[Any], None]
+    counts_as_change: bool = True
 
 
 def _accessors(w: QWidget) -> tuple[Callable[[], Any], Callable[[Any], None]]:
@@ -177,13 +181,15 @@ class FormBinder(QObject):
     # -- building ---------------------------------------------------------------------------
     def add(self, name: str, editor: QWidget, label: str = "", *, required: bool = False,
             hint: str | None = None, getter: Callable[[], Any] | None = None,
-            setter: Callable[[Any], None] | None = None, boxed: bool = True) -> FieldBox:
+            setter: Callable[[Any], None] | None = None, boxed: bool = True,
+            counts_as_change: bool = True) -> FieldBox:
         get, set_ = _accessors(editor) if getter is None or setter is None else (getter, setter)
         box = FieldBox(editor, hint) if boxed else None
         editor.setObjectName(editor.objectName() or f"field_{name}")
         if label and not editor.accessibleName():
             editor.setAccessibleName(label.replace("&", "").rstrip(":").rstrip(" *"))
-        self.fields[name] = _Field(name, editor, box, label, required, get, set_)
+        # counts_as_change=False: a choice that alone is no typed work to lose (e.g. accept/decline)
+        self.fields[name] = _Field(name, editor, box, label, required, get, set_, counts_as_change)
         for sig in _change_signals(editor):
             sig.connect(lambda *_a, n=name: self._on_change(n))
         editor.installEventFilter(self)
@@ -286,7 +292,8 @@ class FormBinder(QObject):
         if valid != self._valid:
             self._valid = valid
             self.validity_changed.emit(valid)
-        dirty = self.values() != self._baseline
+        current = self.values()
+        dirty = any(current[n] != self._baseline.get(n) for n, f in self.fields.items() if f.counts_as_change)
         if dirty != self._dirty:
             self._dirty = dirty
             self.dirty_changed.emit(dirty)

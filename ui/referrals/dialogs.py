@@ -207,7 +207,7 @@ class DecisionDialog(FormDialog):
 
         decide, f = _group("Decision")
         self.choice = DecisionChoice()
-        b.row(f, "decision", "Decision", self.choice, required=True)
+        b.row(f, "decision", "Decision", self.choice, required=True, counts_as_change=False)
         self.category = ChoiceCombo([(o.code, o.label) for o in ref.decline_categories()], blank="Choose…")
         self.category_box = b.row(f, "category", "Reason &category *", self.category)
         self.reason = _text(130)
