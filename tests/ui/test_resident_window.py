@@ -275,6 +275,7 @@ def test_consents_record_with_named_parties(opened, qtbot) -> None:  # type: ign
     d = ConsentDialog(panel, ctx, rid, "information_sharing")
     qtbot.addWidget(d)
     d.confirm_unsaved = lambda _w: Unsaved.DISCARD
+    assert d.windowTitle() == "Record consent — Caz Lee (R-00001)"  # the reference shows everywhere
     d.given.set_value("yes")
     d.binder.reveal_all()
     assert "Name the people" in d.binder.shown_error("parties")

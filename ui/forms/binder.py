@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QDateTimeEdit,
     QFormLayout,
     QLabel,
@@ -26,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from keyworker.errors import ValidationError
-from ui.forms.widgets import ChoiceCombo, EditableChoice, OptionalDateEdit, UkDateEdit, UkDateTimeEdit
+from ui.forms.widgets import ChoiceCombo, EditableChoice, UkDateEdit, UkDateTimeEdit
 
 # A validate function takes the form's values and returns {field: message}, or raises the core's
 # ValidationError (whose .fields is the same map). Either way the binder gets a dict.

@@ -120,6 +120,10 @@ class FormDialog(QDialog):
             self.save_text = save_text
         self.result_value: Any = None
         self.confirm_unsaved: Callable[[QWidget], Unsaved] = ask_unsaved
+        # Opened from a resident's record: the title names them and shows their reference.
+        record = getattr(parent.window(), "record", None) if parent is not None else None
+        if record is not None and hasattr(record, "reference") and hasattr(record, "display_name"):
+            title = f"{title} — {record.display_name} ({record.reference})"
         self.setWindowTitle(title)
         self.setAccessibleName(title)
         self.binder = FormBinder(self.validate, self)
