@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QMainWindow, QProgressDialog, QStyleFactory, QWidget
 
 from keyworker.casebook import Casebook
-from keyworker.security.vault import vault_path_for
+from keyworker.security.vault import KdfParams, vault_path_for
 from ui.context import AppContext
 from ui.errors import configure_logging, install_excepthook, show_error
 from ui.icons import RESOURCES, app_icon
@@ -87,9 +87,10 @@ class AppController(QObject):
     """Owns the top-level windows and moves between setup, login and the main window."""
 
     def __init__(self, db_path: Path, tasks: TaskRunner | SyncTaskRunner, *, demo: bool = False,
-                 username: str = "") -> None:
+                 username: str = "", kdf: KdfParams | None = None, residents: int = 40) -> None:
         super().__init__()
         self.db_path, self.tasks, self.demo, self.username = db_path, tasks, demo, username
+        self.kdf, self.residents = kdf, residents  # tests pass a fast KDF and fewer residents
         self.window: QWidget | None = None
         self.ctx: AppContext | None = None
 
@@ -119,7 +120,7 @@ class AppController(QObject):
     def show_setup(self) -> None:
         from ui.setup_window import SetupWindow
 
-        w = SetupWindow(self.db_path, self.tasks)
+        w = SetupWindow(self.db_path, self.tasks, **({"kdf": self.kdf} if self.kdf else {}))
         w.finished.connect(lambda book: self.open_main(book, False))
         self._replace(w)
 
@@ -146,7 +147,7 @@ class AppController(QObject):
     def create_demo(self) -> None:
         from keyworker.cli import DEMO_PASSWORD, create_demo
 
-        dlg = QProgressDialog("Creating the demo unit with 40 made-up residents…", "", 0, 0)
+        dlg = QProgressDialog(f"Creating the demo unit with {self.residents} made-up residents…", "", 0, 0)
         dlg.setWindowTitle("Keyworker — demo unit")
         dlg.setCancelButton(None)
         dlg.setMinimumDuration(0)
@@ -157,9 +158,11 @@ class AppController(QObject):
         progress.step.connect(lambda done, total: (dlg.setMaximum(total), dlg.setValue(done)))
         self._replace(dlg)
         path, pw = self.db_path, os.environ.get("KEYWORKER_PASSWORD") or DEMO_PASSWORD
+        kdf, residents = self.kdf, self.residents
 
         def work() -> None:
-            create_demo(path, residents=40, seed=7, pw=pw, progress=lambda d, t: progress.step.emit(d, t))
+            create_demo(path, residents=residents, seed=7, pw=pw, kdf=kdf,
+                        progress=lambda d, t: progress.step.emit(d, t))
 
         def failed(exc: BaseException) -> None:
             _remove_unit_files(path)  # a half-made demo is worse than none: the next start tries again

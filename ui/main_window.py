@@ -3,6 +3,7 @@ status bar. Areas add their pages with `register_page(key, title, factory(ctx) -
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -322,7 +323,16 @@ class MainWindow(QMainWindow):
             if screen is not None:
                 avail = screen.availableGeometry()
                 self.resize(min(1280, int(avail.width() * 0.9)), min(800, int(avail.height() * 0.9)))
+                frame = self.frameGeometry()
+                frame.moveCenter(avail.center())
+                self.move(frame.topLeft())
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        resident = sys.modules.get("ui.resident.window")
+        closer = getattr(resident, "close_resident_windows", None)
+        if closer is not None and not self.ctx.state.locked and not closer(self.ctx):
+            event.ignore()  # someone kept a record with unsaved work open
+            return
+        self.lock.watcher.stop()
         QSettings().setValue("main/geometry", self.saveGeometry())
         super().closeEvent(event)

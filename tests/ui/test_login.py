@@ -101,3 +101,51 @@ def test_recovery_key_resets_an_administrator_password(qtbot, new_db, tasks, clo
         w.sign_in("admin", new_pw)
     assert sig.args[1] is True  # asked to choose a password of their own
     sig.args[0].close()
+
+
+def test_demo_start_creates_unit_then_shows_prefilled_login(qtbot, new_db, tasks, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import ui.main_window as mw
+    from keyworker.cli import DEMO_PASSWORD
+    from ui.app import AppController
+    from ui.main_window import MainWindow
+
+    monkeypatch.delenv("KEYWORKER_PASSWORD", raising=False)
+    monkeypatch.setattr(mw, "FEATURE_MODULES", ("ui.today", "ui.admin.page"))
+    app = AppController(new_db, tasks, demo=True, kdf=FAST_KDF, residents=0)
+    app.start()
+    login = app.window
+    assert isinstance(login, LoginWindow) and new_db.exists()
+    qtbot.addWidget(login)
+    assert login.panel.user_edit.text() == "worker"
+    assert DEMO_PASSWORD in login.hint.text() and "nights" in login.hint.text()
+    login.panel.password_edit.setText(DEMO_PASSWORD)
+    login.panel.submit.click()
+    main = app.window
+    assert isinstance(main, MainWindow)
+    qtbot.addWidget(main)
+    assert main.ctx.book.actor.username == "worker"
+    from ui.admin.password_dialog import ChangePasswordDialog
+
+    assert main.findChild(ChangePasswordDialog) is None  # the demo does not force a password change
+    main.lock.watcher.stop()
+    app.ctx.book.close()
+
+
+def test_must_change_password_is_asked_after_sign_in(qtbot, db_path, tasks, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import ui.main_window as mw
+    from ui.admin.password_dialog import ChangePasswordDialog
+    from ui.app import AppController
+
+    monkeypatch.setattr(mw, "FEATURE_MODULES", ("ui.today", "ui.admin.page"))
+    app = AppController(db_path, tasks)
+    app.start()
+    login = app.window
+    qtbot.addWidget(login)
+    login.sign_in("worker", STAFF_PW)
+    main = app.window
+    qtbot.addWidget(main)
+    dlg = main.findChild(ChangePasswordDialog)
+    assert dlg is not None and dlg.isVisible()
+    dlg.reject()
+    main.lock.watcher.stop()
+    app.ctx.book.close()

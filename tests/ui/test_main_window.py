@@ -137,7 +137,7 @@ def test_open_resident_without_resident_module(qtbot, admin_window, monkeypatch)
 def test_load_feature_modules_skips_only_missing_modules(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(mw, "FEATURE_MODULES", ("ui.no_such_area.page",))
     mw.load_feature_modules()  # missing: skipped
-    monkeypatch.setattr(mw, "FEATURE_MODULES", ("tests.ui.broken_feature_for_test",))
+    monkeypatch.setattr(mw, "FEATURE_MODULES", ("tests.ui.broken_feature_module",))
     with pytest.raises(ModuleNotFoundError):
         mw.load_feature_modules()  # the module exists but imports something missing: a real bug, reported
 

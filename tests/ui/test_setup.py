@@ -89,3 +89,30 @@ def test_suggest_username() -> None:
     assert suggest_username("Ada Lovelace") == "ada.lovelace"
     assert suggest_username("  ") == ""
     assert suggest_username("1st Person") == ""
+
+
+def test_first_run_goes_from_setup_to_main_window(qtbot, new_db, tasks, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import ui.main_window as mw
+    from ui.app import AppController
+    from ui.main_window import MainWindow
+
+    monkeypatch.setattr(mw, "FEATURE_MODULES", ("ui.today", "ui.admin.page"))
+    app = AppController(new_db, tasks, kdf=FAST_KDF)
+    app.start()
+    setup = app.window
+    assert isinstance(setup, SetupWindow) and setup.isVisible()
+    assert setup.windowTitle() == "Set up Keyworker"
+    setup.name_edit.setText("Ada Lovelace")
+    setup._name_edited("Ada Lovelace")
+    setup.password.password.setText(GOOD_PW)
+    setup.password.confirm.setText(GOOD_PW)
+    setup.create()
+    setup.kept_box.setChecked(True)
+    setup.continue_button.click()
+    main = app.window
+    assert isinstance(main, MainWindow) and main.isVisible()
+    qtbot.addWidget(main)
+    assert main.ctx.book.actor.username == "ada.lovelace"
+    assert main.current_key() == "today"
+    main.lock.watcher.stop()
+    app.ctx.book.close()
