@@ -258,3 +258,29 @@ def test_a_preset_choice_alone_closes_without_asking(qtbot, ctx) -> None:  # typ
     d.confirm_unsaved = lambda _w: pytest.fail("nothing typed yet")
     d.reject()
     assert not d.isVisible()
+
+
+def test_admit_a_returning_resident_by_reference(qtbot, ctx, accepted) -> None:  # type: ignore[no-untyped-def]
+    from tests.ui.test_resident_window import admit_resident
+
+    first = admit_resident(ctx.book)  # R-00001, still admitted
+    d = AdmitDialog(None, ctx, accepted)
+    qtbot.addWidget(d)
+    f = d.binder.fields
+    f["setting"].editor.set_value("24h_residential")
+    f["strand"].editor.set_value("level_1")
+    qtbot.keyClicks(d.returning, "R-1x")
+    assert "looks like R-00042" in d.binder.shown_error("returning_reference")
+    d.returning.setText("R-00001")
+    assert all(box.isHidden() for box in d.resident_boxes)
+    assert d.binder.is_valid()
+    d.save()  # the core refuses: that resident is still admitted, and nothing changes
+    assert d.result_value is None
+    assert "already admitted" in d.form_error.text()
+    assert ctx.book.residents.get(first).reference == "R-00001"
+    assert ctx.book.referrals.get(accepted.id).status == "accepted"
+    d.returning.setText("R-00099")
+    d.save()
+    assert "No resident has the reference" in d.binder.shown_error("returning_reference")
+    d.returning.clear()
+    assert not any(box.isHidden() for box in d.resident_boxes)

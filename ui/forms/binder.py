@@ -249,6 +249,7 @@ class FormBinder(QObject):
             return
         self._touched.add(name)
         self._extra_errors.pop(name, None)
+        self._extra_errors.pop("", None)  # a refusal of the whole form is answered by any change
         self.revalidate()
         self.changed.emit()
 

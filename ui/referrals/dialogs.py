@@ -3,6 +3,7 @@
 and admit an accepted one (`AdmitDialog.ask`, which creates the resident record)."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 from keyworker import reference_data as ref
 from keyworker import working_days as wd
 from keyworker.clock import format_date, format_datetime, local_today, to_local
+from keyworker.errors import ValidationError
 from keyworker.referrals import MAX_WEEKS, MIN_WEEKS, ReferralView, validate_admission
 from keyworker.residents import ResidentRecord, validate_resident
 from keyworker.security.permissions import Permission, Role
@@ -35,6 +37,7 @@ from ui.resident.fields import build_resident_fields
 if TYPE_CHECKING:
     from ui.context import AppContext
 
+RETURNING_REFERENCE = re.compile(r"^R?-?0*\d{1,6}$")
 RESIDENT_FIELDS = frozenset(("given_name", "family_name", "preferred_name", "date_of_birth", "age_override_reason",
                              "nhs_number", "sex", "gender_identity", "ethnicity", "religion", "sexual_orientation",
                              "disability", "pregnancy", "marital_status", "nationality", "postcode", "district",
@@ -293,7 +296,13 @@ class AdmitDialog(FormDialog):
         self.adm_form = f
         self.content_layout.addWidget(adm)
 
-        for box in build_resident_fields(b, today=self.today, admitted_on=lambda: b.value("admitted_on")):
+        back, f = _group("Returning resident")
+        self.returning = _line("e.g. R-00042 — leave blank for someone new", 12)
+        b.row(f, "returning_reference", "Earlier &reference", self.returning,
+              hint="Someone who stayed before keeps their record: give their reference instead of a new record.")
+        self.content_layout.addWidget(back)
+        self.resident_boxes = build_resident_fields(b, today=self.today, admitted_on=lambda: b.value("admitted_on"))
+        for box in self.resident_boxes:
             self.content_layout.addWidget(box)
         b.load({"given_name": referral.given_name, "family_name": referral.family_name,
                 "date_of_birth": referral.date_of_birth})
@@ -316,10 +325,13 @@ class AdmitDialog(FormDialog):
 
     def _update_part_time(self) -> None:
         self.adm_form.setRowVisible(self.part_time_notes_box, self.part_time.isChecked())
+        returning = bool(self.returning.text().strip())
+        for box in self.resident_boxes:  # a returning resident's record is not typed again
+            box.setVisible(not returning)
 
     def _split(self, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         resident = {k: v for k, v in values.items() if k in RESIDENT_FIELDS}
-        admission = {k: v for k, v in values.items() if k not in RESIDENT_FIELDS}
+        admission = {k: v for k, v in values.items() if k not in RESIDENT_FIELDS and k != "returning_reference"}
         if not admission.get("part_time"):
             admission["part_time_notes"] = None
         return admission, resident
@@ -327,13 +339,28 @@ class AdmitDialog(FormDialog):
     def validate(self, values: dict[str, Any]) -> dict[str, str] | None:
         admission, resident = self._split(values)
         _v, errors = validate_admission(admission, today=self.today, received_on=self.received_on)
+        returning = values.get("returning_reference")
+        if returning:
+            if not RETURNING_REFERENCE.match(returning.strip().upper()):
+                errors["returning_reference"] = "A reference looks like R-00042."
+            return errors
         _r, rerrors = validate_resident(resident, admitted_on=admission.get("admitted_on"), today=self.today)
         return {**rerrors, **errors}
 
     def operation(self, values: dict[str, Any]) -> Callable[[], Any]:
         admission, resident = self._split(values)
         book, rid = self.ctx.book, self.referral.id
-        return lambda: book.referrals.admit(rid, admission, resident)
+        returning = values.get("returning_reference")
+        if not returning:
+            return lambda: book.referrals.admit(rid, admission, resident)
+
+        def admit_returning() -> Any:
+            resident_id = book.residents.find_by_reference(returning)
+            if resident_id is None:
+                raise ValidationError({"returning_reference": f"No resident has the reference {returning}."})
+            return book.referrals.admit(rid, admission, resident_id=resident_id)
+
+        return admit_returning
 
     def changed_areas(self) -> tuple[str, ...]:
         return ("residents", "referrals")
