@@ -74,8 +74,18 @@ def show_error(parent: QWidget | None, exc: BaseException) -> QMessageBox | None
         box.setWindowModality(Qt.WindowModality.WindowModal)
     else:
         box.setWindowModality(Qt.WindowModality.ApplicationModal)
+    _keep(box)
     box.show()
     return box
+
+
+_OPEN: set[QMessageBox] = set()
+
+
+def _keep(box: QMessageBox) -> None:
+    """A parentless box is owned by Python: hold it until it is closed, or it vanishes at once."""
+    _OPEN.add(box)
+    box.finished.connect(lambda _r: _OPEN.discard(box))
 
 
 def notify(parent: QWidget | None, title: str, text: str) -> QMessageBox:
@@ -83,6 +93,7 @@ def notify(parent: QWidget | None, title: str, text: str) -> QMessageBox:
     box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, parent)
     box.setObjectName("notifyBox")
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    _keep(box)
     box.open()
     return box
 
