@@ -309,3 +309,22 @@ def test_removing_a_goal_with_text_asks_first(qtbot, setup) -> None:  # type: ig
     goals.confirm_remove = lambda parent, title: title == "Goal 1"
     qtbot.mouseClick(card.remove_button, Qt.MouseButton.LeftButton)
     assert goals.cards == []
+
+
+def test_with_the_real_task_runner_work_comes_back_on_the_ui_thread(qtbot, book_factory) -> None:  # type: ignore[no-untyped-def]
+    from ui.context import AppContext
+    from ui.tasks import TaskRunner
+
+    book = book_factory("worker")
+    rid, _aid = admit(book)
+    runner = TaskRunner()
+    try:
+        tab = CarePlanTab(AppContext(book, runner), rid)
+        qtbot.addWidget(tab)
+        qtbot.waitUntil(lambda: tab.view is not None)
+        fill_everything(tab)
+        tab.mark_complete()
+        qtbot.waitUntil(lambda: tab.complete and not runner.busy)
+        assert "Complete — version 1" in tab.status.text() and not tab.is_dirty()
+    finally:
+        runner.shutdown()
