@@ -151,6 +151,7 @@ class MainWindow(QMainWindow):
         self._on_actor()
         self._restore_state()
         self.show_page("today")
+        self.nav.setFocus()  # keyboard users start in the navigation: Up/Down, then Tab into the page
 
     # -- pages ---------------------------------------------------------------------------------
     def show_page(self, key: str) -> QWidget | None:

@@ -155,3 +155,58 @@ def test_show_error_never_shows_a_traceback(qtbot, admin_window) -> None:  # typ
     box = show_error(admin_window, ValidationError({"full_name": "Enter the person's full name."}))
     assert box.text() == "Full name: Enter the person's full name."
     box.close()
+
+
+def unnamed_controls(root: QWidget) -> list[str]:
+    """Visible, enabled controls that take keyboard focus but have no accessible name or text."""
+    from PySide6.QtCore import Qt
+
+    missing = []
+    for w in [root, *root.findChildren(QWidget)]:
+        if not w.isVisible() or not w.isEnabled() or not (w.focusPolicy() & Qt.FocusPolicy.TabFocus):
+            continue
+        if w.inherits("QScrollBar") or w.inherits("QScrollArea") or w.inherits("QToolButton") \
+                or w.objectName().startswith("qt_"):
+            continue
+        text = getattr(w, "text", None)
+        if not w.accessibleName() and not (callable(text) and text()):
+            missing.append(f"{w.metaObject().className()} {w.objectName()}")
+    return missing
+
+
+def test_every_control_has_an_accessible_name(qtbot, admin_window, db_path, new_db, clock) -> None:  # type: ignore[no-untyped-def]
+    from keyworker.security.vault import FAST_KDF
+    from ui.login import LoginWindow
+    from ui.setup_window import SetupWindow
+    from ui.tasks import SyncTaskRunner
+
+    login = LoginWindow(db_path, SyncTaskRunner(), clock=clock, hint="hint")
+    setup = SetupWindow(new_db, SyncTaskRunner(), clock=clock, kdf=FAST_KDF)
+    for w in (login, setup):
+        qtbot.addWidget(w)
+        w.show()
+        assert unnamed_controls(w) == []
+    page = admin_window.show_page("admin")
+    assert unnamed_controls(admin_window) == []
+    dlg = page.add_account()
+    qtbot.waitExposed(dlg)
+    assert unnamed_controls(dlg) == []
+    dlg.reject()
+    admin_window.lock.lock_now()
+    assert unnamed_controls(admin_window) == []
+
+
+def test_login_tab_order(qtbot, db_path, clock) -> None:  # type: ignore[no-untyped-def]
+    from ui.login import LoginWindow
+    from ui.tasks import SyncTaskRunner
+
+    w = LoginWindow(db_path, SyncTaskRunner(), clock=clock)
+    qtbot.addWidget(w)
+    w.show()
+    chain = [w.panel.user_edit, w.panel.password_edit, w.panel.submit, w.recovery_button]
+    for a, b in zip(chain, chain[1:]):
+        nxt = a.nextInFocusChain()
+        while not (nxt.focusPolicy() & nxt.focusPolicy().TabFocus) or not nxt.isVisible():
+            nxt = nxt.nextInFocusChain()
+        assert nxt is b, (a.objectName(), nxt.metaObject().className())
+    assert w.focusWidget() is w.panel.user_edit  # empty user name: start there
