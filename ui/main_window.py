@@ -317,16 +317,16 @@ class MainWindow(QMainWindow):
     # -- window state (QSettings, this module only) ---------------------------------------------
     def _restore_state(self) -> None:
         geo = QSettings().value("main/geometry")
-        if geo is not None:
-            self.restoreGeometry(geo)
-        else:
-            screen = QApplication.primaryScreen()
-            if screen is not None:
-                avail = screen.availableGeometry()
-                self.resize(min(1280, int(avail.width() * 0.9)), min(800, int(avail.height() * 0.9)))
-                frame = self.frameGeometry()
-                frame.moveCenter(avail.center())
-                self.move(frame.topLeft())
+        screen = QApplication.primaryScreen()
+        if geo is not None and self.restoreGeometry(geo) and (
+                screen is None or screen.availableGeometry().contains(self.frameGeometry().center())):
+            return
+        if screen is not None:  # first start, or the saved place is off every screen now
+            avail = screen.availableGeometry()
+            self.resize(min(1280, int(avail.width() * 0.9)), min(800, int(avail.height() * 0.9)))
+            frame = self.frameGeometry()
+            frame.moveCenter(avail.center())
+            self.move(frame.topLeft())
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         resident = sys.modules.get("ui.resident.window")
