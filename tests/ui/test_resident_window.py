@@ -285,8 +285,8 @@ def test_consents_record_with_named_parties(opened, qtbot) -> None:  # type: ign
     panel.refresh()
     row = next(i for i in range(panel.table.rowCount()) if panel.table.item(i, 0).text().startswith("Sharing"))
     assert panel.table.item(row, 1).text() == "\u2714 Given"
-    assert panel.table.item(row, 2).text() == "Fishergate Surgery, Inspire Preston"
-    assert panel.table.item(row, 3).text() == "05/01/2026"
+    assert panel.table.item(row, 2).text() == ("With: Fishergate Surgery, Inspire Preston. "
+                                               "05/01/2026, recorded by Morgan Manager")
 
 
 def test_documents_tab_lists_and_opens(opened, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]

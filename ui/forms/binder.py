@@ -64,6 +64,7 @@ class FieldBox(QWidget):
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(2)
+        box.setAlignment(Qt.AlignmentFlag.AlignTop)
         box.addWidget(editor)
         if hint:
             h = QLabel(hint)

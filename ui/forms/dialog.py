@@ -177,6 +177,7 @@ class FormDialog(QDialog):
         """Call at the end of a subclass's __init__, once every field is bound."""
         self.binder.bind_save(self.save_button, self.status, require_change=require_change)
         self.binder.mark_saved()
+        self.content_layout.addStretch(1)  # spare height goes below the form, not into its fields
         align_forms(self.content)
         if self._scroll is not None:
             hint = self.content.sizeHint()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -30,7 +30,7 @@ from ui.forms.lists import NameListEdit
 if TYPE_CHECKING:
     from ui.context import AppContext
 
-COLUMNS = ("Consent", "Answer", "Named parties", "Date", "Recorded by")
+COLUMNS = ("Consent", "Answer", "Details")
 
 
 def answer_text(given: bool) -> str:
@@ -111,10 +111,17 @@ class ConsentsPanel(QGroupBox):
         self.table.verticalHeader().hide()
         self.table.setWordWrap(True)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        header.setMinimumSectionSize(60)
-        self.table.setMinimumHeight(130)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)  # parties, date and who: wraps here
+        self.table.setColumnWidth(0, 190)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fit_timer.timeout.connect(self._fit)
+        header.sectionResized.connect(lambda *_a: self._fit_timer.start())  # rows re-wrap: refit once
         v.addWidget(self.table)
         row = QHBoxLayout()
         self.history = QCheckBox("Show &history")
@@ -139,27 +146,33 @@ class ConsentsPanel(QGroupBox):
 
     def _show(self, rows: list[ConsentView]) -> None:
         self.rows = rows
-        shown: list[tuple[str, str, str, str, str, bool]] = []
+        shown: list[tuple[str, str, str, bool]] = []
         recorded_kinds = {r.kind for r in rows if r.current}
         for r in rows:
             label = r.kind_label + ("" if r.current else " (earlier)")
-            shown.append((label, answer_text(r.given), ", ".join(r.parties), format_date(r.recorded_on),
-                          r.recorded_by_name, r.current))
+            details = f"{format_date(r.recorded_on)}, recorded by {r.recorded_by_name or 'unknown'}"
+            if r.parties:
+                details = f"With: {', '.join(r.parties)}. " + details
+            if r.notes:
+                details += f". {r.notes}"
+            shown.append((label, answer_text(r.given), details, r.current))
         for o in ref.consent_kinds():
             if o.code not in recorded_kinds:
-                shown.append((o.label, "Not recorded", "", "", "", True))
+                shown.append((o.label, "Not recorded", "", True))
         self.table.setRowCount(len(shown))
-        for i, (label, answer, parties, on, by, current) in enumerate(shown):
-            for j, text in enumerate((label, answer, parties, on, by)):
+        for i, (label, answer, details, current) in enumerate(shown):
+            for j, text in enumerate((label, answer, details)):
                 item = QTableWidgetItem(text)
                 if not current:
                     item.setForeground(Qt.GlobalColor.darkGray)
                 self.table.setItem(i, j, item)
-        self.table.resizeColumnsToContents()
-        for col, cap in ((0, 230), (2, 220)):  # long labels wrap instead of widening the form
-            if self.table.columnWidth(col) > cap:
-                self.table.setColumnWidth(col, cap)
-        self.table.resizeRowsToContents()
+        self._fit()
+
+    def _fit(self, *_a: object) -> None:
+        """The table as tall as its rows (whose height follows their wrapped text), up to a
+        limit, so the Overview scrolls rather than the table."""
+        rows = sum(self.table.rowHeight(i) for i in range(self.table.rowCount()))
+        self.table.setFixedHeight(min(320, self.table.horizontalHeader().height() + rows + 4))
 
     def selected_kind(self) -> str | None:
         row = self.table.currentRow()
