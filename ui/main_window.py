@@ -44,6 +44,14 @@ NAVIGATION: list[tuple[str, str, int]] = [
 ]
 _PAGES: dict[str, PageSpec] = {}
 
+# Edit menu entries act on the focused text field (None is a separator).
+_EDIT_ACTIONS: list[tuple[str, str, QKeySequence.StandardKey] | None] = [
+    ("&Undo", "undo", QKeySequence.StandardKey.Undo), ("&Redo", "redo", QKeySequence.StandardKey.Redo), None,
+    ("Cu&t", "cut", QKeySequence.StandardKey.Cut), ("&Copy", "copy", QKeySequence.StandardKey.Copy),
+    ("&Paste", "paste", QKeySequence.StandardKey.Paste),
+    ("Select &all", "selectAll", QKeySequence.StandardKey.SelectAll), None,
+]
+
 FEATURE_MODULES = ("ui.today", "ui.admin.page", "ui.caseload.page", "ui.referrals.page", "ui.reviews.page",
                    "ui.care_plans", "ui.resident.window")
 
@@ -217,6 +225,12 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.act_quit)
 
         edit_menu = mb.addMenu("&Edit")
+        for entry in _EDIT_ACTIONS:
+            if entry is None:
+                edit_menu.addSeparator()
+                continue
+            text, method, key = entry
+            edit_menu.addAction(self._action(text, lambda _c=False, m=method: self._edit(m), key))
         self.act_find = self._action("&Find…", self._find, QKeySequence.StandardKey.Find)
         edit_menu.addAction(self.act_find)
 
@@ -257,6 +271,11 @@ class MainWindow(QMainWindow):
         self.addToolBar(tb)
         self.toolbar = tb
         self.locked_actions = [a for a in self.actions() if a not in (self.act_quit,)]
+
+    def _edit(self, method: str) -> None:
+        target = getattr(QApplication.focusWidget(), method, None)
+        if callable(target):
+            target()
 
     def _find(self) -> None:
         page = self.stack.currentWidget()

@@ -210,3 +210,15 @@ def test_login_tab_order(qtbot, db_path, clock) -> None:  # type: ignore[no-unty
             nxt = nxt.nextInFocusChain()
         assert nxt is b, (a.objectName(), nxt.metaObject().className())
     assert w.focusWidget() is w.panel.user_edit  # empty user name: start there
+
+
+def test_edit_menu_acts_on_the_focused_field(qtbot, admin_window) -> None:  # type: ignore[no-untyped-def]
+    page = admin_window.show_page("admin")
+    dlg = page.add_account()
+    qtbot.waitExposed(dlg)
+    dlg.name_edit.setText("Robin")
+    dlg.name_edit.setFocus()
+    qtbot.waitUntil(dlg.name_edit.hasFocus)
+    admin_window._edit("selectAll")
+    assert dlg.name_edit.selectedText() == "Robin"
+    dlg.reject()
