@@ -270,3 +270,15 @@ def test_locked_pdf_window_hides_the_pages(qtbot, worker_book, tasks) -> None:  
     assert win.view.isHidden() and not win.cover.isHidden()
     ctx.state.set_locked(False)
     assert not win.view.isHidden()
+
+
+def test_busy_bar_appears_only_after_half_a_second(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from ui.forms import BusyBar
+
+    bar = BusyBar()
+    qtbot.addWidget(bar)
+    bar.start()
+    assert bar.isHidden()  # quick work never flashes a progress bar
+    qtbot.waitUntil(lambda: not bar.isHidden(), timeout=3000)
+    bar.stop()
+    assert bar.isHidden()

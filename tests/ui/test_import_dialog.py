@@ -92,3 +92,19 @@ def test_lock_hides_the_report(dialog, tmp_path) -> None:  # type: ignore[no-unt
     assert d.body.isHidden()
     ctx.state.set_locked(False)
     assert not d.body.isHidden() and d.table.rowCount() >= 2
+
+
+def test_runs_off_the_ui_thread_with_progress(qtbot, manager_book, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from ui.tasks import TaskRunner
+
+    runner = TaskRunner()
+    try:
+        d = ImportDialog(None, make_ctx(manager_book, runner))
+        qtbot.addWidget(d)
+        d.set_file(_csv(tmp_path, MIXED))
+        assert d._running and d.status.text() == "Checking the file…"  # noqa: SLF001 - the UI did not wait
+        assert not d.valid_only_button.isEnabled()
+        qtbot.waitUntil(lambda: d.report is not None)
+        assert d.valid_only_button.isEnabled() and d.busy.isHidden()
+    finally:
+        runner.shutdown()

@@ -339,3 +339,24 @@ def test_out_of_hours_can_read_but_not_edit(qtbot, manager_book, book_factory, t
     assert not ov.binder.fields["given_name"].editor.isEnabled()
     assert ov.save_button.isHidden()
     assert win.show_tab("medication").start_button.isHidden()
+
+
+def test_opens_with_the_real_task_runner(qtbot, manager_book) -> None:  # type: ignore[no-untyped-def]
+    from ui.tasks import TaskRunner
+
+    rid = admit_resident(manager_book)
+    runner = TaskRunner()
+    ctx = make_ctx(manager_book, runner)
+    try:
+        win = open_resident_window(ctx, rid)
+        qtbot.waitUntil(lambda: win.record is not None)
+        assert win.header.reference.text() == "R-00001"
+        ov = win.pages["overview"]
+        qtbot.waitUntil(lambda: ov.consents.table.rowCount() == 3)
+        ov.binder.fields["gp_practice"].editor.setText("Fishergate Surgery")
+        win.save_current()
+        qtbot.waitUntil(lambda: not ov.is_dirty())
+        close_resident_windows(ctx)
+    finally:
+        runner.shutdown()
+    assert manager_book.residents.get(rid).gp_practice == "Fishergate Surgery"
