@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QPushButton, QVBoxLayout, QWidget
 
 from keyworker.casebook import Casebook
 from keyworker.clock import Clock
@@ -86,7 +86,9 @@ class LoginWindow(QWidget):
         lay.addStretch(1)
         self.setTabOrder(self.panel.submit, self.recovery_button)
         QShortcut(QKeySequence(QKeySequence.StandardKey.Quit), self, self.close)
-        self.resize(520, 560)
+        lay.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)  # never squash fields at large fonts
+        fm = self.fontMetrics()
+        self.resize(max(520, fm.averageCharWidth() * 60), max(560, fm.lineSpacing() * 30))
         self.book: Casebook | None = None
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QProgressBar,
     QPushButton,
@@ -67,7 +68,9 @@ class SetupWindow(QWidget):
         brand.addWidget(title, 1)
         lay.addLayout(brand)
         lay.addWidget(self.pages, 1)
-        self.resize(600, 640)
+        lay.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
+        fm = self.fontMetrics()
+        self.resize(max(600, fm.averageCharWidth() * 70), max(640, fm.lineSpacing() * 36))
 
     # -- page 1: the unit and its administrator --------------------------------------------------
     def _form_page(self) -> QWidget:

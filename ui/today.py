@@ -164,8 +164,9 @@ class TodayPage(QWidget):
                 font.setBold(True)
                 row.setFont(font)
             lst.addItem(row)
-        row_height = lst.fontMetrics().height() + 10  # the stylesheet pads items by 4 px top and bottom
-        lst.setFixedHeight(min(len(items), 8) * row_height + 6)
+        lst.ensurePolished()  # so the row height includes the stylesheet's item padding
+        row_height = max(lst.sizeHintForRow(0), lst.fontMetrics().height() + 8)
+        lst.setFixedHeight(min(len(items), 8) * row_height + 2 * lst.frameWidth() + 2)
         lst.itemActivated.connect(self._open)
         self.lists[section.key] = lst
         return lst

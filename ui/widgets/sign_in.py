@@ -27,8 +27,9 @@ class SignInPanel(QFrame):
         super().__init__(parent)
         self.setObjectName("signInPanel")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setMinimumWidth(380)
-        self.setMaximumWidth(520)
+        em = self.fontMetrics().averageCharWidth()  # scale with the system font size
+        self.setMinimumWidth(max(380, em * 46))
+        self.setMaximumWidth(max(520, em * 64))
         lay = QVBoxLayout(self)
         lay.setContentsMargins(28, 24, 28, 24)
         lay.setSpacing(12)
