@@ -3,7 +3,6 @@ PDFs and network on a small pool; callbacks always come back on the UI thread.""
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -42,7 +41,6 @@ class TaskRunner(QObject):
         self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="kw-pool")
         self._bridge = _Bridge()
         self._pending = 0
-        self._lock = threading.Lock()
 
     @property
     def busy(self) -> bool:
@@ -58,11 +56,17 @@ class TaskRunner(QObject):
                 result = fn()
             except BaseException as exc:  # noqa: BLE001 - every failure is reported on the UI thread
                 err = exc
-                self._bridge.deliver.emit(lambda: self._finish(lambda: _fail(err, on_error)))
+                self._post(lambda: self._finish(lambda: _fail(err, on_error)))
             else:
-                self._bridge.deliver.emit(lambda: self._finish(lambda: on_done(result) if on_done else None))
+                self._post(lambda: self._finish(lambda: on_done(result) if on_done else None))
 
         executor.submit(work)
+
+    def _post(self, thunk: Callable[[], None]) -> None:
+        try:
+            self._bridge.deliver.emit(thunk)
+        except RuntimeError:  # the app is shutting down and the bridge is gone: nobody is waiting
+            log.debug("task finished after shutdown")
 
     def _started(self) -> None:
         self._pending += 1
