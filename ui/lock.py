@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QVBoxLayout, QWidget
 
-from keyworker.errors import KeyworkerError
+from keyworker.errors import KeyworkerError, SignInThrottled
 from ui.context import AppContext
 from ui.widgets.sign_in import SignInPanel
 
@@ -196,7 +196,9 @@ class LockController(QObject):
 
         def failed(exc: BaseException) -> None:
             panel.set_busy(False)
-            if isinstance(exc, KeyworkerError):
+            if isinstance(exc, SignInThrottled):
+                panel.show_wait(exc.seconds)
+            elif isinstance(exc, KeyworkerError):
                 panel.show_problem(str(exc))
             else:
                 from ui.errors import show_error

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QPushButton, QVBoxLa
 
 from keyworker.casebook import Casebook
 from keyworker.clock import Clock
-from keyworker.errors import KeyworkerError
+from keyworker.errors import KeyworkerError, SignInThrottled
 from ui.errors import show_error
 from ui.icons import app_icon
 from ui.tasks import SyncTaskRunner, TaskRunner
@@ -107,7 +107,9 @@ class LoginWindow(QWidget):
 
     def _failed(self, exc: BaseException) -> None:
         self.panel.set_busy(False)
-        if isinstance(exc, KeyworkerError):
+        if isinstance(exc, SignInThrottled):
+            self.panel.show_wait(exc.seconds)
+        elif isinstance(exc, KeyworkerError):
             self.panel.show_problem(str(exc))
         else:
             self.panel.show_problem("Keyworker could not open the unit database.")

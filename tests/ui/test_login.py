@@ -60,6 +60,12 @@ def test_throttle_after_five_failures_survives_restart(qtbot, db_path, tasks, cl
     w.sign_in("worker", STAFF_PW)  # even the right password waits now
     assert w.panel.problem.text().startswith("Too many failed sign-ins")
     assert w.book is None
+    assert not w.panel.submit.isEnabled() and w.panel.wait_left == 30
+    w.panel._tick()
+    assert w.panel.problem.text() == "Too many failed sign-ins for this user. Try again in 29 seconds."
+    w.panel.wait_left = 1
+    w.panel._tick()
+    assert w.panel.submit.isEnabled() and w.panel.problem.text() == "You can try again now."
     w.close()
     restarted = make(qtbot, db_path, tasks, clock, username="worker")
     restarted.sign_in("worker", STAFF_PW)

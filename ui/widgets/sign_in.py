@@ -1,7 +1,7 @@
 """The user name + password panel shared by the login window and the lock screen."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from keyworker.errors import SignInThrottled
 from ui.widgets.password import PasswordEdit
 
 
@@ -87,6 +88,11 @@ class SignInPanel(QFrame):
         self.extra.setSpacing(4)
         lay.addLayout(self.extra)
 
+        self._wait = QTimer(self)
+        self._wait.setInterval(1000)
+        self._wait.timeout.connect(self._tick)
+        self.wait_left = 0
+        self.user_edit.textEdited.connect(lambda _t: self._end_wait(""))  # the wait is per user
         self.user_edit.returnPressed.connect(self._user_return)
         self.password_edit.returnPressed.connect(self._submit)
         self.setTabOrder(self.user_edit, self.password_edit)
@@ -99,7 +105,7 @@ class SignInPanel(QFrame):
             self.password_edit.setFocus()
 
     def _submit(self) -> None:
-        if self.busy.isVisible():
+        if self.busy.isVisible() or self.wait_left > 0:
             return
         user = self.user_edit.text().strip()
         if not user:
@@ -120,10 +126,34 @@ class SignInPanel(QFrame):
         self.password_edit.clear()
         self.password_edit.setFocus()
 
+    def show_wait(self, seconds: int) -> None:
+        """After repeated failures the core makes this user wait: count down, then allow a new try."""
+        self.wait_left = seconds
+        self.submit.setEnabled(False)
+        self.show_problem(str(SignInThrottled(seconds)))
+        self._wait.start()
+
+    def _tick(self) -> None:
+        self.wait_left -= 1
+        if self.wait_left <= 0:
+            self._end_wait("You can try again now.")
+        else:
+            self.problem.setText(str(SignInThrottled(self.wait_left)))
+
+    def _end_wait(self, text: str) -> None:
+        if not self._wait.isActive() and self.wait_left <= 0:
+            return
+        self._wait.stop()
+        self.wait_left = 0
+        self.submit.setEnabled(True)
+        self.problem.setText(text)
+        self.problem.setVisible(bool(text))
+
     def set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
-        for w in (self.user_edit, self.password_edit, self.submit):
+        for w in (self.user_edit, self.password_edit):
             w.setEnabled(not busy)
+        self.submit.setEnabled(not busy and self.wait_left <= 0)
         if not busy:
             self.password_edit.setFocus()
 
