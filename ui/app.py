@@ -50,6 +50,7 @@ def apply_palette(app: QApplication) -> None:
     pal.setColor(QPalette.ColorRole.Highlight, QColor("#1a5f67"))
     pal.setColor(QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
     pal.setColor(QPalette.ColorRole.Link, QColor("#1a5f67"))
+    pal.setColor(QPalette.ColorRole.PlaceholderText, QColor("#5f6d75"))  # 4.7:1 on white
     app.setPalette(pal)
 
 
@@ -154,6 +155,7 @@ class AppController(QObject):
         dlg.setAutoClose(False)
         dlg.setWindowModality(Qt.WindowModality.ApplicationModal)
         dlg.setAccessibleName("Creating the demo unit")
+        dlg.setMinimumWidth(dlg.fontMetrics().averageCharWidth() * 60)
         progress = _Progress(dlg)
         progress.step.connect(lambda done, total: (dlg.setMaximum(total), dlg.setValue(done)))
         self._replace(dlg)
