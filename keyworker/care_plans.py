@@ -7,7 +7,7 @@ keys and version numbers only, never the text of the plan."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -83,16 +83,25 @@ class PlanContent:
     def goal(self, goal_id: str) -> Goal | None:
         return next((g for g in self.goals if g.id == goal_id), None)
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data (written by hand: `dataclasses.asdict` is slow on a review save)."""
+        return {
+            "sections": {k: dict(v) for k, v in self.sections.items()},
+            "domains": {k: {"needs": d.needs, "interventions": d.interventions,
+                            "no_needs_identified": d.no_needs_identified} for k, d in self.domains.items()},
+            "goals": [{"id": g.id, "domain": g.domain, "goal": g.goal, "status": g.status,
+                       "progress_notes": g.progress_notes,
+                       "actions": [{"action": a.action, "who": a.who,
+                                    "by_when": a.by_when.isoformat() if a.by_when else None} for a in g.actions]}
+                      for g in self.goals],
+            "risk_assessment_id": self.risk_assessment_id,
+        }
+
     def to_json(self) -> str:
-        data = asdict(self)
-        for g in data["goals"]:
-            for a in g["actions"]:
-                a["by_when"] = a["by_when"].isoformat() if a["by_when"] else None
-        return json.dumps(data, sort_keys=True, ensure_ascii=False)
+        return json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, text: str) -> PlanContent:
-        data = json.loads(text or "{}")
+    def from_dict(cls, data: dict[str, Any]) -> PlanContent:
         goals = [
             Goal(domain=g.get("domain", ""), goal=g.get("goal", ""), status=g.get("status", "not_started"),
                  progress_notes=g.get("progress_notes", ""), id=g.get("id") or new_id(),
@@ -105,8 +114,12 @@ class PlanContent:
         sections = {k: {fk: str(fv or "") for fk, fv in v.items()} for k, v in (data.get("sections") or {}).items()}
         return cls(sections=sections, domains=domains, goals=goals, risk_assessment_id=data.get("risk_assessment_id"))
 
+    @classmethod
+    def from_json(cls, text: str) -> PlanContent:
+        return cls.from_dict(json.loads(text or "{}"))
+
     def copy(self) -> PlanContent:
-        return PlanContent.from_json(self.to_json())
+        return PlanContent.from_dict(self.to_dict())
 
 
 # -- values returned -----------------------------------------------------------------------------

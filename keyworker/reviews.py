@@ -366,7 +366,7 @@ class ReviewService:
             if data.plan_changes is not None:
                 raise ValidationError({"plan_changes": "The plan is still a draft: finish and complete it first."})
             return None
-        if content.to_json() == base.to_json() or not _differs(base, content):
+        if not _differs(base, content):
             return None
         return content
 
