@@ -35,10 +35,13 @@ class Letter:
 
 
 def _purpose(letter: Letter) -> str:
-    if letter.kind == MIDWAY:
+    if letter.kind == MIDWAY and letter.invitee_role == "referrer":
         return ("This is the mid-way review of the placement. The service specification (4.1.5.7) asks us to "
                 "invite the referrer to this meeting, to review progress against the Treatment and Recovery "
                 "Care Plan and agree any changes for the rest of the programme.")
+    if letter.kind == MIDWAY:
+        return ("This is the mid-way review of the placement, where we review progress against the Treatment "
+                "and Recovery Care Plan and agree any changes for the rest of the programme.")
     if letter.kind == PRE_DISCHARGE:
         return ("This is the pre-discharge planning meeting. We will agree the discharge plan, the move-on and "
                 "aftercare arrangements, mutual aid and relapse prevention support, and the 3- and 6-month "
