@@ -111,3 +111,27 @@ def test_another_user_can_unlock(qtbot, admin_window) -> None:  # type: ignore[n
     admin_row = [i for i in range(w.nav.count()) if w.nav.item(i).text() == "Administration"][0]
     assert w.nav.item(admin_row).isHidden()
     assert QApplication.activeModalWidget() is None
+
+
+def test_lock_and_unlock_with_the_real_task_runner(qtbot, book_factory, only_our_pages) -> None:  # type: ignore[no-untyped-def]
+    from ui.context import AppContext
+    from ui.main_window import MainWindow
+    from ui.tasks import TaskRunner
+
+    runner = TaskRunner()
+    w = MainWindow(AppContext(book_factory("admin"), runner))
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: not runner.busy)  # Today and the idle setting load off the UI thread
+    w.lock.lock_now()
+    assert w.ctx.state.locked  # hidden at once, before the database records it
+    qtbot.waitUntil(lambda: w.ctx.book.locked)
+    w.lock.unlock("admin", "wrong-password-here")
+    assert w.lock_screen.panel.busy.isVisible()
+    qtbot.waitUntil(lambda: w.lock_screen.panel.problem.isVisible())
+    assert w.ctx.state.locked
+    w.lock.unlock("admin", ADMIN_PW)
+    qtbot.waitUntil(lambda: not w.ctx.state.locked)
+    assert w.shell.currentWidget() is w.content
+    w.lock.watcher.stop()
+    runner.shutdown()
