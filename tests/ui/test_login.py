@@ -155,3 +155,19 @@ def test_must_change_password_is_asked_after_sign_in(qtbot, db_path, tasks, monk
     dlg.reject()
     main.lock.watcher.stop()
     app.ctx.book.close()
+
+
+def test_sign_in_runs_off_the_ui_thread_with_a_busy_indicator(qtbot, db_path, clock) -> None:  # type: ignore[no-untyped-def]
+    from ui.tasks import TaskRunner
+
+    runner = TaskRunner()
+    w = LoginWindow(db_path, runner, clock=clock, username="worker")
+    qtbot.addWidget(w)
+    w.show()
+    w.panel.password_edit.setText(STAFF_PW)
+    with qtbot.waitSignal(w.signed_in, timeout=10_000) as sig:
+        w.panel.submit.click()
+        assert w.panel.busy.isVisible() and not w.panel.submit.isEnabled()
+    assert not w.panel.busy.isVisible()
+    sig.args[0].close()
+    runner.shutdown()
