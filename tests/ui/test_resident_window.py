@@ -360,3 +360,17 @@ def test_opens_with_the_real_task_runner(qtbot, manager_book) -> None:  # type: 
     finally:
         runner.shutdown()
     assert manager_book.residents.get(rid).gp_practice == "Fishergate Surgery"
+
+
+def test_another_user_signing_in_gets_tabs_for_their_role(opened, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import STAFF_PW
+
+    book, ctx, win, _rid = opened
+    assert not _overview(win).save_button.isHidden()
+    ctx.state.set_locked(True)
+    book.lock()
+    book.unlock("nights", STAFF_PW)
+    ctx.state.set_locked(False)
+    ctx.state.actor_changed.emit()
+    ov = _overview(win)
+    assert ov.save_button.isHidden() and not ov.binder.fields["given_name"].editor.isEnabled()

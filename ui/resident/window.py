@@ -70,6 +70,7 @@ class ResidentWindow(QWidget):
         QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.reload)
         ctx.state.locked_changed.connect(self._on_locked)
         ctx.state.data_changed.connect(self._on_data_changed)
+        ctx.state.actor_changed.connect(self._on_actor_changed)
         self._on_locked(ctx.state.locked)
         if self.specs:
             self._ensure_tab(0)
@@ -156,6 +157,18 @@ class ResidentWindow(QWidget):
         for page in self.pages.values():
             if area in getattr(page, "refresh_areas", ()) and callable(getattr(page, "refresh", None)):
                 page.refresh()
+
+    def _on_actor_changed(self) -> None:
+        """Someone else signed in: rebuild the tabs for their role (what they may change), unless
+        there is unsaved work on them, which is never thrown away."""
+        if self.dirty_pages():
+            return
+        for page in self.pages.values():
+            page.setParent(None)
+            page.deleteLater()
+        self.pages.clear()
+        self._ensure_tab(self.tabs.currentIndex())
+        self.reload()
 
     # -- saving and closing -----------------------------------------------------------------
     def save_current(self) -> None:
