@@ -219,7 +219,11 @@ class MainWindow(QMainWindow):
         self.act_lock = self._action("&Lock now", self.lock.lock_now, "Ctrl+L", "Lock Keyworker now (Ctrl+L)")
         self.act_password = self._action("Change my &password…", lambda: ChangePasswordDialog.run(self.ctx, self))
         self.act_quit = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.act_import = self._action("&Import residents from CSV…", self._import, "Ctrl+Shift+I",
+                                       "Bring residents and open referrals in from a spreadsheet (CSV)")
         file_menu = mb.addMenu("&File")
+        file_menu.addAction(self.act_import)
+        file_menu.addSeparator()
         file_menu.addActions([self.act_password, self.act_lock])
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
@@ -288,6 +292,11 @@ class MainWindow(QMainWindow):
             if callable(focus_search):
                 focus_search()
 
+    def _import(self) -> None:
+        from ui.imports.dialog import open_import_dialog
+
+        open_import_dialog(self.ctx, self)
+
     def _open_resident(self) -> None:
         self.show_page("caseload")
         focus_search = getattr(self.stack.currentWidget(), "focus_search", None)
@@ -324,6 +333,7 @@ class MainWindow(QMainWindow):
             visible = _page_visible(spec.key, self.ctx)
             self.nav.item(row).setHidden(not visible)
             self.page_actions_visible(spec.key, visible)
+        self.act_import.setVisible(self.ctx.book.actor.can(Permission.IMPORT))
         current = self.nav.currentItem()
         if current is not None and current.isHidden():
             self.show_page("today")

@@ -222,3 +222,16 @@ def test_edit_menu_acts_on_the_focused_field(qtbot, admin_window) -> None:  # ty
     admin_window._edit("selectAll")
     assert dlg.name_edit.selectedText() == "Robin"
     dlg.reject()
+
+
+def test_import_menu_only_for_roles_that_may_import(qtbot, book_factory) -> None:
+    """File → Import is offered to an administrator or senior, not to a key worker (the service refuses too)."""
+    from ui.context import AppContext
+    from ui.main_window import MainWindow
+    from ui.tasks import SyncTaskRunner
+
+    for user, expected in (("admin", True), ("manager", True), ("worker", False)):
+        ctx = AppContext(book_factory(user), SyncTaskRunner())
+        win = MainWindow(ctx)
+        qtbot.addWidget(win)
+        assert win.act_import.isVisible() is expected, user
