@@ -4,7 +4,6 @@ Section headings and order come from `keyworker.plan_sections`, so the printed p
 the sections the contract requires (4.1.4.2, 4.1.5.3)."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -31,20 +30,8 @@ if TYPE_CHECKING:
 TITLE = "Treatment and Recovery Care Plan"
 
 
-class Fresh:
-    """`layout.render` lays the same flowables out twice (to count pages). ReportLab marks a
-    flowable pushed to the next page in the first pass as `_postponed` and then refuses it in the
-    second, so a story longer than a page must be built afresh for each pass."""
-
-    def __init__(self, make: Callable[[], list[Flowable]]) -> None:
-        self._make = make
-
-    def __iter__(self) -> Iterator[Flowable]:
-        return iter(self._make())
-
-
 def build(view: CarePlanView, *, unit_name: str, generated_at: datetime) -> bytes:
-    return render(Fresh(lambda: _story(view)), title=TITLE, unit_name=unit_name,  # type: ignore[arg-type]
+    return render(_story(view), title=TITLE, unit_name=unit_name,
                   generated_at=generated_at, subject=f"{TITLE}: {view.reference}")
 
 

@@ -4,7 +4,8 @@ and call `render()`; they never set fonts or margins themselves."""
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 from datetime import datetime
 from xml.sax.saxutils import escape
 
@@ -13,6 +14,7 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
     Flowable,
@@ -108,9 +110,30 @@ def keep(*flowables: Flowable) -> KeepTogether:
     return KeepTogether(list(flowables))
 
 
-class _NumberedDoc(BaseDocTemplate):
-    """Two passes so the footer can say 'page N of M'."""
+class _NumberedCanvas(Canvas):
+    """Holds each finished page until the end, so the footer can say 'page N of M' in one layout
+    pass (laying a story out twice breaks ReportLab's split flowables on long documents)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pages: list[dict[str, Any]] = []
+
+    def showPage(self) -> None:  # noqa: N802 - ReportLab's name
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        for number, state in enumerate(self._pages, start=1):
+            self.__dict__.update(state)
+            self.setFont("Helvetica", 8)
+            self.setFillColor(MUTED)
+            self.drawRightString(PAGE_W - MARGIN, MARGIN - 8 * mm, f"Page {number} of {total}")
+            super().showPage()
+        super().save()
+
+
+class _Doc(BaseDocTemplate):
     def __init__(self, buf: io.BytesIO, *, title: str, unit_name: str, generated: str, subject: str) -> None:
         super().__init__(buf, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN + 8 * mm,
                          bottomMargin=MARGIN, title=title, author=unit_name or "Keyworker", subject=subject,
@@ -118,11 +141,10 @@ class _NumberedDoc(BaseDocTemplate):
         self._unit = unit_name
         self._generated = generated
         self._doc_title = title
-        self.page_count = 0
         frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body")
         self.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=self._decorate)])
 
-    def _decorate(self, canvas, doc) -> None:  # type: ignore[no-untyped-def]
+    def _decorate(self, canvas: Canvas, doc: BaseDocTemplate) -> None:
         canvas.saveState()
         canvas.setStrokeColor(RULE)
         canvas.setLineWidth(0.5)
@@ -136,23 +158,15 @@ class _NumberedDoc(BaseDocTemplate):
         canvas.line(MARGIN, top - 2.5 * mm, PAGE_W - MARGIN, top - 2.5 * mm)
         canvas.line(MARGIN, MARGIN - 4 * mm, PAGE_W - MARGIN, MARGIN - 4 * mm)
         canvas.setFont("Helvetica", 8)
-        canvas.drawString(MARGIN, MARGIN - 8 * mm, f"CONFIDENTIAL: special category health data. Generated {self._generated}")
-        total = getattr(self, "_total_pages", 0)
-        page = f"Page {doc.page} of {total}" if total else f"Page {doc.page}"
-        canvas.drawRightString(PAGE_W - MARGIN, MARGIN - 8 * mm, page)
+        canvas.drawString(MARGIN, MARGIN - 8 * mm,
+                          f"CONFIDENTIAL: special category health data. Generated {self._generated}")
         canvas.restoreState()
 
 
-def render(flowables: Sequence[Flowable], *, title: str, unit_name: str, generated_at: datetime,
+def render(flowables: Iterable[Flowable], *, title: str, unit_name: str, generated_at: datetime,
            subject: str = "") -> bytes:
-    """Build the PDF twice: the first pass counts pages for the footer."""
-    generated = format_datetime(generated_at)
+    """Lay the story out once on A4 with the house header and footer; returns the PDF bytes."""
     buf = io.BytesIO()
-    doc = _NumberedDoc(buf, title=title, unit_name=unit_name, generated=generated, subject=subject)
-    doc.build(list(flowables))
-    total = doc.page
-    buf = io.BytesIO()
-    doc = _NumberedDoc(buf, title=title, unit_name=unit_name, generated=generated, subject=subject)
-    doc._total_pages = total  # type: ignore[attr-defined]
-    doc.build(list(flowables))
+    doc = _Doc(buf, title=title, unit_name=unit_name, generated=format_datetime(generated_at), subject=subject)
+    doc.build(list(flowables), canvasmaker=_NumberedCanvas)
     return buf.getvalue()

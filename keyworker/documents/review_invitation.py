@@ -8,7 +8,6 @@ from datetime import date, datetime
 from reportlab.platypus import Flowable
 
 from keyworker.clock import format_date
-from keyworker.documents.care_plan_pdf import Fresh
 from keyworker.documents.layout import fields, para, render, spacer
 from keyworker.review_schedule import KIND_LABELS, MIDWAY, PRE_DISCHARGE, planned_end
 
@@ -51,7 +50,7 @@ def _purpose(letter: Letter) -> str:
 
 
 def build(letter: Letter, *, generated_at: datetime) -> bytes:
-    return render(Fresh(lambda: _story(letter)), title=TITLE, unit_name=letter.unit_name,  # type: ignore[arg-type]
+    return render(_story(letter), title=TITLE, unit_name=letter.unit_name,
                   generated_at=generated_at, subject=f"{KIND_LABELS.get(letter.kind, 'Review')}: {letter.reference}")
 
 

@@ -5,7 +5,7 @@ next review date (14 days later unless a reason is recorded)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from PySide6.QtCore import Qt
