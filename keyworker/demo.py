@@ -270,6 +270,8 @@ class _Builder:
     ) -> None:
         rng = self.rng
         weeks = rng.randint(12, 26)
+        if stage == "current":  # still here, so not yet past the planned length
+            weeks = max(weeks, (self.today - admitted_on).days // 7 + 1)
         discharged_on = discharge_type = None
         if stage == "discharged":
             stay = rng.randint(7, weeks * 7 + 14)
