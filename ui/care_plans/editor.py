@@ -282,7 +282,7 @@ class CarePlanTab(QWidget):
         self.status.setText(f"{text}. Key worker: {v.key_worker_name or 'not named'}.")
         if v.agreement is not None:
             a = v.agreement
-            extra = f" — reason: {a.note}" if a.note else ""
+            extra = f" — reason: {a.note.rstrip('. ')}" if a.note else ""
             text = f"Resident's agreement: {a.method_label} on {format_date(a.agreed_on)} (version {a.version_number}){extra}"
             current = v.version.number if v.version else None
             if a.version_number is not None and current is not None and a.version_number != current:
