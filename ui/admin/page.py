@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -26,6 +25,7 @@ from ui.admin.account_dialog import AddAccountDialog
 from ui.admin.password_dialog import SetPasswordDialog
 from ui.context import AppContext
 from ui.errors import show_error
+from ui.widgets.tables import read_only_table
 
 COLUMNS = ["Name", "User name", "Role", "Status", "Last signed in"]
 
@@ -50,11 +50,7 @@ class AdminPage(QWidget):
         self.table.setObjectName("accountsTable")
         self.table.setAccessibleName("Staff accounts")
         self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setAlternatingRowColors(True)
+        read_only_table(self.table)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         bl.addWidget(self.table)

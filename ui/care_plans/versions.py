@@ -6,7 +6,6 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -25,6 +24,7 @@ from keyworker.clock import format_datetime
 from ui.care_plans.diff_view import DiffView
 from ui.context import AppContext
 from ui.errors import show_error
+from ui.widgets.tables import read_only_table
 
 
 def version_label(v: Any) -> str:
@@ -43,11 +43,7 @@ class VersionHistory(QWidget):
         self.table.setObjectName("versionsTable")
         self.table.setAccessibleName("Versions of the care plan, newest first")
         self.table.setHorizontalHeaderLabels(["Version", "Saved", "By", "Why it changed"])
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setTabKeyNavigation(False)
+        read_only_table(self.table)
         self.table.setWordWrap(True)
         hh = self.table.horizontalHeader()
         for c in range(3):

@@ -6,7 +6,6 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
     QHeaderView,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 from ui.caseload.model import COLUMNS, FLAGS_COLUMN, RESIDENT_ID_ROLE, CaseloadModel
 from ui.context import AppContext
 from ui.errors import show_error
+from ui.widgets.tables import read_only_table
 
 DEBOUNCE_MS = 150
 REFRESH_AREAS = frozenset({"residents", "referrals", "care_plans", "reviews", "accounts"})
@@ -86,12 +86,8 @@ class CaseloadPage(QWidget):
         self.table.setObjectName("caseloadTable")
         self.table.setAccessibleName("Residents")
         self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
+        read_only_table(self.table)
         self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
         self.table.setSortingEnabled(True)
         self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         header = self.table.horizontalHeader()
@@ -103,7 +99,6 @@ class CaseloadPage(QWidget):
             if col.key in widths:
                 self.table.setColumnWidth(i, widths[col.key])
         self.table.doubleClicked.connect(lambda _i: self.open_current())
-        self.table.setTabKeyNavigation(False)
 
         top = QHBoxLayout()
         top.addWidget(search_label)

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QFileDialog,
     QHBoxLayout,
@@ -28,6 +27,7 @@ from keyworker.imports import ImportReport
 from keyworker.security.permissions import Permission
 from ui.errors import show_error
 from ui.forms.dialog import BusyBar, LockCover
+from ui.widgets.tables import read_only_table
 
 if TYPE_CHECKING:
     from ui.context import AppContext
@@ -87,10 +87,7 @@ class ImportDialog(QDialog):
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(("Row", "Column", "Problem"))
         self.table.setAccessibleName("Problems found")
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.verticalHeader().hide()
-        self.table.setAlternatingRowColors(True)
+        read_only_table(self.table)
         self.table.setWordWrap(True)
         h = self.table.horizontalHeader()
         h.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)

@@ -10,7 +10,6 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
     QHBoxLayout,
     QHeaderView,
@@ -27,6 +26,7 @@ from keyworker.security.permissions import Permission
 from ui.context import AppContext
 from ui.errors import show_error
 from ui.today import TodayItem, register_today_section
+from ui.widgets.tables import read_only_table
 
 log = logging.getLogger("keyworker.ui")
 
@@ -169,13 +169,8 @@ class ReferralsPage(QWidget):
         self.table.setObjectName("referralsTable")
         self.table.setAccessibleName("Referrals waiting for a decision or admission")
         self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
+        read_only_table(self.table)
         self.table.setWordWrap(False)
-        self.table.setTabKeyNavigation(False)
-        self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         for i, w in enumerate((95, 175, 150, 85, 105, 225)):

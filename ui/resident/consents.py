@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QGroupBox,
     QHBoxLayout,
@@ -26,6 +25,7 @@ from keyworker.medication import ConsentView, validate_consent
 from keyworker.security.permissions import Permission
 from ui.forms import ChoiceCombo, FormDialog, UkDateEdit
 from ui.forms.lists import NameListEdit
+from ui.widgets.tables import read_only_table
 
 if TYPE_CHECKING:
     from ui.context import AppContext
@@ -105,10 +105,7 @@ class ConsentsPanel(QGroupBox):
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setAccessibleName("Consents")
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
+        read_only_table(self.table)
         self.table.setWordWrap(True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 from keyworker.clock import format_datetime
 from keyworker.documents.store import DocumentInfo
 from ui.documents import show_pdf
+from ui.widgets.tables import read_only_table
 
 if TYPE_CHECKING:
     from ui.context import AppContext
@@ -52,11 +52,7 @@ class DocumentsTab(QWidget):
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(("Title", "Kind", "Made", "Size"))
         self.table.setAccessibleName("Documents")
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
-        self.table.setAlternatingRowColors(True)
+        read_only_table(self.table)
         h = self.table.horizontalHeader()
         h.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         h.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)

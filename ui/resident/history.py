@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QShowEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
     QHeaderView,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from keyworker.clock import format_datetime
 from keyworker.security.audit_service import AuditRow
+from ui.widgets.tables import read_only_table
 
 if TYPE_CHECKING:
     from ui.context import AppContext
@@ -92,10 +92,7 @@ class HistoryTab(QWidget):
         self.table = QTableView()
         self.table.setModel(self.proxy)
         self.table.setAccessibleName("Record history")
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.verticalHeader().hide()
-        self.table.setAlternatingRowColors(True)
+        read_only_table(self.table)
         self.table.setWordWrap(False)
         h = self.table.horizontalHeader()
         h.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -28,6 +27,7 @@ from keyworker.medication import MedicationCourse, MedicationSummary, validate_m
 from keyworker.security.permissions import Permission
 from keyworker.validation import Cleaner
 from ui.forms import FormDialog, UkDateEdit
+from ui.widgets.tables import read_only_table
 
 if TYPE_CHECKING:
     from ui.context import AppContext
@@ -133,11 +133,7 @@ def _table(headers: Sequence[str], name: str) -> QTableWidget:
     t = QTableWidget(0, len(headers))
     t.setHorizontalHeaderLabels(list(headers))
     t.setAccessibleName(name)
-    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    t.verticalHeader().hide()
-    t.setAlternatingRowColors(True)
+    read_only_table(t)
     h = t.horizontalHeader()
     h.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     h.setStretchLastSection(True)

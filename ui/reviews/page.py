@@ -8,7 +8,6 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QButtonGroup,
     QHBoxLayout,
     QHeaderView,
@@ -25,6 +24,7 @@ from keyworker import review_schedule as rs
 from keyworker.clock import format_date, local_today
 from keyworker.security.permissions import Role
 from ui.context import AppContext
+from ui.widgets.tables import read_only_table
 
 COLUMNS = ["Status", "Due", "Resident", "Reference", "Meeting", "Key worker"]
 _URGENCY = {rs.OVERDUE: 0, rs.DUE_TODAY: 1, rs.DUE_THIS_WEEK: 2, rs.LATER: 3}
@@ -143,12 +143,7 @@ class ReviewsDuePage(QWidget):
         self.table.setObjectName("reviewsDueTable")
         self.table.setAccessibleName("Reviews due, most urgent first")
         self.table.setModel(self.proxy)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setTabKeyNavigation(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setAlternatingRowColors(True)
+        read_only_table(self.table)
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         hh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)

@@ -8,7 +8,6 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -30,6 +29,7 @@ from keyworker.reviews import ATTENDEE_ROLES, INVITEE_ROLES, ReviewDue, ReviewVi
 from keyworker.security.permissions import Permission
 from ui.context import AppContext
 from ui.errors import show_error
+from ui.widgets.tables import read_only_table
 
 
 @dataclass(frozen=True)
@@ -120,11 +120,7 @@ class ReviewsTab(QWidget):
         self.table.setAccessibleName("Reviews held, newest first")
         self.table.setHorizontalHeaderLabels(["Held", "Meeting", "Attended", "Referrer invited", "Next review",
                                               "Plan"])
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setTabKeyNavigation(False)
+        read_only_table(self.table)
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         hh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
