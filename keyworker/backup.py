@@ -67,7 +67,7 @@ def write_backup(engine: Engine, key: bytes, vault: Vault, out: Path, clock: Clo
         }
         hbytes = json.dumps(header, sort_keys=True).encode("utf-8")
         part = out.with_name(out.name + ".part")
-        with open(part, "wb") as f:
+        with os.fdopen(os.open(part, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600), "wb") as f:
             f.write(MAGIC)
             f.write(struct.pack(">I", len(hbytes)))
             f.write(hbytes)

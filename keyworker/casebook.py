@@ -156,6 +156,11 @@ class Casebook:
         key = new_db_key()
         recovery = new_recovery_key()
         vault = Vault.create(vpath)
+        # Owner-only from the first byte; SQLite gives the -wal and -shm files the same mode.
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except OSError as e:
+            raise StorageError(f"Cannot create {path}: {e.strerror}") from e
         engine = make_engine(path, key)
         try:
             migrate.upgrade(engine)

@@ -218,3 +218,46 @@ def test_rows_are_sync_ready(admin_book: Casebook, clock: FixedClock) -> None:
     with admin_book.read() as s:
         updated = s.execute(text("SELECT updated_at FROM accounts WHERE id = :i"), {"i": info.id}).scalar()
     assert str(updated).startswith("2026-07-01 11:00:00")
+
+
+# Health data a key worker writes: the resident, their medication, the care plan, a decline letter.
+HEALTH_TEXT = ["Octavia Brambleworth", "Quetiapinexyl", "Sobrietyquest", "Lymewhistle"]
+
+
+def test_resident_health_data_never_reaches_the_disk_in_plain_text(tmp_path: Path, clock: FixedClock) -> None:
+    from datetime import date
+
+    from keyworker.care_plans import Goal, PlanContent
+    from keyworker.medication import MedicationInput
+    from tests.fixtures.caseload import admit, referral_input
+
+    path = tmp_path / "health.kwdb"
+    book, _ = Casebook.create(path, admin_username="admin", admin_full_name="Ada Admin", password=ADMIN_PW,
+                              kdf=FAST_KDF, clock=clock)
+    book.accounts.create("manager", "Morgan Manager", Role.SENIOR, STAFF_PW)
+    book.accounts.create("worker", "Sam Worker", Role.KEY_WORKER, STAFF_PW)
+    book.close()
+    manager = Casebook.open(path, "manager", STAFF_PW, clock=clock, kdf=FAST_KDF)
+    resident = admit(manager, given_name="Octavia", family_name="Brambleworth")
+    manager.residents.start_medication(resident.id, MedicationInput("Quetiapinexyl", date(2026, 1, 5), "25 mg"))
+    plan = PlanContent(goals=[Goal(goal="Sobrietyquest every day")])
+    manager.care_plans.save_draft(resident.current_admission.id, plan)
+    declined = manager.referrals.record(referral_input(given_name="Lymewhistle", family_name="Brambleworth"))
+    manager.referrals.decline(declined.id, "not_abstinent",
+                              "Lymewhistle needs a medically managed detoxification before admission.")
+    try:
+        files = [path, Path(f"{path}-wal")]
+        assert files[1].exists() and files[1].stat().st_size > 0
+        for f in files:
+            data = f.read_bytes()
+            for text in HEALTH_TEXT:
+                for needle in (text.encode(), text.encode("utf-16-le"), text.split()[-1].encode()):
+                    assert needle not in data, f"{text!r} readable in {f.name}"
+            assert f.stat().st_mode & 0o077 == 0, f"{f.name} is readable by other users"
+    finally:
+        manager.close()
+
+
+def test_backup_file_is_owner_only(admin_book: Casebook, tmp_path: Path) -> None:
+    out = admin_book.backup(tmp_path / "unit.kwbackup")
+    assert out.stat().st_mode & 0o077 == 0
