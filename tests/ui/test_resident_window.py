@@ -374,3 +374,71 @@ def test_another_user_signing_in_gets_tabs_for_their_role(opened, qtbot) -> None
     ctx.state.actor_changed.emit()
     ov = _overview(win)
     assert ov.save_button.isHidden() and not ov.binder.fields["given_name"].editor.isEnabled()
+
+
+@pytest.fixture
+def threaded(qtbot, manager_book) -> Iterator:  # type: ignore[no-untyped-def]
+    """A resident's record with the real threaded task runner, loaded, the Overview shown."""
+    from ui.tasks import TaskRunner
+
+    rid = admit_resident(manager_book)
+    runner = TaskRunner()
+    ctx = make_ctx(manager_book, runner)
+    win = open_resident_window(ctx, rid)
+    qtbot.waitUntil(lambda: win.record is not None and not runner.busy)
+    yield manager_book, ctx, win, rid, runner
+    for w in list(ctx.resident_windows.values()):
+        w.confirm_unsaved = lambda _w: Unsaved.DISCARD
+    close_resident_windows(ctx)
+    qtbot.waitUntil(lambda: not runner.busy)
+    runner.shutdown()
+
+
+def _error_boxes() -> list[Any]:
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    return [w for w in QApplication.topLevelWidgets()
+            if isinstance(w, QMessageBox) and w.objectName() == "errorBox" and w.isVisible()]
+
+
+def test_save_on_close_closes_once_saved_with_the_real_task_runner(threaded, qtbot) -> None:  # type: ignore[no-untyped-def]
+    book, ctx, win, rid, runner = threaded
+    _overview(win).binder.fields["gp_practice"].editor.setText("Fishergate Surgery")
+    win.confirm_unsaved = lambda _w: Unsaved.SAVE
+    assert not win.close()  # not yet: the save runs on the database thread first
+    qtbot.waitUntil(lambda: rid not in ctx.resident_windows and not runner.busy)
+    assert book.residents.get(rid).gp_practice == "Fishergate Surgery"
+
+
+def test_save_on_close_while_a_save_is_already_running_still_closes(threaded, qtbot) -> None:  # type: ignore[no-untyped-def]
+    book, ctx, win, rid, runner = threaded
+    ov = _overview(win)
+    ov.binder.fields["gp_practice"].editor.setText("Fishergate Surgery")
+    win.save_current()  # Ctrl+S, then at once Ctrl+W: the first save is still on the database thread
+    assert ov._saving  # noqa: SLF001
+    win.confirm_unsaved = lambda _w: Unsaved.SAVE
+    win.close()
+    qtbot.waitUntil(lambda: rid not in ctx.resident_windows and not runner.busy)
+    assert book.residents.get(rid).gp_practice == "Fishergate Surgery"
+
+
+def test_failed_save_on_close_keeps_the_window_the_text_and_shows_why(threaded, qtbot) -> None:  # type: ignore[no-untyped-def]
+    book, ctx, win, rid, runner = threaded
+    ov = _overview(win)
+    gp = ov.binder.fields["gp_practice"].editor
+    gp.setText("Fishergate Surgery")
+    book.lock()  # the database refuses the write (UnitLocked) while this window still shows
+    win.confirm_unsaved = lambda _w: Unsaved.SAVE
+    assert not win.close()
+    qtbot.waitUntil(lambda: bool(_error_boxes()) and not runner.busy)
+    box = _error_boxes()[0]
+    assert box.parent().window() is win and "locked" in box.text().lower()
+    assert ctx.resident_windows.get(rid) is win and win.isVisible()
+    assert gp.text() == "Fishergate Surgery" and ov.is_dirty()
+    box.close()
+    from tests.conftest import STAFF_PW
+
+    book.unlock("manager", STAFF_PW)
+    win.close()  # asked again, saved this time, then closed
+    qtbot.waitUntil(lambda: rid not in ctx.resident_windows and not runner.busy)
+    assert book.residents.get(rid).gp_practice == "Fishergate Surgery"

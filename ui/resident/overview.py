@@ -53,6 +53,7 @@ class OverviewTab(QWidget):
         self.today = local_today(ctx.book.clock)
         self.can_edit = ctx.book.actor.can(Permission.EDIT_RESIDENTS)
         self._saving = False
+        self._after_save: list[Callable[[], None]] = []  # `then`s that asked while a save was running
         self.setObjectName("overviewTab")
 
         self.binder = FormBinder(self._validate, self)
@@ -166,7 +167,13 @@ class OverviewTab(QWidget):
         return {k: v for k, v in self.binder.values().items() if base.get(k) != v}
 
     def save(self, then: Callable[[], None] | None = None) -> None:
-        if self._saving or not self.can_edit or self.ctx.state.locked:
+        """Save what changed; `then()` runs once it is saved (never if the save fails). Asked again
+        while a save runs (Ctrl+S, then closing the window), `then` waits for that save."""
+        if self._saving:
+            if then is not None:
+                self._after_save.append(then)
+            return
+        if not self.can_edit or self.ctx.state.locked:
             return
         self.binder.reveal_all()
         if not self.binder.is_valid():
@@ -191,10 +198,12 @@ class OverviewTab(QWidget):
                 publish("residents", record)
             else:
                 self.ctx.state.data_changed.emit("residents")
-            if then:
-                then()
+            waiting, self._after_save = self._after_save, []
+            for after in ([then] if then else []) + waiting:
+                after()
 
         def failed(exc: BaseException) -> None:
+            self._after_save.clear()
             self._set_saving(False)
             if isinstance(exc, ValidationError):
                 self.binder.apply_errors(exc.fields)
