@@ -5,7 +5,7 @@ date of birth) are skipped, so importing a file twice changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -82,6 +82,9 @@ ALIASES = {
     "nok_relationship": "next_of_kin_relationship",
 }
 MAX_PROBLEMS = 5000
+PROGRESS_EVERY = 200  # rows between progress reports: often enough for a bar, rare enough to cost nothing
+
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -172,10 +175,21 @@ class ImportService:
         self._book = book
 
     def residents(
-        self, source: str | Path | bytes, *, valid_only: bool = False, dry_run: bool = False
+        self,
+        source: str | Path | bytes,
+        *,
+        valid_only: bool = False,
+        dry_run: bool = False,
+        progress: Progress | None = None,
     ) -> ImportReport:
+        """Check (and unless `dry_run`, import) a CSV file. `progress(done, total)` is called on the
+        calling thread with rows checked so far: every PROGRESS_EVERY rows, and once with
+        (total, total) when everything, the write included, is finished. `done` never goes down."""
         self._book.require(Permission.IMPORT)
         table = read_csv(source, ALIASES)
+        total = len(table.rows)
+        if progress is not None:
+            progress(0, total)
         ignored = tuple(h for h in table.original_header if h.strip() and read_alias(h) not in KNOWN_COLUMNS)
         today = local_today(self._book.clock)
         now = self._book.clock.now()
@@ -225,7 +239,9 @@ class ImportService:
                 if len(problems) < MAX_PROBLEMS:
                     problems.append(ImportProblem(row_no, col, msg))
 
-        for row_no, row in table.rows:
+        for done, (row_no, row) in enumerate(table.rows):
+            if progress is not None and done and done % PROGRESS_EVERY == 0:
+                progress(done, total)
             if "__extra__" in row:
                 bad(row_no, {"": "This row has more values than the header has columns."})
                 continue
@@ -294,6 +310,8 @@ class ImportService:
         write = not dry_run and (invalid == 0 or valid_only) and (plan.residents or plan.referrals)
         if write:
             self._write(plan)
+        if progress is not None and total:
+            progress(total, total)
         n_res = len(plan.residents) if write else 0
         n_ref = len(plan.referrals) if write else 0
         problems.sort(key=lambda p: (p.row, p.column))

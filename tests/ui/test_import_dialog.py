@@ -105,6 +105,47 @@ def test_runs_off_the_ui_thread_with_progress(qtbot, manager_book, tmp_path) -> 
         assert d._running and d.status.text() == "Checking the file…"  # noqa: SLF001 - the UI did not wait
         assert not d.valid_only_button.isEnabled()
         qtbot.waitUntil(lambda: d.report is not None)
-        assert d.valid_only_button.isEnabled() and d.busy.isHidden()
+        assert d.valid_only_button.isEnabled() and d.progress.value() == d.progress.maximum()
     finally:
         runner.shutdown()
+
+
+def _many_rows(n: int) -> str:
+    return "external_id,given_name,family_name,date_of_birth,postcode,sex\n" + "".join(
+        f"X{i},Given{i},Family{i},{1 + i % 28:02d}/04/1981,PR1 2AB,Female\n" for i in range(n))
+
+
+def test_progress_bar_counts_rows_to_100_percent(qtbot, manager_book, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The real task runner: the core reports from its thread, the bar moves through real values on
+    the UI thread and ends at 100%, for the check and for the import."""
+    from ui.tasks import TaskRunner
+
+    runner = TaskRunner()
+    try:
+        d = ImportDialog(None, make_ctx(manager_book, runner))
+        qtbot.addWidget(d)
+        d.show()
+        values: list[tuple[int, int]] = []
+        d.progress.valueChanged.connect(lambda v: values.append((v, d.progress.maximum())))
+        d.set_file(_csv(tmp_path, _many_rows(1_050)))
+        assert not d.progress.isHidden()
+        qtbot.waitUntil(lambda: d.report is not None)
+        assert d.progress.maximum() == 1_050 and d.progress.value() == 1_050 and d.progress.text() == "100%"
+        partial = [v for v, m in values if m == 1_050 and 0 < v < 1_050]
+        assert partial and partial == sorted(partial)  # real steps on the way, never backwards
+        values.clear()
+        d.run_import(valid_only=False)
+        qtbot.waitUntil(lambda: d.final is not None)
+        assert d.final.residents_imported == 1_050
+        assert d.progress.text() == "100%" and any(0 < v < 1_050 for v, _m in values)
+    finally:
+        runner.shutdown()
+
+
+def test_progress_bar_with_inline_tasks_and_a_failed_read(dialog, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _book, _ctx, d = dialog
+    d.set_file(_csv(tmp_path, _many_rows(450)))
+    assert d.progress.value() == d.progress.maximum() == 450 and d.progress.text() == "100%"
+    missing = tmp_path / "gone.csv"
+    d.set_file(missing)
+    assert d.progress.isHidden()

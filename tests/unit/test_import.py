@@ -155,3 +155,38 @@ def test_cli_import(
         ["import", "residents", str(tmp_path / "nope.csv"), "--db", str(db_path), "--user", "manager"]
     )
     assert rc == 1 and "no file" in capsys.readouterr().err
+
+
+def _rows_csv(n: int, bad_every: int = 0) -> bytes:
+    lines = [HEADER.strip()]
+    for i in range(n):
+        dob = "31/02/1980" if bad_every and i % bad_every == 0 else f"{1 + i % 28:02d}/03/1980"
+        lines.append(f"P{i},Given{i},Family{i},{dob},Female,PR1 2AB,Preston")
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_progress_is_reported_every_few_hundred_rows_and_ends_at_the_total(
+    manager_book: Casebook, dry_run: bool
+) -> None:
+    from keyworker.imports import PROGRESS_EVERY
+
+    seen: list[tuple[int, int]] = []
+    report = manager_book.imports.residents(
+        _rows_csv(1_050, bad_every=97), valid_only=True, dry_run=dry_run,
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert report.rows == 1_050 and report.invalid > 0
+    assert report.residents_imported == (0 if dry_run else report.ok)
+    dones = [d for d, _t in seen]
+    assert {t for _d, t in seen} == {1_050}
+    assert dones == sorted(dones) and dones[0] == 0 and dones[-1] == 1_050  # monotonic, ends at the total
+    assert len(seen) <= 1_050 // PROGRESS_EVERY + 2  # a modest rate, not once a row
+    assert len(seen) >= 3
+
+
+def test_progress_for_an_empty_file_and_without_a_callback(manager_book: Casebook) -> None:
+    seen: list[tuple[int, int]] = []
+    manager_book.imports.residents(HEADER.encode(), progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(0, 0)]
+    assert manager_book.imports.residents(_rows_csv(3)).residents_imported == 3  # still optional

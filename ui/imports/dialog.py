@@ -1,13 +1,14 @@
 """File → Import: bring residents and open referrals in from a CSV file. Choosing a file runs a
 dry run at once (nothing is written) and lists every problem by row, column and message; then
-"Import" (all or nothing) or "Import valid rows only". The work runs off the UI thread."""
+"Import" (all or nothing) or "Import valid rows only". The work runs off the UI thread; a bar shows
+how many rows are done (the core reports from the worker thread, a queued signal brings it here)."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QProgressBar,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -26,7 +28,7 @@ from PySide6.QtWidgets import (
 from keyworker.imports import ImportReport
 from keyworker.security.permissions import Permission
 from ui.errors import show_error
-from ui.forms.dialog import BusyBar, LockCover
+from ui.forms.dialog import LockCover
 from ui.widgets.tables import read_only_table
 
 if TYPE_CHECKING:
@@ -37,6 +39,19 @@ def _default_choose_file(parent: QWidget, start: str) -> str | None:
     path, _f = QFileDialog.getOpenFileName(parent, "Choose a CSV file to import", start,
                                            "CSV files (*.csv *.txt);;All files (*)")
     return path or None
+
+
+class ProgressRelay(QObject):
+    """Lives on the UI thread. `report(done, total)` may be called from any thread: the signal is
+    queued to the UI thread when it is (the import's callback runs on the task runner's thread)."""
+
+    progressed = Signal(int, int)
+
+    def report(self, done: int, total: int) -> None:
+        try:
+            self.progressed.emit(done, total)
+        except RuntimeError:  # the dialog is gone (app shutting down): the import itself goes on
+            pass
 
 
 def column_label(column: str) -> str:
@@ -95,8 +110,15 @@ class ImportDialog(QDialog):
         h.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         b.addWidget(self.table, 1)
         v.addWidget(self.body, 1)
-        self.busy = BusyBar(self)
-        v.addWidget(self.busy)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("importProgress")
+        self.progress.setAccessibleName("Import progress")
+        self.progress.setFormat("%p%")
+        self.progress.hide()
+        v.addWidget(self.progress)
+        self.relay = ProgressRelay(self)
+        self.relay.progressed.connect(self._progressed)
+        self._phase = ""
         self.status = QLabel()
         self.status.setObjectName("importStatus")
         self.status.setWordWrap(True)
@@ -153,13 +175,26 @@ class ImportDialog(QDialog):
         self._run(dry_run=False, valid_only=valid_only)
 
     def _run(self, *, dry_run: bool, valid_only: bool) -> None:
-        book, path = self.ctx.book, self.path
+        book, path, report = self.ctx.book, self.path, self.relay.report
         assert path is not None
-        self._set_running(True, "Checking the file…" if dry_run else "Importing…")
-        self.ctx.tasks.run(lambda: book.imports.residents(path, valid_only=valid_only, dry_run=dry_run),
+        self._phase = "Checking the file" if dry_run else "Importing"
+        self._set_running(True, f"{self._phase}…")
+        self.progress.setRange(0, 0)  # reading the file: busy until the first count of rows arrives
+        self.progress.show()
+        self.ctx.tasks.run(lambda: book.imports.residents(path, valid_only=valid_only, dry_run=dry_run,
+                                                          progress=report),
                            self._done, self._failed)
 
+    def _progressed(self, done: int, total: int) -> None:
+        if not self._running:
+            return
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done if total else 1)
+        self.status.setText(f"{self._phase}… {done:,} of {total:,} row{'s' if total != 1 else ''}")
+
     def _done(self, report: ImportReport) -> None:
+        self.progress.setRange(0, max(report.rows, 1))
+        self.progress.setValue(self.progress.maximum())  # finished: 100%, kept in view beside the summary
         if report.dry_run:
             self.report = report
         else:
@@ -173,6 +208,7 @@ class ImportDialog(QDialog):
             self.ctx.state.data_changed.emit("referrals")
 
     def _failed(self, exc: BaseException) -> None:
+        self.progress.hide()
         self._set_running(False)
         self.report = None
         self.summary.setText("The file could not be read.")
@@ -208,10 +244,6 @@ class ImportDialog(QDialog):
 
     def _set_running(self, running: bool, text: str = "") -> None:
         self._running = running
-        if running:
-            self.busy.start()
-        else:
-            self.busy.stop()
         self.status.setText(text)
         for w in (self.choose_button, self.check_button, self.close_button):
             w.setEnabled(not running and (self.allowed or w is self.close_button))
