@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from reportlab.platypus import Flowable
 
 from keyworker.clock import format_date, format_datetime
-from keyworker.documents.layout import fields, grid, heading, para, render, spacer
+from keyworker.documents.layout import fields, grid, heading, keep, para, render, signature_lines, spacer
 from keyworker.plan_sections import (
     DEMOGRAPHIC_FIELDS,
     DOMAINS,
@@ -31,8 +31,13 @@ TITLE = "Treatment and Recovery Care Plan"
 
 
 def build(view: CarePlanView, *, unit_name: str, generated_at: datetime) -> bytes:
-    return render(_story(view), title=TITLE, unit_name=unit_name,
-                  generated_at=generated_at, subject=f"{TITLE}: {view.reference}")
+    return render(_story(view), title=TITLE, unit_name=unit_name, generated_at=generated_at,
+                  subject=f"{TITLE}: {view.reference}", running_header=running_header(view))
+
+
+def running_header(view: CarePlanView) -> str:
+    """Whose plan this is, on every page, so a loose page can be put back."""
+    return f"{view.resident_name}  ·  {view.reference}"
 
 
 def _story(view: CarePlanView) -> list[Flowable]:
@@ -87,9 +92,12 @@ def _story(view: CarePlanView) -> list[Flowable]:
         story.append(fields([("Agreed on", format_date(a.agreed_on)), ("How", a.method_label),
                              ("Version agreed", str(a.version_number) if a.version_number else None),
                              ("Note", a.note)]))
-    story.append(para("I have read this plan with my key worker, and I understand what is expected of me and "
-                      "what I can expect from the unit.", "body"))
-    story.append(fields([("Resident's signature", "\n\n"), ("Key worker's signature", "\n\n"), ("Date", "\n")]))
+    story.append(keep(
+        spacer(2),
+        para("I have read this plan with my key worker, and I understand what is expected of me and "
+             "what I can expect from the unit.", "body"),
+        signature_lines(["Resident's signature", "Key worker's signature", "Date"]),
+    ))
     return story
 
 

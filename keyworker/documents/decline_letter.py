@@ -28,6 +28,7 @@ def decline_letter_pdf(
             + f", received on {format_datetime(r.received_at)}. After assessing the referral, {unit} "
             "is not able to accept it. Our reasons are set out below."
         ),
+        spacer(2),
         fields(
             [
                 ("Referral received", format_datetime(r.received_at)),

@@ -1,6 +1,10 @@
-"""The house style for every PDF the unit sends: A4, unit name in the header, "Confidential"
-and page N of M in the footer, one set of paragraph styles. Documents build a list of flowables
-and call `render()`; they never set fonts or margins themselves."""
+"""The house style for every PDF the unit sends: A4, unit name in the header (and, for a
+resident's document, whose it is on every page), "Confidential" and page N of M in the footer,
+one set of paragraph styles. Documents build a list of flowables and call `render()`; they never
+set fonts or margins themselves.
+
+Everything lines up on the page margin: the frame has no padding, and field labels have none on
+the left, so headings, body text, tables and the header rule share one left edge."""
 from __future__ import annotations
 
 import io
@@ -17,6 +21,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
+    CondPageBreak,
     Flowable,
     Frame,
     KeepTogether,
@@ -57,6 +62,7 @@ STYLES = {
 
 PAGE_W, PAGE_H = A4
 MARGIN = 20 * mm
+CONTENT_W = PAGE_W - 2 * MARGIN  # the frame has no padding, so this is the width flowables get
 
 
 def para(text: str | None, style: str = "body") -> Paragraph:
@@ -71,37 +77,96 @@ def markup(text: str, style: str = "body") -> Paragraph:
 
 
 def heading(text: str, level: int = 2) -> Paragraph:
+    """A section heading; `render()` never leaves one alone at the foot of a page."""
     return para(text, "h2" if level == 2 else "h3")
+
+
+HEADING_STYLES = ("h2", "h3")
+# Room a heading needs below it (its own lines plus the first few of what follows), or it starts
+# the next page. Not keepWithNext: that moves a heading and a long table to a new page whole,
+# leaving a blank page, where the table can split with its header repeated.
+HEADING_ROOM = 35 * mm
+
+
+def _headings_kept_with_text(flowables: Iterable[Flowable]) -> list[Flowable]:
+    story: list[Flowable] = []
+    for f in flowables:
+        if isinstance(f, Paragraph) and f.style.name in HEADING_STYLES:
+            story.append(CondPageBreak(HEADING_ROOM))
+        story.append(f)
+    return story
 
 
 def spacer(height_mm: float = 4) -> Spacer:
     return Spacer(1, height_mm * mm)
 
 
+class _Table(Table):
+    """A table that moves a short row to the next page whole, and splits inside a row (a long
+    free-text answer) only when the row is tall: without that a value longer than a page fails
+    the whole document, and with plain splitInRow a two-line label is cut in half."""
+
+    TALL_ROW = 60 * mm  # a row taller than this may be split rather than moved
+    MIN_PIECE = 25 * mm  # ... if at least this much of it fits here
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
+        self.splitInRow = 0
+        parts: list[Flowable] = super().split(availWidth, availHeight)
+        if parts or not self._rowHeights:
+            return parts
+        # No whole row fits below the header rows here: the first body row is too tall.
+        head = self.repeatRows if isinstance(self.repeatRows, int) else max(self.repeatRows) + 1
+        if head >= len(self._rowHeights):
+            return parts
+        room = availHeight - sum(self._rowHeights[:head])
+        if self._rowHeights[head] > self.TALL_ROW and room >= self.MIN_PIECE:
+            self.splitInRow = 1
+            parts = super().split(availWidth, availHeight)
+        return parts
+
+
 def fields(rows: Sequence[tuple[str, str | None]], label_width_mm: float = 48) -> Table:
-    """Label / value pairs as a two-column table; empty values show as a dash."""
+    """Label / value pairs as a two-column table; empty values show as a dash. A value longer
+    than a page splits across pages instead of failing the whole document."""
     data = [[para(label, "label"), para(value if value not in (None, "") else "—", "cell")] for label, value in rows]
-    t = Table(data, colWidths=[label_width_mm * mm, PAGE_W - 2 * MARGIN - label_width_mm * mm])
+    t = _Table(data, colWidths=[label_width_mm * mm, CONTENT_W - label_width_mm * mm], hAlign="LEFT")
     t.setStyle(TableStyle([
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
         ("TOPPADDING", (0, 0), (-1, -1), 3),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-        ("LEFTPADDING", (0, 0), (-1, -1), 2),
+        ("LEFTPADDING", (0, 0), (0, -1), 0),  # labels line up with headings on the margin
+        ("LEFTPADDING", (1, 0), (1, -1), 6),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 2),
     ]))
     return t
 
 
 def grid(header: Sequence[str], rows: Sequence[Sequence[str | None]], widths_mm: Sequence[float]) -> Table:
-    """A table with a shaded header row that repeats on each page."""
+    """A table with a shaded header row that repeats on each page; a row longer than a page
+    splits across pages instead of failing the whole document."""
     data = [[para(h, "label") for h in header]] + [[para(c, "cell") for c in r] for r in rows]
-    t = Table(data, colWidths=[w * mm for w in widths_mm], repeatRows=1)
+    t = _Table(data, colWidths=[w * mm for w in widths_mm], repeatRows=1, hAlign="LEFT")
     t.setStyle(TableStyle([
         ("BACKGROUND", (0, 0), (-1, 0), SHADE),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("GRID", (0, 0), (-1, -1), 0.25, RULE),
         ("TOPPADDING", (0, 0), (-1, -1), 3),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+    ]))
+    return t
+
+
+def signature_lines(labels: Sequence[str], label_width_mm: float = 48) -> Table:
+    """Lines to sign on by hand: each label with a ruled space tall enough for a signature."""
+    t = Table([[para(label, "label"), ""] for label in labels],
+              colWidths=[label_width_mm * mm, CONTENT_W - label_width_mm * mm],
+              rowHeights=[12 * mm] * len(labels), hAlign="LEFT")
+    t.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+        ("LINEBELOW", (1, 0), (1, -1), 0.5, MUTED),
+        ("LEFTPADDING", (0, 0), (0, -1), 0),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
     ]))
     return t
 
@@ -134,39 +199,54 @@ class _NumberedCanvas(Canvas):
 
 
 class _Doc(BaseDocTemplate):
-    def __init__(self, buf: io.BytesIO, *, title: str, unit_name: str, generated: str, subject: str) -> None:
+    def __init__(self, buf: io.BytesIO, *, title: str, unit_name: str, generated: str, subject: str,
+                 running_header: str) -> None:
         super().__init__(buf, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN + 8 * mm,
                          bottomMargin=MARGIN, title=title, author=unit_name or "Keyworker", subject=subject,
                          creator="Keyworker")
         self._unit = unit_name
         self._generated = generated
         self._doc_title = title
-        frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body")
+        self._running = running_header
+        frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body",
+                      leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
         self.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=self._decorate)])
 
     def _decorate(self, canvas: Canvas, doc: BaseDocTemplate) -> None:
         canvas.saveState()
         canvas.setStrokeColor(RULE)
         canvas.setLineWidth(0.5)
-        top = PAGE_H - MARGIN + 2 * mm
+        rule = PAGE_H - MARGIN - 0.5 * mm
+        # With a running header the unit/title line moves up a line, so the rule (and the body)
+        # stay where they are on every document.
+        top = rule + (7 * mm if self._running else 2.5 * mm)
         canvas.setFont("Helvetica-Bold", 9)
         canvas.setFillColor(ACCENT)
         canvas.drawString(MARGIN, top, self._unit or "Keyworker")
         canvas.setFont("Helvetica", 9)
         canvas.setFillColor(MUTED)
         canvas.drawRightString(PAGE_W - MARGIN, top, self._doc_title)
-        canvas.line(MARGIN, top - 2.5 * mm, PAGE_W - MARGIN, top - 2.5 * mm)
+        if self._running:
+            canvas.setFont("Helvetica-Bold", 9)
+            canvas.setFillColor(INK)
+            canvas.drawString(MARGIN, rule + 2.5 * mm, self._running)
+        canvas.line(MARGIN, rule, PAGE_W - MARGIN, rule)
         canvas.line(MARGIN, MARGIN - 4 * mm, PAGE_W - MARGIN, MARGIN - 4 * mm)
         canvas.setFont("Helvetica", 8)
+        canvas.setFillColor(MUTED)
         canvas.drawString(MARGIN, MARGIN - 8 * mm,
                           f"CONFIDENTIAL: special category health data. Generated {self._generated}")
         canvas.restoreState()
 
 
 def render(flowables: Iterable[Flowable], *, title: str, unit_name: str, generated_at: datetime,
-           subject: str = "") -> bytes:
-    """Lay the story out once on A4 with the house header and footer; returns the PDF bytes."""
+           subject: str = "", running_header: str = "") -> bytes:
+    """Lay the story out once on A4 with the house header and footer; returns the PDF bytes.
+
+    `running_header` (optional) is one more header line on every page, under the unit name: for
+    a resident's document, whose it is (name and reference), so a loose page can be put back."""
     buf = io.BytesIO()
-    doc = _Doc(buf, title=title, unit_name=unit_name, generated=format_datetime(generated_at), subject=subject)
-    doc.build(list(flowables), canvasmaker=_NumberedCanvas)
+    doc = _Doc(buf, title=title, unit_name=unit_name, generated=format_datetime(generated_at), subject=subject,
+               running_header=running_header)
+    doc.build(_headings_kept_with_text(flowables), canvasmaker=_NumberedCanvas)
     return buf.getvalue()

@@ -33,6 +33,11 @@ class Letter:
     written_on: date
 
 
+def _meeting_label(kind: str) -> str:
+    """What the meeting is called in the letter: a regular review is the care plan review."""
+    return "Care plan review" if kind not in (MIDWAY, PRE_DISCHARGE) else KIND_LABELS[kind]
+
+
 def _purpose(letter: Letter) -> str:
     if letter.kind == MIDWAY and letter.invitee_role == "referrer":
         return ("This is the mid-way review of the placement. The service specification (4.1.5.7) asks us to "
@@ -55,17 +60,16 @@ def build(letter: Letter, *, generated_at: datetime) -> bytes:
 
 
 def _story(letter: Letter) -> list[Flowable]:
-    kind_label = KIND_LABELS.get(letter.kind, "Review")
-    story: list[Flowable] = [para(letter.unit_name or "Keyworker", "h3"), spacer(2),
-                             para(format_date(letter.written_on), "right")]
-    story.append(para(letter.invitee_name))
-    if letter.invitee_address:
-        story.append(para(letter.invitee_address, "small"))
-    story.append(spacer(6))
+    kind_label = _meeting_label(letter.kind)
+    # The unit's name is the page header (the letterhead); the letter starts with date and address.
+    story: list[Flowable] = [para(format_date(letter.written_on), "right")]
+    story.append(para("\n".join(x for x in (letter.invitee_name, letter.invitee_address) if x)))
+    story.append(spacer())
     story.append(para(f"{TITLE}: {kind_label}", "title"))
     story.append(para(f"Dear {letter.invitee_name},"))
     story.append(para(f"You are invited to the {kind_label.lower()} for {letter.resident_name}. "
                       + _purpose(letter)))
+    story.append(spacer(2))
     story.append(fields([
         ("Meeting", kind_label),
         ("Date", format_date(letter.meeting_on)),
@@ -84,7 +88,7 @@ def _story(letter: Letter) -> list[Flowable]:
                       "you will attend."))
     story.append(spacer(4))
     story.append(para("Yours sincerely,"))
-    story.append(spacer(8))
-    story.append(para(letter.key_worker_name or "Key worker"))
-    story.append(para(f"Key worker, {letter.unit_name}" if letter.unit_name else "Key worker", "small"))
+    story.append(spacer(6))
+    story.append(para("\n".join([letter.key_worker_name or "Key worker",
+                                  f"Key worker, {letter.unit_name}" if letter.unit_name else "Key worker"])))
     return story

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from keyworker.casebook import Casebook
 from keyworker.db.foundation import AuditEntry
 from keyworker.plan_sections import SECTIONS
+from keyworker.care_plans import Goal, GoalAction
 from tests.unit.care_helpers import admit, full_content
 
 
@@ -66,3 +67,41 @@ def test_invitation_letter_pdf(worker_book: Casebook, clock) -> None:
     for expected in ("Dear Priya Shah", "Mid-way review", "09/03/2026", "14:00", "Dana Whitfield", "4.1.5.7",
                      "Sam Worker"):
         assert expected in text, expected
+
+
+def test_a_long_plan_names_the_resident_on_every_page_and_lines_its_headings_up(worker_book: Casebook) -> None:
+    _, aid = admit(worker_book, given="Dana", family="Whitfield")
+    content = full_content(3)
+    long = " ".join(f"Step {i}: check in with the night staff and write it in the log." for i in range(250))
+    content.set("risk_contingency", "risk_management", long)  # one answer longer than a page
+    for i in range(12):
+        content.goals.append(Goal(domain="family", goal=f"Family goal {i}: rebuild contact step by step.",
+                                  status="in_progress", actions=[GoalAction("Family session", "Sam Worker",
+                                                                            date(2026, 2, 1))],
+                                  progress_notes=f"Goal {i} progress note.\nSecond line of notes."))
+    view = worker_book.care_plans.save_draft(aid, content)
+    pdf = worker_book.care_plans.pdf(view.plan_id)
+    reader = PdfReader(io.BytesIO(pdf))
+    pages = [" ".join((p.extract_text() or "").split()) for p in reader.pages]
+    assert len(pages) >= 4
+    for number, text in enumerate(pages, start=1):
+        assert "Dana Whitfield" in text and view.reference in text, number
+        assert "CONFIDENTIAL" in text and f"Page {number} of {len(pages)}" in text
+    assert " ".join(pages).count("Step 249: check in with the night staff") == 1
+    # every section heading, "Agreement" included, starts on the same left edge as the field labels
+    lefts: dict[str, float] = {}
+    for page in reader.pages:
+        def visit(text: str, cm: list[float], tm: list[float], *_: object) -> None:
+            lefts.setdefault(text.strip(), tm[4] * cm[0] + cm[4])
+        page.extract_text(visitor_text=visit)
+    edge = lefts["Resident"]
+    for heading in [sec.heading for sec in SECTIONS] + ["Agreement", "Resident's signature"]:
+        assert abs(lefts[heading] - edge) < 0.5, heading
+
+
+def test_a_regular_review_invitation_is_called_a_care_plan_review(worker_book: Casebook, clock) -> None:
+    _, aid = admit(worker_book, planned_weeks=18)
+    doc, _ = worker_book.reviews.invitation_letter(aid, date(2026, 1, 19), kind="regular")
+    text = _text(worker_book.documents.content(doc.id))
+    assert "Invitation to a review meeting: Care plan review" in text
+    assert "You are invited to the care plan review for Dana Whitfield" in text
