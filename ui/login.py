@@ -45,8 +45,10 @@ class LoginWindow(QWidget):
         self.setAccessibleName("Sign in to Keyworker")
 
         brand = QHBoxLayout()
+        brand.setSpacing(14)
         logo = QLabel()
-        logo.setPixmap(app_icon().pixmap(56, 56))
+        side = max(56, round(self.fontMetrics().height() * 3.2))  # grows with the system font, as the name does
+        logo.setPixmap(app_icon().pixmap(side, side))
         logo.setAccessibleName("Keyworker logo")
         brand.addWidget(logo)
         names = QVBoxLayout()

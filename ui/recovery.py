@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QProgressBar,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +26,7 @@ from ui.errors import describe, show_error
 from ui.tasks import SyncTaskRunner, TaskRunner
 from ui.widgets.form import add_row
 from ui.widgets.password import NewPasswordFields
+from ui.widgets.steps import StepStack
 
 
 def _open_recovery(path: Path, key: str, clock: Clock | None) -> tuple[Casebook, list[AccountInfo]]:
@@ -49,11 +49,18 @@ class RecoveryDialog(QDialog):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(24, 20, 24, 16)
         lay.setSpacing(12)
-        self.pages = QStackedWidget()
+        title = QLabel("Use the recovery key")
+        title.setObjectName("dialogTitle")
+        lay.addWidget(title)
+        self.step = QLabel()
+        self.step.setObjectName("muted")
+        lay.addWidget(self.step)
+        self.pages = StepStack()
         lay.addWidget(self.pages)
 
         first = QWidget()
         f1 = QFormLayout(first)
+        f1.setContentsMargins(0, 0, 0, 0)  # the dialog's margins only: fields line up with the buttons
         intro = QLabel("Enter the recovery key that was shown when the unit was set up "
                        "(eight groups of five letters and digits).")
         intro.setWordWrap(True)
@@ -67,7 +74,10 @@ class RecoveryDialog(QDialog):
 
         second = QWidget()
         f2 = QFormLayout(second)
-        f2.addRow(QLabel("Choose the administrator account and give it a new password."))
+        f2.setContentsMargins(0, 0, 0, 0)
+        choose = QLabel("Choose the administrator account and give it a new password.")
+        choose.setWordWrap(True)
+        f2.addRow(choose)
         self.admin_combo = QComboBox()
         add_row(f2, "&Administrator", self.admin_combo)
         self.new = NewPasswordFields(self._user_inputs)
@@ -93,7 +103,28 @@ class RecoveryDialog(QDialog):
         self.ok.setText("&Continue")
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
+        lay.addSpacing(4)
         lay.addWidget(self.buttons)
+        self._show_step(0)
+
+    STEPS = ("Step 1 of 2: open the unit with its recovery key", "Step 2 of 2: set a new password")
+
+    def _show_step(self, index: int) -> None:
+        """Show one step, the dialog sized to it (no gap under the short first step)."""
+        self.pages.setCurrentIndex(index)
+        self.step.setText(self.STEPS[index])
+        self._fit()
+
+    def _fit(self) -> None:
+        """Height to fit what is shown now (a step, a problem message), at the width the user sees:
+        Qt's minimum size ignores how wrapped text grows, which clipped the intro."""
+        if not self.isVisible():
+            self.adjustSize()
+            return
+        width = max(self.width(), self.minimumSizeHint().width())
+        lay = self.layout()
+        height = lay.totalHeightForWidth(width) if lay.hasHeightForWidth() else lay.totalSizeHint().height()
+        self.resize(width, max(height, lay.totalMinimumSize().height()))
 
     def _user_inputs(self) -> list[str]:
         a = self._chosen()
@@ -106,6 +137,7 @@ class RecoveryDialog(QDialog):
     def _problem(self, text: str) -> None:
         self.problem.setText(text)
         self.problem.setVisible(True)
+        self._fit()
 
     def _run(self, fn, done) -> None:  # type: ignore[no-untyped-def]
         self.busy.setVisible(True)
@@ -148,7 +180,7 @@ class RecoveryDialog(QDialog):
         self.book, self.admins = result
         for a in self.admins:
             self.admin_combo.addItem(f"{a.full_name} ({a.username})")
-        self.pages.setCurrentIndex(1)
+        self._show_step(1)
         self.ok.setText("&Set password")
         self.new.password.setFocus()
 

@@ -59,8 +59,10 @@ class SetupWindow(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(40, 28, 40, 28)
         brand = QHBoxLayout()
+        brand.setSpacing(12)
         logo = QLabel()
-        logo.setPixmap(app_icon().pixmap(48, 48))
+        side = max(48, round(self.fontMetrics().height() * 2.8))  # grows with the system font, as the title does
+        logo.setPixmap(app_icon().pixmap(side, side))
         logo.setAccessibleName("Keyworker logo")
         brand.addWidget(logo)
         title = QLabel("Welcome to Keyworker")
@@ -68,14 +70,18 @@ class SetupWindow(QWidget):
         brand.addWidget(title, 1)
         lay.addLayout(brand)
         lay.addWidget(self.pages, 1)
+        lay.setSpacing(16)
         lay.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         fm = self.fontMetrics()
-        self.resize(max(600, fm.averageCharWidth() * 70), max(640, fm.lineSpacing() * 36))
+        # as tall as the form needs at this width: a fixed height left a gap above "Create unit"
+        width = max(600, fm.averageCharWidth() * 70)
+        self.resize(width, max(lay.totalHeightForWidth(width), lay.totalMinimumSize().height()))
 
     # -- page 1: the unit and its administrator --------------------------------------------------
     def _form_page(self) -> QWidget:
         page = QWidget()
         lay = QVBoxLayout(page)
+        lay.setContentsMargins(0, 0, 0, 0)  # the window's margins only: text lines up with the logo
         lay.setSpacing(12)
         intro = QLabel("There is no unit database on this computer yet. Create it and the first "
                        "administrator account. Everything is stored encrypted in:")
@@ -191,6 +197,7 @@ class SetupWindow(QWidget):
     def _key_page(self) -> QWidget:
         page = QWidget()
         lay = QVBoxLayout(page)
+        lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(12)
         head = QLabel("Your recovery key")
         head.setObjectName("dialogTitle")
