@@ -47,9 +47,18 @@ class AppContext:
     def actor(self) -> Any:
         return self.book.actor
 
+    def locked_now(self) -> bool:
+        """Is the unit locked? For a window about to show something: the UI's state, or the core's own
+        flag (`book.locked`) if the core is locked and the UI has not heard yet; then the UI is told,
+        so every window hides and the lock screen asks for sign-in."""
+        if not self.state.locked and bool(getattr(self.book, "locked", False)):
+            self.state.set_locked(True)
+        return self.state.locked
+
     def open_resident(self, resident_id: str) -> None:
-        """Open or raise the resident record window (ui.resident.window, written by the resident area)."""
-        if self.state.locked:
+        """Open or raise the resident record window (ui.resident.window, written by the resident area).
+        While the unit is locked nothing opens: the lock screen is all there is to see."""
+        if self.locked_now():
             return
         try:
             module = importlib.import_module("ui.resident.window")

@@ -1,5 +1,6 @@
 """Locking: Ctrl+L or inactivity locks the unit. Every window hides what it shows (widgets are kept,
-so typed text survives) until an authorised user signs in again."""
+so typed text survives) until an authorised user signs in again. A window that appears while the
+unit is locked (a task finishing, a timer) is covered as it is shown."""
 from __future__ import annotations
 
 import logging
@@ -7,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QVBoxLayout, QWidget
+from shiboken6 import isValid
 
 from keyworker.errors import KeyworkerError, SignInThrottled
 from ui.context import AppContext
@@ -133,16 +135,21 @@ class UnlockDialog(QDialog):
 
 
 class LockController(QObject):
+    """Locks and unlocks the unit. Covering follows `ctx.state.locked_changed`, whoever locked: Ctrl+L,
+    idle time, or a window that found the core already locked (`AppContext.locked_now`)."""
+
     def __init__(self, ctx: AppContext, window: MainWindow) -> None:
         super().__init__(window)
         self.ctx = ctx
         self.window = window
         self.veils: list[Veil] = []
         self.unlock_dialog: UnlockDialog | None = None
+        self._watching_new_windows = False
         self.watcher = IdleWatcher(DEFAULT_IDLE_MINUTES, self)
         self.watcher.idle.connect(self.lock_now)
         window.lock_screen.panel.submitted.connect(self._unlock_from)
         ctx.state.data_changed.connect(self._on_data_changed)
+        ctx.state.locked_changed.connect(self._on_locked_changed)
         self.load_idle_minutes()
 
     def load_idle_minutes(self) -> None:
@@ -162,21 +169,57 @@ class LockController(QObject):
         """Hide everything at once, then record the lock on the database thread."""
         if self.locked:
             return
+        self.ctx.state.set_locked(True)  # covers every window (_on_locked_changed)
+        book = self.ctx.book
+        self.ctx.tasks.run(book.lock, None, lambda exc: log.warning("lock not recorded: %s", type(exc).__name__))
+
+    def _on_locked_changed(self, locked: bool) -> None:
+        if locked:
+            self._cover()
+        else:
+            self._uncover()
+
+    def _cover(self) -> None:
         modal = QApplication.activeModalWidget()
         for w in QApplication.topLevelWidgets():
-            if w is self.window or not w.isVisible() or w.windowType() in (Qt.WindowType.Popup, Qt.WindowType.ToolTip):
-                continue
-            self.veils.append(Veil(w))
+            if w.isVisible() and self._needs_veil(w):
+                self.veils.append(Veil(w))
         self.window.lock_screen.panel.reset(self.ctx.book.actor.username)
-        self.ctx.state.set_locked(True)
         if modal is not None:
+            self._show_unlock_dialog()
+        self.watcher.timer.stop()
+        app = QApplication.instance()
+        if app is not None and not self._watching_new_windows:
+            app.installEventFilter(self)  # only while locked: windows shown from now on are covered too
+            self._watching_new_windows = True
+
+    def _needs_veil(self, w: QWidget) -> bool:
+        return (w is not self.window and w is not self.unlock_dialog and w.isWindow()
+                and w.windowType() not in (Qt.WindowType.Popup, Qt.WindowType.ToolTip)
+                and not any(v.window_ is w for v in self.veils))
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if (event.type() == QEvent.Type.Show and self.locked and isinstance(obj, QWidget)
+                and self.window.isVisible() and self._needs_veil(obj)):  # a closed main window guards nothing
+            self.veils.append(Veil(obj))
+            if obj.isModal():
+                # A modal window shown now would block the lock screen: sign-in moves on top of it
+                # once it is up (it is not yet in Qt's modal stack while its Show event runs).
+                QTimer.singleShot(0, self, self._show_unlock_dialog)
+        return False
+
+    def _show_unlock_dialog(self) -> None:
+        if not self.locked or not isValid(self.window):
+            return
+        if self.unlock_dialog is None:
             self.unlock_dialog = UnlockDialog(self.window)
             self.unlock_dialog.panel.submitted.connect(self._unlock_from)
             self.unlock_dialog.panel.reset(self.ctx.book.actor.username)
-            self.unlock_dialog.show()
-        self.watcher.timer.stop()
-        book = self.ctx.book
-        self.ctx.tasks.run(book.lock, None, lambda exc: log.warning("lock not recorded: %s", type(exc).__name__))
+        elif self.unlock_dialog.isVisible():
+            self.unlock_dialog.hide()  # shown again below: the newest modal window is the one that takes input
+        self.unlock_dialog.show()
+        self.unlock_dialog.raise_()
+        self.unlock_dialog.activateWindow()
 
     def _unlock_from(self, username: str, password: str) -> None:
         panel = self.sender()
@@ -209,14 +252,23 @@ class LockController(QObject):
         self.ctx.tasks.run(lambda: book.unlock(username, password), done, failed)
 
     def _lift(self, actor_changed: bool) -> None:
+        self._uncover()
+        self.ctx.state.set_locked(False)
+        if actor_changed:
+            self.ctx.state.actor_changed.emit()
+        self.watcher.timer.start()
+
+    def _uncover(self) -> None:
+        if self._watching_new_windows:
+            app = QApplication.instance()
+            if app is not None:
+                app.removeEventFilter(self)
+            self._watching_new_windows = False
         if self.unlock_dialog is not None:
             self.unlock_dialog.hide()
             self.unlock_dialog.deleteLater()
             self.unlock_dialog = None
         for veil in self.veils:
-            veil.lift()
+            if isValid(veil):  # its window may have been closed (and deleted) while locked
+                veil.lift()
         self.veils.clear()
-        self.ctx.state.set_locked(False)
-        if actor_changed:
-            self.ctx.state.actor_changed.emit()
-        self.watcher.timer.start()

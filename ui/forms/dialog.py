@@ -172,6 +172,8 @@ class FormDialog(QDialog):
         outer.addLayout(bottom)
         QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
         ctx.state.locked_changed.connect(self._on_locked)
+        if ctx.locked_now():  # opened while locked (a task finishing, a timer): covered from the start
+            self._on_locked(True)
 
     def finish_setup(self, *, require_change: bool = False) -> None:
         """Call at the end of a subclass's __init__, once every field is bound."""

@@ -142,6 +142,7 @@ class ImportDialog(QDialog):
         self.close_button.clicked.connect(self.reject)
         QShortcut(QKeySequence.StandardKey.Open, self, activated=self.choose)
         ctx.state.locked_changed.connect(self._on_locked)
+        self._on_locked(ctx.locked_now())
         self.allowed = ctx.book.actor.can(Permission.IMPORT)
         if not self.allowed:
             self.status.setText("Your role cannot import. Ask a senior (manager) or an administrator.")

@@ -130,6 +130,10 @@ class OverviewTab(QWidget):
         self._show_admission(record)
         self._update_buttons()
 
+    def refresh(self) -> None:
+        """The record itself comes from the window (set_record); the consents are read here."""
+        self.consents.refresh()
+
     def _show_admission(self, record: ResidentRecord) -> None:
         f = self.admission_form
         while f.rowCount():

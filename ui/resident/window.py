@@ -1,6 +1,7 @@
 """The resident record window: one per resident (opening it again raises it), a header (name,
 reference, key worker, week N of M, risk level with a symbol, alerts) and the registered tabs.
-The content hides while the unit is locked and comes back as it was, typed text included."""
+The content hides while the unit is locked and comes back as it was, typed text included; a window
+opened while the unit is locked starts hidden and loads the record once someone signs in."""
 from __future__ import annotations
 
 import logging
@@ -32,6 +33,7 @@ class ResidentWindow(QWidget):
         self.confirm_unsaved: Callable[[QWidget], Unsaved] = ask_unsaved
         self._publishing = False
         self._closing_after_save = False
+        self._stale = False  # a load was skipped while locked: load once unlocked
         self.setObjectName("residentWindow")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle("Resident record — Keyworker")
@@ -71,7 +73,7 @@ class ResidentWindow(QWidget):
         ctx.state.locked_changed.connect(self._on_locked)
         ctx.state.data_changed.connect(self._on_data_changed)
         ctx.state.actor_changed.connect(self._on_actor_changed)
-        self._on_locked(ctx.state.locked)
+        self._on_locked(ctx.locked_now())  # opened while locked: covered before it is ever shown
         if self.specs:
             self._ensure_tab(0)
         self.reload()
@@ -114,6 +116,7 @@ class ResidentWindow(QWidget):
     # -- loading ----------------------------------------------------------------------------
     def reload(self) -> None:
         if self.ctx.state.locked:
+            self._stale = True
             return
         book, rid = self.ctx.book, self.resident_id
         self.ctx.tasks.run(lambda: (book.residents.get(rid), fetch_header_items(book, rid)),
@@ -210,6 +213,12 @@ class ResidentWindow(QWidget):
         # Hidden, never destroyed: what was typed is there again after unlocking.
         self.body.setVisible(not locked)
         self.cover.setVisible(locked)
+        if not locked and self._stale:  # opened while locked: nothing was read yet
+            self._stale = False
+            self.reload()
+            for page in self.pages.values():
+                if callable(getattr(page, "refresh", None)):
+                    page.refresh()
 
 
 def open_resident_window(ctx: AppContext, resident_id: str) -> ResidentWindow:
