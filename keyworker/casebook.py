@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from keyworker.reviews import ReviewService
     from keyworker.imports import ImportService
     from keyworker.referrals import ReferralService
+    from keyworker.reports import ReportService
     from keyworker.residents import ResidentService
     from keyworker.security.accounts import AccountService
     from keyworker.security.audit_service import AuditService
@@ -75,6 +76,7 @@ SERVICES: list[tuple[str, str]] = [
     ("referrals", "keyworker.referrals:ReferralService"),
     ("imports", "keyworker.imports:ImportService"),
     ("caseload", "keyworker.caseload_query:CaseloadService"),
+    ("reports", "keyworker.reports:ReportService"),
 ]
 
 
@@ -89,6 +91,7 @@ class Casebook:
     referrals: ReferralService
     imports: ImportService
     caseload: CaseloadService
+    reports: ReportService
 
     def __init__(
         self,
