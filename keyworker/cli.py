@@ -259,7 +259,7 @@ def _load_extra_commands() -> None:
     """Feature modules with CLI commands; each appends to EXTRA_COMMANDS on import."""
     import importlib
 
-    for name in ("keyworker.cli_caseload",):
+    for name in ("keyworker.cli_caseload", "keyworker.cli_reports"):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as e:

@@ -1,0 +1,118 @@
+"""Command-line reports: `report declines (--from DATE --to DATE | --quarter YYYYQn)
+[--csv FILE | --pdf FILE]`. Imported by keyworker.cli, which runs the handler registered in
+EXTRA_COMMANDS. Without --csv/--pdf the report is printed as a table."""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from keyworker import cli
+from keyworker.errors import StorageError, ValidationError
+
+SAVED_FILES_WARNING = (
+    "A saved CSV or PDF is NOT encrypted: it holds names and health information in plain form. "
+    "Save one only when you need to send it, keep it owner-only (it is written with mode 0600), "
+    "and delete it once sent."
+)
+
+
+def _add_report(sub: Any, common: argparse.ArgumentParser) -> None:
+    s = sub.add_parser("report", help="reports for managers and the Authority (senior or administrator)")
+    kinds = s.add_subparsers(dest="report_kind", metavar="WHAT", parser_class=cli._Parser, required=True)
+    d = kinds.add_parser(
+        "declines",
+        parents=[common],
+        help="declined referrals and their reasons for a period (specification 4.1.2.3)",
+        description="Declined referrals decided in a period, with the reasons in full, counted by reason, "
+        "by referrer organisation and by whether the decision came within 5 working days. Dates may be "
+        "written dd/mm/yyyy or yyyy-mm-dd; quarters are calendar quarters (2026Q1 is January to March). "
+        + SAVED_FILES_WARNING,
+    )
+    when = d.add_mutually_exclusive_group(required=True)
+    when.add_argument("--quarter", metavar="YYYYQn", help="a calendar quarter, e.g. 2026Q1 (1 Jan to 31 Mar)")
+    when.add_argument("--from", dest="from_date", metavar="DATE", help="first day of the period (with --to)")
+    d.add_argument("--to", dest="to_date", metavar="DATE", help="last day of the period, included")
+    out = d.add_mutually_exclusive_group()
+    out.add_argument("--csv", type=Path, metavar="FILE",
+                     help="save as a CSV spreadsheet (UTF-8, opens in Excel); plaintext, owner-only")
+    out.add_argument("--pdf", type=Path, metavar="FILE", help="save as an A4 PDF report; plaintext, owner-only")
+
+
+def _period(args: argparse.Namespace) -> Any:
+    from keyworker.reports import between, quarter
+
+    if args.quarter is not None:
+        if args.to_date is not None:
+            raise cli.UsageError("give either --quarter or --from and --to, not both")
+        return quarter(args.quarter)
+    if args.to_date is None:
+        raise cli.UsageError("--from needs --to (the last day of the period)")
+    return between(args.from_date, args.to_date)
+
+
+def print_table(report: Any) -> None:
+    from keyworker.clock import format_date
+
+    print(f"Declined referrals: {report.period.label}")
+    print(f"Declined: {report.total}   In time (5 working days): {report.in_time}   Late: {report.late}")
+    if not report.rows:
+        print("No referrals were declined in this period.")
+        return
+    print()
+    print("By reason:")
+    for label, n in report.by_reason:
+        print(f"  {n:>4}  {label}")
+    print("By referrer organisation:")
+    for org, n in report.by_organisation:
+        print(f"  {n:>4}  {org}")
+    print()
+    head = f"{'Received':<10}  {'Decided':<10}  {'In time':<7}  {'Name':<26}  Reason"
+    print(head)
+    print("-" * 96)
+    for r in report.rows:
+        print(f"{format_date(r.received_at):<10}  {format_date(r.decided_at):<10}  "
+              f"{'yes' if r.in_time else 'LATE':<7}  {r.name[:26]:<26}  {r.reason_category_label}")
+        print(f"    Referrer: {r.referrer_name}, {r.organisation}")
+        for line in textwrap.wrap(r.reasons, 92):
+            print(f"    {line}")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    try:
+        period = _period(args)
+    except ValidationError as e:
+        raise cli.UsageError(str(e)) from e
+    target: Path | None = args.csv or args.pdf
+    if target is not None and not target.parent.exists():  # before the report is made and audited
+        raise StorageError(f"the folder {target.parent} does not exist")
+    output = "csv" if args.csv else "pdf" if args.pdf else "view"
+    book = cli.open_book(args)
+    try:
+        report = book.reports.declines(period, output=output)
+        unit_name = book.reports.unit_name()
+    finally:
+        book.close()
+    if target is None:
+        print_table(report)
+        return 0
+    if args.csv:
+        from keyworker.reports import declines_report_csv
+
+        content = declines_report_csv(report)
+    else:
+        from keyworker.documents.declines_report import declines_report_pdf
+
+        content = declines_report_pdf(report, unit_name, datetime.now(UTC))
+    from keyworker.reports.files import write_private
+
+    write_private(target, content)
+    print(f"{report.total} declined referral{'s' if report.total != 1 else ''}, {period.label}: saved to {target}")
+    print("This file is not encrypted: keep it safe and delete it once it has been sent.")
+    return 0
+
+
+cli.EXTRA_COMMANDS.append((_add_report, "report", cmd_report))
