@@ -1,0 +1,417 @@
+"""The Reports page: choose a report and a period (this quarter, last quarter or custom dates),
+Show it as a table with its counts, then print or save it as PDF or export it as CSV. For now one
+report, "Declined referrals" (specification 4.1.2.3). All database and PDF work runs off the UI
+thread; each report produced is audited by the core."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QFont, QKeyEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from keyworker.clock import format_date, local_today
+from keyworker.reports import DeclinesReport, Period, between, previous_quarter, quarter_of
+from ui.context import AppContext
+from ui.errors import show_error
+from ui.forms.widgets import UkDateEdit
+from ui.widgets.tables import read_only_table
+
+Index = QModelIndex | QPersistentModelIndex
+COLUMNS = ("Received", "Decided", "Name", "Referrer", "Reason", "Reasons given", "In time?")
+REASONS_COLUMN = 5
+THIS_QUARTER, LAST_QUARTER, CUSTOM = "this", "last", "custom"
+REPORTS = (("declines", "Declined referrals"),)
+PLAINTEXT_NOTE = ("A saved PDF or CSV is not encrypted: it holds names and reasons in plain form. "
+                  "Save it only to send it, and delete it once sent.")
+
+
+def _quarter_name(p: Period) -> str:
+    return f"{p.quarter[4:]} {p.quarter[:4]}" if p.quarter else ""
+
+
+def _one_line(text: str, limit: int = 90) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+class DeclinesModel(QAbstractTableModel):
+    """The report's rows (frozen DeclineLine values), in the order the core gives them."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.rows: list[Any] = []
+
+    def set_rows(self, rows: list[Any]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        r = self.rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._cells(r)[col]
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return r.reasons if col == REASONS_COLUMN else self._cells(r)[col]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == REASONS_COLUMN:
+                return r.reasons
+            if col in (3, 4):  # may be elided in a narrow column
+                return self._cells(r)[col]
+            if col == 6 and not r.in_time:
+                return f"The decision was due by {format_date(r.decision_due_on)}."
+        if role == Qt.ItemDataRole.FontRole and col == 6 and not r.in_time:
+            f = QFont()
+            f.setBold(True)
+            return f
+        if role == Qt.ItemDataRole.UserRole:
+            return r.referral_id
+        return None
+
+    @staticmethod
+    def _cells(r: Any) -> list[str]:
+        # "In time?" in words with a symbol, never colour alone.
+        in_time = "✓ Yes" if r.in_time else f"⚠ No, due {format_date(r.decision_due_on)}"
+        return [format_date(r.received_at), format_date(r.decided_at), r.name,
+                f"{r.referrer_name}, {r.organisation}", r.reason_category_label, _one_line(r.reasons), in_time]
+
+
+class ReportsPage(QWidget):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.report: DeclinesReport | None = None
+        self.busy = False
+        self.pdf_dialog: Any = None
+        self.saved_csv: Path | None = None
+        # The save-file dialog is an attribute so tests can answer it without a blocking dialog.
+        self.choose_csv_path: Callable[[QWidget, str], str | None] = _choose_csv_path
+        self.setObjectName("reportsPage")
+        self.setAccessibleName("Reports")
+
+        title = QLabel("Reports")
+        title.setObjectName("pageTitle")
+        subtitle = QLabel("Declined referrals and their reasons, for the Authority's nominated person and the "
+                          "quarterly report on activity (specification 4.1.2.3).")
+        subtitle.setObjectName("pageSubtitle")
+        subtitle.setWordWrap(True)
+
+        self.kind = QComboBox()
+        self.kind.setAccessibleName("Report")
+        for key, label in REPORTS:
+            self.kind.addItem(label, key)
+        self.period = QComboBox()
+        self.period.setAccessibleName("Period")
+        self.from_edit = UkDateEdit()
+        self.from_edit.setAccessibleName("From date")
+        self.to_edit = UkDateEdit()
+        self.to_edit.setAccessibleName("To date")
+        self.show_button = QPushButton("&Show")
+        self.show_button.setObjectName("primary")
+        self.show_button.setAccessibleName("Show the report")
+        self.show_button.setToolTip("Enter")
+        self.show_button.clicked.connect(self.show_report)
+        self._fill_periods()
+        self.period.currentIndexChanged.connect(self._period_chosen)
+
+        controls = QGridLayout()
+        for col, (text, widget) in enumerate((("&Report", self.kind), ("&Period", self.period),
+                                              ("&From", self.from_edit), ("&To", self.to_edit))):
+            label = QLabel(text)
+            label.setBuddy(widget)
+            controls.addWidget(label, 0, col)
+            controls.addWidget(widget, 1, col)
+        controls.addWidget(self.show_button, 1, 4)
+        controls.setColumnStretch(5, 1)
+
+        self.summary = QLabel("Choose a period and press Show.")
+        self.summary.setObjectName("sectionTitle")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.by_reason = QLabel()
+        self.by_reason.setAccessibleName("Declines by reason")
+        self.by_organisation = QLabel()
+        self.by_organisation.setAccessibleName("Declines by referrer organisation")
+        counts = QHBoxLayout()
+        for box_title, label in (("By reason", self.by_reason), ("By referrer organisation", self.by_organisation)):
+            box = QGroupBox(box_title)
+            box_lay = QVBoxLayout(box)
+            label.setWordWrap(True)
+            label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+            box_lay.addWidget(label)
+            counts.addWidget(box, 1)
+        self.counts_row = QWidget()
+        self.counts_row.setLayout(counts)
+        counts.setContentsMargins(0, 0, 0, 0)
+        self.counts_row.hide()
+
+        self.model = DeclinesModel(self)
+        self.table = QTableView()
+        self.table.setObjectName("declinesTable")
+        self.table.setAccessibleName("Declined referrals")
+        self.table.setModel(self.model)
+        read_only_table(self.table)
+        self.table.setWordWrap(False)
+        # Dates, name and "in time" fit their text; referrer and reason get a sensible width the
+        # user can drag; the reasons (one line here, in full below) take what is left.
+        hh = self.table.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        em = self.fontMetrics().horizontalAdvance("M")
+        for col, width in ((3, 16 * em), (4, 18 * em)):
+            hh.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            hh.resizeSection(col, width)
+        hh.setSectionResizeMode(REASONS_COLUMN, QHeaderView.ResizeMode.Stretch)
+        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+        self.reasons = QPlainTextEdit()
+        self.reasons.setReadOnly(True)
+        self.reasons.setObjectName("reasonsInFull")
+        self.reasons.setAccessibleName("Reasons in full for the selected referral")
+        self.reasons.setPlaceholderText("Select a referral to read its reasons in full.")
+        self.reasons.setMaximumHeight(self.fontMetrics().lineSpacing() * 5 + 16)
+        self.reasons.setTabChangesFocus(True)
+
+        self.pdf_button = QPushButton("Print / save P&DF…")
+        self.pdf_button.setAccessibleName("Print or save the report as PDF")
+        self.pdf_button.clicked.connect(self.open_pdf)
+        self.csv_button = QPushButton("Export &CSV…")
+        self.csv_button.setAccessibleName("Export the report as a CSV file")
+        self.csv_button.clicked.connect(self.export_csv)
+        self.status = QLabel()
+        self.status.setObjectName("muted")
+        self.status.setWordWrap(True)
+        self.status.setAccessibleName("Report status")
+        note = QLabel(PLAINTEXT_NOTE)
+        note.setObjectName("muted")
+        note.setWordWrap(True)
+        actions = QHBoxLayout()
+        actions.addWidget(self.status, 1)
+        actions.addWidget(self.pdf_button)
+        actions.addWidget(self.csv_button)
+
+        lay = QVBoxLayout(self)
+        lay.addWidget(title)
+        lay.addWidget(subtitle)
+        lay.addLayout(controls)
+        lay.addSpacing(4)
+        lay.addWidget(self.summary)
+        lay.addWidget(self.counts_row)
+        lay.addWidget(self.table, 1)
+        reasons_label = QLabel("Reasons in f&ull")
+        reasons_label.setBuddy(self.reasons)
+        lay.addWidget(reasons_label)
+        lay.addWidget(self.reasons)
+        lay.addLayout(actions)
+        lay.addWidget(note)
+        self.setFocusProxy(self.period)
+        self._set_busy(False)
+
+        ctx.state.data_changed.connect(self._on_data_changed)
+        ctx.state.actor_changed.connect(self._clear)
+
+    # -- the period ---------------------------------------------------------------------------
+    def _today(self) -> date:
+        return local_today(self.ctx.book.clock)
+
+    def _fill_periods(self) -> None:
+        this = quarter_of(self._today())
+        last = previous_quarter(this)
+        self.period.clear()
+        self.period.addItem(f"This quarter ({_quarter_name(this)})", THIS_QUARTER)
+        self.period.addItem(f"Last quarter ({_quarter_name(last)})", LAST_QUARTER)
+        self.period.addItem("Custom dates", CUSTOM)
+        self.from_edit.set_value(this.start)
+        self.to_edit.set_value(this.end)
+        self._period_chosen()
+
+    def _period_chosen(self) -> None:
+        choice = self.period.currentData()
+        custom = choice == CUSTOM
+        if not custom:
+            p = self.chosen_period()
+            self.from_edit.set_value(p.start)
+            self.to_edit.set_value(p.end)
+        self.from_edit.setEnabled(custom)
+        self.to_edit.setEnabled(custom)
+
+    def chosen_period(self) -> Period:
+        """The period the controls describe. Raises ValidationError for custom dates out of order."""
+        this = quarter_of(self._today())
+        choice = self.period.currentData()
+        if choice == THIS_QUARTER:
+            return this
+        if choice == LAST_QUARTER:
+            return previous_quarter(this)
+        return between(self.from_edit.value() or self._today(), self.to_edit.value() or self._today())
+
+    # -- showing ------------------------------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        # Enter in the report, period or date controls shows the report, as a dialog's default button.
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not self.table.hasFocus():
+            self.show_report()
+            return
+        super().keyPressEvent(event)
+
+    def show_report(self) -> None:
+        if self.busy or self.ctx.state.locked:
+            return
+        try:
+            period = self.chosen_period()
+        except Exception as exc:  # noqa: BLE001 - a ValidationError for the person, shown in one place
+            show_error(self, exc)
+            return
+        book = self.ctx.book
+        self._set_busy(True, "Making the report…")
+        self.ctx.tasks.run(lambda: book.reports.declines(period), self._shown, self._failed)
+
+    def _shown(self, report: DeclinesReport) -> None:
+        self.report = report
+        self.model.set_rows(list(report.rows))
+        p = report.period
+        if report.total:
+            pct = f" ({report.in_time_pct}%)" if report.in_time_pct is not None else ""
+            self.summary.setText(f"{report.total} declined referral{'s' if report.total != 1 else ''}, "
+                                 f"{p.label} — {report.in_time} decided within 5 working days{pct}, "
+                                 f"{report.late} late")
+        else:
+            self.summary.setText(f"No referrals were declined from {format_date(p.start)} to {format_date(p.end)}.")
+        self.by_reason.setText("\n".join(f"{n}  {label}" for label, n in report.by_reason))
+        self.by_organisation.setText("\n".join(f"{n}  {org}" for org, n in report.by_organisation))
+        self.counts_row.setVisible(bool(report.total))
+        self.status.setText("")
+        if report.total:
+            self.table.setCurrentIndex(self.model.index(0, 0))
+        else:
+            self.reasons.clear()
+        self._set_busy(False)
+
+    def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            r = self.model.rows[current.row()]
+            self.reasons.setPlainText(f"{r.name} — {r.reason_category_label}\n\n{r.reasons}")
+        else:
+            self.reasons.clear()
+
+    # -- PDF and CSV --------------------------------------------------------------------------
+    def open_pdf(self) -> None:
+        """Make the PDF (the report again, audited as a PDF) and open it in the shared viewer."""
+        if self.report is None or self.busy:
+            return
+        book, period, tasks = self.ctx.book, self.report.period, self.ctx.tasks
+
+        def rendered(pdf: bytes) -> None:
+            from ui.documents import show_pdf
+
+            self._set_busy(False)
+            self.pdf_dialog = show_pdf(self, self.ctx, f"Declined referrals {period.slug}", pdf)
+
+        def made(result: tuple[DeclinesReport, str]) -> None:
+            from keyworker.documents.declines_report import declines_report_pdf
+
+            report, unit_name = result
+            tasks.run(lambda: declines_report_pdf(report, unit_name, datetime.now(UTC)), rendered, self._failed,
+                      pool=True)
+
+        self._set_busy(True, "Making the PDF…")
+        tasks.run(lambda: (book.reports.declines(period, output="pdf"), book.reports.unit_name()), made,
+                  self._failed)
+
+    def export_csv(self) -> None:
+        if self.report is None or self.busy:
+            return
+        period = self.report.period
+        path = self.choose_csv_path(self, f"declined-referrals-{period.slug}.csv")
+        if not path:
+            return
+        book = self.ctx.book
+
+        def work() -> Path:
+            from keyworker.reports import declines_report_csv
+            from keyworker.reports.files import write_private
+
+            return write_private(path, declines_report_csv(book.reports.declines(period, output="csv")))
+
+        def saved(target: Path) -> None:
+            self._set_busy(False)
+            self.saved_csv = target
+            self.status.setText(f"Saved to {target} (owner-only). Delete it once it has been sent.")
+
+        self._set_busy(True, "Saving the CSV file…")
+        self.ctx.tasks.run(work, saved, self._failed)
+
+    # -- state --------------------------------------------------------------------------------
+    def _failed(self, exc: BaseException) -> None:
+        self._set_busy(False)
+        self.status.setText("")
+        show_error(self, exc)
+
+    def _set_busy(self, busy: bool, message: str = "") -> None:
+        self.busy = busy
+        self.show_button.setEnabled(not busy)
+        has_report = self.report is not None and not busy
+        self.pdf_button.setEnabled(has_report)
+        self.csv_button.setEnabled(has_report)
+        if message:
+            self.status.setText(message)
+
+    def _on_data_changed(self, area: str) -> None:
+        if area == "referrals" and self.report is not None:
+            self.status.setText("Referrals have changed since this report was made: press Show to update it.")
+
+    def _clear(self) -> None:
+        """A different user signed in: what the last one looked at is not theirs to see."""
+        self.report = None
+        self.model.set_rows([])
+        self.reasons.clear()
+        self.counts_row.hide()
+        self.summary.setText("Choose a period and press Show.")
+        self.status.setText("")
+        self._fill_periods()
+        self._set_busy(False)
+
+
+def _choose_csv_path(parent: QWidget, suggested: str) -> str | None:
+    path, _filter = QFileDialog.getSaveFileName(parent, "Export CSV", str(Path.home() / suggested),
+                                                "CSV spreadsheets (*.csv)")
+    if not path:
+        return None
+    return path if path.lower().endswith(".csv") else path + ".csv"
+
+
+def _register() -> None:
+    from ui.main_window import register_page
+
+    register_page("reports", "Reports", ReportsPage, 70)
+
+
+_register()
