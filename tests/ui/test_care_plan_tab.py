@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication, QPlainTextEdit
 
 from keyworker.plan_sections import SECTIONS
@@ -328,3 +329,28 @@ def test_with_the_real_task_runner_work_comes_back_on_the_ui_thread(qtbot, book_
         assert "Complete — version 1" in tab.status.text() and not tab.is_dirty()
     finally:
         runner.shutdown()
+
+
+@pytest.mark.parametrize("panel_width", [260, 150])
+def test_the_sections_panel_wraps_headings_and_always_shows_the_state(setup, qtbot, panel_width) -> None:  # type: ignore[no-untyped-def]
+    _book, _ctx, tab, _rid, _aid = setup
+    panel = tab.panel
+    tab.split.setSizes([panel_width, 1200 - panel_width])
+    # the panel goes no narrower than its longest heading word needs
+    qtbot.waitUntil(lambda: panel.width() == max(panel_width, panel.minimumWidth()))
+    assert panel.horizontalScrollBar().maximum() == 0  # items are as wide as the panel, never wider
+    line = panel.fontMetrics().height()
+    wrapped = 0
+    for row in range(panel.count()):
+        item_rect = panel.visualRect(panel.model().index(row, 0))
+        parts = panel.parts_of(row)
+        assert parts.word in ("Done", "Missing", "Optional")
+        assert parts.word in panel.item(row).text()  # in words, not the icon alone
+        assert item_rect.right() < panel.viewport().width()
+        # the heading gets every line it wraps to, and the state word its own line below it
+        assert item_rect.contains(parts.heading_rect) and item_rect.contains(parts.state)
+        assert parts.state.top() > parts.heading_rect.bottom() and parts.state.height() >= line
+        longest = max(QFontMetrics(parts.font).horizontalAdvance(w) for w in parts.heading.split())
+        assert longest <= parts.heading_rect.width()  # words wrap between them, none is cut
+        wrapped += parts.heading_rect.height() > 1.5 * line
+    assert wrapped >= 1  # the case that lost its state line: a heading on two lines or more

@@ -33,7 +33,8 @@ from keyworker.errors import NotFound, ValidationError
 from keyworker.plan_sections import FROM_RECORD, SECTIONS, SECTIONS_BY_KEY
 from keyworker.security.permissions import Permission
 from ui.care_plans.agreement import Agreement, AgreementDialog
-from ui.care_plans.sections import CompletenessPanel, RecordSection, SectionBox, build_section
+from ui.care_plans.completeness import CompletenessPanel
+from ui.care_plans.sections import RecordSection, SectionBox, build_section
 from ui.context import AppContext
 from ui.errors import show_error
 

@@ -1,5 +1,5 @@
-"""The care plan's sections as widgets, built from `keyworker.plan_sections.SECTIONS`, and the
-completeness panel that lists them with a done/missing indicator (a symbol and words, not colour)."""
+"""The care plan's sections as widgets, built from `keyworker.plan_sections.SECTIONS`. The
+completeness panel that lists them is in ui/care_plans/completeness.py."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -12,10 +12,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QPlainTextEdit,
-    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -28,7 +25,6 @@ from keyworker.plan_sections import (
     FIELDS,
     FROM_RECORD,
     GOALS,
-    SECTIONS,
     FieldDef,
     SectionDef,
 )
@@ -257,58 +253,3 @@ class RecordSection(SectionBox):
 def build_section(sec: SectionDef) -> SectionBox:
     kinds = {FIELDS: FieldsSection, GOALS: GoalsSection, DOMAINS: DomainsSection, FROM_RECORD: RecordSection}
     return kinds[sec.kind](sec)
-
-
-class CompletenessPanel(QListWidget):
-    """Every section with ✓ Done / ⚠ Missing; activating one asks to jump to it (`jump(key)`)."""
-
-    jump = Signal(str)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("completenessPanel")
-        self.setAccessibleName("Plan sections: done or missing")
-        self.setWordWrap(True)
-        self.setTextElideMode(Qt.TextElideMode.ElideNone)
-        self.setSpacing(3)
-        style = self.style()
-        self._done = style.standardIcon(QStyle.StandardPixmap.SP_DialogApplyButton)
-        self._missing = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
-        for sec in SECTIONS:
-            item = QListWidgetItem(sec.heading)
-            item.setData(Qt.ItemDataRole.UserRole, sec.key)
-            self.addItem(item)
-        self.itemClicked.connect(self._go)
-        self.itemActivated.connect(self._go)
-
-    def _go(self, item: QListWidgetItem) -> None:
-        self.jump.emit(item.data(Qt.ItemDataRole.UserRole))
-
-    def set_missing(self, missing: Sequence[MissingSection]) -> None:
-        by_key = {m.key: m for m in missing}
-        for i in range(self.count()):
-            item = self.item(i)
-            key = item.data(Qt.ItemDataRole.UserRole)
-            sec = next(s for s in SECTIONS if s.key == key)
-            m = by_key.get(key)
-            if not sec.required:
-                state, icon = "optional", self._done
-            elif m is None:
-                state, icon = "done", self._done
-            else:
-                state, icon = "missing", self._missing
-            item.setText(f"{sec.heading}\n{'Missing' if m else 'Optional' if state == 'optional' else 'Done'}")
-            item.setIcon(icon)
-            font = item.font()
-            font.setBold(state == "missing")
-            item.setFont(font)
-            item.setToolTip(m.message if m else "Done")
-            item.setData(Qt.ItemDataRole.AccessibleTextRole,
-                         f"{sec.heading}: {'missing — ' + m.message if m else 'done'}")
-            item.setData(Qt.ItemDataRole.UserRole + 1, state)
-
-    def state_of(self, key: str) -> str:
-        for i in range(self.count()):
-            if self.item(i).data(Qt.ItemDataRole.UserRole) == key:
-                return str(self.item(i).data(Qt.ItemDataRole.UserRole + 1))
-        raise KeyError(key)
