@@ -120,7 +120,8 @@ def test_referral_dialogs_caseload_search_and_import_stay_off_the_ui_thread(
     page.show()
     qtbot.waitUntil(lambda: not runner.busy)
     page.search.setText("lee")
-    qtbot.waitUntil(lambda: not runner.busy and page.model.rowCount() == 1)
+    qtbot.waitUntil(lambda: page.model.filter.text == "lee" and not runner.busy)  # typed, debounced, answered
+    assert page.model.rowCount() == 1
 
     for make in (lambda: ReferralDialog(None, ctx), lambda: ReferralDialog(None, ctx, view),
                  lambda: DecisionDialog(None, ctx, view)):
@@ -150,5 +151,7 @@ def test_referral_dialogs_caseload_search_and_import_stay_off_the_ui_thread(
     imp.set_file(csv)
     qtbot.waitUntil(lambda: imp.report is not None)
     imp.run_import(valid_only=False)
-    qtbot.waitUntil(lambda: imp.final is not None and not runner.busy)
+    qtbot.waitUntil(lambda: imp.final is not None and not runner.busy)  # the caseload's refresh too
     assert watched.on_ui_thread == []
+    page.close()
+    page.deleteLater()  # nothing of it may run after the runner is shut down
