@@ -88,12 +88,27 @@ HEADING_STYLES = ("h2", "h3")
 HEADING_ROOM = 35 * mm
 
 
+def _is_heading(f: Flowable) -> bool:
+    return isinstance(f, Paragraph) and f.style.name in HEADING_STYLES
+
+
 def _headings_kept_with_text(flowables: Iterable[Flowable]) -> list[Flowable]:
+    """A heading before a block kept together (`keep()`) joins that block, so both move to the
+    next page together; before anything else it asks for HEADING_ROOM below it."""
+    items = list(flowables)
     story: list[Flowable] = []
-    for f in flowables:
-        if isinstance(f, Paragraph) and f.style.name in HEADING_STYLES:
+    i = 0
+    while i < len(items):
+        f = items[i]
+        if _is_heading(f):
+            following = items[i + 1] if i + 1 < len(items) else None
+            if isinstance(following, KeepTogether):
+                story.append(KeepTogether([f, following]))
+                i += 2
+                continue
             story.append(CondPageBreak(HEADING_ROOM))
         story.append(f)
+        i += 1
     return story
 
 

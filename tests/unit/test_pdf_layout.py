@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from pypdf import PdfReader
 
-from keyworker.documents.layout import fields, grid, heading, para, render
+from keyworker.documents.layout import fields, grid, heading, keep, para, render, spacer
 
 
 def _text(pdf: bytes) -> list[str]:
@@ -103,3 +103,13 @@ def test_a_heading_is_never_the_last_thing_on_a_page() -> None:
     for runs in pages:
         body = [t for _, y, t in sorted(runs, key=lambda r: r[1]) if 60 < y < 780]
         assert not body[0].startswith("Section"), body[:3]
+
+
+def test_a_heading_moves_with_the_kept_together_block_after_it() -> None:
+    # the heading lands with about 45 mm left on page 1: room for it, not for the block after it
+    story: list = [para("Report", "title"), spacer(187), heading("Reasons in full")]
+    for i in range(4):
+        story.append(keep(heading(f"{i + 1}. Resident {i}", 3), fields([(f"Field {j}", "Value") for j in range(9)])))
+    pages = _lines(render(story, title="Report", unit_name="U", generated_at=datetime(2026, 1, 5, tzinfo=UTC)))
+    where = {t: n for n, runs in enumerate(pages) for _, _, t in runs}
+    assert where["Reasons in full"] == where["1. Resident 0"]
