@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Sequence
-from typing import Any
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -18,6 +19,8 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -34,6 +37,14 @@ from reportlab.platypus import (
 
 from keyworker.clock import format_datetime
 
+# DejaVu Sans ships in resources/fonts (Bitstream Vera licence): ReportLab's built-in Helvetica
+# covers Latin-1 only, so names such as "Łukasz Wiśniewski" would print as black boxes.
+FONTS_DIR = Path(__file__).resolve().parents[2] / "resources" / "fonts"
+SANS, SANS_BOLD = "KwSans", "KwSans-Bold"
+pdfmetrics.registerFont(TTFont(SANS, str(FONTS_DIR / "DejaVuSans.ttf")))
+pdfmetrics.registerFont(TTFont(SANS_BOLD, str(FONTS_DIR / "DejaVuSans-Bold.ttf")))
+pdfmetrics.registerFontFamily(SANS, normal=SANS, bold=SANS_BOLD, italic=SANS, boldItalic=SANS_BOLD)
+
 INK = colors.HexColor("#1f2933")
 MUTED = colors.HexColor("#52606d")
 ACCENT = colors.HexColor("#0b5d7a")
@@ -42,21 +53,21 @@ SHADE = colors.HexColor("#f0f4f8")
 
 _base = getSampleStyleSheet()
 STYLES = {
-    "title": ParagraphStyle("title", parent=_base["Title"], fontName="Helvetica-Bold", fontSize=17, leading=21,
+    "title": ParagraphStyle("title", parent=_base["Title"], fontName=SANS_BOLD, fontSize=17, leading=21,
                             textColor=ACCENT, alignment=0, spaceAfter=4 * mm),
-    "h2": ParagraphStyle("h2", parent=_base["Heading2"], fontName="Helvetica-Bold", fontSize=12, leading=15,
+    "h2": ParagraphStyle("h2", parent=_base["Heading2"], fontName=SANS_BOLD, fontSize=12, leading=15,
                          textColor=ACCENT, spaceBefore=5 * mm, spaceAfter=2 * mm),
-    "h3": ParagraphStyle("h3", parent=_base["Heading3"], fontName="Helvetica-Bold", fontSize=10.5, leading=13,
+    "h3": ParagraphStyle("h3", parent=_base["Heading3"], fontName=SANS_BOLD, fontSize=10.5, leading=13,
                          textColor=INK, spaceBefore=3 * mm, spaceAfter=1 * mm),
-    "body": ParagraphStyle("body", parent=_base["BodyText"], fontName="Helvetica", fontSize=10, leading=14,
+    "body": ParagraphStyle("body", parent=_base["BodyText"], fontName=SANS, fontSize=10, leading=14,
                            textColor=INK, spaceAfter=2 * mm),
-    "small": ParagraphStyle("small", parent=_base["BodyText"], fontName="Helvetica", fontSize=8.5, leading=11,
+    "small": ParagraphStyle("small", parent=_base["BodyText"], fontName=SANS, fontSize=8.5, leading=11,
                             textColor=MUTED),
-    "cell": ParagraphStyle("cell", parent=_base["BodyText"], fontName="Helvetica", fontSize=9.5, leading=12.5,
+    "cell": ParagraphStyle("cell", parent=_base["BodyText"], fontName=SANS, fontSize=9.5, leading=12.5,
                            textColor=INK),
-    "label": ParagraphStyle("label", parent=_base["BodyText"], fontName="Helvetica-Bold", fontSize=9.5,
+    "label": ParagraphStyle("label", parent=_base["BodyText"], fontName=SANS_BOLD, fontSize=9.5,
                             leading=12.5, textColor=MUTED),
-    "right": ParagraphStyle("right", parent=_base["BodyText"], fontName="Helvetica", fontSize=10, leading=14,
+    "right": ParagraphStyle("right", parent=_base["BodyText"], fontName=SANS, fontSize=10, leading=14,
                             alignment=TA_RIGHT, textColor=INK),
 }
 
@@ -206,7 +217,7 @@ class _NumberedCanvas(Canvas):
         total = len(self._pages)
         for number, state in enumerate(self._pages, start=1):
             self.__dict__.update(state)
-            self.setFont("Helvetica", 8)
+            self.setFont(SANS, 8)
             self.setFillColor(MUTED)
             self.drawRightString(PAGE_W - MARGIN, MARGIN - 8 * mm, f"Page {number} of {total}")
             super().showPage()
@@ -235,19 +246,19 @@ class _Doc(BaseDocTemplate):
         # With a running header the unit/title line moves up a line, so the rule (and the body)
         # stay where they are on every document.
         top = rule + (7 * mm if self._running else 2.5 * mm)
-        canvas.setFont("Helvetica-Bold", 9)
+        canvas.setFont(SANS_BOLD, 9)
         canvas.setFillColor(ACCENT)
         canvas.drawString(MARGIN, top, self._unit or "Keyworker")
-        canvas.setFont("Helvetica", 9)
+        canvas.setFont(SANS, 9)
         canvas.setFillColor(MUTED)
         canvas.drawRightString(PAGE_W - MARGIN, top, self._doc_title)
         if self._running:
-            canvas.setFont("Helvetica-Bold", 9)
+            canvas.setFont(SANS_BOLD, 9)
             canvas.setFillColor(INK)
             canvas.drawString(MARGIN, rule + 2.5 * mm, self._running)
         canvas.line(MARGIN, rule, PAGE_W - MARGIN, rule)
         canvas.line(MARGIN, MARGIN - 4 * mm, PAGE_W - MARGIN, MARGIN - 4 * mm)
-        canvas.setFont("Helvetica", 8)
+        canvas.setFont(SANS, 8)
         canvas.setFillColor(MUTED)
         canvas.drawString(MARGIN, MARGIN - 8 * mm,
                           f"CONFIDENTIAL: special category health data. Generated {self._generated}")

@@ -113,3 +113,12 @@ def test_a_heading_moves_with_the_kept_together_block_after_it() -> None:
     pages = _lines(render(story, title="Report", unit_name="U", generated_at=datetime(2026, 1, 5, tzinfo=UTC)))
     where = {t: n for n, runs in enumerate(pages) for _, _, t in runs}
     assert where["Reasons in full"] == where["1. Resident 0"]
+
+
+def test_names_beyond_latin_1_print_as_written() -> None:
+    """Polish, Romanian and Irish names are common on a caseload; Helvetica would print boxes."""
+    names = "Łukasz Wiśniewski, Ștefan Dumitrescu, Siobhán Ó Súilleabháin"
+    pdf = render([para(names), para(names, "label")], title="T", unit_name="Ribble House",
+                 generated_at=datetime(2026, 1, 5, tzinfo=UTC))
+    assert _text(pdf)[0].count("Łukasz Wiśniewski") == 2
+    assert "Ștefan Dumitrescu" in _text(pdf)[0]
