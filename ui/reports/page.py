@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QGridLayout,
-    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -163,17 +162,25 @@ class ReportsPage(QWidget):
         self.by_reason.setAccessibleName("Declines by reason")
         self.by_organisation = QLabel()
         self.by_organisation.setAccessibleName("Declines by referrer organisation")
+        # Plain columns rather than boxes: the table below needs the height more than a frame does.
         counts = QHBoxLayout()
-        for box_title, label in (("By reason", self.by_reason), ("By referrer organisation", self.by_organisation)):
-            box = QGroupBox(box_title)
-            box_lay = QVBoxLayout(box)
+        for heading_text, label in (("By reason", self.by_reason), ("By referrer organisation", self.by_organisation)):
+            column = QVBoxLayout()
+            column.setSpacing(2)
+            head = QLabel(heading_text)
+            bold = head.font()
+            bold.setBold(True)
+            head.setFont(bold)
             label.setWordWrap(True)
             label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-            box_lay.addWidget(label)
-            counts.addWidget(box, 1)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            column.addWidget(head)
+            column.addWidget(label)
+            column.addStretch(1)
+            counts.addLayout(column, 1)
         self.counts_row = QWidget()
         self.counts_row.setLayout(counts)
-        counts.setContentsMargins(0, 0, 0, 0)
+        counts.setContentsMargins(4, 0, 0, 4)
         self.counts_row.hide()
 
         self.model = DeclinesModel(self)
@@ -198,7 +205,7 @@ class ReportsPage(QWidget):
         self.reasons.setObjectName("reasonsInFull")
         self.reasons.setAccessibleName("Reasons in full for the selected referral")
         self.reasons.setPlaceholderText("Select a referral to read its reasons in full.")
-        self.reasons.setMaximumHeight(self.fontMetrics().lineSpacing() * 5 + 16)
+        self.reasons.setMaximumHeight(self.fontMetrics().lineSpacing() * 4 + 16)
         self.reasons.setTabChangesFocus(True)
 
         self.pdf_button = QPushButton("Print / save P&DF…")
