@@ -26,7 +26,7 @@ def _summary(report: DeclinesReport) -> list[Flowable]:
         ("Referrals declined", str(report.total)),
         ("Decided within 5 working days", f"{report.in_time}" + (f" ({pct}%)" if pct is not None else "")),
         ("Decided late", str(report.late)),
-    ], label_width_mm=58)
+    ], label_width_mm=62)
     if not report.rows:
         return [counts]
     return [
@@ -47,13 +47,15 @@ def _overview(report: DeclinesReport) -> list[Flowable]:
     ]
     return [
         heading("Declined referrals"),
-        grid(["No.", "Decided", "Name", "Referrer organisation", "Reason", "In time"], rows,
-             [10, 22, 32, 36, 44, 26]),
+        grid(["#", "Decided", "Name", "Referrer organisation", "Reason", "In time"], rows,
+             [9, 25, 32, 34, 44, 26]),
     ]
 
 
 def _in_full(report: DeclinesReport) -> list[Flowable]:
-    story: list[Flowable] = [heading("Reasons in full")]
+    # The spacer keeps this heading from being glued to the first kept block (layout joins a
+    # heading to a following keep(), and a nested keep moved the pair to a new page half empty).
+    story: list[Flowable] = [heading("Reasons in full"), spacer(0.5)]
     for i, r in enumerate(report.rows, start=1):
         timing = (f"Within the deadline ({_count(r.working_days_taken, 'working day', 'working days')})"
                   if r.in_time else
@@ -70,7 +72,7 @@ def _in_full(report: DeclinesReport) -> list[Flowable]:
                 ("Admission category", r.admission_category),
                 ("Reason", r.reason_category_label),
                 ("Reasons given in writing", r.reasons),
-            ], label_width_mm=58),
+            ], label_width_mm=62),
         ))
         story.append(spacer(2))
     return story
