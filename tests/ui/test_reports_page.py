@@ -209,3 +209,39 @@ def test_reports_page_in_the_main_window_for_seniors_and_admins(qtbot, main_wind
     if shown:
         spec = next(s for s in mw.page_specs() if s.key == "reports")
         assert spec.factory is ReportsPage
+
+
+def test_a_pdf_finished_after_the_unit_locked_is_not_shown(qtbot, manager_book, tasks, declines) -> None:  # type: ignore[no-untyped-def]
+    page = make_page(qtbot, manager_book, tasks)
+    page.show_report()
+    real_run = tasks.run
+
+    def lock_before_pdf(fn, on_done=None, on_error=None, *, pool=False):  # type: ignore[no-untyped-def]
+        if pool:  # the unit locks while the PDF is being drawn
+            page.ctx.state.set_locked(True)
+        return real_run(fn, on_done, on_error, pool=pool)
+
+    tasks.run = lock_before_pdf
+    page.open_pdf()
+    assert page.pdf_dialog is None and "locked" in page.status.text()
+    page.show_report()  # nothing runs while locked
+    assert tasks.calls == 3
+
+
+def test_controls_are_in_reading_order_for_the_tab_key(qtbot, manager_book, tasks, declines) -> None:  # type: ignore[no-untyped-def]
+    page = make_page(qtbot, manager_book, tasks)
+    page.period.setCurrentIndex(page.period.findData("custom"))
+    page.show_report()
+    order = [page.kind, page.period, page.from_edit, page.to_edit, page.show_button, page.table, page.reasons,
+             page.pdf_button, page.csv_button]
+    # Walk Qt's focus chain as Tab does: focusable, visible, enabled widgets, each mapped to its control
+    # (a date edit's inner line edit stands for the date edit).
+    seen: list[QWidget] = []
+    w = page.kind.nextInFocusChain()
+    while w is not page.kind and len(seen) < 50:
+        if w.focusPolicy() & Qt.FocusPolicy.TabFocus and w.isVisible() and w.isEnabled():
+            control = next((c for c in order if c is w or c.isAncestorOf(w)), None)
+            if control is not None and (not seen or seen[-1] is not control):
+                seen.append(control)
+        w = w.nextInFocusChain()
+    assert [page.kind, *seen] == order

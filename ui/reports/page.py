@@ -290,7 +290,7 @@ class ReportsPage(QWidget):
         super().keyPressEvent(event)
 
     def show_report(self) -> None:
-        if self.busy or self.ctx.state.locked:
+        if self.busy or self.ctx.locked_now():
             return
         try:
             period = self.chosen_period()
@@ -340,6 +340,9 @@ class ReportsPage(QWidget):
             from ui.documents import show_pdf
 
             self._set_busy(False)
+            if self.ctx.locked_now():  # locked while the PDF was made: show nothing behind the lock
+                self.status.setText("The unit locked before the PDF was ready: ask for it again.")
+                return
             self.pdf_dialog = show_pdf(self, self.ctx, f"Declined referrals {period.slug}", pdf)
 
         def made(result: tuple[DeclinesReport, str]) -> None:
