@@ -116,22 +116,6 @@ class ReferralView:
         return f"{self.given_name} {self.family_name}"
 
 
-@dataclass(frozen=True)
-class DeclineRow:
-    """One declined referral, for the quarterly report (4.1.2.3)."""
-
-    referral_id: str
-    received_at: datetime
-    decided_at: datetime
-    decided_within_deadline: bool
-    category: str
-    category_label: str
-    reason: str
-    referrer_name: str
-    referrer_organisation: str | None
-    community_treatment_provider: str | None
-
-
 def validate_referral(
     data: Mapping[str, Any] | ReferralInput, *, now: datetime, partial: bool = False
 ) -> tuple[dict[str, Any], dict[str, str]]:
@@ -470,45 +454,6 @@ class ReferralService:
             today = self._today()
             return [view(r, today) for r in rows]
 
-    def declines(self, from_date: date, to_date: date) -> list[DeclineRow]:
-        """Declined referrals decided between the dates (inclusive, London days), for reporting."""
-        self._book.require(Permission.VIEW_REPORTS)
-        from datetime import time, timedelta
-
-        from keyworker.clock import LONDON
-
-        start = datetime.combine(from_date, time(0), LONDON)
-        end = datetime.combine(to_date + timedelta(days=1), time(0), LONDON)
-        with self._book.write() as s:
-            rows = s.scalars(
-                select(Referral)
-                .where(Referral.status == DECLINED, Referral.decided_at >= start, Referral.decided_at < end)
-                .order_by(Referral.decided_at)
-            ).all()
-            self._book.record(
-                s,
-                "report.declines",
-                "referral",
-                None,
-                detail={"from": from_date.isoformat(), "to": to_date.isoformat(), "rows": len(rows)},
-            )
-            return [
-                DeclineRow(
-                    r.id,
-                    r.received_at,
-                    r.decided_at,
-                    local_today_of(r.decided_at) <= r.decision_due_on,
-                    r.decline_category or "",
-                    ref.label(ref.decline_categories(), r.decline_category),
-                    r.decline_reason or "",
-                    r.referrer_name,
-                    r.referrer_organisation,
-                    r.community_treatment_provider,
-                )
-                for r in rows
-                if r.decided_at is not None
-            ]
-
     def counts(self, session: Session) -> dict[str, int]:
         today = self._today()
         open_q = (
@@ -529,7 +474,6 @@ __all__ = [
     "ReferralInput",
     "AdmissionInput",
     "ReferralView",
-    "DeclineRow",
     "validate_referral",
     "validate_admission",
 ]

@@ -119,13 +119,15 @@ def test_declines_are_reportable(manager_book: Casebook, clock: FixedClock) -> N
     manager_book.referrals.decline(
         r2.id, "eligibility", "Lives outside the Authority's boundary, no ordinary residence."
     )
-    rows = manager_book.referrals.declines(date(2026, 1, 1), date(2026, 1, 31))
-    assert [(x.category, x.decided_within_deadline) for x in rows] == [
+    from keyworker.reports.periods import between
+
+    rows = manager_book.reports.declines(between(date(2026, 1, 1), date(2026, 1, 31))).rows
+    assert [(x.reason_category, x.in_time) for x in rows] == [
         ("no_vacancy", True),
         ("eligibility", False),
     ]
-    assert rows[0].referrer_name == "Pat Fielding" and rows[0].reason.startswith("There is no")
-    assert manager_book.referrals.declines(date(2026, 2, 1), date(2026, 2, 28)) == []
+    assert rows[0].referrer_name == "Pat Fielding" and rows[0].reasons.startswith("There is no")
+    assert manager_book.reports.declines(between(date(2026, 2, 1), date(2026, 2, 28))).rows == ()
 
 
 def test_admit_accepted_referral(manager_book: Casebook) -> None:
