@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QVBoxLayout,
     QWidget,
 )
@@ -24,6 +23,7 @@ from keyworker.security.accounts import AccountInfo
 from keyworker.security.permissions import Role
 from ui.errors import describe, show_error
 from ui.tasks import SyncTaskRunner, TaskRunner
+from ui.widgets.busy import busy_bar
 from ui.widgets.form import add_row
 from ui.widgets.password import NewPasswordFields
 from ui.widgets.steps import StepStack
@@ -91,12 +91,7 @@ class RecoveryDialog(QDialog):
         self.problem.setWordWrap(True)
         self.problem.setVisible(False)
         lay.addWidget(self.problem)
-        self.busy = QProgressBar()
-        self.busy.setRange(0, 0)
-        self.busy.setTextVisible(False)
-        self.busy.setMaximumHeight(6)
-        self.busy.setVisible(False)
-        self.busy.setAccessibleName("Working")
+        self.busy = busy_bar("Working")
         lay.addWidget(self.busy)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)

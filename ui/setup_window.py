@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLayout,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -27,6 +26,7 @@ from keyworker.security.vault import DEFAULT_KDF, KdfParams
 from ui.errors import describe, show_error
 from ui.icons import app_icon
 from ui.tasks import SyncTaskRunner, TaskRunner
+from ui.widgets.busy import busy_bar
 from ui.widgets.form import add_row
 from ui.widgets.password import NewPasswordFields
 
@@ -118,12 +118,7 @@ class SetupWindow(QWidget):
         self.problem.setAccessibleName("Problem")
         self.problem.setVisible(False)
         lay.addWidget(self.problem)
-        self.busy = QProgressBar()
-        self.busy.setRange(0, 0)
-        self.busy.setTextVisible(False)
-        self.busy.setMaximumHeight(6)
-        self.busy.setAccessibleName("Creating the unit database")
-        self.busy.setVisible(False)
+        self.busy = busy_bar("Creating the unit database")
         lay.addWidget(self.busy)
         lay.addStretch(1)
         self.create_button = QPushButton("&Create unit")

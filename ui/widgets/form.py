@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
-    QProgressBar,
     QVBoxLayout,
     QWidget,
 )
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
 from keyworker.errors import KeyworkerError, ValidationError
 from ui.context import AppContext
 from ui.errors import describe, show_error
+from ui.widgets.busy import busy_bar
 
 
 def add_row(form: QFormLayout, label: str, field: QWidget, name: str | None = None) -> QLabel:
@@ -53,12 +53,7 @@ class TaskDialog(QDialog):
         self.problem.setAccessibleName("Problem")
         self.problem.setVisible(False)
         self.body.addWidget(self.problem)
-        self.busy = QProgressBar()
-        self.busy.setRange(0, 0)
-        self.busy.setTextVisible(False)
-        self.busy.setMaximumHeight(6)
-        self.busy.setAccessibleName("Working")
-        self.busy.setVisible(False)
+        self.busy = busy_bar("Working")
         self.body.addWidget(self.busy)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)

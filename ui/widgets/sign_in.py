@@ -7,13 +7,13 @@ from PySide6.QtWidgets import (
     QFrame,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from keyworker.errors import SignInThrottled
+from ui.widgets.busy import busy_bar
 from ui.widgets.password import PasswordEdit
 
 
@@ -68,13 +68,7 @@ class SignInPanel(QFrame):
         self.problem.setVisible(False)
         lay.addWidget(self.problem)
 
-        self.busy = QProgressBar()
-        self.busy.setObjectName("busy")
-        self.busy.setRange(0, 0)
-        self.busy.setTextVisible(False)
-        self.busy.setMaximumHeight(6)
-        self.busy.setAccessibleName("Signing in")
-        self.busy.setVisible(False)
+        self.busy = busy_bar("Signing in")
         lay.addWidget(self.busy)
 
         self.submit = QPushButton(submit_text)
