@@ -6,6 +6,7 @@
 
     .venv/bin/python benchmarks/bench_caseload.py [--db /tmp/kw-bench/demo20k.kwdb] [--residents 20000]
 
+The schema has the caseload indexes (migration 0004) and the engine a 64 MB page cache.
 The database is built once with `python main.py demo --residents N --db PATH` and reused."""
 from __future__ import annotations
 
@@ -38,13 +39,6 @@ TYPED = ["smith", "sarah", "o'brien", "r-0123", "00042", "pr1 2", "bb11", "khan 
 # ORM: Index("ix_residents_caseload", Resident.family_name.collate("NOCASE"),
 # Resident.given_name.collate("NOCASE"), "reference_no", "archived", "search_text", "id") and
 # Index("ix_admissions_open", "discharged_on", "archived", "resident_id", "key_worker_id").
-PROPOSED_INDEXES = (
-    'CREATE INDEX IF NOT EXISTS ix_residents_caseload ON residents (family_name COLLATE "NOCASE", '
-    'given_name COLLATE "NOCASE", reference_no, archived, search_text, id)',
-    "CREATE INDEX IF NOT EXISTS ix_admissions_open ON admissions (discharged_on, archived, resident_id, key_worker_id)",
-)
-
-
 def build(db: Path, residents: int) -> None:
     db.parent.mkdir(parents=True, exist_ok=True)
     print(f"building {db} with {residents} residents (once) ...", flush=True)
@@ -132,32 +126,10 @@ def main() -> int:
     ap.add_argument("--db", type=Path, default=Path("/tmp/kw-bench/demo20k.kwdb"))
     ap.add_argument("--residents", type=int, default=20000)
     ap.add_argument("--user", default="worker")
-    ap.add_argument("--cache-mb", type=int, default=0,
-                    help="set PRAGMA cache_size on every connection (proposed for keyworker/db/engine.py)")
-    ap.add_argument("--with-index", action="store_true",
-                    help="add the proposed covering index to the benchmark database first (no migration yet)")
     args = ap.parse_args()
-    if args.cache_mb:
-        from keyworker.db import engine as engine_mod
-
-        plain = engine_mod.raw_connect
-
-        def with_cache(path: Any, key: bytes) -> Any:
-            conn = plain(path, key)
-            conn.execute(f"PRAGMA cache_size = -{args.cache_mb * 1024}")
-            return conn
-
-        engine_mod.raw_connect = with_cache  # type: ignore[assignment]
     if not args.db.exists():
         build(args.db, args.residents)
     pw = PASSWORD
-    if args.with_index:
-        book = Casebook.open(args.db, "admin", pw)
-        with book.engine.begin() as c:
-            for sql in PROPOSED_INDEXES:
-                c.exec_driver_sql(sql)
-        book.close()
-
     # Unlock to caseload shown: what happens between pressing Return and the first rows.
     unlock: list[float] = []
     for _ in range(5):
@@ -174,10 +146,11 @@ def main() -> int:
             from sqlalchemy import text
 
             total = s.execute(text("SELECT count(*) FROM residents")).scalar_one()
+            cache_kib = -s.execute(text("PRAGMA cache_size")).scalar_one()
         current = len(book.caseload.ids(book.caseload.filter()))
         everyone = book.caseload.ids(book.caseload.filter(include_discharged=True))
         mine = len(book.caseload.ids(book.caseload.filter(mine_only=True)))
-        print(f"\ncache_size: {args.cache_mb or 'default'} MB; proposed index: {'yes' if args.with_index else 'no'}")
+        print(f"\npage cache: {cache_kib // 1024} MB per connection (keyworker/db/engine.py)")
         print(f"{args.db}: {total} residents, {current} current, {mine} on {args.user}'s caseload\n")
         print(f"{'measure (ms)':<46} {'n':>5} {'p50':>9} {'p95':>9} {'max':>9}  {'budget':>6}")
         print(line("unlock (Argon2id) + caseload first 100 rows", unlock, 1000))
