@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 from keyworker import backup as backup_mod
 from keyworker.clock import Clock, SystemClock
 from keyworker.db import migrate
-from keyworker.db.engine import DRIVER_ERRORS, SQLITE_HEADER, make_engine, translate_db_error
+from keyworker.db.engine import (
+    DRIVER_ERRORS,
+    SQLITE_HEADER,
+    make_engine,
+    read_only_engine,
+    translate_db_error,
+)
 from keyworker.db.foundation import Account
 from keyworker.device import device_id as default_device_id
 from keyworker.errors import (
@@ -113,6 +119,7 @@ class Casebook:
         self.device_id = device_id
         self.kdf = kdf
         self.locked = False
+        self._read_engine = read_only_engine(engine)
         self._attach_services()
 
     def _attach_services(self) -> None:
@@ -292,7 +299,7 @@ class Casebook:
         try:
             # Closing the session detaches what was loaded (still readable) and ends the read
             # transaction; an explicit rollback would expire the objects first.
-            with Session(self.engine, expire_on_commit=False) as s:
+            with Session(self._read_engine, expire_on_commit=False) as s:
                 yield s
         except DRIVER_ERRORS as e:
             raise translate_db_error(e, self.path) from e

@@ -52,12 +52,21 @@ def make_engine(path: Path | str, key: bytes) -> Engine:
                            pool_size=4, max_overflow=4)
 
     # pysqlite's own transaction handling is disabled (isolation_level=None); we begin explicitly.
-    # IMMEDIATE takes the write lock up front, so a read-then-write never fails half way.
+    # A write takes the lock up front (IMMEDIATE), so a read-then-write never fails half way; a
+    # read (`read_only_engine`) begins DEFERRED and so never holds up a writer, in WAL mode.
     @event.listens_for(engine, "begin")
     def _begin(conn):  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
     return engine
+
+
+READ_ONLY = "keyworker_read_only"
+
+
+def read_only_engine(engine: Engine) -> Engine:
+    """The same engine and pool, whose transactions begin DEFERRED (for read sessions)."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def translate_db_error(error: BaseException, path: Path | str) -> Exception:
