@@ -26,6 +26,8 @@ from ui.context import AppContext
 
 log = logging.getLogger("keyworker.ui")
 
+MAX_VISIBLE_ROWS = 8  # longer lists scroll; the page stays a summary
+
 
 @dataclass(frozen=True)
 class TodayItem:
@@ -165,8 +167,12 @@ class TodayPage(QWidget):
                 row.setFont(font)
             lst.addItem(row)
         lst.ensurePolished()  # so the row height includes the stylesheet's item padding
-        row_height = max(lst.sizeHintForRow(0), lst.fontMetrics().height() + 8)
-        lst.setFixedHeight(min(len(items), 8) * row_height + 2 * lst.frameWidth() + 2)
+        visible = min(len(items), MAX_VISIBLE_ROWS)
+        rows = sum(max(lst.sizeHintForRow(i), lst.fontMetrics().height() + 8) for i in range(visible))
+        margins = lst.contentsMargins()
+        lst.setFixedHeight(rows + margins.top() + margins.bottom() + 2 * lst.spacing() + 4)
+        if len(items) <= MAX_VISIBLE_ROWS:  # everything fits: a scrollbar would only hide text
+            lst.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         lst.itemActivated.connect(self._open)
         self.lists[section.key] = lst
         return lst

@@ -115,6 +115,20 @@ def test_today_sections(qtbot, clean_registries, main_window_for) -> None:  # ty
     assert page.subheading.text() == "Monday 05/01/2026"
 
 
+def test_today_lists_show_every_item_without_scrolling_up_to_eight(qtbot, clean_registries,
+                                                                   main_window_for) -> None:  # type: ignore[no-untyped-def]
+    eight = [TodayItem(f"Decide on referral {i}", None, date(2026, 1, i + 1), i < 3) for i in range(8)]
+    register_today_section("decisions", "Referral decisions due", lambda book: eight, 10)
+    register_today_section("many", "Reviews due", lambda book: eight + eight, 20)
+    w = main_window_for("worker")
+    page = w.pages["today"]
+    fits, scrolls = page.lists["decisions"], page.lists["many"]
+    qtbot.waitUntil(lambda: fits.isVisible())
+    assert fits.verticalScrollBar().maximum() == 0  # all eight rows visible, none hidden by a scrollbar
+    assert all(fits.visualItemRect(fits.item(i)).bottom() <= fits.viewport().height() for i in range(8))
+    assert scrolls.verticalScrollBar().maximum() > 0 and scrolls.height() == fits.height()
+
+
 def test_open_resident_without_resident_module(qtbot, admin_window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import importlib
 
