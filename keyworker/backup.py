@@ -49,6 +49,7 @@ def write_backup(engine: Engine, key: bytes, vault: Vault, out: Path, clock: Clo
         raw = engine.raw_connection()
         try:
             conn = raw.driver_connection
+            assert conn is not None  # a pooled connection always has its driver connection
             conn.execute("ATTACH DATABASE ? AS backup KEY ?", (str(export), f"x'{key.hex()}'"))
             try:
                 conn.execute("SELECT sqlcipher_export('backup')")

@@ -120,9 +120,8 @@ def create_demo(path: Path, residents: int, seed: int, pw: str, *, kdf: Any = No
     from keyworker.casebook import Casebook
     from keyworker.security.vault import DEFAULT_KDF
 
-    kwargs = {"kdf": kdf or DEFAULT_KDF}
     book, _ = Casebook.create(path, admin_username="admin", admin_full_name="Alex Admin", password=pw,
-                              unit_name="Ribble House (demo unit)", **kwargs)
+                              unit_name="Ribble House (demo unit)", kdf=kdf or DEFAULT_KDF)
     try:
         for user, name, role in DEMO_ACCOUNTS[1:]:
             try:

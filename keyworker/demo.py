@@ -503,7 +503,8 @@ def _referrals_only(b: _Builder, n: int, unit_name: str) -> None:
     declines.sort(key=lambda r: r["decided_at"], reverse=True)
     # Letters are signed by whoever made the decision (a senior), not by the admin running the demo.
     with b.book.read() as s:
-        signer = s.get(Account, b.workers[0]).full_name if b.workers else b.book.actor.full_name
+        decider = s.get(Account, b.workers[0]) if b.workers else None
+        signer = decider.full_name if decider is not None else b.book.actor.full_name
     for row in declines[:MAX_LETTERS]:
         pdf = decline_letter_pdf(
             Referral(**{k: v for k, v in row.items() if k != "archived"}),

@@ -288,7 +288,7 @@ class _Generator:
             conn = s.connection()
             for model, rows in ((CarePlan, self.plans), (CarePlanVersion, self.versions), (Review, self.reviews)):
                 if rows:
-                    conn.execute(insert(model.__table__), rows)
+                    conn.execute(insert(model), rows)
             append_audit(s, book, [AuditItem("demo.care_plans", "unit", None, None, {
                 "plans": len(self.plans), "versions": len(self.versions), "reviews": len(self.reviews),
                 "done": done})])

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from keyworker.db.base import Base
@@ -40,7 +40,7 @@ def stamp(book: Casebook, row: dict[str, Any]) -> dict[str, Any]:
 def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
     for i in range(0, len(rows), CHUNK):
         # Core insert on the table: no ORM bulk machinery, one executemany per chunk.
-        session.connection().execute(model.__table__.insert(), list(rows[i : i + CHUNK]))
+        session.connection().execute(insert(model), list(rows[i : i + CHUNK]))
 
 
 @dataclass(frozen=True)
