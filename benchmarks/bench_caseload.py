@@ -13,50 +13,20 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import PASSWORD, build, timed  # noqa: E402
 from keyworker.casebook import Casebook  # noqa: E402
 from keyworker.caseload_query import BATCH, CaseloadFilter  # noqa: E402
 
-# The demo password is used unless KEYWORKER_PASSWORD is set (it is passed to `main.py demo`).
-PASSWORD = os.environ.get("KEYWORKER_PASSWORD") or "Bench-Lantern-Orchard-93"
 
 # What people type: surnames, given names, a reference and a postcode, one keystroke at a time.
 TYPED = ["smith", "sarah", "o'brien", "r-0123", "00042", "pr1 2", "bb11", "khan m", "zz"]
-
-
-# Proposed indexes (not in a migration yet; see the report). The first lets the name-ordered list
-# and search-as-you-type scan one small index instead of the wide residents table; the second
-# answers "who has an open stay (with this key worker)" without touching admission rows. In the
-# ORM: Index("ix_residents_caseload", Resident.family_name.collate("NOCASE"),
-# Resident.given_name.collate("NOCASE"), "reference_no", "archived", "search_text", "id") and
-# Index("ix_admissions_open", "discharged_on", "archived", "resident_id", "key_worker_id").
-def build(db: Path, residents: int) -> None:
-    db.parent.mkdir(parents=True, exist_ok=True)
-    print(f"building {db} with {residents} residents (once) ...", flush=True)
-    t = time.perf_counter()
-    env = {**os.environ, "KEYWORKER_PASSWORD": PASSWORD}
-    subprocess.run([sys.executable, str(ROOT / "main.py"), "demo", "--residents", str(residents), "--db", str(db)],
-                   check=True, env=env, cwd=ROOT)
-    print(f"built in {time.perf_counter() - t:.1f} s", flush=True)
-
-
-def ms(fn: Callable[[], Any], repeat: int = 1) -> tuple[list[float], Any]:
-    out: list[float] = []
-    result = None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        result = fn()
-        out.append((time.perf_counter() - t) * 1000)
-    return out, result
 
 
 def pct(values: list[float], p: float) -> float:
@@ -82,7 +52,7 @@ def keystrokes(book: Casebook, base: CaseloadFilter) -> list[float]:
                 book.caseload.rows(ids[:BATCH])
                 return len(ids)
 
-            t, _ = ms(one, repeat=3)
+            t, _ = timed(one, repeat=3)
             times.append(statistics.median(t))
     return times
 
@@ -141,7 +111,7 @@ def main() -> int:
         book.close()
     book = Casebook.open(args.db, args.user, pw)
     try:
-        first, _ = ms(lambda: book.caseload.rows(book.caseload.ids(book.caseload.filter())[:BATCH]), repeat=10)
+        first, _ = timed(lambda: book.caseload.rows(book.caseload.ids(book.caseload.filter())[:BATCH]), repeat=10)
         with book.read() as s:
             from sqlalchemy import text
 
@@ -161,24 +131,24 @@ def main() -> int:
         print(line("keystroke: including discharged",
                    keystrokes(book, book.caseload.filter(include_discharged=True)), 30))
         for key in ("reference", "next_review", "flags"):
-            t, _ = ms(lambda: book.caseload.ids(book.caseload.filter(sort_key=key)), repeat=5)
+            t, _ = timed(lambda: book.caseload.ids(book.caseload.filter(sort_key=key)), repeat=5)
             print(line(f"sort {current} current by {key} (ids)", t))
         for key in ("reference", "next_review", "flags"):
-            t, _ = ms(lambda: book.caseload.ids(book.caseload.filter(include_discharged=True, sort_key=key)),
+            t, _ = timed(lambda: book.caseload.ids(book.caseload.filter(include_discharged=True, sort_key=key)),
                       repeat=5)
             print(line(f"sort all {len(everyone)} by {key} (ids)", t))
         step = max(BATCH, len(everyone) // 50)
         batches = [everyone[i:i + BATCH] for i in range(0, len(everyone), step)][:50]
         t = []
         for b in batches:
-            t += ms(lambda b=b: book.caseload.rows(b))[0]
+            t += timed(lambda b=b: book.caseload.rows(b))[0]
         print(line("fetchMore: one batch of 100 rows", t))
         residents = getattr(book, "residents", None)
         if residents is not None and hasattr(residents, "get"):
             sample = everyone[:: max(1, len(everyone) // 30)][:30]
             t = []
             for rid in sample:
-                t += ms(lambda rid=rid: residents.get(rid))[0]
+                t += timed(lambda rid=rid: residents.get(rid))[0]
             print(line("open a resident: book.residents.get", t, 100))
         else:
             print("open a resident: book.residents.get does not exist yet")

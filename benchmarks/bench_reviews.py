@@ -13,13 +13,9 @@ The database is built once with `python main.py demo` (which adds plans and revi
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
-import subprocess
 import sys
-import time
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import event, func, select, text  # noqa: E402
 
+from benchmarks.common import PASSWORD, build, timed  # noqa: E402
 from keyworker.casebook import Casebook  # noqa: E402
 from keyworker.clock import local_today  # noqa: E402
 from keyworker.db.care_plans import CarePlan, Review  # noqa: E402
@@ -36,28 +33,8 @@ from keyworker.db.caseload import Admission, Resident  # noqa: E402
 from keyworker.reviews import Attendee, GoalProgress, ReviewInput  # noqa: E402
 from keyworker.security.vault import vault_path_for  # noqa: E402
 
-PASSWORD = os.environ.get("KEYWORKER_PASSWORD") or "Bench-Lantern-Orchard-93"
 BUDGET_SAVE_MS = 20
 BUDGET_DUE_MS = 100
-
-
-def build(db: Path, residents: int) -> None:
-    db.parent.mkdir(parents=True, exist_ok=True)
-    print(f"building {db} with {residents} residents (once) ...", flush=True)
-    t = time.perf_counter()
-    env = {**os.environ, "KEYWORKER_PASSWORD": PASSWORD}
-    subprocess.run([sys.executable, str(ROOT / "main.py"), "demo", "--residents", str(residents), "--db", str(db)],
-                   check=True, env=env, cwd=ROOT)
-    print(f"built in {time.perf_counter() - t:.1f} s", flush=True)
-
-
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[list[float], Any]:
-    out, result = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        result = fn()
-        out.append((time.perf_counter() - t) * 1000)
-    return out, result
 
 
 def report(label: str, values: list[float], budget: float | None = None) -> bool:
