@@ -6,7 +6,6 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -398,9 +397,6 @@ class Casebook:
 
     def _monitored_services(self) -> list[Any]:
         return [svc for svc in vars(self).values() if hasattr(svc, "counts") and callable(svc.counts)]
-
-    def now(self) -> datetime:
-        return self.clock.now()
 
 
 def _check_db_file(path: Path) -> None:
