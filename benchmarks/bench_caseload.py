@@ -112,7 +112,7 @@ def main() -> int:
     book = Casebook.open(args.db, args.user, pw)
     try:
         first, _ = timed(lambda: book.caseload.rows(book.caseload.ids(book.caseload.filter())[:BATCH]), repeat=10)
-        with book.read() as s:
+        with book._read() as s:
             from sqlalchemy import text
 
             total = s.execute(text("SELECT count(*) FROM residents")).scalar_one()

@@ -65,14 +65,14 @@ def main() -> int:
     if args.cache_mb:
         # What a larger page cache would give: the 20,000-resident unit is ~300 MB, and with the
         # default cache the Reviews-due query re-decrypts index and resident pages on every run.
-        book.engine.dispose()
-        event.listen(book.engine, "connect",
+        book._engine.dispose()
+        event.listen(book._engine, "connect",
                      lambda conn, _rec: conn.execute(f"PRAGMA cache_size = -{args.cache_mb * 1024}"))
-    with book.read() as s:
+    with book._read() as s:
         print(f"page cache: {s.execute(text('PRAGMA cache_size')).scalar()} (negative: KiB)")
     ok = True
     try:
-        with book.read() as s:
+        with book._read() as s:
             n_res = s.scalar(select(func.count()).select_from(Resident))
             n_cur = s.scalar(select(func.count()).select_from(Admission).where(Admission.discharged_on.is_(None)))
             n_rev = s.scalar(select(func.count()).select_from(Review))
@@ -86,7 +86,7 @@ def main() -> int:
         report("next review of every current admission", times)
 
         def counts() -> dict[str, Any]:
-            with book.read() as s:
+            with book._read() as s:
                 return {**book.care_plans.counts(s), **book.reviews.counts(s)}
         times, c = timed(counts, 20)
         report(f"check counts {c}", times)
@@ -95,7 +95,7 @@ def main() -> int:
                f"week, {len(work_.plans_incomplete)} plans", times)
 
         # A current admission of this worker with a complete plan.
-        with book.read() as s:
+        with book._read() as s:
             aid = s.scalars(select(Admission.id).join(CarePlan, CarePlan.admission_id == Admission.id)
                             .where(Admission.discharged_on.is_(None), Admission.key_worker_id == book.actor.id,
                                    CarePlan.status == "complete").limit(1)).first()

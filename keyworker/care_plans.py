@@ -343,16 +343,16 @@ class CarePlanService:
     def get(self, resident_id: str | None = None, *, admission_id: str | None = None) -> CarePlanView:
         """The plan of an admission (default: the resident's latest admission). Audited."""
         self._book.require(Permission.VIEW_RESIDENTS)
-        with self._book.write() as s:
+        with self._book._write() as s:
             adm = self._admission(s, resident_id, admission_id)
             view = self._view(s, adm)
-            self._book.record(s, "care_plan.view", "care_plan", view.plan_id or adm.id, resident_id=adm.resident_id,
+            self._book._record(s, "care_plan.view", "care_plan", view.plan_id or adm.id, resident_id=adm.resident_id,
                               detail={"version": view.version.number if view.version else None})
             return view
 
     def missing_sections(self, admission_id: str) -> list[MissingSection]:
         self._book.require(Permission.VIEW_RESIDENTS)
-        with self._book.read() as s:
+        with self._book._read() as s:
             adm = self._admission(s, None, admission_id)
             plan = self._plan_for(s, adm.id)
             content = self._current_content(s, plan) if plan else PlanContent()
@@ -362,32 +362,32 @@ class CarePlanService:
     def versions(self, plan_id: str) -> list[VersionInfo]:
         """Every version, newest first, with who saved it, when and why. Audited."""
         self._book.require(Permission.VIEW_RESIDENTS)
-        with self._book.write() as s:
+        with self._book._write() as s:
             plan = self._plan(s, plan_id)
             rows = s.scalars(select(CarePlanVersion).where(CarePlanVersion.plan_id == plan_id)
                              .order_by(CarePlanVersion.number.desc())).all()
             names = _names(s, {r.created_by for r in rows})
-            self._book.record(s, "care_plan.history", "care_plan", plan_id, resident_id=plan.resident_id)
+            self._book._record(s, "care_plan.history", "care_plan", plan_id, resident_id=plan.resident_id)
             return [_version_info(r, names) for r in rows]
 
     def version_content(self, version_id: str) -> tuple[VersionInfo, PlanContent]:
         self._book.require(Permission.VIEW_RESIDENTS)
-        with self._book.write() as s:
+        with self._book._write() as s:
             v = self._version(s, version_id)
             plan = self._plan(s, v.plan_id)
-            self._book.record(s, "care_plan.view", "care_plan", plan.id, resident_id=plan.resident_id,
+            self._book._record(s, "care_plan.view", "care_plan", plan.id, resident_id=plan.resident_id,
                               detail={"version": v.number})
             return _version_info(v, _names(s, {v.created_by})), PlanContent.from_json(v.content)
 
     def diff(self, version_a: str, version_b: str) -> list[SectionChange]:
         """What changed between two versions of the same plan (older first for a forward diff)."""
         self._book.require(Permission.VIEW_RESIDENTS)
-        with self._book.write() as s:
+        with self._book._write() as s:
             a, b = self._version(s, version_a), self._version(s, version_b)
             if a.plan_id != b.plan_id:
                 raise ValidationError({"version_b": "The two versions belong to different plans."})
             plan = self._plan(s, a.plan_id)
-            self._book.record(s, "care_plan.diff", "care_plan", plan.id, resident_id=plan.resident_id,
+            self._book._record(s, "care_plan.diff", "care_plan", plan.id, resident_id=plan.resident_id,
                               detail={"versions": [a.number, b.number]})
             return diff_content(PlanContent.from_json(a.content), PlanContent.from_json(b.content))
 
@@ -395,7 +395,7 @@ class CarePlanService:
         """Current admissions without a complete plan; `overdue` once the admission day is over."""
         self._book.require(Permission.VIEW_RESIDENTS)
         today = local_today(self._book.clock)
-        with self._book.read() as s:
+        with self._book._read() as s:
             q = (select(Admission.id, Admission.resident_id, Admission.admitted_on, Admission.key_worker_id,
                         Resident.given_name, Resident.family_name, Resident.reference, CarePlan.status)
                  .join(Resident, Resident.id == Admission.resident_id)
@@ -422,7 +422,7 @@ class CarePlanService:
         is complete, changes go through `revise` with a reason."""
         self._book.require(Permission.EDIT_CARE_PLANS)
         _validate_content(content)
-        with self._book.write() as s:
+        with self._book._write() as s:
             adm = self._admission(s, None, admission_id)
             plan = self._plan_for(s, adm.id)
             content = content.copy()
@@ -444,14 +444,14 @@ class CarePlanService:
                 changed = changed_section_keys(PlanContent.from_json(version.content), content)
                 version.content = content.to_json()
                 action = "care_plan.save_draft"
-            self._book.record(s, action, "care_plan", plan.id, resident_id=adm.resident_id,
+            self._book._record(s, action, "care_plan", plan.id, resident_id=adm.resident_id,
                               detail={"version": version.number, "sections": changed})
             return self._view(s, adm)
 
     def mark_complete(self, plan_id: str) -> CarePlanView:
         """Complete the plan: refused, listing every missing section, until all are filled."""
         self._book.require(Permission.EDIT_CARE_PLANS)
-        with self._book.write() as s:
+        with self._book._write() as s:
             plan = self._plan(s, plan_id)
             if plan.status == "complete":
                 raise ValidationError({"": "This plan is already complete."})
@@ -469,7 +469,7 @@ class CarePlanService:
             plan.status = "complete"
             plan.completed_at = self._book.clock.now()
             plan.completed_by = self._book.actor.id
-            self._book.record(s, "care_plan.complete", "care_plan", plan.id, resident_id=plan.resident_id,
+            self._book._record(s, "care_plan.complete", "care_plan", plan.id, resident_id=plan.resident_id,
                               detail={"version": version.number,
                                       "on_admission_day": local_today(self._book.clock) <= adm.admitted_on})
             return self._view(s, adm)
@@ -477,12 +477,12 @@ class CarePlanService:
     def revise(self, plan_id: str, content: PlanContent, reason: str) -> CarePlanView:
         """A change to a complete plan: a new frozen version with its parent and the reason."""
         self._book.require(Permission.EDIT_CARE_PLANS)
-        with self._book.write() as s:
-            version = self.revise_in(s, plan_id, content, reason)
+        with self._book._write() as s:
+            version = self._revise_in(s, plan_id, content, reason)
             plan = self._plan(s, plan_id)
             return self._view(s, self._admission(s, None, plan.admission_id), version_id=version.id)
 
-    def revise_in(self, s: Session, plan_id: str, content: PlanContent, reason: str,
+    def _revise_in(self, s: Session, plan_id: str, content: PlanContent, reason: str,
                   review_id: str | None = None) -> CarePlanVersion:
         """`revise` inside the caller's transaction (a review changing the plan uses this)."""
         _validate_content(content)
@@ -510,7 +510,7 @@ class CarePlanService:
         s.add(version)
         s.flush([version])
         plan.current_version_id = version.id
-        self._book.record(s, "care_plan.revise", "care_plan", plan.id, resident_id=plan.resident_id,
+        self._book._record(s, "care_plan.revise", "care_plan", plan.id, resident_id=plan.resident_id,
                           detail={"version": version.number, "sections": changed,
                                   **({"review_id": review_id} if review_id else {})})
         return version
@@ -528,7 +528,7 @@ class CarePlanService:
             errors["agreed_on"] = "The date of agreement cannot be in the future."
         if errors:
             raise ValidationError(errors)
-        with self._book.write() as s:
+        with self._book._write() as s:
             plan = self._plan(s, plan_id)
             if plan.status != "complete":
                 raise ValidationError({"": "Mark the plan complete before recording the resident's agreement."})
@@ -540,7 +540,7 @@ class CarePlanService:
             plan.agreement_note = (note or "").strip() or None
             plan.agreement_version_id = plan.current_version_id
             plan.agreement_recorded_by = self._book.actor.id
-            self._book.record(s, "care_plan.agreement", "care_plan", plan.id, resident_id=plan.resident_id,
+            self._book._record(s, "care_plan.agreement", "care_plan", plan.id, resident_id=plan.resident_id,
                               detail={"method": method, "agreed_on": agreed_on.isoformat()})
             return self._view(s, adm)
 
@@ -549,17 +549,17 @@ class CarePlanService:
         from keyworker.documents import care_plan_pdf
 
         self._book.require(Permission.VIEW_RESIDENTS)
-        with self._book.write() as s:
+        with self._book._write() as s:
             plan = self._plan(s, plan_id)
             adm = self._admission(s, None, plan.admission_id)
             view = self._view(s, adm, version_id=version_id)
             unit = s.get(Setting, "unit_name")
             data = care_plan_pdf.build(view, unit_name=unit.value if unit else "", generated_at=self._book.clock.now())
             number = view.version.number if view.version else 0
-            self._book.documents.store(s, kind="care_plan", title=f"Care plan v{number} ({view.reference})",
+            self._book.documents._store(s, kind="care_plan", title=f"Care plan v{number} ({view.reference})",
                                        content=data, resident_id=plan.resident_id,
                                        subject_id=view.version.id if view.version else None)
-            self._book.record(s, "care_plan.print", "care_plan", plan.id, resident_id=plan.resident_id,
+            self._book._record(s, "care_plan.print", "care_plan", plan.id, resident_id=plan.resident_id,
                               detail={"version": number})
             return data
 

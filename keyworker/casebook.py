@@ -110,8 +110,8 @@ class Casebook:
         kdf: KdfParams,
     ) -> None:
         self.path = path
-        self.engine = engine
-        self.vault = vault
+        self._engine = engine
+        self._vault = vault
         self._key = key
         self.actor = actor
         self.clock = clock
@@ -258,8 +258,8 @@ class Casebook:
                     actor = _actor_for(s, username)
             book = cls(path, engine, vault, key, actor, clock, device, kdf)
             if migrated:
-                with book.write() as s:
-                    book.record(s, "unit.migrate", "unit", vault.unit_id, detail=migrated)
+                with book._write() as s:
+                    book._record(s, "unit.migrate", "unit", vault.unit_id, detail=migrated)
             book._record_sign_in(first=True)
             return book
         except KeyworkerError:
@@ -270,29 +270,31 @@ class Casebook:
             raise translate_db_error(e, path) from e
 
     def close(self) -> None:
-        self.engine.dispose()
+        self._engine.dispose()
 
-    # -- units of work -----------------------------------------------------------------------
+    # -- units of work (internal) ------------------------------------------------------------
+    # _write, _read, _record, _engine and _vault are for the services of this package only: they
+    # check no permission. Everything a UI, CLI or script may call is a permission-checked service.
     @contextmanager
-    def write(self) -> Iterator[Session]:
+    def _write(self) -> Iterator[Session]:
         """One transaction: the change, its audit entries and any outbox rows commit together."""
         if self.locked:
             raise UnitLocked()
         # Key slots change with their account: if the transaction fails, so does the slot change.
-        vault_before = self.vault.snapshot()
+        vault_before = self._vault.snapshot()
         try:
-            with Session(self.engine, expire_on_commit=False) as s:
+            with Session(self._engine, expire_on_commit=False) as s:
                 s.info["ctx"] = UnitContext(self.clock, self.actor.id, self.device_id)
                 with s.begin():
                     yield s
         except BaseException as e:
-            self.vault.revert(vault_before)
+            self._vault.revert(vault_before)
             if isinstance(e, DRIVER_ERRORS):
                 raise translate_db_error(e, self.path) from e
             raise
 
     @contextmanager
-    def read(self) -> Iterator[Session]:
+    def _read(self) -> Iterator[Session]:
         if self.locked:
             raise UnitLocked()
         try:
@@ -306,7 +308,7 @@ class Casebook:
     def require(self, permission: Permission) -> None:
         self.actor.require(permission)
 
-    def record(
+    def _record(
         self, session: Session, action: str, entity: str, entity_id: str | None = None, *,
         resident_id: str | None = None, detail: dict[str, Any] | None = None,
     ) -> None:
@@ -317,43 +319,43 @@ class Casebook:
 
     # -- sign-in, lock -----------------------------------------------------------------------
     def _record_sign_in(self, first: bool) -> None:
-        pending = self.vault.take_pending_failures()
-        with self.write() as s:
+        pending = self._vault.take_pending_failures()
+        with self._write() as s:
             for when, who in pending:
-                self.record(s, "sign_in.failed", "account", None, detail={"username": who, "at": when})
+                self._record(s, "sign_in.failed", "account", None, detail={"username": who, "at": when})
             if self.actor.id != "recovery":
                 acct = s.get(Account, self.actor.id)
                 if acct is not None:
                     acct.last_sign_in_at = self.clock.now()
-            self.record(s, "sign_in" if first else "unlock", "account", self.actor.id,
+            self._record(s, "sign_in" if first else "unlock", "account", self.actor.id,
                         detail={"recovery": self.actor.id == "recovery"} if self.actor.id == "recovery" else None)
         if pending:
-            self.vault.save()
+            self._vault.save()
 
     def lock(self) -> None:
         if self.locked:
             return
-        with self.write() as s:
-            self.record(s, "lock", "account", self.actor.id)
+        with self._write() as s:
+            self._record(s, "lock", "account", self.actor.id)
         self.locked = True
 
     def unlock(self, username: str, password: str) -> Actor:
         """Sign in again after a lock, as the same or another authorised user."""
         try:
-            key = self.vault.unlock(username, password, self.clock)
+            key = self._vault.unlock(username, password, self.clock)
         except AuthenticationFailed:
-            self.vault.take_pending_failures()  # written here, directly
-            self.vault.save()
+            self._vault.take_pending_failures()  # written here, directly
+            self._vault.save()
             self.locked = False
             try:
-                with self.write() as s:
-                    self.record(s, "sign_in.failed", "account", None, detail={"username": username.strip().lower()})
+                with self._write() as s:
+                    self._record(s, "sign_in.failed", "account", None, detail={"username": username.strip().lower()})
             finally:
                 self.locked = True
             raise
         if key != self._key:
             raise VaultError("That account belongs to another unit database.")
-        with Session(self.engine) as s:
+        with Session(self._engine) as s:
             actor = _actor_for(s, username)
         self.actor = actor
         self.locked = False
@@ -362,27 +364,27 @@ class Casebook:
 
     def verify_password(self, password: str) -> None:
         """Re-check the signed-in user's password (before changing it)."""
-        key = self.vault.unlock(self.actor.username, password, self.clock)
+        key = self._vault.unlock(self.actor.username, password, self.clock)
         if key != self._key:
             raise AuthenticationFailed()
 
     # -- backup ------------------------------------------------------------------------------
     def backup(self, out: Path | str) -> Path:
         self.require(Permission.BACKUP)
-        out = backup_mod.write_backup(self.engine, self._key, self.vault, Path(out), self.clock)
-        with self.write() as s:
-            self.record(s, "backup", "unit", self.vault.unit_id, detail={"file": Path(out).name})
+        out = backup_mod.write_backup(self._engine, self._key, self._vault, Path(out), self.clock)
+        with self._write() as s:
+            self._record(s, "backup", "unit", self._vault.unit_id, detail={"file": Path(out).name})
         return out
 
-    def wrap_key_for(self, kind: str, username: str, secret: str) -> None:
+    def _wrap_key_for(self, kind: str, username: str, secret: str) -> None:
         """Add or replace a key slot (used by the accounts service inside its transaction)."""
-        self.vault.add_slot(kind, username, secret, self._key, self.kdf)
+        self._vault.add_slot(kind, username, secret, self._key, self.kdf)
 
     # -- monitoring --------------------------------------------------------------------------
     def check(self, *, integrity: bool = True) -> dict[str, Any]:
         """What `check --json` prints: integrity, audit chain, and each area's counts."""
         report: dict[str, Any] = {}
-        with self.read() as s:
+        with self._read() as s:
             if integrity:
                 rows = s.execute(text("PRAGMA quick_check")).scalars().all()
                 report["integrity"] = "ok" if rows == ["ok"] else "; ".join(map(str, rows[:5]))
@@ -391,8 +393,8 @@ class Casebook:
             for service in self._monitored_services():
                 report.update(service.counts(s))
         report["ok"] = report.get("integrity", "ok") == "ok" and chain.ok
-        with self.write() as s:
-            self.record(s, "check", "unit", self.vault.unit_id, detail={"ok": report["ok"]})
+        with self._write() as s:
+            self._record(s, "check", "unit", self._vault.unit_id, detail={"ok": report["ok"]})
         return {"ok": report.pop("ok"), **report}
 
     def _monitored_services(self) -> list[Any]:

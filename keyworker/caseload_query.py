@@ -283,10 +283,10 @@ class CaseloadService:
         self._book.require(Permission.VIEW_RESIDENTS)
         if flt.mine_only and flt.actor_id is None:
             flt = flt.with_(actor_id=self._book.actor.id)
-        with self._book.read() as s:
+        with self._book._read() as s:
             return caseload_ids(s, flt, today=local_today(self._book.clock))
 
     def rows(self, ids: list[str]) -> list[CaseloadRow]:
         self._book.require(Permission.VIEW_RESIDENTS)
-        with self._book.read() as s:
+        with self._book._read() as s:
             return caseload_rows(s, ids, today=local_today(self._book.clock))

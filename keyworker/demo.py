@@ -388,7 +388,7 @@ class _Builder:
 
     def flush(self, label: str, done: int) -> None:
         book = self.book
-        with book.write() as s:
+        with book._write() as s:
             insert_rows(s, Resident, self.residents)
             insert_rows(s, Referral, self.referrals)
             insert_rows(s, Admission, self.admissions)
@@ -425,7 +425,7 @@ def populate(book: Casebook, n: int, seed: int, progress: Callable[[int, int], N
     """Add `n` synthetic residents (and referrals around them) to an open demo unit."""
     rng = random.Random(seed)
     today = local_today(book.clock)
-    with book.read() as s:
+    with book._read() as s:
         workers = list(
             s.scalars(
                 select(Account.id)
@@ -502,7 +502,7 @@ def _referrals_only(b: _Builder, n: int, unit_name: str) -> None:
         )
     declines.sort(key=lambda r: r["decided_at"], reverse=True)
     # Letters are signed by whoever made the decision (a senior), not by the admin running the demo.
-    with b.book.read() as s:
+    with b.book._read() as s:
         decider = s.get(Account, b.workers[0]) if b.workers else None
         signer = decider.full_name if decider is not None else b.book.actor.full_name
     for row in declines[:MAX_LETTERS]:

@@ -73,7 +73,7 @@ def add_plans_and_reviews(book: Casebook, seed: int, progress: Callable[[int, in
     """Give every admission without a plan a realistic plan, versions and reviews."""
     rng = random.Random(seed * 7919 + 4)
     today = local_today(book.clock)
-    with book.read() as s:
+    with book._read() as s:
         names = dict(s.execute(select(Account.id, Account.full_name)).tuples().all())
         done = set(s.scalars(select(CarePlan.admission_id)))
         cols = [Admission.id, Admission.resident_id, Admission.admitted_on, Admission.planned_weeks,
@@ -282,7 +282,7 @@ class _Generator:
 
     def flush(self, done: int) -> None:
         book = self.book
-        with book.write() as s:
+        with book._write() as s:
             # Core executemany on the tables: the ORM bulk path splits rows into small batches
             # whenever the pattern of NULL values changes, which costs one statement per row here.
             conn = s.connection()

@@ -155,14 +155,14 @@ def _resident(s: Session, resident_id: str) -> Resident:
 
 def medication(book: Casebook, resident_id: str) -> MedicationSummary:
     book.require(Permission.VIEW_RESIDENTS)
-    with book.write() as s:
+    with book._write() as s:
         _resident(s, resident_id)
         events = s.scalars(
             select(MedicationEvent).where(
                 MedicationEvent.resident_id == resident_id, MedicationEvent.archived.is_(False)
             )
         ).all()
-        book.record(s, "medication.view", "resident", resident_id, resident_id=resident_id)
+        book._record(s, "medication.view", "resident", resident_id, resident_id=resident_id)
     by_course: dict[str, list[MedicationEvent]] = {}
     for e in events:
         by_course.setdefault(e.course_id, []).append(e)
@@ -178,13 +178,13 @@ def start(book: Casebook, resident_id: str, data: Mapping[str, Any] | Medication
     values, errors = validate_medication(data, today=local_today(book.clock))
     if errors:
         raise ValidationError(errors)
-    with book.write() as s:
+    with book._write() as s:
         _resident(s, resident_id)
         event_id = new_id()  # a course is named by its start event
         e = MedicationEvent(id=event_id, course_id=event_id, resident_id=resident_id, event="start", **values)
         s.add(e)
         s.flush([e])
-        book.record(s, "medication.start", "medication", e.course_id, resident_id=resident_id)
+        book._record(s, "medication.start", "medication", e.course_id, resident_id=resident_id)
         return _course([e])
 
 
@@ -192,7 +192,7 @@ def change(book: Casebook, course_id: str, data: Mapping[str, Any] | MedicationI
     """A new dose, frequency or prescriber from a date. Blank fields keep their current value."""
     book.require(Permission.EDIT_RESIDENTS)
     values, errors = validate_medication(data, today=local_today(book.clock), name_required=False)
-    with book.write() as s:
+    with book._write() as s:
         events = _course_events(s, course_id)
         course = _course(events)
         if not course.current:
@@ -216,7 +216,7 @@ def change(book: Casebook, course_id: str, data: Mapping[str, Any] | MedicationI
         )
         s.add(e)
         s.flush([e])
-        book.record(s, "medication.change", "medication", course_id, resident_id=course.resident_id)
+        book._record(s, "medication.change", "medication", course_id, resident_id=course.resident_id)
         return _course([*events, e])
 
 
@@ -228,7 +228,7 @@ def stop(
     c = Cleaner({"effective_on": stopped_on or today, "notes": notes})
     c.date("effective_on", "Date stopped", required=True, not_after=today)
     c.text("notes", "Notes", max_len=2000)
-    with book.write() as s:
+    with book._write() as s:
         events = _course_events(s, course_id)
         course = _course(events)
         if not course.current:
@@ -250,7 +250,7 @@ def stop(
         )
         s.add(e)
         s.flush([e])
-        book.record(s, "medication.stop", "medication", course_id, resident_id=course.resident_id)
+        book._record(s, "medication.stop", "medication", course_id, resident_id=course.resident_id)
         return _course([*events, e])
 
 
@@ -328,10 +328,10 @@ def record_consent(
     values, errors = validate_consent(kind, given, parties, recorded_on, notes, today=local_today(book.clock))
     if errors:
         raise ValidationError(errors)
-    with book.write() as s:
+    with book._write() as s:
         _resident(s, resident_id)
         x = add_consent(s, resident_id, values, book.actor.id)
-        book.record(
+        book._record(
             s,
             "consent.record",
             "consent",
@@ -346,13 +346,13 @@ def consents(book: Casebook, resident_id: str, *, history: bool = False) -> list
     from keyworker.residents import account_names
 
     book.require(Permission.VIEW_RESIDENTS)
-    with book.write() as s:
+    with book._write() as s:
         _resident(s, resident_id)
         q = select(Consent).where(Consent.resident_id == resident_id, Consent.archived.is_(False))
         if not history:
             q = q.where(Consent.superseded_by_id.is_(None))
         rows = s.scalars(q.order_by(Consent.recorded_on.desc(), Consent.created_at.desc())).all()
-        book.record(s, "consent.view", "resident", resident_id, resident_id=resident_id)
+        book._record(s, "consent.view", "resident", resident_id, resident_id=resident_id)
         names = account_names(s)
         return [_consent_view(x, names) for x in rows]
 

@@ -239,7 +239,7 @@ class ReferralService:
         resident: Mapping[str, Any] | ResidentInput | None = None,
     ) -> dict[str, str]:
         """Messages for the admission form and (optionally) the resident form, without saving."""
-        with self._book.read() as s:
+        with self._book._read() as s:
             ref_row = self._load(s, referral_id)
             return self._check_admission(s, ref_row, admission, resident)[2]
 
@@ -273,16 +273,16 @@ class ReferralService:
         values, errors = validate_referral(data, now=self._book.clock.now())
         if errors:
             raise ValidationError(errors)
-        with self._book.write() as s:
+        with self._book._write() as s:
             r = new_referral(s, values)
             s.flush([r])
-            self._book.record(s, "referral.create", "referral", r.id, detail={"category": r.category})
+            self._book._record(s, "referral.create", "referral", r.id, detail={"category": r.category})
             return view(r, self._today())
 
     def update(self, referral_id: str, changes: Mapping[str, Any]) -> ReferralView:
         """Correct an open referral. The audit entry names the changed fields only."""
         self._book.require(Permission.RECORD_REFERRALS)
-        with self._book.write() as s:
+        with self._book._write() as s:
             r = self._load(s, referral_id)
             if r.status != OPEN:
                 raise ValidationError({"": "This referral has been decided and can no longer be changed."})
@@ -298,17 +298,17 @@ class ReferralService:
             if "received_at" in changed:
                 r.decision_due_on = wd.decision_due(values["received_at"])
             if changed:
-                self._book.record(s, "referral.update", "referral", r.id, detail={"fields": changed})
+                self._book._record(s, "referral.update", "referral", r.id, detail={"fields": changed})
             return view(r, self._today())
 
     # -- deciding ----------------------------------------------------------------------------
     def accept(self, referral_id: str) -> ReferralView:
         self._book.require(Permission.DECIDE_REFERRALS)
-        with self._book.write() as s:
+        with self._book._write() as s:
             r = self._load(s, referral_id)
             self._must_be_open(r)
             r.status, r.decided_at, r.decided_by = ACCEPTED, self._book.clock.now(), self._book.actor.id
-            self._book.record(
+            self._book._record(
                 s,
                 "referral.accept",
                 "referral",
@@ -340,13 +340,13 @@ class ReferralService:
         if errors:
             raise ValidationError(errors)
         unit_name = self._book.settings.get("unit_name")
-        with self._book.write() as s:
+        with self._book._write() as s:
             r = self._load(s, referral_id)
             self._must_be_open(r)
             r.status, r.decided_at, r.decided_by = DECLINED, self._book.clock.now(), self._book.actor.id
             r.decline_category, r.decline_reason = values["category"], values["reason"]
             pdf = decline_letter_pdf(r, unit_name=unit_name, signed_by=self._book.actor.full_name)
-            doc = self._book.documents.store(
+            doc = self._book.documents._store(
                 s,
                 kind="decline_letter",
                 title=f"Decline letter to {r.referrer_name}",
@@ -354,7 +354,7 @@ class ReferralService:
                 referral_id=r.id,
                 subject_id=r.id,
             )
-            self._book.record(
+            self._book._record(
                 s,
                 "referral.decline",
                 "referral",
@@ -384,7 +384,7 @@ class ReferralService:
         self._book.require(Permission.ADMIT)
         if (resident is None) == (resident_id is None):
             raise ValidationError({"": "Give either the new resident's details or the returning resident."})
-        with self._book.write() as s:
+        with self._book._write() as s:
             r = self._load(s, referral_id)
             if r.status != ACCEPTED:
                 raise ValidationError(
@@ -411,7 +411,7 @@ class ReferralService:
             if res is None:
                 res = new_resident(s, rvalues, next_reference_no(s))
                 s.flush([res])
-                self._book.record(
+                self._book._record(
                     s,
                     "resident.create",
                     "resident",
@@ -424,7 +424,7 @@ class ReferralService:
             res.key_worker_id = adm.key_worker_id
             r.status, r.resident_id = ADMITTED, res.id
             s.flush()
-            self._book.record(
+            self._book._record(
                 s, "admission.create", "admission", adm.id, resident_id=res.id, detail={"referral_id": r.id}
             )
             return build_record(s, res, self._today())
@@ -432,12 +432,12 @@ class ReferralService:
     # -- reading -----------------------------------------------------------------------------
     def get(self, referral_id: str) -> ReferralView:
         self._book.require(Permission.VIEW_RESIDENTS)
-        with self._book.write() as s:
+        with self._book._write() as s:
             r = self._load(s, referral_id)
             letter = s.scalar(
                 select(Document.id).where(Document.referral_id == r.id, Document.kind == "decline_letter")
             )
-            self._book.record(s, "referral.view", "referral", r.id, resident_id=r.resident_id)
+            self._book._record(s, "referral.view", "referral", r.id, resident_id=r.resident_id)
             return view(r, self._today(), letter)
 
     def list_open(self, *, include_accepted: bool = False) -> list[ReferralView]:
@@ -445,7 +445,7 @@ class ReferralService:
         soonest deadline first."""
         self._book.require(Permission.VIEW_RESIDENTS)
         statuses = [OPEN, ACCEPTED] if include_accepted else [OPEN]
-        with self._book.read() as s:
+        with self._book._read() as s:
             rows = s.scalars(
                 select(Referral)
                 .where(Referral.status.in_(statuses), Referral.archived.is_(False))

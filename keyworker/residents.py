@@ -332,7 +332,7 @@ class ResidentService:
         a partial edit of that resident (the age rule uses their current admission)."""
         if resident_id is None:
             return validate_resident(data, admitted_on=admitted_on, today=self._today())[1]
-        with self._book.read() as s:
+        with self._book._read() as s:
             r = self._load(s, resident_id)
             return self._validate_edit(s, r, as_mapping(data))[1]
 
@@ -367,9 +367,9 @@ class ResidentService:
     def get(self, resident_id: str) -> ResidentRecord:
         """The resident's record; every read is audited (resident.view)."""
         self._book.require(Permission.VIEW_RESIDENTS)
-        with self._book.write() as s:
+        with self._book._write() as s:
             r = self._load(s, resident_id)
-            self._book.record(s, "resident.view", "resident", r.id, resident_id=r.id)
+            self._book._record(s, "resident.view", "resident", r.id, resident_id=r.id)
             return build_record(s, r, self._today())
 
     def find_by_reference(self, reference: str) -> str | None:
@@ -380,14 +380,14 @@ class ResidentService:
             n = int(text.removeprefix("R-").removeprefix("R"))
         except ValueError:
             return None
-        with self._book.read() as s:
+        with self._book._read() as s:
             return s.scalar(select(Resident.id).where(Resident.reference_no == n))
 
     # -- writing -----------------------------------------------------------------------------
     def update(self, resident_id: str, changes: Mapping[str, Any]) -> ResidentRecord:
         """Change some fields. The audit entry names the changed fields, never their values."""
         self._book.require(Permission.EDIT_RESIDENTS)
-        with self._book.write() as s:
+        with self._book._write() as s:
             r = self._load(s, resident_id)
             values, errors = self._validate_edit(s, r, changes)
             if errors:
@@ -397,7 +397,7 @@ class ResidentService:
                 setattr(r, k, values[k])
             if changed:
                 r.search_text = search_text(r)
-                self._book.record(
+                self._book._record(
                     s,
                     "resident.update",
                     "resident",
@@ -410,7 +410,7 @@ class ResidentService:
     def assign_key_worker(self, resident_id: str, account_id: str) -> ResidentRecord:
         """Name another key worker for the current admission."""
         self._book.require(Permission.EDIT_RESIDENTS)
-        with self._book.write() as s:
+        with self._book._write() as s:
             r = self._load(s, resident_id)
             adm = s.scalars(
                 select(Admission).where(Admission.resident_id == r.id, Admission.discharged_on.is_(None))
@@ -420,7 +420,7 @@ class ResidentService:
             check_key_worker(s, account_id)
             adm.key_worker_id = account_id
             r.key_worker_id = account_id
-            self._book.record(
+            self._book._record(
                 s,
                 "admission.update",
                 "admission",
@@ -489,7 +489,7 @@ class ResidentService:
         if field not in DEMOGRAPHIC_LABELS and field not in ("district", "postcode"):
             raise ValidationError({"field": f"{field} is not a minimum-data-set field."})
         col = getattr(Resident, field)
-        with self._book.read() as s:
+        with self._book._read() as s:
             q = select(col, func.count()).where(Resident.archived.is_(False)).group_by(col)
             if current_only:
                 q = q.where(

@@ -171,7 +171,7 @@ class ReviewService:
         today = today or local_today(self._book.clock)
         if scope == "mine":
             key_worker_id = self._book.actor.id
-        with self._book.read() as s:
+        with self._book._read() as s:
             return self._due(s, today, None if include_later else today + timedelta(days=rs.DUE_SOON_DAYS),
                              key_worker_id)
 
@@ -228,7 +228,7 @@ class ReviewService:
         """The next review of one admission: due date, status and which meeting it should be."""
         self._book.require(Permission.VIEW_RESIDENTS)
         today = today or local_today(self._book.clock)
-        with self._book.read() as s:
+        with self._book._read() as s:
             rows = [d for d in self._due_one(s, today, admission_id)]
         if not rows:
             raise NotFound("That admission is not current.")
@@ -270,7 +270,7 @@ class ReviewService:
         errors = _validate_input(data, today)
         if errors:
             raise ValidationError(errors)
-        with self._book.write() as s:
+        with self._book._write() as s:
             adm = s.get(Admission, data.admission_id)
             if adm is None:
                 raise NotFound("That admission does not exist.")
@@ -309,12 +309,12 @@ class ReviewService:
             if new_content is not None and plan is not None:
                 self._book.require(Permission.EDIT_CARE_PLANS)
                 reason = data.change_reason.strip() or f"Changed at the review of {format_date(data.held_on)}"
-                version = self._book.care_plans.revise_in(s, plan.id, new_content, reason, review_id=review.id)
+                version = self._book.care_plans._revise_in(s, plan.id, new_content, reason, review_id=review.id)
                 review.plan_version_id = version.id
             if old is not None:
                 old.superseded_by_id = review.id
             warnings = self._warnings(s, adm, data, kind, due_before)
-            self._book.record(s, "review.correct" if old else "review.record", "review", review.id,
+            self._book._record(s, "review.correct" if old else "review.record", "review", review.id,
                               resident_id=adm.resident_id,
                               detail={"kind": kind, "held_on": data.held_on.isoformat(),
                                       "goals_updated": len(data.goal_progress),
@@ -332,7 +332,7 @@ class ReviewService:
         errors = _validate_input(data, local_today(self._book.clock))
         if errors:
             raise ValidationError(errors)
-        with self._book.read() as s:
+        with self._book._read() as s:
             adm = s.get(Admission, data.admission_id)
             if adm is None:
                 raise NotFound("That admission does not exist.")
@@ -400,7 +400,7 @@ class ReviewService:
     def history(self, admission_id: str, *, include_superseded: bool = False) -> list[ReviewView]:
         """The admission's reviews, newest first. Audited."""
         self._book.require(Permission.VIEW_RESIDENTS)
-        with self._book.write() as s:
+        with self._book._write() as s:
             adm = s.get(Admission, admission_id)
             if adm is None:
                 raise NotFound("That admission does not exist.")
@@ -412,7 +412,7 @@ class ReviewService:
             ids = {r.created_by for r, _ in rows if r.created_by}
             names = dict(s.execute(select(Account.id, Account.full_name).where(Account.id.in_(ids))).tuples().all()) \
                 if ids else {}
-            self._book.record(s, "review.history", "admission", admission_id, resident_id=adm.resident_id)
+            self._book._record(s, "review.history", "admission", admission_id, resident_id=adm.resident_id)
             return [_review_view(r, n, names) for r, n in rows]
 
     # invitations -----------------------------------------------------------------------------
@@ -430,7 +430,7 @@ class ReviewService:
         today = local_today(self._book.clock)
         if meeting_on < today:
             raise ValidationError({"meeting_on": "The meeting date has passed."})
-        with self._book.write() as s:
+        with self._book._write() as s:
             adm = s.get(Admission, admission_id)
             if adm is None:
                 raise NotFound("That admission does not exist.")
@@ -458,11 +458,11 @@ class ReviewService:
                 venue=venue, key_worker_name=worker.full_name if worker else "", written_on=today,
             ), generated_at=self._book.clock.now())
             role_text = "the referrer" if invitee_role == "referrer" else INVITEE_ROLES[invitee_role].lower()
-            doc = self._book.documents.store(
+            doc = self._book.documents._store(
                 s, kind="review_invitation", content=pdf, resident_id=res.id, subject_id=adm.id,
                 title=f"Invitation to {role_text}: {rs.KIND_LABELS[kind].lower()} on {format_date(meeting_on)} "
                       f"({res.reference})")
-            self._book.record(s, "review.invite", "admission", adm.id, resident_id=res.id,
+            self._book._record(s, "review.invite", "admission", adm.id, resident_id=res.id,
                               detail={"kind": kind, "role": invitee_role, "meeting_on": meeting_on.isoformat()})
             return _info(doc), Invitation(invitee_name or "", invitee_role, today, "letter")
 

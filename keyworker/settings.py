@@ -49,7 +49,7 @@ class SettingsService:
 
     def get(self, key: str) -> Any:
         spec = SPECS[key]
-        with self._book.read() as s:
+        with self._book._read() as s:
             row = s.get(Setting, key)
         if row is None:
             return spec.default
@@ -70,6 +70,6 @@ class SettingsService:
             raise ValidationError({key: f"{spec.label} must be a {spec.kind.__name__}."}) from e
         if spec.minimum is not None and typed < spec.minimum or spec.maximum is not None and typed > spec.maximum:
             raise ValidationError({key: f"{spec.label} must be between {spec.minimum} and {spec.maximum}."})
-        with self._book.write() as s:
+        with self._book._write() as s:
             set_setting(s, key, typed)
-            self._book.record(s, "setting.change", "setting", None, detail={"key": key, "value": typed})
+            self._book._record(s, "setting.change", "setting", None, detail={"key": key, "value": typed})

@@ -1,5 +1,5 @@
 """Test data for the caseload list: residents, stays, plans, reviews and referrals written as ORM
-rows inside `book.write()` (the list is the read side; the write services have their own tests)."""
+rows inside `book._write()` (the list is the read side; the write services have their own tests)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -14,7 +14,7 @@ from keyworker.db.foundation import Account
 
 
 def account_id(book: Casebook, username: str) -> str:
-    with book.read() as s:
+    with book._read() as s:
         return s.scalars(select(Account.id).where(Account.username == username)).one()
 
 
@@ -23,7 +23,7 @@ def add_resident(book: Casebook, given: str, family: str, *, admitted_on: date |
                  discharged_on: date | None = None, planned_weeks: int = 12,
                  setting: str = "24h_residential") -> str:
     kw = account_id(book, key_worker)
-    with book.write() as s:
+    with book._write() as s:
         no = (s.scalar(select(func.max(Resident.reference_no))) or 0) + 1
         ref = f"R-{no:05d}"
         r = Resident(reference=ref, reference_no=no, given_name=given, family_name=family, preferred_name=preferred,
@@ -40,21 +40,21 @@ def add_resident(book: Casebook, given: str, family: str, *, admitted_on: date |
 
 
 def open_admission_id(book: Casebook, resident_id: str) -> str:
-    with book.read() as s:
+    with book._read() as s:
         return s.scalars(select(Admission.id).where(Admission.resident_id == resident_id)
                          .order_by(Admission.admitted_on.desc())).first()  # type: ignore[return-value]
 
 
 def complete_plan(book: Casebook, resident_id: str) -> None:
     adm = open_admission_id(book, resident_id)
-    with book.write() as s:
+    with book._write() as s:
         s.add(CarePlan(resident_id=resident_id, admission_id=adm, status="complete", completed_at=book.clock.now()))
 
 
 def add_review(book: Casebook, resident_id: str, held_on: date, next_review_on: date,
                *, supersedes: str | None = None) -> str:
     adm = open_admission_id(book, resident_id)
-    with book.write() as s:
+    with book._write() as s:
         rv = Review(resident_id=resident_id, admission_id=adm, held_on=held_on, next_review_on=next_review_on,
                     supersedes_id=supersedes)
         s.add(rv)
@@ -67,7 +67,7 @@ def add_review(book: Casebook, resident_id: str, held_on: date, next_review_on: 
 def add_referral(book: Casebook, given: str, family: str, *, due: date, resident_id: str | None = None,
                  status: str = "open", received: date | None = None) -> str:
     rec = received or due - timedelta(days=7)
-    with book.write() as s:
+    with book._write() as s:
         ref = Referral(received_at=datetime(rec.year, rec.month, rec.day, 10, 0, tzinfo=LONDON), given_name=given,
                        family_name=family, referrer_name="Pat Referrer", category="routine", status=status,
                        decision_due_on=due, resident_id=resident_id)
@@ -80,7 +80,7 @@ def bulk_residents(book: Casebook, n: int, *, admitted_on: date = date(2026, 1, 
     """`n` current residents "Person NNNN" in one transaction (for lazy-loading tests)."""
     kw = account_id(book, key_worker)
     ids: list[str] = []
-    with book.write() as s:
+    with book._write() as s:
         start = (s.scalar(select(func.max(Resident.reference_no))) or 0) + 1
         for no in range(start, start + n):
             ref = f"R-{no:05d}"

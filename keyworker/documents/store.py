@@ -38,7 +38,7 @@ class DocumentService:
     def __init__(self, book: Casebook) -> None:
         self._book = book
 
-    def store(self, session: Session, *, kind: str, title: str, content: bytes, resident_id: str | None = None,
+    def _store(self, session: Session, *, kind: str, title: str, content: bytes, resident_id: str | None = None,
               referral_id: str | None = None, subject_id: str | None = None,
               mime_type: str = "application/pdf") -> Document:
         """Called by other services inside their own transaction (so the letter commits with the decision)."""
@@ -46,14 +46,14 @@ class DocumentService:
                        resident_id=resident_id, referral_id=referral_id, subject_id=subject_id, mime_type=mime_type)
         session.add(doc)
         session.flush([doc])
-        self._book.record(session, "document.create", "document", doc.id, resident_id=resident_id,
+        self._book._record(session, "document.create", "document", doc.id, resident_id=resident_id,
                           detail={"kind": kind, "title": title})
         return doc
 
     def list(self, *, resident_id: str | None = None, referral_id: str | None = None,
              kind: str | None = None) -> list[DocumentInfo]:
         self._book.require(Permission.VIEW_RESIDENTS)
-        with self._book.read() as s:
+        with self._book._read() as s:
             q = select(Document).where(Document.archived.is_(False)).order_by(Document.created_at.desc())
             if resident_id:
                 q = q.where(Document.resident_id == resident_id)
@@ -66,10 +66,10 @@ class DocumentService:
     def content(self, document_id: str, purpose: str = "view") -> bytes:
         """The PDF bytes. `purpose` (view / print / save) goes into the audit entry."""
         self._book.require(Permission.VIEW_RESIDENTS)
-        with self._book.write() as s:
+        with self._book._write() as s:
             doc = s.get(Document, document_id)
             if doc is None:
                 raise NotFound("That document does not exist.")
-            self._book.record(s, f"document.{purpose}", "document", doc.id, resident_id=doc.resident_id,
+            self._book._record(s, f"document.{purpose}", "document", doc.id, resident_id=doc.resident_id,
                               detail={"kind": doc.kind})
             return doc.content

@@ -198,7 +198,7 @@ class ImportService:
         duplicate_rows: list[int] = []
         plan = _Plan()
 
-        with self._book.read() as s:
+        with self._book._read() as s:
             workers = {}
             for a in s.scalars(
                 select(Account).where(
@@ -333,7 +333,7 @@ class ImportService:
 
     def _write(self, plan: _Plan) -> None:
         book = self._book
-        with book.write() as s:
+        with book._write() as s:
             ref_no = next_reference_no(s)
             residents, admissions, referrals, audit = [], [], [], []
             for v in plan.residents:

@@ -28,9 +28,9 @@ class ReportService:
         self._book.require(Permission.VIEW_REPORTS)
         if output not in OUTPUTS:
             raise ValidationError({"output": f"Unknown report output '{output}'."})
-        with self._book.write() as s:
+        with self._book._write() as s:
             report = mod.build(mod.query(s, period), period)
-            self._book.record(
+            self._book._record(
                 s,
                 "report.declines",
                 "report",

@@ -71,83 +71,83 @@ class AccountService:
 
     def list(self, include_disabled: bool = True) -> list[AccountInfo]:
         """Everyone may see who the staff are (to pick a key worker); only admins change them."""
-        with self._book.read() as s:
+        with self._book._read() as s:
             q = select(Account).where(Account.archived.is_(False)).order_by(Account.full_name)
             if not include_disabled:
                 q = q.where(Account.disabled.is_(False))
             return [_info(a) for a in s.scalars(q)]
 
     def get(self, account_id: str) -> AccountInfo:
-        with self._book.read() as s:
+        with self._book._read() as s:
             return _info(self._load(s, account_id))
 
     def create(self, username: str, full_name: str, role: Role | str, password: str,
                email: str | None = None) -> AccountInfo:
         self._book.require(Permission.MANAGE_ACCOUNTS)
         role = Role(role) if role in {r.value for r in Role} else role
-        with self._book.write() as s:
+        with self._book._write() as s:
             existing = set(s.scalars(select(Account.username)))
             validate_new_account(username, full_name, str(role), password, existing)
             acct = Account(username=username.strip().lower(), full_name=full_name.strip(), role=str(role),
                            email=(email or "").strip() or None, disabled=False, must_change_password=True)
             s.add(acct)
             s.flush()
-            self._book.record(s, "account.create", "account", acct.id,
+            self._book._record(s, "account.create", "account", acct.id,
                               detail={"username": acct.username, "role": acct.role})
-            self._book.wrap_key_for(ACCOUNT, acct.username, password)
-            self._book.vault.save()  # if this fails the transaction rolls back: no account without a slot
+            self._book._wrap_key_for(ACCOUNT, acct.username, password)
+            self._book._vault.save()  # if this fails the transaction rolls back: no account without a slot
             return _info(acct)
 
     def set_role(self, account_id: str, role: Role) -> AccountInfo:
         self._book.require(Permission.MANAGE_ACCOUNTS)
-        with self._book.write() as s:
+        with self._book._write() as s:
             acct = self._load(s, account_id)
             if acct.role == Role.ADMIN and role != Role.ADMIN:
                 self._ensure_other_admin(s, acct)
             old = acct.role
             acct.role = Role(role).value
-            self._book.record(s, "account.role", "account", acct.id, detail={"from": old, "to": acct.role})
+            self._book._record(s, "account.role", "account", acct.id, detail={"from": old, "to": acct.role})
             return _info(acct)
 
     def disable(self, account_id: str) -> AccountInfo:
         """Disabled accounts lose their key slot, so the password no longer opens the database."""
         self._book.require(Permission.MANAGE_ACCOUNTS)
-        with self._book.write() as s:
+        with self._book._write() as s:
             acct = self._load(s, account_id)
             if acct.id == self._book.actor.id:
                 raise ValidationError("You cannot disable your own account.")
             if acct.role == Role.ADMIN:
                 self._ensure_other_admin(s, acct)
             acct.disabled = True
-            self._book.record(s, "account.disable", "account", acct.id, detail={"username": acct.username})
-            self._book.vault.remove_slot(ACCOUNT, acct.username)
-            self._book.vault.save()
+            self._book._record(s, "account.disable", "account", acct.id, detail={"username": acct.username})
+            self._book._vault.remove_slot(ACCOUNT, acct.username)
+            self._book._vault.save()
             return _info(acct)
 
     def enable(self, account_id: str, new_password: str) -> AccountInfo:
         """Re-enabling needs a new password: the old slot was removed when the account was disabled."""
         self._book.require(Permission.MANAGE_ACCOUNTS)
-        with self._book.write() as s:
+        with self._book._write() as s:
             acct = self._load(s, account_id)
             validate_password(new_password, acct.username, acct.full_name)
             acct.disabled = False
             acct.must_change_password = True
-            self._book.record(s, "account.enable", "account", acct.id, detail={"username": acct.username})
-            self._book.wrap_key_for(ACCOUNT, acct.username, new_password)
-            self._book.vault.save()
+            self._book._record(s, "account.enable", "account", acct.id, detail={"username": acct.username})
+            self._book._wrap_key_for(ACCOUNT, acct.username, new_password)
+            self._book._vault.save()
             return _info(acct)
 
     def reset_password(self, account_id: str, new_password: str) -> AccountInfo:
         self._book.require(Permission.MANAGE_ACCOUNTS)
-        with self._book.write() as s:
+        with self._book._write() as s:
             acct = self._load(s, account_id)
             if acct.disabled:
                 raise ValidationError("This account is disabled: enable it with a new password instead.")
             validate_password(new_password, acct.username, acct.full_name)
             acct.must_change_password = acct.id != self._book.actor.id
-            self._book.record(s, "account.reset_password", "account", acct.id, detail={"username": acct.username})
-            self._book.wrap_key_for(ACCOUNT, acct.username, new_password)
-            self._book.vault.save()
+            self._book._record(s, "account.reset_password", "account", acct.id, detail={"username": acct.username})
+            self._book._wrap_key_for(ACCOUNT, acct.username, new_password)
+            self._book._vault.save()
             return _info(acct)
 
     def change_own_password(self, old_password: str, new_password: str) -> None:
@@ -157,17 +157,17 @@ class AccountService:
             raise ValidationError({"new_password": "The new password must differ from the old one."})
         validate_password(new_password, actor.username, actor.full_name, "new_password")
         self._book.verify_password(old_password)
-        with self._book.write() as s:
+        with self._book._write() as s:
             acct = self._load(s, actor.id)
             acct.must_change_password = False
-            self._book.record(s, "account.change_password", "account", acct.id)
-            self._book.wrap_key_for(ACCOUNT, acct.username, new_password)
-            self._book.vault.save()
+            self._book._record(s, "account.change_password", "account", acct.id)
+            self._book._wrap_key_for(ACCOUNT, acct.username, new_password)
+            self._book._vault.save()
 
     def remove(self, account_id: str) -> None:
         """Archive the account (never deleted: the audit trail names it) and remove its key slot."""
         self._book.require(Permission.MANAGE_ACCOUNTS)
-        with self._book.write() as s:
+        with self._book._write() as s:
             acct = self._load(s, account_id)
             if acct.id == self._book.actor.id:
                 raise ValidationError("You cannot remove your own account.")
@@ -175,9 +175,9 @@ class AccountService:
                 self._ensure_other_admin(s, acct)
             acct.archived = True
             acct.disabled = True
-            self._book.record(s, "account.remove", "account", acct.id, detail={"username": acct.username})
-            self._book.vault.remove_slot(ACCOUNT, acct.username)
-            self._book.vault.save()
+            self._book._record(s, "account.remove", "account", acct.id, detail={"username": acct.username})
+            self._book._vault.remove_slot(ACCOUNT, acct.username)
+            self._book._vault.save()
 
     def counts(self, s: Session) -> dict[str, Any]:
         rows = s.execute(

@@ -33,7 +33,7 @@ class AuditService:
         self._book = book
 
     def verify(self) -> chain.ChainReport:
-        with self._book.read() as s:
+        with self._book._read() as s:
             return chain.verify(s)
 
     def recent(self, limit: int = 200, resident_id: str | None = None,
@@ -43,7 +43,7 @@ class AuditService:
             self._book.require(Permission.VIEW_AUDIT)
         else:
             self._book.require(Permission.VIEW_RESIDENTS)
-        with self._book.read() as s:
+        with self._book._read() as s:
             q = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
             if resident_id is not None:
                 q = q.where(AuditEntry.resident_id == resident_id)

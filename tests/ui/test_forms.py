@@ -250,8 +250,8 @@ def test_print_dialog_cancelled_prints_nothing(qtbot, worker_book, tasks, tmp_pa
 
 
 def test_stored_document_views_prints_and_saves_are_audited(qtbot, manager_book, tasks, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    with manager_book.write() as s:
-        doc_id = manager_book.documents.store(s, kind="test", title="Stored", content=_pdf(1)).id
+    with manager_book._write() as s:
+        doc_id = manager_book.documents._store(s, kind="test", title="Stored", content=_pdf(1)).id
     win = show_pdf(None, make_ctx(manager_book, tasks), "Stored", doc_id)
     qtbot.addWidget(win)
     win.choose_printer = _to_file(tmp_path / "p.pdf")

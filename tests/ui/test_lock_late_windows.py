@@ -18,7 +18,7 @@ from ui.resident.window import ResidentWindow, close_resident_windows, open_resi
 
 
 def _views(book: Any, rid: str) -> int:
-    with book.read() as s:
+    with book._read() as s:
         return len(s.scalars(select(AuditEntry).where(AuditEntry.action == "resident.view",
                                                       AuditEntry.resident_id == rid)).all())
 

@@ -294,8 +294,8 @@ def test_documents_tab_lists_and_opens(opened, qtbot, tmp_path) -> None:  # type
     from ui.documents import PdfDialog
 
     book, _ctx, win, rid = opened
-    with book.write() as s:
-        doc_id = book.documents.store(s, kind="care_plan", title="Care plan v1", content=_pdf(1), resident_id=rid).id
+    with book._write() as s:
+        doc_id = book.documents._store(s, kind="care_plan", title="Care plan v1", content=_pdf(1), resident_id=rid).id
     tab = win.show_tab("documents")
     tab.refresh()
     assert tab.table.rowCount() == 1 and tab.table.item(0, 1).text() == "Care plan"

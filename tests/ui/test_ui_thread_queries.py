@@ -44,7 +44,7 @@ def runner() -> Iterator[TaskRunner]:
 
 @pytest.fixture
 def watched(manager_book) -> Iterator[StatementThreads]:  # type: ignore[no-untyped-def]
-    w = StatementThreads(manager_book.engine)
+    w = StatementThreads(manager_book._engine)
     yield w
     w.stop()
 

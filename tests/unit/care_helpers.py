@@ -17,7 +17,7 @@ _seq = itertools.count(1)
 
 
 def account_id(book: Casebook, username: str) -> str:
-    with book.read() as s:
+    with book._read() as s:
         found = s.scalar(select(Account.id).where(Account.username == username))
     assert found is not None
     return found
@@ -29,7 +29,7 @@ def admit(book: Casebook, *, admitted_on: date = date(2026, 1, 5), planned_weeks
           referrer: str | None = "Priya Shah") -> tuple[str, str]:
     """A resident admitted on `admitted_on`; returns (resident_id, admission_id)."""
     worker_id = account_id(book, key_worker)
-    with book.write() as s:
+    with book._write() as s:
         n = (s.scalar(select(func.count()).select_from(Resident)) or 0) + next(_seq) + 1000
         res = Resident(reference=f"R-{n:05d}", given_name=given, family_name=family,
                        search_text=f"{given} {family}".lower(), date_of_birth=date(1988, 3, 14), sex=sex,

@@ -31,7 +31,7 @@ def _key(db_path: Path, clock: FixedClock) -> bytes:
 
 
 def _actions(book: Casebook) -> list[str]:
-    with book.read() as s:
+    with book._read() as s:
         return list(s.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)))
 
 
@@ -85,41 +85,41 @@ def test_every_account_change_is_audited(admin_book: Casebook) -> None:
 def test_audit_entry_and_change_share_one_transaction(admin_book: Casebook, tmp_path: Path) -> None:
     """If the change cannot be completed (here: the vault cannot be written), neither the account
     nor its audit entry is kept, and the vault in memory is as before."""
-    with admin_book.read() as s:
+    with admin_book._read() as s:
         audit_before = s.scalar(select(func.count()).select_from(AuditEntry))
-    slots_before = admin_book.vault.usernames()
-    real = admin_book.vault.path
-    admin_book.vault.path = tmp_path / "no-such-folder" / "unit.kwdb.vault"
+    slots_before = admin_book._vault.usernames()
+    real = admin_book._vault.path
+    admin_book._vault.path = tmp_path / "no-such-folder" / "unit.kwdb.vault"
     try:
         with pytest.raises(KeyworkerError):
             admin_book.accounts.create("newbie", "New Person", Role.KEY_WORKER, NEW_PW)
     finally:
-        admin_book.vault.path = real
-    with admin_book.read() as s:
+        admin_book._vault.path = real
+    with admin_book._read() as s:
         assert s.scalar(select(func.count()).select_from(AuditEntry)) == audit_before
         assert s.scalar(select(Account).where(Account.username == "newbie")) is None
-    assert admin_book.vault.usernames() == slots_before
+    assert admin_book._vault.usernames() == slots_before
 
 
 def test_a_failed_change_writes_no_audit_entry(admin_book: Casebook) -> None:
-    with admin_book.read() as s:
+    with admin_book._read() as s:
         before = s.scalar(select(func.count()).select_from(AuditEntry))
     with pytest.raises(KeyworkerError):
         admin_book.accounts.create("admin", "Duplicate Admin", Role.ADMIN, NEW_PW)  # name taken
-    with admin_book.read() as s:
+    with admin_book._read() as s:
         assert s.scalar(select(func.count()).select_from(AuditEntry)) == before
 
 
 def test_audit_log_is_append_only_in_the_database(admin_book: Casebook) -> None:
     for sql in ("UPDATE audit_log SET action = 'x' WHERE seq = 1", "DELETE FROM audit_log WHERE seq = 1"):
         with pytest.raises((DBAPIError, KeyworkerError), match="append-only"):
-            with admin_book.write() as s:
+            with admin_book._write() as s:
                 s.execute(text(sql))
     assert admin_book.audit.verify().ok
 
 
 def test_chain_links_each_entry_to_the_previous(admin_book: Casebook) -> None:
-    with admin_book.read() as s:
+    with admin_book._read() as s:
         rows = s.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all()
         assert rows[0].prev_hash == chain.GENESIS
         for prev, cur in zip(rows, rows[1:], strict=False):
@@ -155,7 +155,7 @@ def test_check_names_the_first_broken_link(db_path: Path, clock: FixedClock, sql
 def test_a_forger_who_rehashes_the_row_breaks_the_next_link(db_path: Path, clock: FixedClock) -> None:
     key = _key(db_path, clock)
     book = Casebook.open(db_path, "admin", ADMIN_PW, clock=clock, kdf=FAST_KDF)
-    with book.read() as s:
+    with book._read() as s:
         entry = s.get(AuditEntry, 2)
         assert entry is not None
         s.expunge(entry)

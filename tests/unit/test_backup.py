@@ -24,7 +24,7 @@ NEW_PW = "Blue-Mountain-Cloud-91"
 
 def _dump(book: Casebook) -> dict[str, list[tuple]]:
     """Every row of every table, in a stable order."""
-    with book.read() as s:
+    with book._read() as s:
         tables = s.execute(text("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")).scalars().all()
         return {t: sorted(tuple(map(str, r)) for r in s.execute(text(f'SELECT * FROM "{t}"'))) for t in tables}
 

@@ -38,7 +38,7 @@ def test_plan_pdf_has_every_section_the_name_and_the_goals(worker_book: Casebook
     assert "Sam Worker" in text and "Signed paper copy" in text and "Page 1 of" in text
     docs = worker_book.documents.list(resident_id=rid, kind="care_plan")
     assert len(docs) == 1 and docs[0].subject_id == view.version.id and "v1" in docs[0].title
-    with worker_book.read() as s:
+    with worker_book._read() as s:
         printed = s.scalars(select(AuditEntry).where(AuditEntry.action == "care_plan.print")).one()
     assert json.loads(printed.detail) == {"version": 1}
 

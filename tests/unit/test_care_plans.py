@@ -18,7 +18,7 @@ from tests.unit.care_helpers import admit, full_content
 def _audit(book: Casebook, prefix: str) -> list[AuditEntry]:
     from sqlalchemy import select
 
-    with book.read() as s:
+    with book._read() as s:
         return list(s.scalars(select(AuditEntry).where(AuditEntry.action.like(prefix + "%")).order_by(AuditEntry.seq)))
 
 
@@ -81,7 +81,7 @@ def test_complete_plan_on_admission_day_is_not_flagged(worker_book: Casebook, cl
     assert done.status == "complete" and done.complete and not done.overdue
     assert done.version.number == 1 and done.version.frozen
     assert done.content.value("key_worker", "name") == "Sam Worker"
-    with worker_book.read() as s:
+    with worker_book._read() as s:
         assert worker_book.care_plans.counts(s) == {"care_plans_incomplete": 0}
 
 
@@ -89,11 +89,11 @@ def test_incomplete_plan_is_flagged_after_the_admission_day(worker_book: Caseboo
     _, aid = admit(worker_book, admitted_on=date(2026, 1, 5))
     worker_book.care_plans.save_draft(aid, full_content())
     admit(worker_book, admitted_on=date(2026, 1, 5), given="Sol")  # no plan at all
-    with worker_book.read() as s:
+    with worker_book._read() as s:
         assert worker_book.care_plans.counts(s) == {"care_plans_incomplete": 0}  # still the admission day
     assert [p.overdue for p in worker_book.care_plans.incomplete("mine")] == [False, False]
     clock.set(clock.now().replace(day=6))
-    with worker_book.read() as s:
+    with worker_book._read() as s:
         assert worker_book.care_plans.counts(s) == {"care_plans_incomplete": 2}
     plans = worker_book.care_plans.incomplete("mine")
     assert sorted(p.status for p in plans) == ["draft", "not_started"] and all(p.overdue for p in plans)

@@ -175,7 +175,7 @@ def test_rows_keep_the_order_asked_and_skip_unknown_ids(worker_book: Casebook, u
 
 def test_functions_take_a_session_or_a_book(worker_book: Casebook, unit: dict[str, str]) -> None:
     via_book = caseload_ids(worker_book, CaseloadFilter())
-    with worker_book.read() as s:
+    with worker_book._read() as s:
         assert caseload_ids(s, CaseloadFilter(), today=TODAY) == via_book
         assert [r.resident_id for r in caseload_rows(s, via_book, today=TODAY)] == via_book
 
@@ -200,7 +200,7 @@ def test_search_reads_the_covering_index_not_the_table(worker_book: Casebook, un
 
     statements: list[str] = []
     me = account_id(worker_book, "worker")
-    with worker_book.read() as s:
+    with worker_book._read() as s:
         raw = s.connection().connection.driver_connection
         raw.set_trace_callback(statements.append)
         caseload_ids(s, CaseloadFilter(text="a", actor_id=me))

@@ -11,7 +11,7 @@ from keyworker.db.foundation import AuditEntry
 def test_a_writer_saves_while_a_read_transaction_is_open(book_factory) -> None:  # type: ignore[no-untyped-def]
     reader: Casebook = book_factory("manager")
     writer: Casebook = book_factory("admin")
-    with reader.read() as s:
+    with reader._read() as s:
         before = s.scalar(select(func.count()).select_from(AuditEntry))  # the read transaction is now open
         writer.settings.set("idle_lock_minutes", 15)  # would wait, then fail, if reads took the write lock
         # The reader keeps its snapshot (WAL isolation); a new read sees the change.

@@ -32,9 +32,9 @@ from keyworker.settings import set_setting
 book = Casebook.open(Path(sys.argv[1]), "admin", os.environ["KEYWORKER_PASSWORD"], kdf=FAST_KDF)
 print("ready", flush=True)
 for i in range(100000):
-    with book.write() as s:
+    with book._write() as s:
         set_setting(s, f"crash.{i}", "x" * (i % 700))
-        book.record(s, "crash.write", "setting", None, detail={"i": i, "pad": "y" * (i % 900)})
+        book._record(s, "crash.write", "setting", None, detail={"i": i, "pad": "y" * (i % 900)})
     print(i, flush=True)  # only after the commit returned
 """
 
@@ -77,7 +77,7 @@ def test_sigkill_mid_burst_loses_no_committed_write(db_path: Path, tmp_path: Pat
     assert Path(f"{db_path}-wal").exists()  # killed with its WAL open: recovery happens on reopen
     book = Casebook.open(db_path, "admin", ADMIN_PW, kdf=FAST_KDF)
     try:
-        with book.read() as s:
+        with book._read() as s:
             assert s.execute(text("PRAGMA integrity_check")).scalars().all() == ["ok"]
             settings = {int(k.split(".")[1]) for k in s.scalars(select(Setting.key).where(Setting.key.like("crash.%")))}
             audited = {json.loads(d)["i"] for d in

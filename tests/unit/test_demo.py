@@ -19,7 +19,7 @@ def test_demo_has_every_stage(manager_book: Casebook) -> None:
     seen: list[tuple[int, int]] = []
     populate(manager_book, 60, seed=3, progress=lambda done, total: seen.append((done, total)))
     assert seen[-1] == (60, 60) and all(t == 60 for _, t in seen)
-    with manager_book.read() as s:
+    with manager_book._read() as s:
         assert s.scalar(select(func.count()).select_from(Resident)) == 60
         statuses = dict(
             s.execute(select(Referral.status, func.count()).group_by(Referral.status)).tuples().all()
@@ -71,7 +71,7 @@ def test_same_seed_same_unit(tmp_path: Path, clock: FixedClock) -> None:
         )
         try:
             populate(book, 25, seed=11)
-            with book.read() as s:
+            with book._read() as s:
                 names.append(
                     s.execute(
                         select(

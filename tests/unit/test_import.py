@@ -20,7 +20,7 @@ HEADER = "external_id,given_name,family_name,date_of_birth,sex,postcode,district
 
 
 def count(book: Casebook, model: type) -> int:
-    with book.read() as s:
+    with book._read() as s:
         return int(s.scalar(select(func.count()).select_from(model)) or 0)
 
 
@@ -29,7 +29,7 @@ def test_good_file(manager_book: Casebook) -> None:
     assert (report.rows, report.invalid, report.duplicates) == (4, 0, 0)
     assert (report.residents_imported, report.referrals_imported) == (3, 1)
     assert report.ignored_columns == ()
-    with manager_book.read() as s:
+    with manager_book._read() as s:
         anna = s.scalars(select(Resident).where(Resident.external_id == "OLD-1")).one()
         assert (anna.reference, anna.postcode, anna.nhs_number) == ("R-00001", "PR1 2AB", "9434765919")
         assert anna.search_text == "anna smith annie r-00001 pr1 2ab"
@@ -84,7 +84,7 @@ def test_utf8_with_bom_and_semicolons(manager_book: Casebook) -> None:
     text = "External ID;First name;Surname;DOB\nB1;Zoë;Brontë;02/02/1972\n"
     report = manager_book.imports.residents(b"\xef\xbb\xbf" + text.encode("utf-8"))
     assert report.encoding == "utf-8-sig" and report.delimiter == ";" and report.residents_imported == 1
-    with manager_book.read() as s:
+    with manager_book._read() as s:
         assert s.scalar(select(Resident.given_name)) == "Zoë"
 
 
@@ -93,7 +93,7 @@ def test_windows_1252(manager_book: Casebook, tmp_path: Path) -> None:
     path.write_bytes((HEADER + "W1,Renée,Dupré,03/03/1983,Female,BB11 1AA,Burnley\r\n").encode("cp1252"))
     report = manager_book.imports.residents(path)
     assert report.encoding == "windows-1252" and report.residents_imported == 1
-    with manager_book.read() as s:
+    with manager_book._read() as s:
         assert s.scalar(select(Resident.family_name)) == "Dupré"
 
 
@@ -133,7 +133,7 @@ def test_ten_thousand_rows(manager_book: Casebook) -> None:
     report = manager_book.imports.residents(data)
     assert report.invalid == 0 and report.residents_imported == 10_000
     assert count(manager_book, Resident) == 10_000
-    with manager_book.read() as s:
+    with manager_book._read() as s:
         assert s.scalar(select(func.max(Resident.reference_no))) == 10_000
     assert manager_book.audit.verify().ok
     again = manager_book.imports.residents(data)

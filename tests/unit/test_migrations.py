@@ -81,7 +81,7 @@ def test_opening_an_older_database_backs_it_up_then_migrates(tmp_path: Path, clo
     assert _revision_of(path, key) == OLDEST
     book = Casebook.open(path, "admin", ADMIN_PW, clock=clock, kdf=FAST_KDF)
     try:
-        assert migrate.current_revision(book.engine) == migrate.head_revision()
+        assert migrate.current_revision(book._engine) == migrate.head_revision()
         assert [a.username for a in book.accounts.list()] == ["admin"]
         assert book.settings.get("unit_name") == "Old Unit"
         report = book.check()
@@ -114,7 +114,7 @@ def test_every_older_revision_migrates_to_head(tmp_path: Path, clock: FixedClock
     make_unit_at(path, revision, clock)
     book = Casebook.open(path, "admin", ADMIN_PW, clock=clock, kdf=FAST_KDF)
     try:
-        assert migrate.current_revision(book.engine) == migrate.head_revision()
+        assert migrate.current_revision(book._engine) == migrate.head_revision()
         assert book.check(integrity=True)["ok"]
     finally:
         book.close()
@@ -136,7 +136,7 @@ def test_a_new_unit_is_created_at_head(tmp_path: Path) -> None:
     book, _ = Casebook.create(tmp_path / "n.kwdb", admin_username="admin", admin_full_name="Ada Admin",
                               password=ADMIN_PW, kdf=FAST_KDF, clock=FixedClock(datetime(2026, 3, 1, 9, 0)))
     try:
-        assert migrate.current_revision(book.engine) == migrate.head_revision()
+        assert migrate.current_revision(book._engine) == migrate.head_revision()
     finally:
         book.close()
     assert not list(tmp_path.glob("*.kwbackup"))  # nothing to back up when nothing existed

@@ -97,7 +97,7 @@ def test_a_gap_in_the_record_does_not_block_revising_a_complete_plan(worker_book
     from keyworker.db.caseload import Resident
 
     plan = _complete_plan(worker_book)
-    with worker_book.write() as s:
+    with worker_book._write() as s:
         s.get(Resident, plan.resident_id).ethnicity = None
     c = plan.content.copy()
     c.goals[0].status = "in_progress"

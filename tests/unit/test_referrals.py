@@ -104,7 +104,7 @@ def test_decline_letter_pdf_has_reasons_and_referrer(manager_book: Casebook) -> 
     with pytest.raises(ValidationError):
         manager_book.referrals.accept(r.id)  # already decided
     # The audit entry keeps the category, never the free-text reasons.
-    with manager_book.read() as s:
+    with manager_book._read() as s:
         detail = s.scalar(select(AuditEntry.detail).where(AuditEntry.action == "referral.decline"))
     assert "risk" in detail and "history" not in detail
 
@@ -176,7 +176,7 @@ def test_under_18_refused_unless_overridden_and_nothing_half_saved(manager_book:
             r.id, admission_input(kw), resident_input(date_of_birth=date(2008, 1, 6))
         )
     assert "under 18" in e.value.fields["date_of_birth"]
-    with manager_book.read() as s:
+    with manager_book._read() as s:
         assert s.scalar(select(func.count()).select_from(Resident)) == 0
         assert s.scalar(select(func.count()).select_from(Admission)) == 0
         assert s.get(Referral, r.id).status == "accepted"

@@ -45,7 +45,7 @@ def test_update_audits_field_names_never_values(manager_book: Casebook, worker_b
 def test_search_text_and_key_worker_kept_current(manager_book: Casebook) -> None:
     rec = admit(manager_book, preferred_name="Jay")
     manager_book.residents.update(rec.id, {"family_name": "Doe-Smith", "postcode": "LA1 4YW"})
-    with manager_book.read() as s:
+    with manager_book._read() as s:
         r = s.get(Resident, rec.id)
         assert r.search_text == "jane doe-smith jay r-00001 la1 4yw"
     other = worker_id(manager_book, "worker2")
@@ -94,7 +94,7 @@ def test_prefer_not_to_say_reported_apart_from_missing(manager_book: Casebook) -
     admit(manager_book, sex="Prefer not to say", religion="Prefer not to say")
     admit(manager_book, given_name="B", sex=None, religion="", referral={"given_name": "B"})
     admit(manager_book, given_name="C", sex="Male", religion="Muslim", referral={"given_name": "C"})
-    with manager_book.read() as s:
+    with manager_book._read() as s:
         stored = sorted(s.scalars(select(Resident.sex)).all(), key=str)
     assert stored == sorted(["Male", PREFER_NOT_TO_SAY, None], key=str)
     assert manager_book.residents.demographics("sex") == {PREFER_NOT_TO_SAY: 1, NOT_RECORDED: 1, "Male": 1}

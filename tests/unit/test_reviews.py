@@ -48,7 +48,7 @@ def test_due_on_admission_day_and_at_the_14_day_boundary(worker_book: Casebook, 
     assert [(d.status, d.days_overdue) for d in worker_book.reviews.due()] == [(rs.DUE_TODAY, 0)]
     _set_today(clock, date(2026, 1, 20))
     assert [(d.status, d.days_overdue) for d in worker_book.reviews.due()] == [(rs.OVERDUE, 1)]
-    with worker_book.read() as s:
+    with worker_book._read() as s:
         assert worker_book.reviews.counts(s) == {"reviews_due_7d": 0, "reviews_overdue": 1}
 
 
@@ -207,7 +207,7 @@ def test_due_list_scope_my_work_and_counts(book_factory, clock) -> None:
     assert [(p.admission_id, p.overdue) for p in work.plans_incomplete] == [(a3, False)]
     other = book_factory("worker2").reviews.my_work()
     assert [d.admission_id for d in other.reviews_due_this_week] == [a4] and other.plans_incomplete == ()
-    with worker.read() as s:
+    with worker._read() as s:
         assert worker.reviews.counts(s) == {"reviews_due_7d": 2, "reviews_overdue": 1}
     report = worker.check(integrity=False)
     assert report["reviews_due_7d"] == 2 and report["reviews_overdue"] == 1 and report["care_plans_incomplete"] == 0
@@ -235,7 +235,7 @@ def test_review_audit_has_no_health_text(worker_book: Casebook, clock) -> None:
     worker_book.reviews.record(_review(aid, date(2026, 1, 16), summary="Disclosed a lapse on home leave",
                                        goal_progress=[GoalProgress(g1.id, "in_progress", "Lapse on leave")]))
     worker_book.reviews.history(aid)
-    with worker_book.read() as s:
+    with worker_book._read() as s:
         rows = list(s.scalars(select(AuditEntry).where(AuditEntry.action.like("review.%")).order_by(AuditEntry.seq)))
         revise = s.scalars(select(AuditEntry).where(AuditEntry.action == "care_plan.revise")).one()
     assert [r.action for r in rows] == ["review.record", "review.history"]
@@ -259,7 +259,7 @@ def test_demo_plans_are_valid_readable_and_added_once(worker_book: Casebook, clo
             for d in (1, 20, 45, 70, 90)]
     aids.append(admit(worker_book, admitted_on=date(2026, 1, 10), given="Ethel", ethnicity=None)[1])
     add_plans_and_reviews(worker_book, seed=3)
-    with worker_book.read() as s:
+    with worker_book._read() as s:
         plans = {p.admission_id: p for p in s.scalars(select(CarePlan))}
         n_reviews = s.scalar(select(func.count()).select_from(Review))
         contents = {p.admission_id: PlanContent.from_json(s.get(CarePlanVersion, p.current_version_id).content)
@@ -277,5 +277,5 @@ def test_demo_plans_are_valid_readable_and_added_once(worker_book: Casebook, clo
     assert all(gp.goal_id in goal_ids for h in history for gp in h.goal_progress)
     assert worker_book.audit.verify().ok
     add_plans_and_reviews(worker_book, seed=3)  # a second run adds nothing
-    with worker_book.read() as s:
+    with worker_book._read() as s:
         assert s.scalar(select(func.count()).select_from(Review)) == n_reviews

@@ -137,12 +137,12 @@ ADMIN_ONLY_CALLS = {
 @pytest.mark.parametrize("user", ["worker", "nights"])
 def test_non_admin_calling_admin_service_is_denied_and_writes_nothing(book_factory, user: str, what: str) -> None:  # type: ignore[no-untyped-def]
     book = book_factory(user)
-    with book.read() as s:
+    with book._read() as s:
         before = s.scalar(select(func.count()).select_from(AuditEntry))
     with pytest.raises(PermissionDenied) as e:
         ADMIN_ONLY_CALLS[what](book)
     assert book.actor.role.value.split("_")[0] in str(e.value)
-    with book.read() as s:
+    with book._read() as s:
         assert s.scalar(select(func.count()).select_from(AuditEntry)) == before
     assert not Path(book.path).with_name("x.kwbackup").exists()
 
@@ -175,7 +175,7 @@ def test_recovery_key_opens_the_unit_and_resets_a_password(tmp_path: Path, clock
     try:
         assert rb.actor.role == Role.ADMIN
         rb.accounts.reset_password(admin_id, "Fresh-Meadow-Signal-58")
-        with rb.read() as s:
+        with rb._read() as s:
             actions = s.scalars(select(AuditEntry.action).order_by(AuditEntry.seq.desc()).limit(2)).all()
         assert actions == ["account.reset_password", "sign_in"]
     finally:
@@ -192,7 +192,7 @@ def test_locked_unit_refuses_reads_and_writes(admin_book: Casebook) -> None:
     with pytest.raises(UnitLocked):
         admin_book.accounts.list()
     with pytest.raises(UnitLocked):
-        with admin_book.write():
+        with admin_book._write():
             pass
     admin_book.unlock("admin", ADMIN_PW)
     assert admin_book.accounts.list()
@@ -203,7 +203,7 @@ def test_rows_are_sync_ready(admin_book: Casebook, clock: FixedClock) -> None:
 
     info = admin_book.accounts.create("newbie", "New Person", Role.KEY_WORKER, "Blue-Mountain-Cloud-91")
     assert uuid.UUID(info.id).version == 7
-    with admin_book.read() as s:
+    with admin_book._read() as s:
         row = s.execute(text("SELECT created_at, updated_at, created_by, device_id, archived FROM accounts "
                              "WHERE id = :i"), {"i": info.id}).one()
     assert row.created_by == admin_book.actor.id
@@ -215,7 +215,7 @@ def test_rows_are_sync_ready(admin_book: Casebook, clock: FixedClock) -> None:
     admin_book.accounts.set_role(info.id, Role.SENIOR)
     got = admin_book.accounts.get(info.id)
     assert got.role == Role.SENIOR
-    with admin_book.read() as s:
+    with admin_book._read() as s:
         updated = s.execute(text("SELECT updated_at FROM accounts WHERE id = :i"), {"i": info.id}).scalar()
     assert str(updated).startswith("2026-07-01 11:00:00")
 

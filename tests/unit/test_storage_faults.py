@@ -39,7 +39,7 @@ def _open(db_path: Path, clock: FixedClock | None = None) -> Casebook:
 def _assert_sound(db_path: Path) -> Casebook:
     """The unit opens with the old password and passes the full integrity and chain checks."""
     book = _open(db_path)
-    with book.read() as s:
+    with book._read() as s:
         assert s.execute(text("PRAGMA integrity_check")).scalars().all() == ["ok"]
     report = book.check()
     assert report["ok"], report
@@ -218,8 +218,8 @@ limit(biggest + 256 * 1024)
 committed = []
 def fill():
     for i in range(400):
-        with book.write() as s:
-            book.record(s, "fill", "unit", None, detail={"i": i, "pad": os.urandom(16 * 1024).hex()})
+        with book._write() as s:
+            book._record(s, "fill", "unit", None, detail={"i": i, "pad": os.urandom(16 * 1024).hex()})
         committed.append(i)
 attempt("fill", fill)
 out["committed"] = committed
@@ -244,7 +244,7 @@ def test_full_disk_by_file_size_limit(db_path: Path, tmp_path: Path) -> None:
     # the old password still opens the unit; every committed write is there; nothing half-written
     book = _assert_sound(db_path)
     try:
-        with book.read() as s:
+        with book._read() as s:
             details = s.scalars(select(AuditEntry.detail).where(AuditEntry.action == "fill")).all()
             changes = s.scalars(select(AuditEntry.action).where(AuditEntry.action == "account.change_password")).all()
         assert sorted(json.loads(d)["i"] for d in details) == out["committed"]
@@ -277,8 +277,8 @@ def test_full_disk_on_a_small_filesystem(db_path: Path, tmp_path: Path) -> None:
         committed: list[int] = []
         with pytest.raises(StorageError, match="disk is full") as e:
             for i in range(400):
-                with book.write() as s:
-                    book.record(s, "fill", "unit", None, detail={"i": i, "pad": os.urandom(16 * 1024).hex()})
+                with book._write() as s:
+                    book._record(s, "fill", "unit", None, detail={"i": i, "pad": os.urandom(16 * 1024).hex()})
                 committed.append(i)
         assert "Traceback" not in str(e.value)
         with pytest.raises(StorageError):
@@ -294,7 +294,7 @@ def test_full_disk_on_a_small_filesystem(db_path: Path, tmp_path: Path) -> None:
         filler.unlink()
         book = _assert_sound(unit)
         try:
-            with book.read() as s:
+            with book._read() as s:
                 got = sorted(json.loads(d)["i"] for d in
                              s.scalars(select(AuditEntry.detail).where(AuditEntry.action == "fill")))
             assert got == committed

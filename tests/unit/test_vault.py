@@ -98,7 +98,7 @@ def test_disabling_or_removing_an_account_removes_its_slot(admin_book: Casebook,
     # the row itself is archived or disabled, never deleted (the audit trail names it)
     from sqlalchemy import text
 
-    with admin_book.read() as s:
+    with admin_book._read() as s:
         row = s.execute(text("SELECT disabled, archived FROM accounts WHERE username='worker2'")).one()
     assert row.disabled == 1 and row.archived == (1 if how == "remove" else 0)
 
