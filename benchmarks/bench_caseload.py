@@ -1,4 +1,4 @@
-"""Caseload benchmark on a 20,000-resident demo unit (DESIGN.md performance budget):
+"""Caseload benchmark on a 20,000-resident demo unit:
 
 - search-as-you-type: `book.caseload.ids(filter)` + the first batch of rows, per keystroke (< 30 ms)
 - unlock to caseload shown: Argon2id unlock + open + ids + first 100 rows (< 1 s)

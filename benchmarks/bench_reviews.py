@@ -1,4 +1,4 @@
-"""Care-plan and review benchmark on a 20,000-resident demo unit (DESIGN.md performance budget):
+"""Care-plan and review benchmark on a 20,000-resident demo unit:
 
 - save a review with goal updates, audit entries included (< 20 ms), with and without the plan
   version the goal status changes create;

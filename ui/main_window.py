@@ -36,7 +36,7 @@ class PageSpec:
     order: int
 
 
-# The navigation in DESIGN.md order; a key without a registered factory shows a placeholder.
+# The navigation in the order of docs/ARCHITECTURE.md; a key without a registered factory shows a placeholder.
 NAVIGATION: list[tuple[str, str, int]] = [
     ("today", "Today", 10), ("caseload", "Caseload", 20), ("referrals", "Referrals", 30),
     ("reviews_due", "Reviews due", 40), ("discharges", "Discharges & follow-ups", 50),

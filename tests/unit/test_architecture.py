@@ -147,7 +147,7 @@ def test_the_delete_checker_finds_deletes(tmp_path: Path) -> None:
 
 
 def test_nothing_in_the_core_hard_deletes_rows() -> None:
-    """Rows are archived, never deleted, so laptops can later sync (DESIGN.md, Data)."""
+    """Rows are archived, never deleted, so laptops can later sync (docs/ARCHITECTURE.md, "Adding an area")."""
     offenders = [hit for f in sorted(CORE.rglob("*.py")) for hit in _hard_deletes(f)]
     assert offenders == [], "archive instead of deleting:\n" + "\n".join(offenders)
 
