@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from keyworker.casebook import SERVICES, Casebook
+from keyworker.db.foundation import AuditEntry
 from keyworker.errors import PermissionDenied
 from keyworker.security.permissions import GRANTS, Permission, Role
 from tests.conftest import STAFF, STAFF_PW
@@ -151,6 +153,11 @@ def _placeholder_call(book: Casebook, door: str, fn: Any, tmp_path: Path) -> Non
     getattr(target, attr)(*args, **kwargs)
 
 
+def _audit_entries(book: Casebook) -> int:
+    with book._read() as s:
+        return int(s.scalar(select(func.count()).select_from(AuditEntry)) or 0)
+
+
 USERS = {Role.ADMIN: "admin", **{role: username for username, _name, role in STAFF}}
 
 
@@ -165,6 +172,7 @@ def test_each_role_meets_a_closed_door_exactly_where_it_lacks_the_permission(
         if door not in CHECKED:
             continue
         allowed = CHECKED[door] in GRANTS[role]
+        before = _audit_entries(book)
         try:
             _placeholder_call(book, door, fn, tmp_path)
             denied = False
@@ -175,4 +183,6 @@ def test_each_role_meets_a_closed_door_exactly_where_it_lacks_the_permission(
         if denied == allowed:
             wrong.append(f"{door}: {'refused' if denied else 'let through'} "
                          f"although {role.value} {'has' if allowed else 'lacks'} {CHECKED[door].value}")
+        elif denied and _audit_entries(book) != before:
+            wrong.append(f"{door}: refused {role.value} but wrote to the unit first")
     assert not wrong, "\n".join(wrong)
