@@ -269,6 +269,9 @@ class Casebook:
             engine.dispose()
             raise translate_db_error(e, path) from e
 
+    # Open to every role (tests/unit/test_permissions_walk.py lists each with its reason): opening
+    # (the password or recovery key is the check), close, require, lock, unlock, verify_password
+    # and check (integrity and counts only, for a monitoring script run as any user).
     def close(self) -> None:
         self._engine.dispose()
 

@@ -276,7 +276,7 @@ class CaseloadService:
         self._book = book
 
     def filter(self, **kwargs: Any) -> CaseloadFilter:
-        """A filter for the signed-in user ("mine only" means their caseload)."""
+        """A filter for the signed-in user ("mine only" means their caseload). Open: reads nothing."""
         return CaseloadFilter(actor_id=self._book.actor.id, **kwargs)
 
     def ids(self, flt: CaseloadFilter) -> list[str]:

@@ -116,6 +116,32 @@ class ReferralView:
         return f"{self.given_name} {self.family_name}"
 
 
+@dataclass(frozen=True)
+class ReferralRow:
+    """One line of the referrals inbox: only what the list shows. The assessment, date of birth and
+    the referrer's contact details are read by opening the referral (`get`, audited)."""
+
+    id: str
+    received_at: datetime
+    counts_as_received_on: date
+    given_name: str
+    family_name: str
+    referrer_name: str
+    referrer_organisation: str | None
+    category: str
+    category_label: str
+    status: str
+    decision_due_on: date
+    working_days_left: int | None
+    near_deadline: bool
+    overdue: bool
+    decided_within_deadline: bool | None
+
+    @property
+    def name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
 def validate_referral(
     data: Mapping[str, Any] | ReferralInput, *, now: datetime, partial: bool = False
 ) -> tuple[dict[str, Any], dict[str, str]]:
@@ -199,6 +225,11 @@ def view(r: Referral, today: date, letter_id: str | None = None) -> ReferralView
     )
 
 
+def row(r: Referral, today: date) -> ReferralRow:
+    v = view(r, today)
+    return ReferralRow(**{f: getattr(v, f) for f in ReferralRow.__dataclass_fields__})
+
+
 def local_today_of(at: datetime) -> date:
     from keyworker.clock import to_local
 
@@ -230,6 +261,7 @@ class ReferralService:
 
     # -- validation on the spot --------------------------------------------------------------
     def validate(self, data: Mapping[str, Any] | ReferralInput) -> dict[str, str]:
+        # Open: checks the form's own values and reads nothing.
         return validate_referral(data, now=self._book.clock.now())[1]
 
     def validate_admission(
@@ -239,6 +271,7 @@ class ReferralService:
         resident: Mapping[str, Any] | ResidentInput | None = None,
     ) -> dict[str, str]:
         """Messages for the admission form and (optionally) the resident form, without saving."""
+        self._book.require(Permission.ADMIT)  # it reads the referral
         with self._book._read() as s:
             ref_row = self._load(s, referral_id)
             return self._check_admission(s, ref_row, admission, resident)[2]
@@ -318,6 +351,7 @@ class ReferralService:
             return view(r, self._today())
 
     def validate_decline(self, category: str | None, reason: str | None) -> dict[str, str]:
+        # Open: checks the form's own values and reads nothing.
         return self._decline_values(category, reason)[1]
 
     def _decline_values(
@@ -440,9 +474,9 @@ class ReferralService:
             self._book._record(s, "referral.view", "referral", r.id, resident_id=r.resident_id)
             return view(r, self._today(), letter)
 
-    def list_open(self, *, include_accepted: bool = False) -> list[ReferralView]:
+    def list_open(self, *, include_accepted: bool = False) -> list[ReferralRow]:
         """Referrals waiting for a decision (and, if asked, accepted ones waiting for admission),
-        soonest deadline first."""
+        soonest deadline first. List rows only, so not audited; opening one is (`get`)."""
         self._book.require(Permission.VIEW_RESIDENTS)
         statuses = [OPEN, ACCEPTED] if include_accepted else [OPEN]
         with self._book._read() as s:
@@ -452,7 +486,7 @@ class ReferralService:
                 .order_by(Referral.decision_due_on, Referral.received_at)
             ).all()
             today = self._today()
-            return [view(r, today) for r in rows]
+            return [row(r, today) for r in rows]
 
     def counts(self, session: Session) -> dict[str, int]:
         today = self._today()

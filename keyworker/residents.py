@@ -330,6 +330,7 @@ class ResidentService:
     ) -> dict[str, str]:
         """Messages by field for the resident form, without saving. With `resident_id` the data is
         a partial edit of that resident (the age rule uses their current admission)."""
+        self._book.require(Permission.EDIT_RESIDENTS)  # the edit form's check; it reads the record
         if resident_id is None:
             return validate_resident(data, admitted_on=admitted_on, today=self._today())[1]
         with self._book._read() as s:
@@ -408,8 +409,9 @@ class ResidentService:
             return build_record(s, r, self._today())
 
     def assign_key_worker(self, resident_id: str, account_id: str) -> ResidentRecord:
-        """Name another key worker for the current admission."""
-        self._book.require(Permission.EDIT_RESIDENTS)
+        """Name another key worker for the current admission: a senior's allocation decision (a
+        key worker edits the record, not who holds it). The first one is named at admission."""
+        self._book.require(Permission.ASSIGN_KEY_WORKERS)
         with self._book._write() as s:
             r = self._load(s, resident_id)
             adm = s.scalars(
@@ -432,6 +434,7 @@ class ResidentService:
 
     # -- medication and consents (keyworker/medication.py) ------------------------------------
     def validate_medication(self, data: Mapping[str, Any]) -> dict[str, str]:
+        # Open: checks the form's own values and reads nothing.
         return med.validate_medication(data, today=self._today())[1]
 
     def medication(self, resident_id: str) -> med.MedicationSummary:
@@ -461,7 +464,7 @@ class ResidentService:
         recorded_on: date | str | None = None,
         notes: str | None = None,
     ) -> dict[str, str]:
-        """Messages by field for the consent form, without saving."""
+        """Messages by field for the consent form, without saving. Open: reads nothing."""
         return med.validate_consent(kind, given, parties, recorded_on, notes, today=self._today())[1]
 
     def record_consent(

@@ -48,6 +48,7 @@ class SettingsService:
         self._book = book
 
     def get(self, key: str) -> Any:
+        # Open: unit configuration every signed-in app needs (idle lock, unit name), no personal data.
         spec = SPECS[key]
         with self._book._read() as s:
             row = s.get(Setting, key)

@@ -77,13 +77,17 @@ def load_feature_modules() -> None:
                 raise
 
 
+# What a page needs to be shown (docs/PERMISSIONS.md); the services refuse the rest anyway.
+PAGE_PERMISSIONS: dict[str, Permission] = {
+    "caseload": Permission.VIEW_RESIDENTS, "referrals": Permission.VIEW_RESIDENTS,
+    "reviews_due": Permission.VIEW_RESIDENTS, "discharges": Permission.VIEW_RESIDENTS,
+    "outbox": Permission.VIEW_RESIDENTS, "reports": Permission.VIEW_REPORTS, "admin": Permission.MANAGE_ACCOUNTS,
+}
+
+
 def _page_visible(key: str, ctx: AppContext) -> bool:
-    actor = ctx.book.actor
-    if key == "admin":
-        return actor.can(Permission.MANAGE_ACCOUNTS)
-    if key == "reports":
-        return actor.can(Permission.VIEW_REPORTS)
-    return True
+    needed = PAGE_PERMISSIONS.get(key)
+    return needed is None or ctx.book.actor.can(needed)
 
 
 class PlaceholderPage(QWidget):
@@ -334,6 +338,7 @@ class MainWindow(QMainWindow):
             self.nav.item(row).setHidden(not visible)
             self.page_actions_visible(spec.key, visible)
         self.act_import.setVisible(self.ctx.book.actor.can(Permission.IMPORT))
+        self.act_open_resident.setVisible(self.ctx.book.actor.can(Permission.VIEW_RESIDENTS))
         current = self.nav.currentItem()
         if current is not None and current.isHidden():
             self.show_page("today")

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from keyworker.clock import format_date, local_today
+from keyworker.security.permissions import Permission
 from ui.context import AppContext
 
 log = logging.getLogger("keyworker.ui")
@@ -43,14 +44,17 @@ class TodaySection:
     title: str
     fetch: Callable[[Any], list[TodayItem]]
     order: int
+    permission: Permission | None = Permission.VIEW_RESIDENTS  # shown only to roles with it
 
 
 _SECTIONS: dict[str, TodaySection] = {}
 
 
-def register_today_section(key: str, title: str, fetch: Callable[[Any], list[TodayItem]], order: int = 100) -> None:
-    """Add (or replace) a section of the Today page. `fetch(book)` runs on the database thread."""
-    _SECTIONS[key] = TodaySection(key, title, fetch, order)
+def register_today_section(key: str, title: str, fetch: Callable[[Any], list[TodayItem]], order: int = 100,
+                           permission: Permission | None = Permission.VIEW_RESIDENTS) -> None:
+    """Add (or replace) a section of the Today page. `fetch(book)` runs on the database thread.
+    Sections are about residents unless they say otherwise: `permission` is what a role needs to see it."""
+    _SECTIONS[key] = TodaySection(key, title, fetch, order, permission)
 
 
 def today_sections() -> list[TodaySection]:
@@ -121,7 +125,7 @@ class TodayPage(QWidget):
         actor = self.ctx.book.actor
         self.heading.setText(f"Today — {actor.full_name}")
         self.subheading.setText(local_today(self.ctx.book.clock).strftime("%A %d/%m/%Y"))
-        sections = today_sections()
+        sections = [s for s in today_sections() if s.permission is None or actor.can(s.permission)]
         book = self.ctx.book
         self.ctx.tasks.run(lambda: _fetch_all(book, sections), self._show)
 
@@ -183,10 +187,18 @@ class TodayPage(QWidget):
             self.ctx.open_resident(resident_id)
 
 
+def accounts_not_yet_used(book: Any) -> list[TodayItem]:
+    """For the administrator: accounts whose first password has not been changed yet."""
+    return [TodayItem(f"{a.full_name} ({a.username}, {a.role.label}) has not signed in and chosen a password yet")
+            for a in book.accounts.list(include_disabled=False) if a.must_change_password]
+
+
 def _register() -> None:
     from ui.main_window import register_page
 
     register_page("today", "Today", TodayPage, 10)
+    register_today_section("accounts_not_yet_used", "New accounts not yet signed in", accounts_not_yet_used, 5,
+                           permission=Permission.MANAGE_ACCOUNTS)
 
 
 _register()

@@ -45,6 +45,7 @@ class ReportService:
         return report
 
     def unit_name(self) -> str:
+        # Open: the letterhead's unit name, as settings.get.
         return str(self._book.settings.get("unit_name") or "")
 
 

@@ -78,6 +78,7 @@ class AccountService:
             return [_info(a) for a in s.scalars(q)]
 
     def get(self, account_id: str) -> AccountInfo:
+        # Open: the same staff details as list().
         with self._book._read() as s:
             return _info(self._load(s, account_id))
 
@@ -180,6 +181,7 @@ class AccountService:
             self._book._vault.save()
 
     def counts(self, s: Session) -> dict[str, Any]:
+        # Open, as every service's counts(): numbers only, for `check`, inside the book's own session.
         rows = s.execute(
             select(Account.role, Account.disabled, func.count()).where(Account.archived.is_(False))
             .group_by(Account.role, Account.disabled)

@@ -33,6 +33,7 @@ class AuditService:
         self._book = book
 
     def verify(self) -> chain.ChainReport:
+        # Open: only whether the chain is intact and how long it is, as `check` tells every user.
         with self._book._read() as s:
             return chain.verify(s)
 

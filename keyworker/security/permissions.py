@@ -33,6 +33,7 @@ class Permission(StrEnum):
     IMPORT = "import_residents"
     VIEW_RESIDENTS = "view_residents"
     EDIT_RESIDENTS = "edit_residents"
+    ASSIGN_KEY_WORKERS = "reassign_key_workers"
     RECORD_REFERRALS = "record_referrals"
     DECIDE_REFERRALS = "accept_or_decline_referrals"
     ADMIT = "admit_residents"
@@ -41,6 +42,8 @@ class Permission(StrEnum):
     VIEW_REPORTS = "view_reports"
 
 
+# The table in words, with the reasons from a unit's work, is docs/PERMISSIONS.md; a test keeps
+# the two in step (tests/unit/test_permissions_doc.py).
 _CLINICAL = {
     Permission.VIEW_RESIDENTS,
     Permission.EDIT_RESIDENTS,
@@ -52,14 +55,16 @@ _CLINICAL = {
 
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.KEY_WORKER: frozenset(_CLINICAL),
-    # Accepting or declining a referral is a managerial decision (contract 4.1.2.3).
-    Role.SENIOR: frozenset(_CLINICAL | {Permission.DECIDE_REFERRALS, Permission.VIEW_REPORTS,
-                                        Permission.VIEW_AUDIT, Permission.IMPORT}),
-    # Nights: read the record and act on it (unplanned discharge comes later), not rewrite plans.
-    Role.OUT_OF_HOURS: frozenset({Permission.VIEW_RESIDENTS, Permission.RECORD_REVIEWS}),
-    # The administrator runs the system; clinical editing is for clinical roles.
+    # Accepting or declining a referral is a managerial decision (contract 4.1.2.3); so is moving
+    # a resident to another key worker (caseload allocation).
+    Role.SENIOR: frozenset(_CLINICAL | {Permission.DECIDE_REFERRALS, Permission.ASSIGN_KEY_WORKERS,
+                                        Permission.VIEW_REPORTS, Permission.VIEW_AUDIT, Permission.IMPORT}),
+    # Nights: read the record to act on it; the fortnightly review is a daytime meeting with the
+    # key worker and the resident (incidents, notes and unplanned discharge come with their areas).
+    Role.OUT_OF_HOURS: frozenset({Permission.VIEW_RESIDENTS}),
+    # The administrator runs the system but does not read clinical records (Caldicott: need to know).
     Role.ADMIN: frozenset({Permission.MANAGE_ACCOUNTS, Permission.VIEW_AUDIT, Permission.BACKUP,
-                           Permission.IMPORT, Permission.VIEW_RESIDENTS, Permission.VIEW_REPORTS}),
+                           Permission.IMPORT, Permission.VIEW_REPORTS}),
 }
 
 

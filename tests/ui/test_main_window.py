@@ -24,9 +24,9 @@ def nav_titles(w) -> list[str]:  # type: ignore[no-untyped-def]
     return [w.nav.item(i).text() for i in range(w.nav.count()) if not w.nav.item(i).isHidden()]
 
 
-def test_navigation_and_placeholders(qtbot, admin_window) -> None:  # type: ignore[no-untyped-def]
-    w = admin_window
-    assert nav_titles(w) == TITLES
+def test_navigation_and_placeholders(qtbot, main_window_for) -> None:  # type: ignore[no-untyped-def]
+    w = main_window_for("manager")
+    assert nav_titles(w) == [t for t in TITLES if t != "Administration"]
     assert w.current_key() == "today"
     page = w.show_page("outbox")
     assert isinstance(page, mw.PlaceholderPage)
@@ -68,6 +68,25 @@ def test_roles_see_their_pages(qtbot, main_window_for) -> None:  # type: ignore[
     assert "Reports" in nav_titles(main_window_for("manager"))
 
 
+def test_administrator_signs_in_to_the_system_pages_without_clinical_records(qtbot, main_window_for) -> None:  # type: ignore[no-untyped-def]
+    """Caldicott need-to-know (docs/PERMISSIONS.md): no caseload, referrals or reviews, no error on sign-in."""
+    from PySide6.QtWidgets import QApplication, QListWidget
+
+    w = main_window_for("admin")
+    assert nav_titles(w) == ["Today", "Reports", "Administration"]
+    assert QApplication.activeModalWidget() is None
+    assert not w.act_open_resident.isVisible() and not w.page_actions["caseload"].isVisible()
+    assert w.show_page("caseload") is None and w.current_key() == "today"
+    page = w.pages["today"]
+    texts = [lab.text() for lab in page.findChildren(QLabel)]
+    assert "New accounts not yet signed in (4)" in texts
+    assert not any(t.startswith(("Reviews", "Care plans", "Referral decisions")) for t in texts)
+    assert "This section could not be loaded. Try Refresh." not in texts
+    [accounts] = [lst for lst in page.findChildren(QListWidget) if lst.objectName() == "today_accounts_not_yet_used"]
+    assert "Sam Worker (worker, Key worker)" in accounts.item(0).text() + accounts.item(1).text() \
+        + accounts.item(2).text() + accounts.item(3).text()
+
+
 def test_registered_page_replaces_placeholder(clean_registries) -> None:  # type: ignore[no-untyped-def]
     def factory(ctx):  # type: ignore[no-untyped-def]
         return QWidget()
@@ -85,7 +104,7 @@ def test_registered_page_is_built_lazily(qtbot, clean_registries, main_window_fo
         return QLabel("Outbox page")
 
     mw.register_page("outbox", "Outbox", factory, 60)
-    w = main_window_for("admin")
+    w = main_window_for("manager")
     assert calls == []
     page = w.show_page("outbox")
     assert calls == [w.ctx] and isinstance(page, QLabel)

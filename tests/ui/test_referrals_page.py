@@ -149,3 +149,23 @@ def test_page_and_today_section_registered() -> None:
 
     assert _PAGES["referrals"].factory is ReferralsPage
     assert "referral_decisions" in [s.key for s in today_sections()]
+
+
+def test_opening_a_decision_loads_the_whole_referral_and_audits_the_view(qtbot, manager_book, referrals,  # type: ignore[no-untyped-def]
+                                                                         monkeypatch) -> None:
+    from sqlalchemy import select
+
+    from keyworker.db.foundation import AuditEntry
+
+    def viewed() -> list[str]:
+        with manager_book._read() as s:
+            return list(s.scalars(select(AuditEntry.entity_id).where(AuditEntry.action == "referral.view")))
+
+    shown: list[Any] = []
+    monkeypatch.setattr(dialogs.DecisionDialog, "exec", lambda dlg: shown.append(dlg.referral) or 0)
+    page = make_page(qtbot, manager_book, monkeypatch)
+    assert not hasattr(page.selected(), "assessment_summary") and viewed() == []  # the list is not a view
+    page.accept_button.click()
+    [referral] = shown
+    assert referral.id == referrals["late"] and referral.assessment_summary  # the dialog shows the assessment
+    assert viewed() == [referrals["late"]]

@@ -111,7 +111,7 @@ def test_referral_dialogs_caseload_search_and_import_stay_off_the_ui_thread(
         referrer_name="Pat Referrer", referrer_email="pat@lancashire.gov.uk",
         community_treatment_provider="Inspire Preston", category="routine",
         assessment_summary="Assessed and suitable for residential rehabilitation."))
-    view = next(r for r in manager_book.referrals.list_open() if r.id == referral.id)
+    view = manager_book.referrals.get(referral.id)  # as the page opens it for a dialog
     watched.on_ui_thread.clear()
     ctx = make_ctx(manager_book, runner)
 
@@ -133,7 +133,7 @@ def test_referral_dialogs_caseload_search_and_import_stay_off_the_ui_thread(
         d.confirm_unsaved = lambda _w: Unsaved.DISCARD
         d.reject()
     manager_book.referrals.accept(referral.id)
-    accepted = next(r for r in manager_book.referrals.list_open(include_accepted=True) if r.id == referral.id)
+    accepted = manager_book.referrals.get(referral.id)
     watched.on_ui_thread.clear()
     admit = AdmitDialog(None, ctx, accepted)
     qtbot.addWidget(admit)

@@ -198,3 +198,21 @@ def test_update_open_referral_recomputes_deadline(worker_book: Casebook) -> None
     )
     assert r2.decision_due_on == date(2026, 1, 12) and r2.category == "emergency"
     assert last_audit(worker_book)[0] == ("referral.update", {"fields": ["category", "received_at"]})
+
+
+def test_the_inbox_list_carries_no_assessment_birth_date_or_referrer_contact(manager_book: Casebook) -> None:
+    """A list is not an opened record: it shows what the inbox shows and is not audited; the
+    assessment, date of birth and the referrer's email and phone come with get(), audited."""
+    r = manager_book.referrals.record(referral_input(date_of_birth=date(1990, 3, 4), referrer_phone="01772 000000",
+                                                     referrer_email="pat@lancashire.gov.uk"))
+    [row] = manager_book.referrals.list_open()
+    assert row.id == r.id and row.name == r.name and row.referrer_name == r.referrer_name
+    for hidden in ("assessment_summary", "date_of_birth", "referrer_email", "referrer_phone"):
+        assert not hasattr(row, hidden), hidden
+    assert "Care Act" not in repr(row) and "1990" not in repr(row) and "01772" not in repr(row)
+    with manager_book._read() as s:
+        assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "referral.view")) == 0
+    full = manager_book.referrals.get(r.id)
+    assert full.assessment_summary and full.date_of_birth == date(1990, 3, 4)
+    with manager_book._read() as s:
+        assert s.scalars(select(AuditEntry.entity_id).where(AuditEntry.action == "referral.view")).all() == [r.id]

@@ -53,6 +53,22 @@ def test_search_text_and_key_worker_kept_current(manager_book: Casebook) -> None
     assert again.key_worker_id == other == again.current_admission.key_worker_id
 
 
+def test_a_key_worker_edits_the_record_but_only_a_senior_moves_it_to_another_key_worker(
+        manager_book: Casebook, worker_book: Casebook) -> None:
+    rec = admit(manager_book)
+    me = worker_id(manager_book)
+    worker_book.residents.update(rec.id, {"preferred_name": "Jay"})
+    with pytest.raises(PermissionDenied):
+        worker_book.residents.assign_key_worker(rec.id, worker_id(manager_book, "worker2"))
+    assert last_audit(worker_book)[0][0] == "resident.update"  # the refusal wrote nothing
+    kept = worker_book.residents.get(rec.id)
+    assert kept.key_worker_id == me == kept.current_admission.key_worker_id
+    with pytest.raises(ValidationError):  # nor through the record's ordinary edit
+        worker_book.residents.update(rec.id, {"key_worker_id": worker_id(manager_book, "worker2")})
+    moved = manager_book.residents.assign_key_worker(rec.id, worker_id(manager_book, "worker2"))
+    assert moved.current_admission.key_worker_id == worker_id(manager_book, "worker2")
+
+
 def test_references_are_sequential(manager_book: Casebook) -> None:
     a = admit(manager_book)
     b = admit(manager_book, given_name="John", referral={"given_name": "John"})

@@ -161,6 +161,31 @@ def test_role_grants_are_least_privilege() -> None:
     assert Permission.DECIDE_REFERRALS not in GRANTS[Role.KEY_WORKER]
 
 
+def test_administrator_runs_the_system_but_reads_no_clinical_record(admin_book: Casebook, manager_book: Casebook,
+                                                                      tmp_path: Path) -> None:
+    """Caldicott need-to-know (docs/PERMISSIONS.md): accounts, backup, audit, import, not records."""
+    from tests.fixtures.caseload import admit
+
+    rec = admit(manager_book)
+    for read in (lambda: admin_book.residents.get(rec.id), lambda: admin_book.caseload.ids(admin_book.caseload.filter()),
+                 lambda: admin_book.referrals.list_open(), lambda: admin_book.reviews.due("unit"),
+                 lambda: admin_book.care_plans.incomplete("unit"), lambda: admin_book.audit.recent(resident_id=rec.id)):
+        with pytest.raises(PermissionDenied):
+            read()
+    with admin_book._read() as s:
+        assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "resident.view")) == 0
+    assert admin_book.accounts.list() and admin_book.audit.recent(5)
+    assert admin_book.backup(tmp_path / "unit.kwbackup").exists()
+    assert admin_book.actor.can(Permission.IMPORT)
+
+
+def test_out_of_hours_reads_records_but_holds_no_review_and_edits_nothing() -> None:
+    nights = GRANTS[Role.OUT_OF_HOURS]
+    assert Permission.VIEW_RESIDENTS in nights
+    assert not nights & {Permission.RECORD_REVIEWS, Permission.EDIT_RESIDENTS, Permission.EDIT_CARE_PLANS,
+                         Permission.ASSIGN_KEY_WORKERS, Permission.DECIDE_REFERRALS}
+
+
 def test_recovery_key_opens_the_unit_and_resets_a_password(tmp_path: Path, clock: FixedClock) -> None:
     path = tmp_path / "unit.kwdb"
     book, recovery = Casebook.create(path, admin_username="admin", admin_full_name="Ada Admin", password=ADMIN_PW,

@@ -14,9 +14,10 @@ from ui.widgets.password import NewPasswordFields
 
 ROLE_HELP = {
     Role.KEY_WORKER: "Records referrals, care plans and reviews for residents.",
-    Role.SENIOR: "Everything a key worker does, plus referral decisions, reports and the audit trail.",
-    Role.OUT_OF_HOURS: "Reads records and records reviews at night and weekends.",
-    Role.ADMIN: "Runs the system: accounts, backups, imports. No clinical editing.",
+    Role.SENIOR: ("Everything a key worker does, plus referral decisions, who is whose key worker, "
+                  "reports and the audit trail."),
+    Role.OUT_OF_HOURS: "Reads residents' records at night and weekends; does not edit them or hold reviews.",
+    Role.ADMIN: "Runs the system: accounts, backups, imports, audit, reports. Does not read clinical records.",
 }
 
 

@@ -59,7 +59,8 @@ def deadline_text(r: Any) -> str:
 
 
 def referrer_tip(r: Any) -> str:
-    parts = [r.referrer_name, r.referrer_organisation, r.referrer_email, r.referrer_phone]
+    """Who referred, from the list row; their contact details are in the opened referral."""
+    parts = [r.referrer_name, r.referrer_organisation]
     return "\n".join(p for p in parts if p)
 
 
@@ -266,11 +267,22 @@ class ReferralsPage(QWidget):
         if dialogs is not None and dialogs.ReferralDialog.ask(self, self.ctx) is not None:
             self.refresh()
 
+    def _open_referral(self, row: Any, then: Any) -> None:
+        """The list row has only what the list shows: load the whole referral (audited as
+        referral.view) on the database thread, then open its dialog."""
+        book = self.ctx.book
+        self.ctx.tasks.run(lambda: book.referrals.get(row.id), then, lambda exc: show_error(self, exc))
+
     def decide(self, choice: str) -> None:
         r = self.selected()
         if dialogs is None or r is None or r.status != "open":
             return
-        dlg = dialogs.DecisionDialog(self, self.ctx, r)
+        self._open_referral(r, lambda full: self._decide(full, choice))
+
+    def _decide(self, referral: Any, choice: str) -> None:
+        if dialogs is None or self.ctx.state.locked:
+            return
+        dlg = dialogs.DecisionDialog(self, self.ctx, referral)
         dlg.choice.set_value(choice)
         if dlg.exec() == dialogs.DecisionDialog.DialogCode.Accepted.value:
             self.refresh()
@@ -279,7 +291,12 @@ class ReferralsPage(QWidget):
         r = self.selected()
         if dialogs is None or r is None or r.status != "accepted":
             return
-        record = dialogs.AdmitDialog.ask(self, self.ctx, r)
+        self._open_referral(r, self._admit)
+
+    def _admit(self, referral: Any) -> None:
+        if dialogs is None or self.ctx.state.locked:
+            return
+        record = dialogs.AdmitDialog.ask(self, self.ctx, referral)
         if record is not None:
             self.refresh()
             rid = getattr(record, "id", None)

@@ -158,6 +158,8 @@ class ReviewsTab(QWidget):
         self.due_label.setAccessibleName(self.due_label.text())
         can = self.ctx.book.actor.can(Permission.RECORD_REVIEWS)
         self.record_button.setEnabled(can and state.due is not None)
+        if not can:  # out-of-hours staff read the reviews; the key worker holds them in the day
+            self.record_button.setToolTip("Your role reads reviews but does not record them.")
         self.table.setRowCount(len(state.history))
         for r, rv in enumerate(state.history):
             cells = [format_date(rv.held_on), ("★ " if rv.kind in rs.REFERRER_KINDS else "") + rv.kind_label, ", ".join(a.name for a in rv.attendees),
