@@ -121,7 +121,7 @@ def test_an_untouched_unit_checks_clean_with_its_anchor(db_path: Path, clock: Fi
 
 def test_an_old_entry_altered_and_the_rest_rehashed_is_reported(db_path: Path, clock: FixedClock) -> None:
     key = _key(db_path, clock)
-    mark = _anchored_seq(db_path)
+    mark = _head(db_path, key)[0]  # what closing the unit anchored
     _rewrite(db_path, key, lambda es: [_forged(e, actor_name="mallory") if e.seq == 2 else e for e in es])
     report = _check(db_path, clock)
     assert report["ok"] is False
@@ -129,13 +129,13 @@ def test_an_old_entry_altered_and_the_rest_rehashed_is_reported(db_path: Path, c
     assert trail["first_broken_seq"] == mark
     assert f"entry {mark} is not the one recorded in the vault" in trail["problem"]
     # a tampered chain never moves the mark, so the next sign-in does not launder it
-    assert _anchored_seq(db_path) == mark
     assert _check(db_path, clock)["ok"] is False
+    assert _anchored_seq(db_path) == mark
 
 
 def test_a_middle_entry_deleted_and_the_rest_renumbered_is_reported(db_path: Path, clock: FixedClock) -> None:
     key = _key(db_path, clock)
-    mark = _anchored_seq(db_path)
+    mark = _head(db_path, key)[0]  # what closing the unit anchored
     _rewrite(db_path, key, lambda es: [e for e in es if e.seq != 3])
     trail = _check(db_path, clock)["audit_chain"]
     assert trail["ok"] is False
@@ -146,7 +146,7 @@ def test_a_middle_entry_deleted_and_the_rest_renumbered_is_reported(db_path: Pat
 
 def test_every_entry_deleted_is_reported_as_a_replaced_trail(db_path: Path, clock: FixedClock) -> None:
     key = _key(db_path, clock)
-    mark = _anchored_seq(db_path)
+    mark = _head(db_path, key)[0]  # what closing the unit anchored
     _rewrite(db_path, key, lambda es: [])
     trail = _check(db_path, clock)["audit_chain"]
     assert trail["ok"] is False and trail["first_broken_seq"] == 1
@@ -158,7 +158,7 @@ def test_an_emptied_trail_is_reported_even_without_the_vault_anchor(db_path: Pat
     key = _key(db_path, clock)
     _rewrite(db_path, key, lambda es: [])
     vault = json.loads(vault_path_for(db_path).read_text())
-    del vault["audit_chain"]
+    vault.pop("audit_chain", None)  # an insider who also edits the vault
     vault_path_for(db_path).write_text(json.dumps(vault))
     trail = _check(db_path, clock)["audit_chain"]
     assert trail["ok"] is False and trail["first_broken_seq"] == 1
@@ -167,7 +167,7 @@ def test_an_emptied_trail_is_reported_even_without_the_vault_anchor(db_path: Pat
 
 def test_the_last_entries_deleted_are_reported_as_missing_from_the_end(db_path: Path, clock: FixedClock) -> None:
     key = _key(db_path, clock)
-    mark = _anchored_seq(db_path)
+    mark = _head(db_path, key)[0]  # what closing the unit anchored
     with _raw(db_path, key) as conn:
         _drop_triggers(conn)
         conn.execute("DELETE FROM audit_log WHERE seq > ?", (mark - 3,))
