@@ -30,9 +30,10 @@ from keyworker.errors import BackupError
 from keyworker.security import audit as chain
 from keyworker.security.vault import Vault
 
-# Measured (benchmarks/bench_audit_anchor.py): one anchor costs a vault rewrite with two fsyncs,
-# about 4x a small audited write on the development machine; every 50 writes it adds under 10 %.
-ANCHOR_EVERY_WRITES = 50
+# benchmarks/bench_audit_anchor.py, 2-core machine under load: one anchor (vault rewrite with fsyncs)
+# 5-11 ms, a small audited write 2.4-12 ms; every 20 writes adds 0.25-0.55 ms (4-10 %) per write.
+# 20 is also the most entries a crash (no close, no lock) can leave unanchored at the chain's end.
+ANCHOR_EVERY_WRITES = 20
 
 # Exactly as migrations/versions/0001_foundation.py created them; SQLite keeps the text verbatim.
 EXPECTED_TRIGGERS = {
