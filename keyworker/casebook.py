@@ -409,7 +409,8 @@ class Casebook:
         report: dict[str, Any] = {}
         backup_head = None
         if against is not None:
-            backup_head = (Path(against).name, audit_anchor.backup_head(Path(against), self._key, self._vault.unit_id))
+            held = audit_anchor.backup_head(Path(against), self._key, self._vault.unit_id)
+            backup_head = (Path(against).name, held)
         with self._read() as s:
             if integrity:
                 rows = s.execute(text("PRAGMA quick_check")).scalars().all()
