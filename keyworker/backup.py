@@ -32,6 +32,7 @@ class BackupHeader:
     db_sha256: str
     db_size: int
     vault: dict[str, Any]
+    audit_head: dict[str, Any] | None = None  # {"seq", "hash"} of the last audit entry; older backups lack it
 
 
 def write_backup(engine: Engine, key: bytes, vault: Vault, out: Path, clock: Clock) -> Path:
@@ -50,6 +51,8 @@ def write_backup(engine: Engine, key: bytes, vault: Vault, out: Path, clock: Clo
         try:
             conn = raw.driver_connection
             assert conn is not None  # a pooled connection always has its driver connection
+            # The chain head just before the export, so the backup holds at least this entry.
+            last = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
             conn.execute("ATTACH DATABASE ? AS backup KEY ?", (str(export), f"x'{key.hex()}'"))
             try:
                 conn.execute("SELECT sqlcipher_export('backup')")
@@ -65,6 +68,7 @@ def write_backup(engine: Engine, key: bytes, vault: Vault, out: Path, clock: Clo
             "db_sha256": hashlib.sha256(data).hexdigest(),
             "db_size": len(data),
             "vault": json.loads(vault.to_json()),
+            "audit_head": {"seq": last[0], "hash": last[1]} if last else None,
         }
         hbytes = json.dumps(header, sort_keys=True).encode("utf-8")
         part = out.with_name(out.name + ".part")
@@ -114,7 +118,7 @@ def read_backup(path: Path) -> tuple[BackupHeader, bytes]:
     if len(data) != header.get("db_size") or hashlib.sha256(data).hexdigest() != header.get("db_sha256"):
         raise BackupError(f"{path.name} is incomplete or damaged (checksum mismatch). It was not restored.")
     return BackupHeader(header["unit_id"], header["created_at"], header["db_sha256"], header["db_size"],
-                        header["vault"]), data
+                        header["vault"], header.get("audit_head")), data
 
 
 def restore_backup(backup: Path, db_path: Path, username: str, password: str, clock: Clock) -> Path | None:

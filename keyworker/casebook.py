@@ -34,6 +34,7 @@ from keyworker.errors import (
     VaultError,
 )
 from keyworker.security import audit as audit_chain
+from keyworker.security import audit_anchor
 from keyworker.security.permissions import Actor, Permission, Role
 if TYPE_CHECKING:
     from keyworker.caseload_query import CaseloadService
@@ -119,6 +120,7 @@ class Casebook:
         self.kdf = kdf
         self.locked = False
         self._read_engine = read_only_engine(engine)
+        self._writes_since_anchor = 0
         self._attach_services()
 
     def _attach_services(self) -> None:
@@ -207,7 +209,9 @@ class Casebook:
             if isinstance(e, DRIVER_ERRORS):
                 raise translate_db_error(e, path) from e
             raise
-        return cls(path, engine, vault, key, actor, clock, device, kdf), recovery
+        book = cls(path, engine, vault, key, actor, clock, device, kdf)
+        book._anchor_chain()
+        return book, recovery
 
     @classmethod
     def open(
@@ -273,6 +277,7 @@ class Casebook:
     # (the password or recovery key is the check), close, require, lock, unlock, verify_password
     # and check (integrity and counts only, for a monitoring script run as any user).
     def close(self) -> None:
+        self._anchor_chain()
         self._engine.dispose()
 
     # -- units of work (internal) ------------------------------------------------------------
@@ -295,6 +300,19 @@ class Casebook:
             if isinstance(e, DRIVER_ERRORS):
                 raise translate_db_error(e, self.path) from e
             raise
+        self._writes_since_anchor += 1
+        if self._writes_since_anchor >= audit_anchor.ANCHOR_EVERY_WRITES:
+            self._anchor_chain()
+
+    def _anchor_chain(self) -> None:
+        """Raise the audit chain's high-water mark in the vault. Best effort: the writes it
+        covers are already committed, and the next sign-in, lock, close or check tries again."""
+        self._writes_since_anchor = 0
+        try:
+            with Session(self._read_engine) as s:
+                audit_anchor.advance(s, self._vault)
+        except (KeyworkerError, *DRIVER_ERRORS):
+            pass
 
     @contextmanager
     def _read(self) -> Iterator[Session]:
@@ -334,12 +352,14 @@ class Casebook:
                         detail={"recovery": self.actor.id == "recovery"} if self.actor.id == "recovery" else None)
         if pending:
             self._vault.save()
+        self._anchor_chain()
 
     def lock(self) -> None:
         if self.locked:
             return
         with self._write() as s:
             self._record(s, "lock", "account", self.actor.id)
+        self._anchor_chain()
         self.locked = True
 
     def unlock(self, username: str, password: str) -> Actor:
@@ -374,9 +394,11 @@ class Casebook:
     # -- backup ------------------------------------------------------------------------------
     def backup(self, out: Path | str) -> Path:
         self.require(Permission.BACKUP)
+        self._anchor_chain()  # so the backup's vault holds the mark too
         out = backup_mod.write_backup(self._engine, self._key, self._vault, Path(out), self.clock)
         with self._write() as s:
             self._record(s, "backup", "unit", self._vault.unit_id, detail={"file": Path(out).name})
+        self._anchor_chain()
         return out
 
     def _wrap_key_for(self, kind: str, username: str, secret: str) -> None:
@@ -384,20 +406,25 @@ class Casebook:
         self._vault.add_slot(kind, username, secret, self._key, self.kdf)
 
     # -- monitoring --------------------------------------------------------------------------
-    def check(self, *, integrity: bool = True) -> dict[str, Any]:
-        """What `check --json` prints: integrity, audit chain, and each area's counts."""
+    def check(self, *, integrity: bool = True, against: Path | str | None = None) -> dict[str, Any]:
+        """What `check --json` prints: integrity, audit chain (with its anchors outside the file,
+        and the head of backup `against` if given), and each area's counts."""
         report: dict[str, Any] = {}
+        backup_head = None
+        if against is not None:
+            held = audit_anchor.backup_head(Path(against), self._key, self._vault.unit_id)
+            backup_head = (Path(against).name, held)
         with self._read() as s:
             if integrity:
                 rows = s.execute(text("PRAGMA quick_check")).scalars().all()
                 report["integrity"] = "ok" if rows == ["ok"] else "; ".join(map(str, rows[:5]))
-            chain = audit_chain.verify(s)
-            report["audit_chain"] = chain.as_json()
+            report["audit_chain"] = audit_anchor.report(s, self._vault, backup_head)
             for service in self._monitored_services():
                 report.update(service.counts(s))
-        report["ok"] = report.get("integrity", "ok") == "ok" and chain.ok
+        report["ok"] = report.get("integrity", "ok") == "ok" and report["audit_chain"]["ok"]
         with self._write() as s:
             self._record(s, "check", "unit", self._vault.unit_id, detail={"ok": report["ok"]})
+        self._anchor_chain()
         return {"ok": report.pop("ok"), **report}
 
     def _monitored_services(self) -> list[Any]:

@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("check", parents=[common], help="unlock, check integrity and the audit chain, print counts")
     s.add_argument("--json", action="store_true", help="print one JSON object for monitoring")
+    s.add_argument("--against", type=Path, metavar="BACKUP",
+                   help="also check that the audit trail still holds everything in this backup of the unit")
 
     s = sub.add_parser("backup", parents=[common], help="write an encrypted backup")
     s.add_argument("--out", required=True, type=Path, metavar="FILE")
@@ -175,7 +177,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     book = open_book(args)
     try:
-        report = book.check()
+        report = book.check(against=args.against)
     finally:
         book.close()
     if args.json:
@@ -185,6 +187,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"Integrity: {report.get('integrity')}")
         print(f"Audit chain: {'intact' if chain['ok'] else 'BROKEN: ' + str(chain['problem'])} "
               f"({chain['entries']} entries)")
+        against = chain.get("against")
+        for problem in chain["problems"][1:]:
+            if not against or problem != against["problem"]:
+                print(f"  also: {problem}")
+        if against:
+            verdict = (f"the audit trail still holds its entries up to {against['seq']}" if against["ok"]
+                       else "DIFFERS: " + against["problem"])
+            print(f"Against backup {against['backup']}: {verdict}")
         for k, v in report.items():
             if k not in ("ok", "integrity", "audit_chain"):
                 print(f"{k.replace('_', ' ').capitalize()}: {v}")

@@ -234,6 +234,16 @@ class Vault:
             raise AuthenticationFailed()
         return key
 
+    # -- the audit chain's anchor (keyworker/security/audit_anchor.py) ------------------------
+    def record_chain_head(self, genesis: str, seq: int, hash_: str) -> None:
+        """The audit chain's first entry hash and its high-water mark, kept outside the database."""
+        self._data["audit_chain"] = {"genesis": genesis, "seq": seq, "hash": hash_}
+        self.save()
+
+    def chain_head(self) -> dict[str, Any] | None:
+        head = self._data.get("audit_chain")
+        return dict(head) if isinstance(head, dict) else None
+
     # -- throttling --------------------------------------------------------------------------
     def failures(self, username: str) -> int:
         entry = self._data["throttle"].get(normalise_username(username))
