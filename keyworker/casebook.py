@@ -58,6 +58,13 @@ from keyworker.security.vault import (
     new_recovery_key,
     vault_path_for,
 )
+from keyworker.unit_files import (
+    UnitLock,
+    file_identity,
+    record_settled_restore,
+    recover_interrupted_restore,
+    replaced_while_open,
+)
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,9 @@ class Casebook:
         self.device_id = device_id
         self.kdf = kdf
         self.locked = False
+        # Which file this book has open: a restore elsewhere would put another one at `path`.
+        self._file_id = file_identity(path)
+        self._unit_lock: UnitLock | None = None  # held SHARED while open (keyworker.unit_files)
         self._read_engine = read_only_engine(engine)
         self._attach_services()
 
@@ -162,6 +172,7 @@ class Casebook:
                 raise StorageError(f"Cannot create the folder {path.parent}: {e.strerror}") from e
         if not os.access(path.parent, os.W_OK):
             raise StorageError(f"The folder {path.parent} is read-only. Choose a folder you can write to.")
+        lock = UnitLock.shared(path)
         key = new_db_key()
         recovery = new_recovery_key()
         vault = Vault.create(vpath)
@@ -199,6 +210,7 @@ class Casebook:
             actor = Actor(admin_id, admin_username.strip().lower(), admin_full_name.strip(), Role.ADMIN)
         except BaseException as e:
             engine.dispose()
+            lock.release()
             for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), vpath):
                 if p.exists():
                     p.unlink()
@@ -207,7 +219,9 @@ class Casebook:
             if isinstance(e, DRIVER_ERRORS):
                 raise translate_db_error(e, path) from e
             raise
-        return cls(path, engine, vault, key, actor, clock, device, kdf), recovery
+        book = cls(path, engine, vault, key, actor, clock, device, kdf)
+        book._unit_lock = lock
+        return book, recovery
 
     @classmethod
     def open(
@@ -225,6 +239,7 @@ class Casebook:
         path = Path(path)
         clock = clock or SystemClock()
         device = device_id or default_device_id()
+        recover_interrupted_restore(path)
         _check_db_file(path)
         vault = Vault.load(vault_path_for(path))
         key = vault.unlock(username, password, clock)
@@ -238,6 +253,7 @@ class Casebook:
         """Open as the unit's recovery administrator: only to reset a forgotten password."""
         path = Path(path)
         clock = clock or SystemClock()
+        recover_interrupted_restore(path)
         _check_db_file(path)
         vault = Vault.load(vault_path_for(path))
         key = vault.unlock_recovery(recovery_key)
@@ -248,6 +264,7 @@ class Casebook:
         cls, path: Path, vault: Vault, key: bytes, clock: Clock, device: str, kdf: KdfParams,
         *, username: str | None,
     ) -> Casebook:
+        lock = UnitLock.shared(path)
         engine = make_engine(path, key)
         try:
             migrated = _migrate_if_needed(engine, path, key, vault, clock)
@@ -260,17 +277,23 @@ class Casebook:
             if migrated:
                 with book._write() as s:
                     book._record(s, "unit.migrate", "unit", vault.unit_id, detail=migrated)
+            book._unit_lock = lock
             book._record_sign_in(first=True)
+            record_settled_restore(book)
             return book
         except KeyworkerError:
             engine.dispose()
+            lock.release()
             raise
         except DRIVER_ERRORS as e:
             engine.dispose()
+            lock.release()
             raise translate_db_error(e, path) from e
 
     def close(self) -> None:
         self._engine.dispose()
+        if self._unit_lock is not None:
+            self._unit_lock.release()
 
     # -- units of work (internal) ------------------------------------------------------------
     # _write, _read, _record, _engine and _vault are for the services of this package only: they
@@ -280,6 +303,8 @@ class Casebook:
         """One transaction: the change, its audit entries and any outbox rows commit together."""
         if self.locked:
             raise UnitLocked()
+        if file_identity(self.path) != self._file_id:
+            raise replaced_while_open(self.path)
         # Key slots change with their account: if the transaction fails, so does the slot change.
         vault_before = self._vault.snapshot()
         try:

@@ -96,6 +96,11 @@ class AppController(QObject):
         self.ctx: AppContext | None = None
 
     def start(self) -> None:
+        from keyworker.unit_files import recover_interrupted_restore
+
+        # A restore killed part-way could leave no file at the unit's name: settle it before
+        # deciding between setup and login.
+        recover_interrupted_restore(self.db_path)
         exists = self.db_path.exists() and vault_path_for(self.db_path).exists()
         if self.demo and not exists:
             self.create_demo()
