@@ -172,7 +172,7 @@ class AppController(QObject):
                         progress=lambda d, t: progress.step.emit(d, t))
 
         def failed(exc: BaseException) -> None:
-            _remove_unit_files(path)  # a half-made demo is worse than none: the next start tries again
+            # create_demo leaves nothing at `path` when it fails, and never removes what was there.
             show_error(None, exc)
             self.window = None
             dlg.close()
@@ -197,14 +197,6 @@ class AppController(QObject):
         self.tasks.shutdown(wait=True)
         if self.ctx is not None:
             self.ctx.book.close()
-
-
-def _remove_unit_files(path: Path) -> None:
-    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), vault_path_for(path)):
-        try:
-            p.unlink(missing_ok=True)
-        except OSError:
-            pass
 
 
 def db_path_for(args: argparse.Namespace) -> Path:
