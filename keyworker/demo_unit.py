@@ -114,6 +114,8 @@ def build_demo(db_path: Path, build_into: Callable[[Path], None], *, force: bool
     the result at `db_path`. On any failure the temporary build is deleted and `db_path` untouched."""
     db_path = Path(db_path)
     refuse_unless_replaceable(db_path, force=force)
+    if db_path.exists():
+        UnitLock.exclusive_for_replace(db_path).release()  # say now, not after the build, that it is open
     if db_path.parent.is_dir():
         remove_stale_builds(db_path)
     build = build_path_for(db_path)

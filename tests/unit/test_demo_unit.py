@@ -128,9 +128,13 @@ def test_a_demo_build_killed_part_way_leaves_no_unit_and_the_next_build_is_whole
 
 def test_a_demo_killed_while_being_put_in_place_is_rebuilt_next_time(tmp_path: Path) -> None:
     demo = tmp_path / "demo.kwdb"
-    res = run(tmp_path, "demo", "--residents", "0", "--db", str(demo), password=None,
-              extra_env={"KEYWORKER_TEST_DIE_AT": "demo:vault-placed"})
-    assert res.returncode == 86, res.stderr
+    code = ("import sys\nfrom pathlib import Path\nfrom keyworker.cli import DEMO_PASSWORD, create_demo\n"
+            "from keyworker.security.vault import FAST_KDF\n"
+            "create_demo(Path(sys.argv[1]), 0, 7, DEMO_PASSWORD, kdf=FAST_KDF)\n")
+    res = subprocess.run([sys.executable, "-c", code, str(demo)], cwd=ROOT, capture_output=True, text=True,
+                         env=dict(os.environ, PYTHONPATH=str(ROOT), KEYWORKER_TEST_DIE_AT="demo:vault-placed"),
+                         timeout=120)
+    assert res.returncode == 86, res.stderr  # died between putting the vault and the database in place
     assert not demo.exists()  # its vault alone is no unit: the start-up check sees none
     res = run(tmp_path, "demo", "--residents", "1", "--db", str(demo), password=None)
     assert res.returncode == 0, res.stderr
