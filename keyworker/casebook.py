@@ -59,6 +59,13 @@ from keyworker.security.vault import (
     new_recovery_key,
     vault_path_for,
 )
+from keyworker.unit_files import (
+    UnitLock,
+    file_identity,
+    record_settled_restore,
+    recover_interrupted_restore,
+    replaced_while_open,
+)
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,9 @@ class Casebook:
         self.device_id = device_id
         self.kdf = kdf
         self.locked = False
+        # Which file this book has open: a restore elsewhere would put another one at `path`.
+        self._file_id = file_identity(path)
+        self._unit_lock: UnitLock | None = None  # held SHARED while open (keyworker.unit_files)
         self._read_engine = read_only_engine(engine)
         self._writes_since_anchor = 0
         self._attach_services()
@@ -164,6 +174,7 @@ class Casebook:
                 raise StorageError(f"Cannot create the folder {path.parent}: {e.strerror}") from e
         if not os.access(path.parent, os.W_OK):
             raise StorageError(f"The folder {path.parent} is read-only. Choose a folder you can write to.")
+        lock = UnitLock.shared(path)
         key = new_db_key()
         recovery = new_recovery_key()
         vault = Vault.create(vpath)
@@ -201,6 +212,7 @@ class Casebook:
             actor = Actor(admin_id, admin_username.strip().lower(), admin_full_name.strip(), Role.ADMIN)
         except BaseException as e:
             engine.dispose()
+            lock.release()
             for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), vpath):
                 if p.exists():
                     p.unlink()
@@ -210,6 +222,7 @@ class Casebook:
                 raise translate_db_error(e, path) from e
             raise
         book = cls(path, engine, vault, key, actor, clock, device, kdf)
+        book._unit_lock = lock
         book._anchor_chain()
         return book, recovery
 
@@ -229,6 +242,7 @@ class Casebook:
         path = Path(path)
         clock = clock or SystemClock()
         device = device_id or default_device_id()
+        recover_interrupted_restore(path)
         _check_db_file(path)
         vault = Vault.load(vault_path_for(path))
         key = vault.unlock(username, password, clock)
@@ -242,6 +256,7 @@ class Casebook:
         """Open as the unit's recovery administrator: only to reset a forgotten password."""
         path = Path(path)
         clock = clock or SystemClock()
+        recover_interrupted_restore(path)
         _check_db_file(path)
         vault = Vault.load(vault_path_for(path))
         key = vault.unlock_recovery(recovery_key)
@@ -252,6 +267,7 @@ class Casebook:
         cls, path: Path, vault: Vault, key: bytes, clock: Clock, device: str, kdf: KdfParams,
         *, username: str | None,
     ) -> Casebook:
+        lock = UnitLock.shared(path)
         engine = make_engine(path, key)
         try:
             migrated = _migrate_if_needed(engine, path, key, vault, clock)
@@ -264,13 +280,17 @@ class Casebook:
             if migrated:
                 with book._write() as s:
                     book._record(s, "unit.migrate", "unit", vault.unit_id, detail=migrated)
+            book._unit_lock = lock
             book._record_sign_in(first=True)
+            record_settled_restore(book)
             return book
         except KeyworkerError:
             engine.dispose()
+            lock.release()
             raise
         except DRIVER_ERRORS as e:
             engine.dispose()
+            lock.release()
             raise translate_db_error(e, path) from e
 
     # Open to every role (tests/unit/test_permissions_walk.py lists each with its reason): opening
@@ -279,6 +299,8 @@ class Casebook:
     def close(self) -> None:
         self._anchor_chain()
         self._engine.dispose()
+        if self._unit_lock is not None:
+            self._unit_lock.release()
 
     # -- units of work (internal) ------------------------------------------------------------
     # _write, _read, _record, _engine and _vault are for the services of this package only: they
@@ -288,6 +310,8 @@ class Casebook:
         """One transaction: the change, its audit entries and any outbox rows commit together."""
         if self.locked:
             raise UnitLocked()
+        if file_identity(self.path) != self._file_id:
+            raise replaced_while_open(self.path)
         # Key slots change with their account: if the transaction fails, so does the slot change.
         vault_before = self._vault.snapshot()
         try:

@@ -49,10 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--full-name", default=None, help="the administrator's full name")
     s.add_argument("--unit-name", default="", help="the unit's name, shown on letters")
 
-    s = sub.add_parser("demo", parents=[common], help="create a demo unit with accounts admin, manager, worker, nights")
+    s = sub.add_parser("demo", parents=[common], help="create a demo unit with accounts admin, manager, worker, nights",
+                       description="Create the demo unit. Without --db it is the demo's own file (demo.kwdb in "
+                       "the data folder, the one --demo opens), never the real unit.")
     s.add_argument("--residents", type=int, default=40, metavar="N", help="synthetic residents to create (default 40)")
     s.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default 7)")
-    s.add_argument("--force", action="store_true", help="replace an existing demo database")
+    s.add_argument("--force", action="store_true", help="replace an existing demo unit (never a real one)")
 
     s = sub.add_parser("check", parents=[common], help="unlock, check integrity and the audit chain, print counts")
     s.add_argument("--json", action="store_true", help="print one JSON object for monitoring")
@@ -117,14 +119,27 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def create_demo(path: Path, residents: int, seed: int, pw: str, *, kdf: Any = None,
-                progress: Callable[[int, int], None] | None = None) -> None:
-    """The demo unit: four accounts sharing one password, then synthetic residents."""
+                progress: Callable[[int, int], None] | None = None, force: bool = False) -> None:
+    """The demo unit: four accounts sharing one password, then synthetic residents. Built under a
+    temporary name and renamed into place when complete (keyworker.demo_unit): a build that fails
+    or is killed leaves nothing at `path`; `force` replaces only a unit marked as a demo."""
+    from keyworker.demo_unit import build_demo
+
+    build_demo(Path(path), lambda build: _build_demo_unit(build, residents, seed, pw, kdf, progress), force=force)
+
+
+def _build_demo_unit(path: Path, residents: int, seed: int, pw: str, kdf: Any,
+                     progress: Callable[[int, int], None] | None) -> None:
     from keyworker.casebook import Casebook
     from keyworker.security.vault import DEFAULT_KDF
+    from keyworker.settings import set_setting
 
     book, _ = Casebook.create(path, admin_username="admin", admin_full_name="Alex Admin", password=pw,
                               unit_name="Ribble House (demo unit)", kdf=kdf or DEFAULT_KDF)
     try:
+        with book._write() as s:
+            set_setting(s, "demo", "true")  # this unit is a demo: `demo --force` may replace it
+            book._record(s, "setting.change", "setting", None, detail={"key": "demo", "value": True})
         for user, name, role in DEMO_ACCOUNTS[1:]:
             try:
                 book.accounts.create(user, name, role, pw)
@@ -136,16 +151,8 @@ def create_demo(path: Path, residents: int, seed: int, pw: str, *, kdf: Any = No
         populate = _demo_populator()
         if populate is not None and residents > 0:
             populate(book, residents, seed, progress)
-    except BaseException:
-        # A half-made demo unit is worse than none: the next `demo` or `--demo` would open it.
+    finally:
         book.close()
-        from keyworker.security.vault import vault_path_for
-
-        for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), vault_path_for(path)):
-            if p.exists():
-                p.unlink()
-        raise
-    book.close()
 
 
 def _demo_populator() -> Callable[..., None] | None:
@@ -157,17 +164,14 @@ def _demo_populator() -> Callable[..., None] | None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    path = db_path(args)
+    from keyworker.device import demo_db_path
+
+    # The demo's own file (the one `--demo` opens), never KEYWORKER_DB or the real unit's.
+    path = Path(args.db) if args.db else demo_db_path()
     if args.residents < 0:
         raise UsageError("--residents must be 0 or more")
-    if path.exists() and args.force:
-        from keyworker.security.vault import vault_path_for
-
-        for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), vault_path_for(path)):
-            if p.exists():
-                p.unlink()
     pw = os.environ.get("KEYWORKER_PASSWORD") or DEMO_PASSWORD
-    create_demo(path, args.residents, args.seed, pw)
+    create_demo(path, args.residents, args.seed, pw, force=args.force)
     print(f"Created demo unit {path} with {args.residents} residents")
     print("Accounts: " + ", ".join(u for u, _, _ in DEMO_ACCOUNTS)
           + ("" if os.environ.get("KEYWORKER_PASSWORD") else f" (password: {DEMO_PASSWORD})"))

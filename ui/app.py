@@ -96,6 +96,11 @@ class AppController(QObject):
         self.ctx: AppContext | None = None
 
     def start(self) -> None:
+        from keyworker.unit_files import recover_interrupted_restore
+
+        # A restore killed part-way could leave no file at the unit's name: settle it before
+        # deciding between setup and login.
+        recover_interrupted_restore(self.db_path)
         exists = self.db_path.exists() and vault_path_for(self.db_path).exists()
         if self.demo and not exists:
             self.create_demo()
@@ -167,7 +172,7 @@ class AppController(QObject):
                         progress=lambda d, t: progress.step.emit(d, t))
 
         def failed(exc: BaseException) -> None:
-            _remove_unit_files(path)  # a half-made demo is worse than none: the next start tries again
+            # create_demo leaves nothing at `path` when it fails, and never removes what was there.
             show_error(None, exc)
             self.window = None
             dlg.close()
@@ -192,14 +197,6 @@ class AppController(QObject):
         self.tasks.shutdown(wait=True)
         if self.ctx is not None:
             self.ctx.book.close()
-
-
-def _remove_unit_files(path: Path) -> None:
-    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), vault_path_for(path)):
-        try:
-            p.unlink(missing_ok=True)
-        except OSError:
-            pass
 
 
 def db_path_for(args: argparse.Namespace) -> Path:

@@ -24,7 +24,7 @@ import sqlcipher3
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from keyworker.backup import read_backup
+from keyworker.backup import copy_payload, read_backup_header
 from keyworker.db.engine import DRIVER_ERRORS, raw_connect
 from keyworker.errors import BackupError
 from keyworker.security import audit as chain
@@ -140,7 +140,7 @@ def advance(session: Session, vault: Vault) -> None:
 def backup_head(path: Path, key: bytes, unit_id: str) -> ChainHead | None:
     """The chain head a backup holds: from its header, or (older backups) from its own database,
     decrypted with this unit's key from a temporary copy of the still-encrypted payload."""
-    header, data = read_backup(Path(path))
+    header, offset = read_backup_header(Path(path))
     if header.unit_id != unit_id:
         raise BackupError(f"{Path(path).name} is a backup of another unit; it cannot be compared with this one.")
     if header.audit_head is not None:
@@ -149,7 +149,7 @@ def backup_head(path: Path, key: bytes, unit_id: str) -> ChainHead | None:
     copy = Path(folder) / "backup.db"
     try:
         with os.fdopen(os.open(copy, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "wb") as f:
-            f.write(data)
+            copy_payload(Path(path), header, offset, f)  # streamed: a large backup never sits in memory
         try:
             conn = raw_connect(copy, key)
             try:
