@@ -381,10 +381,13 @@ class Casebook:
     def lock(self) -> None:
         if self.locked:
             return
-        with self._write() as s:
-            self._record(s, "lock", "account", self.actor.id)
-        self._anchor_chain()
-        self.locked = True
+        # The lock holds even if its audit entry cannot be written (disk full, file replaced).
+        try:
+            with self._write() as s:
+                self._record(s, "lock", "account", self.actor.id)
+            self._anchor_chain()
+        finally:
+            self.locked = True
 
     def unlock(self, username: str, password: str) -> Actor:
         """Sign in again after a lock, as the same or another authorised user."""

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from keyworker.backup import restore_backup
 from keyworker.casebook import Casebook
 from keyworker.clock import FixedClock
-from keyworker.errors import StorageError
+from keyworker.errors import StorageError, UnitLocked
 from keyworker.security.permissions import Role
 from keyworker.security.vault import FAST_KDF, vault_path_for
 from keyworker.unit_files import journal_path_for, lock_path_for
@@ -185,3 +185,20 @@ def test_a_restore_killed_at_any_step_is_finished_or_rolled_back_at_the_next_ope
         assert any(p.name.startswith("unit.kwdb.before-restore-") for p in db_path.parent.iterdir())
     assert not journal_path_for(db_path).exists()
     assert not [p.name for p in db_path.parent.iterdir() if p.name.startswith(".kw-restore-")]
+
+
+def test_a_window_locks_even_when_its_lock_entry_cannot_be_written(db_path: Path, tmp_path: Path,
+                                                                    template_db: Path, clock: FixedClock) -> None:
+    """Ctrl+L or the idle timer must always cover the record, even if the audit write fails."""
+    book = _open(db_path, clock)
+    try:
+        aside = tmp_path / "aside.kwdb"
+        os.replace(db_path, aside)
+        shutil.copy(template_db, db_path)
+        with pytest.raises(StorageError, match="was replaced"):
+            book.lock()
+        assert book.locked
+        with pytest.raises(UnitLocked):
+            book.accounts.list()
+    finally:
+        book.close()
