@@ -407,7 +407,9 @@ class Casebook:
     # -- backup ------------------------------------------------------------------------------
     def backup(self, out: Path | str) -> Path:
         self.require(Permission.BACKUP)
-        out = backup_mod.write_backup(self._engine, self._key, self._vault, Path(out), self.clock)
+        with self._vault.locked():  # the current slots, and no account change commits meanwhile
+            self._vault.refresh()
+            out = backup_mod.write_backup(self._engine, self._key, self._vault, Path(out), self.clock)
         with self._write() as s:
             self._record(s, "backup", "unit", self._vault.unit_id, detail={"file": Path(out).name})
         return out

@@ -77,3 +77,16 @@ def test_a_failed_transaction_undoes_only_its_own_slot_change(admin_book: Casebo
     Casebook.open(db_path, "nights", STAFF_PW, clock=clock, kdf=FAST_KDF).close()
     with pytest.raises(AuthenticationFailed):
         Casebook.open(db_path, "nights", NEW_PW, clock=clock, kdf=FAST_KDF)
+
+
+def test_a_backup_from_a_long_running_session_holds_slots_made_elsewhere(
+        admin_book: Casebook, db_path: Path, tmp_path: Path, clock: FixedClock) -> None:
+    from keyworker.backup import restore_backup
+
+    _changed_elsewhere(db_path, tmp_path)
+    out = admin_book.backup(tmp_path / "unit.kwbackup")
+    admin_book.close()
+    restore_backup(out, db_path, "admin", ADMIN_PW, clock)
+    Casebook.open(db_path, "newbie", NEW_PW, clock=clock, kdf=FAST_KDF).close()
+    with pytest.raises(AuthenticationFailed):
+        Casebook.open(db_path, "worker2", STAFF_PW, clock=clock, kdf=FAST_KDF)
