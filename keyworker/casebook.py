@@ -55,12 +55,12 @@ from keyworker.security.vault import (
     ACCOUNT,
     DEFAULT_KDF,
     RECOVERY,
-    KdfParams,
     RECOVERY_COUNTER,
+    KdfParams,
     Vault,
+    lock_path_for,
     new_db_key,
     new_recovery_key,
-    lock_path_for,
     vault_path_for,
 )
 
