@@ -21,7 +21,8 @@ from keyworker.clock import Clock
 from keyworker.db.engine import DRIVER_ERRORS, raw_connect, translate_db_error
 from keyworker.errors import AuthenticationFailed, BackupError, KeyworkerError, PermissionDenied, StorageError
 from keyworker.security.permissions import GRANTS, Permission, Role
-from keyworker.security.vault import Vault, _fsync_dir, vault_path_for
+from keyworker.errors import VaultError
+from keyworker.security.vault import ACCOUNT, Vault, _fsync_dir, normalise_username, vault_path_for
 from keyworker.unit_files import (
     CHUNK,
     COPYING,
@@ -180,6 +181,15 @@ def read_backup(path: Path) -> tuple[BackupHeader, bytes]:
     return header, buf.getvalue()
 
 
+def _live_vault(db_path: Path) -> Vault | None:
+    """The live unit's vault, whose throttle a restore's password check counts against (a wrong
+    password there is throttled and audited like a failed sign-in). None if there is none."""
+    try:
+        return Vault.load(vault_path_for(db_path))
+    except VaultError:
+        return None  # missing or damaged: restoring is how to get it back
+
+
 def restore_backup(backup: Path, db_path: Path, username: str, password: str, clock: Clock) -> Path | None:
     """Replace the unit database at `db_path` with the backup, after proving the password opens
     the backup and the backup's database is intact. The previous files are kept beside it,
@@ -189,9 +199,11 @@ def restore_backup(backup: Path, db_path: Path, username: str, password: str, cl
     header, offset = read_backup_header(backup)
     db_path = Path(db_path)
     vault = Vault.from_data(vault_path_for(db_path), header.vault)
-    vault.ephemeral = True  # a wrong password here must not touch the live vault
-    key = vault.unlock(username, password, clock)
-    vault.take_pending_failures()
+    vault.ephemeral = True  # the backup's vault is only read; the live one counts the attempt
+    live = _live_vault(db_path)
+    key = (live or vault).attempt(normalise_username(username), clock,
+                                  lambda: vault.open_slot(ACCOUNT, username, password))
+    vault.take_counters_from(live)
     vault.ephemeral = False
     if not db_path.parent.is_dir():
         raise StorageError(f"The folder {db_path.parent} does not exist.")

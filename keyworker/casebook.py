@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +36,8 @@ from keyworker.errors import (
 from keyworker.security import audit as audit_chain
 from keyworker.security import audit_anchor
 from keyworker.security.permissions import Actor, Permission, Role
+from keyworker.security.slot_changes import SlotChanges
+
 if TYPE_CHECKING:
     from keyworker.caseload_query import CaseloadService
     from keyworker.documents.store import DocumentService
@@ -47,14 +49,17 @@ if TYPE_CHECKING:
     from keyworker.residents import ResidentService
     from keyworker.security.accounts import AccountService
     from keyworker.security.audit_service import AuditService
+    from keyworker.security.recovery import RecoverySession
     from keyworker.settings import SettingsService
 
 from keyworker.security.vault import (
     ACCOUNT,
     DEFAULT_KDF,
     RECOVERY,
+    RECOVERY_COUNTER,
     KdfParams,
     Vault,
+    lock_path_for,
     new_db_key,
     new_recovery_key,
     vault_path_for,
@@ -129,6 +134,7 @@ class Casebook:
         # Which file this book has open: a restore elsewhere would put another one at `path`.
         self._file_id = file_identity(path)
         self._unit_lock: UnitLock | None = None  # held SHARED while open (keyworker.unit_files)
+        self._slot_changes: SlotChanges | None = None
         self._read_engine = read_only_engine(engine)
         self._writes_since_anchor = 0
         self._attach_services()
@@ -213,7 +219,7 @@ class Casebook:
         except BaseException as e:
             engine.dispose()
             lock.release()
-            for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), vpath):
+            for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), vpath, lock_path_for(vpath)):
                 if p.exists():
                     p.unlink()
             if isinstance(e, KeyworkerError):
@@ -245,22 +251,26 @@ class Casebook:
         recover_interrupted_restore(path)
         _check_db_file(path)
         vault = Vault.load(vault_path_for(path))
-        key = vault.unlock(username, password, clock)
+        key = vault.unlock(username, password, clock)  # reads and counts in the current file, locked
         return cls._open_with_key(path, vault, key, clock, device, kdf, username=username)
 
     @classmethod
     def open_with_recovery_key(
         cls, path: Path | str, recovery_key: str, *, clock: Clock | None = None,
         device_id: str | None = None, kdf: KdfParams = DEFAULT_KDF,
-    ) -> Casebook:
-        """Open as the unit's recovery administrator: only to reset a forgotten password."""
+    ) -> RecoverySession:
+        """Open with the recovery key: a session that can only reset an administrator's password.
+        Throttled by its own counter; failures are audited like failed sign-ins."""
+        from keyworker.security.recovery import RecoverySession
+
         path = Path(path)
         clock = clock or SystemClock()
         recover_interrupted_restore(path)
         _check_db_file(path)
         vault = Vault.load(vault_path_for(path))
-        key = vault.unlock_recovery(recovery_key)
-        return cls._open_with_key(path, vault, key, clock, device_id or default_device_id(), kdf, username=None)
+        key = vault.unlock_recovery(recovery_key, clock)
+        return RecoverySession(
+            cls._open_with_key(path, vault, key, clock, device_id or default_device_id(), kdf, username=None))
 
     @classmethod
     def _open_with_key(
@@ -271,12 +281,16 @@ class Casebook:
         engine = make_engine(path, key)
         try:
             migrated = _migrate_if_needed(engine, path, key, vault, clock)
+            actor: Actor
             with Session(engine) as s:
                 if username is None:
-                    actor = Actor("recovery", "recovery", "Recovery key", Role.ADMIN)
+                    from keyworker.security.recovery import RECOVERY_ACTOR
+
+                    actor = RECOVERY_ACTOR
                 else:
                     actor = _actor_for(s, username)
             book = cls(path, engine, vault, key, actor, clock, device, kdf)
+            book._repair_vault()
             if migrated:
                 with book._write() as s:
                     book._record(s, "unit.migrate", "unit", vault.unit_id, detail=migrated)
@@ -312,18 +326,24 @@ class Casebook:
             raise UnitLocked()
         if file_identity(self.path) != self._file_id:
             raise replaced_while_open(self.path)
-        # Key slots change with their account: if the transaction fails, so does the slot change.
-        vault_before = self._vault.snapshot()
-        try:
-            with Session(self._engine, expire_on_commit=False) as s:
-                s.info["ctx"] = UnitContext(self.clock, self.actor.id, self.device_id)
-                with s.begin():
-                    yield s
-        except BaseException as e:
-            self._vault.revert(vault_before)
-            if isinstance(e, DRIVER_ERRORS):
-                raise translate_db_error(e, self.path) from e
-            raise
+        # Key slots change with their account (keyworker.security.slot_changes): a failed
+        # transaction undoes its slot changes; a committed one makes them final.
+        outer = self._slot_changes
+        with ExitStack() as hold:
+            changes = self._slot_changes = SlotChanges(self._vault, hold)
+            try:
+                with Session(self._engine, expire_on_commit=False) as s:
+                    s.info["ctx"] = UnitContext(self.clock, self.actor.id, self.device_id)
+                    with s.begin():
+                        yield s
+            except BaseException as e:
+                changes.rolled_back()
+                if isinstance(e, DRIVER_ERRORS):
+                    raise translate_db_error(e, self.path) from e
+                raise
+            finally:
+                self._slot_changes = outer
+            changes.committed()
         self._writes_since_anchor += 1
         if self._writes_since_anchor >= audit_anchor.ANCHOR_EVERY_WRITES:
             self._anchor_chain()
@@ -363,19 +383,36 @@ class Casebook:
                            resident_id=resident_id, detail=detail)
 
     # -- sign-in, lock -----------------------------------------------------------------------
+    def _record_failed_sign_ins(self, s: Session) -> tuple[set[str], int]:
+        """Audit the failures queued in the vault; the caller forgets them after the commit."""
+        rows, more = self._vault.pending_failures()
+        for when, who, _ in rows:
+            name = "(recovery key)" if who == RECOVERY_COUNTER else who
+            self._record(s, "sign_in.failed", "account", None, detail={"username": name, "at": when})
+        if more:
+            self._record(s, "sign_in.failed_unknown_names", "account", None,
+                         detail={"count": more.get("count"), "first": more.get("first"), "last": more.get("last")})
+        return {i for _, _, i in rows}, int(more.get("count", 0)) if more else 0
+
+    def _repair_vault(self) -> None:
+        from keyworker.security.vault_repair import reconcile
+
+        repairs = reconcile(self._vault, self._engine)
+        if repairs:
+            with self._write() as s:
+                for r in repairs:
+                    self._record(s, "vault.repair", "account", None, detail=r)
+
     def _record_sign_in(self, first: bool) -> None:
-        pending = self._vault.take_pending_failures()
         with self._write() as s:
-            for when, who in pending:
-                self._record(s, "sign_in.failed", "account", None, detail={"username": who, "at": when})
+            written = self._record_failed_sign_ins(s)
             if self.actor.id != "recovery":
                 acct = s.get(Account, self.actor.id)
                 if acct is not None:
                     acct.last_sign_in_at = self.clock.now()
             self._record(s, "sign_in" if first else "unlock", "account", self.actor.id,
                         detail={"recovery": self.actor.id == "recovery"} if self.actor.id == "recovery" else None)
-        if pending:
-            self._vault.save()
+        self._vault.drop_pending_failures(*written)
         self._anchor_chain()
 
     def lock(self) -> None:
@@ -394,12 +431,11 @@ class Casebook:
         try:
             key = self._vault.unlock(username, password, self.clock)
         except AuthenticationFailed:
-            self._vault.take_pending_failures()  # written here, directly
-            self._vault.save()
-            self.locked = False
+            self.locked = False  # only to write the failure (and any queued) to the audit chain
             try:
                 with self._write() as s:
-                    self._record(s, "sign_in.failed", "account", None, detail={"username": username.strip().lower()})
+                    written = self._record_failed_sign_ins(s)
+                self._vault.drop_pending_failures(*written)
             finally:
                 self.locked = True
             raise
@@ -422,15 +458,26 @@ class Casebook:
     def backup(self, out: Path | str) -> Path:
         self.require(Permission.BACKUP)
         self._anchor_chain()  # so the backup's vault holds the mark too
-        out = backup_mod.write_backup(self._engine, self._key, self._vault, Path(out), self.clock)
+        with self._vault.locked():  # the current slots, and no account change commits meanwhile
+            self._vault.refresh()
+            out = backup_mod.write_backup(self._engine, self._key, self._vault, Path(out), self.clock)
         with self._write() as s:
             self._record(s, "backup", "unit", self._vault.unit_id, detail={"file": Path(out).name})
         self._anchor_chain()
         return out
 
-    def _wrap_key_for(self, kind: str, username: str, secret: str) -> None:
-        """Add or replace a key slot (used by the accounts service inside its transaction)."""
-        self._vault.add_slot(kind, username, secret, self._key, self.kdf)
+    def _wrap_key_for(self, kind: str, username: str, secret: str, *, session: Session) -> None:
+        """Add or replace a key slot inside the accounts service's transaction (`session`)."""
+        if self._slot_changes is None:
+            raise RuntimeError("_wrap_key_for is only for use inside _write()")
+        slot = self._vault.new_slot(kind, username, secret, self._key, self.kdf)  # slow: outside the lock
+        self._slot_changes.add(session, slot)
+
+    def _remove_key_for(self, kind: str, username: str) -> None:
+        """Remove a key slot once the accounts service's transaction has committed."""
+        if self._slot_changes is None:
+            raise RuntimeError("_remove_key_for is only for use inside _write()")
+        self._slot_changes.remove_after_commit(kind, username)
 
     # -- monitoring --------------------------------------------------------------------------
     def check(self, *, integrity: bool = True, against: Path | str | None = None) -> dict[str, Any]:

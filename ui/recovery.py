@@ -20,7 +20,7 @@ from keyworker.casebook import Casebook
 from keyworker.clock import Clock
 from keyworker.errors import KeyworkerError, ValidationError
 from keyworker.security.accounts import AccountInfo
-from keyworker.security.permissions import Role
+from keyworker.security.recovery import RecoverySession
 from ui.errors import describe, show_error
 from ui.tasks import SyncTaskRunner, TaskRunner
 from ui.widgets.busy import busy_bar
@@ -29,10 +29,9 @@ from ui.widgets.password import NewPasswordFields
 from ui.widgets.steps import StepStack
 
 
-def _open_recovery(path: Path, key: str, clock: Clock | None) -> tuple[Casebook, list[AccountInfo]]:
-    book = Casebook.open_with_recovery_key(path, key, clock=clock)
-    admins = [a for a in book.accounts.list(include_disabled=False) if a.role == Role.ADMIN]
-    return book, admins
+def _open_recovery(path: Path, key: str, clock: Clock | None) -> tuple[RecoverySession, list[AccountInfo]]:
+    session = Casebook.open_with_recovery_key(path, key, clock=clock)
+    return session, session.administrators()
 
 
 class RecoveryDialog(QDialog):
@@ -44,7 +43,7 @@ class RecoveryDialog(QDialog):
         self.setObjectName("recoveryDialog")
         self.setWindowTitle("Use the recovery key — Keyworker")
         self.db_path, self.tasks, self.clock = db_path, tasks, clock
-        self.book: Casebook | None = None
+        self.book: RecoverySession | None = None
         self.admins: list[AccountInfo] = []
         lay = QVBoxLayout(self)
         lay.setContentsMargins(24, 20, 24, 16)
@@ -169,9 +168,9 @@ class RecoveryDialog(QDialog):
             return
         assert account is not None
         book, pw = self.book, self.new.value()
-        self._run(lambda: book.accounts.reset_password(account.id, pw), self._reset)
+        self._run(lambda: book.reset_password(account.id, pw), self._reset)
 
-    def _opened(self, result: tuple[Casebook, list[AccountInfo]]) -> None:
+    def _opened(self, result: tuple[RecoverySession, list[AccountInfo]]) -> None:
         self.book, self.admins = result
         for a in self.admins:
             self.admin_combo.addItem(f"{a.full_name} ({a.username})")

@@ -65,17 +65,23 @@ def validate_new_account(username: str, full_name: str, role: str, password: str
         raise ValidationError(errors)
 
 
+def list_accounts(book: Casebook, include_disabled: bool) -> list[AccountInfo]:
+    with book._read() as s:
+        q = select(Account).where(Account.archived.is_(False)).order_by(Account.full_name)
+        if not include_disabled:
+            q = q.where(Account.disabled.is_(False))
+        return [_info(a) for a in s.scalars(q)]
+
+
 class AccountService:
     def __init__(self, book: Casebook) -> None:
         self._book = book
 
     def list(self, include_disabled: bool = True) -> list[AccountInfo]:
-        """Everyone may see who the staff are (to pick a key worker); only admins change them."""
-        with self._book._read() as s:
-            q = select(Account).where(Account.archived.is_(False)).order_by(Account.full_name)
-            if not include_disabled:
-                q = q.where(Account.disabled.is_(False))
-            return [_info(a) for a in s.scalars(q)]
+        """Everyone signed in may see who the staff are (to pick a key worker); only admins change them."""
+        if self._book.actor.id == "recovery":  # the recovery key reaches accounts only via RecoverySession
+            self._book.require(Permission.MANAGE_ACCOUNTS)
+        return list_accounts(self._book, include_disabled)
 
     def get(self, account_id: str) -> AccountInfo:
         # Open: the same staff details as list().
@@ -95,8 +101,7 @@ class AccountService:
             s.flush()
             self._book._record(s, "account.create", "account", acct.id,
                               detail={"username": acct.username, "role": acct.role})
-            self._book._wrap_key_for(ACCOUNT, acct.username, password)
-            self._book._vault.save()  # if this fails the transaction rolls back: no account without a slot
+            self._book._wrap_key_for(ACCOUNT, acct.username, password, session=s)
             return _info(acct)
 
     def set_role(self, account_id: str, role: Role) -> AccountInfo:
@@ -121,8 +126,7 @@ class AccountService:
                 self._ensure_other_admin(s, acct)
             acct.disabled = True
             self._book._record(s, "account.disable", "account", acct.id, detail={"username": acct.username})
-            self._book._vault.remove_slot(ACCOUNT, acct.username)
-            self._book._vault.save()
+            self._book._remove_key_for(ACCOUNT, acct.username)
             return _info(acct)
 
     def enable(self, account_id: str, new_password: str) -> AccountInfo:
@@ -134,12 +138,15 @@ class AccountService:
             acct.disabled = False
             acct.must_change_password = True
             self._book._record(s, "account.enable", "account", acct.id, detail={"username": acct.username})
-            self._book._wrap_key_for(ACCOUNT, acct.username, new_password)
-            self._book._vault.save()
+            self._book._wrap_key_for(ACCOUNT, acct.username, new_password, session=s)
             return _info(acct)
 
     def reset_password(self, account_id: str, new_password: str) -> AccountInfo:
         self._book.require(Permission.MANAGE_ACCOUNTS)
+        return self._reset_password(account_id, new_password)
+
+    def _reset_password(self, account_id: str, new_password: str) -> AccountInfo:
+        """Also used by a RecoverySession, which checks who may be reset."""
         with self._book._write() as s:
             acct = self._load(s, account_id)
             if acct.disabled:
@@ -147,8 +154,7 @@ class AccountService:
             validate_password(new_password, acct.username, acct.full_name)
             acct.must_change_password = acct.id != self._book.actor.id
             self._book._record(s, "account.reset_password", "account", acct.id, detail={"username": acct.username})
-            self._book._wrap_key_for(ACCOUNT, acct.username, new_password)
-            self._book._vault.save()
+            self._book._wrap_key_for(ACCOUNT, acct.username, new_password, session=s)
             return _info(acct)
 
     def change_own_password(self, old_password: str, new_password: str) -> None:
@@ -162,8 +168,7 @@ class AccountService:
             acct = self._load(s, actor.id)
             acct.must_change_password = False
             self._book._record(s, "account.change_password", "account", acct.id)
-            self._book._wrap_key_for(ACCOUNT, acct.username, new_password)
-            self._book._vault.save()
+            self._book._wrap_key_for(ACCOUNT, acct.username, new_password, session=s)
 
     def remove(self, account_id: str) -> None:
         """Archive the account (never deleted: the audit trail names it) and remove its key slot."""
@@ -177,11 +182,12 @@ class AccountService:
             acct.archived = True
             acct.disabled = True
             self._book._record(s, "account.remove", "account", acct.id, detail={"username": acct.username})
-            self._book._vault.remove_slot(ACCOUNT, acct.username)
-            self._book._vault.save()
+            self._book._remove_key_for(ACCOUNT, acct.username)
 
     def counts(self, s: Session) -> dict[str, Any]:
         # Open, as every service's counts(): numbers only, for `check`, inside the book's own session.
+        from keyworker.security.vault_repair import accounts_without_slot
+
         rows = s.execute(
             select(Account.role, Account.disabled, func.count()).where(Account.archived.is_(False))
             .group_by(Account.role, Account.disabled)
@@ -194,7 +200,8 @@ class AccountService:
             else:
                 active += n
                 by_role[role] = by_role.get(role, 0) + n
-        return {"accounts": {"active": active, "disabled": disabled, "by_role": by_role}}
+        return {"accounts": {"active": active, "disabled": disabled, "by_role": by_role,
+                             "without_key_slot": accounts_without_slot(self._book._vault, s)}}
 
     # -- helpers -----------------------------------------------------------------------------
     def _load(self, s: Session, account_id: str) -> Account:

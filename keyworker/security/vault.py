@@ -5,20 +5,38 @@ Each slot: Argon2id(password, salt) -> key-encryption key -> AES-256-GCM(databas
 kind and user name are bound in as associated data, so a slot cannot be moved to another user.
 Changing a password re-wraps one slot; removing an account removes its slot. The vault also keeps
 the failed sign-in counters, so throttling survives a restart (the DB cannot be read before sign-in).
+
+Several processes may have the same unit open, so the in-memory copy is only a cache: every change
+is a read-modify-write of the CURRENT file under an exclusive lock (`<vault>.lock` beside it), and
+reads for sign-in reload the file. To change any field, one call:
+
+    vault.update(lambda data: data.__setitem__("my_field", value))
+
+`update(change)` takes the lock (re-entrant within this object), reloads the file, applies
+`change(data)` to a copy, writes it atomically and returns what `change` returned; if `change`
+raises, nothing is written. `locked()` holds the lock across several steps (a transaction).
+
+Slots added by an account change start "pending" until the database commit that goes with them;
+see keyworker.security.vault_repair for how a crash between the two is repaired on open.
 """
 from __future__ import annotations
 
 import base64
+import copy
+import errno
 import json
-import math
 import os
 import secrets
 import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, TypeVar
 
+import portalocker
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -26,13 +44,17 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from keyworker.clock import Clock
 from keyworker.errors import AuthenticationFailed, SignInThrottled, StorageError, VaultError
 from keyworker.ids import new_id
+from keyworker.security import throttle
+from keyworker.security.throttle import FREE_FAILURES as FREE_FAILURES
+from keyworker.security.throttle import MAX_DELAY_S as MAX_DELAY_S
+from keyworker.security.throttle import RECOVERY_COUNTER as RECOVERY_COUNTER
+from keyworker.security.throttle import throttle_delay as throttle_delay
 
 FORMAT = "keyworker-vault"
 VERSION = 1
 RECOVERY = "recovery"
 ACCOUNT = "account"
-FREE_FAILURES = 5
-MAX_DELAY_S = 300
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -67,17 +89,14 @@ def normalise_username(username: str) -> str:
     return username.strip().lower()
 
 
-def throttle_delay(failures: int) -> int:
-    """Seconds to wait after `failures` failed sign-ins in a row: none for the first five, then
-    30 s doubling to a cap of five minutes (a night worker must not be locked out for long)."""
-    if failures < FREE_FAILURES:
-        return 0
-    return min(30 * 2 ** (failures - FREE_FAILURES), MAX_DELAY_S)
-
-
 def vault_path_for(db_path: Path | str) -> Path:
     p = Path(db_path)
     return p.with_name(p.name + ".vault")
+
+
+def lock_path_for(vault_path: Path | str) -> Path:
+    p = Path(vault_path)
+    return p.with_name(p.name + ".lock")
 
 
 class Vault:
@@ -86,6 +105,9 @@ class Vault:
         self._data = data
         # An ephemeral vault (a backup's, being checked) never writes to disk.
         self.ephemeral = False
+        self._lock_file: IO[str] | None = None
+        self._lock_depth = 0
+        self._thread_lock = threading.RLock()
 
     # -- files -------------------------------------------------------------------------------
     @classmethod
@@ -96,42 +118,77 @@ class Vault:
     @classmethod
     def load(cls, path: Path | str) -> Vault:
         path = Path(path)
-        if not path.exists():
-            raise VaultError(
-                f"The key vault {path.name} is missing beside the database. Restore it from a backup."
-            )
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise VaultError(f"The key vault {path.name} is damaged and cannot be read.") from e
-        return cls.from_data(path, data)
+        return cls(path, _read_file(path))
 
     @classmethod
     def from_data(cls, path: Path, data: Any) -> Vault:
-        if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("slots"), list):
-            raise VaultError(f"{path.name} is not a Keyworker key vault.")
-        if data.get("version") != VERSION:
-            raise VaultError(f"The key vault {path.name} was written by a newer version of Keyworker.")
-        data.setdefault("throttle", {})
-        return cls(path, data)
+        return cls(path, _checked(path, data))
 
     def to_json(self) -> str:
         return json.dumps(self._data, indent=1, sort_keys=True)
 
-    def snapshot(self) -> str:
-        return json.dumps(self._data, sort_keys=True)
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the vault's file lock (exclusive; re-entrant within this object)."""
+        with self._thread_lock:
+            if self.ephemeral or self._lock_depth:
+                self._lock_depth += 1
+                try:
+                    yield
+                finally:
+                    self._lock_depth -= 1
+                return
+            lock = lock_path_for(self.path)
+            try:
+                f = os.fdopen(os.open(lock, os.O_CREAT | os.O_RDWR, 0o600), "r+")
+            except OSError as e:
+                if e.errno in (errno.EACCES, errno.EROFS, errno.EPERM):
+                    raise StorageError(f"The folder {lock.parent} is read-only, and Keyworker must write "
+                                       f"the key vault's lock file {lock.name} there. Nothing was changed.") from e
+                raise StorageError(f"Could not open the key vault's lock file {lock.name} "
+                                   f"({e.strerror or e}). Nothing was changed.") from e
+            try:
+                portalocker.lock(f, portalocker.LOCK_EX)
+                self._lock_file, self._lock_depth = f, 1
+                try:
+                    yield
+                finally:
+                    self._lock_depth, self._lock_file = 0, None
+                    portalocker.unlock(f)
+            finally:
+                f.close()
 
-    def revert(self, snapshot: str) -> None:
-        """Undo in-memory (and, if saved, on-disk) slot changes of a transaction that failed."""
-        if self.snapshot() == snapshot:
-            return
-        self._data = json.loads(snapshot)
-        try:
-            self.save()
-        except StorageError:
-            pass  # the disk still has the old vault if the failed change never reached it
+    def refresh(self) -> None:
+        """Reload the current file into the cache (another process may have changed it)."""
+        with self.locked():
+            self._data = self._current()
+
+    def update(self, change: Callable[[dict[str, Any]], T]) -> T:
+        """Read-modify-write the current file under the lock; see the module docstring."""
+        with self.locked():
+            data = self._current()
+            before = json.dumps(data, sort_keys=True)
+            result = change(data)
+            if json.dumps(data, sort_keys=True) != before or not self.path.exists():
+                self._write(data)
+            self._data = data
+            return result
 
     def save(self) -> None:
+        """Write this copy over the file, whole: only for a new vault or a restored backup's.
+        Every other change goes through update()."""
+        with self.locked():
+            self._write(self._data)
+
+    def _current(self) -> dict[str, Any]:
+        if self.ephemeral or not self.path.exists():
+            return copy.deepcopy(self._data)  # a vault not yet written (being created) or a backup's
+        data = _read_file(self.path)
+        if data["unit_id"] != self._data["unit_id"]:
+            raise VaultError(f"The key vault {self.path.name} was replaced by another unit's vault.")
+        return data
+
+    def _write(self, data: dict[str, Any]) -> None:
         """Atomic replace: a full disk or a crash leaves the previous vault intact."""
         if self.ephemeral:
             return
@@ -139,7 +196,7 @@ class Vault:
         try:
             fd, tmp_name = tempfile.mkstemp(prefix=".vault-", dir=self.path.parent)
             with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(self.to_json())
+                f.write(json.dumps(data, indent=1, sort_keys=True))
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp_name, self.path)
@@ -159,41 +216,69 @@ class Vault:
     def _aad(self, slot_id: str, kind: str, username: str) -> bytes:
         return f"{self.unit_id}|{slot_id}|{kind}|{username}".encode()
 
-    def add_slot(self, kind: str, username: str, secret: str, db_key: bytes, kdf: KdfParams = DEFAULT_KDF) -> None:
-        """Wrap `db_key` with `secret`, replacing any slot this user already has."""
+    def new_slot(self, kind: str, username: str, secret: str, db_key: bytes,
+                 kdf: KdfParams = DEFAULT_KDF) -> dict[str, Any]:
+        """Wrap `db_key` with `secret` (slow: Argon2id). Not yet in the vault."""
         username = normalise_username(username) if kind == ACCOUNT else RECOVERY
         salt = secrets.token_bytes(16)
         nonce = secrets.token_bytes(12)
         slot_id = new_id()
         kek = derive(secret, salt, kdf)
         wrapped = AESGCM(kek).encrypt(nonce, db_key, self._aad(slot_id, kind, username))
-        self.remove_slot(kind, username)
-        self._data["slots"].append(
-            {
-                "id": slot_id,
-                "kind": kind,
-                "username": username,
-                "kdf": {"alg": "argon2id", "t": kdf.time_cost, "m": kdf.memory_kib, "p": kdf.parallelism,
-                        "salt": _b64(salt)},
-                "nonce": _b64(nonce),
-                "wrapped": _b64(wrapped),
-            }
-        )
+        return {
+            "id": slot_id,
+            "kind": kind,
+            "username": username,
+            "kdf": {"alg": "argon2id", "t": kdf.time_cost, "m": kdf.memory_kib, "p": kdf.parallelism,
+                    "salt": _b64(salt)},
+            "nonce": _b64(nonce),
+            "wrapped": _b64(wrapped),
+        }
+
+    def add_slot(self, kind: str, username: str, secret: str, db_key: bytes, kdf: KdfParams = DEFAULT_KDF) -> str:
+        """Wrap `db_key` with `secret`, replacing any slot this user already has (at once: for a
+        new unit; account changes use add_pending + commit_slot). Returns the slot id."""
+        slot = self.new_slot(kind, username, secret, db_key, kdf)
+
+        def put(data: dict[str, Any]) -> None:
+            _drop(data, lambda s: s.get("kind") == kind and s.get("username") == slot["username"])
+            data["slots"].append(slot)
+
+        self.update(put)
+        return str(slot["id"])
+
+    def add_pending(self, slot: dict[str, Any]) -> None:
+        """Add a slot that takes effect only when commit_slot() is called (after the DB commit)."""
+        self.update(lambda data: data["slots"].append({**slot, "pending": True}))
+
+    def commit_slot(self, slot_id: str) -> bool:
+        """The pending slot becomes the user's slot; the user's previous slot is dropped."""
+        def commit(data: dict[str, Any]) -> bool:
+            slot = next((s for s in data["slots"] if s.get("id") == slot_id), None)
+            if slot is None:
+                return False
+            _drop(data, lambda s: s.get("kind") == slot["kind"] and s.get("username") == slot["username"]
+                  and s.get("id") != slot_id)
+            slot.pop("pending", None)
+            return True
+
+        return self.update(commit)
+
+    def drop_slot(self, slot_id: str) -> bool:
+        return bool(self.update(lambda data: _drop(data, lambda s: s.get("id") == slot_id)))
 
     def remove_slot(self, kind: str, username: str) -> bool:
         username = normalise_username(username) if kind == ACCOUNT else RECOVERY
-        before = len(self._data["slots"])
-        self._data["slots"] = [
-            s for s in self._data["slots"] if not (s["kind"] == kind and s["username"] == username)
-        ]
-        return len(self._data["slots"]) != before
+        return bool(self.update(
+            lambda data: _drop(data, lambda s: s.get("kind") == kind and s.get("username") == username)))
 
     def has_slot(self, kind: str, username: str) -> bool:
         username = normalise_username(username) if kind == ACCOUNT else RECOVERY
-        return any(s["kind"] == kind and s["username"] == username for s in self._data["slots"])
+        return any(s["kind"] == kind and s["username"] == username and not s.get("pending")
+                   for s in self._data["slots"])
 
     def usernames(self) -> list[str]:
-        return sorted(s["username"] for s in self._data["slots"] if s["kind"] == ACCOUNT)
+        return sorted(s["username"] for s in self._data["slots"] if s["kind"] == ACCOUNT and not s.get("pending"))
 
     def _unwrap(self, slot: dict[str, Any], secret: str) -> bytes | None:
         try:
@@ -208,82 +293,110 @@ class Vault:
         except (KeyError, ValueError, TypeError) as e:
             raise VaultError(f"The key vault {self.path.name} is damaged (a key slot cannot be read).") from e
 
+    def open_slot(self, kind: str, username: str, secret: str) -> bytes | None:
+        """The database key if `secret` opens this user's committed slot (no counting)."""
+        username = normalise_username(username) if kind == ACCOUNT else RECOVERY
+        slot = next((s for s in self._data["slots"] if s.get("kind") == kind and s.get("username") == username
+                     and not s.get("pending")), None)
+        if slot is None:
+            # Spend the same time as a real attempt, so timing does not reveal which names exist.
+            derive(secret, b"\0" * 16, DEFAULT_KDF)
+            return None
+        return self._unwrap(slot, secret)
+
     def unlock(self, username: str, password: str, clock: Clock) -> bytes:
         """The database key, if `password` opens `username`'s slot. Counts failures and throttles."""
         username = normalise_username(username)
-        self._check_throttle(username, clock)
-        slot = next((s for s in self._data["slots"] if s["kind"] == ACCOUNT and s["username"] == username), None)
-        if slot is None:
-            # Spend the same time as a real attempt, so timing does not reveal which names exist.
-            derive(password, b"\0" * 16, DEFAULT_KDF)
-            key = None
-        else:
-            key = self._unwrap(slot, password)
-        if key is None:
-            self._record_failure(username, clock)
-            raise AuthenticationFailed()
-        self._clear_failures(username)
-        return key
+        return self.attempt(username, clock, lambda: self.open_slot(ACCOUNT, username, password))
 
-    def unlock_recovery(self, recovery_key: str) -> bytes:
-        slot = next((s for s in self._data["slots"] if s["kind"] == RECOVERY), None)
-        if slot is None:
+    def unlock_recovery(self, recovery_key: str, clock: Clock) -> bytes:
+        """The database key, if this is the unit's recovery key (throttled by its own counter)."""
+        if not any(s.get("kind") == RECOVERY for s in self._data["slots"]):
             raise VaultError("This unit has no recovery key.")
-        key = self._unwrap(slot, normalise_recovery_key(recovery_key))
-        if key is None:
-            raise AuthenticationFailed()
-        return key
+        return self.attempt(RECOVERY_COUNTER, clock,
+                            lambda: self.open_slot(RECOVERY, RECOVERY, normalise_recovery_key(recovery_key)))
 
     # -- the audit chain's anchor (keyworker/security/audit_anchor.py) ------------------------
     def record_chain_head(self, genesis: str, seq: int, hash_: str) -> None:
         """The audit chain's first entry hash and its high-water mark, kept outside the database."""
-        self._data["audit_chain"] = {"genesis": genesis, "seq": seq, "hash": hash_}
-        self.save()
+        def change(data: dict[str, Any]) -> None:
+            old = data.get("audit_chain")
+            # Another process may have anchored further already: a mark never goes down here.
+            if isinstance(old, dict) and old.get("genesis") == genesis and isinstance(old.get("seq"), int) \
+                    and old["seq"] > seq:
+                return
+            data["audit_chain"] = {"genesis": genesis, "seq": seq, "hash": hash_}
+
+        self.update(change)
 
     def chain_head(self) -> dict[str, Any] | None:
         head = self._data.get("audit_chain")
         return dict(head) if isinstance(head, dict) else None
 
     # -- throttling --------------------------------------------------------------------------
+    def attempt(self, counter: str, clock: Clock, try_open: Callable[[], bytes | None]) -> bytes:
+        """Count one sign-in attempt on `counter` (under the lock, before the slow check, so
+        parallel attempts are all counted), run `try_open`, then clear or queue the failure.
+        `try_open` may read another vault (a backup's) while this one keeps the count."""
+        now = clock.now()
+        wait = self.update(lambda data: throttle.reserve_attempt(data, counter, now))
+        if wait:
+            raise SignInThrottled(wait)
+        key = try_open()
+        if key is None:
+            self.update(lambda data: throttle.queue_failure(data, counter, now))
+            raise AuthenticationFailed()
+        self.update(lambda data: throttle.clear(data, counter))
+        return key
+
     def failures(self, username: str) -> int:
-        entry = self._data["throttle"].get(normalise_username(username))
-        return int(entry["failures"]) if entry else 0
+        return throttle.failures(self._data, normalise_username(username), datetime.now(UTC))
 
-    def _check_throttle(self, username: str, clock: Clock) -> None:
-        entry = self._data["throttle"].get(username)
-        if not entry:
-            return
-        wait = throttle_delay(int(entry["failures"]))
-        if not wait:
-            return
-        until = datetime.fromisoformat(entry["last"]) + timedelta(seconds=wait)
-        remaining = (until - clock.now()).total_seconds()
-        if remaining > 0:
-            raise SignInThrottled(math.ceil(remaining))
+    def pending_failures(self) -> tuple[list[tuple[str, str, str]], dict[str, Any] | None]:
+        """Failed sign-ins not yet in the audit chain, from the current file: ((at, name, id) ...),
+        and a summary {count, first, last} of unknown names beyond the first few."""
+        self.refresh()
+        return throttle.pending(self._data)
 
-    def _record_failure(self, username: str, clock: Clock) -> None:
-        throttle = self._data["throttle"]
-        entry = throttle.setdefault(username, {"failures": 0})
-        entry["failures"] = int(entry["failures"]) + 1
-        entry["last"] = clock.now().isoformat()
-        # Remembered until the database is next opened, then written to the audit chain.
-        pending = self._data.setdefault("pending_audit", [])
-        pending.append([entry["last"], username[:64]])
-        del pending[:-500]
-        if len(throttle) > 200:  # unknown names must not grow the file without bound
-            oldest = sorted(throttle, key=lambda u: throttle[u]["last"])[: len(throttle) - 200]
-            for u in oldest:
-                del throttle[u]
-        self.save()
+    def drop_pending_failures(self, ids: set[str], more_count: int) -> None:
+        self.update(lambda data: throttle.drop_pending(data, ids, more_count))
 
-    def take_pending_failures(self) -> list[tuple[str, str]]:
-        """Failed sign-ins not yet in the audit chain (the caller saves the vault after writing them)."""
-        pending = self._data.pop("pending_audit", [])
-        return [(str(at), str(user)) for at, user in pending]
+    def take_counters_from(self, live: Vault | None) -> None:
+        """A restored vault keeps the live unit's sign-in counters and its failures not yet
+        audited (not the backup's own, which were audited before the backup was made)."""
+        source = throttle.counters(live._data) if live is not None else {}
+        self.update(lambda data: throttle.replace_counters(data, source))
 
-    def _clear_failures(self, username: str) -> None:
-        if self._data["throttle"].pop(username, None) is not None:
-            self.save()
+
+def _drop(data: dict[str, Any], which: Callable[[dict[str, Any]], bool]) -> int:
+    before = len(data["slots"])
+    data["slots"] = [s for s in data["slots"] if not which(s)]
+    return before - len(data["slots"])
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise VaultError(
+            f"The key vault {path.name} is missing beside the database. Restore it from a backup."
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise VaultError(f"The key vault {path.name} is damaged and cannot be read.") from e
+    return _checked(path, data)
+
+
+def _checked(path: Path, data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("slots"), list):
+        raise VaultError(f"{path.name} is not a Keyworker key vault.")
+    if data.get("version") != VERSION:
+        raise VaultError(f"The key vault {path.name} was written by a newer version of Keyworker.")
+    if not all(isinstance(s, dict) for s in data["slots"]) or not isinstance(data.get("unit_id"), str):
+        raise VaultError(f"The key vault {path.name} is damaged (a key slot cannot be read).")
+    data.setdefault("throttle", {})
+    if not isinstance(data["throttle"], dict):
+        raise VaultError(f"The key vault {path.name} is damaged (the sign-in counters cannot be read).")
+    return data
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -125,11 +125,11 @@ def test_init_creates_a_unit_and_shows_the_recovery_key_once(tmp_path: Path) -> 
     assert res.returncode == 0, res.stderr
     recovery = next(line.strip() for line in res.stdout.splitlines() if line.count("-") == 7)
     assert recovery not in vault_path_for(db).read_text()
-    book = Casebook.open_with_recovery_key(db, recovery, kdf=FAST_KDF)
+    session = Casebook.open_with_recovery_key(db, recovery, kdf=FAST_KDF)
     try:
-        assert [a.username for a in book.accounts.list()] == ["boss"]
+        assert [a.username for a in session.administrators()] == ["boss"]
     finally:
-        book.close()
+        session.close()
     again = run(tmp_path, "init", "--admin", "boss", "--db", str(db))
     assert_one_line_error(again, 1, "already exists")
 
