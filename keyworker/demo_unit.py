@@ -12,10 +12,11 @@ from pathlib import Path
 
 from keyworker.errors import StorageError, VaultError
 from keyworker.security.vault import _fsync_dir, vault_path_for
+from keyworker.security.vault import lock_path_for as vault_lock_path_for
 from keyworker.unit_files import UnitLock, crash_point, lock_path_for, sidecars, write_json_file
 
 BUILDING = ".building-"
-_SUFFIXES = (".vault", ".lock", "-wal", "-shm", "-journal")
+_SUFFIXES = (".vault.lock", ".vault", ".lock", "-wal", "-shm", "-journal")
 
 
 class NotADemo(StorageError):
@@ -70,7 +71,7 @@ def remove_stale_builds(db_path: Path) -> list[str]:
                 p.unlink(missing_ok=True)
         finally:
             lock.release()
-        lock_path_for(base).unlink(missing_ok=True)
+        _remove_lock_files(base)
         removed.append(base.name)
     return removed
 
@@ -106,7 +107,7 @@ def install(build: Path, db_path: Path, *, force: bool) -> None:
             raise StorageError(f"Could not put the demo unit in place at {db_path} ({e.strerror or e}).") from e
     finally:
         lock.release()
-    lock_path_for(build).unlink(missing_ok=True)
+    _remove_lock_files(build)
 
 
 def build_demo(db_path: Path, build_into: Callable[[Path], None], *, force: bool = False) -> None:
@@ -129,5 +130,11 @@ def build_demo(db_path: Path, build_into: Callable[[Path], None], *, force: bool
                 p.unlink(missing_ok=True)
             except OSError:
                 pass
-        lock_path_for(build).unlink(missing_ok=True)
+        _remove_lock_files(build)
         raise
+
+
+def _remove_lock_files(build: Path) -> None:
+    """A build's own lock files (the unit's and its vault's) go with it."""
+    for p in (lock_path_for(build), vault_lock_path_for(vault_path_for(build))):
+        p.unlink(missing_ok=True)
