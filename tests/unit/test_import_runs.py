@@ -171,3 +171,25 @@ def test_the_report_keeps_only_the_first_problems(manager_book: Casebook, monkey
     report = manager_book.imports.residents(data.encode())
     assert report.invalid == 40 and len(report.problems) == 50 and report.problems_not_listed == 30
     assert "... and 30 more problems, not listed." in "\n".join(report.lines())
+
+
+def test_cli_lists_resumes_and_undoes(db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from keyworker import cli
+
+    monkeypatch.setenv("KEYWORKER_PASSWORD", STAFF_PW)
+    base = ["--db", str(db_path), "--user", "manager"]
+    path = tmp_path / "excel.csv"
+    path.write_bytes((HEADER + "W1,Renée,Dupré,03/03/1983\n").encode("cp1252"))
+    assert cli.run(["import", "residents", str(path), *base]) == 1
+    assert "row 2 (given_name, family_name)" in capsys.readouterr().err
+    assert cli.run(["import", "residents", str(path), "--encoding", "windows-1252", *base]) == 0
+    out = capsys.readouterr().out
+    assert "Imported 1 residents" in out and "import undo " in out
+    import_id = out.split("import undo ")[1].split(")")[0]
+    assert cli.run(["import", "list", *base]) == 0
+    assert f"{import_id}" in (listed := capsys.readouterr().out) and "done" in listed and "excel.csv" in listed
+    assert cli.run(["import", "residents", str(path), "--resume", import_id, *base]) == 1
+    assert "nothing to resume" in capsys.readouterr().err
+    assert cli.run(["import", "undo", import_id, *base]) == 0
+    assert "1 residents and 0 referrals archived" in capsys.readouterr().out
