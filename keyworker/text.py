@@ -15,7 +15,10 @@ def visible(text: str) -> str:
 def name_key(name: str | None) -> str:
     """The form of a name used to match duplicates: NFKC, format characters dropped, casefolded,
     runs of white space collapsed. 'Anne\u200b  SMITH' and 'anne smith' give the same key."""
-    return " ".join(visible(name or "").casefold().split())
+    name = name or ""
+    if name.isascii():  # the common case, and NFKC, Cf and casefold change nothing in ASCII but case
+        return " ".join(name.lower().split())
+    return " ".join(visible(name).casefold().split())
 
 
 FORMULA_START = ("=", "+", "-", "@")
