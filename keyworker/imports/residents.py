@@ -354,7 +354,7 @@ class ImportService:
         """Imports, newest first (an interrupted one has status 'running')."""
         self._book.require(Permission.IMPORT)
         with self._book._read() as s:
-            return [run_view(r) for r in s.scalars(select(ImportRun).order_by(ImportRun.created_at.desc()))]
+            return [run_view(r) for r in s.scalars(select(ImportRun).order_by(ImportRun.created_at.desc(), ImportRun.id.desc()))]
 
     def undo(self, import_id: str) -> ImportRunView:
         """Archive everything an import created (residents, their admissions, open referrals), in
