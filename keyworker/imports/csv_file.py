@@ -4,8 +4,9 @@
   file must be valid UTF-8, or the encoding the user chose (Windows-1252, older Excel on Windows).
   A file that is not valid in its encoding is refused, naming the rows and columns with bad bytes:
   it is never silently re-read in another encoding.
-- RFC 4180 quoting (a doubled quote inside a quoted cell is one quote; `"Smith, Jr"`; line breaks inside quotes). The header line
-  only chooses the separator (comma, semicolon, tab or `|`); quoting rules never change.
+- RFC 4180 quoting (a doubled quote inside a quoted cell is one quote; `"Smith, Jr"`; line breaks
+  inside quotes). The header line only chooses the separator (comma, semicolon, tab or `|`);
+  the quoting rules never change with it.
 - Header names are normalised ('Date of birth', 'date_of_birth', 'DOB' are one column); a column
   named twice is an error, not "the last one wins"."""
 

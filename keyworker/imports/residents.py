@@ -286,7 +286,7 @@ class _Bar:
 class ImportService:
     """`book.imports`: check and import a file, resume an interrupted import, undo one as a whole."""
 
-    BATCH_ROWS = 2000  # rows a write transaction: well under a second of holding the write lock
+    BATCH_ROWS = 2000  # rows a write transaction: a fraction of a second of holding the write lock
     # Between batches the write lock is let go for a little longer than SQLite's busy handler
     # sleeps between tries (100 ms), so a save or a sign-in waiting for it gets its turn.
     PAUSE_SECONDS = 0.11
