@@ -22,7 +22,7 @@ from keyworker.clock import local_today
 from keyworker.db.caseload import Admission, Referral, Resident
 from keyworker.db.foundation import Account
 from keyworker.db.imports import DONE, RUNNING, UNDONE, ImportRun
-from keyworker.errors import ImportFileError, NotFound
+from keyworker.errors import DatabaseError, ImportFileError, NotFound, StorageError
 from keyworker.imports.bulk import AuditItem, append_audit, insert_rows, stamp
 from keyworker.imports.csv_file import CsvFile, normalise_header, open_csv
 from keyworker.imports.runs import ImportRunView, archive_batch, run_view
@@ -429,21 +429,25 @@ class ImportService:
         with self._book._read() as s:
             seen.refresh(s)  # the bulk of it outside the write lock; each batch adds what is newer
         batch: list[_Planned] = []
-        last_row = after_row
-        done = 0
-        for done, (row_no, row) in enumerate(csv_file.rows()):
-            bar.at(pass_no, done)
-            if row_no <= after_row:
-                continue
-            last_row = row_no
-            planned = rules.check(row_no, row, tally)
-            if planned is not None:
-                batch.append(planned)
-            if len(batch) >= self.BATCH_ROWS:
-                self._write_batch(run_id, batch, seen, tally, last_row)
-                batch = []
-                time.sleep(self.PAUSE_SECONDS)
-        self._write_batch(run_id, batch, seen, tally, last_row, final=True)
+        last_row = committed = after_row
+        try:
+            for done, (row_no, row) in enumerate(csv_file.rows()):
+                bar.at(pass_no, done)
+                if row_no <= after_row:
+                    continue
+                last_row = row_no
+                planned = rules.check(row_no, row, tally)
+                if planned is not None:
+                    batch.append(planned)
+                if len(batch) >= self.BATCH_ROWS:
+                    self._write_batch(run_id, batch, seen, tally, last_row)
+                    batch, committed = [], last_row
+                    time.sleep(self.PAUSE_SECONDS)
+            self._write_batch(run_id, batch, seen, tally, last_row, final=True)
+        except (DatabaseError, StorageError, ImportFileError) as e:
+            # Whole batches are kept: say how to go on, not only what went wrong.
+            raise type(e)(f"{e} The import stopped after row {committed}; what was imported so far is kept. "
+                          f"Resume it with the same file, or undo it (import id {run_id}).") from e
         bar.at(pass_no, csv_file.rows_total, force=True)
         return tally
 

@@ -193,3 +193,27 @@ def test_cli_lists_resumes_and_undoes(db_path: Path, tmp_path: Path, capsys: pyt
     assert "nothing to resume" in capsys.readouterr().err
     assert cli.run(["import", "undo", import_id, *base]) == 0
     assert "1 residents and 0 referrals archived" in capsys.readouterr().out
+
+
+def test_an_import_that_stops_says_how_to_go_on(manager_book: Casebook, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ImportService, "BATCH_ROWS", 500)
+    monkeypatch.setattr(ImportService, "PAUSE_SECONDS", 0)
+    path = caseload_file(tmp_path / "caseload.csv", 3000)
+    original = path.read_bytes()
+
+    def spoil_the_end_of_the_file(done: int, _total: int) -> None:
+        if done == 1000:  # two batches are in; the reader has not reached the end of the file yet
+            with open(path, "r+b") as f:
+                f.seek(len(original) - 100)
+                f.write(b"\xff\xfe")
+
+    with pytest.raises(ImportFileError) as e:
+        manager_book.imports.residents(path, valid_only=True, progress=spoil_the_end_of_the_file)
+    (run,) = manager_book.imports.runs()
+    assert f"stopped after row {run.rows_done}" in str(e.value) and run.id in str(e.value)
+    assert "changed while it was being imported" in str(e.value)
+    assert run.status == "running" and residents(manager_book) == run.residents == run.rows_done - 1
+    path.write_bytes(original)
+    assert manager_book.imports.resume(run.id, path).residents_imported == 3000 - run.residents
+    assert residents(manager_book) == 3000
