@@ -122,7 +122,7 @@ def _sniff_delimiter(first_line: str) -> str:
 
 def _column_name(header: list[str], original: list[str], i: int) -> str:
     if i < len(original) and original[i].strip():
-        return header[i] or original[i].strip()
+        return header[i] or " ".join(original[i].split())[:40]
     return f"column {i + 1}"
 
 
@@ -186,7 +186,7 @@ def open_csv(source: str | Path | bytes, aliases: dict[str, str] | None = None,
             for i, h in enumerate(header):
                 if h and h in seen:
                     raise ImportFileError(
-                        f"The column {header_raw[i].strip()!r} appears twice (columns {seen[h] + 1} and {i + 1}, "
+                        f"The column {' '.join(header_raw[i].split())[:40]!r} appears twice (columns {seen[h] + 1} and {i + 1}, "
                         f"both read as {h!r}): remove or rename one of them."
                     )
                 seen[h] = i
