@@ -9,7 +9,14 @@
                                                 [--code /path/to/an/older/checkout]
 
 `--code` runs the importer and the probe from another checkout (e.g. the code before this change,
-extracted with `git archive`) to compare; the unit is created by that code, at its own schema."""
+extracted with `git archive`) to compare; the unit is created by that code, at its own schema.
+
+Measured 1 December 2026 (2 shared cores, load ~5; --mode valid-only, FAST_KDF):
+  1,000,000 rows: peak RSS 293 MB (98 MB before the import), 1,108 s; 701 saves meanwhile, none failed,
+                  median wait 0.64 s, slowest 8.2 s (the full test suite was running too).
+  200,000 rows:   peak RSS 158 MB, 145 s; 103 saves, none failed, slowest 1.6 s.
+  Before (one transaction, whole file in memory), 200,000 rows: peak RSS 994 MB, 108 s;
+                  8 of 46 saves failed with "database is locked"."""
 from __future__ import annotations
 
 import argparse
