@@ -41,6 +41,8 @@ class Referral(Tracked, Base):
     decline_category: Mapped[str | None] = mapped_column(String(64))
     decline_reason: Mapped[str | None] = mapped_column(Text)
     resident_id: Mapped[str | None] = mapped_column(ForeignKey("residents.id"), index=True)
+    # The import that created it (keyworker.db.imports), so the import can be undone as a whole.
+    import_id: Mapped[str | None] = mapped_column(String(36), index=True)
 
 
 class Resident(Tracked, Base):
@@ -81,6 +83,8 @@ class Resident(Tracked, Base):
     external_id: Mapped[str | None] = mapped_column(String(64), index=True)
     # Denormalised for the caseload: the current (latest, undischarged) admission's key worker.
     key_worker_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    # The import that created it (keyworker.db.imports), so the import can be undone as a whole.
+    import_id: Mapped[str | None] = mapped_column(String(36), index=True)
 
     # Covering index for the caseload list: sorted by name, searched on search_text, without
     # touching (and decrypting) the table pages. Measured: 45 ms -> 5 ms a keystroke at 20,000 residents.

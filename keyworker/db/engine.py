@@ -82,6 +82,10 @@ def translate_db_error(error: BaseException, path: Path | str) -> Exception:
         return StorageError(f"The database folder is read-only ({Path(path).parent}). Nothing was saved.")
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return DatabaseError(f"The unit database {Path(path).name} is damaged or is not a Keyworker database.")
+    if "database is locked" in text or "database table is locked" in text or "database is busy" in text:
+        # Another process held the write lock for longer than busy_timeout (10 s).
+        return DatabaseError("The unit is busy with another long task (such as an import) on this or another "
+                             "computer. Nothing was lost, but this was not saved yet: try again in a moment.")
     if "unable to open" in text:
         return DatabaseError(f"The unit database {path} cannot be opened.")
     if "disk i/o" in text:

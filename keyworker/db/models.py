@@ -9,3 +9,4 @@ from keyworker.db.foundation import Account, AuditEntry, Setting
 __all__ = ["Base", "Account", "AuditEntry", "Setting", "Referral", "Resident", "Admission", "Document",
            "MedicationEvent", "Consent"]
 from keyworker.db.care_plans import CarePlan, CarePlanVersion, Review  # noqa: E402,F401  (issue 4)
+from keyworker.db.imports import ImportRun  # noqa: E402,F401  (issue 7: resumable, undoable imports)

@@ -1,23 +1,31 @@
 """Importing residents and open referrals from a spreadsheet (docs/import-csv.md).
 Every row is validated with the same rules as the forms; the report names row, column and
 problem. All-or-nothing unless `valid_only`; duplicates (same external id, else same name and
-date of birth) are skipped, so importing a file twice changes nothing."""
+date of birth, names compared by keyworker.text.name_key) are skipped, so importing a file twice
+changes nothing. The file is streamed and written in batches of BATCH_ROWS rows, one transaction
+each, so that others' short writes get in between; each run is recorded (keyworker.db.imports)
+and can be resumed after an interruption or undone as a whole."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from keyworker.clock import local_today
 from keyworker.db.caseload import Admission, Referral, Resident
 from keyworker.db.foundation import Account
+from keyworker.db.imports import DONE, RUNNING, UNDONE, ImportRun
+from keyworker.errors import DatabaseError, ImportFileError, NotFound, StorageError
 from keyworker.imports.bulk import AuditItem, append_audit, insert_rows, stamp
-from keyworker.imports.csv_file import read_csv
+from keyworker.imports.csv_file import CsvFile, normalise_header, open_csv
+from keyworker.imports.runs import ImportRunView, archive_batch, run_view
 from keyworker.referrals import OPEN, REFERRAL_FIELDS, validate_admission, validate_referral
 from keyworker.residents import (
     EDITABLE_FIELDS,
@@ -27,6 +35,7 @@ from keyworker.residents import (
     validate_resident,
 )
 from keyworker.security.permissions import Permission
+from keyworker.text import name_key
 from keyworker.working_days import decision_due
 
 if TYPE_CHECKING:
@@ -81,7 +90,7 @@ ALIASES = {
     "nok_phone": "next_of_kin_phone",
     "nok_relationship": "next_of_kin_relationship",
 }
-MAX_PROBLEMS = 5000
+MAX_PROBLEMS = 5000  # problems (and duplicate row numbers) listed; the rest are only counted
 PROGRESS_EVERY = 200  # rows between progress reports: often enough for a bar, rare enough to cost nothing
 
 Progress = Callable[[int, int], None]
@@ -102,13 +111,16 @@ class ImportReport:
     duplicates: int
     residents_imported: int
     referrals_imported: int
-    problems: tuple[ImportProblem, ...]
-    duplicate_rows: tuple[int, ...]
+    problems: tuple[ImportProblem, ...]  # the first MAX_PROBLEMS
+    duplicate_rows: tuple[int, ...]  # the first MAX_PROBLEMS
     encoding: str
     delimiter: str
     ignored_columns: tuple[str, ...]
     dry_run: bool
     valid_only: bool
+    import_id: str | None = None  # the run that wrote (undo or resume it with this id)
+    problems_not_listed: int = 0
+    resumed_after_row: int = 0  # rows up to this one were imported before an interruption
 
     @property
     def imported(self) -> int:
@@ -125,10 +137,14 @@ class ImportReport:
             f"Valid and new: {self.ok}; invalid: {self.invalid}; "
             f"already present (skipped): {self.duplicates}",
         ]
+        if self.resumed_after_row:
+            out.append(f"Resumed after row {self.resumed_after_row} (imported before the interruption).")
         if self.ignored_columns:
             out.append("Columns not recognised (ignored): " + ", ".join(self.ignored_columns))
         for p in self.problems:
             out.append(f"  row {p.row}, {p.column or 'row'}: {p.message}")
+        if self.problems_not_listed:
+            out.append(f"  ... and {self.problems_not_listed} more problems, not listed.")
         if self.dry_run:
             out.append("Dry run: nothing was imported.")
         elif self.invalid and not self.valid_only:
@@ -140,14 +156,21 @@ class ImportReport:
             out.append(
                 f"Imported {self.residents_imported} residents and {self.referrals_imported} open referrals."
             )
+        if self.import_id and self.imported:
+            out.append(f"Import id: {self.import_id} (to undo it as a whole: import undo {self.import_id})")
         return out
 
 
-@dataclass
-class _Plan:
-    residents: list[dict[str, Any]] = field(default_factory=list)
-    admissions: list[dict[str, Any]] = field(default_factory=list)
-    referrals: list[dict[str, Any]] = field(default_factory=list)
+@dataclass(frozen=True)
+class _Planned:
+    """A valid row, ready to write."""
+
+    row: int
+    kind: str
+    values: dict[str, Any]
+    admission: dict[str, Any] | None
+    ext_key: int | None
+    name_key: int
 
 
 def _record_type(row: Mapping[str, str]) -> str | None:
@@ -164,16 +187,114 @@ def _record_type(row: Mapping[str, str]) -> str | None:
     return RESIDENT
 
 
-def _name_key(given: str, family: str, dob: date | None) -> tuple[str, str, date | None]:
-    return (" ".join(given.lower().split()), " ".join(family.lower().split()), dob)
+def _person_key(given: str, family: str, dob: date | None, *extra: Any) -> int:
+    # A 64-bit hash, not the names: duplicate detection keeps ~70 bytes a row, whatever the names.
+    # (Python's hash is stable within the process, which is all the seen-sets need; a collision
+    # among a million rows is about 1 in 10^7.)
+    return hash((name_key(given), name_key(family), dob, *extra))
+
+
+class _Seen:
+    """Who is already in the unit (or earlier in the file), as hashed keys. `refresh` adds rows
+    written since the last look (by rowid, which only grows): inside a write transaction it sees
+    what another import or a person added meanwhile, so two runs never create the same resident."""
+
+    def __init__(self) -> None:
+        self.res_ext: set[int] = set()
+        self.res_names: set[int] = set()
+        self.ref_ext: set[int] = set()
+        self.ref_names: set[int] = set()
+        self._res_rowid = 0
+        self._ref_rowid = 0
+
+    def refresh(self, s: Session) -> None:
+        # Residents archived by undoing an import do not count: the corrected file may come in again.
+        for rowid, ext, g, f, d in s.execute(
+            text("SELECT rowid, external_id, given_name, family_name, date_of_birth FROM residents "
+                 "WHERE rowid > :r AND NOT (archived AND import_id IS NOT NULL) ORDER BY rowid"),
+            {"r": self._res_rowid},
+        ):
+            self._res_rowid = rowid
+            if ext:
+                self.res_ext.add(hash(ext))
+            self.res_names.add(_person_key(g, f, date.fromisoformat(d) if d else None))
+        for rowid, ext, g, f, d, r, status in s.execute(
+            text("SELECT rowid, external_id, given_name, family_name, date_of_birth, received_at, status "
+                 "FROM referrals WHERE rowid > :r AND NOT (archived AND import_id IS NOT NULL) ORDER BY rowid"),
+            {"r": self._ref_rowid},
+        ):
+            self._ref_rowid = rowid
+            if ext:
+                self.ref_ext.add(hash(ext))
+            if status == OPEN:
+                received = datetime.fromisoformat(r).date() if r else None
+                self.ref_names.add(_person_key(g, f, date.fromisoformat(d) if d else None, received))
+
+    def is_new(self, p: _Planned) -> bool:
+        """True (and remembered) if `p` is nobody seen yet: same external id, else same name and birth date."""
+        ext, names = (self.res_ext, self.res_names) if p.kind == RESIDENT else (self.ref_ext, self.ref_names)
+        if (p.ext_key is not None and p.ext_key in ext) or (p.ext_key is None and p.name_key in names):
+            return False
+        if p.ext_key is not None:
+            ext.add(p.ext_key)
+        names.add(p.name_key)
+        return True
+
+
+class _Tally:
+    """What the report says, kept small: counts, and only the first MAX_PROBLEMS problems."""
+
+    def __init__(self) -> None:
+        self.invalid = 0
+        self.problems: list[ImportProblem] = []
+        self.not_listed = 0
+        self.duplicate_rows: list[int] = []
+        self.duplicates = 0
+        self.ok = 0
+        self.residents = 0
+        self.referrals = 0
+
+    def bad(self, row_no: int, errors: Mapping[str, str]) -> None:
+        self.invalid += 1
+        for col, msg in errors.items():
+            if len(self.problems) < MAX_PROBLEMS:
+                self.problems.append(ImportProblem(row_no, col, msg))
+            else:
+                self.not_listed += 1
+
+    def duplicate(self, row_no: int) -> None:
+        self.duplicates += 1
+        if len(self.duplicate_rows) < MAX_PROBLEMS:
+            self.duplicate_rows.append(row_no)
+
+
+class _Bar:
+    """progress(done, total) over one or two passes through the file; `done` never goes down."""
+
+    def __init__(self, progress: Progress | None, total: int, passes: int) -> None:
+        self.progress, self.total, self.passes, self.last = progress, total, passes, 0  # (0, total) is said first
+
+    def at(self, pass_no: int, done: int, *, force: bool = False) -> None:
+        if self.progress is None or not (force or (done and done % PROGRESS_EVERY == 0)):
+            return
+        value = (pass_no * self.total + done) // self.passes
+        if value > self.last:
+            self.last = value
+            self.progress(value, self.total)
 
 
 class ImportService:
-    """`book.imports`."""
+    """`book.imports`: check and import a file, resume an interrupted import, undo one as a whole."""
+
+    BATCH_ROWS = 2000  # rows a write transaction: a fraction of a second of holding the write lock
+    # Between batches the write lock is let go for a little longer than SQLite's busy handler
+    # sleeps between tries (100 ms), so a save or a sign-in waiting for it gets its turn.
+    PAUSE_SECONDS = 0.11
 
     def __init__(self, book: Casebook) -> None:
         self._book = book
 
+    # -- the public calls -------------------------------------------------------------------
     def residents(
         self,
         source: str | Path | bytes,
@@ -181,25 +302,89 @@ class ImportService:
         valid_only: bool = False,
         dry_run: bool = False,
         progress: Progress | None = None,
+        encoding: str | None = None,
     ) -> ImportReport:
         """Check (and unless `dry_run`, import) a CSV file. `progress(done, total)` is called on the
-        calling thread with rows checked so far: every PROGRESS_EVERY rows, and once with
-        (total, total) when everything, the write included, is finished. `done` never goes down."""
+        calling thread: every PROGRESS_EVERY rows, and once with (total, total) when everything,
+        the write included, is finished. `done` never goes down. All or nothing (unless
+        `valid_only`) means: the whole file is checked first, and written only if every row is valid;
+        it is then written in batches, which a crash can interrupt: `resume` finishes the run."""
         self._book.require(Permission.IMPORT)
-        table = read_csv(source, ALIASES)
-        total = len(table.rows)
+        csv_file = open_csv(source, ALIASES, encoding)
+        total = csv_file.rows_total
         if progress is not None:
             progress(0, total)
-        ignored = tuple(h for h in table.original_header if h.strip() and read_alias(h) not in KNOWN_COLUMNS)
-        today = local_today(self._book.clock)
-        now = self._book.clock.now()
-        problems: list[ImportProblem] = []
-        invalid_rows: set[int] = set()
-        duplicate_rows: list[int] = []
-        plan = _Plan()
+        passes = 1 if dry_run or valid_only else 2
+        bar = _Bar(progress, total, passes)
+        if dry_run or not valid_only:
+            tally = self._check(csv_file, bar)
+            if dry_run or tally.invalid or not tally.ok:
+                bar.at(passes - 1, total, force=True)
+                return self._report(csv_file, tally, dry_run=dry_run, valid_only=valid_only)
+        if not total:
+            return self._report(csv_file, _Tally(), dry_run=False, valid_only=valid_only)
+        run_id = self._start(csv_file, valid_only)
+        tally = self._write_run(csv_file, run_id, after_row=0, bar=bar, pass_no=passes - 1)
+        return self._report(csv_file, tally, dry_run=False, valid_only=valid_only, import_id=run_id)
 
+    def resume(
+        self, import_id: str, source: str | Path | bytes, *, progress: Progress | None = None,
+        encoding: str | None = None,
+    ) -> ImportReport:
+        """Finish an interrupted import from the same file: rows already committed are skipped by
+        number, and any row written twice would be caught as a duplicate anyway."""
+        self._book.require(Permission.IMPORT)
+        run = self._run(import_id)
+        if run.status != RUNNING:
+            raise ImportFileError(f"The import of {run.file_name} is {run.status}: there is nothing to resume.")
+        csv_file = open_csv(source, ALIASES, encoding or (run.encoding if run.encoding == "windows-1252" else None))
+        if csv_file.sha256 != run.file_sha256:
+            raise ImportFileError(
+                f"{csv_file.name} is not the file that import was reading ({run.file_name}, as it was then). "
+                "Resume it with that file, or undo it and import the new file."
+            )
+        if progress is not None:
+            progress(0, csv_file.rows_total)
+        bar = _Bar(progress, csv_file.rows_total, 1)
+        tally = self._write_run(csv_file, run.id, after_row=run.rows_done, bar=bar, pass_no=0)
+        return self._report(csv_file, tally, dry_run=False, valid_only=run.valid_only, import_id=run.id,
+                            resumed_after_row=run.rows_done)
+
+    def runs(self) -> list[ImportRunView]:
+        """Imports, newest first (an interrupted one has status 'running')."""
+        self._book.require(Permission.IMPORT)
         with self._book._read() as s:
-            workers = {}
+            return [run_view(r) for r in s.scalars(select(ImportRun).order_by(ImportRun.created_at.desc(), ImportRun.id.desc()))]
+
+    def undo(self, import_id: str) -> ImportRunView:
+        """Archive everything an import created (residents, their admissions, open referrals), in
+        batches; audited as one `import.undo`. Running it again after an interruption finishes it."""
+        self._book.require(Permission.IMPORT)
+        run = self._run(import_id)
+        if run.status == UNDONE:
+            raise ImportFileError(f"The import of {run.file_name} has already been undone.")
+        counts = {"residents": 0, "referrals": 0}
+        for table in ("residents", "referrals"):
+            while True:
+                with self._book._write() as s:
+                    n = archive_batch(s, table, import_id, self._book.clock.now(), self.BATCH_ROWS)
+                counts[table] += n
+                if n < self.BATCH_ROWS:
+                    break
+                time.sleep(self.PAUSE_SECONDS)
+        with self._book._write() as s:
+            r = s.get(ImportRun, import_id)
+            assert r is not None
+            r.status = UNDONE
+            self._book._record(s, "import.undo", "import", import_id,
+                               detail={"file": r.file_name, **counts})
+            view = run_view(r)
+        return view
+
+    # -- checking ---------------------------------------------------------------------------
+    def _rules(self) -> _Rules:
+        with self._book._read() as s:
+            workers: dict[str, str] = {}
             for a in s.scalars(
                 select(Account).where(
                     Account.archived.is_(False),
@@ -209,232 +394,222 @@ class ImportService:
             ):
                 workers[a.username.lower()] = a.id
                 workers.setdefault(a.full_name.lower(), a.id)
-            res_ext = {
-                e for e in s.scalars(select(Resident.external_id).where(Resident.external_id.is_not(None)))
-            }
-            res_names = {
-                _name_key(g, f, d)
-                for g, f, d in s.execute(
-                    select(Resident.given_name, Resident.family_name, Resident.date_of_birth)
-                )
-            }
-            ref_ext = {
-                e for e in s.scalars(select(Referral.external_id).where(Referral.external_id.is_not(None)))
-            }
-            ref_names = {
-                (*_name_key(g, f, d), r.date() if r else None)
-                for g, f, d, r in s.execute(
-                    select(
-                        Referral.given_name,
-                        Referral.family_name,
-                        Referral.date_of_birth,
-                        Referral.received_at,
-                    ).where(Referral.status == OPEN)
-                )
-            }
+        return _Rules(workers, local_today(self._book.clock), self._book.clock.now())
 
-        def bad(row_no: int, errors: Mapping[str, str]) -> None:
-            invalid_rows.add(row_no)
-            for col, msg in errors.items():
-                if len(problems) < MAX_PROBLEMS:
-                    problems.append(ImportProblem(row_no, col, msg))
+    def _check(self, csv_file: CsvFile, bar: _Bar) -> _Tally:
+        """Every row through the rules, nothing written (a dry run, or before all-or-nothing)."""
+        rules, seen, tally = self._rules(), _Seen(), _Tally()
+        with self._book._read() as s:
+            seen.refresh(s)
+        for done, (row_no, row) in enumerate(csv_file.rows()):
+            bar.at(0, done)
+            planned = rules.check(row_no, row, tally)
+            if planned is None:
+                continue
+            if seen.is_new(planned):
+                tally.ok += 1
+            else:
+                tally.duplicate(row_no)
+        return tally
 
-        for done, (row_no, row) in enumerate(table.rows):
-            if progress is not None and done and done % PROGRESS_EVERY == 0:
-                progress(done, total)
-            if "__extra__" in row:
-                bad(row_no, {"": "This row has more values than the header has columns."})
-                continue
-            kind = _record_type(row)
-            if kind is None:
-                bad(row_no, {"record_type": "Write 'resident' or 'referral' (or leave it blank)."})
-                continue
-            if kind == REFERRAL:
-                values, errors = validate_referral({k: row.get(k) for k in REFERRAL_FIELDS}, now=now)
-                if errors:
-                    bad(row_no, errors)
+    # -- writing, batch by batch ------------------------------------------------------------
+    def _start(self, csv_file: CsvFile, valid_only: bool) -> str:
+        with self._book._write() as s:
+            run = ImportRun(file_name=csv_file.name[:255], file_sha256=csv_file.sha256, encoding=csv_file.encoding,
+                            valid_only=valid_only, status=RUNNING, rows_done=0, rows_total=csv_file.rows_total,
+                            residents=0, referrals=0)
+            s.add(run)
+            s.flush()
+            self._book._record(s, "import.start", "import", run.id,
+                               detail={"file": run.file_name, "rows": run.rows_total, "valid_only": valid_only})
+            return run.id
+
+    def _write_run(self, csv_file: CsvFile, run_id: str, *, after_row: int, bar: _Bar, pass_no: int) -> _Tally:
+        rules, seen, tally = self._rules(), _Seen(), _Tally()
+        with self._book._read() as s:
+            seen.refresh(s)  # the bulk of it outside the write lock; each batch adds what is newer
+        batch: list[_Planned] = []
+        last_row = committed = after_row
+        try:
+            for done, (row_no, row) in enumerate(csv_file.rows()):
+                bar.at(pass_no, done)
+                if row_no <= after_row:
                     continue
-                ext = values.get("external_id")
-                rkey = (
-                    *_name_key(values["given_name"], values["family_name"], values.get("date_of_birth")),
-                    values["received_at"].date(),
-                )
-                if (ext and ext in ref_ext) or (not ext and rkey in ref_names):
-                    duplicate_rows.append(row_no)
-                    continue
-                if ext:
-                    ref_ext.add(ext)
-                ref_names.add(rkey)
-                values["_row"] = row_no
-                plan.referrals.append(values)
-                continue
-            adm_values: dict[str, Any] | None = None
-            errors = {}
-            if any((row.get(c) or "").strip() for c in ADMISSION_COLUMNS):
-                data = {c: row.get(c) for c in ADMISSION_COLUMNS}
-                worker = (row.get("key_worker") or "").strip().lower()
-                data["key_worker_id"] = workers.get(worker, "?" if worker else None)
-                adm_values, errors = validate_admission(data, today=today)
-                if adm_values.get("key_worker_id") == "?":
-                    errors["key_worker"] = (
-                        f"{row.get('key_worker')} is not a key worker's user name or full name."
-                    )
-                if "key_worker_id" in errors:
-                    errors["key_worker"] = errors.pop("key_worker_id")
-            values, rerrors = validate_resident(
-                {
-                    k: row.get(k)
-                    for k in EDITABLE_FIELDS
-                    if k in row or k in ("given_name", "family_name", "date_of_birth")
-                },
-                admitted_on=adm_values.get("admitted_on") if adm_values else None,
-                today=today,
-            )
-            errors = {**rerrors, **errors}
-            if errors:
-                bad(row_no, errors)
-                continue
-            ext = values.get("external_id")
-            key = _name_key(values["given_name"], values["family_name"], values["date_of_birth"])
-            if (ext and ext in res_ext) or (not ext and key in res_names):
-                duplicate_rows.append(row_no)
-                continue
-            if ext:
-                res_ext.add(ext)
-            res_names.add(key)
-            values["_row"] = row_no
-            values["_admission"] = adm_values
-            plan.residents.append(values)
+                last_row = row_no
+                planned = rules.check(row_no, row, tally)
+                if planned is not None:
+                    batch.append(planned)
+                if len(batch) >= self.BATCH_ROWS:
+                    self._write_batch(run_id, batch, seen, tally, last_row)
+                    batch, committed = [], last_row
+                    time.sleep(self.PAUSE_SECONDS)
+            self._write_batch(run_id, batch, seen, tally, last_row, final=True)
+        except (DatabaseError, StorageError, ImportFileError) as e:
+            # Whole batches are kept: say how to go on, not only what went wrong.
+            raise type(e)(f"{e} The import stopped after row {committed}; what was imported so far is kept. "
+                          f"Resume it with the same file, or undo it (import id {run_id}).") from e
+        bar.at(pass_no, csv_file.rows_total, force=True)
+        return tally
 
-        invalid = len(invalid_rows)
-        write = not dry_run and (invalid == 0 or valid_only) and (plan.residents or plan.referrals)
-        if write:
-            self._write(plan)
-        if progress is not None and total:
-            progress(total, total)
-        n_res = len(plan.residents) if write else 0
-        n_ref = len(plan.referrals) if write else 0
-        problems.sort(key=lambda p: (p.row, p.column))
-        return ImportReport(
-            rows=len(table.rows),
-            ok=len(plan.residents) + len(plan.referrals),
-            invalid=invalid,
-            duplicates=len(duplicate_rows),
-            residents_imported=n_res,
-            referrals_imported=n_ref,
-            problems=tuple(problems),
-            duplicate_rows=tuple(duplicate_rows),
-            encoding=table.encoding,
-            delimiter=table.delimiter,
-            ignored_columns=ignored,
-            dry_run=dry_run,
-            valid_only=valid_only,
-        )
-
-    def _write(self, plan: _Plan) -> None:
+    def _write_batch(self, run_id: str, batch: list[_Planned], seen: _Seen, tally: _Tally, last_row: int,
+                     *, final: bool = False) -> None:
         book = self._book
         with book._write() as s:
-            ref_no = next_reference_no(s)
-            residents, admissions, referrals, audit = [], [], [], []
-            for v in plan.residents:
-                adm = v.pop("_admission")
-                v.pop("_row")
-                row = stamp(book, {k: v.get(k) for k in (*EDITABLE_FIELDS, "district_in_lancashire")})
-                row.update(reference=format_reference(ref_no), reference_no=ref_no)
-                ref_no += 1
-                row["search_text"] = search_text_of(
-                    row["given_name"],
-                    row["family_name"],
-                    row["preferred_name"],
-                    row["reference"],
-                    row["postcode"],
-                )
-                if adm:
-                    adm = {
-                        k: adm[k]
-                        for k in (
-                            "admitted_on",
-                            "setting",
-                            "strand",
-                            "planned_weeks",
-                            "key_worker_id",
-                            "part_time",
-                            "part_time_notes",
-                        )
-                    }
-                    admissions.append(
-                        stamp(
-                            book,
-                            {
-                                **adm,
-                                "resident_id": row["id"],
-                                "referral_id": None,
-                                "discharged_on": None,
-                                "discharge_type": None,
-                            },
-                        )
-                    )
-                    row["key_worker_id"] = adm["key_worker_id"]
+            seen.refresh(s)
+            new = []
+            for p in batch:
+                if seen.is_new(p):
+                    new.append(p)
                 else:
-                    row["key_worker_id"] = None
-                residents.append(row)
-                audit.append(
-                    AuditItem(
-                        "resident.create",
-                        "resident",
-                        row["id"],
-                        row["id"],
-                        {"reference": row["reference"], "source": "import"},
-                    )
-                )
-                if adm:
-                    audit.append(
-                        AuditItem(
-                            "admission.create",
-                            "admission",
-                            admissions[-1]["id"],
-                            row["id"],
-                            {"source": "import"},
-                        )
-                    )
-            for v in plan.referrals:
-                v.pop("_row")
-                row = stamp(book, {k: v.get(k) for k in REFERRAL_FIELDS})
-                row.update(
-                    status=OPEN,
-                    decision_due_on=decision_due(v["received_at"]),
-                    decided_at=None,
-                    decided_by=None,
-                    decline_category=None,
-                    decline_reason=None,
-                    resident_id=None,
-                )
-                referrals.append(row)
-                audit.append(
-                    AuditItem(
-                        "referral.create",
-                        "referral",
-                        row["id"],
-                        None,
-                        {"category": row["category"], "source": "import"},
-                    )
-                )
-            insert_rows(s, Resident, residents)
-            insert_rows(s, Admission, admissions)
-            insert_rows(s, Referral, referrals)
-            audit.append(
-                AuditItem(
-                    "import.residents",
-                    "unit",
-                    None,
-                    None,
-                    {"residents": len(residents), "referrals": len(referrals)},
-                )
+                    tally.duplicate(p.row)
+            n_res, n_ref = write_rows(s, book, run_id, new)
+            tally.ok += len(new)
+            tally.residents += n_res
+            tally.referrals += n_ref
+            run = s.get(ImportRun, run_id)
+            assert run is not None
+            run.rows_done = last_row
+            run.residents += n_res
+            run.referrals += n_ref
+            if final:
+                run.status = DONE
+                book._record(s, "import.residents", "import", run_id,
+                             detail={"residents": run.residents, "referrals": run.referrals, "file": run.file_name})
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _run(self, import_id: str) -> ImportRun:
+        with self._book._read() as s:
+            run = s.get(ImportRun, import_id)
+        if run is None:
+            raise NotFound(f"There is no import {import_id}.")
+        return run
+
+    def _report(self, csv_file: CsvFile, tally: _Tally, *, dry_run: bool, valid_only: bool,
+                import_id: str | None = None, resumed_after_row: int = 0) -> ImportReport:
+        return ImportReport(
+            rows=csv_file.rows_total,
+            ok=tally.ok,
+            invalid=tally.invalid,
+            duplicates=tally.duplicates,
+            residents_imported=tally.residents,
+            referrals_imported=tally.referrals,
+            problems=tuple(sorted(tally.problems, key=lambda p: (p.row, p.column))),
+            duplicate_rows=tuple(tally.duplicate_rows),
+            encoding=csv_file.encoding,
+            delimiter=csv_file.delimiter,
+            ignored_columns=tuple(
+                h for h in csv_file.original_header if h.strip() and read_alias(h) not in KNOWN_COLUMNS
+            ),
+            dry_run=dry_run,
+            valid_only=valid_only,
+            import_id=import_id,
+            problems_not_listed=tally.not_listed,
+            resumed_after_row=resumed_after_row,
+        )
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """The forms' validation rules, applied to one spreadsheet row."""
+
+    workers: dict[str, str]  # user name or full name (lower case) -> account id
+    today: date
+    now: datetime
+
+    def check(self, row_no: int, row: Mapping[str, str], tally: _Tally) -> _Planned | None:
+        if "__extra__" in row:
+            tally.bad(row_no, {"": "This row has more values than the header has columns."})
+            return None
+        kind = _record_type(row)
+        if kind is None:
+            tally.bad(row_no, {"record_type": "Write 'resident' or 'referral' (or leave it blank)."})
+            return None
+        if kind == REFERRAL:
+            values, errors = validate_referral({k: row.get(k) for k in REFERRAL_FIELDS}, now=self.now)
+            if errors:
+                tally.bad(row_no, errors)
+                return None
+            ext = values.get("external_id")
+            key = _person_key(values["given_name"], values["family_name"], values.get("date_of_birth"),
+                              values["received_at"].astimezone(UTC).date())
+            return _Planned(row_no, REFERRAL, values, None, hash(ext) if ext else None, key)
+        adm_values: dict[str, Any] | None = None
+        errors = {}
+        if any((row.get(c) or "").strip() for c in ADMISSION_COLUMNS):
+            data: dict[str, Any] = {c: row.get(c) for c in ADMISSION_COLUMNS}
+            worker = (row.get("key_worker") or "").strip().lower()
+            data["key_worker_id"] = self.workers.get(worker, "?" if worker else None)
+            adm_values, errors = validate_admission(data, today=self.today)
+            if adm_values.get("key_worker_id") == "?":
+                errors["key_worker"] = f"{row.get('key_worker')} is not a key worker's user name or full name."
+            if "key_worker_id" in errors:
+                errors["key_worker"] = errors.pop("key_worker_id")
+        values, rerrors = validate_resident(
+            {k: row.get(k) for k in EDITABLE_FIELDS if k in row or k in ("given_name", "family_name", "date_of_birth")},
+            admitted_on=adm_values.get("admitted_on") if adm_values else None,
+            today=self.today,
+        )
+        errors = {**rerrors, **errors}
+        if errors:
+            tally.bad(row_no, errors)
+            return None
+        ext = values.get("external_id")
+        key = _person_key(values["given_name"], values["family_name"], values["date_of_birth"])
+        return _Planned(row_no, RESIDENT, values, adm_values, hash(ext) if ext else None, key)
+
+
+def write_rows(s: Session, book: Casebook, import_id: str, planned: list[_Planned]) -> tuple[int, int]:
+    """Insert one batch of new rows (and their audit entries) inside the caller's transaction.
+    Returns (residents, referrals) written."""
+    ref_no = next_reference_no(s)
+    residents: list[dict[str, Any]] = []
+    admissions: list[dict[str, Any]] = []
+    referrals: list[dict[str, Any]] = []
+    audit: list[AuditItem] = []
+    source = {"source": "import", "import": import_id}
+    for p in planned:
+        v = p.values
+        if p.kind == REFERRAL:
+            row = stamp(book, {k: v.get(k) for k in REFERRAL_FIELDS})
+            row.update(
+                status=OPEN,
+                decision_due_on=decision_due(v["received_at"]),
+                decided_at=None,
+                decided_by=None,
+                decline_category=None,
+                decline_reason=None,
+                resident_id=None,
+                import_id=import_id,
             )
-            append_audit(s, book, audit)
+            referrals.append(row)
+            audit.append(AuditItem("referral.create", "referral", row["id"], None,
+                                   {"category": row["category"], **source}))
+            continue
+        row = stamp(book, {k: v.get(k) for k in (*EDITABLE_FIELDS, "district_in_lancashire")})
+        row.update(reference=format_reference(ref_no), reference_no=ref_no, import_id=import_id)
+        ref_no += 1
+        row["search_text"] = search_text_of(
+            row["given_name"], row["family_name"], row["preferred_name"], row["reference"], row["postcode"]
+        )
+        adm = p.admission
+        row["key_worker_id"] = adm["key_worker_id"] if adm else None
+        residents.append(row)
+        audit.append(AuditItem("resident.create", "resident", row["id"], row["id"],
+                               {"reference": row["reference"], **source}))
+        if adm:
+            admission = stamp(book, {
+                **{k: adm[k] for k in ("admitted_on", "setting", "strand", "planned_weeks", "key_worker_id",
+                                       "part_time", "part_time_notes")},
+                "resident_id": row["id"], "referral_id": None, "discharged_on": None, "discharge_type": None,
+            })
+            admissions.append(admission)
+            audit.append(AuditItem("admission.create", "admission", admission["id"], row["id"], source))
+    insert_rows(s, Resident, residents)
+    insert_rows(s, Admission, admissions)
+    insert_rows(s, Referral, referrals)
+    append_audit(s, book, audit)
+    return len(residents), len(referrals)
 
 
 def read_alias(header: str) -> str:
-    from keyworker.imports.csv_file import normalise_header
-
     return normalise_header(header, ALIASES)

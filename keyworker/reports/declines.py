@@ -20,6 +20,7 @@ from keyworker.clock import LONDON, format_date, format_datetime, to_local
 from keyworker.db.caseload import Referral
 from keyworker.db.foundation import Account
 from keyworker.reports.periods import Period
+from keyworker.text import starts_like_formula
 
 DECLINED = "declined"
 NOT_RECORDED = "Not recorded"
@@ -143,14 +144,11 @@ CSV_COLUMNS = (
     "Given name", "Family name", "Referrer", "Referrer organisation", "Community Treatment Provider",
     "Admission category", "Reason category", "Reasons in full", "Decided by",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _cell(value: str | None) -> str:
     """Free text that starts like a formula is prefixed with an apostrophe, so a spreadsheet shows
     it instead of running it (a referrer's note is not ours to trust)."""
     text = value or ""
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return "'" + text if starts_like_formula(text) else text
 
 
 def declines_report_csv(report: DeclinesReport) -> bytes:

@@ -149,3 +149,18 @@ def test_progress_bar_with_inline_tasks_and_a_failed_read(dialog, tmp_path) -> N
     missing = tmp_path / "gone.csv"
     d.set_file(missing)
     assert d.progress.isHidden()
+
+
+def test_a_windows_1252_file_is_refused_until_that_encoding_is_chosen(dialog, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _book, _ctx, d = dialog
+    shown: list[str] = []
+    monkeypatch.setattr("ui.imports.dialog.show_error", lambda _parent, exc: shown.append(str(exc)))
+    path = tmp_path / "excel.csv"
+    path.write_bytes("given_name,family_name,date_of_birth\nRenée,Dupré,03/03/1983\n".encode("cp1252"))
+    d.set_file(path)
+    assert len(shown) == 1 and "row 2 (given_name, family_name)" in shown[0] and d.report is None
+    assert not d.import_button.isEnabled()
+    d.encoding.setCurrentIndex(1)  # Windows-1252: checked again at once
+    assert d.report is not None and d.report.ok == 1 and d.report.encoding == "windows-1252"
+    d.run_import(valid_only=False)
+    assert d.final is not None and d.final.residents_imported == 1 and len(shown) == 1

@@ -91,7 +91,12 @@ def test_utf8_with_bom_and_semicolons(manager_book: Casebook) -> None:
 def test_windows_1252(manager_book: Casebook, tmp_path: Path) -> None:
     path = tmp_path / "excel.csv"
     path.write_bytes((HEADER + "W1,Renée,Dupré,03/03/1983,Female,BB11 1AA,Burnley\r\n").encode("cp1252"))
-    report = manager_book.imports.residents(path)
+    # Not valid UTF-8: refused with the row and cells named, never silently read as 1252 ...
+    with pytest.raises(ImportFileError, match=r"not valid utf-8.*row 2 \(given_name, family_name\)"):
+        manager_book.imports.residents(path)
+    assert count(manager_book, Resident) == 0
+    # ... until the person says it is Windows-1252.
+    report = manager_book.imports.residents(path, encoding="windows-1252")
     assert report.encoding == "windows-1252" and report.residents_imported == 1
     with manager_book._read() as s:
         assert s.scalar(select(Resident.family_name)) == "Dupré"

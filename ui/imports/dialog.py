@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QFileDialog,
     QHBoxLayout,
@@ -94,6 +95,18 @@ class ImportDialog(QDialog):
         row.addWidget(self.choose_button)
         row.addWidget(self.check_button)
         b.addLayout(row)
+        # A file that is not UTF-8 is refused (rows named) until the person says what it is.
+        enc = QHBoxLayout()
+        enc_label = QLabel("&Encoding:")
+        enc.addWidget(enc_label)
+        self.encoding = QComboBox()
+        self.encoding.setAccessibleName("File encoding")
+        self.encoding.addItem("UTF-8 (Excel's 'CSV UTF-8'; detected)", None)
+        self.encoding.addItem("Windows-1252 (older Excel on Windows)", "windows-1252")
+        enc_label.setBuddy(self.encoding)
+        enc.addWidget(self.encoding)
+        enc.addStretch(1)
+        b.addLayout(enc)
         self.summary = QLabel()
         self.summary.setObjectName("importSummary")
         self.summary.setWordWrap(True)
@@ -137,6 +150,7 @@ class ImportDialog(QDialog):
 
         self.choose_button.clicked.connect(self.choose)
         self.check_button.clicked.connect(self.check)
+        self.encoding.currentIndexChanged.connect(lambda _i: self.check())
         self.import_button.clicked.connect(lambda: self.run_import(valid_only=False))
         self.valid_only_button.clicked.connect(lambda: self.run_import(valid_only=True))
         self.close_button.clicked.connect(self.reject)
@@ -176,14 +190,14 @@ class ImportDialog(QDialog):
         self._run(dry_run=False, valid_only=valid_only)
 
     def _run(self, *, dry_run: bool, valid_only: bool) -> None:
-        book, path, report = self.ctx.book, self.path, self.relay.report
+        book, path, report, encoding = self.ctx.book, self.path, self.relay.report, self.encoding.currentData()
         assert path is not None
         self._phase = "Checking the file" if dry_run else "Importing"
         self._set_running(True, f"{self._phase}…")
         self.progress.setRange(0, 0)  # reading the file: busy until the first count of rows arrives
         self.progress.show()
         self.ctx.tasks.run(lambda: book.imports.residents(path, valid_only=valid_only, dry_run=dry_run,
-                                                          progress=report),
+                                                          progress=report, encoding=encoding),
                            self._done, self._failed)
 
     def _progressed(self, done: int, total: int) -> None:
@@ -246,7 +260,7 @@ class ImportDialog(QDialog):
     def _set_running(self, running: bool, text: str = "") -> None:
         self._running = running
         self.status.setText(text)
-        for w in (self.choose_button, self.check_button, self.close_button):
+        for w in (self.choose_button, self.check_button, self.close_button, self.encoding):
             w.setEnabled(not running and (self.allowed or w is self.close_button))
         self._update_buttons()
 
