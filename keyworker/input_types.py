@@ -183,7 +183,7 @@ def problem(value: Any, annotation: Any) -> str | None:
         if not isinstance(value, annotation):
             return f"must be {_noun(annotation)}"
         problems = _field_problems(value)
-        return "; ".join(f"{label_of(k).lower()} {why}" for k, why in problems.items()) or None
+        return "; ".join(_phrase(label_of(k).lower(), why) for k, why in problems.items()) or None
     if isinstance(annotation, type):
         return None if isinstance(value, annotation) else f"must be {_noun(annotation)}"
     return None
@@ -202,8 +202,12 @@ def _is_predicate(why: str) -> bool:
     return why.startswith(("must", "is ", "contains"))
 
 
+def _phrase(label: str, why: str) -> str:
+    return f"{label} {why}" if _is_predicate(why) else f"{label}: {why}"
+
+
 def _sentence(label: str, why: str) -> str:
-    return f"{label} {why}." if _is_predicate(why) else f"{label}: {why}."
+    return _phrase(label, why) + "."
 
 
 def _field_problems(instance: Any) -> dict[str, str]:
