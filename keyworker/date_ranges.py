@@ -16,17 +16,9 @@ EARLIEST_MEDICATION = date(1950, 1, 1)
 PLANNING_HORIZON = timedelta(days=366)
 
 
-def birth(today: date) -> tuple[date, date]:
-    return EARLIEST_BIRTH, today
-
-
 def recorded(today: date) -> tuple[date, date]:
     """Something that has happened: a referral received, a review held, a consent given."""
     return EARLIEST_RECORD, today
-
-
-def medication(today: date) -> tuple[date, date]:
-    return EARLIEST_MEDICATION, today
 
 
 def planned(today: date) -> tuple[date, date]:
