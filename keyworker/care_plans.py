@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from keyworker import date_ranges
 from keyworker.clock import format_date, local_today
 from keyworker.db.care_plans import CarePlan, CarePlanVersion
 from keyworker.db.caseload import Admission, Resident
 from keyworker.db.foundation import Account, Setting
 from keyworker.errors import NotFound, ValidationError
 from keyworker.ids import new_id
+from keyworker.input_types import typed_inputs
 from keyworker.plan_sections import (
     AGREEMENT_METHODS,
     DEMOGRAPHIC_FIELDS,
@@ -255,8 +257,8 @@ def _goal_problems(goals: list[Goal]) -> list[str]:
     return problems
 
 
-def _validate_content(content: PlanContent) -> None:
-    """Shape errors refused even in a draft (bad vocabulary, not emptiness)."""
+def _validate_content(content: PlanContent, today: date) -> None:
+    """Shape errors refused even in a draft (bad vocabulary, dates out of range, not emptiness)."""
     errors: dict[str, str] = {}
     unknown = set(content.sections) - set(SECTIONS_BY_KEY)
     if unknown:
@@ -269,6 +271,10 @@ def _validate_content(content: PlanContent) -> None:
             errors[f"goals.{i}.domain"] = f"Goal {i}: choose a domain from the list."
         if g.status not in GOAL_STATUSES:
             errors[f"goals.{i}.status"] = f"Goal {i}: choose a status from the list."
+        for a in g.actions:
+            if a.by_when and (message := date_ranges.out_of_range(f"Goal {i}: by when", a.by_when,
+                                                                  *date_ranges.planned(today))):
+                errors[f"goals.{i}.actions"] = message
     if len({g.id for g in content.goals}) != len(content.goals):
         errors["goals"] = "Two goals have the same identifier."
     if errors:
@@ -340,6 +346,7 @@ class CarePlanService:
         self._book = book
 
     # reading ---------------------------------------------------------------------------------
+    @typed_inputs
     def get(self, resident_id: str | None = None, *, admission_id: str | None = None) -> CarePlanView:
         """The plan of an admission (default: the resident's latest admission). Audited."""
         self._book.require(Permission.VIEW_RESIDENTS)
@@ -350,6 +357,7 @@ class CarePlanService:
                               detail={"version": view.version.number if view.version else None})
             return view
 
+    @typed_inputs
     def missing_sections(self, admission_id: str) -> list[MissingSection]:
         self._book.require(Permission.VIEW_RESIDENTS)
         with self._book._read() as s:
@@ -359,6 +367,7 @@ class CarePlanService:
             self._fill_from_record(s, adm, content)
             return missing_sections(content)
 
+    @typed_inputs
     def versions(self, plan_id: str) -> list[VersionInfo]:
         """Every version, newest first, with who saved it, when and why. Audited."""
         self._book.require(Permission.VIEW_RESIDENTS)
@@ -370,6 +379,7 @@ class CarePlanService:
             self._book._record(s, "care_plan.history", "care_plan", plan_id, resident_id=plan.resident_id)
             return [_version_info(r, names) for r in rows]
 
+    @typed_inputs
     def version_content(self, version_id: str) -> tuple[VersionInfo, PlanContent]:
         self._book.require(Permission.VIEW_RESIDENTS)
         with self._book._write() as s:
@@ -379,6 +389,7 @@ class CarePlanService:
                               detail={"version": v.number})
             return _version_info(v, _names(s, {v.created_by})), PlanContent.from_json(v.content)
 
+    @typed_inputs
     def diff(self, version_a: str, version_b: str) -> list[SectionChange]:
         """What changed between two versions of the same plan (older first for a forward diff)."""
         self._book.require(Permission.VIEW_RESIDENTS)
@@ -391,6 +402,7 @@ class CarePlanService:
                               detail={"versions": [a.number, b.number]})
             return diff_content(PlanContent.from_json(a.content), PlanContent.from_json(b.content))
 
+    @typed_inputs
     def incomplete(self, scope: str = "mine") -> list[IncompletePlan]:
         """Current admissions without a complete plan; `overdue` once the admission day is over."""
         self._book.require(Permission.VIEW_RESIDENTS)
@@ -417,11 +429,12 @@ class CarePlanService:
         return {"care_plans_incomplete": int(n or 0)}
 
     # writing ---------------------------------------------------------------------------------
+    @typed_inputs
     def save_draft(self, admission_id: str, content: PlanContent) -> CarePlanView:
         """Save the plan while it is a draft (the draft version is updated in place). Once the plan
         is complete, changes go through `revise` with a reason."""
         self._book.require(Permission.EDIT_CARE_PLANS)
-        _validate_content(content)
+        _validate_content(content, local_today(self._book.clock))
         with self._book._write() as s:
             adm = self._admission(s, None, admission_id)
             plan = self._plan_for(s, adm.id)
@@ -448,6 +461,7 @@ class CarePlanService:
                               detail={"version": version.number, "sections": changed})
             return self._view(s, adm)
 
+    @typed_inputs
     def mark_complete(self, plan_id: str) -> CarePlanView:
         """Complete the plan: refused, listing every missing section, until all are filled."""
         self._book.require(Permission.EDIT_CARE_PLANS)
@@ -474,6 +488,7 @@ class CarePlanService:
                                       "on_admission_day": local_today(self._book.clock) <= adm.admitted_on})
             return self._view(s, adm)
 
+    @typed_inputs
     def revise(self, plan_id: str, content: PlanContent, reason: str) -> CarePlanView:
         """A change to a complete plan: a new frozen version with its parent and the reason."""
         self._book.require(Permission.EDIT_CARE_PLANS)
@@ -485,7 +500,7 @@ class CarePlanService:
     def _revise_in(self, s: Session, plan_id: str, content: PlanContent, reason: str,
                   review_id: str | None = None) -> CarePlanVersion:
         """`revise` inside the caller's transaction (a review changing the plan uses this)."""
-        _validate_content(content)
+        _validate_content(content, local_today(self._book.clock))
         if not (reason or "").strip():
             raise ValidationError({"reason": "Say why the plan is changing."})
         plan = self._plan(s, plan_id)
@@ -515,6 +530,7 @@ class CarePlanService:
                                   **({"review_id": review_id} if review_id else {})})
         return version
 
+    @typed_inputs
     def record_agreement(self, plan_id: str, agreed_on: date, method: str, note: str | None = None) -> CarePlanView:
         """The resident's agreement to the current version: signed paper copy, verbal, or declined
         to sign (with the reason)."""
@@ -526,6 +542,9 @@ class CarePlanService:
             errors["note"] = "Record the reason the resident declined to sign."
         if agreed_on > local_today(self._book.clock):
             errors["agreed_on"] = "The date of agreement cannot be in the future."
+        elif message := date_ranges.out_of_range("Date of agreement", agreed_on,
+                                                 *date_ranges.recorded(local_today(self._book.clock))):
+            errors["agreed_on"] = message
         if errors:
             raise ValidationError(errors)
         with self._book._write() as s:
@@ -544,6 +563,7 @@ class CarePlanService:
                               detail={"method": method, "agreed_on": agreed_on.isoformat()})
             return self._view(s, adm)
 
+    @typed_inputs
     def pdf(self, plan_id: str, version_id: str | None = None) -> bytes:
         """The resident's copy of the plan (current version by default) as a PDF, kept as a document."""
         from keyworker.documents import care_plan_pdf

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from keyworker import reference_data
 from keyworker.clock import SystemClock, format_date, local_today
+from keyworker.errors import ValidationError
+from keyworker.input_types import typed_inputs
 from keyworker.review_schedule import REVIEW_INTERVAL_DAYS
 from keyworker.security.permissions import Permission
 
@@ -279,13 +281,17 @@ class CaseloadService:
         """A filter for the signed-in user ("mine only" means their caseload). Open: reads nothing."""
         return CaseloadFilter(actor_id=self._book.actor.id, **kwargs)
 
+    @typed_inputs
     def ids(self, flt: CaseloadFilter) -> list[str]:
         self._book.require(Permission.VIEW_RESIDENTS)
+        if flt.sort_key not in SORT_KEYS:
+            raise ValidationError({"sort_key": "Choose a column to sort the caseload by."})
         if flt.mine_only and flt.actor_id is None:
             flt = flt.with_(actor_id=self._book.actor.id)
         with self._book._read() as s:
             return caseload_ids(s, flt, today=local_today(self._book.clock))
 
+    @typed_inputs
     def rows(self, ids: list[str]) -> list[CaseloadRow]:
         self._book.require(Permission.VIEW_RESIDENTS)
         with self._book._read() as s:

@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from keyworker import date_ranges
 from keyworker import reference_data as ref
 from keyworker.clock import local_today
 from keyworker.db.caseload import Consent, MedicationEvent, Resident
 from keyworker.errors import NotFound, ValidationError
 from keyworker.ids import new_id
+from keyworker.input_types import form_fields
 from keyworker.security.permissions import Permission
 from keyworker.validation import Cleaner, parse_date
 
@@ -93,11 +95,9 @@ class ConsentView:
 def validate_medication(
     data: Mapping[str, Any] | MedicationInput, *, today: date, name_required: bool = True
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    if not isinstance(data, Mapping):
-        data = vars(data)
-    c = Cleaner(data)
+    c = Cleaner(form_fields(data))
     c.text("name", "Medicine", required=name_required, max_len=200)
-    c.date("effective_on", "Date", required=True, not_after=today, not_before=date(1950, 1, 1))
+    c.date("effective_on", "Date", required=True, not_after=today, not_before=date_ranges.EARLIEST_MEDICATION)
     c.text("dose", "Dose", max_len=100)
     c.text("frequency", "Frequency", max_len=100)
     c.text("prescriber", "Prescriber", max_len=200)
@@ -226,7 +226,8 @@ def stop(
     book.require(Permission.EDIT_RESIDENTS)
     today = local_today(book.clock)
     c = Cleaner({"effective_on": stopped_on or today, "notes": notes})
-    c.date("effective_on", "Date stopped", required=True, not_after=today)
+    c.date("effective_on", "Date stopped", required=True, not_after=today,
+           not_before=date_ranges.EARLIEST_MEDICATION)
     c.text("notes", "Notes", max_len=2000)
     with book._write() as s:
         events = _course_events(s, course_id)

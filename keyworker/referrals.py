@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from keyworker import date_ranges
 from keyworker import reference_data as ref
 from keyworker import working_days as wd
 from keyworker.clock import local_today
 from keyworker.db.caseload import Admission, Referral, Resident
 from keyworker.db.documents import Document
 from keyworker.errors import NotFound, ValidationError
+from keyworker.input_types import typed_inputs
 from keyworker.residents import (
     ResidentInput,
     ResidentRecord,
@@ -149,7 +151,7 @@ def validate_referral(
     c.datetime("received_at", "Date and time received", required=True, not_after=now)
     c.text("given_name", "Given name", required=True, max_len=100)
     c.text("family_name", "Family name", required=True, max_len=100)
-    c.date("date_of_birth", "Date of birth", not_after=now.date(), not_before=date(1900, 1, 1))
+    c.date("date_of_birth", "Date of birth", not_after=now.date(), not_before=date_ranges.EARLIEST_BIRTH)
     c.text("referrer_name", "Referrer", required=True, max_len=200)
     c.text("referrer_organisation", "Referrer's organisation", max_len=200)
     c.email("referrer_email", "Referrer's email")
@@ -260,10 +262,12 @@ class ReferralService:
         return r
 
     # -- validation on the spot --------------------------------------------------------------
+    @typed_inputs
     def validate(self, data: Mapping[str, Any] | ReferralInput) -> dict[str, str]:
         # Open: checks the form's own values and reads nothing.
         return validate_referral(data, now=self._book.clock.now())[1]
 
+    @typed_inputs
     def validate_admission(
         self,
         referral_id: str,
@@ -300,6 +304,7 @@ class ReferralService:
         return values, rvalues, errors
 
     # -- recording ---------------------------------------------------------------------------
+    @typed_inputs
     def record(self, data: ReferralInput | Mapping[str, Any]) -> ReferralView:
         """A referral as it arrives. Its decision is due 5 working days after receipt."""
         self._book.require(Permission.RECORD_REFERRALS)
@@ -312,6 +317,7 @@ class ReferralService:
             self._book._record(s, "referral.create", "referral", r.id, detail={"category": r.category})
             return view(r, self._today())
 
+    @typed_inputs
     def update(self, referral_id: str, changes: Mapping[str, Any]) -> ReferralView:
         """Correct an open referral. The audit entry names the changed fields only."""
         self._book.require(Permission.RECORD_REFERRALS)
@@ -335,6 +341,7 @@ class ReferralService:
             return view(r, self._today())
 
     # -- deciding ----------------------------------------------------------------------------
+    @typed_inputs
     def accept(self, referral_id: str) -> ReferralView:
         self._book.require(Permission.DECIDE_REFERRALS)
         with self._book._write() as s:
@@ -350,6 +357,7 @@ class ReferralService:
             )
             return view(r, self._today())
 
+    @typed_inputs
     def validate_decline(self, category: str | None, reason: str | None) -> dict[str, str]:
         # Open: checks the form's own values and reads nothing.
         return self._decline_values(category, reason)[1]
@@ -364,7 +372,8 @@ class ReferralService:
             c.error("reason", "Explain the reasons in full: the referrer receives them in writing.")
         return c.values, c.errors
 
-    def decline(self, referral_id: str, category: str, reason: str) -> ReferralView:
+    @typed_inputs
+    def decline(self, referral_id: str, category: str | None, reason: str | None) -> ReferralView:
         """Decline with written reasons. The decline letter for the referrer is made and kept in
         the database in the same transaction (delivery comes with the outbox)."""
         from keyworker.documents.decline_letter import decline_letter_pdf
@@ -405,6 +414,7 @@ class ReferralService:
             raise ValidationError({"": f"This referral has already been {r.status}."})
 
     # -- admitting ---------------------------------------------------------------------------
+    @typed_inputs
     def admit(
         self,
         referral_id: str,
@@ -464,6 +474,7 @@ class ReferralService:
             return build_record(s, res, self._today())
 
     # -- reading -----------------------------------------------------------------------------
+    @typed_inputs
     def get(self, referral_id: str) -> ReferralView:
         self._book.require(Permission.VIEW_RESIDENTS)
         with self._book._write() as s:

@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields, is_dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from keyworker import date_ranges
 from keyworker import medication as med
 from keyworker import reference_data as ref
 from keyworker.clock import local_today
 from keyworker.db.caseload import PREFER_NOT_TO_SAY, Admission, Resident
 from keyworker.db.foundation import Account
 from keyworker.errors import NotFound, ValidationError
+from keyworker.input_types import form_fields, typed_inputs
 from keyworker.security.permissions import Permission
 from keyworker.validation import Cleaner, years_between
 
@@ -172,9 +174,7 @@ class ResidentRecord:
 
 
 def as_mapping(data: Any) -> Mapping[str, Any]:
-    if is_dataclass(data) and not isinstance(data, type):
-        return asdict(data)
-    return data  # type: ignore[no-any-return]
+    return form_fields(data)
 
 
 def validate_resident(
@@ -193,7 +193,7 @@ def validate_resident(
     c.text("given_name", "Given name", required=True, max_len=100)
     c.text("family_name", "Family name", required=True, max_len=100)
     c.text("preferred_name", "Preferred name", max_len=100)
-    c.date("date_of_birth", "Date of birth", required=True, not_after=today, not_before=date(1900, 1, 1))
+    c.date("date_of_birth", "Date of birth", required=True, not_after=today, not_before=date_ranges.EARLIEST_BIRTH)
     c.text("age_override_reason", "Reason for admitting someone under 18", max_len=2000)
     c.nhs_number()
     for f, label in DEMOGRAPHIC_LABELS.items():
@@ -321,6 +321,7 @@ class ResidentService:
         return local_today(self._book.clock)
 
     # -- validation on the spot --------------------------------------------------------------
+    @typed_inputs
     def validate(
         self,
         data: Mapping[str, Any] | ResidentInput,
@@ -365,6 +366,7 @@ class ResidentService:
             raise NotFound("That resident does not exist.")
         return r
 
+    @typed_inputs
     def get(self, resident_id: str) -> ResidentRecord:
         """The resident's record; every read is audited (resident.view)."""
         self._book.require(Permission.VIEW_RESIDENTS)
@@ -373,6 +375,7 @@ class ResidentService:
             self._book._record(s, "resident.view", "resident", r.id, resident_id=r.id)
             return build_record(s, r, self._today())
 
+    @typed_inputs
     def find_by_reference(self, reference: str) -> str | None:
         """The id of the resident with this reference (R-00042 or 42), or None."""
         self._book.require(Permission.VIEW_RESIDENTS)
@@ -385,6 +388,7 @@ class ResidentService:
             return s.scalar(select(Resident.id).where(Resident.reference_no == n))
 
     # -- writing -----------------------------------------------------------------------------
+    @typed_inputs
     def update(self, resident_id: str, changes: Mapping[str, Any]) -> ResidentRecord:
         """Change some fields. The audit entry names the changed fields, never their values."""
         self._book.require(Permission.EDIT_RESIDENTS)
@@ -408,6 +412,7 @@ class ResidentService:
                 )
             return build_record(s, r, self._today())
 
+    @typed_inputs
     def assign_key_worker(self, resident_id: str, account_id: str) -> ResidentRecord:
         """Name another key worker for the current admission: a senior's allocation decision (a
         key worker edits the record, not who holds it). The first one is named at admission."""
@@ -433,28 +438,34 @@ class ResidentService:
             return build_record(s, r, self._today())
 
     # -- medication and consents (keyworker/medication.py) ------------------------------------
+    @typed_inputs
     def validate_medication(self, data: Mapping[str, Any]) -> dict[str, str]:
         # Open: checks the form's own values and reads nothing.
         return med.validate_medication(data, today=self._today())[1]
 
+    @typed_inputs
     def medication(self, resident_id: str) -> med.MedicationSummary:
         return med.medication(self._book, resident_id)
 
+    @typed_inputs
     def start_medication(
         self, resident_id: str, data: Mapping[str, Any] | med.MedicationInput
     ) -> med.MedicationCourse:
         return med.start(self._book, resident_id, data)
 
+    @typed_inputs
     def change_medication(
         self, course_id: str, data: Mapping[str, Any] | med.MedicationInput
     ) -> med.MedicationCourse:
         return med.change(self._book, course_id, data)
 
+    @typed_inputs
     def stop_medication(
         self, course_id: str, stopped_on: date | str | None = None, notes: str | None = None
     ) -> med.MedicationCourse:
         return med.stop(self._book, course_id, stopped_on, notes)
 
+    @typed_inputs
     def validate_consent(
         self,
         kind: str,
@@ -467,6 +478,7 @@ class ResidentService:
         """Messages by field for the consent form, without saving. Open: reads nothing."""
         return med.validate_consent(kind, given, parties, recorded_on, notes, today=self._today())[1]
 
+    @typed_inputs
     def record_consent(
         self,
         resident_id: str,
@@ -481,10 +493,12 @@ class ResidentService:
             self._book, resident_id, kind, given, parties=parties, recorded_on=recorded_on, notes=notes
         )
 
+    @typed_inputs
     def consents(self, resident_id: str, *, history: bool = False) -> list[med.ConsentView]:
         return med.consents(self._book, resident_id, history=history)
 
     # -- reporting ---------------------------------------------------------------------------
+    @typed_inputs
     def demographics(self, field: str, *, current_only: bool = False) -> dict[str, int]:
         """Counts by value of one minimum-data-set field. 'Prefer not to say' and 'Not recorded'
         (blank) are reported apart, as the specification requires (11.2.3.3)."""

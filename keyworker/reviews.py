@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Date, exists, func, select
 from sqlalchemy.orm import Session
 
+from keyworker import date_ranges
 from keyworker import review_schedule as rs
 from keyworker.care_plans import IncompletePlan, PlanContent
 from keyworker.clock import format_date, local_today
@@ -24,6 +25,7 @@ from keyworker.db.documents import Document
 from keyworker.db.foundation import Account, Setting
 from keyworker.documents.store import DocumentInfo
 from keyworker.errors import NotFound, ValidationError
+from keyworker.input_types import typed_inputs
 from keyworker.plan_sections import GOAL_STATUSES
 from keyworker.security.permissions import Permission
 
@@ -163,6 +165,7 @@ class ReviewService:
         self._book = book
 
     # what is due -----------------------------------------------------------------------------
+    @typed_inputs
     def due(self, scope: str = "unit", today: date | None = None, *, include_later: bool = False,
             key_worker_id: str | None = None) -> list[ReviewDue]:
         """Reviews overdue, due today and due within 7 days (and later ones if asked), most
@@ -209,6 +212,7 @@ class ReviewService:
                 max(0, (today - due_on).days)))
         return out
 
+    @typed_inputs
     def my_work(self, today: date | None = None) -> MyWork:
         """The signed-in key worker's overdue and due-this-week reviews and incomplete plans."""
         due = self.due("mine", today)
@@ -224,6 +228,7 @@ class ReviewService:
             inner.c.due_on >= today, inner.c.due_on <= today + timedelta(days=rs.DUE_SOON_DAYS)))
         return {"reviews_due_7d": int(soon or 0), "reviews_overdue": int(overdue or 0)}
 
+    @typed_inputs
     def next_for(self, admission_id: str, today: date | None = None) -> ReviewDue:
         """The next review of one admission: due date, status and which meeting it should be."""
         self._book.require(Permission.VIEW_RESIDENTS)
@@ -260,6 +265,7 @@ class ReviewService:
                                  pre_discharge_held=rs.PRE_DISCHARGE in kinds)
 
     # recording -------------------------------------------------------------------------------
+    @typed_inputs
     def record(self, data: ReviewInput) -> ReviewView:
         """Record a review. Plan changes (and goal status changes) become a new plan version in the
         same transaction. Refused: a date in the future or before admission, no resident's view,
@@ -324,6 +330,7 @@ class ReviewService:
             names = {self._book.actor.id: self._book.actor.full_name}
             return _review_view(review, version.number if version else None, names, tuple(warnings))
 
+    @typed_inputs
     def preview(self, data: ReviewInput) -> tuple[str, list[str]]:
         """Before saving: the meeting kind the review will be recorded as and the warnings that
         saving would give (referrer not invited, short notice, late), so the UI can ask first.
@@ -397,6 +404,7 @@ class ReviewService:
             Document.title.like("Invitation to the referrer%"), Document.created_at >= since))))
 
     # history ---------------------------------------------------------------------------------
+    @typed_inputs
     def history(self, admission_id: str, *, include_superseded: bool = False) -> list[ReviewView]:
         """The admission's reviews, newest first. Audited."""
         self._book.require(Permission.VIEW_RESIDENTS)
@@ -416,6 +424,7 @@ class ReviewService:
             return [_review_view(r, n, names) for r, n in rows]
 
     # invitations -----------------------------------------------------------------------------
+    @typed_inputs
     def invitation_letter(self, admission_id: str, meeting_on: date, *, kind: str | None = None,
                           meeting_time: str = "", venue: str = "", invitee_name: str | None = None,
                           invitee_role: str = "referrer", invitee_address: str = "") -> tuple[DocumentInfo, Invitation]:
@@ -430,6 +439,8 @@ class ReviewService:
         today = local_today(self._book.clock)
         if meeting_on < today:
             raise ValidationError({"meeting_on": "The meeting date has passed."})
+        if message := date_ranges.out_of_range("Meeting date", meeting_on, *date_ranges.planned(today)):
+            raise ValidationError({"meeting_on": message})
         with self._book._write() as s:
             adm = s.get(Admission, admission_id)
             if adm is None:
@@ -490,8 +501,12 @@ def _validate_input(data: ReviewInput, today: date) -> dict[str, str]:
     errors: dict[str, str] = {}
     if data.held_on > today:
         errors["held_on"] = "A review can only be recorded once it has been held (the date is in the future)."
+    elif message := date_ranges.out_of_range("Review date", data.held_on, *date_ranges.recorded(today)):
+        errors["held_on"] = message
     if data.next_review_on <= data.held_on:
         errors["next_review_on"] = "The next review must be after this one."
+    elif message := date_ranges.out_of_range("Next review date", data.next_review_on, *date_ranges.planned(today)):
+        errors["next_review_on"] = message
     elif data.next_review_on > rs.latest_next_review(data.held_on) and not data.next_review_reason.strip():
         errors["next_review_reason"] = (
             f"The next review is more than {rs.REVIEW_INTERVAL_DAYS} days away (latest "
@@ -508,6 +523,9 @@ def _validate_input(data: ReviewInput, today: date) -> dict[str, str]:
             errors["invitations"] = "Each invitation needs a name and who they are (family, carer, referrer ...)."
         elif i.invited_on > data.held_on:
             errors["invitations"] = f"{i.name} is recorded as invited after the review."
+        elif message := date_ranges.out_of_range(f"The date {i.name} was invited", i.invited_on,
+                                                 *date_ranges.recorded(today)):
+            errors["invitations"] = message
     for g in data.goal_progress:
         if g.status not in GOAL_STATUSES:
             errors["goal_progress"] = "Choose a status for each goal: not started, in progress, achieved or changed."

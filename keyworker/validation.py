@@ -3,7 +3,11 @@ the field name, so the UI can show it beside the field (and validate on the spot
 
 `Cleaner` gathers the cleaned values and the messages of one form; the `validate_*` functions in
 referrals.py and residents.py use it. Values arrive as typed by a person or read from a CSV:
-strings are trimmed, blanks become None, dates may be ISO or UK (31/12/1990)."""
+strings are trimmed, blanks become None, dates may be ISO or UK (31/12/1990).
+
+Every check looks at the type and the length first, and only then at the content, so a value of
+the wrong kind gets a message instead of an exception, and no check is worse than linear in the
+length of what was typed (a 1 MB "email" is refused as too long before any pattern sees it)."""
 
 from __future__ import annotations
 
@@ -13,20 +17,25 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from keyworker import date_ranges
 from keyworker import reference_data as ref
 from keyworker.clock import LONDON
 from keyworker.db.caseload import PREFER_NOT_TO_SAY
 
 _POSTCODE = re.compile(r"^(GIR0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-HJKMNPR-Y]?[0-9][ABD-HJLNP-UW-Z]{2})$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_EMAIL = 200
 _PHONE = re.compile(r"^\+?[0-9 ()\-]{10,20}$")
 _PLACE_NAME = re.compile(r"^[A-Za-z][A-Za-z .,'&\-()]{1,79}$")
+# Longest text accepted by the fields that are not free text (checked before anything else).
+MAX_CHOICE, MAX_DATE, MAX_NUMBER, MAX_POSTCODE, MAX_NHS, MAX_PHONE = 200, 40, 20, 16, 20, 30
+MAX_SUBSTANCES_TEXT, MAX_SUBSTANCES = 5000, 50
+Day = date  # inside Cleaner, `date` names its method
 _PNTS_SPELLINGS = {"prefer not to say", "prefer-not-to-say", "pnts", "not stated", "declined to say"}
 
 
 def nhs_number_valid(s: str | None) -> bool:
     """Ten digits (spaces or dashes allowed) whose modulus-11 check digit is right."""
-    if not s:
+    if not s or len(s) > MAX_NHS:
         return False
     digits = re.sub(r"[\s\-]", "", s)
     if not re.fullmatch(r"\d{10}", digits):
@@ -38,9 +47,21 @@ def nhs_number_valid(s: str | None) -> bool:
     return check != 10 and check == int(digits[9])
 
 
+def email_valid(s: str) -> bool:
+    """name@domain.tld: one @, no spaces, a dot inside the domain. String operations only (the
+    regex it replaces backtracked quadratically on a long run of dots)."""
+    if len(s) > MAX_EMAIL or any(ch.isspace() for ch in s):
+        return False
+    local, at, domain = s.partition("@")
+    if not at or not local or "@" in domain:
+        return False
+    dot = domain.find(".", 1)
+    return dot != -1 and dot < len(domain) - 1
+
+
 def normalise_postcode(s: str | None) -> str | None:
     """A UK postcode in its standard form ('pr12ab' -> 'PR1 2AB'), or None if it is not one."""
-    if not s:
+    if not s or len(s) > MAX_POSTCODE:
         return None
     compact = re.sub(r"\s+", "", s).upper()
     if not _POSTCODE.match(compact):
@@ -138,14 +159,24 @@ class Cleaner:
     def error(self, field: str, message: str) -> None:
         self.errors.setdefault(field, message)
 
+    def _short_text(self, field: str, label: str, raw: Any, max_len: int) -> str | None:
+        """`raw` as text if it is text of at most `max_len` characters; else a message and None."""
+        if not isinstance(raw, str):
+            self.error(field, f"{label} must be text.")
+            return None
+        if len(raw) > max_len:
+            self.error(field, f"{label} must be {max_len} characters or fewer.")
+            return None
+        return raw
+
     def text(self, field: str, label: str, *, required: bool = False, max_len: int = 200) -> None:
         ok, raw = self._take(field, required, label)
         if not ok:
             return
-        value = str(raw)
-        if len(value) > max_len:
-            self.error(field, f"{label} must be {max_len} characters or fewer.")
-        elif "\x00" in value:
+        value = self._short_text(field, label, raw, max_len)
+        if value is None:
+            return
+        if not _storable(value):
             self.error(field, f"{label} contains a character that cannot be stored.")
         else:
             self.values[field] = value
@@ -156,7 +187,10 @@ class Cleaner:
         ok, raw = self._take(field, required, label)
         if not ok:
             return
-        code = ref.find_code(options, str(raw))
+        text = self._short_text(field, label, raw, MAX_CHOICE)
+        if text is None:
+            return
+        code = ref.find_code(options, text)
         if code is None:
             self.error(field, f"Choose one of: {', '.join(o.label for o in options)}.")
         else:
@@ -166,18 +200,23 @@ class Cleaner:
         ok, raw = self._take(field, required, label)
         if not ok:
             return
-        wanted = str(raw).lower()
+        text = self._short_text(field, label, raw, MAX_CHOICE)
+        if text is None:
+            return
+        wanted = text.lower()
         for o in options:
             if o.lower() == wanted:
                 self.values[field] = o
                 return
-        self.error(field, f"{raw} is not in the list for {label.lower()}.")
+        self.error(field, f"{text} is not in the list for {label.lower()}.")
 
     def demographic(self, field: str, label: str) -> None:
         """A minimum-data-set field: a listed value, 'Prefer not to say' (kept as such), or blank
         (= not recorded, stored as NULL)."""
         ok, raw = self._take(field, False, label)
         if not ok:
+            return
+        if self._short_text(field, label, raw, MAX_CHOICE) is None:
             return
         if is_prefer_not_to_say(raw):
             self.values[field] = PREFER_NOT_TO_SAY
@@ -199,31 +238,39 @@ class Cleaner:
         ok, raw = self._take(field, required, label)
         if not ok:
             return
+        if not isinstance(raw, date) and self._short_text(field, label, raw, MAX_DATE) is None:
+            return
         try:
             value = parse_date(raw)
         except ValueError:
             self.error(field, f"{label} must be a date like 31/12/1990.")
             return
-        if not_after is not None and value > not_after:
-            self.error(field, f"{label} cannot be after {not_after:%d/%m/%Y}.")
-        elif not_before is not None and value < not_before:
-            self.error(field, f"{label} cannot be before {not_before:%d/%m/%Y}.")
+        low = not_before or date_ranges.EARLIEST_RECORD
+        high = not_after or date.max
+        message = date_ranges.out_of_range(label, value, low, high)
+        if message:
+            self.error(field, message)
         else:
             self.values[field] = value
 
     def datetime(
-        self, field: str, label: str, *, required: bool = False, not_after: datetime | None = None
+        self, field: str, label: str, *, required: bool = False, not_after: datetime | None = None,
+        not_before: Day = date_ranges.EARLIEST_RECORD,
     ) -> None:
         ok, raw = self._take(field, required, label)
         if not ok:
             return
+        if not isinstance(raw, date) and self._short_text(field, label, raw, MAX_DATE) is None:
+            return
         try:
             value = parse_datetime(raw)
-        except ValueError:
+        except (ValueError, OverflowError):
             self.error(field, f"{label} must be a date and time like 31/12/2025 14:30.")
             return
         if not_after is not None and value > not_after:
             self.error(field, f"{label} cannot be in the future.")
+        elif value.astimezone(LONDON).date() < not_before:
+            self.error(field, f"{label} cannot be before {not_before:%d/%m/%Y}.")
         else:
             self.values[field] = value
 
@@ -231,8 +278,13 @@ class Cleaner:
         ok, raw = self._take(field, required, label)
         if not ok:
             return
+        if isinstance(raw, bool) or not isinstance(raw, int | str):
+            self.error(field, f"{label} must be a whole number.")
+            return
+        if isinstance(raw, str) and self._short_text(field, label, raw, MAX_NUMBER) is None:
+            return
         try:
-            value = int(str(raw).strip()) if not isinstance(raw, int) else raw
+            value = int(raw.strip()) if isinstance(raw, str) else raw
         except ValueError:
             self.error(field, f"{label} must be a whole number.")
             return
@@ -248,6 +300,9 @@ class Cleaner:
         if _blank(raw):
             self.values[field] = default
             return
+        if not isinstance(raw, bool | int | str) or (isinstance(raw, str) and len(raw) > MAX_NUMBER):
+            self.error(field, f"{label} must be yes or no.")
+            return
         try:
             self.values[field] = parse_bool(raw)
         except ValueError:
@@ -257,7 +312,10 @@ class Cleaner:
         ok, raw = self._take(field, required, label)
         if not ok:
             return
-        value = normalise_postcode(str(raw))
+        text = self._short_text(field, label, raw, MAX_POSTCODE)
+        if text is None:
+            return
+        value = normalise_postcode(text)
         if value is None:
             self.error(field, f"{raw} is not a UK postcode (for example PR1 2AB).")
         else:
@@ -267,7 +325,11 @@ class Cleaner:
         ok, raw = self._take(field, False, label)
         if not ok:
             return
-        digits = re.sub(r"[\s\-]", "", str(raw))
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            raw = str(raw)
+        if self._short_text(field, label, raw, MAX_NHS) is None:
+            return
+        digits = re.sub(r"[\s\-]", "", raw)
         if not re.fullmatch(r"\d{10}", digits):
             self.error(field, f"{label} must be 10 digits.")
         elif not nhs_number_valid(digits):
@@ -281,19 +343,25 @@ class Cleaner:
         ok, raw = self._take(field, required, label)
         if not ok:
             return
-        if not _PHONE.match(str(raw)) or sum(ch.isdigit() for ch in str(raw)) < 10:
+        text = self._short_text(field, label, raw, MAX_PHONE)
+        if text is None:
+            return
+        if not _PHONE.match(text) or sum(ch.isdigit() for ch in text) < 10:
             self.error(field, f"{label} must be a phone number like 01772 123456.")
         else:
-            self.values[field] = str(raw)
+            self.values[field] = text
 
     def email(self, field: str, label: str, *, required: bool = False) -> None:
         ok, raw = self._take(field, required, label)
         if not ok:
             return
-        if not _EMAIL.match(str(raw)) or len(str(raw)) > 200:
+        text = self._short_text(field, label, raw, MAX_EMAIL)
+        if text is None:
+            return
+        if not email_valid(text):
             self.error(field, f"{label} must be an email address like name@lancashire.gov.uk.")
         else:
-            self.values[field] = str(raw).lower()
+            self.values[field] = text.lower()
 
     def district(self, field: str = "district", label: str = "District") -> None:
         """One of the 12 Lancashire districts, or another local authority by name."""
@@ -302,15 +370,18 @@ class Cleaner:
             if field in self.values:
                 self.values["district_in_lancashire"] = None
             return
+        text = self._short_text(field, label, raw, 80)
+        if text is None:
+            return
         for d in ref.districts():
-            if d.lower() == str(raw).lower():
+            if d.lower() == text.lower():
                 self.values[field] = d
                 self.values["district_in_lancashire"] = True
                 return
-        if not _PLACE_NAME.match(str(raw)):
+        if not _PLACE_NAME.match(text):
             self.error(field, "Choose a Lancashire district, or type the name of another local authority.")
             return
-        self.values[field] = str(raw)
+        self.values[field] = text
         self.values["district_in_lancashire"] = False
 
     def substances(self, field: str = "other_substances", label: str = "Other substances") -> None:
@@ -318,36 +389,71 @@ class Cleaner:
         ok, raw = self._take(field, False, label)
         if not ok:
             return
-        items: list[tuple[str, str | None]] = []
-        try:
-            if isinstance(raw, str):
-                if raw.startswith("["):
+        shape = f"{label}: each entry must be a name, with an optional route."
+        if isinstance(raw, str):
+            if self._short_text(field, label, raw, MAX_SUBSTANCES_TEXT) is None:
+                return
+            if raw.startswith("["):
+                try:
                     raw = json.loads(raw)
-                else:
-                    raw = [part.split(":", 1) for part in raw.split(";") if part.strip()]
-            for item in raw:
-                if isinstance(item, Mapping):
-                    items.append((str(item.get("substance") or "").strip(), (item.get("route") or None)))
-                else:
-                    seq = list(item)
-                    items.append((str(seq[0]).strip(), seq[1].strip() if len(seq) > 1 and seq[1] else None))
-        except (TypeError, ValueError, IndexError):
+                except ValueError:
+                    self.error(field, shape)
+                    return
+            else:
+                raw = [part for part in raw.split(";") if part.strip()]
+        if not isinstance(raw, list | tuple):
             self.error(field, f"{label} must be a list of substances, each with an optional route.")
             return
+        if len(raw) > MAX_SUBSTANCES:
+            self.error(field, f"{label}: list at most {MAX_SUBSTANCES} substances.")
+            return
+        items: list[tuple[str, str | None]] = []
+        for item in raw:
+            pair = _substance_entry(item)
+            if pair is None:
+                self.error(field, shape)
+                return
+            items.append(pair)
         known = {s.lower(): s for s in ref.substances()}
         routes = {r.lower(): r for r in ref.routes()}
         out = []
         for substance, route in items:
             if substance.lower() not in known:
-                self.error(field, f"{substance or 'A blank'} is not in the list of substances.")
+                self.error(field, f"{substance[:MAX_CHOICE] or 'A blank'} is not in the list of substances.")
                 return
-            if route is not None and str(route).strip().lower() not in routes:
-                self.error(field, f"{route} is not a route (choose {', '.join(ref.routes())}).")
+            if route is not None and route.lower() not in routes:
+                self.error(field, f"{route[:MAX_CHOICE]} is not a route (choose {', '.join(ref.routes())}).")
                 return
-            out.append(
-                {
-                    "substance": known[substance.lower()],
-                    "route": routes[str(route).strip().lower()] if route else None,
-                }
-            )
+            out.append({"substance": known[substance.lower()], "route": routes[route.lower()] if route else None})
         self.values[field] = json.dumps(out) if out else None
+
+
+def _substance_entry(item: Any) -> tuple[str, str | None] | None:
+    """(substance, route) from 'Cannabis:Smoked', {"substance", "route"} or a (substance, route)
+    pair; None when the entry is not made of names."""
+    if isinstance(item, str):
+        name, _, route_text = item.partition(":")
+        parts: list[Any] = [name, route_text]
+    elif isinstance(item, Mapping):
+        parts = [item.get("substance"), item.get("route")]
+    elif isinstance(item, list | tuple) and 1 <= len(item) <= 2:
+        parts = [*item, None][:2]
+    else:
+        return None
+    substance, route = parts
+    if not isinstance(substance, str) or not (route is None or isinstance(route, str)):
+        return None
+    if len(substance) > MAX_CHOICE or (route is not None and len(route) > MAX_CHOICE):
+        return None
+    return substance.strip(), (route.strip() or None) if route else None
+
+
+def _storable(text: str) -> bool:
+    """SQLite stores UTF-8: no NUL and no unpaired surrogate."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -20,6 +20,8 @@ DECISION_WORKING_DAYS = 5
 END_OF_WORKING_DAY = time(17, 0)
 # "Near the deadline": this many working days left or fewer (0 = due today, 1 = due tomorrow).
 NEAR_DEADLINE_DAYS = 1
+# The Bank Holidays Act 1871: there are none before (the holidays package agrees).
+FIRST_BANK_HOLIDAY_YEAR = 1871
 
 
 @cache
@@ -66,19 +68,28 @@ def decision_due(received_at: datetime) -> date:
 
 
 def working_days_between(start: date, end: date) -> int:
-    """Working days in (start, end]; negative when end is before start."""
+    """Working days in (start, end]; negative when end is before start. Counted arithmetically
+    (whole weeks x 5, the weekdays of the part week, less the bank holidays on weekdays), so a
+    referral dated decades ago costs no more to show than one from last week."""
     if end == start:
         return 0
-    sign = 1
     if end < start:
-        start, end, sign = end, start, -1
-    count = 0
-    d = start
-    while d < end:
-        d += timedelta(days=1)
-        if is_working_day(d):
-            count += 1
-    return sign * count
+        return -working_days_between(end, start)
+    return _weekdays_through(end) - _weekdays_through(start) - _bank_holidays_in(start, end)
+
+
+def _weekdays_through(d: date) -> int:
+    """Monday-to-Friday days from a fixed Monday up to and including `d` (only differences matter)."""
+    days = d.toordinal()  # ordinal 1 (0001-01-01) is a Monday
+    weeks, rest = divmod(days, 7)
+    return weeks * 5 + min(rest, 5)
+
+
+def _bank_holidays_in(start: date, end: date) -> int:
+    """Bank holidays on weekdays in (start, end]."""
+    first = max(start.year, FIRST_BANK_HOLIDAY_YEAR)
+    return sum(1 for year in range(first, end.year + 1) for h in _bank_holidays(year)
+               if start < h <= end and h.weekday() < 5)
 
 
 def working_days_left(due: date, today: date) -> int:

@@ -10,11 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keyworker.db.documents import Document
-from keyworker.errors import NotFound
+from keyworker.errors import NotFound, ValidationError
+from keyworker.input_types import typed_inputs
 from keyworker.security.permissions import Permission
 
 if TYPE_CHECKING:
     from keyworker.casebook import Casebook
+
+
+# Why a stored document is fetched; each is its own audit action (document.view, ...).
+PURPOSES = ("view", "print", "save")
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class DocumentService:
                           detail={"kind": kind, "title": title})
         return doc
 
+    @typed_inputs
     def list(self, *, resident_id: str | None = None, referral_id: str | None = None,
              kind: str | None = None) -> list[DocumentInfo]:
         self._book.require(Permission.VIEW_RESIDENTS)
@@ -63,9 +69,13 @@ class DocumentService:
                 q = q.where(Document.kind == kind)
             return [_info(d) for d in s.scalars(q)]
 
+    @typed_inputs
     def content(self, document_id: str, purpose: str = "view") -> bytes:
         """The PDF bytes. `purpose` (view / print / save) goes into the audit entry."""
         self._book.require(Permission.VIEW_RESIDENTS)
+        if purpose not in PURPOSES:
+            raise ValidationError({"purpose": f"Say whether the document is to {', '.join(PURPOSES[:-1])} "
+                                              f"or {PURPOSES[-1]}."})
         with self._book._write() as s:
             doc = s.get(Document, document_id)
             if doc is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from keyworker.errors import ValidationError
+from keyworker.input_types import typed_inputs
 from keyworker.reports.declines import DeclineLine, DeclinesReport, declines_report_csv
 from keyworker.reports.periods import Period, between, previous_quarter, quarter, quarter_of
 from keyworker.security.permissions import Permission
@@ -20,6 +21,7 @@ class ReportService:
     def __init__(self, book: Casebook) -> None:
         self._book = book
 
+    @typed_inputs
     def declines(self, period: Period, *, output: str = "view") -> DeclinesReport:
         """Declined referrals decided in `period` with their reasons and counts (4.1.2.3).
         `output` says what the report is for (view, pdf, csv, print), for the audit trail."""

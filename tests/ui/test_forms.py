@@ -241,6 +241,22 @@ def test_pdf_preview_print_and_save_from_bytes(qtbot, worker_book, tasks, tmp_pa
     assert win.saved_to.read_bytes() == win.pdf
 
 
+def test_saving_a_pdf_over_a_symlink_leaves_its_target_alone(qtbot, worker_book, tasks, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import stat
+
+    precious = tmp_path / "precious.txt"
+    precious.write_text("not a letter")
+    (tmp_path / "letter.pdf").symlink_to(precious)
+    win = show_pdf(None, make_ctx(worker_book, tasks), "Test letter", _pdf(1))
+    qtbot.addWidget(win)
+    win.choose_save_path = lambda _p, _s: str(tmp_path / "letter.pdf")
+    win.save_document()
+    assert precious.read_text() == "not a letter"
+    assert win.saved_to == tmp_path / "letter.pdf" and not win.saved_to.is_symlink()
+    assert win.saved_to.read_bytes() == win.pdf
+    assert stat.S_IMODE(win.saved_to.stat().st_mode) == 0o600
+
+
 def test_print_dialog_cancelled_prints_nothing(qtbot, worker_book, tasks, tmp_path) -> None:  # type: ignore[no-untyped-def]
     win = show_pdf(None, make_ctx(worker_book, tasks), "Test letter", _pdf(1))
     qtbot.addWidget(win)

@@ -17,7 +17,7 @@ from keyworker.caseload_query import (
     caseload_ids,
     caseload_rows,
 )
-from keyworker.errors import UnitLocked
+from keyworker.errors import UnitLocked, ValidationError
 from tests.caseload_helpers import account_id, add_referral, add_resident, add_review, complete_plan
 
 TODAY = date(2026, 1, 5)  # the clock fixture's Monday
@@ -156,7 +156,7 @@ def test_sorting(worker_book: Casebook, unit: dict[str, str]) -> None:
     assert order("next_review") == ["Clarke", "Adams", "Baker"]
     assert order("flags") == ["Clarke", "Adams", "Baker"]  # most flags first
     assert order("risk") == ["Adams", "Baker", "Clarke"]  # all "Not assessed": by name
-    with pytest.raises(ValueError):
+    with pytest.raises(ValidationError, match="sort"):  # a typed error for a person, not a ValueError
         b.caseload.ids(CaseloadFilter(sort_key="nhs_number"))
 
 

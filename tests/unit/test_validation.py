@@ -126,3 +126,84 @@ def test_other_substances_with_routes() -> None:
     assert '"Cannabis"' in values["other_substances"] and '"Smoked"' in values["other_substances"]
     _, errors = validate_resident(base(other_substances=[("Alcohol", "Teleported")]), today=date(2026, 1, 5))
     assert "route" in errors["other_substances"]
+
+
+# -- item 11: length before pattern, nothing worse than linear ---------------------------------
+# pytest-timeout turns a quadratic validator into a failure; no time is asserted.
+REFERRAL_TEXT_FIELDS = ("given_name", "family_name", "referrer_name", "referrer_organisation", "referrer_email",
+                        "referrer_phone", "community_treatment_provider", "category", "assessment_summary",
+                        "external_id", "date_of_birth", "received_at")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("size", [100_000, 1_000_000])
+def test_a_huge_email_gets_the_length_message(size: int) -> None:
+    from datetime import datetime
+
+    from keyworker.clock import LONDON
+    from keyworker.referrals import validate_referral
+
+    # A run of dots after the @ made the old pattern backtrack quadratically (100 KB: minutes).
+    for email in ("a@" + "." * size + " x", "a@" + "a." * (size // 2) + "@"):
+        _, errors = validate_referral({"referrer_email": email}, now=datetime(2026, 1, 5, 9, tzinfo=LONDON))
+        assert errors["referrer_email"] == "Referrer's email must be 200 characters or fewer."
+
+
+@pytest.mark.timeout(60)
+def test_every_referral_and_resident_field_refuses_a_megabyte_by_its_length() -> None:
+    from datetime import datetime
+
+    from keyworker.clock import LONDON
+    from keyworker.referrals import validate_referral
+
+    huge = "Preston. " * 120_000  # about 1 MB
+    _, errors = validate_referral({f: huge for f in REFERRAL_TEXT_FIELDS},
+                                  now=datetime(2026, 1, 5, 9, tzinfo=LONDON))
+    assert set(errors) == set(REFERRAL_TEXT_FIELDS)
+    assert all("characters or fewer" in m for m in errors.values()), errors
+    fields = ("given_name", "family_name", "preferred_name", "date_of_birth", "age_override_reason", "nhs_number",
+              "sex", "ethnicity", "nationality", "postcode", "district", "gp_practice", "next_of_kin_name",
+              "next_of_kin_phone", "next_of_kin_address", "primary_substance", "primary_route",
+              "other_substances", "external_id")
+    _, errors = validate_resident({f: huge for f in fields}, today=date(2026, 1, 5))
+    assert set(errors) == set(fields)
+    assert all("characters or fewer" in m for m in errors.values()), errors
+
+
+def test_email_check_without_a_pattern_keeps_its_rules() -> None:
+    from keyworker.validation import email_valid
+
+    assert email_valid("priya.shah@lancashire.gov.uk") and email_valid("a@b.co")
+    for bad in ("priya", "a@b", "a@.b", "a@b.", "@b.co", "a@@b.co", "a b@c.de", "a@b@c.de", "x" * 195 + "@b.co.uk.x"):
+        assert not email_valid(bad), bad
+
+
+# -- item 13 at the form level: a value of the wrong type gets a message, not an exception ------
+def test_wrong_types_in_a_resident_form_are_named_in_plain_words() -> None:
+    _, errors = validate_resident(
+        base(given_name=42, other_substances=[["Cannabis", 1]], sex=["Female"], postcode=3, district={"x": 1},
+             nhs_number=9434765919),
+        today=date(2026, 1, 5),
+    )
+    assert errors == {
+        "given_name": "Given name must be text.",
+        "other_substances": "Other substances: each entry must be a name, with an optional route.",
+        "sex": "Sex must be text.",
+        "postcode": "Residential postcode must be text.",
+        "district": "District must be text.",
+    }
+
+
+# -- item 14: dates within a sensible range, said in UK format ---------------------------------
+def test_dates_out_of_range_say_the_range() -> None:
+    _, errors = validate_resident(base(date_of_birth="31/12/1899"), today=date(2026, 1, 5))
+    assert errors["date_of_birth"] == "Date of birth must be between 01/01/1900 and 05/01/2026."
+    from datetime import datetime
+
+    from keyworker.clock import LONDON
+    from keyworker.referrals import validate_admission, validate_referral
+
+    _, errors = validate_referral({"received_at": "0001-01-01"}, now=datetime(2026, 1, 5, 9, tzinfo=LONDON))
+    assert errors["received_at"] == "Date and time received cannot be before 01/01/2000."
+    _, errors = validate_admission({"admitted_on": "01/01/1999"}, today=date(2026, 1, 5))
+    assert errors["admitted_on"] == "Admission date must be between 01/01/2000 and 05/01/2026."

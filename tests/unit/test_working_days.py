@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from keyworker.clock import LONDON
 from keyworker.working_days import (
@@ -12,6 +14,7 @@ from keyworker.working_days import (
     counts_as_received_on,
     decision_due,
     is_working_day,
+    working_days_between,
     working_days_left,
 )
 
@@ -80,3 +83,46 @@ def test_working_days_left(today: date, left: int) -> None:
 def test_add_working_days_backwards_and_zero() -> None:
     assert add_working_days(date(2026, 4, 7), -1) == date(2026, 4, 2)
     assert add_working_days(date(2026, 4, 7), 0) == date(2026, 4, 7)
+
+
+# -- counted arithmetically (issue 7.14) -------------------------------------------------------
+def _one_by_one(start: date, end: date) -> int:
+    """The old day-by-day count, kept here as the reference."""
+    from datetime import timedelta
+
+    sign = 1
+    if end < start:
+        start, end, sign = end, start, -1
+    count, d = 0, start
+    while d < end:
+        d += timedelta(days=1)
+        count += is_working_day(d)
+    return sign * count
+
+
+@settings(max_examples=3000, deadline=None, derandomize=True)
+@given(st.dates(date(1995, 1, 1), date(2035, 12, 31)), st.integers(-800, 800))
+def test_arithmetic_count_matches_counting_day_by_day(start: date, span: int) -> None:
+    from datetime import timedelta
+
+    end = start + timedelta(days=span)
+    assert working_days_between(start, end) == _one_by_one(start, end)
+
+
+def test_a_deadline_in_year_one_is_counted_without_walking_the_days() -> None:
+    # Stored before dates were range-checked; bounded by the test timeout, not timed.
+    assert working_days_left(date(1, 1, 8), date(2026, 1, 5)) == -(_weekdays(date(1, 1, 8), date(2026, 1, 5))
+                                                                    - _bank_holidays_between(date(1, 1, 8),
+                                                                                             date(2026, 1, 5)))
+
+
+def _weekdays(start: date, end: date) -> int:
+    days = (end - start).days
+    return sum(1 for k in range(1, days + 1) if (start.weekday() + k) % 7 < 5)
+
+
+def _bank_holidays_between(start: date, end: date) -> int:
+    import holidays
+
+    found = holidays.country_holidays("GB", subdiv="ENG", years=range(start.year, end.year + 1))
+    return sum(1 for d in found if start < d <= end and d.weekday() < 5)

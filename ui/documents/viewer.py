@@ -240,13 +240,13 @@ class PdfDialog(QDialog):
             return
 
         def go(pdf: bytes) -> None:
-            target = Path(path)
-            try:
-                target.write_bytes(pdf)
-            except OSError as e:
-                from keyworker.errors import StorageError
+            from keyworker.errors import StorageError
+            from keyworker.reports.files import write_private  # owner-only, never through a symlink
 
-                show_error(self, StorageError(f"Could not save {target.name}: {e.strerror}"))
+            try:
+                target = write_private(path, pdf)
+            except StorageError as e:
+                show_error(self, e)
                 return
             self.saved_to = target
             self.status.setText(f"Saved to {target}")
