@@ -97,7 +97,9 @@ def write_backup(engine: Engine, key: bytes, vault: Vault, out: Path, clock: Clo
         }
         hbytes = json.dumps(header, sort_keys=True).encode("utf-8")
         part = out.with_name(out.name + ".part")
-        with os.fdopen(os.open(part, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600), "wb") as f:
+        part.unlink(missing_ok=True)  # a stale part (or a link planted there) goes; never followed
+        flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
+        with os.fdopen(os.open(part, flags, 0o600), "wb") as f:
             f.write(MAGIC)
             f.write(struct.pack(">I", len(hbytes)))
             f.write(hbytes)

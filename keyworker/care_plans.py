@@ -346,10 +346,9 @@ class CarePlanService:
         self._book = book
 
     # reading ---------------------------------------------------------------------------------
-    @typed_inputs
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def get(self, resident_id: str | None = None, *, admission_id: str | None = None) -> CarePlanView:
         """The plan of an admission (default: the resident's latest admission). Audited."""
-        self._book.require(Permission.VIEW_RESIDENTS)
         with self._book._write() as s:
             adm = self._admission(s, resident_id, admission_id)
             view = self._view(s, adm)
@@ -357,9 +356,8 @@ class CarePlanService:
                               detail={"version": view.version.number if view.version else None})
             return view
 
-    @typed_inputs
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def missing_sections(self, admission_id: str) -> list[MissingSection]:
-        self._book.require(Permission.VIEW_RESIDENTS)
         with self._book._read() as s:
             adm = self._admission(s, None, admission_id)
             plan = self._plan_for(s, adm.id)
@@ -367,10 +365,9 @@ class CarePlanService:
             self._fill_from_record(s, adm, content)
             return missing_sections(content)
 
-    @typed_inputs
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def versions(self, plan_id: str) -> list[VersionInfo]:
         """Every version, newest first, with who saved it, when and why. Audited."""
-        self._book.require(Permission.VIEW_RESIDENTS)
         with self._book._write() as s:
             plan = self._plan(s, plan_id)
             rows = s.scalars(select(CarePlanVersion).where(CarePlanVersion.plan_id == plan_id)
@@ -379,9 +376,8 @@ class CarePlanService:
             self._book._record(s, "care_plan.history", "care_plan", plan_id, resident_id=plan.resident_id)
             return [_version_info(r, names) for r in rows]
 
-    @typed_inputs
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def version_content(self, version_id: str) -> tuple[VersionInfo, PlanContent]:
-        self._book.require(Permission.VIEW_RESIDENTS)
         with self._book._write() as s:
             v = self._version(s, version_id)
             plan = self._plan(s, v.plan_id)
@@ -389,10 +385,9 @@ class CarePlanService:
                               detail={"version": v.number})
             return _version_info(v, _names(s, {v.created_by})), PlanContent.from_json(v.content)
 
-    @typed_inputs
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def diff(self, version_a: str, version_b: str) -> list[SectionChange]:
         """What changed between two versions of the same plan (older first for a forward diff)."""
-        self._book.require(Permission.VIEW_RESIDENTS)
         with self._book._write() as s:
             a, b = self._version(s, version_a), self._version(s, version_b)
             if a.plan_id != b.plan_id:
@@ -402,10 +397,9 @@ class CarePlanService:
                               detail={"versions": [a.number, b.number]})
             return diff_content(PlanContent.from_json(a.content), PlanContent.from_json(b.content))
 
-    @typed_inputs
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def incomplete(self, scope: str = "mine") -> list[IncompletePlan]:
         """Current admissions without a complete plan; `overdue` once the admission day is over."""
-        self._book.require(Permission.VIEW_RESIDENTS)
         today = local_today(self._book.clock)
         with self._book._read() as s:
             q = (select(Admission.id, Admission.resident_id, Admission.admitted_on, Admission.key_worker_id,
@@ -429,11 +423,10 @@ class CarePlanService:
         return {"care_plans_incomplete": int(n or 0)}
 
     # writing ---------------------------------------------------------------------------------
-    @typed_inputs
+    @typed_inputs(requires=Permission.EDIT_CARE_PLANS)
     def save_draft(self, admission_id: str, content: PlanContent) -> CarePlanView:
         """Save the plan while it is a draft (the draft version is updated in place). Once the plan
         is complete, changes go through `revise` with a reason."""
-        self._book.require(Permission.EDIT_CARE_PLANS)
         _validate_content(content, local_today(self._book.clock))
         with self._book._write() as s:
             adm = self._admission(s, None, admission_id)
@@ -461,10 +454,9 @@ class CarePlanService:
                               detail={"version": version.number, "sections": changed})
             return self._view(s, adm)
 
-    @typed_inputs
+    @typed_inputs(requires=Permission.EDIT_CARE_PLANS)
     def mark_complete(self, plan_id: str) -> CarePlanView:
         """Complete the plan: refused, listing every missing section, until all are filled."""
-        self._book.require(Permission.EDIT_CARE_PLANS)
         with self._book._write() as s:
             plan = self._plan(s, plan_id)
             if plan.status == "complete":
@@ -488,10 +480,9 @@ class CarePlanService:
                                       "on_admission_day": local_today(self._book.clock) <= adm.admitted_on})
             return self._view(s, adm)
 
-    @typed_inputs
+    @typed_inputs(requires=Permission.EDIT_CARE_PLANS)
     def revise(self, plan_id: str, content: PlanContent, reason: str) -> CarePlanView:
         """A change to a complete plan: a new frozen version with its parent and the reason."""
-        self._book.require(Permission.EDIT_CARE_PLANS)
         with self._book._write() as s:
             version = self._revise_in(s, plan_id, content, reason)
             plan = self._plan(s, plan_id)
@@ -530,11 +521,10 @@ class CarePlanService:
                                   **({"review_id": review_id} if review_id else {})})
         return version
 
-    @typed_inputs
+    @typed_inputs(requires=Permission.EDIT_CARE_PLANS)
     def record_agreement(self, plan_id: str, agreed_on: date, method: str, note: str | None = None) -> CarePlanView:
         """The resident's agreement to the current version: signed paper copy, verbal, or declined
         to sign (with the reason)."""
-        self._book.require(Permission.EDIT_CARE_PLANS)
         errors: dict[str, str] = {}
         if method not in AGREEMENT_METHODS:
             errors["method"] = "Choose how the resident agreed: signed paper copy, verbally, or declined to sign."
@@ -563,7 +553,7 @@ class CarePlanService:
                               detail={"method": method, "agreed_on": agreed_on.isoformat()})
             return self._view(s, adm)
 
-    @typed_inputs
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def pdf(self, plan_id: str, version_id: str | None = None) -> bytes:
         """The resident's copy of the plan (current version by default) as a PDF, kept as a document."""
         from keyworker.documents import care_plan_pdf

@@ -281,9 +281,8 @@ class CaseloadService:
         """A filter for the signed-in user ("mine only" means their caseload). Open: reads nothing."""
         return CaseloadFilter(actor_id=self._book.actor.id, **kwargs)
 
-    @typed_inputs
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def ids(self, flt: CaseloadFilter) -> list[str]:
-        self._book.require(Permission.VIEW_RESIDENTS)
         if flt.sort_key not in SORT_KEYS:
             raise ValidationError({"sort_key": "Choose a column to sort the caseload by."})
         if flt.mine_only and flt.actor_id is None:
@@ -291,8 +290,7 @@ class CaseloadService:
         with self._book._read() as s:
             return caseload_ids(s, flt, today=local_today(self._book.clock))
 
-    @typed_inputs
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def rows(self, ids: list[str]) -> list[CaseloadRow]:
-        self._book.require(Permission.VIEW_RESIDENTS)
         with self._book._read() as s:
             return caseload_rows(s, ids, today=local_today(self._book.clock))

@@ -19,6 +19,7 @@ from datetime import date, datetime
 from typing import Any, ParamSpec, TypeVar, Union
 
 from keyworker.errors import ValidationError
+from keyworker.security.permissions import Permission
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -267,14 +268,20 @@ def _parameter_types(func: Callable[..., Any]) -> dict[str, Any]:
     return out
 
 
-def typed_inputs(func: Callable[P, R]) -> Callable[P, R]:
-    """Check each argument against the method's annotations before it runs."""
+def typed_inputs(func: Callable[P, R] | None = None, *, requires: Permission | None = None) -> Any:
+    """Check each argument against the method's annotations before it runs. With `requires`, the
+    caller's permission is checked first, so someone not allowed is told so whatever they passed
+    (`@typed_inputs(requires=Permission.X)` on a service method; the service is `args[0]`)."""
+    if func is None:
+        return lambda f: typed_inputs(f, requires=requires)
     signature = inspect.signature(func)
     types_of: dict[str, Any] | None = None
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         nonlocal types_of
+        if requires is not None:
+            args[0]._book.require(requires)  # type: ignore[attr-defined]
         if types_of is None:
             types_of = _parameter_types(func)  # at first call: the module is fully loaded by then
         try:

@@ -267,7 +267,7 @@ class ReferralService:
         # Open: checks the form's own values and reads nothing.
         return validate_referral(data, now=self._book.clock.now())[1]
 
-    @typed_inputs
+    @typed_inputs(requires=Permission.ADMIT)
     def validate_admission(
         self,
         referral_id: str,
@@ -304,10 +304,9 @@ class ReferralService:
         return values, rvalues, errors
 
     # -- recording ---------------------------------------------------------------------------
-    @typed_inputs
+    @typed_inputs(requires=Permission.RECORD_REFERRALS)
     def record(self, data: ReferralInput | Mapping[str, Any]) -> ReferralView:
         """A referral as it arrives. Its decision is due 5 working days after receipt."""
-        self._book.require(Permission.RECORD_REFERRALS)
         values, errors = validate_referral(data, now=self._book.clock.now())
         if errors:
             raise ValidationError(errors)
@@ -317,10 +316,9 @@ class ReferralService:
             self._book._record(s, "referral.create", "referral", r.id, detail={"category": r.category})
             return view(r, self._today())
 
-    @typed_inputs
+    @typed_inputs(requires=Permission.RECORD_REFERRALS)
     def update(self, referral_id: str, changes: Mapping[str, Any]) -> ReferralView:
         """Correct an open referral. The audit entry names the changed fields only."""
-        self._book.require(Permission.RECORD_REFERRALS)
         with self._book._write() as s:
             r = self._load(s, referral_id)
             if r.status != OPEN:
@@ -341,9 +339,8 @@ class ReferralService:
             return view(r, self._today())
 
     # -- deciding ----------------------------------------------------------------------------
-    @typed_inputs
+    @typed_inputs(requires=Permission.DECIDE_REFERRALS)
     def accept(self, referral_id: str) -> ReferralView:
-        self._book.require(Permission.DECIDE_REFERRALS)
         with self._book._write() as s:
             r = self._load(s, referral_id)
             self._must_be_open(r)
@@ -372,7 +369,7 @@ class ReferralService:
             c.error("reason", "Explain the reasons in full: the referrer receives them in writing.")
         return c.values, c.errors
 
-    @typed_inputs
+    @typed_inputs(requires=Permission.DECIDE_REFERRALS)
     def decline(self, referral_id: str, category: str | None, reason: str | None) -> ReferralView:
         """Decline with written reasons. The decline letter for the referrer is made and kept in
         the database in the same transaction (delivery comes with the outbox)."""
@@ -414,7 +411,7 @@ class ReferralService:
             raise ValidationError({"": f"This referral has already been {r.status}."})
 
     # -- admitting ---------------------------------------------------------------------------
-    @typed_inputs
+    @typed_inputs(requires=Permission.ADMIT)
     def admit(
         self,
         referral_id: str,
@@ -425,7 +422,6 @@ class ReferralService:
     ) -> ResidentRecord:
         """Admit an accepted referral: a new resident from `resident`, or a returning one by
         `resident_id`. Resident, admission and referral change together or not at all."""
-        self._book.require(Permission.ADMIT)
         if (resident is None) == (resident_id is None):
             raise ValidationError({"": "Give either the new resident's details or the returning resident."})
         with self._book._write() as s:
@@ -474,9 +470,8 @@ class ReferralService:
             return build_record(s, res, self._today())
 
     # -- reading -----------------------------------------------------------------------------
-    @typed_inputs
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def get(self, referral_id: str) -> ReferralView:
-        self._book.require(Permission.VIEW_RESIDENTS)
         with self._book._write() as s:
             r = self._load(s, referral_id)
             letter = s.scalar(

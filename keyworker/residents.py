@@ -321,7 +321,7 @@ class ResidentService:
         return local_today(self._book.clock)
 
     # -- validation on the spot --------------------------------------------------------------
-    @typed_inputs
+    @typed_inputs(requires=Permission.EDIT_RESIDENTS)
     def validate(
         self,
         data: Mapping[str, Any] | ResidentInput,
@@ -366,19 +366,17 @@ class ResidentService:
             raise NotFound("That resident does not exist.")
         return r
 
-    @typed_inputs
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def get(self, resident_id: str) -> ResidentRecord:
         """The resident's record; every read is audited (resident.view)."""
-        self._book.require(Permission.VIEW_RESIDENTS)
         with self._book._write() as s:
             r = self._load(s, resident_id)
             self._book._record(s, "resident.view", "resident", r.id, resident_id=r.id)
             return build_record(s, r, self._today())
 
-    @typed_inputs
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def find_by_reference(self, reference: str) -> str | None:
         """The id of the resident with this reference (R-00042 or 42), or None."""
-        self._book.require(Permission.VIEW_RESIDENTS)
         text = reference.strip().upper()
         try:
             n = int(text.removeprefix("R-").removeprefix("R"))
@@ -388,10 +386,9 @@ class ResidentService:
             return s.scalar(select(Resident.id).where(Resident.reference_no == n))
 
     # -- writing -----------------------------------------------------------------------------
-    @typed_inputs
+    @typed_inputs(requires=Permission.EDIT_RESIDENTS)
     def update(self, resident_id: str, changes: Mapping[str, Any]) -> ResidentRecord:
         """Change some fields. The audit entry names the changed fields, never their values."""
-        self._book.require(Permission.EDIT_RESIDENTS)
         with self._book._write() as s:
             r = self._load(s, resident_id)
             values, errors = self._validate_edit(s, r, changes)
@@ -412,11 +409,10 @@ class ResidentService:
                 )
             return build_record(s, r, self._today())
 
-    @typed_inputs
+    @typed_inputs(requires=Permission.ASSIGN_KEY_WORKERS)
     def assign_key_worker(self, resident_id: str, account_id: str) -> ResidentRecord:
         """Name another key worker for the current admission: a senior's allocation decision (a
         key worker edits the record, not who holds it). The first one is named at admission."""
-        self._book.require(Permission.ASSIGN_KEY_WORKERS)
         with self._book._write() as s:
             r = self._load(s, resident_id)
             adm = s.scalars(
@@ -443,23 +439,23 @@ class ResidentService:
         # Open: checks the form's own values and reads nothing.
         return med.validate_medication(data, today=self._today())[1]
 
-    @typed_inputs
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def medication(self, resident_id: str) -> med.MedicationSummary:
         return med.medication(self._book, resident_id)
 
-    @typed_inputs
+    @typed_inputs(requires=Permission.EDIT_RESIDENTS)
     def start_medication(
         self, resident_id: str, data: Mapping[str, Any] | med.MedicationInput
     ) -> med.MedicationCourse:
         return med.start(self._book, resident_id, data)
 
-    @typed_inputs
+    @typed_inputs(requires=Permission.EDIT_RESIDENTS)
     def change_medication(
         self, course_id: str, data: Mapping[str, Any] | med.MedicationInput
     ) -> med.MedicationCourse:
         return med.change(self._book, course_id, data)
 
-    @typed_inputs
+    @typed_inputs(requires=Permission.EDIT_RESIDENTS)
     def stop_medication(
         self, course_id: str, stopped_on: date | str | None = None, notes: str | None = None
     ) -> med.MedicationCourse:
@@ -478,7 +474,7 @@ class ResidentService:
         """Messages by field for the consent form, without saving. Open: reads nothing."""
         return med.validate_consent(kind, given, parties, recorded_on, notes, today=self._today())[1]
 
-    @typed_inputs
+    @typed_inputs(requires=Permission.EDIT_RESIDENTS)
     def record_consent(
         self,
         resident_id: str,
@@ -493,16 +489,15 @@ class ResidentService:
             self._book, resident_id, kind, given, parties=parties, recorded_on=recorded_on, notes=notes
         )
 
-    @typed_inputs
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def consents(self, resident_id: str, *, history: bool = False) -> list[med.ConsentView]:
         return med.consents(self._book, resident_id, history=history)
 
     # -- reporting ---------------------------------------------------------------------------
-    @typed_inputs
+    @typed_inputs(requires=Permission.VIEW_REPORTS)
     def demographics(self, field: str, *, current_only: bool = False) -> dict[str, int]:
         """Counts by value of one minimum-data-set field. 'Prefer not to say' and 'Not recorded'
         (blank) are reported apart, as the specification requires (11.2.3.3)."""
-        self._book.require(Permission.VIEW_REPORTS)
         if field not in DEMOGRAPHIC_LABELS and field not in ("district", "postcode"):
             raise ValidationError({"field": f"{field} is not a minimum-data-set field."})
         col = getattr(Resident, field)

@@ -165,12 +165,11 @@ class ReviewService:
         self._book = book
 
     # what is due -----------------------------------------------------------------------------
-    @typed_inputs
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def due(self, scope: str = "unit", today: date | None = None, *, include_later: bool = False,
             key_worker_id: str | None = None) -> list[ReviewDue]:
         """Reviews overdue, due today and due within 7 days (and later ones if asked), most
         overdue first. `scope` 'mine' limits to the signed-in user's residents."""
-        self._book.require(Permission.VIEW_RESIDENTS)
         today = today or local_today(self._book.clock)
         if scope == "mine":
             key_worker_id = self._book.actor.id
@@ -228,10 +227,9 @@ class ReviewService:
             inner.c.due_on >= today, inner.c.due_on <= today + timedelta(days=rs.DUE_SOON_DAYS)))
         return {"reviews_due_7d": int(soon or 0), "reviews_overdue": int(overdue or 0)}
 
-    @typed_inputs
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def next_for(self, admission_id: str, today: date | None = None) -> ReviewDue:
         """The next review of one admission: due date, status and which meeting it should be."""
-        self._book.require(Permission.VIEW_RESIDENTS)
         today = today or local_today(self._book.clock)
         with self._book._read() as s:
             rows = [d for d in self._due_one(s, today, admission_id)]
@@ -265,13 +263,12 @@ class ReviewService:
                                  pre_discharge_held=rs.PRE_DISCHARGE in kinds)
 
     # recording -------------------------------------------------------------------------------
-    @typed_inputs
+    @typed_inputs(requires=Permission.RECORD_REVIEWS)
     def record(self, data: ReviewInput) -> ReviewView:
         """Record a review. Plan changes (and goal status changes) become a new plan version in the
         same transaction. Refused: a date in the future or before admission, no resident's view,
         a next review more than 14 days later without a reason. Warned: referrer not invited to
         a mid-way or pre-discharge meeting, short notice to family or carers, a late review."""
-        self._book.require(Permission.RECORD_REVIEWS)
         today = local_today(self._book.clock)
         errors = _validate_input(data, today)
         if errors:
@@ -330,12 +327,11 @@ class ReviewService:
             names = {self._book.actor.id: self._book.actor.full_name}
             return _review_view(review, version.number if version else None, names, tuple(warnings))
 
-    @typed_inputs
+    @typed_inputs(requires=Permission.RECORD_REVIEWS)
     def preview(self, data: ReviewInput) -> tuple[str, list[str]]:
         """Before saving: the meeting kind the review will be recorded as and the warnings that
         saving would give (referrer not invited, short notice, late), so the UI can ask first.
         Raises ValidationError as `record` would for bad input. Writes nothing."""
-        self._book.require(Permission.RECORD_REVIEWS)
         errors = _validate_input(data, local_today(self._book.clock))
         if errors:
             raise ValidationError(errors)
@@ -404,10 +400,9 @@ class ReviewService:
             Document.title.like("Invitation to the referrer%"), Document.created_at >= since))))
 
     # history ---------------------------------------------------------------------------------
-    @typed_inputs
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def history(self, admission_id: str, *, include_superseded: bool = False) -> list[ReviewView]:
         """The admission's reviews, newest first. Audited."""
-        self._book.require(Permission.VIEW_RESIDENTS)
         with self._book._write() as s:
             adm = s.get(Admission, admission_id)
             if adm is None:
@@ -424,7 +419,7 @@ class ReviewService:
             return [_review_view(r, n, names) for r, n in rows]
 
     # invitations -----------------------------------------------------------------------------
-    @typed_inputs
+    @typed_inputs(requires=Permission.RECORD_REVIEWS)
     def invitation_letter(self, admission_id: str, meeting_on: date, *, kind: str | None = None,
                           meeting_time: str = "", venue: str = "", invitee_name: str | None = None,
                           invitee_role: str = "referrer", invitee_address: str = "") -> tuple[DocumentInfo, Invitation]:

@@ -55,10 +55,9 @@ class DocumentService:
                           detail={"kind": kind, "title": title})
         return doc
 
-    @typed_inputs
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def list(self, *, resident_id: str | None = None, referral_id: str | None = None,
              kind: str | None = None) -> list[DocumentInfo]:
-        self._book.require(Permission.VIEW_RESIDENTS)
         with self._book._read() as s:
             q = select(Document).where(Document.archived.is_(False)).order_by(Document.created_at.desc())
             if resident_id:
@@ -69,10 +68,9 @@ class DocumentService:
                 q = q.where(Document.kind == kind)
             return [_info(d) for d in s.scalars(q)]
 
-    @typed_inputs
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def content(self, document_id: str, purpose: str = "view") -> bytes:
         """The PDF bytes. `purpose` (view / print / save) goes into the audit entry."""
-        self._book.require(Permission.VIEW_RESIDENTS)
         if purpose not in PURPOSES:
             raise ValidationError({"purpose": f"Say whether the document is to {', '.join(PURPOSES[:-1])} "
                                               f"or {PURPOSES[-1]}."})

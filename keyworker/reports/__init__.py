@@ -21,7 +21,7 @@ class ReportService:
     def __init__(self, book: Casebook) -> None:
         self._book = book
 
-    @typed_inputs
+    @typed_inputs(requires=Permission.VIEW_REPORTS)
     def declines(self, period: Period, *, output: str = "view") -> DeclinesReport:
         """Declined referrals decided in `period` with their reasons and counts (4.1.2.3).
         `output` says what the report is for (view, pdf, csv, print), for the audit trail."""

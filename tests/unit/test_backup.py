@@ -177,3 +177,15 @@ def test_backup_header_names_its_unit(backed_up, db_path: Path) -> None:  # type
     assert header.unit_id == json.loads(vault_path_for(db_path).read_text())["unit_id"]
     assert header.db_size == len(payload)
     assert os.path.getsize(out) > header.db_size
+
+
+def test_a_backup_never_writes_through_a_link_planted_at_its_part_file(admin_book, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Someone who can write to the backup folder plants `x.kwbackup.part -> victim`: the backup
+    must not overwrite the victim, and the backup itself is owner-only."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    out = tmp_path / "nightly.kwbackup"
+    (tmp_path / "nightly.kwbackup.part").symlink_to(victim)
+    admin_book.backup(out)
+    assert victim.read_text() == "keep me"
+    assert not out.is_symlink() and (out.stat().st_mode & 0o777) == 0o600
