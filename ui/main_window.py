@@ -253,7 +253,7 @@ class MainWindow(QMainWindow):
         self.act_refresh = self._action("&Refresh", self._refresh, QKeySequence.StandardKey.Refresh)
         view_menu.addAction(self.act_refresh)
 
-        resident_menu = mb.addMenu("&Resident")
+        resident_menu = self.resident_menu = mb.addMenu("&Resident")
         self.act_open_resident = self._action("&Open resident…", self._open_resident, "Ctrl+O",
                                               "Find a resident in the caseload")
         resident_menu.addAction(self.act_open_resident)
@@ -338,7 +338,9 @@ class MainWindow(QMainWindow):
             self.nav.item(row).setHidden(not visible)
             self.page_actions_visible(spec.key, visible)
         self.act_import.setVisible(self.ctx.book.actor.can(Permission.IMPORT))
-        self.act_open_resident.setVisible(self.ctx.book.actor.can(Permission.VIEW_RESIDENTS))
+        reads_records = self.ctx.book.actor.can(Permission.VIEW_RESIDENTS)
+        self.act_open_resident.setVisible(reads_records)
+        self.resident_menu.menuAction().setVisible(reads_records)  # an empty menu is a dead end
         current = self.nav.currentItem()
         if current is not None and current.isHidden():
             self.show_page("today")

@@ -189,7 +189,7 @@ class TodayPage(QWidget):
 
 def accounts_not_yet_used(book: Any) -> list[TodayItem]:
     """For the administrator: accounts whose first password has not been changed yet."""
-    return [TodayItem(f"{a.full_name} ({a.username}, {a.role.label}) has not signed in and chosen a password yet")
+    return [TodayItem(f"{a.full_name} ({a.username}) · {a.role.label} · has not yet signed in to choose a password")
             for a in book.accounts.list(include_disabled=False) if a.must_change_password]
 
 

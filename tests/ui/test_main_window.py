@@ -76,6 +76,7 @@ def test_administrator_signs_in_to_the_system_pages_without_clinical_records(qtb
     assert nav_titles(w) == ["Today", "Reports", "Administration"]
     assert QApplication.activeModalWidget() is None
     assert not w.act_open_resident.isVisible() and not w.page_actions["caseload"].isVisible()
+    assert not w.resident_menu.menuAction().isVisible()  # no empty Resident menu
     assert w.show_page("caseload") is None and w.current_key() == "today"
     page = w.pages["today"]
     texts = [lab.text() for lab in page.findChildren(QLabel)]
@@ -83,7 +84,7 @@ def test_administrator_signs_in_to_the_system_pages_without_clinical_records(qtb
     assert not any(t.startswith(("Reviews", "Care plans", "Referral decisions")) for t in texts)
     assert "This section could not be loaded. Try Refresh." not in texts
     [accounts] = [lst for lst in page.findChildren(QListWidget) if lst.objectName() == "today_accounts_not_yet_used"]
-    assert "Sam Worker (worker, Key worker)" in accounts.item(0).text() + accounts.item(1).text() \
+    assert "Sam Worker (worker) · Key worker" in accounts.item(0).text() + accounts.item(1).text() \
         + accounts.item(2).text() + accounts.item(3).text()
 
 
