@@ -19,6 +19,7 @@ from keyworker.clock import format_date, local_today
 from keyworker.db.care_plans import CarePlan, CarePlanVersion
 from keyworker.db.caseload import Admission, Resident
 from keyworker.db.foundation import Account, Setting
+from keyworker.documents.store import Preview
 from keyworker.errors import NotFound, ValidationError
 from keyworker.ids import new_id
 from keyworker.input_types import typed_inputs
@@ -554,8 +555,9 @@ class CarePlanService:
             return self._view(s, adm)
 
     @typed_inputs(requires=Permission.VIEW_RESIDENTS)
-    def pdf(self, plan_id: str, version_id: str | None = None) -> bytes:
-        """The resident's copy of the plan (current version by default) as a PDF, kept as a document."""
+    def pdf(self, plan_id: str, version_id: str | None = None) -> Preview:
+        """The resident's copy of the plan (current version by default) as a PDF to preview. It is
+        filed in the resident's documents when printed or saved (`documents.keep`)."""
         from keyworker.documents import care_plan_pdf
 
         self._book.require(Permission.VIEW_RESIDENTS)
@@ -566,12 +568,11 @@ class CarePlanService:
             unit = s.get(Setting, "unit_name")
             data = care_plan_pdf.build(view, unit_name=unit.value if unit else "", generated_at=self._book.clock.now())
             number = view.version.number if view.version else 0
-            self._book.documents._store(s, kind="care_plan", title=f"Care plan v{number} ({view.reference})",
-                                       content=data, resident_id=plan.resident_id,
-                                       subject_id=view.version.id if view.version else None)
-            self._book._record(s, "care_plan.print", "care_plan", plan.id, resident_id=plan.resident_id,
-                              detail={"version": number})
-            return data
+            draft = "" if view.complete else " DRAFT"
+            return self._book.documents._preview(
+                s, kind="care_plan", title=f"Care plan v{number}{draft} ({view.reference})", content=data,
+                resident_id=plan.resident_id, subject_id=view.version.id if view.version else None,
+                detail={"version": number})
 
     # helpers ---------------------------------------------------------------------------------
     def _admission(self, s: Session, resident_id: str | None, admission_id: str | None) -> Admission:

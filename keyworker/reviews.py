@@ -23,7 +23,7 @@ from keyworker.db.care_plans import CarePlan, CarePlanVersion, Review
 from keyworker.db.caseload import Admission, Referral, Resident
 from keyworker.db.documents import Document
 from keyworker.db.foundation import Account, Setting
-from keyworker.documents.store import DocumentInfo
+from keyworker.documents.store import Preview
 from keyworker.errors import NotFound, ValidationError
 from keyworker.input_types import typed_inputs
 from keyworker.plan_sections import GOAL_STATUSES
@@ -422,11 +422,11 @@ class ReviewService:
     @typed_inputs(requires=Permission.RECORD_REVIEWS)
     def invitation_letter(self, admission_id: str, meeting_on: date, *, kind: str | None = None,
                           meeting_time: str = "", venue: str = "", invitee_name: str | None = None,
-                          invitee_role: str = "referrer", invitee_address: str = "") -> tuple[DocumentInfo, Invitation]:
-        """An invitation letter PDF for a planned review (to the referrer by default), kept as a
-        document for sending. Returns it and the `Invitation` to add to the review when held."""
+                          invitee_role: str = "referrer", invitee_address: str = "") -> tuple[Preview, Invitation]:
+        """An invitation letter PDF for a planned review (to the referrer by default), to preview:
+        it is kept in the resident's documents when printed, saved or sent (`documents.keep`).
+        Returns it and the `Invitation` to add to the review when held."""
         from keyworker.documents import review_invitation
-        from keyworker.documents.store import _info
 
         self._book.require(Permission.RECORD_REVIEWS)
         if invitee_role not in INVITEE_ROLES:
@@ -464,13 +464,13 @@ class ReviewService:
                 venue=venue, key_worker_name=worker.full_name if worker else "", written_on=today,
             ), generated_at=self._book.clock.now())
             role_text = "the referrer" if invitee_role == "referrer" else INVITEE_ROLES[invitee_role].lower()
-            doc = self._book.documents._store(
+            doc = self._book.documents._preview(
                 s, kind="review_invitation", content=pdf, resident_id=res.id, subject_id=adm.id,
                 title=f"Invitation to {role_text}: {rs.KIND_LABELS[kind].lower()} on {format_date(meeting_on)} "
                       f"({res.reference})")
             self._book._record(s, "review.invite", "admission", adm.id, resident_id=res.id,
                               detail={"kind": kind, "role": invitee_role, "meeting_on": meeting_on.isoformat()})
-            return _info(doc), Invitation(invitee_name or "", invitee_role, today, "letter")
+            return doc, Invitation(invitee_name or "", invitee_role, today, "letter")
 
 
 def _due_query(key_worker_id: str | None, admission_id: str | None = None):  # type: ignore[no-untyped-def]

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QFontDatabase, QTextDocument
+from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -38,6 +40,14 @@ def suggest_username(full_name: str) -> str:
     return name if name[:1].isalpha() else ""
 
 
+def _choose_printer(parent: QWidget, printer: Any) -> bool:
+    from PySide6.QtPrintSupport import QPrintDialog
+
+    dlg = QPrintDialog(printer, parent)
+    dlg.setWindowTitle("Print the recovery key")
+    return dlg.exec() == QPrintDialog.DialogCode.Accepted.value
+
+
 class SetupWindow(QWidget):
     """Emits `finished(book)` when the unit exists and the recovery key has been kept."""
 
@@ -50,6 +60,9 @@ class SetupWindow(QWidget):
         self.book: Casebook | None = None
         self.recovery_key = ""
         self._username_edited = False
+        # The print dialog, replaceable so tests can print without a blocking dialog.
+        self.choose_printer: Callable[[QWidget, Any], bool] = _choose_printer
+        self.printed_to: Path | None = None  # the file, when "Print to file" was chosen
         self.setObjectName("setupWindow")
         self.setWindowTitle("Set up Keyworker")
         self.setWindowIcon(app_icon())
@@ -234,19 +247,34 @@ class SetupWindow(QWidget):
         lay.addLayout(row2)
         return page
 
-    def print_key(self) -> None:
-        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+    def recovery_sheet(self) -> bytes:
+        """The printed recovery key (keyworker.documents.recovery_key_sheet): unit, date, creator,
+        the key and what to do with it."""
+        from keyworker.documents import recovery_key_sheet
 
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        dlg = QPrintDialog(printer, self)
-        dlg.setWindowTitle("Print the recovery key")
-        if dlg.exec() != QPrintDialog.DialogCode.Accepted:
+        assert self.book is not None
+        actor = self.book.actor
+        return recovery_key_sheet.build(
+            unit_name=self.book.settings.get("unit_name") or "", recovery_key=self.recovery_key,
+            created_by=f"{actor.full_name} (administrator, user name {actor.username})",
+            created_at=self.book.clock.now(), database_name=self.db_path.name)
+
+    def print_key(self) -> None:
+        from PySide6.QtPrintSupport import QPrinter
+
+        from ui.documents.viewer import send_to_printer
+
+        if self.book is None or not self.recovery_key:
             return
-        doc = QTextDocument()
-        doc.setHtml(f"<h2>Keyworker recovery key</h2><p>Unit database: {self.db_path.name}</p>"
-                    f"<p style='font-family:monospace; font-size:16pt'>{self.recovery_key}</p>"
-                    "<p>Keep this locked away. It opens every record of the unit.</p>")
-        doc.print_(printer)
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setDocName("Keyworker recovery key")
+        if not self.choose_printer(self, printer):
+            return
+        try:
+            # "Print to file" is written owner-only by send_to_printer, never by Qt.
+            _pages, self.printed_to = send_to_printer(self.recovery_sheet(), printer)
+        except (OSError, ValueError, KeyworkerError) as e:
+            show_error(self, e)
 
     def _continue(self) -> None:
         if self.book is not None:

@@ -1,7 +1,9 @@
 """The resident's copy of the Treatment and Recovery Care Plan as a PDF, in the house style.
 
 Section headings and order come from `keyworker.plan_sections`, so the printed plan always has
-the sections the contract requires (4.1.4.2, 4.1.5.3)."""
+the sections the contract requires (4.1.4.2, 4.1.5.3). A plan not yet complete is marked DRAFT on
+every page and lists what is still missing; the agreement names the version the resident agreed
+and says so when the printed version is another."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -10,7 +12,17 @@ from typing import TYPE_CHECKING
 from reportlab.platypus import Flowable
 
 from keyworker.clock import format_date, format_datetime
-from keyworker.documents.layout import fields, grid, heading, keep, para, render, signature_lines, spacer
+from keyworker.documents.layout import (
+    fields,
+    grid,
+    heading,
+    keep,
+    markup,
+    para,
+    render,
+    signature_lines,
+    spacer,
+)
 from keyworker.plan_sections import (
     DEMOGRAPHIC_FIELDS,
     DOMAINS,
@@ -32,7 +44,8 @@ TITLE = "Treatment and Recovery Care Plan"
 
 def build(view: CarePlanView, *, unit_name: str, generated_at: datetime) -> bytes:
     return render(_story(view), title=TITLE, unit_name=unit_name, generated_at=generated_at,
-                  subject=f"{TITLE}: {view.reference}", running_header=running_header(view))
+                  subject=f"{TITLE}: {view.reference}", running_header=running_header(view),
+                  draft=not view.complete)
 
 
 def running_header(view: CarePlanView) -> str:
@@ -54,9 +67,19 @@ def _story(view: CarePlanView) -> list[Flowable]:
         ("Version", f"{v.number}, saved {format_datetime(v.created_at)} by {v.created_by_name or 'unknown'}" if v else "—"),
         ("Reason for this version", v.reason if v and v.reason else None),
     ]))
+    if not view.complete:
+        story.append(_still_missing(view))
     c = view.content
+    last_rows: list[tuple[str, str | None]] = []
     for sec in SECTIONS:
         story.append(heading(sec.heading))
+        if sec is SECTIONS[-1] and sec.kind == FIELDS and len(sec.fields) > 1:
+            # Its last answer goes to the last page with the agreement, so the signatures never
+            # stand on a page of their own.
+            answers: list[tuple[str, str | None]] = [(f.label, c.value(sec.key, f.key)) for f in sec.fields]
+            story.append(fields(answers[:-1]))
+            last_rows = answers[-1:]
+            continue
         if sec.kind == GOALS:
             story.append(fields([(f.label, c.value(sec.key, f.key)) for f in sec.fields]))
             story.append(spacer(2))
@@ -86,19 +109,48 @@ def _story(view: CarePlanView) -> list[Flowable]:
             story.append(fields([("Key worker", c.value("key_worker", "name"))]))
         elif sec.key == "demographics":
             story.append(fields([(label, c.value("demographics", attr)) for attr, label, _ in DEMOGRAPHIC_FIELDS]))
-    story.append(heading("Agreement"))
-    a = view.agreement
-    if a is not None:
-        story.append(fields([("Agreed on", format_date(a.agreed_on)), ("How", a.method_label),
-                             ("Version agreed", str(a.version_number) if a.version_number else None),
-                             ("Note", a.note)]))
     story.append(keep(
+        *([fields(last_rows)] if last_rows else []),
+        heading("Agreement"),
+        *_agreement(view),
         spacer(2),
         para("I have read this plan with my key worker, and I understand what is expected of me and "
              "what I can expect from the unit.", "body"),
         signature_lines(["Resident's signature", "Key worker's signature", "Date"]),
     ))
     return story
+
+
+def _still_missing(view: CarePlanView) -> Flowable:
+    """What must be filled in before the plan can be marked complete, near the top of page 1."""
+    if not view.missing:
+        return keep(heading("Draft: not yet marked complete", 3),
+                    para("Every section is filled in; the plan has not yet been marked complete.", "body"))
+    return keep(heading("Draft: still missing", 3),
+                para("\n".join(f"• {m.heading}: {m.message}" for m in view.missing), "body"))
+
+
+def _agreement(view: CarePlanView) -> list[Flowable]:
+    """Who agreed which version, and a plain warning when this printout is another version."""
+    a, v = view.agreement, view.version
+    printed = v.number if v else None
+    if a is None:
+        return [fields([("Agreed by the resident", "Not yet recorded"),
+                        ("Version printed", str(printed) if printed else None)])]
+    out: list[Flowable] = [fields([("Agreed on", format_date(a.agreed_on)), ("How", a.method_label),
+                                   ("Version agreed", str(a.version_number) if a.version_number else None),
+                                   ("Note", a.note)])]
+    if a.version_number and printed and printed != a.version_number:
+        if printed > a.version_number:
+            change = (f"This plan has changed since the resident agreed to it: they agreed version "
+                      f"{a.version_number}, and this is version {printed}. Go through the changes with the "
+                      "resident and record their agreement to this version.")
+        else:
+            change = (f"This is version {printed}, an earlier version than the one the resident agreed "
+                      f"(version {a.version_number}).")
+        out.append(spacer(1))
+        out.append(markup(f"<b>{change}</b>", "body"))  # our words and numbers only: no user text
+    return out
 
 
 def _goal_row(i: int, g: Goal) -> list[str | None]:

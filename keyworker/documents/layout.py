@@ -226,7 +226,7 @@ class _NumberedCanvas(Canvas):
 
 class _Doc(BaseDocTemplate):
     def __init__(self, buf: io.BytesIO, *, title: str, unit_name: str, generated: str, subject: str,
-                 running_header: str) -> None:
+                 running_header: str, draft: bool = False) -> None:
         super().__init__(buf, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN + 8 * mm,
                          bottomMargin=MARGIN, title=title, author=unit_name or "Keyworker", subject=subject,
                          creator="Keyworker")
@@ -234,6 +234,7 @@ class _Doc(BaseDocTemplate):
         self._generated = generated
         self._doc_title = title
         self._running = running_header
+        self._draft = draft
         frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body",
                       leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
         self.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=self._decorate)])
@@ -263,16 +264,39 @@ class _Doc(BaseDocTemplate):
         canvas.drawString(MARGIN, MARGIN - 8 * mm,
                           f"CONFIDENTIAL: special category health data. Generated {self._generated}")
         canvas.restoreState()
+        if self._draft:
+            draft_mark(canvas)
+
+
+DRAFT_INK = colors.Color(0.75, 0.1, 0.1, alpha=0.16)
+
+
+def draft_mark(canvas: Canvas) -> None:
+    """'DRAFT' across the page, pale enough to read the text through, and in the header band, so
+    no page of a draft (a loose one included) can pass for the finished document."""
+    canvas.saveState()
+    canvas.setFillColor(DRAFT_INK)
+    canvas.setFont(SANS_BOLD, 110)
+    canvas.translate(PAGE_W / 2, PAGE_H / 2)
+    canvas.rotate(50)
+    canvas.drawCentredString(0, -38, "DRAFT")
+    canvas.restoreState()
+    canvas.saveState()
+    canvas.setFont(SANS_BOLD, 9)
+    canvas.setFillColor(colors.HexColor("#b3261e"))
+    canvas.drawCentredString(PAGE_W / 2, PAGE_H - MARGIN + 6.5 * mm, "DRAFT")
+    canvas.restoreState()
 
 
 def render(flowables: Iterable[Flowable], *, title: str, unit_name: str, generated_at: datetime,
-           subject: str = "", running_header: str = "") -> bytes:
+           subject: str = "", running_header: str = "", draft: bool = False) -> bytes:
     """Lay the story out once on A4 with the house header and footer; returns the PDF bytes.
 
     `running_header` (optional) is one more header line on every page, under the unit name: for
-    a resident's document, whose it is (name and reference), so a loose page can be put back."""
+    a resident's document, whose it is (name and reference), so a loose page can be put back.
+    `draft` marks every page DRAFT (`draft_mark`)."""
     buf = io.BytesIO()
     doc = _Doc(buf, title=title, unit_name=unit_name, generated=format_datetime(generated_at), subject=subject,
-               running_header=running_header)
+               running_header=running_header, draft=draft)
     doc.build(_headings_kept_with_text(flowables), canvasmaker=_NumberedCanvas)
     return buf.getvalue()

@@ -1,7 +1,13 @@
-"""Keeping and fetching generated documents. Every fetch of a resident's document is audited."""
+"""Keeping and fetching generated documents. Every fetch of a resident's document is audited.
+
+Preview is not storage: a service that makes a document for someone to look at returns a
+`Preview` (audited as `document.preview`) and files nothing. The document is kept, once, when it
+leaves the app: `keep(preview, "print" | "save" | "send")`. A letter that is part of a decision
+(the decline letter) is still kept by its service with the decision, in one transaction."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -20,6 +26,22 @@ if TYPE_CHECKING:
 
 # Why a stored document is fetched; each is its own audit action (document.view, ...).
 PURPOSES = ("view", "print", "save")
+# Why a previewed document is kept: it leaves the app (document.print, .save, .send).
+KEEP_PURPOSES = ("print", "save", "send")
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A document made for looking at and not filed. `seal` (an HMAC under the unit's key) lets
+    `keep()` refuse a preview changed or made up outside the service that made it."""
+
+    kind: str
+    title: str
+    content: bytes
+    resident_id: str | None = None
+    referral_id: str | None = None
+    subject_id: str | None = None
+    seal: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,6 +76,42 @@ class DocumentService:
         self._book._record(session, "document.create", "document", doc.id, resident_id=resident_id,
                           detail={"kind": kind, "title": title})
         return doc
+
+    def _seal(self, kind: str, title: str, content: bytes, resident_id: str | None, referral_id: str | None,
+              subject_id: str | None) -> str:
+        key = hmac.new(self._book._key, b"keyworker document preview", hashlib.sha256).digest()
+        parts = [kind, title, resident_id or "", referral_id or "", subject_id or "", hashlib.sha256(content).hexdigest()]
+        return hmac.new(key, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
+
+    def _preview(self, session: Session, *, kind: str, title: str, content: bytes, resident_id: str | None = None,
+                 referral_id: str | None = None, subject_id: str | None = None,
+                 detail: dict[str, object] | None = None) -> Preview:
+        """Called by other services inside their transaction: audits the preview, files nothing."""
+        self._book._record(session, "document.preview", "document", subject_id, resident_id=resident_id,
+                           detail={"kind": kind, "title": title, **(detail or {})})
+        return Preview(kind, title, content, resident_id, referral_id, subject_id,
+                       self._seal(kind, title, content, resident_id, referral_id, subject_id))
+
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
+    def keep(self, preview: Preview, purpose: str = "print") -> DocumentInfo:
+        """File a previewed document as it is printed, saved or queued to be sent, with its audit
+        entries. Keeping the same document again (a second print) files no copy: it is audited."""
+        if purpose not in KEEP_PURPOSES:
+            raise ValidationError({"purpose": "Say whether the document is to be printed, saved or sent."})
+        p = preview
+        if not hmac.compare_digest(p.seal, self._seal(p.kind, p.title, p.content, p.resident_id, p.referral_id,
+                                                      p.subject_id)):
+            raise ValidationError({"preview": "This document was changed after it was made. Make it again."})
+        digest = hashlib.sha256(p.content).hexdigest()
+        with self._book._write() as s:
+            doc = s.scalars(select(Document).where(Document.sha256 == digest, Document.kind == p.kind,
+                                                   Document.archived.is_(False))).first()
+            if doc is None:
+                doc = self._store(s, kind=p.kind, title=p.title, content=p.content, resident_id=p.resident_id,
+                                  referral_id=p.referral_id, subject_id=p.subject_id)
+            self._book._record(s, f"document.{purpose}", "document", doc.id, resident_id=doc.resident_id,
+                               detail={"kind": doc.kind})
+            return _info(doc)
 
     @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def list(self, *, resident_id: str | None = None, referral_id: str | None = None,

@@ -26,7 +26,8 @@ def test_plan_pdf_has_every_section_the_name_and_the_goals(worker_book: Casebook
     view = worker_book.care_plans.save_draft(aid, content)
     view = worker_book.care_plans.mark_complete(view.plan_id)
     worker_book.care_plans.record_agreement(view.plan_id, date(2026, 1, 5), "signed_paper")
-    pdf = worker_book.care_plans.pdf(view.plan_id)
+    preview = worker_book.care_plans.pdf(view.plan_id)
+    pdf = preview.content
     assert pdf.startswith(b"%PDF")
     text = _text(pdf)
     assert "Treatment and Recovery Care Plan" in text
@@ -36,24 +37,26 @@ def test_plan_pdf_has_every_section_the_name_and_the_goals(worker_book: Casebook
     for goal in content.goals:
         assert goal.goal in text
     assert "Sam Worker" in text and "Signed paper copy" in text and "Page 1 of" in text
+    worker_book.documents.keep(preview, "print")
     docs = worker_book.documents.list(resident_id=rid, kind="care_plan")
     assert len(docs) == 1 and docs[0].subject_id == view.version.id and "v1" in docs[0].title
     with worker_book._read() as s:
-        printed = s.scalars(select(AuditEntry).where(AuditEntry.action == "care_plan.print")).one()
-    assert json.loads(printed.detail) == {"version": 1}
+        previewed = s.scalars(select(AuditEntry).where(AuditEntry.action == "document.preview")).one()
+        printed = s.scalars(select(AuditEntry).where(AuditEntry.action == "document.print")).one()
+    assert json.loads(previewed.detail)["version"] == 1 and printed.entity_id == docs[0].id
 
 
 def test_a_draft_prints_marked_as_draft_and_an_old_version_can_be_printed(worker_book: Casebook, clock) -> None:
     _, aid = admit(worker_book)
     view = worker_book.care_plans.save_draft(aid, full_content(1))
-    assert "Draft (not yet complete)" in _text(worker_book.care_plans.pdf(view.plan_id))
+    assert "Draft (not yet complete)" in _text(worker_book.care_plans.pdf(view.plan_id).content)
     done = worker_book.care_plans.mark_complete(view.plan_id)
     c = done.content.copy()
     c.goals[0].goal = "Stay clean and get back to work"
     v2 = worker_book.care_plans.revise(done.plan_id, c, "Goal reworded")
-    text = _text(worker_book.care_plans.pdf(done.plan_id, done.version.id))
+    text = _text(worker_book.care_plans.pdf(done.plan_id, done.version.id).content)
     assert "I want to stay off heroin for good." in text and "back to work" not in text
-    text2 = _text(worker_book.care_plans.pdf(done.plan_id))
+    text2 = _text(worker_book.care_plans.pdf(done.plan_id).content)
     assert "Stay clean and get back to work" in text2 and "Goal reworded" in text2
     assert v2.version.number == 2
 
@@ -63,7 +66,7 @@ def test_invitation_letter_pdf(worker_book: Casebook, clock) -> None:
     clock.set(datetime(2026, 2, 23, 10, 0))
     doc, _ = worker_book.reviews.invitation_letter(aid, date(2026, 3, 9), meeting_time="14:00", venue="Ribble House")
     assert "mid-way review" in doc.title
-    text = _text(worker_book.documents.content(doc.id))
+    text = _text(doc.content)
     for expected in ("Dear Priya Shah", "Mid-way review", "09/03/2026", "14:00", "Dana Whitfield", "4.1.5.7",
                      "Sam Worker"):
         assert expected in text, expected
@@ -80,7 +83,7 @@ def test_a_long_plan_names_the_resident_on_every_page_and_lines_its_headings_up(
                                                                             date(2026, 2, 1))],
                                   progress_notes=f"Goal {i} progress note.\nSecond line of notes."))
     view = worker_book.care_plans.save_draft(aid, content)
-    pdf = worker_book.care_plans.pdf(view.plan_id)
+    pdf = worker_book.care_plans.pdf(view.plan_id).content
     reader = PdfReader(io.BytesIO(pdf))
     pages = [" ".join((p.extract_text() or "").split()) for p in reader.pages]
     assert len(pages) >= 4
@@ -102,6 +105,6 @@ def test_a_long_plan_names_the_resident_on_every_page_and_lines_its_headings_up(
 def test_a_regular_review_invitation_is_called_a_care_plan_review(worker_book: Casebook, clock) -> None:
     _, aid = admit(worker_book, planned_weeks=18)
     doc, _ = worker_book.reviews.invitation_letter(aid, date(2026, 1, 19), kind="regular")
-    text = _text(worker_book.documents.content(doc.id))
+    text = _text(doc.content)
     assert "Invitation to a review meeting: Care plan review" in text
     assert "You are invited to the care plan review for Dana Whitfield" in text

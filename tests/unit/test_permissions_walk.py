@@ -58,6 +58,7 @@ CHECKED: dict[str, Permission] = {
     "settings.set": P.MANAGE_ACCOUNTS,
     "documents.list": P.VIEW_RESIDENTS,
     "documents.content": P.VIEW_RESIDENTS,
+    "documents.keep": P.VIEW_RESIDENTS,
     "care_plans.get": P.VIEW_RESIDENTS,
     "care_plans.missing_sections": P.VIEW_RESIDENTS,
     "care_plans.versions": P.VIEW_RESIDENTS,

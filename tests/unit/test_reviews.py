@@ -145,7 +145,9 @@ def test_invitation_letter_is_kept_and_counts_as_inviting_the_referrer(worker_bo
     assert doc.kind == "review_invitation" and doc.subject_id == aid and doc.resident_id == rid
     assert "pre-discharge planning meeting" in doc.title
     assert (inv.name, inv.role, inv.invited_on) == ("Priya Shah", "referrer", date(2026, 3, 2))
-    assert [d.id for d in worker_book.documents.list(resident_id=rid, kind="review_invitation")] == [doc.id]
+    assert worker_book.documents.list(resident_id=rid, kind="review_invitation") == []  # a preview only
+    kept = worker_book.documents.keep(doc, "send")
+    assert [d.id for d in worker_book.documents.list(resident_id=rid, kind="review_invitation")] == [kept.id]
     _set_today(clock, date(2026, 3, 16))
     r = worker_book.reviews.record(_review(aid, date(2026, 3, 16), kind=rs.PRE_DISCHARGE,
                                            invitations=[Invitation("Mary Whitfield", "family", date(2026, 3, 13),

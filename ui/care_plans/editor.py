@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from keyworker.care_plans import CarePlanView, MissingSection, PlanContent, missing_sections
 from keyworker.clock import format_date, format_datetime, local_today
+from keyworker.documents.store import Preview
 from keyworker.errors import NotFound, ValidationError
 from keyworker.plan_sections import FROM_RECORD, SECTIONS, SECTIONS_BY_KEY
 from keyworker.security.permissions import Permission
@@ -503,7 +504,7 @@ class CarePlanTab(QWidget):
         number = v.version.number if v.version else ""
         title = f"Care plan — {v.resident_name} ({v.reference}) — version {number}"
 
-        def show(pdf: bytes) -> None:
+        def show(pdf: Preview) -> None:  # filed in Documents only when printed or saved
             from ui.documents import show_pdf
 
             self.pdf_dialog = show_pdf(self, self.ctx, title, pdf)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from keyworker.clock import format_datetime
+from keyworker.documents.store import Preview
 from ui.care_plans.diff_view import DiffView
 from ui.context import AppContext
 from ui.errors import show_error
@@ -176,7 +177,7 @@ class VersionsDialog(QDialog):
         cp, plan_id, version_id = self.ctx.book.care_plans, self.plan_id, v.id
         title = f"Care plan — {self.title} — version {v.number}"
 
-        def show(pdf: bytes) -> None:
+        def show(pdf: Preview) -> None:  # filed in Documents only when printed or saved
             from ui.documents import show_pdf
 
             self.pdf_dialog = show_pdf(self, self.ctx, title, pdf)

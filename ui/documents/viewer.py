@@ -1,6 +1,11 @@
 """Preview, print and save a PDF the core produced (letters, summaries, plans). Used by every area:
-`show_pdf(parent, ctx, title, pdf_bytes_or_document_id)`. A stored document is fetched through
-`book.documents.content(id, purpose)` so each view, print and save is audited.
+`show_pdf(parent, ctx, title, source)`, the source being PDF bytes, a stored document's id, or a
+`Preview` (a document not yet filed). A stored document is fetched through
+`book.documents.content(id, purpose)` so each view, print and save is audited; a preview is filed
+(`book.documents.keep`) the first time it is printed or saved, never by looking at it.
+
+Every file this window writes (Save as PDF, or a print dialog's "Print to file") goes through
+`write_private`: owner-only (0600), never through a symlink. Qt never writes the file itself.
 
 The print dialog and the save-file dialog are attributes (`choose_printer`, `choose_save_path`) so
 tests can drive the viewer without a blocking dialog."""
@@ -37,6 +42,7 @@ except ImportError:  # pragma: no cover - depends on the installed wheels
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 
 if TYPE_CHECKING:
+    from keyworker.documents.store import Preview
     from ui.context import AppContext
 
 
@@ -59,15 +65,41 @@ def _default_choose_save_path(parent: QWidget, suggested: str) -> str | None:
     return path if path.lower().endswith(".pdf") else path + ".pdf"
 
 
-def render_to_printer(pdf: bytes, printer: QPrinter) -> int:
-    """Paint every page of `pdf` onto `printer`, each scaled to fit the printable area. Returns pages printed."""
+def print_file_name(printer: QPrinter) -> str | None:
+    """The file a print dialog's "Print to file" chose, or None for a real printer."""
+    name = printer.outputFileName()
+    return name or None
+
+
+def send_to_printer(pdf: bytes, printer: QPrinter) -> tuple[int, Path | None]:
+    """Print `pdf` as the print dialog chose: on paper (returns the pages printed, None), or, for
+    "Print to file", the PDF itself written owner-only (returns its pages and the file). Qt would
+    write the file with the umask's mode (0644): it is health data outside the database."""
+    target = print_file_name(printer)
+    if target is None:
+        return render_to_printer(pdf, printer), None
+    from keyworker.reports.files import write_private
+
+    doc = _pdf_document(pdf)
+    pages = doc.pageCount()
+    doc.close()
+    return pages, write_private(target, pdf)
+
+
+def _pdf_document(pdf: bytes) -> QPdfDocument:
     doc = QPdfDocument()
-    buf = QBuffer()
+    buf = QBuffer(doc)
     buf.setData(QByteArray(pdf))
     buf.open(QIODevice.OpenModeFlag.ReadOnly)
     doc.load(buf)
     if doc.status() != QPdfDocument.Status.Ready:
         raise ValueError("The document could not be read for printing.")
+    return doc
+
+
+def render_to_printer(pdf: bytes, printer: QPrinter) -> int:
+    """Paint every page of `pdf` onto `printer`, each scaled to fit the printable area. Returns pages printed."""
+    doc = _pdf_document(pdf)
     painter = QPainter()
     if not painter.begin(printer):
         raise OSError("The printer could not be started.")
@@ -92,12 +124,15 @@ def render_to_printer(pdf: bytes, printer: QPrinter) -> int:
 class PdfDialog(QDialog):
     """A document window: the pages (QPdfView), Print (Ctrl+P), Save as PDF (Ctrl+Shift+S), Close (Esc)."""
 
-    def __init__(self, parent: QWidget | None, ctx: AppContext, title: str, source: bytes | str) -> None:
+    def __init__(self, parent: QWidget | None, ctx: AppContext, title: str, source: bytes | str | Preview) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.title = title
         self.document_id: str | None = source if isinstance(source, str) else None
-        self.pdf: bytes | None = source if isinstance(source, bytes) else None
+        # A preview is filed when it is first printed or saved; then it is a stored document.
+        self.preview: Preview | None = None if isinstance(source, (bytes, str)) else source
+        self.pdf: bytes | None = source if isinstance(source, bytes) else (
+            self.preview.content if self.preview is not None else None)
         self.choose_printer: Callable[[QWidget, QPrinter], bool] = _default_choose_printer
         self.choose_save_path: Callable[[QWidget, str], str | None] = _default_choose_save_path
         self.printer: QPrinter | None = None
@@ -194,12 +229,26 @@ class PdfDialog(QDialog):
 
     # -- print and save ---------------------------------------------------------------------
     def _fetch_for(self, purpose: str, then: Callable[[bytes], Any]) -> None:
-        """A stored document is fetched again for printing/saving so the audit trail says so."""
+        """A stored document is fetched again for printing/saving so the audit trail says so; a
+        preview is filed first (its audit entries say it was printed or saved)."""
+        book = self.ctx.book
+        if self.document_id is None and self.preview is not None:
+            preview = self.preview
+            self.busy.start()
+
+            def kept(info: Any) -> None:
+                self.busy.stop()
+                self.document_id, self.preview = info.id, None
+                assert self.pdf is not None
+                then(self.pdf)
+
+            self.ctx.tasks.run(lambda: book.documents.keep(preview, purpose), kept, self._failed)
+            return
         if self.document_id is None:
             assert self.pdf is not None
             then(self.pdf)
             return
-        book, doc_id = self.ctx.book, self.document_id
+        doc_id = self.document_id
         self.busy.start()
 
         def done(pdf: bytes) -> None:
@@ -219,17 +268,24 @@ class PdfDialog(QDialog):
         if not self.choose_printer(self, printer):
             return
         self.printer = printer
+        to_file = print_file_name(printer) is not None
 
         def go(pdf: bytes) -> None:
+            from keyworker.errors import StorageError
+
             try:
-                self.pages_printed = render_to_printer(pdf, printer)
-            except (OSError, ValueError) as e:
+                self.pages_printed, saved = send_to_printer(pdf, printer)
+            except (OSError, ValueError, StorageError) as e:
                 show_error(self, e)
+                return
+            if saved is not None:
+                self.saved_to = saved
+                self.status.setText(f"Saved to {saved}")
                 return
             self.status.setText(f"Sent {self.pages_printed} page{'s' if self.pages_printed != 1 else ''} "
                                 "to the printer.")
 
-        self._fetch_for("print", go)
+        self._fetch_for("save" if to_file else "print", go)
 
     def save_document(self) -> None:
         if self.pdf is None:
@@ -260,8 +316,8 @@ class PdfDialog(QDialog):
             b.setVisible(not locked)
 
 
-def show_pdf(parent: QWidget | None, ctx: AppContext, title: str, source: bytes | str) -> PdfDialog:
-    """Open a document window (non-modal) for PDF bytes or a stored document's id; returns it."""
+def show_pdf(parent: QWidget | None, ctx: AppContext, title: str, source: bytes | str | Preview) -> PdfDialog:
+    """Open a document window (non-modal) for PDF bytes, a stored document's id or a `Preview`; returns it."""
     dlg = PdfDialog(parent, ctx, title, source)
     dlg.show()
     dlg.raise_()

@@ -295,12 +295,12 @@ class ReviewDialog(FormDialog):
 
         def done(result: Any) -> None:
             info, _invitation = result
-            self.referrer_text.setText("✓ Invitation letter produced and kept in the resident's documents. "
-                                       "Record the invitation above once it is sent.")
+            self.referrer_text.setText("✓ Invitation letter produced. Printed or saved, it is kept in the "
+                                       "resident's documents. Record the invitation above once it is sent.")
             self.letter_produced = info
             from ui.documents import show_pdf
 
-            self.letter_dialog = show_pdf(self, self.ctx, info.title, info.id)
+            self.letter_dialog = show_pdf(self, self.ctx, info.title, info)  # a preview: kept when printed
 
         self.ctx.tasks.run(lambda: reviews.invitation_letter(adm, meeting_on, kind=kind), done,
                            lambda exc: show_error(self, exc))
