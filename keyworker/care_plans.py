@@ -18,7 +18,7 @@ from keyworker import date_ranges
 from keyworker.clock import format_date, local_today
 from keyworker.db.care_plans import CarePlan, CarePlanVersion
 from keyworker.db.caseload import Admission, Resident
-from keyworker.db.foundation import Account, Setting
+from keyworker.db.foundation import Account
 from keyworker.documents.store import Preview
 from keyworker.errors import NotFound, ValidationError
 from keyworker.ids import new_id
@@ -559,14 +559,14 @@ class CarePlanService:
         """The resident's copy of the plan (current version by default) as a PDF to preview. It is
         filed in the resident's documents when printed or saved (`documents.keep`)."""
         from keyworker.documents import care_plan_pdf
+        from keyworker.unit_profile import read_profile
 
         self._book.require(Permission.VIEW_RESIDENTS)
         with self._book._write() as s:
             plan = self._plan(s, plan_id)
             adm = self._admission(s, None, plan.admission_id)
             view = self._view(s, adm, version_id=version_id)
-            unit = s.get(Setting, "unit_name")
-            data = care_plan_pdf.build(view, unit_name=unit.value if unit else "", generated_at=self._book.clock.now())
+            data = care_plan_pdf.build(view, profile=read_profile(s), generated_at=self._book.clock.now())
             number = view.version.number if view.version else 0
             draft = "" if view.complete else " DRAFT"
             return self._book.documents._preview(

@@ -17,6 +17,7 @@ from keyworker.documents.layout import (
     grid,
     heading,
     keep,
+    letterhead,
     markup,
     para,
     render,
@@ -37,13 +38,15 @@ from keyworker.review_schedule import midway_date, planned_end
 
 if TYPE_CHECKING:
     from keyworker.care_plans import CarePlanView, Goal
+    from keyworker.unit_profile import UnitProfile
 
 
 TITLE = "Treatment and Recovery Care Plan"
 
 
-def build(view: CarePlanView, *, unit_name: str, generated_at: datetime) -> bytes:
-    return render(_story(view), title=TITLE, unit_name=unit_name, generated_at=generated_at,
+def build(view: CarePlanView, *, profile: UnitProfile, generated_at: datetime) -> bytes:
+    """The unit's letterhead on page 1 and its footer on every page (keyworker.unit_profile)."""
+    return render([*letterhead(profile), *_story(view)], title=TITLE, profile=profile, generated_at=generated_at,
                   subject=f"{TITLE}: {view.reference}", running_header=running_header(view),
                   draft=not view.complete)
 

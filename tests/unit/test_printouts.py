@@ -83,6 +83,18 @@ def test_the_agreement_names_the_version_agreed_and_says_when_the_plan_changed_s
     assert "changed since" not in old  # the version agreed, printed again
 
 
+def test_the_plan_carries_the_unit_letterhead_and_footer_from_the_profile(worker_book: Casebook) -> None:
+    _, aid = admit(worker_book)
+    view = worker_book.care_plans.save_draft(aid, _long_content())
+    pages = _pages(worker_book.care_plans.pdf(view.plan_id).content)
+    for expected in ("Test House", "1 Example Street", "PR1 2AB", "01772 123456", "test.unit@nhs.net"):
+        assert expected in pages[0], expected
+    for number, text in enumerate(pages, start=1):
+        assert "Test Recovery Services Ltd" in text and "CQC registered location: 1-000000001" in text, number
+    reader = PdfReader(io.BytesIO(worker_book.care_plans.pdf(view.plan_id).content))
+    assert reader.pages[0].images, "the unit's logo is on page 1"
+
+
 def test_a_plan_not_yet_agreed_says_so_with_the_version_printed(worker_book: Casebook) -> None:
     _, aid = admit(worker_book)
     view = worker_book.care_plans.save_draft(aid, full_content(1))
