@@ -9,10 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from reportlab.platypus import Flowable
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, Table, TableStyle
 
 from keyworker.clock import format_date, format_datetime
 from keyworker.documents.layout import (
+    CONTENT_W,
+    MUTED,
     fields,
     grid,
     heading,
@@ -21,7 +24,6 @@ from keyworker.documents.layout import (
     markup,
     para,
     render,
-    signature_lines,
     spacer,
 )
 from keyworker.plan_sections import (
@@ -119,9 +121,29 @@ def _story(view: CarePlanView) -> list[Flowable]:
         spacer(2),
         para("I have read this plan with my key worker, and I understand what is expected of me and "
              "what I can expect from the unit.", "body"),
-        signature_lines(["Resident's signature", "Key worker's signature", "Date"]),
+        _signatures(),
     ))
     return story
+
+
+def _signatures() -> Table:
+    """A line to sign and a line to date for the resident and for the key worker: each dates
+    their own signature, and two rows leave room for the plan's end on the same page."""
+    label_w, date_w = 48 * mm, 18 * mm
+    line_w = (CONTENT_W - label_w - date_w) / 2
+    t = Table([[para(who, "label"), "", para("Date", "label"), ""]
+               for who in ("Resident's signature", "Key worker's signature")],
+              colWidths=[label_w, line_w + 18 * mm, date_w, line_w - 18 * mm], rowHeights=[12 * mm] * 2,
+              hAlign="LEFT")
+    t.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+        ("LINEBELOW", (1, 0), (1, -1), 0.5, MUTED),
+        ("LINEBELOW", (3, 0), (3, -1), 0.5, MUTED),
+        ("LEFTPADDING", (0, 0), (0, -1), 0),
+        ("LEFTPADDING", (2, 0), (2, -1), 6),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+    ]))
+    return t
 
 
 def _still_missing(view: CarePlanView) -> Flowable:

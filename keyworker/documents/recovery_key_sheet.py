@@ -48,9 +48,9 @@ def build(*, unit_name: str, recovery_key: str, created_by: str, created_at: dat
              "you type it.", "small"),
         heading("What this key is for"),
         para("If every administrator of the unit has forgotten their password, this key is the only way back "
-             "in: Keyworker cannot reset a password any other way, and nobody outside the unit holds a copy. "
-             "It does one thing only: it lets you set a new password for an administrator's account. "
-             "It was shown once, when the unit was set up, and it is not stored anywhere in readable form."),
+             "in: nobody outside the unit holds a copy or can reset a password for you. It does one thing "
+             "only: it lets you set a new password for an administrator's account. It was shown once, when "
+             "the unit was set up, and it is not stored anywhere in readable form."),
         heading("Where to keep it"),
         para("Keep this sheet locked away, apart from the laptop: in the unit's safe or a locked cabinet, "
              "where the registered manager can get it. Do not photograph it, email it, or keep a copy on the "
@@ -59,7 +59,7 @@ def build(*, unit_name: str, recovery_key: str, created_by: str, created_at: dat
         para("If the sheet is lost or someone who should not have it may have seen it, tell the registered "
              "manager the same day."),
         heading("How to use it"),
-        para(f"1. Open Keyworker. On the sign-in window choose \u201c{SIGN_IN_BUTTON}\u201d.\n"
+        para(f"1. Open Keyworker. On the sign-in window choose \u201c{SIGN_IN_BUTTON}\u201d\n"
              "2. Step 1 of 2: type the recovery key exactly as printed above, then choose Continue.\n"
              "3. Step 2 of 2: choose the administrator account, type a new password twice, then choose "
              "Set password.\n"
