@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -81,7 +82,8 @@ class DocumentService:
               subject_id: str | None) -> str:
         key = hmac.new(self._book._key, b"keyworker document preview", hashlib.sha256).digest()
         parts = [kind, title, resident_id or "", referral_id or "", subject_id or "", hashlib.sha256(content).hexdigest()]
-        return hmac.new(key, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
+        # JSON, so no field's text can pass for a boundary between two fields.
+        return hmac.new(key, json.dumps(parts).encode(), hashlib.sha256).hexdigest()
 
     def _preview(self, session: Session, *, kind: str, title: str, content: bytes, resident_id: str | None = None,
                  referral_id: str | None = None, subject_id: str | None = None,
@@ -99,8 +101,8 @@ class DocumentService:
         if purpose not in KEEP_PURPOSES:
             raise ValidationError({"purpose": "Say whether the document is to be printed, saved or sent."})
         p = preview
-        if not hmac.compare_digest(p.seal, self._seal(p.kind, p.title, p.content, p.resident_id, p.referral_id,
-                                                      p.subject_id)):
+        expected = self._seal(p.kind, p.title, p.content, p.resident_id, p.referral_id, p.subject_id)
+        if not hmac.compare_digest(p.seal.encode("utf-8", "surrogatepass"), expected.encode()):
             raise ValidationError({"preview": "This document was changed after it was made. Make it again."})
         digest = hashlib.sha256(p.content).hexdigest()
         with self._book._write() as s:

@@ -29,6 +29,7 @@ from keyworker import reference_data as ref
 from keyworker.casebook import SERVICES, Casebook
 from keyworker.caseload_query import SORT_KEYS, CaseloadFilter
 from keyworker.clock import LONDON, FixedClock
+from keyworker.documents.store import Preview
 from keyworker.errors import KeyworkerError
 from keyworker.input_types import _parameter_types
 from keyworker.plan_sections import AGREEMENT_METHODS, DOMAINS_LIST, GOAL_DOMAINS, GOAL_STATUSES, SECTIONS_BY_KEY
@@ -227,6 +228,7 @@ FUZZ_CALLS: dict[str, list[FuzzCall]] = {
                     lambda b, i, v: b.care_plans.revise(i["plan"], v, "Fuzzed change")],
     "CaseloadFilter": [lambda b, i, v: b.caseload.ids(v)],
     "Period": [lambda b, i, v: b.reports.declines(v)],
+    "Preview": [lambda b, i, v: b.documents.keep(v), lambda b, i, v: b.documents.keep(v, "save")],
 }
 # Fields set to a real id half of the time, so a call gets past "does not exist".
 REAL_IDS = {"admission_id": "planned_admission", "key_worker_id": "worker", "goal_id": "goal", "actor_id": "worker",
@@ -254,6 +256,7 @@ SEEDS: dict[str, Callable[[dict[str, str]], Any]] = {
     "PlanContent": lambda ids: care_helpers.full_content(),
     "CaseloadFilter": lambda ids: CaseloadFilter(),
     "Period": lambda ids: Period(date(2025, 10, 1), date(2025, 12, 31)),
+    "Preview": lambda ids: Preview("care_plan", "Care plan v1", b"%PDF-1.4", ids["resident"], None, None, "0" * 64),
 }
 
 
