@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from keyworker.security.audit_service import AuditService
     from keyworker.security.recovery import RecoverySession
     from keyworker.settings import SettingsService
+    from keyworker.unit_profile import UnitProfileService
 
 from keyworker.security.vault import (
     ACCOUNT,
@@ -95,6 +96,7 @@ SERVICES: list[tuple[str, str]] = [
     ("imports", "keyworker.imports:ImportService"),
     ("caseload", "keyworker.caseload_query:CaseloadService"),
     ("reports", "keyworker.reports:ReportService"),
+    ("unit_profile", "keyworker.unit_profile:UnitProfileService"),
 ]
 
 
@@ -110,6 +112,7 @@ class Casebook:
     imports: ImportService
     caseload: CaseloadService
     reports: ReportService
+    unit_profile: UnitProfileService
 
     def __init__(
         self,

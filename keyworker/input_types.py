@@ -31,6 +31,8 @@ LABELS: dict[str, str] = {
     "referrer_email": "Referrer's email",
     "referrer_phone": "Referrer's phone",
     "referrer_organisation": "Referrer's organisation",
+    "referrer_address": "Referrer's postal address",
+    "referrer_reference": "Referrer's reference",
     "received_at": "Date and time received",
     "category": "Admission category",
     "assessment_summary": "Summary of the assessment",

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from keyworker.casebook import Casebook
 
 MIN_WEEKS, MAX_WEEKS = 12, 26
+MAX_ADDRESS, MAX_ADDRESS_LINES = 600, 8  # a postal address block as printed on an envelope window
 MIN_DECLINE_REASON = 20  # "a full explanation of the reasons why" (4.1.2.3): more than a word or two
 OPEN, ACCEPTED, DECLINED, ADMITTED = "open", "accepted", "declined", "admitted"
 REFERRAL_FIELDS = (
@@ -48,6 +49,8 @@ REFERRAL_FIELDS = (
     "referrer_organisation",
     "referrer_email",
     "referrer_phone",
+    "referrer_address",
+    "referrer_reference",
     "community_treatment_provider",
     "category",
     "assessment_summary",
@@ -69,6 +72,8 @@ class ReferralInput:
     referrer_email: str | None = None
     referrer_phone: str | None = None
     external_id: str | None = None
+    referrer_address: str | None = None  # postal address block, one line per line
+    referrer_reference: str | None = None  # the referrer's own reference, quoted on our letters
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,8 @@ class ReferralView:
     referrer_organisation: str | None
     referrer_email: str | None
     referrer_phone: str | None
+    referrer_address: str | None
+    referrer_reference: str | None
     community_treatment_provider: str | None
     category: str
     category_label: str
@@ -156,6 +163,15 @@ def validate_referral(
     c.text("referrer_organisation", "Referrer's organisation", max_len=200)
     c.email("referrer_email", "Referrer's email")
     c.phone("referrer_phone", "Referrer's phone")
+    c.text("referrer_address", "Referrer's postal address", max_len=MAX_ADDRESS)
+    address = c.values.get("referrer_address")
+    if address:
+        lines = [ln.strip() for ln in address.splitlines() if ln.strip()]
+        if len(lines) > MAX_ADDRESS_LINES:
+            c.error("referrer_address", f"Referrer's postal address fits {MAX_ADDRESS_LINES} lines at most.")
+        else:
+            c.values["referrer_address"] = "\n".join(lines)
+    c.text("referrer_reference", "Referrer's reference", max_len=64)
     c.text("community_treatment_provider", "Community Treatment Provider", required=True, max_len=200)
     c.choice("category", "Admission category", ref.admission_categories(), required=True)
     c.text("assessment_summary", "Summary of the assessment", required=True, max_len=20000)
@@ -204,6 +220,8 @@ def view(r: Referral, today: date, letter_id: str | None = None) -> ReferralView
         referrer_organisation=r.referrer_organisation,
         referrer_email=r.referrer_email,
         referrer_phone=r.referrer_phone,
+        referrer_address=r.referrer_address,
+        referrer_reference=r.referrer_reference,
         community_treatment_provider=r.community_treatment_provider,
         category=r.category,
         category_label=ref.label(ref.admission_categories(), r.category),

@@ -27,6 +27,33 @@ STAFF = [
     ("worker2", "Jo Second", Role.KEY_WORKER),
     ("nights", "Nico Nights", Role.OUT_OF_HOURS),
 ]
+# Printed under each signature on letters (accounts.job_title).
+JOB_TITLES = {"admin": "Systems Administrator", "manager": "Registered Manager", "worker": "Recovery Worker",
+              "worker2": "Recovery Worker", "nights": "Night Support Worker"}
+# The test unit's letterhead (keyworker/unit_profile.py); letter tests look for these on paper.
+UNIT_PROFILE = {
+    "unit_name": "Test Unit",
+    "address_lines": ("Test House", "1 Example Street", "Preston"),
+    "postcode": "PR1 2AB",
+    "phone": "01772 123456",
+    "secure_email": "test.unit@nhs.net",
+    "provider_name": "Test Recovery Services Ltd",
+    "cqc_location": "1-000000001",
+    "footer_text": "Registered in England no. 00000000. Test House, 1 Example Street, Preston PR1 2AB.",
+}
+
+
+def make_logo_png() -> bytes:
+    """A small made-up logo: a teal square with a white bar."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    im = Image.new("RGB", (240, 120), "#0b5d7a")
+    ImageDraw.Draw(im).rectangle((20, 50, 220, 70), fill="white")
+    out = io.BytesIO()
+    im.save(out, format="PNG")
+    return out.getvalue()
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +62,10 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     book, _ = Casebook.create(path, admin_username="admin", admin_full_name="Ada Admin", password=ADMIN_PW,
                               kdf=FAST_KDF, clock=FixedClock(datetime(2026, 1, 5, 9, 0)), unit_name="Test Unit")
     for username, name, role in STAFF:
-        book.accounts.create(username, name, role, STAFF_PW)
+        book.accounts.create(username, name, role, STAFF_PW, job_title=JOB_TITLES[username])
+    book.accounts.set_job_title(book.actor.id, JOB_TITLES["admin"])
+    book.unit_profile.update(UNIT_PROFILE)
+    book.unit_profile.set_logo(make_logo_png())
     book.close()
     return path
 

@@ -29,6 +29,8 @@ class Referral(Tracked, Base):
     referrer_organisation: Mapped[str | None] = mapped_column(String(200))
     referrer_email: Mapped[str | None] = mapped_column(String(200))
     referrer_phone: Mapped[str | None] = mapped_column(String(50))
+    referrer_address: Mapped[str | None] = mapped_column(Text)  # postal address block, one line per line
+    referrer_reference: Mapped[str | None] = mapped_column(String(64))  # the referrer's own reference
     community_treatment_provider: Mapped[str | None] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(String(16))  # emergency / priority / routine
     assessment_summary: Mapped[str | None] = mapped_column(Text)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -27,6 +27,7 @@ from reportlab.platypus import (
     CondPageBreak,
     Flowable,
     Frame,
+    Image,
     KeepTogether,
     PageTemplate,
     Paragraph,
@@ -36,6 +37,9 @@ from reportlab.platypus import (
 )
 
 from keyworker.clock import format_datetime
+
+if TYPE_CHECKING:
+    from keyworker.unit_profile import UnitProfile
 
 # DejaVu Sans ships in resources/fonts (Bitstream Vera licence): ReportLab's built-in Helvetica
 # covers Latin-1 only, so names such as "Łukasz Wiśniewski" would print as black boxes.
@@ -49,6 +53,7 @@ INK = colors.HexColor("#1f2933")
 MUTED = colors.HexColor("#52606d")
 ACCENT = colors.HexColor("#0b5d7a")
 RULE = colors.HexColor("#cbd2d9")
+DRAFT_INK = colors.HexColor("#f3d5d5")  # the DRAFT mark: light enough to read the text through
 SHADE = colors.HexColor("#f0f4f8")
 
 _base = getSampleStyleSheet()
@@ -69,6 +74,14 @@ STYLES = {
                             leading=12.5, textColor=MUTED),
     "right": ParagraphStyle("right", parent=_base["BodyText"], fontName=SANS, fontSize=10, leading=14,
                             alignment=TA_RIGHT, textColor=INK),
+    "unit": ParagraphStyle("unit", parent=_base["BodyText"], fontName=SANS_BOLD, fontSize=13, leading=16,
+                           alignment=TA_RIGHT, textColor=ACCENT, spaceAfter=1 * mm),
+    "contact": ParagraphStyle("contact", parent=_base["BodyText"], fontName=SANS, fontSize=9, leading=12,
+                              alignment=TA_RIGHT, textColor=INK),
+    "address": ParagraphStyle("address", parent=_base["BodyText"], fontName=SANS, fontSize=10, leading=13.5,
+                              textColor=INK),
+    "footer": ParagraphStyle("footer", parent=_base["BodyText"], fontName=SANS, fontSize=7.5, leading=9.5,
+                             textColor=MUTED),
 }
 
 PAGE_W, PAGE_H = A4
@@ -201,6 +214,81 @@ def keep(*flowables: Flowable) -> KeepTogether:
     return KeepTogether(list(flowables))
 
 
+# -- letters ---------------------------------------------------------------------------------
+LOGO_MAX_W, LOGO_MAX_H = 60 * mm, 25 * mm
+
+
+def long_date(d: date) -> str:
+    """A letter's date as people write it: 1 December 2026."""
+    return f"{d.day} {d.strftime('%B %Y')}"
+
+
+def _logo(png: bytes) -> Image | None:
+    from reportlab.lib.utils import ImageReader
+
+    try:
+        w, h = ImageReader(io.BytesIO(png)).getSize()
+    except Exception:  # noqa: BLE001 - a damaged stored logo prints no logo rather than no letter
+        return None
+    scale = min(LOGO_MAX_W / w, LOGO_MAX_H / h)
+    return Image(io.BytesIO(png), width=w * scale, height=h * scale, hAlign="LEFT")
+
+
+def letterhead(profile: UnitProfile) -> list[Flowable]:
+    """The top of a letter's first page: the logo on the left; the unit's name, postal address,
+    phone and secure email on the right. Parts not set in the profile are left out."""
+    contact = [para(profile.unit_name or "", "unit")] if profile.unit_name else []
+    contact += [para(line, "contact") for line in profile.address_block]
+    if profile.phone:
+        contact.append(para(f"Tel: {profile.phone}", "contact"))
+    if profile.secure_email:
+        contact.append(para(f"Secure email: {profile.secure_email}", "contact"))
+    logo = _logo(profile.logo) if profile.logo else None
+    left_w = LOGO_MAX_W + 4 * mm if logo is not None else 1 * mm
+    t = Table([[logo or "", contact]], colWidths=[left_w, CONTENT_W - left_w], hAlign="LEFT")
+    t.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+        ("TOPPADDING", (0, 0), (-1, -1), 0),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+    ]))
+    return [t, spacer(8)]
+
+
+def addressee(lines: Sequence[str]) -> Flowable:
+    """Whom the letter goes to, one line per line (name, role, organisation, postal address or
+    email), where a window envelope shows it."""
+    safe = "<br/>".join(escape(ln.strip()) for ln in lines if ln and ln.strip())
+    return Paragraph(safe or "&nbsp;", STYLES["address"])
+
+
+def references(ours: str, theirs: str | None = None, *, dated: date) -> Flowable:
+    """Our reference, theirs if they gave one, and the date the letter is written."""
+    rows = [("Our reference", ours)]
+    if theirs:
+        rows.append(("Your reference", theirs))
+    rows.append(("Date", long_date(dated)))
+    t = Table([[para(label, "label"), para(value, "cell")] for label, value in rows],
+              colWidths=[32 * mm, CONTENT_W - 32 * mm], hAlign="LEFT")
+    t.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ("TOPPADDING", (0, 0), (-1, -1), 0.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 0.5),
+    ]))
+    return t
+
+
+def signatory(name: str, job_title: str | None, unit_name: str, *, closing: str = "Yours sincerely,") -> Flowable:
+    """The sign-off, kept on one page: closing words, room to sign, name, job title and unit."""
+    parts: list[Flowable] = [para(closing), spacer(12), markup(f"<b>{escape(name)}</b>", "body")]
+    for line in (job_title, unit_name):
+        if line:
+            parts.append(para(line, "cell"))
+    return KeepTogether(parts)
+
+
 class _NumberedCanvas(Canvas):
     """Holds each finished page until the end, so the footer can say 'page N of M' in one layout
     pass (laying a story out twice breaks ReportLab's split flowables on long documents)."""
@@ -226,20 +314,34 @@ class _NumberedCanvas(Canvas):
 
 class _Doc(BaseDocTemplate):
     def __init__(self, buf: io.BytesIO, *, title: str, unit_name: str, generated: str, subject: str,
-                 running_header: str) -> None:
+                 running_header: str, footer_lines: Sequence[str] = (), draft: bool = False) -> None:
+        # The unit's footer (provider, CQC location, its own text) sits above the confidentiality
+        # line; the body ends higher by as much as it needs, so nothing is drawn over text.
+        self._footer = para("\n".join(footer_lines), "footer") if footer_lines else None
+        self._footer_h = self._footer.wrap(CONTENT_W, PAGE_H)[1] + 2 * mm if self._footer else 0.0
         super().__init__(buf, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN + 8 * mm,
-                         bottomMargin=MARGIN, title=title, author=unit_name or "Keyworker", subject=subject,
-                         creator="Keyworker")
+                         bottomMargin=MARGIN + self._footer_h, title=title, author=unit_name or "Keyworker",
+                         subject=subject, creator="Keyworker")
         self._unit = unit_name
         self._generated = generated
-        self._doc_title = title
+        self._doc_title = f"DRAFT: {title}" if draft else title
         self._running = running_header
+        self._draft = draft
         frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body",
                       leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
         self.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=self._decorate)])
 
     def _decorate(self, canvas: Canvas, doc: BaseDocTemplate) -> None:
         canvas.saveState()
+        if self._draft:
+            # Drawn before the page's text, so a light mark under it: visible, never hiding a word.
+            canvas.saveState()
+            canvas.setFillColor(DRAFT_INK)
+            canvas.setFont(SANS_BOLD, 110)
+            canvas.translate(PAGE_W / 2, PAGE_H / 2)
+            canvas.rotate(50)
+            canvas.drawCentredString(0, -38, "DRAFT")
+            canvas.restoreState()
         canvas.setStrokeColor(RULE)
         canvas.setLineWidth(0.5)
         rule = PAGE_H - MARGIN - 0.5 * mm
@@ -257,7 +359,11 @@ class _Doc(BaseDocTemplate):
             canvas.setFillColor(INK)
             canvas.drawString(MARGIN, rule + 2.5 * mm, self._running)
         canvas.line(MARGIN, rule, PAGE_W - MARGIN, rule)
-        canvas.line(MARGIN, MARGIN - 4 * mm, PAGE_W - MARGIN, MARGIN - 4 * mm)
+        if self._footer is not None:
+            self._footer.drawOn(canvas, MARGIN, MARGIN - 4 * mm + 1.5 * mm)
+            canvas.line(MARGIN, MARGIN - 4 * mm + self._footer_h, PAGE_W - MARGIN, MARGIN - 4 * mm + self._footer_h)
+        else:
+            canvas.line(MARGIN, MARGIN - 4 * mm, PAGE_W - MARGIN, MARGIN - 4 * mm)
         canvas.setFont(SANS, 8)
         canvas.setFillColor(MUTED)
         canvas.drawString(MARGIN, MARGIN - 8 * mm,
@@ -265,14 +371,20 @@ class _Doc(BaseDocTemplate):
         canvas.restoreState()
 
 
-def render(flowables: Iterable[Flowable], *, title: str, unit_name: str, generated_at: datetime,
-           subject: str = "", running_header: str = "") -> bytes:
+def render(flowables: Iterable[Flowable], *, title: str, generated_at: datetime, unit_name: str = "",
+           subject: str = "", running_header: str = "", profile: UnitProfile | None = None,
+           draft: bool = False) -> bytes:
     """Lay the story out once on A4 with the house header and footer; returns the PDF bytes.
 
     `running_header` (optional) is one more header line on every page, under the unit name: for
-    a resident's document, whose it is (name and reference), so a loose page can be put back."""
+    a resident's document, whose it is (name and reference), so a loose page can be put back.
+    With `profile`, the header names its unit (unless `unit_name` is given) and the footer of
+    every page carries its provider, CQC location and footer text. With `draft`, every page
+    carries a large DRAFT mark and the header title says DRAFT."""
     buf = io.BytesIO()
-    doc = _Doc(buf, title=title, unit_name=unit_name, generated=format_datetime(generated_at), subject=subject,
-               running_header=running_header)
+    unit = unit_name or (profile.unit_name if profile is not None else "")
+    doc = _Doc(buf, title=title, unit_name=unit, generated=format_datetime(generated_at), subject=subject,
+               running_header=running_header, footer_lines=profile.footer_lines if profile is not None else (),
+               draft=draft)
     doc.build(_headings_kept_with_text(flowables), canvasmaker=_NumberedCanvas)
     return buf.getvalue()

@@ -32,11 +32,29 @@ class AccountInfo:
     disabled: bool
     must_change_password: bool
     last_sign_in_at: datetime | None
+    job_title: str | None = None  # printed under the person's name when they sign a letter
+
+
+MAX_JOB_TITLE = 100
 
 
 def _info(a: Account) -> AccountInfo:
     return AccountInfo(a.id, a.username, a.full_name, Role(a.role), a.email, a.disabled,
-                       a.must_change_password, a.last_sign_in_at)
+                       a.must_change_password, a.last_sign_in_at, a.job_title)
+
+
+def clean_job_title(title: str | None) -> str | None:
+    """A job title as printed under a signature: one line, at most MAX_JOB_TITLE characters."""
+    if title is None:
+        return None
+    if not isinstance(title, str):
+        raise ValidationError({"job_title": "Job title must be text."})
+    text = " ".join(title.split())
+    if len(text) > MAX_JOB_TITLE:
+        raise ValidationError({"job_title": f"Job title is too long ({MAX_JOB_TITLE} characters at most)."})
+    if "\x00" in text:
+        raise ValidationError({"job_title": "Job title contains a character that cannot be stored."})
+    return text or None
 
 
 def validate_password(password: str, username: str, full_name: str, field: str = "password") -> None:
@@ -89,14 +107,16 @@ class AccountService:
             return _info(self._load(s, account_id))
 
     def create(self, username: str, full_name: str, role: Role | str, password: str,
-               email: str | None = None) -> AccountInfo:
+               email: str | None = None, job_title: str | None = None) -> AccountInfo:
         self._book.require(Permission.MANAGE_ACCOUNTS)
         role = Role(role) if role in {r.value for r in Role} else role
+        title = clean_job_title(job_title)
         with self._book._write() as s:
             existing = set(s.scalars(select(Account.username)))
             validate_new_account(username, full_name, str(role), password, existing)
             acct = Account(username=username.strip().lower(), full_name=full_name.strip(), role=str(role),
-                           email=(email or "").strip() or None, disabled=False, must_change_password=True)
+                           email=(email or "").strip() or None, job_title=title, disabled=False,
+                           must_change_password=True)
             s.add(acct)
             s.flush()
             self._book._record(s, "account.create", "account", acct.id,
@@ -113,6 +133,17 @@ class AccountService:
             old = acct.role
             acct.role = Role(role).value
             self._book._record(s, "account.role", "account", acct.id, detail={"from": old, "to": acct.role})
+            return _info(acct)
+
+    def set_job_title(self, account_id: str, title: str | None) -> AccountInfo:
+        """The title printed under this person's name on the letters they sign; blank clears it."""
+        self._book.require(Permission.MANAGE_ACCOUNTS)
+        cleaned = clean_job_title(title)
+        with self._book._write() as s:
+            acct = self._load(s, account_id)
+            if acct.job_title != cleaned:
+                acct.job_title = cleaned
+                self._book._record(s, "account.job_title", "account", acct.id, detail={"job_title": cleaned})
             return _info(acct)
 
     def disable(self, account_id: str) -> AccountInfo:

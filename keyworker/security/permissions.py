@@ -40,6 +40,7 @@ class Permission(StrEnum):
     EDIT_CARE_PLANS = "edit_care_plans"
     RECORD_REVIEWS = "record_reviews"
     VIEW_REPORTS = "view_reports"
+    EDIT_UNIT_PROFILE = "edit_unit_profile"
 
 
 # The table in words, with the reasons from a unit's work, is docs/PERMISSIONS.md; a test keeps
@@ -58,13 +59,14 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     # Accepting or declining a referral is a managerial decision (contract 4.1.2.3); so is moving
     # a resident to another key worker (caseload allocation).
     Role.SENIOR: frozenset(_CLINICAL | {Permission.DECIDE_REFERRALS, Permission.ASSIGN_KEY_WORKERS,
-                                        Permission.VIEW_REPORTS, Permission.VIEW_AUDIT, Permission.IMPORT}),
+                                        Permission.VIEW_REPORTS, Permission.VIEW_AUDIT, Permission.IMPORT,
+                                        Permission.EDIT_UNIT_PROFILE}),
     # Nights: read the record to act on it; the fortnightly review is a daytime meeting with the
     # key worker and the resident (incidents, notes and unplanned discharge come with their areas).
     Role.OUT_OF_HOURS: frozenset({Permission.VIEW_RESIDENTS}),
     # The administrator runs the system but does not read clinical records (Caldicott: need to know).
     Role.ADMIN: frozenset({Permission.MANAGE_ACCOUNTS, Permission.VIEW_AUDIT, Permission.BACKUP,
-                           Permission.IMPORT, Permission.VIEW_REPORTS}),
+                           Permission.IMPORT, Permission.VIEW_REPORTS, Permission.EDIT_UNIT_PROFILE}),
 }
 
 

@@ -42,6 +42,8 @@ OPEN: dict[str, str] = {
     "residents.validate_consent": "checks the form's own values, reads nothing",
     "caseload.filter": "builds a filter, reads nothing",
     "reports.unit_name": "the letterhead's unit name, as settings.get",
+    "unit_profile.get": "the letterhead every role prints on: the unit's public details, no personal data",
+    "unit_profile.validate": "checks the form's own values, reads nothing",
 }
 # A service's counts(session) is open: numbers only, for check, inside the book's own session.
 OPEN_ON_EVERY_SERVICE = {"counts": "numbers only, for check, in the book's own session"}
@@ -103,6 +105,9 @@ CHECKED: dict[str, Permission] = {
     "caseload.ids": P.VIEW_RESIDENTS,
     "caseload.rows": P.VIEW_RESIDENTS,
     "reports.declines": P.VIEW_REPORTS,
+    "unit_profile.update": P.EDIT_UNIT_PROFILE,
+    "unit_profile.set_logo": P.EDIT_UNIT_PROFILE,
+    "accounts.set_job_title": P.MANAGE_ACCOUNTS,
 }
 
 # Arguments where a placeholder would stop the call before its permission check.
