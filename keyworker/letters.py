@@ -39,7 +39,8 @@ def contact_sentence(profile: UnitProfile) -> str:
 def unit_address(profile: UnitProfile) -> str:
     """The unit's postal address on one line (the meeting place by default; the letterhead
     already names the unit)."""
-    return ", ".join(p for p in profile.address_block if p)
+    street = ", ".join(p for p in profile.address_lines if p)
+    return " ".join(p for p in (street, profile.postcode) if p)
 
 
 def incomplete_profile_warning(missing: list[str] | tuple[str, ...]) -> str:

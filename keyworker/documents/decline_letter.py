@@ -54,8 +54,9 @@ def late_sentence(due_on: date, decided_on: date) -> str:
     if decided_on <= due_on:
         return ""
     late = max(1, wd.working_days_between(due_on, decided_on))
-    return (f"We are sorry that this decision is late. It was due by {letter_date(due_on)}, within 5 working days "
-            f"of receiving the referral, and was made {late} working day{'s' if late != 1 else ''} after that.")
+    days = f"{late} working day{'s' if late != 1 else ''}"
+    return (f"We are sorry that this decision is late. It was due by {letter_date(due_on)}, within 5 working "
+            f"days of receiving the referral, and was made {days} after that.")
 
 
 def decline_letter_pdf(r: Referral, *, profile: UnitProfile, signed_by: Signatory, decided_at: datetime,
@@ -69,7 +70,8 @@ def _story(r: Referral, profile: UnitProfile, signed_by: Signatory, decided_at: 
     unit = profile.unit_name or "the unit"
     person = f"{r.given_name} {r.family_name}"
     story: list[Flowable] = [*letterhead(profile), addressee(addressee_lines(r)), spacer(3),
-                             references(referral_reference(r.id), r.referrer_reference or None, dated=decided_on),
+                             references(referral_reference(r.id), r.referrer_reference or None,
+                                        dated=decided_on),
                              spacer(2), markup("Referral not accepted", "title"),
                              para(f"Dear {r.referrer_name},"),
                              para(f"Thank you for your referral of {person}"
@@ -83,12 +85,12 @@ def _story(r: Referral, profile: UnitProfile, signed_by: Signatory, decided_at: 
         para(ref.decline_letter_wording(r.decline_category)),
         para(r.decline_reason),
         # What to do next moves to a new page with the sign-off when both do not fit here, so a
-        # signature never stands alone on a page (a nested keep-together would strand the heading).
+        # signature never stands alone on a page (a nested keep-together strands the heading).
         CondPageBreak(SIGN_OFF_ROOM),
         heading("What you can do next"),
-        para("If the person's circumstances change, or the reason above no longer applies, we would be glad to "
-             "consider a new referral. If you think we have misunderstood something in the referral, or you would "
-             "like to talk the decision through, please get in touch and quote our reference. "
+        para("If the person's circumstances change, or the reason above no longer applies, we would be glad "
+             "to consider a new referral. If you think we have misunderstood something in the referral, or "
+             "you would like to talk the decision through, please get in touch and quote our reference. "
              + contact_sentence(profile)),
         spacer(2),
         signatory(signed_by.name, signed_by.job_title, profile.unit_name),

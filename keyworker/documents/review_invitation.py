@@ -57,17 +57,19 @@ def _meeting_label(kind: str) -> str:
 def _purpose(letter: Letter) -> str:
     """What the meeting is for, said once."""
     if letter.kind == MIDWAY:
-        return ("we look at progress half-way through the placement against the Treatment and Recovery Care Plan "
-                "and agree any changes for the rest of the programme.")
+        return ("we look at progress half-way through the placement against the Treatment and Recovery Care "
+                "Plan and agree any changes for the rest of the programme.")
     if letter.kind == PRE_DISCHARGE:
         return ("we agree the discharge plan: where the resident will live and the support that follows, "
                 "aftercare, mutual aid and relapse prevention, and the follow-up contacts at 3 and 6 months.")
-    return "we look at progress on the Treatment and Recovery Care Plan with the resident and agree any changes."
+    return ("we look at progress on the Treatment and Recovery Care Plan with the resident and agree any "
+            "changes.")
 
 
 def build(letter: Letter, *, generated_at: datetime) -> bytes:
     return render(_story(letter), title=TITLE, unit_name=letter.profile.unit_name, generated_at=generated_at,
-                  subject=f"{KIND_LABELS.get(letter.kind, 'Review')}: {letter.reference}", profile=letter.profile)
+                  subject=f"{KIND_LABELS.get(letter.kind, 'Review')}: {letter.reference}",
+                  profile=letter.profile)
 
 
 def _story(letter: Letter) -> list[Flowable]:
@@ -80,7 +82,8 @@ def _story(letter: Letter) -> list[Flowable]:
         references(letter.reference, letter.their_reference or None, dated=letter.written_on),
         spacer(2), para(f"{TITLE}: {kind_label}", "title"),
         para(f"Dear {letter.invitee_name},"),
-        para(f"You are invited to the {kind_label.lower()} for {letter.resident_name}, at which {_purpose(letter)}"),
+        para(f"You are invited to the {kind_label.lower()} for {letter.resident_name}, at which "
+             + _purpose(letter)),
         fields([
             ("Meeting date", when),
             ("Time", letter.meeting_time or "To be confirmed"),

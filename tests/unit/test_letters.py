@@ -102,6 +102,11 @@ def test_an_incomplete_profile_still_makes_the_letter_and_says_what_is_missing(b
     assert d.letter_missing == ("phone", "secure email")
     warning = letters.incomplete_profile_warning(d.letter_missing)
     assert "phone" in warning and "Administration" in warning
+    # an invitation made meanwhile is made too, and says the same
+    worker: Casebook = book_factory("worker")
+    _, aid = admit(worker)
+    made = worker.reviews.invitation_letter(aid, date(2026, 1, 19))
+    assert made.missing == ("phone", "secure email") and warning in made.warnings
 
 
 # -- the review invitation ---------------------------------------------------------------------
@@ -118,6 +123,7 @@ def test_invitation_is_dated_today_for_the_meeting_set_with_the_unit_and_the_wor
     assert_letter_basics(text)
     assert "23 February 2026" in text  # the letter's date: the day it is produced
     assert "Monday 9 March 2026" in text and "14:00" in text  # the meeting as set
+    assert "Place Test House, 1 Example Street, Preston PR1 2AB" in text  # no place given: the unit's address
     assert "Dear Priya Shah" in text and "Mid-way review" in text
     assert "Sam Worker" in text and JOB_TITLES["worker"] in text
     reference = next(d for d in worker.documents.list(resident_id=rid) if d.id == made.document.id).title

@@ -9,7 +9,16 @@ from datetime import date, timedelta
 from typing import Any
 
 from PySide6.QtCore import QTime
-from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QPlainTextEdit, QTimeEdit, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QTimeEdit,
+    QWidget,
+)
 
 from keyworker import letters
 from keyworker import review_schedule as rs
@@ -23,7 +32,8 @@ from ui.forms.confirm import ask_to_go_on
 AT_UNIT, VIDEO, PHONE, ELSEWHERE = "unit", "video", "phone", "elsewhere"
 PLACES = {AT_UNIT: "At the unit", VIDEO: "By video call", PHONE: "By telephone", ELSEWHERE: "Somewhere else"}
 _DETAILS_HINT = {AT_UNIT: "The unit's address (from the unit profile); add the room if it helps.",
-                 VIDEO: "The link, or how the link will be sent", PHONE: "The number to call, or who calls whom",
+                 VIDEO: "The link, or how the link will be sent",
+                 PHONE: "The number to call, or who calls whom",
                  ELSEWHERE: "The address of the meeting place"}
 
 
@@ -39,7 +49,8 @@ class InvitationDialog(FormDialog):
 
     def __init__(self, parent: QWidget | None, ctx: AppContext, plan: CarePlanView, *, kind: str,
                  meeting_on: date) -> None:
-        super().__init__(parent, ctx, f"Invitation to a review meeting — {plan.resident_name} ({plan.reference})")
+        super().__init__(parent, ctx,
+                         f"Invitation to a review meeting — {plan.resident_name} ({plan.reference})")
         self.setObjectName("invitationDialog")
         self.plan = plan
         self.today = local_today(ctx.book.clock)
@@ -90,7 +101,8 @@ class InvitationDialog(FormDialog):
         self.invitee_address = QPlainTextEdit()
         self.invitee_address.setTabChangesFocus(True)
         self.invitee_address.setFixedHeight(70)
-        self.invitee_address.setPlaceholderText("Blank for the referrer: their address (or email) on the referral")
+        self.invitee_address.setPlaceholderText(
+            "Blank for the referrer: their address (or email) on the referral")
         b.row(wf, "invitee_address", "Address", self.invitee_address)
         self.content_layout.addWidget(who)
 
@@ -133,10 +145,8 @@ class InvitationDialog(FormDialog):
 
     def venue(self, values: dict[str, Any]) -> str:
         place, details = values["place"], values["details"] or ""
-        if place == AT_UNIT:
-            return details  # blank: the core uses the unit's address
-        if place == ELSEWHERE:
-            return details
+        if place in (AT_UNIT, ELSEWHERE):
+            return details  # at the unit and blank: the core uses the unit's address
         return f"{PLACES[place]}\n{details}".strip()
 
     def validate(self, values: dict[str, Any]) -> dict[str, str] | None:
@@ -145,7 +155,8 @@ class InvitationDialog(FormDialog):
         if meeting_on is not None and meeting_on < self.today:
             errors["meeting_on"] = "The meeting date has passed."
         if values.get("place") != AT_UNIT and not values.get("details"):
-            errors["details"] = ("Give the joining details (link or number)." if values.get("place") in (VIDEO, PHONE)
+            remote = values.get("place") in (VIDEO, PHONE)
+            errors["details"] = ("Give the joining details (link or number)." if remote
                                  else "Give the address of the meeting place.")
         if values.get("invitee_role") != "referrer" and not values.get("invitee_name"):
             errors["invitee_name"] = "Give the name of the person invited."
@@ -165,7 +176,8 @@ class InvitationDialog(FormDialog):
 
     def operation(self, values: dict[str, Any]) -> Callable[[], InvitationLetter]:
         reviews, adm = self.ctx.book.reviews, self.plan.admission_id
-        kwargs = {"kind": values["kind"], "meeting_time": values["meeting_time"] or "", "venue": self.venue(values),
+        kwargs = {"kind": values["kind"], "meeting_time": values["meeting_time"] or "",
+                  "venue": self.venue(values),
                   "invitee_name": values["invitee_name"], "invitee_role": values["invitee_role"],
                   "invitee_address": values["invitee_address"] or ""}
         meeting_on = values["meeting_on"]
