@@ -38,7 +38,7 @@ from keyworker.demo_data import (
     PRESCRIBERS,
     REFERRERS,
 )
-from keyworker.documents.decline_letter import decline_letter_pdf
+from keyworker.documents.decline_letter import Signatory, decline_letter_pdf
 from keyworker.ids import new_id
 from keyworker.imports.bulk import AuditItem, append_audit, insert_rows, stamp
 from keyworker.residents import format_reference, next_reference_no, search_text_of
@@ -504,12 +504,15 @@ def _referrals_only(b: _Builder, n: int, unit_name: str) -> None:
     # Letters are signed by whoever made the decision (a senior), not by the admin running the demo.
     with b.book._read() as s:
         decider = s.get(Account, b.workers[0]) if b.workers else None
-        signer = decider.full_name if decider is not None else b.book.actor.full_name
+        signer = (Signatory(decider.full_name, decider.job_title or "") if decider is not None
+                  else Signatory(b.book.actor.full_name, ""))
+    profile = b.book.unit_profile.get()
     for row in declines[:MAX_LETTERS]:
         pdf = decline_letter_pdf(
             Referral(**{k: v for k, v in row.items() if k != "archived"}),
-            unit_name=unit_name,
+            profile=profile,
             signed_by=signer,
+            decided_at=row["decided_at"],
         )
         b.documents.append(
             stamp(

@@ -80,6 +80,15 @@ def decline_categories() -> tuple[Option, ...]:
     return _options("caseload", "decline_categories")
 
 
+def decline_letter_wording(code: str | None) -> str:
+    """How a decline category reads in the letter to the referrer: plain words, no clause
+    numbers (the label, with its clause, stays for staff and the declines report)."""
+    for o in _load("caseload")["decline_categories"]:
+        if o["code"] == code:
+            return str(o.get("letter") or o["label"])
+    return "The reason is explained in full below."
+
+
 def consent_kinds() -> tuple[Option, ...]:
     return _options("caseload", "consent_kinds")
 

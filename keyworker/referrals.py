@@ -5,7 +5,7 @@ Specification 4.1.2.3 and Annex 3; the deadline rule is in keyworker/working_day
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ from keyworker import working_days as wd
 from keyworker.clock import local_today
 from keyworker.db.caseload import Admission, Referral, Resident
 from keyworker.db.documents import Document
+from keyworker.db.foundation import Account
 from keyworker.errors import NotFound, ValidationError
 from keyworker.input_types import typed_inputs
 from keyworker.residents import (
@@ -119,6 +120,8 @@ class ReferralView:
     decline_letter_id: str | None
     resident_id: str | None
     external_id: str | None
+    # What the unit profile lacked when the decline letter was made (name, address, ...).
+    letter_missing: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -390,20 +393,25 @@ class ReferralService:
     @typed_inputs(requires=Permission.DECIDE_REFERRALS)
     def decline(self, referral_id: str, category: str | None, reason: str | None) -> ReferralView:
         """Decline with written reasons. The decline letter for the referrer is made and kept in
-        the database in the same transaction (delivery comes with the outbox)."""
-        from keyworker.documents.decline_letter import decline_letter_pdf
+        the database in the same transaction (delivery comes with the outbox). The letter is
+        made even when the unit profile is incomplete; the view's `letter_missing` says what
+        it lacks."""
+        from keyworker.documents.decline_letter import Signatory, decline_letter_pdf
+        from keyworker.unit_profile import read_profile
 
         self._book.require(Permission.DECIDE_REFERRALS)
         values, errors = self._decline_values(category, reason)
         if errors:
             raise ValidationError(errors)
-        unit_name = self._book.settings.get("unit_name")
         with self._book._write() as s:
             r = self._load(s, referral_id)
             self._must_be_open(r)
+            profile = read_profile(s)
             r.status, r.decided_at, r.decided_by = DECLINED, self._book.clock.now(), self._book.actor.id
             r.decline_category, r.decline_reason = values["category"], values["reason"]
-            pdf = decline_letter_pdf(r, unit_name=unit_name, signed_by=self._book.actor.full_name)
+            senior = s.get(Account, self._book.actor.id)
+            signed = Signatory(self._book.actor.full_name, (senior.job_title or "") if senior else "")
+            pdf = decline_letter_pdf(r, profile=profile, signed_by=signed, decided_at=r.decided_at)
             doc = self._book.documents._store(
                 s,
                 kind="decline_letter",
@@ -422,7 +430,7 @@ class ReferralService:
                     "within_deadline": self._today() <= r.decision_due_on,
                 },
             )
-            return view(r, self._today(), doc.id)
+            return replace(view(r, self._today(), doc.id), letter_missing=tuple(profile.missing()))
 
     def _must_be_open(self, r: Referral) -> None:
         if r.status != OPEN:

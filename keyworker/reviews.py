@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Date, exists, func, select
 from sqlalchemy.orm import Session
 
-from keyworker import date_ranges
+from keyworker import date_ranges, letters
 from keyworker import review_schedule as rs
 from keyworker.care_plans import IncompletePlan, PlanContent
 from keyworker.clock import format_date, local_today
 from keyworker.db.care_plans import CarePlan, CarePlanVersion, Review
 from keyworker.db.caseload import Admission, Referral, Resident
 from keyworker.db.documents import Document
-from keyworker.db.foundation import Account, Setting
+from keyworker.db.foundation import Account
 from keyworker.documents.store import Preview
 from keyworker.errors import NotFound, ValidationError
 from keyworker.input_types import typed_inputs
@@ -94,6 +94,18 @@ class InvitationView:
     invited_on: date
     method: str
     notice_days: int
+
+
+@dataclass(frozen=True)
+class InvitationLetter:
+    """A produced invitation: the letter as a preview (kept in the resident's documents when it is
+    printed, saved or sent: `documents.keep`), the `Invitation` to record on the review, and what
+    the key worker should know (short notice, what the unit profile lacks)."""
+
+    document: Preview
+    invitation: Invitation
+    warnings: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -422,11 +434,13 @@ class ReviewService:
     @typed_inputs(requires=Permission.RECORD_REVIEWS)
     def invitation_letter(self, admission_id: str, meeting_on: date, *, kind: str | None = None,
                           meeting_time: str = "", venue: str = "", invitee_name: str | None = None,
-                          invitee_role: str = "referrer", invitee_address: str = "") -> tuple[Preview, Invitation]:
-        """An invitation letter PDF for a planned review (to the referrer by default), to preview:
-        it is kept in the resident's documents when printed, saved or sent (`documents.keep`).
-        Returns it and the `Invitation` to add to the review when held."""
+                          invitee_role: str = "referrer", invitee_address: str = "") -> InvitationLetter:
+        """An invitation letter PDF for a planned review meeting (to the referrer by default), dated
+        today, for the meeting date, time and place given (`venue` empty: the unit's address), to
+        preview. Returns it, the `Invitation` to add to the review when held, and
+        warnings: too little notice, an incomplete unit profile. Previewing files nothing."""
         from keyworker.documents import review_invitation
+        from keyworker.unit_profile import read_profile
 
         self._book.require(Permission.RECORD_REVIEWS)
         if invitee_role not in INVITEE_ROLES:
@@ -436,32 +450,40 @@ class ReviewService:
             raise ValidationError({"meeting_on": "The meeting date has passed."})
         if message := date_ranges.out_of_range("Meeting date", meeting_on, *date_ranges.planned(today)):
             raise ValidationError({"meeting_on": message})
+        if len(meeting_time) > 40 or len(venue) > 1000 or len(invitee_address) > 1000:
+            raise ValidationError({"venue": "The meeting time, place or address is too long for a letter."})
         with self._book._write() as s:
             adm = s.get(Admission, admission_id)
             if adm is None:
                 raise NotFound("That admission does not exist.")
             res = s.get(Resident, adm.resident_id)
             assert res is not None
+            profile = read_profile(s)
             kind = kind or self._kind_for(s, adm, meeting_on)
             if kind not in rs.KIND_LABELS:
                 raise ValidationError({"kind": "Choose regular, mid-way or pre-discharge."})
             ref = s.get(Referral, adm.referral_id) if adm.referral_id else None
+            their_reference = ""
+            if invitee_role == "referrer" and ref is not None:
+                their_reference = ref.referrer_reference or ""
             if invitee_role == "referrer" and not invitee_name:
                 if ref is None:
                     raise ValidationError({"invitee_name": "There is no referral on record: give the referrer's name."})
                 invitee_name = ref.referrer_name
                 invitee_address = invitee_address or "\n".join(
-                    x for x in (ref.referrer_organisation, ref.referrer_email) if x)
+                    x for x in (ref.referrer_organisation, ref.referrer_address or ref.referrer_email) if x)
             if not (invitee_name or "").strip():
                 raise ValidationError({"invitee_name": "Give the name of the person invited."})
             worker = s.get(Account, adm.key_worker_id)
-            unit = s.get(Setting, "unit_name")
             pdf = review_invitation.build(review_invitation.Letter(
-                unit_name=unit.value if unit else "", invitee_name=invitee_name or "", invitee_role=invitee_role,
-                invitee_address=invitee_address, resident_name=f"{res.given_name} {res.family_name}",
-                reference=res.reference, date_of_birth=res.date_of_birth, admitted_on=adm.admitted_on,
-                planned_weeks=adm.planned_weeks, kind=kind, meeting_on=meeting_on, meeting_time=meeting_time,
-                venue=venue, key_worker_name=worker.full_name if worker else "", written_on=today,
+                profile=profile, invitee_name=invitee_name or "", invitee_role=invitee_role,
+                invitee_address=invitee_address, their_reference=their_reference,
+                resident_name=f"{res.given_name} {res.family_name}", reference=res.reference,
+                date_of_birth=res.date_of_birth, admitted_on=adm.admitted_on, planned_weeks=adm.planned_weeks,
+                kind=kind, meeting_on=meeting_on, meeting_time=meeting_time.strip(),
+                venue=venue.strip() or letters.unit_address(profile) or "At the unit",
+                key_worker_name=worker.full_name if worker else "",
+                key_worker_title=(worker.job_title or "") if worker else "", written_on=today,
             ), generated_at=self._book.clock.now())
             role_text = "the referrer" if invitee_role == "referrer" else INVITEE_ROLES[invitee_role].lower()
             doc = self._book.documents._preview(
@@ -470,7 +492,11 @@ class ReviewService:
                       f"({res.reference})")
             self._book._record(s, "review.invite", "admission", adm.id, resident_id=res.id,
                               detail={"kind": kind, "role": invitee_role, "meeting_on": meeting_on.isoformat()})
-            return doc, Invitation(invitee_name or "", invitee_role, today, "letter")
+            missing = tuple(profile.missing())
+            warnings = tuple(w for w in (letters.notice_warning(meeting_on, today),
+                                         letters.incomplete_profile_warning(missing)) if w)
+            return InvitationLetter(doc, Invitation(invitee_name or "", invitee_role, today, "letter"),
+                                    warnings, missing)
 
 
 def _due_query(key_worker_id: str | None, admission_id: str | None = None):  # type: ignore[no-untyped-def]
@@ -557,5 +583,5 @@ def _review_view(r: Review, version_number: int | None, names: dict[str, str],
     )
 
 
-__all__ = ["Attendee", "Invitation", "GoalProgress", "ReviewInput", "ReviewView", "InvitationView", "ReviewDue",
+__all__ = ["Attendee", "Invitation", "InvitationLetter", "GoalProgress", "ReviewInput", "ReviewView", "InvitationView", "ReviewDue",
            "MyWork", "ReviewService"]

@@ -103,7 +103,7 @@ def test_print_to_file_of_a_stored_document_is_owner_only(qtbot, manager_book, t
 def test_the_invitation_from_the_review_dialog_is_a_preview_until_printed(
         qtbot, worker_book, tasks, tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
     rid, aid = admit(worker_book, planned_weeks=18)
-    preview, _ = worker_book.reviews.invitation_letter(aid, date(2026, 1, 26))
+    preview = worker_book.reviews.invitation_letter(aid, date(2026, 1, 26)).document
     win = show_pdf(None, make_ctx(worker_book, tasks), preview.title, preview)
     qtbot.addWidget(win)
     assert worker_book.documents.list(resident_id=rid) == []

@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTime
 
 from keyworker import review_schedule as rs
 from keyworker.reviews import Attendee, ReviewInput
 from tests.ui.conftest import make_ctx
 from tests.unit.care_helpers import admit, full_content
 from ui.care_plans.editor import CarePlanTab
+from ui.reviews.invitation_dialog import InvitationDialog
 from ui.reviews.review_dialog import ReviewDialog
 from ui.reviews.tab import ReviewsTab
 from ui.reviews.today import reviews_overdue, reviews_this_week
@@ -151,10 +152,20 @@ def test_midway_review_warns_when_the_referrer_is_not_invited_and_offers_the_let
     assert "★ Mid-way review" in dlg.kind_note.text()
     assert dlg.referrer_warning.isVisible() and "not recorded as invited" in dlg.referrer_text.text()
     qtbot.mouseClick(dlg.letter_button, Qt.MouseButton.LeftButton)
+    inv = dlg.invitation_dialog
+    assert isinstance(inv, InvitationDialog)  # a child of the review dialog: closed with it
+    assert inv.kind.currentData() == rs.MIDWAY
+    assert inv.meeting_on.value() == date(2026, 2, 27)  # the due date: a week's notice from 20/02
+    inv.meeting_time.setTime(QTime(14, 15))
+    inv.confirm = lambda _w, text: pytest.fail(f"asked although there is a week's notice: {text}")
+    inv.save()
     assert dlg.letter_dialog is not None and dlg.letter_dialog.isVisible()
     qtbot.addWidget(dlg.letter_dialog)
     assert "Invitation to the referrer" in dlg.letter_dialog.windowTitle()
-    assert "letter produced" in dlg.referrer_text.text()
+    assert "27/02/2026" in dlg.letter_dialog.windowTitle()
+    # the good news is shown as such, not in the warning box
+    assert "letter made" in dlg.letter_status.text() and dlg.letter_status.objectName() == "hint"
+    assert "letter made" not in dlg.referrer_text.text()
     # recording the referrer's invitation clears the warning
     qtbot.mouseClick(dlg.add_referrer_button, Qt.MouseButton.LeftButton)
     dlg.invitations.rows[-1][1]["name"].setText("Priya Shah")

@@ -64,10 +64,11 @@ def test_a_draft_prints_marked_as_draft_and_an_old_version_can_be_printed(worker
 def test_invitation_letter_pdf(worker_book: Casebook, clock) -> None:
     _, aid = admit(worker_book, planned_weeks=18)
     clock.set(datetime(2026, 2, 23, 10, 0))
-    doc, _ = worker_book.reviews.invitation_letter(aid, date(2026, 3, 9), meeting_time="14:00", venue="Ribble House")
+    doc = worker_book.reviews.invitation_letter(aid, date(2026, 3, 9), meeting_time="14:00",
+                                                venue="Ribble House").document
     assert "mid-way review" in doc.title
     text = _text(doc.content)
-    for expected in ("Dear Priya Shah", "Mid-way review", "09/03/2026", "14:00", "Dana Whitfield", "4.1.5.7",
+    for expected in ("Dear Priya Shah", "Mid-way review", "9 March 2026", "14:00", "Dana Whitfield", "Ribble House",
                      "Sam Worker"):
         assert expected in text, expected
 
@@ -104,7 +105,7 @@ def test_a_long_plan_names_the_resident_on_every_page_and_lines_its_headings_up(
 
 def test_a_regular_review_invitation_is_called_a_care_plan_review(worker_book: Casebook, clock) -> None:
     _, aid = admit(worker_book, planned_weeks=18)
-    doc, _ = worker_book.reviews.invitation_letter(aid, date(2026, 1, 19), kind="regular")
+    doc = worker_book.reviews.invitation_letter(aid, date(2026, 1, 19), kind="regular").document
     text = _text(doc.content)
     assert "Invitation to a review meeting: Care plan review" in text
     assert "You are invited to the care plan review for Dana Whitfield" in text

@@ -140,7 +140,7 @@ def test_previewing_a_plan_files_nothing_and_printing_it_files_it_once(worker_bo
 
 def test_an_invitation_is_filed_only_when_sent(worker_book: Casebook, clock) -> None:  # type: ignore[no-untyped-def]
     rid, aid = admit(worker_book, planned_weeks=18)
-    preview, _ = worker_book.reviews.invitation_letter(aid, date(2026, 1, 26), meeting_time="10:30")
+    preview = worker_book.reviews.invitation_letter(aid, date(2026, 1, 26), meeting_time="10:30").document
     assert worker_book.documents.list(resident_id=rid) == []
     worker_book.documents.keep(preview, "send")
     assert [d.kind for d in worker_book.documents.list(resident_id=rid)] == ["review_invitation"]

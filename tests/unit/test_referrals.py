@@ -99,7 +99,8 @@ def test_decline_letter_pdf_has_reasons_and_referrer(manager_book: Casebook) -> 
     text = " ".join(text.split())
     assert "Pat Fielding" in text
     assert reason in text
-    assert "Risk to others cannot be managed" in text
+    assert "The risk to other residents or staff could not be managed safely" in text
+    assert "(spec" not in text  # the category in plain words, without its clause number
     assert manager_book.referrals.get(r.id).decline_letter_id == d.decline_letter_id
     with pytest.raises(ValidationError):
         manager_book.referrals.accept(r.id)  # already decided

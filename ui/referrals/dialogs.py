@@ -27,10 +27,12 @@ from keyworker import reference_data as ref
 from keyworker import working_days as wd
 from keyworker.clock import format_date, format_datetime, local_today, to_local
 from keyworker.errors import ValidationError
+from keyworker.letters import incomplete_profile_warning
 from keyworker.referrals import MAX_WEEKS, MIN_WEEKS, ReferralView, validate_admission
 from keyworker.residents import ResidentRecord, validate_resident
 from keyworker.security.permissions import Permission, Role
 from ui.documents import show_pdf
+from ui.forms.confirm import ask_to_go_on
 from ui.forms import ChoiceCombo, FormDialog, OptionalDateEdit, UkDateEdit, UkDateTimeEdit
 from ui.resident.fields import build_resident_fields
 
@@ -224,15 +226,41 @@ class DecisionDialog(FormDialog):
             note.setObjectName("fieldHint")
             self.content_layout.addWidget(note)
             decide.setEnabled(False)
+        # The letter goes out on the unit profile: say before deciding if it lacks something.
+        self.profile_missing: list[str] = []
+        self.confirm_incomplete: Callable[[QWidget, str], bool] = ask_to_go_on
+        self.profile_note = QLabel()
+        self.profile_note.setObjectName("problem")
+        self.profile_note.setWordWrap(True)
+        self.profile_note.hide()
+        self.content_layout.addWidget(self.profile_note)
         self.binder.changed.connect(self._update_visibility)
         self._update_visibility()
         self.finish_setup()
         self.resize(720, 700)
+        book = ctx.book
+        ctx.tasks.run(book.unit_profile.get, self._profile_loaded, lambda exc: None)
+
+    def _profile_loaded(self, profile: Any) -> None:
+        self.profile_missing = list(profile.missing())
+        self._update_visibility()
+
+    def save(self) -> None:
+        """Declining with an incomplete unit profile asks first: the letter would lack it."""
+        if (not self._saving and self.choice.value() == "decline" and self.profile_missing
+                and self.binder.is_valid()
+                and not self.confirm_incomplete(self, incomplete_profile_warning(self.profile_missing)
+                                                + "\n\nDecline and make the letter anyway?")):
+            return
+        super().save()
 
     def _update_visibility(self) -> None:
         declining = self.choice.value() == "decline"
         self.decide_form.setRowVisible(self.category_box, declining)
         self.decide_form.setRowVisible(self.reason_box, declining)
+        if hasattr(self, "profile_note"):
+            self.profile_note.setText("⚠ " + incomplete_profile_warning(self.profile_missing))
+            self.profile_note.setVisible(declining and bool(self.profile_missing))
         self.save_button.setText("&Decline and make the letter" if declining else
                                  "&Accept referral" if self.choice.value() == "accept" else self.save_text)
 

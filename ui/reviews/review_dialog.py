@@ -27,11 +27,10 @@ from PySide6.QtWidgets import (
 from keyworker import review_schedule as rs
 from keyworker.care_plans import CarePlanView
 from keyworker.clock import format_date, local_today
-from keyworker.reviews import ReviewDue, ReviewInput
+from keyworker.reviews import InvitationLetter, ReviewDue, ReviewInput
 from keyworker.security.permissions import Permission
 from ui.care_plans.goals import GoalsEditor
 from ui.context import AppContext
-from ui.errors import show_error
 from ui.forms import FormDialog, UkDateEdit, to_qdate
 from ui.reviews.people import AttendeesEdit, GoalProgressEdit, InvitationsEdit
 
@@ -57,6 +56,7 @@ class ReviewDialog(FormDialog):
         self.due = due
         self.today = local_today(ctx.book.clock)
         self.letter_dialog: QWidget | None = None
+        self.invitation_dialog: QWidget | None = None
         self._next_touched = False
         b = self.binder
         lay = self.content_layout
@@ -123,6 +123,12 @@ class ReviewDialog(FormDialog):
         rw.addWidget(self.add_referrer_button)
         rw.addWidget(self.letter_button)
         il.addWidget(self.referrer_warning)
+        # A made letter is good news, shown as such (not in the warning above).
+        self.letter_status = QLabel()
+        self.letter_status.setObjectName("hint")
+        self.letter_status.setWordWrap(True)
+        self.letter_status.hide()
+        il.addWidget(self.letter_status)
         lay.addWidget(invited)
 
         # -- goals and plan changes ---------------------------------------------------------------
@@ -289,21 +295,26 @@ class ReviewDialog(FormDialog):
 
     # -- the referrer's invitation letter ----------------------------------------------------------------
     def produce_letter(self) -> None:
-        held = self.held_on.value() or self.today
-        meeting_on = held if held >= self.today else (self.next_on.value() or self.today)
-        reviews, adm, kind = self.ctx.book.reviews, self.plan.admission_id, self.kind.currentData()
+        """Set the meeting's date, time and place in the invitation dialog, then show the letter."""
+        from ui.reviews.invitation_dialog import InvitationDialog, default_meeting_on
 
-        def done(result: Any) -> None:
-            info, _invitation = result
-            self.referrer_text.setText("✓ Invitation letter produced. Printed or saved, it is kept in the "
-                                       "resident's documents. Record the invitation above once it is sent.")
-            self.letter_produced = info
-            from ui.documents import show_pdf
+        dlg = InvitationDialog(self, self.ctx, self.plan, kind=self.kind.currentData(),
+                               meeting_on=default_meeting_on(self.today, self.due.due_on if self.due else None))
+        dlg.accepted.connect(lambda: self._letter_made(dlg.result_value))
+        self.invitation_dialog = dlg
+        dlg.open()
 
-            self.letter_dialog = show_pdf(self, self.ctx, info.title, info)  # a preview: kept when printed
+    def _letter_made(self, result: InvitationLetter | None) -> None:
+        if result is None:
+            return
+        from ui.documents import show_pdf
 
-        self.ctx.tasks.run(lambda: reviews.invitation_letter(adm, meeting_on, kind=kind), done,
-                           lambda exc: show_error(self, exc))
+        self.letter_produced = result.document
+        self.letter_status.setText("✓ Invitation letter made. Printed or saved, it is kept in the resident's "
+                                   "documents. Record the invitation above once it is sent."
+                                   + "".join(f"\n⚠ {w}" for w in result.warnings))
+        self.letter_status.show()
+        self.letter_dialog = show_pdf(self, self.ctx, result.document.title, result.document)  # kept when printed
 
     def keyPressEvent(self, event: Any) -> None:  # noqa: N802 - Enter in a field must not record the review
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not self.save_button.hasFocus():

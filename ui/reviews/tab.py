@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
 
 from keyworker import review_schedule as rs
 from keyworker.care_plans import CarePlanView
-from keyworker.clock import format_date, format_datetime
+from keyworker.clock import format_date, format_datetime, local_today
 from keyworker.errors import NotFound
 from keyworker.plan_sections import GOAL_DOMAINS, GOAL_STATUSES
-from keyworker.reviews import ATTENDEE_ROLES, INVITEE_ROLES, ReviewDue, ReviewView
+from keyworker.reviews import ATTENDEE_ROLES, INVITEE_ROLES, InvitationLetter, ReviewDue, ReviewView
 from keyworker.security.permissions import Permission
 from ui.context import AppContext
 from ui.errors import show_error
@@ -108,9 +108,19 @@ class ReviewsTab(QWidget):
         self.record_button.setAccessibleName("Record a review")
         self.record_button.clicked.connect(self.record_review)
         self.record_button.setEnabled(False)
+        self.invite_button = QPushButton("&Invitation letter…")
+        self.invite_button.setAccessibleName("Make an invitation letter to the next review meeting")
+        self.invite_button.clicked.connect(self.invite)
+        self.invite_button.setEnabled(False)
+        self.letter_dialog: Any = None
         top = QHBoxLayout()
         top.addWidget(self.due_label, 1)
+        top.addWidget(self.invite_button)
         top.addWidget(self.record_button)
+        self.letter_status = QLabel()  # a made letter is good news: shown as a hint, not a problem
+        self.letter_status.setObjectName("hint")
+        self.letter_status.setWordWrap(True)
+        self.letter_status.hide()
         self.warnings = QLabel()
         self.warnings.setObjectName("problem")
         self.warnings.setWordWrap(True)
@@ -135,6 +145,7 @@ class ReviewsTab(QWidget):
         self.empty.setObjectName("muted")
         lay = QVBoxLayout(self)
         lay.addLayout(top)
+        lay.addWidget(self.letter_status)
         lay.addWidget(self.warnings)
         lay.addWidget(self.empty)
         lay.addWidget(split, 1)
@@ -158,6 +169,7 @@ class ReviewsTab(QWidget):
         self.due_label.setAccessibleName(self.due_label.text())
         can = self.ctx.book.actor.can(Permission.RECORD_REVIEWS)
         self.record_button.setEnabled(can and state.due is not None)
+        self.invite_button.setEnabled(can and state.due is not None)
         if not can:  # out-of-hours staff read the reviews; the key worker holds them in the day
             self.record_button.setToolTip("Your role reads reviews but does not record them.")
         self.table.setRowCount(len(state.history))
@@ -205,6 +217,31 @@ class ReviewsTab(QWidget):
         dlg.accepted.connect(lambda: self._recorded(dlg.result_value))
         self.dialog = dlg
         dlg.open()
+
+    def invite(self) -> None:
+        """Set the next meeting's date, time and place, then make and show the invitation letter."""
+        from ui.reviews.invitation_dialog import InvitationDialog, default_meeting_on
+
+        state = self.state
+        if state is None or state.due is None or not self.invite_button.isEnabled():
+            return
+        today = local_today(self.ctx.book.clock)
+        dlg = InvitationDialog(self, self.ctx, state.plan, kind=state.due.kind,
+                               meeting_on=default_meeting_on(today, state.due.due_on))
+        dlg.accepted.connect(lambda: self._invited(dlg.result_value))
+        self.dialog = dlg
+        dlg.open()
+
+    def _invited(self, result: InvitationLetter | None) -> None:
+        if result is None:
+            return
+        from ui.documents import show_pdf
+
+        text = ("✓ Invitation letter made. Printed or saved, it is kept in the resident's documents. "
+                "Record the invitation on the review.")
+        self.letter_status.setText(text + "".join(f"\n⚠ {w}" for w in result.warnings))
+        self.letter_status.show()
+        self.letter_dialog = show_pdf(self, self.ctx, result.document.title, result.document)  # kept when printed
 
     def _recorded(self, review: ReviewView | None) -> None:
         if review is not None and review.warnings:

@@ -1,0 +1,16 @@
+"""The question asked before a letter is kept when something about it needs a second look
+(short notice for a meeting, a unit profile that lacks an address ...)."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+
+def ask_to_go_on(parent: QWidget, text: str, go_on: str = "Make the letter") -> bool:
+    """Go on or go back (the default). Dialogs keep it as an attribute so tests can replace it."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "Before the letter is made", text,
+                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, parent)
+    box.button(QMessageBox.StandardButton.Yes).setText(go_on)
+    box.button(QMessageBox.StandardButton.No).setText("Go back")
+    box.setDefaultButton(QMessageBox.StandardButton.No)
+    box.setAccessibleName("Before the letter is made")
+    return box.exec() == QMessageBox.StandardButton.Yes
