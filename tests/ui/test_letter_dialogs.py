@@ -72,9 +72,11 @@ def test_the_reviews_tab_invitation_sets_date_time_and_place_and_asks_about_shor
     assert book.documents.list(resident_id=rid, kind="review_invitation") == []  # nothing kept
     dlg.confirm = lambda _w, text: True
     dlg.save()
-    docs = book.documents.list(resident_id=rid, kind="review_invitation")
-    assert len(docs) == 1 and "19/01/2026" in docs[0].title
-    text = text_of(book.documents.content(docs[0].id))
+    # a preview until it is printed, saved or sent (then it is filed in Documents)
+    assert book.documents.list(resident_id=rid, kind="review_invitation") == []
+    letter = dlg.result_value.document
+    assert "19/01/2026" in letter.title
+    text = text_of(letter.content)
     assert "16 January 2026" in text and "Monday 19 January 2026" in text and "11:00" in text
     assert "By video call Teams: the link comes by secure email" in text and "Recovery Worker" in text
     assert tab.letter_status.isVisible() and tab.letter_status.objectName() == "hint"
