@@ -238,11 +238,15 @@ def letterhead(profile: UnitProfile) -> list[Flowable]:
     """The top of a letter's first page: the logo on the left; the unit's name, postal address,
     phone and secure email on the right. Parts not set in the profile are left out."""
     contact = [para(profile.unit_name or "", "unit")] if profile.unit_name else []
-    contact += [para(line, "contact") for line in profile.address_block]
-    if profile.phone:
-        contact.append(para(f"Tel: {profile.phone}", "contact"))
-    if profile.secure_email:
-        contact.append(para(f"Secure email: {profile.secure_email}", "contact"))
+    # The address on one line (it wraps if long) and phone and email on one: a tall letterhead
+    # pushes the sign-off of an ordinary letter onto a second page.
+    address = ", ".join(line.strip() for line in profile.address_block if line.strip())
+    if address:
+        contact.append(para(address, "contact"))
+    reach = [f"Tel: {profile.phone}" if profile.phone else "",
+             f"Secure email: {profile.secure_email}" if profile.secure_email else ""]
+    if any(reach):
+        contact.append(para("   ·   ".join(r for r in reach if r), "contact"))
     logo = _logo(profile.logo) if profile.logo else None
     left_w = LOGO_MAX_W + 4 * mm if logo is not None else 1 * mm
     t = Table([[logo or "", contact]], colWidths=[left_w, CONTENT_W - left_w], hAlign="LEFT")
