@@ -148,6 +148,9 @@ def _build_demo_unit(path: Path, residents: int, seed: int, pw: str, kdf: Any,
                 if problem is None:
                     raise
                 raise ValidationError({"password": f"The demo password cannot be used for {user}: {problem}"}) from e
+        from keyworker.demo_profile import apply_demo_profile
+
+        apply_demo_profile(book)  # the letterhead and signatories' job titles
         populate = _demo_populator()
         if populate is not None and residents > 0:
             populate(book, residents, seed, progress)

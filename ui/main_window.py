@@ -81,7 +81,8 @@ def load_feature_modules() -> None:
 PAGE_PERMISSIONS: dict[str, Permission] = {
     "caseload": Permission.VIEW_RESIDENTS, "referrals": Permission.VIEW_RESIDENTS,
     "reviews_due": Permission.VIEW_RESIDENTS, "discharges": Permission.VIEW_RESIDENTS,
-    "outbox": Permission.VIEW_RESIDENTS, "reports": Permission.VIEW_REPORTS, "admin": Permission.MANAGE_ACCOUNTS,
+    "outbox": Permission.VIEW_RESIDENTS, "reports": Permission.VIEW_REPORTS,
+    "admin": Permission.EDIT_UNIT_PROFILE,  # seniors see its Unit tab only (ui/admin/page.py)
 }
 
 
@@ -369,6 +370,10 @@ class MainWindow(QMainWindow):
         closer = getattr(resident, "close_resident_windows", None)
         if closer is not None and not self.ctx.state.locked and not closer(self.ctx):
             event.ignore()  # someone kept a record with unsaved work open
+            return
+        keeps_work = [p for p in self.pages.values() if hasattr(p, "confirm_close")]
+        if not self.ctx.state.locked and not all(p.confirm_close() for p in keeps_work):
+            event.ignore()  # a page (e.g. the unit profile) kept its unsaved work
             return
         self.lock.watcher.stop()
         QSettings().setValue("main/geometry", self.saveGeometry())

@@ -228,3 +228,21 @@ def test_todays_callers_render_as_before_without_a_profile() -> None:
     pdf = layout.render([layout.para("Hello")], title="Report", unit_name="Old Unit", generated_at=NOW)
     text = _pages_text(pdf)[0]
     assert "Old Unit" in text and "Hello" in text and "CQC" not in text
+
+
+def test_the_demo_unit_has_a_full_letterhead_and_job_titles(tmp_path: Path) -> None:
+    from keyworker.cli import DEMO_PASSWORD, create_demo
+    from keyworker.security.vault import FAST_KDF
+
+    path = tmp_path / "demo.kwdb"
+    create_demo(path, 0, 7, DEMO_PASSWORD, kdf=FAST_KDF)
+    book = Casebook.open(path, "worker", DEMO_PASSWORD, kdf=FAST_KDF)
+    try:
+        profile = book.unit_profile.get()
+        titles = {a.username: a.job_title for a in book.accounts.list()}
+    finally:
+        book.close()
+    assert profile.missing() == [] and profile.logo is not None
+    assert profile.postcode.startswith("PR") and profile.secure_email.endswith("nhs.net")
+    assert titles == {"admin": "Systems Administrator", "manager": "Registered Manager",
+                      "worker": "Recovery Worker", "nights": "Night Support Worker"}

@@ -1,11 +1,13 @@
-"""Add a staff account: name, user name, role, optional email, and a first password with strength
-feedback. The person is asked to choose their own password when they first sign in."""
+"""Add a staff account: name, user name, role, job title, optional email, and a first password with
+strength feedback. The person is asked to choose their own password when they first sign in.
+`JobTitleDialog` changes the job title printed under an account's signature on letters."""
 from __future__ import annotations
 
 from typing import Any
 
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QWidget
 
+from keyworker.security.accounts import MAX_JOB_TITLE, AccountInfo
 from keyworker.security.permissions import ROLE_LABELS, Role
 from ui.context import AppContext
 from ui.setup_window import suggest_username
@@ -41,6 +43,10 @@ class AddAccountDialog(TaskDialog):
         self.role_help = QLabel()
         self.role_help.setObjectName("muted")
         self.role_help.setWordWrap(True)
+        self.title_edit = QLineEdit()
+        self.title_edit.setObjectName("jobTitle")
+        self.title_edit.setMaxLength(MAX_JOB_TITLE)
+        self.title_edit.setPlaceholderText("as printed under their signature, e.g. Recovery Worker")
         self.email_edit = QLineEdit()
         self.email_edit.setObjectName("email")
         self.email_edit.setPlaceholderText("optional")
@@ -49,6 +55,7 @@ class AddAccountDialog(TaskDialog):
         add_row(self.form, "&User name", self.user_edit)
         add_row(self.form, "&Role", self.role_combo)
         self.form.addRow("", self.role_help)
+        add_row(self.form, "&Job title", self.title_edit)
         add_row(self.form, "&Email", self.email_edit)
         add_row(self.form, "First &password", self.password.password, "First password")
         self.form.addRow("", self.password.meter)
@@ -82,4 +89,28 @@ class AddAccountDialog(TaskDialog):
         book = self.ctx.book
         args = (self.user_edit.text().strip(), self.name_edit.text().strip(), Role(self.role_combo.currentData()),
                 self.password.value(), self.email_edit.text().strip() or None)
-        return book.accounts.create(*args)
+        return book.accounts.create(*args, job_title=self.title_edit.text().strip() or None)
+
+
+class JobTitleDialog(TaskDialog):
+    """The title printed under this person's name on the letters they sign."""
+
+    area = "accounts"
+
+    def __init__(self, ctx: AppContext, account: AccountInfo, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, "Job title", parent, ok_text="&Save")
+        self.setObjectName("jobTitleDialog")
+        self.account = account
+        self.title_edit = QLineEdit(account.job_title or "")
+        self.title_edit.setObjectName("jobTitle")
+        self.title_edit.setMaxLength(MAX_JOB_TITLE)
+        add_row(self.form, f"&Job title of {account.full_name}", self.title_edit, "Job title")
+        note = QLabel("Printed under their name when they sign a letter. Leave blank for none.")
+        note.setObjectName("muted")
+        note.setWordWrap(True)
+        self.body.insertWidget(1, note)
+        self.setMinimumWidth(420)
+        self.title_edit.setFocus()
+
+    def work(self) -> Any:
+        return self.ctx.book.accounts.set_job_title(self.account.id, self.title_edit.text().strip() or None)

@@ -1,5 +1,7 @@
-"""The Administration page: staff accounts (add, disable, re-enable, reset password, change role)
-and the unit's idle-lock setting. Shown only to administrators; the services check again."""
+"""The Administration page: staff accounts (add, disable, re-enable, reset password, change role,
+job title) and the unit's idle-lock setting for administrators; the Unit tab (the unit profile on
+every letter, ui/admin/unit_profile.py) for administrators and seniors, who see only that tab.
+The services check again."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
@@ -12,6 +14,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSpinBox,
+    QTabWidget,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -20,14 +23,15 @@ from PySide6.QtWidgets import (
 
 from keyworker.clock import format_datetime
 from keyworker.security.accounts import AccountInfo
-from keyworker.security.permissions import ROLE_LABELS, Role
-from ui.admin.account_dialog import AddAccountDialog
+from keyworker.security.permissions import ROLE_LABELS, Permission, Role
+from ui.admin.account_dialog import AddAccountDialog, JobTitleDialog
 from ui.admin.password_dialog import SetPasswordDialog
+from ui.admin.unit_profile import UnitProfileScreen
 from ui.context import AppContext
 from ui.errors import show_error
 from ui.widgets.tables import read_only_table
 
-COLUMNS = ["Name", "User name", "Role", "Status", "Last signed in"]
+COLUMNS = ["Name", "User name", "Role", "Status", "Last signed in", "Job title"]
 
 
 class AdminPage(QWidget):
@@ -43,6 +47,15 @@ class AdminPage(QWidget):
         title = QLabel("Administration")
         title.setObjectName("pageTitle")
         lay.addWidget(title)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("adminTabs")
+        self.tabs.setAccessibleName("Administration sections")
+        lay.addWidget(self.tabs, 1)
+        accounts_tab = QWidget()
+        self.tabs.addTab(accounts_tab, "Staff &accounts")
+        self.unit_screen = UnitProfileScreen(ctx)
+        self.tabs.addTab(self.unit_screen, "&Unit")
+        lay = QVBoxLayout(accounts_tab)
 
         box = QGroupBox("Staff accounts")
         bl = QVBoxLayout(box)
@@ -59,7 +72,8 @@ class AdminPage(QWidget):
         self.reset_button = self._button("Reset &password…", self.reset_password)
         self.toggle_button = self._button("&Disable", self.toggle_disabled)
         self.role_button = self._button("Change &role…", self.change_role)
-        for b in (self.add_button, self.reset_button, self.toggle_button, self.role_button):
+        self.title_button = self._button("Job &title…", self.change_job_title)
+        for b in (self.add_button, self.reset_button, self.toggle_button, self.role_button, self.title_button):
             row.addWidget(b)
         row.addStretch(1)
         bl.addLayout(row)
@@ -82,6 +96,15 @@ class AdminPage(QWidget):
         ll.addWidget(self.idle_save)
         lay.addWidget(lock_box)
         ctx.state.data_changed.connect(self._on_data_changed)
+        ctx.state.actor_changed.connect(self._show_sections)
+        self._show_sections()
+
+    def _show_sections(self) -> None:
+        """Seniors see the Unit tab only; administrators see both."""
+        admin = self.ctx.book.actor.can(Permission.MANAGE_ACCOUNTS)
+        self.tabs.setTabVisible(0, admin)
+        if not admin:
+            self.tabs.setCurrentWidget(self.unit_screen)
         self.refresh()
 
     def _button(self, text: str, slot) -> QPushButton:  # type: ignore[no-untyped-def]
@@ -95,7 +118,7 @@ class AdminPage(QWidget):
             self.refresh()
 
     def refresh(self) -> None:
-        if self.ctx.state.locked:
+        if self.ctx.state.locked or not self.ctx.book.actor.can(Permission.MANAGE_ACCOUNTS):
             return
         book = self.ctx.book
         self.ctx.tasks.run(lambda: (book.accounts.list(), book.settings.get("idle_lock_minutes")), self._show)
@@ -107,7 +130,7 @@ class AdminPage(QWidget):
         self.table.setRowCount(len(accounts))
         for r, a in enumerate(accounts):
             cells = [a.full_name, a.username, ROLE_LABELS[a.role], "Disabled" if a.disabled else "Active",
-                     format_datetime(a.last_sign_in_at) or "never"]
+                     format_datetime(a.last_sign_in_at) or "never", a.job_title or ""]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, a.id)
@@ -136,6 +159,7 @@ class AdminPage(QWidget):
         self.toggle_button.setText("&Enable…" if a is not None and a.disabled else "&Disable")
         self.toggle_button.setAccessibleName("Enable" if a is not None and a.disabled else "Disable")
         self.role_button.setEnabled(a is not None and not mine)
+        self.title_button.setEnabled(a is not None)
 
     # -- actions ----------------------------------------------------------------------------------
     def _run(self, fn, area: str = "accounts") -> None:  # type: ignore[no-untyped-def]
@@ -189,6 +213,17 @@ class AdminPage(QWidget):
             role = list(Role)[labels.index(label)]
             book = self.ctx.book
             self._run(lambda: book.accounts.set_role(a.id, role))
+
+    def change_job_title(self) -> JobTitleDialog | None:
+        a = self.selected()
+        if a is None:
+            return None
+        dlg = JobTitleDialog(self.ctx, a, self)
+        dlg.open()
+        return dlg
+
+    def confirm_close(self) -> bool:
+        return self.unit_screen.confirm_close()
 
     def save_idle_minutes(self) -> None:
         minutes, book = self.idle_spin.value(), self.ctx.book

@@ -108,6 +108,9 @@ class ReferralDialog(FormDialog):
         b.row(f, "referrer_email", "&Email", _line("name@lancashire.gov.uk"),
               hint="An email or a phone number is needed so the decision can reach the referrer.")
         b.row(f, "referrer_phone", "&Phone", _line("01772 123456", 20))
+        b.row(f, "referrer_address", "Postal address", _text(70),
+              hint="As it goes on the envelope, one line per line: letters to the referrer are addressed to it.")
+        b.row(f, "referrer_reference", "Their &reference", _line(max_len=64))
         b.row(f, "community_treatment_provider", "Community &Treatment Provider", _line(), required=True)
 
         assess, f = _group("Assessment")
@@ -119,8 +122,8 @@ class ReferralDialog(FormDialog):
         if referral is not None:
             b.load({k: getattr(referral, k) for k in ("received_at", "category", "given_name", "family_name",
                                                       "date_of_birth", "referrer_name", "referrer_organisation",
-                                                      "referrer_email", "referrer_phone",
-                                                      "community_treatment_provider", "assessment_summary")})
+                                                      "referrer_email", "referrer_phone", "referrer_address",
+                                                      "referrer_reference", "community_treatment_provider", "assessment_summary")})
         self._update_deadline()
         self.finish_setup(require_change=referral is not None)
 
