@@ -66,23 +66,26 @@ class UnitProfileScreen(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         content = QWidget()
-        columns = QHBoxLayout(content)
+        # One column, read top to bottom like the letter itself: side by side, the footer and logo
+        # boxes were cramped at 1024 px and the address box stretched into a gap.
+        content.setMaximumWidth(860)
+        columns = QVBoxLayout(content)
 
         details = QGroupBox("Letterhead and contact")
         form = QFormLayout(details)
         self.edits: dict[str, QWidget] = {}
         for name, editor, kw in (
             ("unit_name", QLineEdit(), {"required": True}),
-            ("address_lines", _text_box(4), {"hint": "One line per line; the postcode has its own field."}),
+            ("address_lines", _text_box(5), {"hint": "One line per line; the postcode has its own field."}),
             ("postcode", QLineEdit(), {}),
             ("phone", QLineEdit(), {"hint": "A UK number, for example 01772 123456."}),
             ("secure_email", QLineEdit(), {"hint": "The secure address referrers reply to (for example nhs.net)."}),
         ):
             self.edits[name] = editor
             self.binder.row(form, name, LABELS[name], editor, **kw)
-        columns.addWidget(details, 3)
+        columns.addWidget(details)
 
-        right = QVBoxLayout()
+        right = columns
         footer_box = QGroupBox("Footer of every page")
         footer_form = QFormLayout(footer_box)
         for name, editor, kw in (
@@ -101,6 +104,7 @@ class UnitProfileScreen(QWidget):
         self.logo_preview.setAccessibleName("Logo preview")
         self.logo_preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.logo_preview.setMinimumSize(240, 100)
+        self.logo_preview.setMaximumWidth(480)
         self.logo_preview.setStyleSheet("QLabel#logoPreview { border: 1px solid #cbd2d9; background: white; }")
         ll.addWidget(self.logo_preview)
         self.logo_error = ErrorLabel(self)
@@ -118,7 +122,6 @@ class UnitProfileScreen(QWidget):
         ll.addWidget(hint)
         right.addWidget(logo_box)
         right.addStretch(1)
-        columns.addLayout(right, 2)
         scroll.setWidget(content)
         outer.addWidget(scroll, 1)
 
