@@ -144,3 +144,24 @@ def test_the_recovery_key_printout_is_owner_only_and_says_what_to_do(qtbot, new_
     for step in RecoveryDialog.STEPS:
         assert re.sub(r":.*", "", step) in text
     w.book.close()
+
+
+def test_keeping_a_printout_while_the_unit_profile_is_incomplete_asks_first(
+        qtbot, book_factory, tasks, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    manager = book_factory("manager")
+    manager.unit_profile.update({"phone": "", "secure_email": ""})
+    worker = book_factory("worker")
+    rid, aid = admit(worker)
+    view = worker.care_plans.save_draft(aid, full_content(1))
+    win = show_pdf(None, make_ctx(worker, tasks), "Care plan", worker.care_plans.pdf(view.plan_id))
+    qtbot.addWidget(win)
+    asked: list[str] = []
+    win.confirm_incomplete = lambda _w, text: asked.append(text) or False  # "Go back"
+    win.choose_printer = _to_file(tmp_path / "printed.pdf")
+    win.print_document()
+    assert asked and "phone" in asked[0] and "secure email" in asked[0]
+    assert worker.documents.list(resident_id=rid) == [] and not (tmp_path / "printed.pdf").exists()
+    win.confirm_incomplete = lambda _w, text: True  # "Keep it anyway"
+    win.print_document()
+    assert [d.kind for d in worker.documents.list(resident_id=rid)] == ["care_plan"]
+    assert (tmp_path / "printed.pdf").exists()

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.errors import show_error
+from ui.forms.confirm import ask_to_go_on
 from ui.forms.dialog import BusyBar, LockCover
 
 try:  # QtPdf ships in PySide6-Addons; without it the viewer still saves the file.
@@ -135,6 +136,9 @@ class PdfDialog(QDialog):
             self.preview.content if self.preview is not None else None)
         self.choose_printer: Callable[[QWidget, QPrinter], bool] = _default_choose_printer
         self.choose_save_path: Callable[[QWidget, str], str | None] = _default_choose_save_path
+        # Asked before a preview is kept while the unit profile lacks something letters need.
+        self.confirm_incomplete: Callable[[QWidget, str], bool] = (
+            lambda w, text: ask_to_go_on(w, text, "Keep it anyway", "Before the document is kept"))
         self.printer: QPrinter | None = None
         self.saved_to: Path | None = None
         self.pages_printed = 0
@@ -242,7 +246,16 @@ class PdfDialog(QDialog):
                 assert self.pdf is not None
                 then(self.pdf)
 
-            self.ctx.tasks.run(lambda: book.documents.keep(preview, purpose), kept, self._failed)
+            def checked(missing: list[str]) -> None:
+                self.busy.stop()
+                if missing and not self.confirm_incomplete(
+                        self, "The unit profile has no " + ", ".join(missing) + ", so this document goes "
+                        "without it. Ask an administrator or senior to complete Administration → Unit."):
+                    return
+                self.busy.start()
+                self.ctx.tasks.run(lambda: book.documents.keep(preview, purpose), kept, self._failed)
+
+            self.ctx.tasks.run(lambda: book.unit_profile.get().missing(), checked, self._failed)
             return
         if self.document_id is None:
             assert self.pdf is not None
