@@ -10,14 +10,13 @@ import stat
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
-from PySide6.QtPrintSupport import QPrinter
 
 from tests.ui.conftest import make_ctx
+from tests.ui.test_forms import _to_file
 from tests.unit.care_helpers import admit, full_content
 from ui.documents import show_pdf
 from ui.setup_window import SetupWindow
@@ -31,15 +30,6 @@ def usual_umask() -> Iterator[None]:
     old = os.umask(0o022)
     yield
     os.umask(old)
-
-
-def _to_file(path: Path) -> Any:
-    def choose(_parent: Any, printer: QPrinter) -> bool:
-        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-        printer.setOutputFileName(str(path))
-        return True
-
-    return choose
 
 
 def _mode(path: Path) -> int:
