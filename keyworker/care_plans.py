@@ -561,7 +561,6 @@ class CarePlanService:
         from keyworker.documents import care_plan_pdf
         from keyworker.unit_profile import read_profile
 
-        self._book.require(Permission.VIEW_RESIDENTS)
         with self._book._write() as s:
             plan = self._plan(s, plan_id)
             adm = self._admission(s, None, plan.admission_id)

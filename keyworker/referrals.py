@@ -288,7 +288,7 @@ class ReferralService:
         # Open: checks the form's own values and reads nothing.
         return validate_referral(data, now=self._book.clock.now())[1]
 
-    @typed_inputs(requires=Permission.ADMIT)
+    @typed_inputs(requires=Permission.ADMIT)  # it reads the referral
     def validate_admission(
         self,
         referral_id: str,
@@ -296,7 +296,6 @@ class ReferralService:
         resident: Mapping[str, Any] | ResidentInput | None = None,
     ) -> dict[str, str]:
         """Messages for the admission form and (optionally) the resident form, without saving."""
-        self._book.require(Permission.ADMIT)  # it reads the referral
         with self._book._read() as s:
             ref_row = self._load(s, referral_id)
             return self._check_admission(s, ref_row, admission, resident)[2]
@@ -399,7 +398,6 @@ class ReferralService:
         from keyworker.documents.decline_letter import Signatory, decline_letter_pdf
         from keyworker.unit_profile import read_profile
 
-        self._book.require(Permission.DECIDE_REFERRALS)
         values, errors = self._decline_values(category, reason)
         if errors:
             raise ValidationError(errors)

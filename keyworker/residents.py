@@ -321,7 +321,7 @@ class ResidentService:
         return local_today(self._book.clock)
 
     # -- validation on the spot --------------------------------------------------------------
-    @typed_inputs(requires=Permission.EDIT_RESIDENTS)
+    @typed_inputs(requires=Permission.EDIT_RESIDENTS)  # the edit form's check; it reads the record
     def validate(
         self,
         data: Mapping[str, Any] | ResidentInput,
@@ -331,7 +331,6 @@ class ResidentService:
     ) -> dict[str, str]:
         """Messages by field for the resident form, without saving. With `resident_id` the data is
         a partial edit of that resident (the age rule uses their current admission)."""
-        self._book.require(Permission.EDIT_RESIDENTS)  # the edit form's check; it reads the record
         if resident_id is None:
             return validate_resident(data, admitted_on=admitted_on, today=self._today())[1]
         with self._book._read() as s:
