@@ -22,7 +22,7 @@ from keyworker.db.engine import DRIVER_ERRORS, raw_connect, translate_db_error
 from keyworker.errors import AuthenticationFailed, BackupError, KeyworkerError, PermissionDenied, StorageError
 from keyworker.security.permissions import GRANTS, Permission, Role
 from keyworker.errors import VaultError
-from keyworker.security.vault import ACCOUNT, Vault, _fsync_dir, normalise_username, vault_path_for
+from keyworker.security.vault import ACCOUNT, Vault, fsync_dir, normalise_username, vault_path_for
 from keyworker.unit_files import (
     CHUNK,
     COPYING,
@@ -108,7 +108,7 @@ def write_backup(engine: Engine, key: bytes, vault: Vault, out: Path, clock: Clo
             f.flush()
             os.fsync(f.fileno())
         os.replace(part, out)
-        _fsync_dir(out.parent)
+        fsync_dir(out.parent)
         return out
     except KeyworkerError:
         raise

@@ -11,8 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from keyworker.errors import StorageError, VaultError
-from keyworker.security.vault import _fsync_dir, vault_path_for
-from keyworker.security.vault import lock_path_for as vault_lock_path_for
+from keyworker.security.vault import fsync_dir, vault_path_for
 from keyworker.unit_files import UnitLock, crash_point, lock_path_for, sidecars, write_json_file
 
 BUILDING = ".building-"
@@ -102,7 +101,7 @@ def install(build: Path, db_path: Path, *, force: bool) -> None:
             os.replace(vault_path_for(build), vault_path_for(db_path))
             crash_point("demo:vault-placed")
             os.replace(build, db_path)
-            _fsync_dir(db_path.parent)
+            fsync_dir(db_path.parent)
         except OSError as e:
             raise StorageError(f"Could not put the demo unit in place at {db_path} ({e.strerror or e}).") from e
     finally:
@@ -136,5 +135,5 @@ def build_demo(db_path: Path, build_into: Callable[[Path], None], *, force: bool
 
 def _remove_lock_files(build: Path) -> None:
     """A build's own lock files (the unit's and its vault's) go with it."""
-    for p in (lock_path_for(build), vault_lock_path_for(vault_path_for(build))):
+    for p in (lock_path_for(build), lock_path_for(vault_path_for(build))):
         p.unlink(missing_ok=True)

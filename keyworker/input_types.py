@@ -107,7 +107,7 @@ def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
-def _storable(text: str) -> bool:
+def storable(text: str) -> bool:
     """SQLite stores UTF-8: no NUL, no unpaired surrogate."""
     if "\x00" in text:
         return False
@@ -145,7 +145,7 @@ def problem(value: Any, annotation: Any) -> str | None:
     if annotation is str:
         if not isinstance(value, str):
             return "must be text"
-        return None if _storable(value) else "contains a character that cannot be stored"
+        return None if storable(value) else "contains a character that cannot be stored"
     if annotation is bool:
         return None if isinstance(value, bool) else "must be yes or no"
     if annotation is int:

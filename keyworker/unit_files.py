@@ -18,17 +18,12 @@ from typing import IO, TYPE_CHECKING, Any
 import portalocker
 
 from keyworker.errors import StorageError
-from keyworker.security.vault import _fsync_dir, vault_path_for
+from keyworker.security.vault import fsync_dir, lock_path_for, vault_path_for
 
 if TYPE_CHECKING:
     from keyworker.casebook import Casebook
 
 CHUNK = 1 << 20
-
-
-def lock_path_for(db_path: Path | str) -> Path:
-    p = Path(db_path)
-    return p.with_name(p.name + ".lock")
 
 
 def journal_path_for(db_path: Path | str) -> Path:
@@ -157,7 +152,7 @@ def write_journal(plan: RestorePlan, state: str, new_sha256: str = "") -> None:
 
 def clear_journal(db_path: Path) -> None:
     journal_path_for(db_path).unlink(missing_ok=True)
-    _fsync_dir(db_path.parent)
+    fsync_dir(db_path.parent)
 
 
 def write_json_file(path: Path, data: dict[str, Any]) -> None:
@@ -168,7 +163,7 @@ def write_json_file(path: Path, data: dict[str, Any]) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     except OSError as e:
         tmp.unlink(missing_ok=True)
         raise StorageError(f"Could not write {path.name} ({e.strerror or e}). Nothing was changed.") from e
@@ -214,7 +209,7 @@ def move_old_aside_and_place_new(plan: RestorePlan) -> None:
         crash_point("placed:vault")
     if plan.new_db.exists():
         os.replace(plan.new_db, db)
-    _fsync_dir(db.parent)
+    fsync_dir(db.parent)
     crash_point("placed:db")
 
 
@@ -226,7 +221,7 @@ def roll_back(plan: RestorePlan) -> None:
             os.replace(plan.aside(p), p)
     for p in (plan.new_db, Path(f"{plan.new_db}-wal"), Path(f"{plan.new_db}-shm"), plan.new_vault):
         p.unlink(missing_ok=True)
-    _fsync_dir(plan.db_path.parent)
+    fsync_dir(plan.db_path.parent)
 
 
 def recover_interrupted_restore(db_path: Path | str, *, locked: bool = False) -> str | None:

@@ -21,6 +21,7 @@ from keyworker import date_ranges
 from keyworker import reference_data as ref
 from keyworker.clock import LONDON
 from keyworker.db.caseload import PREFER_NOT_TO_SAY
+from keyworker.input_types import storable
 
 _POSTCODE = re.compile(r"^(GIR0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-HJKMNPR-Y]?[0-9][ABD-HJLNP-UW-Z]{2})$")
 MAX_EMAIL = 200
@@ -176,7 +177,7 @@ class Cleaner:
         value = self._short_text(field, label, raw, max_len)
         if value is None:
             return
-        if not _storable(value):
+        if not storable(value):
             self.error(field, f"{label} contains a character that cannot be stored.")
         else:
             self.values[field] = value
@@ -446,14 +447,3 @@ def _substance_entry(item: Any) -> tuple[str, str | None] | None:
     if len(substance) > MAX_CHOICE or (route is not None and len(route) > MAX_CHOICE):
         return None
     return substance.strip(), (route.strip() or None) if route else None
-
-
-def _storable(text: str) -> bool:
-    """SQLite stores UTF-8: no NUL and no unpaired surrogate."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True

@@ -15,6 +15,7 @@ import secrets
 from pathlib import Path
 
 from keyworker.errors import StorageError
+from keyworker.security.vault import fsync_dir
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
@@ -46,7 +47,7 @@ def write_private(path: Path | str, content: bytes) -> Path:
             os.close(fd)
         part.unlink(missing_ok=True)
         raise
-    _sync_folder(target.parent)
+    fsync_dir(target.parent)
     return target
 
 
@@ -62,17 +63,3 @@ def _create_part(target: Path) -> tuple[Path, int]:
         except OSError as e:
             raise StorageError(f"could not save {target.name}: {e.strerror or e}") from e
     raise StorageError(f"could not save {target.name}: no free temporary name in {target.parent}")
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable (POSIX; Windows cannot open a folder)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -94,8 +94,9 @@ def vault_path_for(db_path: Path | str) -> Path:
     return p.with_name(p.name + ".vault")
 
 
-def lock_path_for(vault_path: Path | str) -> Path:
-    p = Path(vault_path)
+def lock_path_for(path: Path | str) -> Path:
+    """The advisory lock file beside `path` (the vault's, or the unit database's: unit_files)."""
+    p = Path(path)
     return p.with_name(p.name + ".lock")
 
 
@@ -201,7 +202,7 @@ class Vault:
                 os.fsync(f.fileno())
             os.replace(tmp_name, self.path)
             tmp_name = None
-            _fsync_dir(self.path.parent)  # so the rename itself survives a power cut
+            fsync_dir(self.path.parent)  # so the rename itself survives a power cut
         except OSError as e:
             raise StorageError(f"Could not write the key vault ({e.strerror or e}). Nothing was changed.") from e
         finally:
@@ -399,7 +400,8 @@ def _checked(path: Path, data: Any) -> dict[str, Any]:
     return data
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in `folder` durable (POSIX; Windows cannot open a folder)."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
