@@ -322,12 +322,12 @@ def test_history_shows_changes_and_optionally_views(opened, qtbot) -> None:  # t
     tab = win.show_tab("history")
     tab.refresh()
     shown = tab.visible_actions()
-    assert "Changed the record" in shown and "Admitted" in shown
-    assert "Viewed the record" not in shown
+    assert "Record changed" in shown and "Admitted" in shown
+    assert "Record opened" not in shown
     tab.views.setChecked(True)
-    assert "Viewed the record" in tab.visible_actions()
+    assert "Record opened" in tab.visible_actions()
     tab.filter.setText("changed")
-    assert set(tab.visible_actions()) == {"Changed the record"}
+    assert set(tab.visible_actions()) == {"Record changed"}
 
 
 def test_out_of_hours_can_read_but_not_edit(qtbot, manager_book, book_factory, tasks) -> None:  # type: ignore[no-untyped-def]
