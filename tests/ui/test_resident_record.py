@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
+from PySide6.QtWidgets import QScrollArea
 
 from tests.ui.conftest import make_ctx
 from tests.ui.test_resident_window import admit_resident
@@ -52,3 +53,57 @@ def test_history_tells_the_story_in_peoples_words(record) -> None:  # type: igno
     for r in rows:
         text = " ".join(r[1:])
         assert "Kind:" not in text and "_" not in text and "manager" not in r[1], r
+
+
+def test_opens_with_focus_in_the_content_not_the_tab_bar(record, qapp) -> None:  # type: ignore[no-untyped-def]
+    _book, _ctx, _rid, open_ = record
+    win = open_()
+    focused = win.focusWidget()  # what has focus whenever the window is active
+    assert focused is win.pages["overview"].binder.fields["given_name"].editor
+    assert focused is not win.tabs.tabBar()
+
+
+def test_night_staff_open_on_something_they_can_use(qtbot, manager_book, book_factory, tasks, qapp) -> None:  # type: ignore[no-untyped-def]
+    rid = admit_resident(manager_book)
+    win = open_resident_window(make_ctx(book_factory("nights"), tasks), rid)
+    qtbot.addWidget(win)
+    qtbot.waitExposed(win)
+    focused = win.focusWidget()  # what has focus whenever the window is active
+    assert focused is not None and focused is not win.tabs.tabBar() and focused.isEnabled()
+    assert win.pages["overview"].isAncestorOf(focused)
+
+
+def test_nhs_number_reads_3_3_4(record) -> None:  # type: ignore[no-untyped-def]
+    book, _ctx, rid, open_ = record
+    win = open_()
+    ov = win.pages["overview"]
+    assert ov.binder.fields["nhs_number"].editor.text() == "943 476 5919"
+    assert "NHS 943 476 5919" in win.header.details.text().replace("\u00a0", " ")
+    assert not ov.save_button.isEnabled()  # shown grouped, nothing changed
+    assert book.residents.get(rid).nhs_number == "9434765919"  # kept as the 10 digits
+
+
+LONGEST_SUBSTANCE = "Prescription-only medicines (not prescribed)"
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1280, 800)])
+def test_substance_boxes_show_their_longest_names(record, qapp, size) -> None:  # type: ignore[no-untyped-def]
+    book, ctx, rid, open_ = record
+    book.residents.update(rid, {"primary_substance": LONGEST_SUBSTANCE,
+                                "other_substances": [{"substance": LONGEST_SUBSTANCE, "route": "Oral"}]})
+    ctx.state.data_changed.emit("residents")
+    win = open_()
+    win.resize(*size)
+    qapp.processEvents()
+    ov = win.pages["overview"]
+    rows = ov.binder.fields["other_substances"].editor._rows
+    combos = [ov.binder.fields["primary_substance"].editor, rows[0][1], rows[0][2]]
+    viewport = ov.findChild(QScrollArea).viewport()
+    for combo in combos:
+        assert combo.currentText() in (LONGEST_SUBSTANCE, "Oral")
+        # not elided: as wide as its longest entry, and inside the visible part of the form
+        assert combo.width() >= combo.sizeHint().width(), combo.accessibleName()
+        right = combo.mapTo(viewport, combo.rect().topRight()).x()
+        assert right <= viewport.width(), combo.accessibleName()
+    text_width = combos[0].fontMetrics().horizontalAdvance(LONGEST_SUBSTANCE)
+    assert combos[1].width() > text_width

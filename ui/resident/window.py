@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from keyworker.residents import ResidentRecord
 from ui.errors import show_error
@@ -105,6 +105,23 @@ class ResidentWindow(QWidget):
                 self.tabs.setCurrentIndex(i)
                 return self._ensure_tab(i)
         return None
+
+    def focus_content(self) -> None:
+        """Focus the first widget of the current tab a person can use (the first field of the
+        Overview, the filter of History ...), not the tab bar: typing goes where it is read."""
+        page = self.current_page()
+        if page is None or not self.body.isVisible():
+            return
+        first = getattr(page, "focus_first", None)
+        if callable(first) and first():
+            return
+        w = page.nextInFocusChain()
+        while w is not page and page.isAncestorOf(w):
+            if (w.isEnabled() and w.isVisibleTo(page) and w.focusPolicy() & Qt.FocusPolicy.TabFocus
+                    and not w.focusProxy() and not isinstance(w, QScrollArea)):  # a frame, not content
+                w.setFocus(Qt.FocusReason.OtherFocusReason)
+                return
+            w = w.nextInFocusChain()
 
     def current_page(self) -> QWidget | None:
         i = self.tabs.currentIndex()
@@ -234,6 +251,7 @@ def open_resident_window(ctx: AppContext, resident_id: str) -> ResidentWindow:
         win.showNormal()
     win.raise_()
     win.activateWindow()
+    win.focus_content()
     return win
 
 
