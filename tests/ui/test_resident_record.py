@@ -107,3 +107,41 @@ def test_substance_boxes_show_their_longest_names(record, qapp, size) -> None:  
         assert right <= viewport.width(), combo.accessibleName()
     text_width = combos[0].fontMetrics().horizontalAdvance(LONGEST_SUBSTANCE)
     assert combos[1].width() > text_width
+
+
+def test_medication_says_how_it_is_taken(record, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from ui.resident.medication import MedicationDialog
+
+    book, ctx, rid, open_ = record
+    win = open_()
+    tab = win.show_tab("medication")
+    d = MedicationDialog(tab, ctx, rid)
+    qtbot.addWidget(d)
+    d.confirm_unsaved = lambda _w: Unsaved.DISCARD
+    qtbot.keyClicks(d.binder.fields["name"].editor, "Buprenorphine")
+    d.save()  # nothing said about how it is taken: the dialog says what is missing, saves nothing
+    assert d.result_value is None
+    assert d.binder.shown_error("route").startswith("Choose how it is taken: by mouth, under the tongue")
+    assert "or tick “As directed”" in d.binder.shown_error("dose")
+    d.binder.fields["route"].editor.set_value("sublingual")
+    qtbot.keyClicks(d.binder.fields["dose"].editor, "8 mg")
+    qtbot.keyClicks(d.binder.fields["frequency"].editor, "once daily")
+    d.save()
+    assert d.result_value is not None
+    g = MedicationDialog(tab, ctx, rid)
+    qtbot.addWidget(g)
+    qtbot.keyClicks(g.binder.fields["name"].editor, "Gaviscon")
+    g.binder.fields["route"].editor.set_value("oral")
+    g.as_directed.setChecked(True)
+    assert not g.dose.isEnabled() and not g.frequency.isEnabled()
+    g.save()
+    assert g.result_value is not None and g.result_value.as_directed
+    tab.refresh()
+    rows = {tab.current.item(i, 0).text(): [tab.current.item(i, c).text() for c in range(1, 4)]
+            for i in range(tab.current.rowCount())}
+    assert rows["Buprenorphine"] == ["8 mg", "once daily", "Under the tongue"]
+    assert rows["Gaviscon"] == ["As directed", "As directed", "By mouth"]
+    headers = [tab.current.horizontalHeaderItem(c).text() for c in range(tab.current.columnCount())]
+    assert headers[:4] == ["Medicine", "Dose", "How often", "How taken"]
+    history = [tab.history.item(i, 3).text() for i in range(tab.history.rowCount())]
+    assert "8 mg, once daily, under the tongue" in history
