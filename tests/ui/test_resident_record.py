@@ -145,3 +145,59 @@ def test_medication_says_how_it_is_taken(record, qtbot) -> None:  # type: ignore
     assert headers[:4] == ["Medicine", "Dose", "How often", "How taken"]
     history = [tab.history.item(i, 3).text() for i in range(tab.history.rowCount())]
     assert "8 mg, once daily, under the tongue" in history
+
+
+def _right_edges_inside(root, limit_widget) -> list[str]:  # type: ignore[no-untyped-def]
+    """Names of visible widgets under `root` whose right edge lies beyond `limit_widget`'s."""
+    from PySide6.QtWidgets import QWidget
+
+    limit = limit_widget.mapToGlobal(limit_widget.rect().topRight()).x()
+    out = []
+    for w in root.findChildren(QWidget):
+        if w.isVisibleTo(root) and w.width() > 0 and w.mapToGlobal(w.rect().topRight()).x() > limit + 1:
+            out.append(f"{type(w).__name__}:{w.objectName() or w.accessibleName()}")
+    return out
+
+
+@pytest.mark.parametrize("draft", [False, True])
+def test_care_plan_editor_fits_1024_and_its_labels_line_up(record, qapp, draft, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import ui.care_plans  # noqa: F401 - registers the Care plan tab
+    from keyworker.plan_sections import FIELDS, FROM_RECORD, SECTIONS
+
+    book, _ctx, rid, open_ = record
+    if draft:
+        adm = book.residents.get(rid).current_admission
+        book.care_plans.save_draft(adm.id, full_content())
+    win = open_()
+    win.resize(1024, 768)
+    editor = win.show_tab("care_plan")
+    for _ in range(3):
+        qapp.processEvents()
+    win.grab().save(str(tmp_path / "care_plan_1024.png"))
+    assert win.width() <= 1024
+    viewport = editor.scroll.viewport()
+    assert editor.scroll.widget().width() <= viewport.width()  # nothing cut off on the right
+    for key, box in editor.sections.items():
+        assert _right_edges_inside(box, viewport) == [], key
+    assert _right_edges_inside(editor, win) == []
+    # One label column for every section: the fields start at the same x everywhere.
+    starts = set()
+    for sec in SECTIONS:
+        box = editor.sections[sec.key]
+        form = getattr(box, "form", None)
+        if form is None:
+            continue
+        for r in range(form.rowCount()):
+            field = form.itemAt(r, form.ItemRole.FieldRole)
+            if field is not None and field.widget() is not None and sec.kind in (FIELDS, FROM_RECORD):
+                if form.itemAt(r, form.ItemRole.LabelRole) is None:
+                    continue  # a note across the whole row
+                starts.add(field.widget().mapTo(editor.scroll.widget(), field.widget().rect().topLeft()).x())
+    assert len(starts) == 1, starts
+
+
+def test_the_window_opens_within_the_screen(record) -> None:  # type: ignore[no-untyped-def]
+    _book, _ctx, _rid, open_ = record
+    win = open_()
+    avail = win.screen().availableGeometry()  # offscreen: 800×600, smaller than the window's 1120×800
+    assert win.width() <= avail.width() and win.height() <= avail.height()

@@ -37,7 +37,7 @@ class ResidentWindow(QWidget):
         self.setObjectName("residentWindow")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle("Resident record — Keyworker")
-        self.resize(1120, 800)
+        self._fit_to_screen(1120, 800)
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(12, 10, 12, 12)
@@ -77,6 +77,14 @@ class ResidentWindow(QWidget):
         if self.specs:
             self._ensure_tab(0)
         self.reload()
+
+    def _fit_to_screen(self, width: int, height: int) -> None:
+        # On a 1024×768 laptop a 1120×800 window would open with its right edge and foot cut off.
+        screen = self.screen()
+        if screen is not None:
+            avail = screen.availableGeometry()
+            width, height = min(width, avail.width()), min(height, avail.height())
+        self.resize(width, height)
 
     # -- tabs -------------------------------------------------------------------------------
     def _ensure_tab(self, index: int) -> QWidget | None:
