@@ -1,5 +1,7 @@
 """Current medication and consents of a resident, both append-only so their history exists.
-Medication: a course starts, may change (dose, frequency, prescriber), and stops, each an event.
+Medication: a course starts, may change (dose, frequency, route, prescriber), and stops, each an
+event. Each start says how the medicine is taken (route, and dose and frequency or an explicit
+"as directed"), so a night worker can read what someone takes.
 Consents: recording a kind again supersedes the earlier row. Reached through `book.residents`."""
 
 from __future__ import annotations
@@ -27,6 +29,19 @@ if TYPE_CHECKING:
     from keyworker.casebook import Casebook
 
 
+ROUTES: tuple[ref.Option, ...] = (
+    ref.Option("oral", "By mouth"),
+    ref.Option("sublingual", "Under the tongue"),
+    ref.Option("injection", "Injection"),
+    ref.Option("inhaled", "Inhaled"),
+    ref.Option("patch", "Patch"),
+    ref.Option("other", "Other"),
+)
+ROUTE_LABELS = {o.code: o.label for o in ROUTES}
+NOT_RECORDED = "not recorded"
+AS_DIRECTED = "As directed"
+
+
 @dataclass(frozen=True)
 class MedicationInput:
     name: str
@@ -35,6 +50,8 @@ class MedicationInput:
     frequency: str | None = None
     prescriber: str | None = None
     notes: str | None = None
+    route: str | None = None  # a code or label of ROUTES
+    as_directed: bool | None = None  # True in place of a dose and frequency; None on a change: keep
 
 
 @dataclass(frozen=True)
@@ -49,6 +66,12 @@ class MedicationEventView:
     prescriber: str | None
     notes: str | None
     recorded_at: datetime
+    route: str | None = None
+    as_directed: bool | None = None
+
+    @property
+    def how_taken(self) -> str:
+        return how_taken(self.dose, self.frequency, self.route, self.as_directed)
 
 
 @dataclass(frozen=True)
@@ -64,6 +87,25 @@ class MedicationCourse:
     started_on: date
     stopped_on: date | None
     events: tuple[MedicationEventView, ...]
+    route: str | None = None
+    as_directed: bool | None = None
+
+    @property
+    def route_label(self) -> str:
+        return ROUTE_LABELS.get(self.route or "", NOT_RECORDED)
+
+    @property
+    def dose_text(self) -> str:
+        return AS_DIRECTED if self.as_directed else (self.dose or NOT_RECORDED)
+
+    @property
+    def frequency_text(self) -> str:
+        return AS_DIRECTED if self.as_directed else (self.frequency or NOT_RECORDED)
+
+    @property
+    def how_taken(self) -> str:
+        """One line a night worker reads: "8 mg, once daily, under the tongue"."""
+        return how_taken(self.dose, self.frequency, self.route, self.as_directed)
 
     @property
     def current(self) -> bool:
@@ -92,17 +134,53 @@ class ConsentView:
     current: bool
 
 
+def how_taken(dose: str | None, frequency: str | None, route: str | None, as_directed: bool | None) -> str:
+    """Dose, frequency and route in one line; what was never recorded says so."""
+    route_text = ROUTE_LABELS.get(route or "", "").lower() or f"route {NOT_RECORDED}"
+    if as_directed:
+        return f"{AS_DIRECTED}, {route_text}"
+    if not dose and not frequency and not route:
+        return f"Dose and frequency {NOT_RECORDED}"
+    return ", ".join((dose or f"dose {NOT_RECORDED}", frequency or f"frequency {NOT_RECORDED}", route_text))
+
+
 def validate_medication(
     data: Mapping[str, Any] | MedicationInput, *, today: date, name_required: bool = True
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    c = Cleaner(form_fields(data))
+    """A start (`name_required`) must say how the medicine is taken: the route, and a dose and
+    frequency or "as directed". A change may leave any of them blank to keep the current one."""
+    fields = form_fields(data)
+    c = Cleaner(fields)
+    starting = name_required
     c.text("name", "Medicine", required=name_required, max_len=200)
     c.date("effective_on", "Date", required=True, not_after=today, not_before=date_ranges.EARLIEST_MEDICATION)
     c.text("dose", "Dose", max_len=100)
     c.text("frequency", "Frequency", max_len=100)
     c.text("prescriber", "Prescriber", max_len=200)
     c.text("notes", "Notes", max_len=2000)
+    if starting and _blank(fields.get("route")):
+        c.error("route", "Choose how it is taken: " + ", ".join(o.label.lower() for o in ROUTES) + ".")
+    else:
+        c.choice("route", "Route", ROUTES)
+    if fields.get("as_directed") is None and not starting:
+        c.values["as_directed"] = None  # a change that does not say: keep as it was
+    else:
+        c.boolean("as_directed", "As directed")
+    if c.values.get("as_directed"):
+        for key, label in (("dose", "dose"), ("frequency", "frequency")):
+            if c.values.get(key):
+                c.error(key, f"Leave the {label} blank when the medicine is taken as directed, or untick "
+                             "“As directed”.")
+    elif starting:
+        if not c.values.get("dose") and "dose" not in c.errors:
+            c.error("dose", "Give the dose (for example 8 mg), or tick “As directed”.")
+        if not c.values.get("frequency") and "frequency" not in c.errors:
+            c.error("frequency", "Say how often it is taken (for example once daily), or tick “As directed”.")
     return c.values, c.errors
+
+
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
 
 
 def _view(e: MedicationEvent) -> MedicationEventView:
@@ -117,6 +195,8 @@ def _view(e: MedicationEvent) -> MedicationEventView:
         e.prescriber,
         e.notes,
         e.created_at,
+        e.route,
+        e.as_directed,
     )
 
 
@@ -136,6 +216,8 @@ def _course(events: Sequence[MedicationEvent]) -> MedicationCourse:
         first.effective_on,
         stop.effective_on if stop else None,
         tuple(_view(e) for e in ordered),
+        last.route,
+        last.as_directed,
     )
 
 
@@ -203,9 +285,23 @@ def change(book: Casebook, course_id: str, data: Mapping[str, Any] | MedicationI
             errors.setdefault(
                 "effective_on", f"The change cannot be before the start ({course.started_on:%d/%m/%Y})."
             )
+        keep = {k: values.get(k) or getattr(course, k) for k in ("name", "dose", "frequency", "prescriber", "route")}
+        directed = values.get("as_directed")  # True / False / None (not said: keep)
+        if directed:
+            as_directed, keep["dose"], keep["frequency"] = True, None, None  # in place of both
+        elif (directed is False and course.as_directed) or values.get("dose") or values.get("frequency"):
+            as_directed = False
+            if course.as_directed:  # nothing to keep: both must be given
+                for key, label in (("dose", "dose"), ("frequency", "how often it is taken")):
+                    if not values.get(key):
+                        errors.setdefault(key, f"Give the {label} too: it was taken as directed until now.")
+        else:
+            as_directed = bool(course.as_directed)
+        if keep["route"] is None:
+            errors.setdefault("route", "Choose how it is taken: it was not recorded when this medicine was started.")
         if errors:
             raise ValidationError(errors)
-        keep = {k: values.get(k) or getattr(course, k) for k in ("name", "dose", "frequency", "prescriber")}
+        keep["as_directed"] = as_directed
         e = MedicationEvent(
             resident_id=course.resident_id,
             course_id=course_id,
@@ -246,6 +342,8 @@ def stop(
             dose=course.dose,
             frequency=course.frequency,
             prescriber=course.prescriber,
+            route=course.route,
+            as_directed=course.as_directed,
             effective_on=c.values["effective_on"],
             notes=c.values.get("notes"),
         )

@@ -132,6 +132,9 @@ class MedicationEvent(Tracked, Base):
     frequency: Mapped[str | None] = mapped_column(String(100))
     prescriber: Mapped[str | None] = mapped_column(String(200))
     notes: Mapped[str | None] = mapped_column(Text)
+    # How it is taken (keyworker/medication.py ROUTES); None on events recorded before 0007.
+    route: Mapped[str | None] = mapped_column(String(20))
+    as_directed: Mapped[bool | None] = mapped_column(Boolean)  # True in place of a dose and frequency
 
 
 class Consent(Tracked, Base):

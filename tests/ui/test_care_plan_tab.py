@@ -49,7 +49,7 @@ def test_sections_come_from_the_definitions_with_done_or_missing(setup) -> None:
     assert tab.panel.state_of("demographics") == "done"
     assert tab.sections["key_worker"].values["name"].text() == "Sam Worker"
     assert tab.panel.state_of("goals") == "missing"
-    assert tab.sections["goals"].state.text().startswith(MISSING_MARK + " Missing")
+    assert tab.sections["goals"].state.text().startswith(MISSING_MARK + " Not done yet: missing")
     assert "Missing" in tab.panel.item(0).text()  # words, not colour alone
     assert "Draft" in tab.status.text() or "not started" in tab.status.text()
 

@@ -62,8 +62,9 @@ def test_header_shows_who_key_worker_week_and_risk(opened) -> None:  # type: ign
     h = win.header
     assert h.name.text().startswith("Caz Lee") and "Cara Lee" in h.name.text()
     assert h.reference.text() == "R-00001"
-    assert "Key worker: Morgan Manager" in h.details.text()
-    assert "Week 1 of 12" in h.details.text()
+    details = h.details.text().replace("\u00a0", " ")  # no line break inside a part
+    assert "Key worker: Morgan Manager" in details
+    assert "Week 1 of 12" in details
     assert h.risk.text() == "\u25cb Risk: not yet assessed"  # a symbol, not colour alone
     assert "R-00001" in win.windowTitle()
 
@@ -237,6 +238,7 @@ def test_medication_start_change_stop_keeps_history(opened, qtbot) -> None:  # t
     qtbot.keyClicks(d.binder.fields["name"].editor, "Acamprosate")
     qtbot.keyClicks(d.binder.fields["dose"].editor, "666 mg")
     qtbot.keyClicks(d.binder.fields["frequency"].editor, "three times daily")
+    d.binder.fields["route"].editor.set_value("oral")
     d.save()
     assert d.result_value.name == "Acamprosate"
     tab.refresh()
@@ -260,7 +262,8 @@ def test_medication_start_change_stop_keeps_history(opened, qtbot) -> None:  # t
 
 def test_change_cannot_be_dated_before_the_start(opened, qtbot) -> None:  # type: ignore[no-untyped-def]
     book, ctx, win, rid = opened
-    course = book.residents.start_medication(rid, {"name": "Thiamine", "effective_on": date(2026, 1, 5)})
+    course = book.residents.start_medication(rid, {"name": "Thiamine", "effective_on": date(2026, 1, 5),
+                                                     "dose": "100 mg", "frequency": "once daily", "route": "oral"})
     c = MedicationDialog(None, ctx, rid, course)
     qtbot.addWidget(c)
     c.confirm_unsaved = lambda _w: Unsaved.DISCARD
@@ -322,12 +325,12 @@ def test_history_shows_changes_and_optionally_views(opened, qtbot) -> None:  # t
     tab = win.show_tab("history")
     tab.refresh()
     shown = tab.visible_actions()
-    assert "Changed the record" in shown and "Admitted" in shown
-    assert "Viewed the record" not in shown
+    assert "Record changed" in shown and "Admitted" in shown
+    assert "Record opened" not in shown
     tab.views.setChecked(True)
-    assert "Viewed the record" in tab.visible_actions()
+    assert "Record opened" in tab.visible_actions()
     tab.filter.setText("changed")
-    assert set(tab.visible_actions()) == {"Changed the record"}
+    assert set(tab.visible_actions()) == {"Record changed"}
 
 
 def test_out_of_hours_can_read_but_not_edit(qtbot, manager_book, book_factory, tasks) -> None:  # type: ignore[no-untyped-def]

@@ -180,7 +180,8 @@ def unit(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     rid, aid = care_helpers.admit(book, given="Robin", family="Hale", admitted_on=date(2025, 11, 3))
     view = book.care_plans.save_draft(aid, care_helpers.full_content())
     plan = book.care_plans.mark_complete(view.plan_id)
-    course = book.residents.start_medication(rec.id, {"name": "Thiamine", "effective_on": "05/01/2026"})
+    course = book.residents.start_medication(rec.id, {"name": "Thiamine", "effective_on": "05/01/2026",
+                                                         "route": "oral", "as_directed": True})
     open_ref = book.referrals.record(referral_input())
     with book._write() as s:
         doc = book.documents._store(s, kind="test", title="Letter", content=b"%PDF-1.4", resident_id=rec.id)
@@ -248,7 +249,7 @@ SEEDS: dict[str, Callable[[dict[str, str]], Any]] = {
     "ReferralInput": lambda ids: referral_input(),
     "AdmissionInput": lambda ids: admission_input(ids["worker"]),
     "ResidentInput": lambda ids: resident_input(),
-    "MedicationInput": lambda ids: MedicationInput("Thiamine", "05/01/2026", "100 mg"),
+    "MedicationInput": lambda ids: MedicationInput("Thiamine", "05/01/2026", "100 mg", "once daily", route="oral"),
     "ReviewInput": lambda ids: ReviewInput(
         admission_id=ids["planned_admission"], held_on=date(2026, 1, 5), next_review_on=date(2026, 1, 19),
         resident_view="Settled; wants more gym time.", attendees=[Attendee("Robin Hale", "resident")],

@@ -263,7 +263,8 @@ def test_resident_health_data_never_reaches_the_disk_in_plain_text(tmp_path: Pat
     book.close()
     manager = Casebook.open(path, "manager", STAFF_PW, clock=clock, kdf=FAST_KDF)
     resident = admit(manager, given_name="Octavia", family_name="Brambleworth")
-    manager.residents.start_medication(resident.id, MedicationInput("Quetiapinexyl", date(2026, 1, 5), "25 mg"))
+    manager.residents.start_medication(resident.id, MedicationInput("Quetiapinexyl", date(2026, 1, 5), "25 mg",
+                                                                           "at night", route="oral"))
     plan = PlanContent(goals=[Goal(goal="Sobrietyquest every day")])
     manager.care_plans.save_draft(resident.current_admission.id, plan)
     declined = manager.referrals.record(referral_input(given_name="Lymewhistle", family_name="Brambleworth"))

@@ -35,7 +35,7 @@ from keyworker.plan_sections import FROM_RECORD, SECTIONS, SECTIONS_BY_KEY
 from keyworker.security.permissions import Permission
 from ui.care_plans.agreement import Agreement, AgreementDialog
 from ui.care_plans.completeness import CompletenessPanel
-from ui.care_plans.sections import RecordSection, SectionBox, build_section
+from ui.care_plans.sections import RecordSection, SectionBox, align_labels, build_section
 from ui.context import AppContext
 from ui.errors import show_error
 
@@ -147,6 +147,7 @@ class CarePlanTab(QWidget):
             self.sections[sec.key] = box
             sl.addWidget(box)
         sl.addStretch(1)
+        align_labels(list(self.sections.values()))
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         # The sections reflow to any width above ~500 px; a sideways scrollbar only ever showed

@@ -91,7 +91,7 @@ class SectionBox(QGroupBox):
         elif missing is None:
             self.state.setText(f"{DONE_MARK} Done")
         else:
-            self.state.setText(f"{MISSING_MARK} Missing: {missing.message}")
+            self.state.setText(f"{MISSING_MARK} Not done yet: {missing.message}")
         # The app's stylesheet draws "problem" labels as a boxed warning; the words carry the meaning.
         self.state.setObjectName("problem" if missing is not None else "sectionDone")
         self.state.setAccessibleName(self.state.text())
@@ -124,6 +124,7 @@ class FieldsSection(SectionBox):
                 ed.textChanged.connect(lambda *_: self.changed.emit())
             ed.setObjectName(f"field_{self.sec.key}_{f.key}")
             label = QLabel(f"{f.label} *" if f.required else f.label)
+            label.setObjectName("sectionLabel")
             label.setWordWrap(True)
             label.setBuddy(ed)
             self.form.addRow(label, ed)
@@ -192,6 +193,7 @@ class DomainsSection(SectionBox):
             name = QLabel(label)
             name.setWordWrap(True)
             name.setBuddy(needs)
+            name.setObjectName("sectionLabel")
             grid.addWidget(name, r, 0)
             grid.addWidget(needs, r, 1)
             grid.addWidget(interventions, r, 2)
@@ -229,7 +231,10 @@ class RecordSection(SectionBox):
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
                                           | Qt.TextInteractionFlag.TextSelectableByKeyboard)
             value.setWordWrap(True)
-            self.form.addRow(f"{label}{' *' if required else ''}:", value)
+            name = QLabel(f"{label}{' *' if required else ''}")
+            name.setObjectName("sectionLabel")
+            name.setWordWrap(True)
+            self.form.addRow(name, value)
             self.values[attr] = value
         note = QLabel("From the resident's record — change it there (Overview tab)." if sec.key == "demographics"
                       else "The key worker named on the admission.")
@@ -248,6 +253,22 @@ class RecordSection(SectionBox):
     def focus_first(self) -> None:
         first = next(iter(self.values.values()), None)
         (first or self).setFocus()
+
+
+LABEL_CHARS = 26  # the label column: about this many characters, longer labels wrap
+
+
+def align_labels(boxes: Sequence[SectionBox]) -> int:
+    """One label column for every section, so the fields start at the same place all down the plan
+    (each QFormLayout would otherwise size its own). Returns the width used."""
+    labels = [lab for b in boxes for lab in b.body.findChildren(QLabel, "sectionLabel")]
+    if not labels:
+        return 0
+    cap = labels[0].fontMetrics().averageCharWidth() * LABEL_CHARS
+    width = min(cap, max(lab.fontMetrics().horizontalAdvance(lab.text()) for lab in labels))
+    for lab in labels:
+        lab.setFixedWidth(width)
+    return width
 
 
 def build_section(sec: SectionDef) -> SectionBox:

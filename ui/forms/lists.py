@@ -48,8 +48,8 @@ class SubstanceListEdit(QWidget):
         sub.setAccessibleName(f"Other substance {n}")
         route_box = ChoiceCombo(self._routes, blank="Route not recorded")
         route_box.setAccessibleName(f"Route of other substance {n}")
-        for combo in (sub, route_box):
-            combo.setMinimumContentsLength(8)
+        for combo in (sub, route_box):  # as wide as the longest name: never elided
+            combo.setSizeAdjustPolicy(ChoiceCombo.SizeAdjustPolicy.AdjustToContents)
         remove = QPushButton("Remove")
         remove.setAccessibleName(f"Remove other substance {n}")
         sub.set_value(substance)

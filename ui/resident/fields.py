@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
 
 from keyworker import reference_data as ref
+from keyworker.nhs import format_nhs_number
 from keyworker.residents import DEMOGRAPHIC_LABELS, MINIMUM_AGE, ResidentRecord
 from keyworker.validation import years_between
 from ui.forms import ChoiceCombo, EditableChoice, FormBinder, OptionalDateEdit
@@ -65,7 +66,7 @@ def build_resident_fields(binder: FormBinder, *, today: date,
     binder.changed.connect(show_override)
     binder.loaded.connect(show_override)
     show_override()
-    binder.row(f, "nhs_number", "&NHS number", _line("10 digits (optional)", 12))
+    binder.row(f, "nhs_number", "&NHS number", _line("10 digits, e.g. 943 476 5919 (optional)", 12))
 
     mds, f = _form("Minimum data set")
     for name, label in DEMOGRAPHIC_LABELS.items():
@@ -89,8 +90,11 @@ def build_resident_fields(binder: FormBinder, *, today: date,
     binder.row(f, "next_of_kin_address", "Next of kin's address", _text())
 
     subs, f = _form("Substances")
-    binder.row(f, "primary_substance", "Primary substance", ChoiceCombo(ref.substances()))
-    binder.row(f, "primary_route", "Route", ChoiceCombo(ref.routes()))
+    primary, route = ChoiceCombo(ref.substances()), ChoiceCombo(ref.routes())
+    for combo in (primary, route):  # as wide as the longest name: never elided
+        combo.setSizeAdjustPolicy(ChoiceCombo.SizeAdjustPolicy.AdjustToContents)
+    binder.row(f, "primary_substance", "Primary substance", primary)
+    binder.row(f, "primary_route", "Route", route)
     binder.row(f, "other_substances", "Other substances", SubstanceListEdit(ref.substances(), ref.routes()))
     return [ident, mds, contact, subs]
 
@@ -120,5 +124,6 @@ def record_values(record: ResidentRecord) -> dict[str, Any]:
     from keyworker.residents import EDITABLE_FIELDS
 
     values = {k: getattr(record, k) for k in EDITABLE_FIELDS if hasattr(record, k)}
+    values["nhs_number"] = format_nhs_number(record.nhs_number) or None  # shown 3-3-4; saved as digits
     values["other_substances"] = [{"substance": s, "route": r} for s, r in record.other_substances] or None
     return values

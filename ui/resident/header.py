@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from keyworker.clock import format_date
+from keyworker.nhs import format_nhs_number
 from keyworker.residents import ResidentRecord
 from ui.resident.tabs import HeaderItem, header_sources
 
@@ -139,7 +140,10 @@ class ResidentHeader(QFrame):
                 parts.append(adm.week_label)
             parts += [adm.setting_label, adm.strand_label, f"Admitted {format_date(adm.admitted_on)}"]
         parts.append(f"Born {format_date(record.date_of_birth)} (age {record.age})")
-        self.details.setText("  ·  ".join(parts))
+        if record.nhs_number:
+            parts.append(f"NHS {format_nhs_number(record.nhs_number)}")
+        # Lines break between the parts, never inside one ("NHS 943 476 5919" stays whole).
+        self.details.setText("  ·  ".join(p.replace(" ", "\u00a0") for p in parts))
         self._show_alerts()
 
     def _show_risk(self) -> None:

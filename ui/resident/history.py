@@ -1,8 +1,9 @@
 """The History tab: the audit trail of this resident's record (who viewed, changed, printed or
-sent what, and when), newest first, with a filter and the option to leave out plain views."""
+sent what, and when), newest first, in people's words (keyworker/audit_words.py), with a filter and
+the option to leave out plain views."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QShowEvent, QStandardItem, QStandardItemModel
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from keyworker.audit_words import actor_words, describe, is_view
 from keyworker.clock import format_datetime
 from keyworker.security.audit_service import AuditRow
 from ui.widgets.tables import read_only_table
@@ -25,43 +27,6 @@ if TYPE_CHECKING:
     from ui.context import AppContext
 
 LIMIT = 1000
-ACTIONS = {
-    "resident.view": "Viewed the record", "resident.create": "Created the record",
-    "resident.update": "Changed the record", "admission.create": "Admitted",
-    "admission.update": "Changed the admission", "medication.view": "Viewed medication",
-    "medication.start": "Started medication", "medication.change": "Changed medication",
-    "medication.stop": "Stopped medication", "consent.view": "Viewed consents",
-    "consent.record": "Recorded a consent", "document.create": "Made a document",
-    "document.view": "Viewed a document", "document.print": "Printed a document",
-    "document.save": "Saved a document", "referral.view": "Viewed the referral",
-    "care_plan.view": "Viewed the care plan", "review.view": "Viewed a review",
-    "review.history": "Viewed the reviews",
-}
-FIELD_WORDS = {"fields": "Fields", "kind": "Kind", "given": "Given", "title": "Title", "reference": "Reference"}
-
-
-def action_text(action: str) -> str:
-    if action in ACTIONS:
-        return ACTIONS[action]
-    area, _, verb = action.partition(".")
-    return f"{area.replace('_', ' ').capitalize()}: {verb.replace('_', ' ')}" if verb else action
-
-
-def detail_text(detail: dict[str, Any]) -> str:
-    parts = []
-    for k, v in detail.items():
-        if k.endswith("_id") or k == "id":  # internal ids mean nothing to a person
-            continue
-        if isinstance(v, list):
-            v = ", ".join(str(x).replace("_", " ") for x in v)
-        elif isinstance(v, bool):
-            v = "yes" if v else "no"
-        parts.append(f"{FIELD_WORDS.get(k, k.replace('_', ' ').capitalize())}: {v}")
-    return "; ".join(parts)
-
-
-def is_view(action: str) -> bool:
-    return action.endswith((".view", ".history", ".list"))
 
 
 class HistoryTab(QWidget):
@@ -123,8 +88,9 @@ class HistoryTab(QWidget):
         shown = [r for r in self.rows if self.views.isChecked() or not is_view(r.action)]
         self.model.setRowCount(0)
         for r in shown:
-            items = [QStandardItem(format_datetime(r.at)), QStandardItem(r.actor_name),
-                     QStandardItem(action_text(r.action)), QStandardItem(detail_text(r.detail))]
+            words = describe(r.action, r.detail)
+            items = [QStandardItem(format_datetime(r.at)), QStandardItem(actor_words(r.actor_full_name, r.actor_name)),
+                     QStandardItem(words.what), QStandardItem(words.details)]
             self.model.appendRow(items)
         self.table.resizeColumnsToContents()
         hidden = len(self.rows) - len(shown)

@@ -1,5 +1,6 @@
-"""The Medication tab: what the resident takes now, what was stopped, and every start / change /
-stop event as history. Starting, changing and stopping are each a dialog; nothing is overwritten."""
+"""The Medication tab: what the resident takes now (medicine, dose, how often, how it is taken), what
+was stopped, and every start / change / stop event as history, so a night worker can read what
+someone takes. Starting, changing and stopping are each a dialog; nothing is overwritten."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -7,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -23,10 +25,10 @@ from PySide6.QtWidgets import (
 )
 
 from keyworker.clock import format_date, format_datetime, local_today
-from keyworker.medication import MedicationCourse, MedicationSummary, validate_medication
+from keyworker.medication import ROUTES, MedicationCourse, MedicationSummary, how_taken, validate_medication
 from keyworker.security.permissions import Permission
 from keyworker.validation import Cleaner
-from ui.forms import FormDialog, UkDateEdit
+from ui.forms import ChoiceCombo, FormDialog, UkDateEdit
 from ui.widgets.tables import read_only_table
 
 if TYPE_CHECKING:
@@ -50,7 +52,8 @@ def _notes() -> QPlainTextEdit:
 
 
 class MedicationDialog(FormDialog):
-    """Start a medicine (`course=None`) or change the dose, frequency or prescriber of one."""
+    """Start a medicine (`course=None`) or change the dose, frequency, route or prescriber of one.
+    "As directed" stands in place of a dose and frequency (and greys them out)."""
 
     def __init__(self, parent: QWidget | None, ctx: AppContext, resident_id: str,
                  course: MedicationCourse | None = None) -> None:
@@ -63,8 +66,15 @@ class MedicationDialog(FormDialog):
         box = QGroupBox("Medicine" if course is None else f"{course.name} — from the date below")
         f = QFormLayout(box)
         b.row(f, "name", "&Medicine", _line("e.g. Buprenorphine"), required=course is None)
-        b.row(f, "dose", "&Dose", _line("e.g. 8 mg", 100))
-        b.row(f, "frequency", "&Frequency", _line("e.g. once daily", 100))
+        self.route = ChoiceCombo([(o.code, o.label) for o in ROUTES], blank="Choose how it is taken")
+        b.row(f, "route", "&Route", self.route, required=course is None)
+        self.as_directed = QCheckBox("&As directed (no fixed dose or frequency)")
+        b.row(f, "as_directed", "", self.as_directed)
+        self.dose = _line("e.g. 8 mg", 100)
+        self.frequency = _line("e.g. once daily", 100)
+        b.row(f, "dose", "&Dose", self.dose)  # or "as directed": the core says which is missing
+        b.row(f, "frequency", "How &often", self.frequency)
+        self.as_directed.toggled.connect(self._directed)
         date_edit = UkDateEdit(self.today)
         b.row(f, "effective_on", "Start date" if course is None else "Date of the change", date_edit, required=True)
         b.row(f, "prescriber", "&Prescriber", _line("e.g. Dr A Patel, Fishergate Surgery"))
@@ -72,8 +82,18 @@ class MedicationDialog(FormDialog):
         self.content_layout.addWidget(box)
         if course is not None:
             b.load({"name": course.name, "dose": course.dose, "frequency": course.frequency,
-                    "prescriber": course.prescriber})
+                    "prescriber": course.prescriber, "route": course.route,
+                    "as_directed": bool(course.as_directed)})
+        self._directed(self.as_directed.isChecked())
         self.finish_setup(require_change=course is not None)
+        self.binder.fields["name"].editor.setFocus()
+
+    def _directed(self, on: bool) -> None:
+        # Ticked: nothing to type in dose and frequency (the core refuses both at once).
+        for e in (self.dose, self.frequency):
+            if on:
+                e.clear()
+            e.setEnabled(not on)
 
     def validate(self, values: dict[str, Any]) -> dict[str, str] | None:
         errors = validate_medication(values, today=self.today, name_required=self.course is None)[1]
@@ -103,8 +123,7 @@ class StopMedicationDialog(FormDialog):
         super().__init__(parent, ctx, f"Stop {course.name}", save_text="&Stop medicine")
         self.course = course
         self.today = local_today(ctx.book.clock)
-        box = QGroupBox(f"{course.name}{' ' + course.dose if course.dose else ''}, started "
-                        f"{format_date(course.started_on)}")
+        box = QGroupBox(f"{course.name} ({course.how_taken}), started {format_date(course.started_on)}")
         f = QFormLayout(box)
         self.binder.row(f, "effective_on", "&Date stopped", UkDateEdit(self.today), required=True)
         self.binder.row(f, "notes", "&Why / notes", _notes())
@@ -167,13 +186,14 @@ class MedicationTab(QWidget):
         title = QLabel("Current medication")
         title.setObjectName("sectionTitle")
         cv.addWidget(title)
-        self.current = _table(("Medicine", "Dose", "Frequency", "Since", "Prescriber"), "Current medication")
+        self.current = _table(("Medicine", "Dose", "How often", "How taken", "Since", "Prescriber"),
+                              "Current medication")
         cv.addWidget(self.current)
         self.empty = QLabel("No current medication recorded.")
         cv.addWidget(self.empty)
         buttons = QHBoxLayout()
         self.start_button = QPushButton("S&tart medication…")
-        self.change_button = QPushButton("C&hange dose or frequency…")
+        self.change_button = QPushButton("C&hange dose, frequency or route…")
         self.stop_button = QPushButton("Sto&p…")
         for b in (self.start_button, self.change_button, self.stop_button):
             b.setAccessibleName(b.text().replace("&", "").rstrip("…"))
@@ -187,10 +207,10 @@ class MedicationTab(QWidget):
         htitle = QLabel("History (every start, change and stop)")
         htitle.setObjectName("sectionTitle")
         hv.addWidget(htitle)
-        self.history = _table(("Date", "Event", "Medicine", "Dose", "Frequency", "Prescriber", "Notes",
+        self.history = _table(("Date", "Event", "Medicine", "How taken", "Prescriber", "Notes",
                                "Recorded"), "Medication history")
         self.history.horizontalHeader().setStretchLastSection(False)
-        self.history.horizontalHeader().setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
+        self.history.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
         hv.addWidget(self.history)
         split.addWidget(hist)
         v.addWidget(split)
@@ -212,13 +232,13 @@ class MedicationTab(QWidget):
 
     def _show(self, summary: MedicationSummary) -> None:
         self.summary = summary
-        _fill(self.current, [(c.name, c.dose or "", c.frequency or "", format_date(c.started_on),
+        _fill(self.current, [(c.name, c.dose_text, c.frequency_text, c.route_label, format_date(c.started_on),
                               c.prescriber or "") for c in summary.current])
         self.current.setVisible(bool(summary.current))
         self.empty.setVisible(not summary.current)
         _fill(self.history, [(format_date(e.effective_on), EVENT_LABELS.get(e.event, e.event), e.name,
-                              e.dose or "", e.frequency or "", e.prescriber or "", e.notes or "",
-                              format_datetime(e.recorded_at)) for e in summary.history])
+                              how_taken(e.dose, e.frequency, e.route, e.as_directed), e.prescriber or "",
+                              e.notes or "", format_datetime(e.recorded_at)) for e in summary.history])
         if summary.current and self.current.currentRow() < 0:
             self.current.selectRow(0)
         self._update_buttons()

@@ -7,9 +7,11 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -43,6 +45,19 @@ def _align(boxes: list[QGroupBox]) -> None:
             w.setMinimumWidth(width)
 
 
+WIDE_LAYOUT_MIN = 1150  # px of the tab: below it the record is one column (1024 px screens)
+
+
+def _column(widgets: list[QWidget]) -> QWidget:
+    w = QWidget()
+    v = QVBoxLayout(w)
+    v.setContentsMargins(0, 0, 0, 0)
+    for x in widgets:
+        v.addWidget(x)
+    v.addStretch(1)
+    return w
+
+
 class OverviewTab(QWidget):
     def __init__(self, ctx: AppContext, resident_id: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -63,22 +78,17 @@ class OverviewTab(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         content = QWidget()
-        columns = QHBoxLayout(content)
-        left, right = QVBoxLayout(), QVBoxLayout()
-        columns.addLayout(left, 3)
-        columns.addLayout(right, 2)
+        self._grid = QGridLayout(content)
         boxes = build_resident_fields(self.binder, today=self.today, admitted_on=self._admitted_on)
-        for b in boxes[:2]:
-            left.addWidget(b)
         self.consents = ConsentsPanel(ctx, resident_id)
-        left.addWidget(self.consents)
-        left.addStretch(1)
         self.admission_box = QGroupBox("Admission")
         self.admission_form = QFormLayout(self.admission_box)
-        right.addWidget(self.admission_box)
-        for b in boxes[2:]:
-            right.addWidget(b)
-        right.addStretch(1)
+        # Identity and data set | admission and contacts; substances and consents below, full width
+        # (their lists need it). Narrower than WIDE_LAYOUT_MIN, everything is one column.
+        self._parts = [_column(boxes[:2]), _column([self.admission_box, boxes[2]]),
+                       _column([boxes[3], self.consents])]
+        self._wide: bool | None = None
+        self._arrange(True)
         scroll.setWidget(content)
         v.addWidget(scroll, 1)
 
@@ -103,16 +113,37 @@ class OverviewTab(QWidget):
         for sig in (self.binder.changed, self.binder.dirty_changed, self.binder.validity_changed):
             sig.connect(self._update_buttons)
         self._update_buttons()
-        left_w = list(boxes[:2])
-        right_w = [self.admission_box, *boxes[2:]]
-        for group in (left_w, right_w):  # line the labels up within each column
-            _align(group)
+        _align([*boxes, self.admission_box])  # one label width: the fields line up in every arrangement
         if not self.can_edit:
             for f in self.binder.fields.values():
                 f.editor.setEnabled(False)
             self.save_button.hide()
             self.revert_button.hide()
             self.status.setText("Your role can read this record but not change it.")
+
+    def _arrange(self, wide: bool) -> None:
+        if wide == self._wide:
+            return
+        self._wide = wide
+        g = self._grid
+        left, right, bottom = self._parts
+        for part in self._parts:
+            g.removeWidget(part)
+        if wide:
+            g.addWidget(left, 0, 0)
+            g.addWidget(right, 0, 1)
+            g.addWidget(bottom, 1, 0, 1, 2)
+            g.setColumnStretch(0, 3)
+            g.setColumnStretch(1, 2)
+        else:
+            for row, part in enumerate(self._parts):
+                g.addWidget(part, row, 0)
+            g.setColumnStretch(0, 1)
+            g.setColumnStretch(1, 0)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        self._arrange(event.size().width() >= WIDE_LAYOUT_MIN)
+        super().resizeEvent(event)
 
     # -- record -----------------------------------------------------------------------------
     def _admitted_on(self) -> date | None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from keyworker.residents import ResidentRecord
 from ui.errors import show_error
@@ -37,7 +37,7 @@ class ResidentWindow(QWidget):
         self.setObjectName("residentWindow")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle("Resident record — Keyworker")
-        self.resize(1120, 800)
+        self._fit_to_screen(1120, 800)
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(12, 10, 12, 12)
@@ -78,6 +78,14 @@ class ResidentWindow(QWidget):
             self._ensure_tab(0)
         self.reload()
 
+    def _fit_to_screen(self, width: int, height: int) -> None:
+        # On a 1024×768 laptop a 1120×800 window would open with its right edge and foot cut off.
+        screen = self.screen()
+        if screen is not None:
+            avail = screen.availableGeometry()
+            width, height = min(width, avail.width()), min(height, avail.height())
+        self.resize(width, height)
+
     # -- tabs -------------------------------------------------------------------------------
     def _ensure_tab(self, index: int) -> QWidget | None:
         if index < 0 or index >= len(self.specs):
@@ -105,6 +113,23 @@ class ResidentWindow(QWidget):
                 self.tabs.setCurrentIndex(i)
                 return self._ensure_tab(i)
         return None
+
+    def focus_content(self) -> None:
+        """Focus the first widget of the current tab a person can use (the first field of the
+        Overview, the filter of History ...), not the tab bar: typing goes where it is read."""
+        page = self.current_page()
+        if page is None or not self.body.isVisible():
+            return
+        first = getattr(page, "focus_first", None)
+        if callable(first) and first():
+            return
+        w = page.nextInFocusChain()
+        while w is not page and page.isAncestorOf(w):
+            if (w.isEnabled() and w.isVisibleTo(page) and w.focusPolicy() & Qt.FocusPolicy.TabFocus
+                    and not w.focusProxy() and not isinstance(w, QScrollArea)):  # a frame, not content
+                w.setFocus(Qt.FocusReason.OtherFocusReason)
+                return
+            w = w.nextInFocusChain()
 
     def current_page(self) -> QWidget | None:
         i = self.tabs.currentIndex()
@@ -234,6 +259,7 @@ def open_resident_window(ctx: AppContext, resident_id: str) -> ResidentWindow:
         win.showNormal()
     win.raise_()
     win.activateWindow()
+    win.focus_content()
     return win
 
 
