@@ -330,7 +330,8 @@ class MainWindow(QMainWindow):
             act.setEnabled(not locked)
         self.nav.setEnabled(not locked)
         self.toolbar.setVisible(not locked)
-        self.menuBar().setEnabled(not locked)
+        # Hidden, not only greyed: menu titles (Resident, page names) are part of what is covered.
+        self.menuBar().setVisible(not locked)
         self._update_title()
 
     def _on_actor(self) -> None:
