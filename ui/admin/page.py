@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from keyworker.clock import format_datetime
+from keyworker.clock import format_datetime, local_today, to_local
 from keyworker.security.accounts import AccountInfo
 from keyworker.security.permissions import ROLE_LABELS, Permission, Role
 from ui.admin.account_dialog import AddAccountDialog, JobTitleDialog
@@ -32,6 +32,7 @@ from ui.errors import show_error
 from ui.widgets.tables import read_only_table
 
 COLUMNS = ["Name", "User name", "Role", "Status", "Last signed in", "Job title"]
+LAST_SIGNED_IN = COLUMNS.index("Last signed in")
 
 
 class AdminPage(QWidget):
@@ -97,6 +98,8 @@ class AdminPage(QWidget):
         lay.addWidget(lock_box)
         ctx.state.data_changed.connect(self._on_data_changed)
         ctx.state.actor_changed.connect(self._show_sections)
+        # Unlocking is a sign-in: the same administrator's session starts again.
+        ctx.state.locked_changed.connect(self._on_locked_changed)
         self._show_sections()
 
     def _show_sections(self) -> None:
@@ -112,6 +115,10 @@ class AdminPage(QWidget):
         b.setAccessibleName(text.replace("&", "").rstrip("…"))
         b.clicked.connect(slot)
         return b
+
+    def _on_locked_changed(self, locked: bool) -> None:
+        if not locked:
+            self.refresh()
 
     def _on_data_changed(self, area: str) -> None:
         if area == "accounts":
@@ -130,10 +137,12 @@ class AdminPage(QWidget):
         self.table.setRowCount(len(accounts))
         for r, a in enumerate(accounts):
             cells = [a.full_name, a.username, ROLE_LABELS[a.role], "Disabled" if a.disabled else "Active",
-                     format_datetime(a.last_sign_in_at) or "never", a.job_title or ""]
+                     self._last_signed_in(a), a.job_title or ""]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, a.id)
+                if c == LAST_SIGNED_IN and a.id == self.ctx.book.actor.id and a.last_sign_in_at is not None:
+                    item.setToolTip(f"You are signed in now; this session began {format_datetime(a.last_sign_in_at)}.")
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -141,6 +150,16 @@ class AdminPage(QWidget):
             self.select(selected.id)
         self.idle_spin.setValue(int(minutes))
         self._update_buttons()
+
+    def _last_signed_in(self, a: AccountInfo) -> str:
+        """The signed-in administrator reads "Now" (their own session), not the time it began as if past."""
+        if a.id == self.ctx.book.actor.id:
+            if a.last_sign_in_at is None:
+                return "Now"
+            began = to_local(a.last_sign_in_at)
+            same_day = began.date() == local_today(self.ctx.book.clock)
+            return f"Now (since {began:%H:%M})" if same_day else f"Now (since {format_datetime(began)})"
+        return format_datetime(a.last_sign_in_at) or "never"
 
     def select(self, account_id: str) -> None:
         for r, a in enumerate(self.accounts):
