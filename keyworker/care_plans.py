@@ -550,8 +550,10 @@ class CarePlanService:
             plan.agreement_note = (note or "").strip() or None
             plan.agreement_version_id = plan.current_version_id
             plan.agreement_recorded_by = self._book.actor.id
+            agreed = self._version(s, plan.current_version_id)
             self._book._record(s, "care_plan.agreement", "care_plan", plan.id, resident_id=plan.resident_id,
-                              detail={"method": method, "agreed_on": agreed_on.isoformat()})
+                              detail={"method": method, "agreed_on": agreed_on.isoformat(),
+                                      "version": agreed.number})
             return self._view(s, adm)
 
     @typed_inputs(requires=Permission.VIEW_RESIDENTS)

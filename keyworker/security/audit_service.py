@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from keyworker.db.foundation import AuditEntry
+from keyworker.db.foundation import Account, AuditEntry
 from keyworker.security import audit as chain
 from keyworker.security.permissions import Permission
 
@@ -26,6 +26,7 @@ class AuditRow:
     entity_id: str | None
     resident_id: str | None
     detail: dict[str, Any]
+    actor_full_name: str = ""  # the account's full name as it is now ("" for the recovery key or a removed account)
 
 
 class AuditService:
@@ -50,5 +51,10 @@ class AuditService:
                 q = q.where(AuditEntry.resident_id == resident_id)
             if action_prefix:
                 q = q.where(AuditEntry.action.startswith(action_prefix))
+            entries = list(s.scalars(q))
+            ids = {e.actor_id for e in entries if e.actor_id}
+            names: dict[str, str] = {i: n for i, n in s.execute(
+                select(Account.id, Account.full_name).where(Account.id.in_(ids)))} if ids else {}
             return [AuditRow(e.seq, e.at, e.actor_name, e.action, e.entity, e.entity_id, e.resident_id,
-                             json.loads(e.detail or "{}")) for e in s.scalars(q)]
+                             json.loads(e.detail or "{}"), names.get(e.actor_id or "", ""))
+                    for e in entries]

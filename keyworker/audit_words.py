@@ -1,0 +1,490 @@
+"""The audit trail in people's words: the one map from every audit action to what a person reads
+("Care plan version 3 agreed", "Review on 12/11/2026 recorded"), used by the resident's History tab
+and the audit viewer. No Qt; no health data beyond what the entry already holds.
+
+`describe(action, detail)` gives the event and its details as two strings; `sentence(action, detail,
+actor)` one sentence with who did it. An action this map does not know still reads as words
+(area and verb, underscores gone), so a new area is never shown as an internal name."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from keyworker.clock import format_date, format_datetime, to_local
+
+Detail = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Words:
+    what: str  # the event, a short sentence without a full stop: "Care plan version 3 agreed"
+    details: str = ""  # what else the entry says, in words ("" when nothing)
+
+
+# Field keys as a person knows them (records, referrals, the unit profile, accounts).
+FIELD_WORDS: dict[str, str] = {
+    "given_name": "given name", "family_name": "family name", "preferred_name": "preferred name",
+    "date_of_birth": "date of birth", "age_override_reason": "reason to admit under 18",
+    "nhs_number": "NHS number", "sex": "sex", "gender_identity": "gender identity", "ethnicity": "ethnicity",
+    "religion": "religion or belief", "sexual_orientation": "sexual orientation", "disability": "disability",
+    "pregnancy": "pregnancy or maternity", "marital_status": "marital or civil partnership status",
+    "nationality": "nationality", "postcode": "postcode", "district": "district", "gp_practice": "GP practice",
+    "next_of_kin_name": "next of kin's name", "next_of_kin_relationship": "next of kin's relationship",
+    "next_of_kin_phone": "next of kin's phone", "next_of_kin_address": "next of kin's address",
+    "primary_substance": "main substance", "primary_route": "route of use", "other_substances": "other substances",
+    "external_id": "other system's reference", "key_worker_id": "key worker", "admitted_on": "admission date",
+    "setting": "setting", "strand": "strand", "planned_weeks": "planned length", "part_time": "part-time",
+    "part_time_notes": "part-time arrangements",
+    "received_at": "date received", "referrer_name": "referrer's name",
+    "referrer_organisation": "referrer's organisation", "referrer_email": "referrer's email",
+    "referrer_phone": "referrer's phone", "referrer_address": "referrer's address",
+    "referrer_reference": "referrer's reference", "community_treatment_provider": "community treatment provider",
+    "category": "category", "assessment_summary": "assessment summary",
+    "unit_name": "unit name", "address_lines": "postal address", "phone": "phone", "secure_email": "secure email",
+    "provider_name": "provider", "cqc_location": "CQC location", "footer_text": "footer text",
+    "job_title": "job title", "full_name": "full name", "email": "email", "role": "role",
+}
+
+DOCUMENT_WORDS: dict[str, str] = {
+    "care_plan": "Care plan", "care_plan_copy": "Resident's copy of the care plan",
+    "decline_letter": "Decline letter", "review_invitation": "Review invitation letter",
+    "discharge_letter": "Discharge letter", "resident_summary": "Resident summary",
+    "declines_report": "Declined-referrals report",
+}
+DOCUMENT_VERBS = {"create": "filed", "preview": "made to look at", "view": "opened", "print": "printed",
+                  "save": "saved to a file", "send": "queued to be sent"}
+
+REVIEW_KINDS = {"regular": "Review", "midway": "Mid-way review", "pre_discharge": "Pre-discharge planning meeting"}
+ROLE_WORDS = {"key_worker": "key worker", "senior": "senior (manager)", "out_of_hours": "out-of-hours",
+              "admin": "administrator"}
+INVITEE_WORDS = {"family": "a family member", "carer": "a carer", "referrer": "the referrer",
+                 "advocate": "an advocate", "other": "someone else"}
+AGREEMENT_WORDS = {"signed_paper": "signed paper copy", "verbal": "agreed verbally", "declined": "declined to sign"}
+OUTPUT_WORDS = {"screen": "on screen", "csv": "as a CSV file", "pdf": "as a PDF"}
+
+# Views and lists: left out of the History tab unless asked for.
+VIEW_SUFFIXES = (".view", ".history", ".list", ".diff", ".preview")
+
+
+def is_view(action: str) -> bool:
+    return action.endswith(VIEW_SUFFIXES)
+
+
+# -- small helpers -------------------------------------------------------------------------------
+def _words(key: str) -> str:
+    return FIELD_WORDS.get(key) or key.replace("_", " ")
+
+
+def _fields(detail: Detail, key: str = "fields") -> str:
+    v = detail.get(key)
+    if not isinstance(v, list | tuple) or not v:
+        return ""
+    return ", ".join(_words(str(k)) for k in v)
+
+
+def _section_words(keys: Any) -> str:
+    if not isinstance(keys, list | tuple) or not keys:
+        return ""
+    try:
+        from keyworker.plan_sections import SECTIONS_BY_KEY
+    except ImportError:  # pragma: no cover - the plan's sections always exist
+        SECTIONS_BY_KEY = {}
+    return ", ".join(SECTIONS_BY_KEY[k].heading if k in SECTIONS_BY_KEY else _words(str(k)) for k in keys)
+
+
+def _day(value: Any) -> str:
+    """An ISO date or date-time from a detail, as dd/mm/yyyy; anything else as it is."""
+    if isinstance(value, date | datetime):
+        return format_date(value)
+    if isinstance(value, str) and value:
+        try:
+            if "T" in value or " " in value:
+                return format_datetime(to_local(datetime.fromisoformat(value)))
+            return format_date(date.fromisoformat(value))
+        except ValueError:
+            return value
+    return ""
+
+
+def _label(options: Callable[[], Any], code: Any) -> str:
+    try:
+        for o in options():
+            if o.code == code:
+                return str(o.label)
+    except Exception:  # noqa: BLE001 - reference data missing: fall back to the code in words
+        pass
+    return str(code).replace("_", " ") if code else ""
+
+
+def _consent_kind(code: Any) -> str:
+    from keyworker import reference_data as ref
+    return _label(ref.consent_kinds, code)
+
+
+def _decline_category(code: Any) -> str:
+    from keyworker import reference_data as ref
+    return _label(ref.decline_categories, code)
+
+
+def _join(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)
+
+
+def _version(detail: Detail) -> str:
+    v = detail.get("version")
+    return f" version {v}" if isinstance(v, int) else ""
+
+
+def _late(detail: Detail) -> str:
+    w = detail.get("within_deadline")
+    return "" if w is None else ("within the 5 working days" if w else "after the 5 working days")
+
+
+# -- one formatter per action --------------------------------------------------------------------
+Formatter = Callable[[Detail], Words]
+
+
+def _fixed(what: str) -> Formatter:
+    return lambda _d: Words(what)
+
+
+def _resident_update(d: Detail) -> Words:
+    f = _fields(d)
+    return Words("Record changed", f"Changed: {f}" if f else "")
+
+
+def _resident_create(d: Detail) -> Words:
+    ref = d.get("reference")
+    imported = "from the spreadsheet import" if d.get("import_id") or d.get("row") else ""
+    return Words(f"Record {ref} created" if ref else "Record created", imported)
+
+
+def _admission_create(d: Detail) -> Words:
+    return Words("Admitted", "from the spreadsheet import" if d.get("import_id") or d.get("row") else "")
+
+
+def _admission_update(d: Detail) -> Words:
+    f = d.get("fields")
+    if f == ["key_worker_id"]:
+        return Words("Key worker changed")
+    fs = _fields(d)
+    return Words("Admission changed", f"Changed: {fs}" if fs else "")
+
+
+def _consent_record(d: Detail) -> Words:
+    kind = _consent_kind(d.get("kind")) or "consent"
+    given = d.get("given")
+    verb = "given" if given else ("refused" if given is False else "recorded")
+    return Words(f"Consent {verb}: {kind}")
+
+
+def _plan_create(d: Detail) -> Words:
+    s = _section_words(d.get("sections"))
+    return Words("Care plan started as a draft", f"Sections: {s}" if s else "")
+
+
+def _plan_draft(d: Detail) -> Words:
+    s = _section_words(d.get("sections"))
+    return Words(f"Care plan{_version(d)} draft saved", f"Sections changed: {s}" if s else "")
+
+
+def _plan_complete(d: Detail) -> Words:
+    on_day = d.get("on_admission_day")
+    note = "" if on_day is None else ("on the day of admission" if on_day else "after the day of admission")
+    return Words(f"Care plan{_version(d)} marked complete", note)
+
+
+def _plan_revise(d: Detail) -> Words:
+    s = _section_words(d.get("sections"))
+    at_review = "made at a review" if d.get("review_id") else ""
+    return Words(f"Care plan{_version(d)} made", _join(f"Sections changed: {s}" if s else "", at_review))
+
+
+def _plan_agreement(d: Detail) -> Words:
+    method = d.get("method")
+    on = _day(d.get("agreed_on"))
+    what = (f"Resident declined to sign the care plan{_version(d)}" if method == "declined"
+            else f"Care plan{_version(d)} agreed")
+    how = AGREEMENT_WORDS.get(str(method), "") if method != "declined" else ""
+    return Words(what, _join(how.capitalize(), f"on {on}" if on else ""))
+
+
+def _plan_view(d: Detail) -> Words:
+    return Words(f"Care plan{_version(d)} looked at")
+
+
+def _plan_diff(d: Detail) -> Words:
+    v = d.get("versions")
+    if isinstance(v, list | tuple) and len(v) == 2:
+        return Words(f"Care plan versions {v[0]} and {v[1]} compared")
+    return Words("Care plan versions compared")
+
+
+def _review(verb: str) -> Formatter:
+    def f(d: Detail) -> Words:
+        kind = REVIEW_KINDS.get(str(d.get("kind")), "Review")
+        on = _day(d.get("held_on"))
+        what = f"{kind} on {on} {verb}" if on else f"{kind} {verb}"
+        goals = d.get("goals_updated")
+        pv = d.get("plan_version")
+        w = d.get("warnings")
+        return Words(what, _join(
+            f"{goals} goal{'s' if goals != 1 else ''} updated" if isinstance(goals, int) and goals else "",
+            f"care plan version {pv} made" if isinstance(pv, int) else "",
+            f"{w} warning{'s' if w != 1 else ''} when saved" if isinstance(w, int) and w else ""))
+    return f
+
+
+def _review_invite(d: Detail) -> Words:
+    kind = REVIEW_KINDS.get(str(d.get("kind")), "review").lower()
+    if kind.startswith("pre-"):
+        kind = "pre-discharge planning meeting"
+    who = INVITEE_WORDS.get(str(d.get("role")), "someone")
+    on = _day(d.get("meeting_on"))
+    return Words(f"Invitation to {who} made for the {kind}" + (f" on {on}" if on else ""))
+
+
+def _medication(verb: str) -> Formatter:
+    def f(d: Detail) -> Words:
+        name = d.get("name")
+        return Words(f"Medication {verb}" + (f": {name}" if isinstance(name, str) and name else ""))
+    return f
+
+
+def _document(verb: str) -> Formatter:
+    def f(d: Detail) -> Words:
+        kind = DOCUMENT_WORDS.get(str(d.get("kind")), "Document") if d.get("kind") else "Document"
+        title = d.get("title")
+        return Words(f"{kind} {DOCUMENT_VERBS[verb]}", title if isinstance(title, str) else "")
+    return f
+
+
+def _referral_create(d: Detail) -> Words:
+    cat = d.get("category")
+    imported = "from the spreadsheet import" if d.get("import_id") or d.get("row") else ""
+    return Words("Referral recorded", _join(f"{str(cat).capitalize()} referral" if cat else "", imported))
+
+
+def _referral_update(d: Detail) -> Words:
+    f = _fields(d)
+    return Words("Referral corrected", f"Changed: {f}" if f else "")
+
+
+def _referral_accept(d: Detail) -> Words:
+    return Words("Referral accepted", _late(d))
+
+
+def _referral_decline(d: Detail) -> Words:
+    return Words("Referral declined", _join(_decline_category(d.get("category")), _late(d)))
+
+
+def _account(what: str) -> Formatter:
+    def f(d: Detail) -> Words:
+        name = d.get("username")
+        return Words(what.format(name=name) if name else what.replace(" {name}", "").replace(" for", ""))
+    return f
+
+
+def _account_role(d: Detail) -> Words:
+    old, new = ROLE_WORDS.get(str(d.get("from")), ""), ROLE_WORDS.get(str(d.get("to")), "")
+    return Words("Role changed", f"From {old} to {new}" if old and new else "")
+
+
+def _account_create(d: Detail) -> Words:
+    name, role = d.get("username"), ROLE_WORDS.get(str(d.get("role")), "")
+    return Words(f"Account {name} created" if name else "Account created", f"Role: {role}" if role else "")
+
+
+def _job_title(d: Detail) -> Words:
+    t = d.get("job_title")
+    return Words("Job title changed", f"Now: {t}" if t else "Removed")
+
+
+def _failed_sign_in(d: Detail) -> Words:
+    name, at = d.get("username"), _day(d.get("at"))
+    return Words(f"Failed sign-in as {name}" if name else "Failed sign-in", f"at {at}" if at else "")
+
+
+def _failed_unknown(d: Detail) -> Words:
+    n = d.get("count")
+    span = _join(f"first {_day(d.get('first'))}" if d.get("first") else "",
+                 f"last {_day(d.get('last'))}" if d.get("last") else "")
+    return Words(f"{n} failed sign-ins under names that are not accounts" if n else
+                 "Failed sign-ins under names that are not accounts", span)
+
+
+def _sign_in(d: Detail) -> Words:
+    return Words("Signed in with the recovery key" if d.get("recovery") else "Signed in")
+
+
+def _backup(d: Detail) -> Words:
+    f = d.get("file")
+    return Words("Backup made", f"File: {f}" if f else "")
+
+
+def _restore(what: str) -> Formatter:
+    def f(d: Detail) -> Words:
+        b, made = d.get("backup"), _day(d.get("backup_created_at"))
+        by = d.get("restored_by")
+        return Words(what, _join(f"From {b}" if b else "", f"made {made}" if made else "",
+                                 f"by {by}" if by and "{" not in str(by) else ""))
+    return f
+
+
+def _check(d: Detail) -> Words:
+    ok = d.get("ok")
+    return Words("Unit checked", "" if ok is None else ("all well" if ok else "problems found"))
+
+
+def _migrate(d: Detail) -> Words:
+    b = d.get("backup")
+    return Words("Database upgraded for this version of Keyworker", f"Backup kept first: {b}" if b else "")
+
+
+def _setting(d: Detail) -> Words:
+    key = d.get("key")
+    if key == "demo":
+        return Words("Marked as a demo unit")
+    return Words("Setting changed", f"{_words(str(key)).capitalize()}: {d.get('value')}" if key else "")
+
+
+def _profile_update(d: Detail) -> Words:
+    f = _fields(d)
+    return Words("Unit profile changed", f"Changed: {f}" if f else "")
+
+
+def _logo(d: Detail) -> Words:
+    return Words("Unit logo removed" if d.get("removed") else "Unit logo changed")
+
+
+def _import(what: str) -> Formatter:
+    def f(d: Detail) -> Words:
+        file, rows = d.get("file"), d.get("rows")
+        res, refs = d.get("residents"), d.get("referrals")
+        return Words(what + (f" ({file})" if file else ""), _join(
+            f"{rows} rows" if isinstance(rows, int) else "",
+            f"{res} resident{'s' if res != 1 else ''}" if isinstance(res, int) else "",
+            f"{refs} referral{'s' if refs != 1 else ''}" if isinstance(refs, int) else "",
+            "valid rows only" if d.get("valid_only") else ""))
+    return f
+
+
+def _report_declines(d: Detail) -> Words:
+    frm, to, rows = _day(d.get("from")), _day(d.get("to")), d.get("rows")
+    out = OUTPUT_WORDS.get(str(d.get("output")), "")
+    return Words("Declined-referrals report made", _join(
+        f"{frm} to {to}" if frm and to else "", f"{rows} referrals" if isinstance(rows, int) else "", out))
+
+
+def _demo(d: Detail) -> Words:
+    n = d.get("residents")
+    return Words("Demo records added", f"{n} residents" if isinstance(n, int) else "")
+
+
+ACTIONS: dict[str, Formatter] = {
+    # the unit
+    "unit.create": _fixed("Unit created"),
+    "unit.migrate": _migrate,
+    "unit.restore": _restore("Unit restored from a backup"),
+    "unit.restore.finished": _restore("Interrupted restore finished"),
+    "unit.restore.rolled_back": _restore("Interrupted restore undone; the unit is as it was"),
+    "backup": _backup,
+    "check": _check,
+    "setting.change": _setting,
+    "unit_profile.update": _profile_update,
+    "unit_profile.logo": _logo,
+    "demo.populate": _demo,
+    "demo.care_plans": _fixed("Demo care plans added"),
+    "vault.repair": _fixed("Key store tidied after an interruption"),
+    # signing in
+    "sign_in": _sign_in,
+    "unlock": _fixed("Unlocked"),
+    "lock": _fixed("Locked"),
+    "sign_in.failed": _failed_sign_in,
+    "sign_in.failed_unknown_names": _failed_unknown,
+    # accounts
+    "account.create": _account_create,
+    "account.role": _account_role,
+    "account.job_title": _job_title,
+    "account.disable": _account("Account {name} disabled"),
+    "account.enable": _account("Account {name} enabled again"),
+    "account.reset_password": _account("Password reset for {name}"),
+    "account.change_password": _fixed("Own password changed"),
+    "account.remove": _account("Account {name} removed"),
+    # import and reports
+    "import.start": _import("Spreadsheet import started"),
+    "import.residents": _import("Spreadsheet import finished"),
+    "import.undo": _import("Spreadsheet import undone"),
+    "report.declines": _report_declines,
+    # referrals and admission
+    "referral.create": _referral_create,
+    "referral.update": _referral_update,
+    "referral.correct": _referral_update,
+    "referral.accept": _referral_accept,
+    "referral.decline": _referral_decline,
+    "referral.view": _fixed("Referral opened"),
+    "resident.create": _resident_create,
+    "resident.update": _resident_update,
+    "resident.view": _fixed("Record opened"),
+    "admission.create": _admission_create,
+    "admission.update": _admission_update,
+    # medication and consents
+    "medication.view": _fixed("Medication looked at"),
+    "medication.start": _medication("started"),
+    "medication.change": _medication("changed"),
+    "medication.stop": _medication("stopped"),
+    "consent.view": _fixed("Consents looked at"),
+    "consent.record": _consent_record,
+    # care plans
+    "care_plan.view": _plan_view,
+    "care_plan.history": _fixed("Care plan versions looked at"),
+    "care_plan.diff": _plan_diff,
+    "care_plan.create": _plan_create,
+    "care_plan.save_draft": _plan_draft,
+    "care_plan.complete": _plan_complete,
+    "care_plan.revise": _plan_revise,
+    "care_plan.agreement": _plan_agreement,
+    # reviews
+    "review.record": _review("recorded"),
+    "review.correct": _review("corrected"),
+    "review.view": _fixed("Review looked at"),
+    "review.history": _fixed("Reviews looked at"),
+    "review.invite": _review_invite,
+    # documents
+    **{f"document.{verb}": _document(verb) for verb in DOCUMENT_VERBS},
+}
+
+
+def _fallback(action: str) -> Words:
+    area, _, verb = action.partition(".")
+    area_words = area.replace("_", " ").strip().capitalize() or "Something"
+    return Words(f"{area_words}: {verb.replace('_', ' ').replace('.', ', ')}" if verb else area_words)
+
+
+def describe(action: str, detail: Detail | None = None) -> Words:
+    """The event and its details in words. Never raises: an odd detail gives fewer details."""
+    d: Detail = detail if isinstance(detail, Mapping) else {}
+    fmt = ACTIONS.get(action)
+    if fmt is None:
+        return _fallback(action)
+    try:
+        return fmt(d)
+    except Exception:  # noqa: BLE001 - an old or odd entry: the event still reads
+        return fmt({}) if d else _fallback(action)
+
+
+def sentence(action: str, detail: Detail | None = None, actor: str | None = None) -> str:
+    """One sentence: "Care plan version 3 agreed by Jane Smith (signed paper copy; on 12/11/2026)."."""
+    w = describe(action, detail)
+    by = f" by {actor}" if actor else ""
+    extra = f" ({w.details})" if w.details else ""
+    return f"{w.what}{by}{extra}."
+
+
+def actor_words(full_name: str | None, username: str | None) -> str:
+    """Who did it, as a person reads it: the full name, else the user name."""
+    if username == "recovery":
+        return "Recovery key"
+    return (full_name or "").strip() or (username or "").strip() or "Unknown"
