@@ -233,7 +233,7 @@ class AuditTrailTab(QWidget):
     def _for_role(self) -> None:
         """Clinical staff find a resident by name too; an administrator by reference only."""
         if self.ctx.book.actor.can(Permission.VIEW_RESIDENTS):
-            self.resident.setPlaceholderText("Name or reference (R-00042)")
+            self.resident.setPlaceholderText("Name or reference")
             self.resident.setToolTip("A resident's name or reference")
         else:
             self.resident.setPlaceholderText("Reference, e.g. R-00042")
