@@ -378,6 +378,19 @@ def _report_declines(d: Detail) -> Words:
         f"{frm} to {to}" if frm and to else "", f"{rows} referrals" if isinstance(rows, int) else "", out))
 
 
+FILTER_WORDS = {"person": "person", "resident": "resident", "action": "action", "dates": "dates"}
+
+
+def _audit(what: str) -> Formatter:
+    def f(d: Detail) -> Words:
+        used = [FILTER_WORDS[k] for k in d.get("filters") or () if k in FILTER_WORDS]
+        frm, to, rows = _day(d.get("from")), _day(d.get("to")), d.get("rows")
+        return Words(what, _join(f"{rows} entr{'y' if rows == 1 else 'ies'}" if isinstance(rows, int) else "",
+                                 f"filtered by {', '.join(used)}" if used else "",
+                                 _join(f"from {frm}" if frm else "", f"to {to}" if to else "").replace("; ", " ")))
+    return f
+
+
 def _demo(d: Detail) -> Words:
     n = d.get("residents")
     return Words("Demo records added", f"{n} residents" if isinstance(n, int) else "")
@@ -418,6 +431,8 @@ ACTIONS: dict[str, Formatter] = {
     "import.residents": _import("Spreadsheet import finished"),
     "import.undo": _import("Spreadsheet import undone"),
     "report.declines": _report_declines,
+    "audit.view": _audit("Audit trail looked at"),
+    "audit.export": _audit("Audit trail exported as a CSV file"),
     # referrals and admission
     "referral.create": _referral_create,
     "referral.update": _referral_update,

@@ -201,8 +201,10 @@ class Casebook:
             admin_id: str
             with Session(engine) as s, s.begin():
                 s.info["ctx"] = UnitContext(clock, None, device)
+                # Creating the unit signs its first administrator in: their "last signed in" is now.
                 admin = Account(username=admin_username.strip().lower(), full_name=admin_full_name.strip(),
-                                role=Role.ADMIN.value, disabled=False, must_change_password=False)
+                                role=Role.ADMIN.value, disabled=False, must_change_password=False,
+                                last_sign_in_at=clock.now())
                 s.add(admin)
                 s.flush()
                 admin_id = admin.id

@@ -29,8 +29,8 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_log"
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
-    actor_id: Mapped[str | None] = mapped_column(String(36))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # the audit viewer's date filter
+    actor_id: Mapped[str | None] = mapped_column(String(36), index=True)  # ... and its person filter
     actor_name: Mapped[str] = mapped_column(String(64))
     device_id: Mapped[str] = mapped_column(String(36))
     action: Mapped[str] = mapped_column(String(64), index=True)

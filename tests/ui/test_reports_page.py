@@ -19,7 +19,7 @@ from keyworker.clock import FixedClock
 from tests.fixtures.caseload import last_audit
 from tests.fixtures.reports import REASONS, at, decline_at
 from tests.ui.conftest import make_ctx
-from ui.reports.page import ReportsPage
+from ui.reports.page import IN_TIME, REASONS_COLUMN, ReportsPage
 
 
 @pytest.fixture
@@ -66,10 +66,10 @@ def test_this_quarter_by_default_with_counts_and_reasons(qtbot, manager_book, ta
     assert "1 late" in summary and "1 January 2026 to 31 March 2026" in summary
     assert "2  Risk to others" in page.by_reason.text()
     assert "1  Blackburn with Darwen Council" in page.by_organisation.text()
-    late = page.model.index(1, 6)
+    late = page.model.index(1, IN_TIME)
     assert late.data() == "⚠ No, due 12/01/2026"  # in words and a symbol, not colour alone
-    assert page.model.index(0, 6).data() == "✓ Yes"
-    assert page.model.index(0, 5).data(Qt.ItemDataRole.ToolTipRole) == REASONS["risk"]
+    assert page.model.index(0, IN_TIME).data() == "✓ Yes"
+    assert page.model.index(0, REASONS_COLUMN).data(Qt.ItemDataRole.ToolTipRole) == REASONS["risk"]
     assert REASONS["risk"] in page.reasons.toPlainText()  # the first row is selected
     page.table.setCurrentIndex(page.model.index(1, 0))
     assert REASONS["no_vacancy"] in page.reasons.toPlainText()

@@ -36,6 +36,7 @@ from keyworker.plan_sections import AGREEMENT_METHODS, DOMAINS_LIST, GOAL_DOMAIN
 from keyworker.medication import MedicationInput
 from keyworker.reports.periods import Period
 from keyworker.reviews import ATTENDEE_ROLES, INVITATION_METHODS, Attendee, GoalProgress, ReviewInput
+from keyworker.security.audit_viewer import AuditFilter
 from keyworker.security.vault import vault_path_for
 from tests.conftest import open_as
 from tests.fixtures.caseload import (
@@ -230,6 +231,8 @@ FUZZ_CALLS: dict[str, list[FuzzCall]] = {
     "CaseloadFilter": [lambda b, i, v: b.caseload.ids(v)],
     "Period": [lambda b, i, v: b.reports.declines(v)],
     "Preview": [lambda b, i, v: b.documents.keep(v), lambda b, i, v: b.documents.keep(v, "save")],
+    "AuditFilter": [lambda b, i, v: b.audit.search(v), lambda b, i, v: b.audit.search(v, before=5, limit=3),
+                    lambda b, i, v: b.audit.export_csv(v)],
 }
 # Fields set to a real id half of the time, so a call gets past "does not exist".
 REAL_IDS = {"admission_id": "planned_admission", "key_worker_id": "worker", "goal_id": "goal", "actor_id": "worker",
@@ -258,6 +261,7 @@ SEEDS: dict[str, Callable[[dict[str, str]], Any]] = {
     "CaseloadFilter": lambda ids: CaseloadFilter(),
     "Period": lambda ids: Period(date(2025, 10, 1), date(2025, 12, 31)),
     "Preview": lambda ids: Preview("care_plan", "Care plan v1", b"%PDF-1.4", ids["resident"], None, None, "0" * 64),
+    "AuditFilter": lambda ids: AuditFilter(resident="Robin Hale", actions=("sign_in",), date_from=date(2026, 1, 5)),
 }
 
 
@@ -306,7 +310,7 @@ def test_fuzzed_input_dataclasses_get_typed_errors_only(unit, cls_name: str) -> 
 
 
 # -- every argument of every hardened service method -------------------------------------------
-FUZZED_SERVICES = ("referrals", "residents", "reviews", "care_plans", "documents", "caseload", "reports")
+FUZZED_SERVICES = ("referrals", "residents", "reviews", "care_plans", "documents", "caseload", "reports", "audit")
 ID_ARGS = {"resident_id": "resident", "admission_id": "planned_admission", "plan_id": "plan", "version_id": "version",
            "version_a": "version", "version_b": "version", "course_id": "course", "referral_id": "referral",
            "account_id": "worker", "document_id": "document", "key_worker_id": "worker"}

@@ -57,6 +57,8 @@ CHECKED: dict[str, Permission] = {
     "accounts.reset_password": P.MANAGE_ACCOUNTS,
     "accounts.remove": P.MANAGE_ACCOUNTS,
     "audit.recent": P.VIEW_AUDIT,
+    "audit.search": P.VIEW_AUDIT,
+    "audit.export_csv": P.VIEW_AUDIT,
     "settings.set": P.MANAGE_ACCOUNTS,
     "documents.list": P.VIEW_RESIDENTS,
     "documents.content": P.VIEW_RESIDENTS,

@@ -1,7 +1,8 @@
 """The Administration page: staff accounts (add, disable, re-enable, reset password, change role,
 job title) and the unit's idle-lock setting for administrators; the Unit tab (the unit profile on
-every letter, ui/admin/unit_profile.py) for administrators and seniors, who see only that tab.
-The services check again."""
+every letter, ui/admin/unit_profile.py) and the Audit trail (ui/admin/audit_trail.py) for
+administrators and seniors; Backup (ui/admin/backup.py) for whoever may back up. The services
+check again."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
@@ -21,10 +22,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from keyworker.clock import format_datetime
+from keyworker.clock import format_datetime, local_today, to_local
 from keyworker.security.accounts import AccountInfo
 from keyworker.security.permissions import ROLE_LABELS, Permission, Role
 from ui.admin.account_dialog import AddAccountDialog, JobTitleDialog
+from ui.admin.audit_trail import AuditTrailTab
+from ui.admin.backup import BackupTab
 from ui.admin.password_dialog import SetPasswordDialog
 from ui.admin.unit_profile import UnitProfileScreen
 from ui.context import AppContext
@@ -32,6 +35,7 @@ from ui.errors import show_error
 from ui.widgets.tables import read_only_table
 
 COLUMNS = ["Name", "User name", "Role", "Status", "Last signed in", "Job title"]
+LAST_SIGNED_IN = COLUMNS.index("Last signed in")
 
 
 class AdminPage(QWidget):
@@ -39,6 +43,7 @@ class AdminPage(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.accounts: list[AccountInfo] = []
+        self._idle_loaded: int | None = None
         self.setObjectName("adminPage")
         self.setAccessibleName("Administration")
         lay = QVBoxLayout(self)
@@ -55,6 +60,11 @@ class AdminPage(QWidget):
         self.tabs.addTab(accounts_tab, "Staff &accounts")
         self.unit_screen = UnitProfileScreen(ctx)
         self.tabs.addTab(self.unit_screen, "&Unit")
+        self.audit_tab = AuditTrailTab(ctx)
+        self.tabs.addTab(self.audit_tab, "Aud&it trail")
+        self.backup_tab = BackupTab(ctx)
+        self.tabs.addTab(self.backup_tab, "Bac&kup")
+        self.accounts_tab = accounts_tab
         lay = QVBoxLayout(accounts_tab)
 
         box = QGroupBox("Staff accounts")
@@ -97,21 +107,34 @@ class AdminPage(QWidget):
         lay.addWidget(lock_box)
         ctx.state.data_changed.connect(self._on_data_changed)
         ctx.state.actor_changed.connect(self._show_sections)
+        # Unlocking is a sign-in: the same administrator's session starts again.
+        ctx.state.locked_changed.connect(self._on_locked_changed)
         self._show_sections()
 
     def _show_sections(self) -> None:
-        """Seniors see the Unit tab only; administrators see both."""
-        admin = self.ctx.book.actor.can(Permission.MANAGE_ACCOUNTS)
-        self.tabs.setTabVisible(0, admin)
-        if not admin:
+        """Each tab for those it serves: seniors see Unit and Audit trail; administrators all four."""
+        actor = self.ctx.book.actor
+        for tab, permission in ((self.accounts_tab, Permission.MANAGE_ACCOUNTS),
+                                (self.audit_tab, Permission.VIEW_AUDIT), (self.backup_tab, Permission.BACKUP)):
+            self.tabs.setTabVisible(self.tabs.indexOf(tab), actor.can(permission))
+        if not self.tabs.isTabVisible(self.tabs.currentIndex()):
             self.tabs.setCurrentWidget(self.unit_screen)
         self.refresh()
+
+    def show_backup(self) -> BackupTab:
+        """The Backup tab, as File → Back up now opens it."""
+        self.tabs.setCurrentWidget(self.backup_tab)
+        return self.backup_tab
 
     def _button(self, text: str, slot) -> QPushButton:  # type: ignore[no-untyped-def]
         b = QPushButton(text)
         b.setAccessibleName(text.replace("&", "").rstrip("…"))
         b.clicked.connect(slot)
         return b
+
+    def _on_locked_changed(self, locked: bool) -> None:
+        if not locked:
+            self.refresh()
 
     def _on_data_changed(self, area: str) -> None:
         if area == "accounts":
@@ -130,17 +153,32 @@ class AdminPage(QWidget):
         self.table.setRowCount(len(accounts))
         for r, a in enumerate(accounts):
             cells = [a.full_name, a.username, ROLE_LABELS[a.role], "Disabled" if a.disabled else "Active",
-                     format_datetime(a.last_sign_in_at) or "never", a.job_title or ""]
+                     self._last_signed_in(a), a.job_title or ""]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, a.id)
+                if c == LAST_SIGNED_IN and a.id == self.ctx.book.actor.id and a.last_sign_in_at is not None:
+                    item.setToolTip(f"You are signed in now; this session began {format_datetime(a.last_sign_in_at)}.")
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         if selected is not None:
             self.select(selected.id)
-        self.idle_spin.setValue(int(minutes))
+        # A refresh (after unlocking, say) keeps minutes typed but not yet saved.
+        if self._idle_loaded is None or self.idle_spin.value() == self._idle_loaded:
+            self.idle_spin.setValue(int(minutes))
+        self._idle_loaded = int(minutes)
         self._update_buttons()
+
+    def _last_signed_in(self, a: AccountInfo) -> str:
+        """The signed-in administrator reads "Now" (their own session), not the time it began as if past."""
+        if a.id == self.ctx.book.actor.id:
+            if a.last_sign_in_at is None:
+                return "Now"
+            began = to_local(a.last_sign_in_at)
+            same_day = began.date() == local_today(self.ctx.book.clock)
+            return f"Now (since {began:%H:%M})" if same_day else f"Now (since {format_datetime(began)})"
+        return format_datetime(a.last_sign_in_at) or "never"
 
     def select(self, account_id: str) -> None:
         for r, a in enumerate(self.accounts):

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QFont, QKeyEvent
+from PySide6.QtGui import QFont, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -33,8 +33,10 @@ from ui.forms.widgets import UkDateEdit
 from ui.widgets.tables import read_only_table
 
 Index = QModelIndex | QPersistentModelIndex
-COLUMNS = ("Received", "Decided", "Name", "Referrer", "Reason", "Reasons given", "In time?")
-REASONS_COLUMN = 5
+# By importance: the dates and whether the decision was in time first (readable at 1024 px without
+# scrolling), the long reasons last, in full below the table.
+COLUMNS = ("Received", "Decided", "In time?", "Name", "Referrer", "Reason", "Reasons given")
+IN_TIME, REFERRER, REASON, REASONS_COLUMN = 2, 4, 5, 6
 THIS_QUARTER, LAST_QUARTER, CUSTOM = "this", "last", "custom"
 REPORTS = (("declines", "Declined referrals"),)
 PLAINTEXT_NOTE = ("A saved PDF or CSV is not encrypted: it holds names and reasons in plain form. "
@@ -86,11 +88,11 @@ class DeclinesModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == REASONS_COLUMN:
                 return r.reasons
-            if col in (3, 4):  # may be elided in a narrow column
+            if col in (REFERRER, REASON):  # may be elided in a narrow column
                 return self._cells(r)[col]
-            if col == 6 and not r.in_time:
+            if col == IN_TIME and not r.in_time:
                 return f"The decision was due by {format_date(r.decision_due_on)}."
-        if role == Qt.ItemDataRole.FontRole and col == 6 and not r.in_time:
+        if role == Qt.ItemDataRole.FontRole and col == IN_TIME and not r.in_time:
             f = QFont()
             f.setBold(True)
             return f
@@ -102,8 +104,8 @@ class DeclinesModel(QAbstractTableModel):
     def _cells(r: Any) -> list[str]:
         # "In time?" in words with a symbol, never colour alone.
         in_time = "✓ Yes" if r.in_time else f"⚠ No, due {format_date(r.decision_due_on)}"
-        return [format_date(r.received_at), format_date(r.decided_at), r.name,
-                f"{r.referrer_name}, {r.organisation}", r.reason_category_label, _one_line(r.reasons), in_time]
+        return [format_date(r.received_at), format_date(r.decided_at), in_time, r.name,
+                f"{r.referrer_name}, {r.organisation}", r.reason_category_label, _one_line(r.reasons)]
 
 
 class ReportsPage(QWidget):
@@ -195,7 +197,7 @@ class ReportsPage(QWidget):
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         em = self.fontMetrics().horizontalAdvance("M")
-        for col, width in ((3, 16 * em), (4, 18 * em)):
+        for col, width in ((REFERRER, 12 * em), (REASON, 12 * em)):
             hh.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             hh.resizeSection(col, width)
         hh.setSectionResizeMode(REASONS_COLUMN, QHeaderView.ResizeMode.Stretch)
@@ -316,11 +318,26 @@ class ReportsPage(QWidget):
         self.by_organisation.setText("\n".join(f"{n}  {org}" for org, n in report.by_organisation))
         self.counts_row.setVisible(bool(report.total))
         self.status.setText("")
+        for col in range(REFERRER):  # the widths these rows need now, then what is left for the reasons
+            self.table.resizeColumnToContents(col)
+        self._fit_columns()
         if report.total:
             self.table.setCurrentIndex(self.model.index(0, 0))
         else:
             self.reasons.clear()
         self._set_busy(False)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Where the other columns leave the reasons no room (1024 px), the reasons column goes:
+        they are read in full below the table, and the list needs no sideways scrolling."""
+        hh = self.table.horizontalHeader()
+        others = sum(hh.sectionSize(c) for c in range(len(COLUMNS)) if c != REASONS_COLUMN)
+        room = self.table.viewport().width() - others
+        self.table.setColumnHidden(REASONS_COLUMN, room < 10 * self.fontMetrics().horizontalAdvance("M"))
 
     def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid():
