@@ -39,6 +39,8 @@ INVITATION_METHODS = ("letter", "email", "phone", "in person", "video call", "te
 # Family and carers need time to decide whether to come (4.1.5.5).
 REASONABLE_NOTICE_DAYS = 7
 INVITATION_LOOKBACK_DAYS = 42
+# How the warning about a mid-way or pre-discharge meeting without the referrer invited starts.
+REFERRER_WARNING = "The referrer was not invited to this"
 # How a missed referrer invitation is put right (contract 4.1.5.7), as a key worker would say it.
 FOLLOWUP_ACTIONS = {
     "invited": "The referrer had been invited (it was not recorded at the time)",
@@ -457,7 +459,7 @@ class ReviewService:
                   due_before: list[ReviewDue]) -> list[str]:
         warnings = []
         if kind in rs.REFERRER_KINDS and not self._referrer_invited(s, adm.id, data):
-            warnings.append(f"The referrer was not invited to this {rs.KIND_LABELS[kind].lower()} "
+            warnings.append(f"{REFERRER_WARNING} {rs.KIND_LABELS[kind].lower()} "
                             "(contract 4.1.5.7). Record their invitation, or the review stays flagged until you record "
                             "that they were invited or have been told the outcome.")
         for inv in data.invitations:
@@ -751,5 +753,5 @@ def _review_view(r: Review, version_number: int | None, names: dict[str, str],
 
 
 __all__ = ["Attendee", "Invitation", "InvitationLetter", "GoalProgress", "ReviewInput", "ReviewView", "InvitationView", "ReviewDue",
-           "MyWork", "ReviewService", "ReferrerFollowUp", "ReferrerFlag", "FollowUpView", "FOLLOWUP_ACTIONS",
+           "MyWork", "ReviewService", "REFERRER_WARNING", "ReferrerFollowUp", "ReferrerFlag", "FollowUpView", "FOLLOWUP_ACTIONS",
            "after_end_advice"]

@@ -76,6 +76,8 @@ class DueModel(QAbstractTableModel):
             meeting = rs.KIND_LABELS.get(it.kind, it.kind)
             if it.kind in rs.REFERRER_KINDS:
                 meeting = f"★ {meeting}"
+            if it.after_planned_end:
+                meeting = f"{meeting} — after the planned end"
             return [status_text(it, self.today), format_date(it.due_on), it.resident_name, it.reference,
                     meeting, it.key_worker_name or "—"][col]
         if role == Qt.ItemDataRole.UserRole:
@@ -84,6 +86,9 @@ class DueModel(QAbstractTableModel):
             f = QFont()
             f.setBold(True)
             return f
+        if role == Qt.ItemDataRole.ToolTipRole and col == 4 and it.after_planned_end:
+            return (f"Due after the placement's planned end ({format_date(it.planned_end_on)}): plan the "
+                    "discharge meeting instead, or record the longer stay.")
         if role == Qt.ItemDataRole.ToolTipRole and it.kind in rs.REFERRER_KINDS:
             return "The referrer must be invited to this meeting."
         return None
