@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from keyworker import review_schedule as rs
 from keyworker.reviews import Attendee, ReviewInput
@@ -177,3 +178,31 @@ def test_a_next_review_after_the_planned_end_says_so_and_offers_the_discharge_me
     assert dlg.result() == ReviewDialog.DialogCode.Accepted
     assert "after the planned end of the placement (30/03/2026): plan the discharge meeting" in tab.due_label.text()
     assert "after the planned end of the placement" in tab.warnings.text()
+
+
+def test_the_reviews_page_lists_the_flags_and_opens_the_reviews_tab(qtbot, midway_due, book_factory, tasks) -> None:  # type: ignore[no-untyped-def]
+    from ui.reviews.page import ReviewsDuePage
+    from ui.reviews.tab import ReviewsTab as Tab
+
+    book, _ctx, rid, aid = midway_due
+    book.reviews.record(ReviewInput(aid, date(2026, 2, 16), date(2026, 3, 2), "Half way",
+                                    [Attendee("Dana Whitfield", "resident")]))
+    ctx = make_ctx(book_factory("manager"), tasks)  # a senior, on the whole unit
+    page = ReviewsDuePage(ctx)
+    qtbot.addWidget(page)
+    page.resize(1024, 700)
+    page.show()
+    qtbot.waitExposed(page)
+    assert page.flags.isVisible() and page.flags.count() == 1
+    item = page.flags.item(0)
+    assert item.text() == (f"⚠ Dana Whitfield ({book.residents.get(rid).reference}): the referrer was not invited "
+                           "to the mid-way review of 16/02/2026")
+    assert page.flags.visualItemRect(item).height() >= page.flags.fontMetrics().height()  # the row is not cut
+    page.flags.itemActivated.emit(item)
+    win = ctx.resident_windows[rid]
+    qtbot.addWidget(win)
+    qtbot.waitExposed(win)
+    assert isinstance(win.current_page(), Tab)  # opened on the Reviews tab, where it is put right
+    tab = win.current_page()
+    QApplication.processEvents()  # a tab made on demand is shown by a queued call
+    assert tab.flag_box.isVisible()

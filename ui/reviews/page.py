@@ -13,6 +13,8 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPushButton,
     QRadioButton,
     QTableView,
@@ -31,6 +33,19 @@ _URGENCY = {rs.OVERDUE: 0, rs.DUE_TODAY: 1, rs.DUE_THIS_WEEK: 2, rs.LATER: 3}
 # A symbol and words for each status, so urgency never depends on colour alone.
 _STATUS_TEXT = {rs.OVERDUE: "⚠ Overdue", rs.DUE_TODAY: "● Due today", rs.DUE_THIS_WEEK: "○ Due this week",
                 rs.LATER: "Later"}
+
+
+def open_reviews_tab(ctx: AppContext, resident_id: str) -> None:
+    """Open the resident's record on its Reviews tab (where a flag is put right)."""
+    ctx.open_resident(resident_id)
+    win = ctx.resident_windows.get(resident_id)
+    if win is not None and hasattr(win, "show_tab"):
+        win.show_tab("reviews")
+
+
+def flag_text(f: Any) -> str:
+    return (f"⚠ {f.resident_name} ({f.reference}): the referrer was not invited to the "
+            f"{f.kind_label.lower()} of {format_date(f.held_on)}")
 
 
 def status_text(item: Any, today: date) -> str:
@@ -158,6 +173,15 @@ class ReviewsDuePage(QWidget):
         self.empty.setObjectName("emptyState")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.hide()
+        # Meetings held without the referrer invited, until put right on the resident's Reviews tab.
+        self.flags_title = QLabel()
+        self.flags_title.setObjectName("sectionTitle")
+        self.flags = QListWidget()
+        self.flags.setObjectName("referrerFlags")
+        self.flags.setAccessibleName("Meetings held without the referrer invited")
+        self.flags.itemActivated.connect(self._open_flag)
+        self.flags_title.hide()
+        self.flags.hide()
         hint = QLabel("Enter opens the resident's record. Reviews are due at least every 14 days (4.1.5.4).")
         hint.setObjectName("muted")
 
@@ -167,6 +191,8 @@ class ReviewsDuePage(QWidget):
         lay.addLayout(bar)
         lay.addWidget(self.table, 1)
         lay.addWidget(self.empty)
+        lay.addWidget(self.flags_title)
+        lay.addWidget(self.flags)
         lay.addWidget(hint)
         self.setFocusProxy(self.table)
         self.filter.returnPressed.connect(self._focus_first)
@@ -189,6 +215,27 @@ class ReviewsDuePage(QWidget):
             return
         book, scope = self.ctx.book, self.scope
         self.ctx.tasks.run(lambda: book.reviews.due(scope), self._show)
+        self.ctx.tasks.run(lambda: book.reviews.referrer_flags(scope), self._show_flags)
+
+    def _show_flags(self, flags: list[Any]) -> None:
+        self.flags.clear()
+        for f in flags:
+            item = QListWidgetItem(flag_text(f))
+            item.setData(Qt.ItemDataRole.UserRole, f.resident_id)
+            item.setToolTip("Enter opens the resident's Reviews tab: use “Put right…” there.")
+            self.flags.addItem(item)
+        self.flags_title.setText(f"Referrer not invited ({len(flags)}): open one, then “Put right…” on its "
+                                 "Reviews tab")
+        self.flags.ensurePolished()  # the row height includes the stylesheet's item padding
+        row = max(self.flags.sizeHintForRow(0), self.flags.fontMetrics().height() + 8) if flags else 0
+        self.flags.setFixedHeight(min(len(flags), 4) * row + 6)
+        self.flags_title.setVisible(bool(flags))
+        self.flags.setVisible(bool(flags))
+
+    def _open_flag(self, item: QListWidgetItem) -> None:
+        resident_id = item.data(Qt.ItemDataRole.UserRole)
+        if resident_id:
+            open_reviews_tab(self.ctx, resident_id)
 
     def _show(self, items: list[Any]) -> None:
         today = local_today(self.ctx.book.clock)
