@@ -176,7 +176,9 @@ def test_a_next_review_after_the_planned_end_says_so_and_offers_the_discharge_me
     dlg.confirm_referrer = lambda _w, _t: True
     dlg.save()
     assert dlg.result() == ReviewDialog.DialogCode.Accepted
-    assert "after the planned end of the placement (30/03/2026): plan the discharge meeting" in tab.due_label.text()
+    assert tab.due_label.text() == (
+        "Next review due 06/04/2026 — Pre-discharge planning meeting (the referrer must be invited). That is after "
+        "the planned end of the placement (30/03/2026): plan the discharge meeting instead.")
     assert "after the planned end of the placement" in tab.warnings.text()
 
 

@@ -9,6 +9,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -149,6 +150,11 @@ class ReviewsDuePage(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(self.mine)
         bar.addWidget(self.unit)
+        # Overdue and this week by default; every current resident's next review on request.
+        self.later = QCheckBox("&Later ones too")
+        self.later.setAccessibleName("Show reviews due after this week too")
+        self.later.toggled.connect(lambda _on: self.refresh())
+        bar.addWidget(self.later)
         bar.addSpacing(16)
         bar.addWidget(self.filter, 1)
         bar.addWidget(self.refresh_button)
@@ -190,7 +196,7 @@ class ReviewsDuePage(QWidget):
         lay.addWidget(self.subtitle)
         lay.addLayout(bar)
         lay.addWidget(self.table, 1)
-        lay.addWidget(self.empty)
+        lay.addWidget(self.empty, 1)
         lay.addWidget(self.flags_title)
         lay.addWidget(self.flags)
         lay.addWidget(hint)
@@ -214,7 +220,8 @@ class ReviewsDuePage(QWidget):
         if self.ctx.state.locked:
             return
         book, scope = self.ctx.book, self.scope
-        self.ctx.tasks.run(lambda: book.reviews.due(scope), self._show)
+        later = self.later.isChecked()
+        self.ctx.tasks.run(lambda: book.reviews.due(scope, include_later=later), self._show)
         self.ctx.tasks.run(lambda: book.reviews.referrer_flags(scope), self._show_flags)
 
     def _show_flags(self, flags: list[Any]) -> None:
@@ -240,14 +247,16 @@ class ReviewsDuePage(QWidget):
     def _show(self, items: list[Any]) -> None:
         today = local_today(self.ctx.book.clock)
         keep = self._current_resident()
-        self.model.set_items([i for i in items if i.status != rs.LATER], today)
+        self.model.set_items([i for i in items if i.status != rs.LATER or self.later.isChecked()], today)
         counts = {k: sum(1 for i in self.model.items if i.status == k)
                   for k in (rs.OVERDUE, rs.DUE_TODAY, rs.DUE_THIS_WEEK)}
         who = "your residents" if self.scope == "mine" else "the whole unit"
         self.subtitle.setText(f"{counts[rs.OVERDUE]} overdue, {counts[rs.DUE_TODAY]} due today, "
                               f"{counts[rs.DUE_THIS_WEEK]} due this week — {who}, as of {format_date(today)}")
-        self.empty.setText("No reviews overdue or due this week." if not self.model.items else "")
+        self.empty.setText("No current residents, so no reviews are due." if self.later.isChecked() else
+                           "No reviews overdue or due this week. “Later ones too” shows every next review.")
         self.empty.setVisible(not self.model.items)
+        self.table.setVisible(bool(self.model.items))  # an empty grid says nothing the sentence does not
         self._select(keep)
 
     def _filter(self, text: str) -> None:

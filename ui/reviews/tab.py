@@ -55,7 +55,7 @@ def due_text(due: ReviewDue | None) -> str:
     kind = f" — {due.kind_label}" + (" (the referrer must be invited)" if due.referrer_must_be_invited else "")
     if due.after_planned_end:  # the placement ends first: the discharge meeting comes instead
         kind += (f". That is after the planned end of the placement ({format_date(due.planned_end_on)}): "
-                 "plan the discharge meeting instead")
+                 "plan the discharge meeting instead.")
     if due.status == rs.OVERDUE:
         return (f"⚠ Next review overdue since {format_date(due.due_on)} (by {due.days_overdue} "
                 f"day{'s' if due.days_overdue != 1 else ''}){kind}")
