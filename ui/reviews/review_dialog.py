@@ -38,6 +38,14 @@ from ui.reviews.people import AttendeesEdit, GoalProgressEdit, InvitationsEdit
 _KIND_MARK = {rs.REGULAR: "", rs.MIDWAY: "★ Mid-way review", rs.PRE_DISCHARGE: "★ Pre-discharge planning meeting"}
 
 
+def fit_to_screen(w: QWidget) -> None:
+    """A long form scrolls inside the dialog: keep its buttons on a 1024×768 screen."""
+    screen = w.screen()
+    if screen is not None:
+        room = screen.availableGeometry()
+        w.resize(min(w.width(), room.width() - 40), min(w.height(), room.height() - 60))
+
+
 def _text(name: str, height: int = 80) -> QPlainTextEdit:
     ed = QPlainTextEdit()
     ed.setAccessibleName(name)
@@ -51,7 +59,10 @@ class ReviewDialog(FormDialog):
     data_area = "reviews"
 
     def __init__(self, parent: QWidget | None, ctx: AppContext, plan: CarePlanView, due: ReviewDue | None) -> None:
-        super().__init__(parent, ctx, f"Record a review — {plan.resident_name} ({plan.reference})")
+        title = f"Record a review — {plan.resident_name} ({plan.reference})"
+        super().__init__(parent, ctx, title)
+        self.setWindowTitle(title)  # not the resident's name twice when opened from their record
+        self.setAccessibleName(title)
         self.setObjectName("reviewDialog")
         self.plan = plan
         self.due = due
@@ -224,6 +235,7 @@ class ReviewDialog(FormDialog):
         self._update_referrer()
         self.finish_setup()
         self.resize(max(self.width(), 860), self.height())
+        fit_to_screen(self)
 
     # -- behaviour ---------------------------------------------------------------------------------
     def _held_changed(self) -> None:
