@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from keyworker.security.recovery import RecoverySession
     from keyworker.settings import SettingsService
     from keyworker.unit_profile import UnitProfileService
+    from keyworker.first_steps import FirstStepsService
 
 from keyworker.security.vault import (
     ACCOUNT,
@@ -97,6 +98,7 @@ SERVICES: list[tuple[str, str]] = [
     ("caseload", "keyworker.caseload_query:CaseloadService"),
     ("reports", "keyworker.reports:ReportService"),
     ("unit_profile", "keyworker.unit_profile:UnitProfileService"),
+    ("first_steps", "keyworker.first_steps:FirstStepsService"),
 ]
 
 
@@ -113,6 +115,7 @@ class Casebook:
     caseload: CaseloadService
     reports: ReportService
     unit_profile: UnitProfileService
+    first_steps: FirstStepsService
 
     def __init__(
         self,

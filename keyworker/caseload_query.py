@@ -81,6 +81,7 @@ class CaseloadRow:
     risk_level: str = NOT_ASSESSED
     flags: tuple[Flag, ...] = field(default_factory=tuple)
     setting_code: str | None = None
+    part_time: bool = False  # attends part of the week: not in the unit every night
 
     @property
     def current(self) -> bool:
@@ -208,7 +209,7 @@ def caseload_ids(session_or_book: Session | Casebook, flt: CaseloadFilter, *, to
 _ROWS_SQL_TEXT = f"""
 SELECT r.id, r.given_name, r.family_name, r.preferred_name, r.reference,
        a.id AS admission_id, a.admitted_on, a.setting, a.planned_weeks, a.discharged_on,
-       a.key_worker_id, k.full_name AS key_worker,
+       a.key_worker_id, k.full_name AS key_worker, a.part_time,
        {_NEXT_REVIEW} AS next_review_on,
        {_PLAN_INCOMPLETE} AS plan_incomplete,
        {_DECISION_OVERDUE} AS decision_overdue
@@ -268,6 +269,7 @@ def _row(m: Any, today: date) -> CaseloadRow:
         setting=reference_data.label(reference_data.settings(), m["setting"]) if m["setting"] else "",
         admitted_on=admitted, week=week, planned_weeks=m["planned_weeks"], discharged_on=discharged,
         next_review_on=next_review, flags=tuple(flags), setting_code=m["setting"],
+        part_time=bool(m["part_time"]) and discharged is None,
     )
 
 

@@ -55,8 +55,9 @@ class AppContext:
             self.state.set_locked(True)
         return self.state.locked
 
-    def open_resident(self, resident_id: str) -> None:
-        """Open or raise the resident record window (ui.resident.window, written by the resident area).
+    def open_resident(self, resident_id: str, tab: str | None = None) -> None:
+        """Open or raise the resident record window (ui.resident.window, written by the resident area),
+        on the tab named (e.g. "care_plan", "reviews") if given.
         While the unit is locked nothing opens: the lock screen is all there is to see."""
         if self.locked_now():
             return
@@ -70,4 +71,6 @@ class AppContext:
             QMessageBox.information(self.main_window, "Resident record",
                                     "The resident record window is coming in a later release.")
             return
-        module.open_resident_window(self, resident_id)
+        window = module.open_resident_window(self, resident_id)
+        if tab is not None and callable(getattr(window, "show_tab", None)):
+            window.show_tab(tab)

@@ -110,6 +110,7 @@ CHECKED: dict[str, Permission] = {
     "reports.declines": P.VIEW_REPORTS,
     "unit_profile.update": P.EDIT_UNIT_PROFILE,
     "unit_profile.set_logo": P.EDIT_UNIT_PROFILE,
+    "first_steps.status": P.EDIT_UNIT_PROFILE,
     "accounts.set_job_title": P.MANAGE_ACCOUNTS,
 }
 

@@ -227,6 +227,7 @@ def _register() -> None:
     from ui.main_window import register_page
 
     register_page("caseload", "Caseload", CaseloadPage, 20)
+    import ui.caseload.today  # noqa: F401 - registers the night staff's "Residents in the unit" on Today
 
 
 _register()

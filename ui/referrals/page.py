@@ -322,15 +322,33 @@ def decisions_due(book: Any) -> list[TodayItem]:
             f" ({left} working day{'s' * (left != 1)} left)")
         items.append(TodayItem(text=f"Decide on the referral for {r.name} ({r.category_label}, from "
                                     f"{r.referrer_name}){when}",
-                               resident_id=None, due=r.decision_due_on, overdue=r.overdue))
+                               resident_id=None, due=r.decision_due_on, overdue=r.overdue,
+                               open=lambda ctx, parent, rid=r.id: open_decision(ctx, parent, rid)))
     return items
+
+
+def open_decision(ctx: AppContext, parent: QWidget, referral_id: str) -> None:
+    """A Today row: load the referral (audited as referral.view) off the UI thread and open its
+    decision dialog; a decision recorded there refreshes every view of referrals."""
+    if dialogs is None:
+        return
+    book = ctx.book
+
+    def show(referral: Any) -> None:
+        if dialogs is not None and not ctx.locked_now():
+            dlg = dialogs.DecisionDialog(parent, ctx, referral)
+            dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dlg.open()
+
+    ctx.tasks.run(lambda: book.referrals.get(referral_id), show, lambda exc: show_error(parent, exc))
 
 
 def _register() -> None:
     from ui.main_window import register_page
 
     register_page("referrals", "Referrals", ReferralsPage, 30)
-    register_today_section("referral_decisions", "Referral decisions due", decisions_due, 20)
+    register_today_section("referral_decisions", "Referral decisions due", decisions_due, 20,
+                           permission=Permission.DECIDE_REFERRALS)
 
 
 _register()
