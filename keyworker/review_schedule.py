@@ -5,6 +5,14 @@
   since admission, unless a later date was agreed with a recorded reason).
 - The referrer must be invited to the mid-way review (half the planned length) and to the
   pre-discharge planning meeting.
+- Which review is the mid-way one: the review nearest the mid-way date. Reviews come every 14
+  days, so that is the first one due no more than 7 days before it (`midway_window_start`): one
+  due 8 days before is farther from it than the next, due 6 days after. Exactly 7 days before
+  and 7 after are equally near; the earlier wins, so the mid-way point does not pass first.
+- If the mid-way date has passed without a mid-way review, the next review is the mid-way
+  review, before the pre-discharge planning meeting (which follows it).
+- The placement ends on its planned end date: a review set for after it will not happen, so
+  the discharge meeting is planned instead (`after_planned_end`).
 """
 from __future__ import annotations
 
@@ -14,6 +22,8 @@ REVIEW_INTERVAL_DAYS = 14
 DUE_SOON_DAYS = 7
 # The pre-discharge planning meeting falls in the last fortnight of the planned placement.
 PRE_DISCHARGE_LEAD_DAYS = 14
+# Half the interval: the review due this many days before the mid-way date is still the nearest.
+MIDWAY_NEAREST_DAYS = REVIEW_INTERVAL_DAYS // 2
 
 OVERDUE = "overdue"
 DUE_TODAY = "due_today"
@@ -61,6 +71,16 @@ def midway_date(admitted_on: date, planned_weeks: int) -> date:
     return admitted_on + timedelta(days=(planned_weeks * 7) // 2)
 
 
+def midway_window_start(admitted_on: date, planned_weeks: int) -> date:
+    """The first due date that makes a review the mid-way one (see the module's rules)."""
+    return midway_date(admitted_on, planned_weeks) - timedelta(days=MIDWAY_NEAREST_DAYS)
+
+
+def after_planned_end(on: date, admitted_on: date, planned_weeks: int) -> bool:
+    """A review on `on` would fall after the placement's planned end."""
+    return on > planned_end(admitted_on, planned_weeks)
+
+
 def pre_discharge_date(admitted_on: date, planned_weeks: int) -> date:
     """From this date the next review is the pre-discharge planning meeting."""
     return planned_end(admitted_on, planned_weeks) - timedelta(days=PRE_DISCHARGE_LEAD_DAYS)
@@ -78,11 +98,12 @@ def review_status(today: date, due: date) -> str:
 
 def suggested_kind(due: date, admitted_on: date, planned_weeks: int, *, midway_held: bool,
                    pre_discharge_held: bool) -> str:
-    """Which meeting the next review (due on `due`) should be: the first review on or after the
-    mid-way date is the mid-way review; the first on or after the pre-discharge date is the
+    """Which meeting the next review (due on `due`) should be. The mid-way review first: the review
+    nearest the mid-way date (due on or after `midway_window_start`), or the next one once that
+    date has passed without it. Then the first review on or after the pre-discharge date is the
     pre-discharge planning meeting."""
+    if not midway_held and due >= midway_window_start(admitted_on, planned_weeks):
+        return MIDWAY
     if not pre_discharge_held and due >= pre_discharge_date(admitted_on, planned_weeks):
         return PRE_DISCHARGE
-    if not midway_held and due >= midway_date(admitted_on, planned_weeks):
-        return MIDWAY
     return REGULAR

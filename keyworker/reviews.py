@@ -39,6 +39,13 @@ INVITATION_METHODS = ("letter", "email", "phone", "in person", "video call", "te
 # Family and carers need time to decide whether to come (4.1.5.5).
 REASONABLE_NOTICE_DAYS = 7
 INVITATION_LOOKBACK_DAYS = 42
+# How the warning about a mid-way or pre-discharge meeting without the referrer invited starts.
+REFERRER_WARNING = "The referrer was not invited to this"
+# How a missed referrer invitation is put right (contract 4.1.5.7), as a key worker would say it.
+FOLLOWUP_ACTIONS = {
+    "invited": "The referrer had been invited (it was not recorded at the time)",
+    "informed": "The referrer has been told the outcome since",
+}
 
 
 # -- input -------------------------------------------------------------------------------------
@@ -86,6 +93,17 @@ class ReviewInput:
     correction_reason: str = ""
 
 
+@dataclass
+class ReferrerFollowUp:
+    """Putting right a mid-way or pre-discharge meeting recorded without the referrer invited."""
+
+    review_id: str
+    action: str  # a key of FOLLOWUP_ACTIONS
+    date_done: date  # when they were invited (on or before the meeting) or told (on or after it)
+    method: str = "email"  # one of INVITATION_METHODS
+    note: str = ""
+
+
 # -- values returned ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class InvitationView:
@@ -109,6 +127,41 @@ class InvitationLetter:
 
 
 @dataclass(frozen=True)
+class FollowUpView:
+    action: str
+    action_label: str
+    on: date
+    method: str
+    note: str
+    recorded_by_name: str
+    recorded_at: datetime
+
+    @property
+    def summary(self) -> str:
+        verb = "invited" if self.action == "invited" else "told the outcome"
+        return f"The referrer was {verb} on {format_date(self.on)} by {self.method}"
+
+
+@dataclass(frozen=True)
+class ReferrerFlag:
+    """A current mid-way or pre-discharge meeting recorded without the referrer invited, not yet put
+    right (the Today page and the review itself show it)."""
+
+    review_id: str
+    admission_id: str
+    resident_id: str
+    resident_name: str
+    reference: str
+    key_worker_id: str
+    kind: str
+    held_on: date
+
+    @property
+    def kind_label(self) -> str:
+        return rs.KIND_LABELS[self.kind]
+
+
+@dataclass(frozen=True)
 class ReviewView:
     id: str
     resident_id: str
@@ -129,8 +182,11 @@ class ReviewView:
     recorded_at: datetime
     supersedes_id: str | None
     superseded_by_id: str | None
-    referrer_invited: bool
+    referrer_invited: bool  # recorded as invited, or an invitation letter made for the meeting
     warnings: tuple[str, ...] = ()
+    # A mid-way or pre-discharge meeting without the referrer invited: open until put right.
+    referrer_flag: bool = False
+    referrer_followup: FollowUpView | None = None
 
 
 @dataclass(frozen=True)
@@ -160,6 +216,15 @@ class ReviewDue:
     @property
     def kind_label(self) -> str:
         return rs.KIND_LABELS[self.kind]
+
+    @property
+    def planned_end_on(self) -> date:
+        return rs.planned_end(self.admitted_on, self.planned_weeks)
+
+    @property
+    def after_planned_end(self) -> bool:
+        """Due after the placement's planned end: the discharge meeting comes instead."""
+        return rs.after_planned_end(self.due_on, self.admitted_on, self.planned_weeks)
 
 
 @dataclass(frozen=True)
@@ -203,7 +268,7 @@ class ReviewService:
         # Which admissions already had their mid-way / pre-discharge meeting: one query, and only
         # for reviews due on or after the mid-way date (no earlier one can be either meeting).
         held: dict[str, set[str]] = {}
-        ids = [r[0] for r in rows if r[9] >= rs.midway_date(r[6], r[7])]
+        ids = [r[0] for r in rows if r[9] >= rs.midway_window_start(r[6], r[7])]
         for i in range(0, len(ids), 900):
             for adm_id, kind in s.execute(
                     select(Review.admission_id, Review.kind).distinct()
@@ -317,7 +382,10 @@ class ReviewService:
                 resident_view=data.resident_view.strip(), summary=data.summary.strip() or None,
                 supersedes_id=old.id if old else None,
                 correction_reason=data.correction_reason.strip() or None,
+                referrer_missing=kind in rs.REFERRER_KINDS and not self._referrer_invited(s, adm.id, data),
             )
+            if review.referrer_missing and old is not None and old.referrer_followup:
+                review.referrer_followup = old.referrer_followup  # put right already: the correction keeps it
             s.add(review)
             s.flush([review])
             version = None
@@ -337,6 +405,8 @@ class ReviewService:
                                       **({"supersedes": old.id} if old else {}),
                                       **({"warnings": len(warnings)} if warnings else {})})
             names = {self._book.actor.id: self._book.actor.full_name}
+            if review.referrer_followup:
+                names.update(_followup_names(s, [review]))
             return _review_view(review, version.number if version else None, names, tuple(warnings))
 
     @typed_inputs(requires=Permission.RECORD_REVIEWS)
@@ -389,8 +459,9 @@ class ReviewService:
                   due_before: list[ReviewDue]) -> list[str]:
         warnings = []
         if kind in rs.REFERRER_KINDS and not self._referrer_invited(s, adm.id, data):
-            warnings.append(f"The referrer was not invited to this {rs.KIND_LABELS[kind].lower()} "
-                            "(contract 4.1.5.7). Send the invitation letter and record it.")
+            warnings.append(f"{REFERRER_WARNING} {rs.KIND_LABELS[kind].lower()} "
+                            "(contract 4.1.5.7). Record their invitation, or the review stays flagged until you record "
+                            "that they were invited or have been told the outcome.")
         for inv in data.invitations:
             notice = (data.held_on - inv.invited_on).days
             if inv.role in ("family", "carer") and notice < REASONABLE_NOTICE_DAYS:
@@ -400,6 +471,9 @@ class ReviewService:
             late = (data.held_on - due_before[0].due_on).days
             warnings.append(f"This review was {late} day{'s' if late != 1 else ''} late "
                             f"(due {format_date(due_before[0].due_on)}).")
+        if adm.discharged_on is None and (advice := after_end_advice(data.next_review_on, adm.admitted_on,
+                                                                     adm.planned_weeks)):
+            warnings.append(advice)
         return warnings
 
     def _referrer_invited(self, s: Session, admission_id: str, data: ReviewInput) -> bool:
@@ -427,8 +501,75 @@ class ReviewService:
             ids = {r.created_by for r, _ in rows if r.created_by}
             names = dict(s.execute(select(Account.id, Account.full_name).where(Account.id.in_(ids))).tuples().all()) \
                 if ids else {}
+            names.update(_followup_names(s, [r for r, _ in rows]))
             self._book._record(s, "review.history", "admission", admission_id, resident_id=adm.resident_id)
             return [_review_view(r, n, names) for r, n in rows]
+
+    # the referrer flag -------------------------------------------------------------------------
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
+    def referrer_flags(self, scope: str = "unit") -> list[ReferrerFlag]:
+        """Mid-way and pre-discharge meetings recorded without the referrer invited and not yet put
+        right, oldest first; `scope` 'mine' limits them to the signed-in user's residents. A list:
+        it carries only what it shows and is not audited."""
+        q = (select(Review.id, Review.admission_id, Review.resident_id, Resident.given_name, Resident.family_name,
+                    Resident.reference, Admission.key_worker_id, Review.kind, Review.held_on)
+             .join(Admission, Admission.id == Review.admission_id)
+             .join(Resident, Resident.id == Review.resident_id)
+             .where(Review.referrer_missing.is_(True), Review.referrer_followup.is_(None),
+                    Review.superseded_by_id.is_(None), Admission.archived.is_(False))
+             .order_by(Review.held_on, Resident.family_name))
+        if scope == "mine":
+            q = q.where(Admission.key_worker_id == self._book.actor.id)
+        with self._book._read() as s:
+            return [ReferrerFlag(rid, aid, res, f"{given} {family}", ref, worker, kind, held)
+                    for rid, aid, res, given, family, ref, worker, kind, held in s.execute(q).tuples()]
+
+    @typed_inputs(requires=Permission.RECORD_REVIEWS)
+    def put_right_referrer(self, data: ReferrerFollowUp) -> ReviewView:
+        """Record how a meeting held without the referrer invited was put right: they had in fact
+        been invited (not recorded at the time), or they have been told the outcome since. Once per
+        review; it clears the flag. Audited, without the note."""
+        today = local_today(self._book.clock)
+        errors: dict[str, str] = {}
+        if data.action not in FOLLOWUP_ACTIONS:
+            errors["action"] = "Choose what was done: the referrer had been invited, or has been told since."
+        if data.method not in INVITATION_METHODS:
+            errors["method"] = "Choose how: " + ", ".join(INVITATION_METHODS) + "."
+        if len(data.note) > 2000:
+            errors["note"] = "The note is too long (at most 2,000 characters)."
+        if data.date_done > today:
+            errors["date_done"] = "The date is in the future."
+        elif message := date_ranges.out_of_range("Date", data.date_done, *date_ranges.recorded(today)):
+            errors["date_done"] = message
+        if errors:
+            raise ValidationError(errors)
+        with self._book._write() as s:
+            review = s.get(Review, data.review_id)
+            if review is None:
+                raise NotFound("That review does not exist.")
+            if review.superseded_by_id:
+                raise ValidationError({"review_id": "That review has been corrected: put the correction right."})
+            if not review.referrer_missing or review.kind not in rs.REFERRER_KINDS:
+                raise ValidationError({"review_id": "The referrer was invited to that review: nothing to put right."})
+            if review.referrer_followup:
+                raise ValidationError({"review_id": "That review has already been put right."})
+            if data.action == "invited" and data.date_done > review.held_on:
+                raise ValidationError({"date_done": f"An invitation is sent before the meeting (held "
+                                             f"{format_date(review.held_on)}); after it, choose “told since”."})
+            if data.action == "informed" and data.date_done < review.held_on:
+                raise ValidationError({"date_done": f"The referrer is told the outcome after the meeting (held "
+                                             f"{format_date(review.held_on)})."})
+            review.referrer_followup = json.dumps({
+                "action": data.action, "on": data.date_done.isoformat(), "method": data.method,
+                "note": data.note.strip(), "by": self._book.actor.id,
+                "at": self._book.clock.now().isoformat()}, ensure_ascii=False)
+            self._book._record(s, "review.referrer_followup", "review", review.id, resident_id=review.resident_id,
+                              detail={"action": data.action, "on": data.date_done.isoformat()})
+            number = s.scalar(select(CarePlanVersion.number).where(CarePlanVersion.id == review.plan_version_id)) \
+                if review.plan_version_id else None
+            names = dict(s.execute(select(Account.id, Account.full_name).where(
+                Account.id.in_({review.created_by or "", self._book.actor.id}))).tuples().all())
+            return _review_view(review, number, names)
 
     # invitations -----------------------------------------------------------------------------
     @typed_inputs(requires=Permission.RECORD_REVIEWS)
@@ -560,6 +701,31 @@ def _differs(a: PlanContent, b: PlanContent) -> bool:
     return bool(diff_content(a, b))
 
 
+def after_end_advice(next_on: date, admitted_on: date, planned_weeks: int) -> str | None:
+    """What to say when the next review is set for after the placement's planned end."""
+    if not rs.after_planned_end(next_on, admitted_on, planned_weeks):
+        return None
+    end = format_date(rs.planned_end(admitted_on, planned_weeks))
+    return (f"The next review ({format_date(next_on)}) is after the planned end of the placement ({end}): "
+            f"plan the discharge meeting for {end} instead, or record the longer stay first.")
+
+
+def _followup_names(s: Session, reviews: list[Review]) -> dict[str, str]:
+    ids = {json.loads(r.referrer_followup).get("by", "") for r in reviews if r.referrer_followup}
+    if not ids:
+        return {}
+    return dict(s.execute(select(Account.id, Account.full_name).where(Account.id.in_(ids))).tuples().all())
+
+
+def _followup_view(raw: str | None, names: dict[str, str]) -> FollowUpView | None:
+    if not raw:
+        return None
+    f = json.loads(raw)
+    return FollowUpView(f["action"], FOLLOWUP_ACTIONS.get(f["action"], f["action"]), date.fromisoformat(f["on"]),
+                        f.get("method", ""), f.get("note", ""), names.get(f.get("by", ""), ""),
+                        datetime.fromisoformat(f["at"]))
+
+
 def _invitation_json(i: Invitation, held_on: date) -> dict[str, Any]:
     return {"name": i.name.strip(), "role": i.role, "invited_on": i.invited_on.isoformat(), "method": i.method,
             "notice_days": (held_on - i.invited_on).days}
@@ -578,9 +744,14 @@ def _review_view(r: Review, version_number: int | None, names: dict[str, str],
         resident_view=r.resident_view or "", summary=r.summary or "", plan_version_id=r.plan_version_id,
         plan_version_number=version_number, recorded_by_name=names.get(r.created_by or "", ""),
         recorded_at=r.created_at, supersedes_id=r.supersedes_id, superseded_by_id=r.superseded_by_id,
-        referrer_invited=any(i.role == "referrer" for i in invitations), warnings=warnings,
+        referrer_invited=any(i.role == "referrer" for i in invitations)
+        or (r.kind in rs.REFERRER_KINDS and not r.referrer_missing), warnings=warnings,
+        referrer_flag=bool(r.referrer_missing and r.kind in rs.REFERRER_KINDS and not r.referrer_followup
+                           and not r.superseded_by_id),
+        referrer_followup=_followup_view(r.referrer_followup, names),
     )
 
 
 __all__ = ["Attendee", "Invitation", "InvitationLetter", "GoalProgress", "ReviewInput", "ReviewView", "InvitationView", "ReviewDue",
-           "MyWork", "ReviewService"]
+           "MyWork", "ReviewService", "REFERRER_WARNING", "ReferrerFollowUp", "ReferrerFlag", "FollowUpView", "FOLLOWUP_ACTIONS",
+           "after_end_advice"]

@@ -6,13 +6,15 @@
   plan is a draft its single draft version is edited in place; from completion on, versions are
   frozen and every change appends a new one with its parent, reason and author.
 - `reviews`: append-only. A correction is a new row; the old one gets `superseded_by_id`.
-  Invitations, attendees and goal progress are JSON lists on the review.
+  Invitations, attendees and goal progress are JSON lists on the review. A mid-way or
+  pre-discharge meeting held without the referrer invited is flagged (`referrer_missing`) until
+  how it was put right is recorded, once, in `referrer_followup`.
 """
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keyworker.db.base import Base, Tracked, UTCDateTime
@@ -52,7 +54,11 @@ class Review(Tracked, Base):
     # Covers "the latest current review of each admission" (next due date, kinds held) without
     # touching the table: the Reviews-due query over a 20,000-resident unit reads only this index.
     __table_args__ = (Index("ix_reviews_admission_current", "admission_id", "superseded_by_id", "held_on",
-                            "created_at", "next_review_on", "kind"),)
+                            "created_at", "next_review_on", "kind"),
+                      # The open referrer flags (Today): a handful of rows, found without a scan.
+                      Index("ix_reviews_referrer_open", "admission_id",
+                            sqlite_where=text("referrer_missing = 1 AND referrer_followup IS NULL "
+                                              "AND superseded_by_id IS NULL")))
     resident_id: Mapped[str] = mapped_column(ForeignKey("residents.id"), index=True)
     admission_id: Mapped[str] = mapped_column(ForeignKey("admissions.id"))
     held_on: Mapped[date] = mapped_column(Date)
@@ -69,3 +75,8 @@ class Review(Tracked, Base):
     supersedes_id: Mapped[str | None] = mapped_column(String(36))
     superseded_by_id: Mapped[str | None] = mapped_column(String(36))
     correction_reason: Mapped[str | None] = mapped_column(Text)
+    # The referrer was not invited to this mid-way or pre-discharge meeting (contract 4.1.5.7): no
+    # invitation recorded and no invitation letter made. Open until `referrer_followup` is set.
+    referrer_missing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # How it was put right: JSON {"action": invited|informed, "on", "method", "note", "by", "at"}.
+    referrer_followup: Mapped[str | None] = mapped_column(Text)

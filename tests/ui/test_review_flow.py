@@ -137,10 +137,11 @@ def test_next_review_later_than_14_days_needs_a_reason(qtbot, planned) -> None: 
 
 def test_midway_review_warns_when_the_referrer_is_not_invited_and_offers_the_letter(qtbot, planned, clock) -> None:  # type: ignore[no-untyped-def]
     book, ctx, rid, aid = planned
-    # reviews held every fortnight; the next, due 27/02, is past the mid-way point (16/02 of a 12-week stay)
+    # reviews held every fortnight; the next, due 13/02, is the one nearest the mid-way point (16/02 of
+    # a 12-week stay)
     held = date(2026, 1, 16)
-    set_today(clock, date(2026, 2, 20))
-    while held <= date(2026, 2, 13):
+    set_today(clock, date(2026, 2, 6))
+    while held <= date(2026, 1, 30):
         book.reviews.record(ReviewInput(aid, held, held + timedelta(days=14), "Fine",
                                         [Attendee("Dana Whitfield", "resident")]))
         held += timedelta(days=14)
@@ -155,14 +156,14 @@ def test_midway_review_warns_when_the_referrer_is_not_invited_and_offers_the_let
     inv = dlg.invitation_dialog
     assert isinstance(inv, InvitationDialog)  # a child of the review dialog: closed with it
     assert inv.kind.currentData() == rs.MIDWAY
-    assert inv.meeting_on.value() == date(2026, 2, 27)  # the due date: a week's notice from 20/02
+    assert inv.meeting_on.value() == date(2026, 2, 13)  # the due date: a week's notice from 06/02
     inv.meeting_time.setTime(QTime(14, 15))
     inv.confirm = lambda _w, text: pytest.fail(f"asked although there is a week's notice: {text}")
     inv.save()
     assert dlg.letter_dialog is not None and dlg.letter_dialog.isVisible()
     qtbot.addWidget(dlg.letter_dialog)
     assert "Invitation to the referrer" in dlg.letter_dialog.windowTitle()
-    assert "27/02/2026" in dlg.letter_dialog.windowTitle()
+    assert "13/02/2026" in dlg.letter_dialog.windowTitle()
     # the good news is shown as such, not in the warning box
     assert "letter made" in dlg.letter_status.text() and dlg.letter_status.objectName() == "hint"
     assert "letter made" not in dlg.referrer_text.text()

@@ -84,7 +84,22 @@ def test_empty_page_says_nothing_is_due(qtbot, book_factory, tasks) -> None:  # 
     qtbot.addWidget(page)
     page.show()
     assert page.proxy.rowCount() == 0
-    assert page.empty.isVisible() and page.empty.text() == "No reviews overdue or due this week."
+    assert page.empty.isVisible()
+    assert page.empty.text() == "No reviews overdue or due this week. “Later ones too” shows every next review."
+    assert not page.table.isVisible()  # no empty grid above the sentence
+
+
+def test_later_ones_too_shows_every_current_residents_next_review(qtbot, book_factory, tasks, clock) -> None:  # type: ignore[no-untyped-def]
+    book = book_factory("worker")
+    admit(book, given="Cal", family="Later", admitted_on=date(2026, 1, 5))  # due 19/01: not this week
+    page = ReviewsDuePage(make_ctx(book, tasks))
+    qtbot.addWidget(page)
+    page.show()
+    assert page.proxy.rowCount() == 0 and page.empty.isVisible()
+    qtbot.mouseClick(page.later, Qt.MouseButton.LeftButton)
+    assert page.table.isVisible() and not page.empty.isVisible()
+    assert names(page) == ["Cal Later"]
+    assert page.proxy.index(0, 0).data() == "Later" and page.proxy.index(0, 1).data() == "19/01/2026"
 
 
 def test_importing_the_page_registers_the_page_tab_and_today_sections() -> None:

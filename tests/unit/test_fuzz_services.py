@@ -35,7 +35,14 @@ from keyworker.input_types import _parameter_types
 from keyworker.plan_sections import AGREEMENT_METHODS, DOMAINS_LIST, GOAL_DOMAINS, GOAL_STATUSES, SECTIONS_BY_KEY
 from keyworker.medication import MedicationInput
 from keyworker.reports.periods import Period
-from keyworker.reviews import ATTENDEE_ROLES, INVITATION_METHODS, Attendee, GoalProgress, ReviewInput
+from keyworker.reviews import (
+    ATTENDEE_ROLES,
+    INVITATION_METHODS,
+    Attendee,
+    GoalProgress,
+    ReferrerFollowUp,
+    ReviewInput,
+)
 from keyworker.security.audit_viewer import AuditFilter
 from keyworker.security.vault import vault_path_for
 from tests.conftest import open_as
@@ -184,13 +191,16 @@ def unit(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     course = book.residents.start_medication(rec.id, {"name": "Thiamine", "effective_on": "05/01/2026",
                                                          "route": "oral", "as_directed": True})
     open_ref = book.referrals.record(referral_input())
+    # a mid-way review held without the referrer invited: flagged, for ReferrerFollowUp to reach
+    flagged = book.reviews.record(ReviewInput(aid, date(2025, 12, 15), date(2025, 12, 29), "Fine",
+                                              [Attendee("Robin Hale", "resident")], kind="midway"))
     with book._write() as s:
         doc = book.documents._store(s, kind="test", title="Letter", content=b"%PDF-1.4", resident_id=rec.id)
     assert rec.current_admission is not None and plan.plan_id is not None and plan.version is not None
     ids = {"resident": rec.id, "admission": rec.current_admission.id, "planned_resident": rid,
            "planned_admission": aid, "plan": plan.plan_id, "version": plan.version.id, "course": course.course_id,
            "referral": open_ref.id, "worker": worker_id(book), "document": doc.id,
-           "goal": plan.content.goals[0].id}
+           "goal": plan.content.goals[0].id, "review": flagged.id}
     yield book, ids
     book.close()
 
@@ -226,6 +236,7 @@ FUZZ_CALLS: dict[str, list[FuzzCall]] = {
     "MedicationInput": [lambda b, i, v: b.residents.start_medication(i["resident"], v),
                         lambda b, i, v: b.residents.change_medication(i["course"], v)],
     "ReviewInput": [lambda b, i, v: b.reviews.preview(v), lambda b, i, v: b.reviews.record(v)],
+    "ReferrerFollowUp": [lambda b, i, v: b.reviews.put_right_referrer(v)],
     "PlanContent": [lambda b, i, v: b.care_plans.save_draft(i["admission"], v),
                     lambda b, i, v: b.care_plans.revise(i["plan"], v, "Fuzzed change")],
     "CaseloadFilter": [lambda b, i, v: b.caseload.ids(v)],
@@ -236,7 +247,7 @@ FUZZ_CALLS: dict[str, list[FuzzCall]] = {
 }
 # Fields set to a real id half of the time, so a call gets past "does not exist".
 REAL_IDS = {"admission_id": "planned_admission", "key_worker_id": "worker", "goal_id": "goal", "actor_id": "worker",
-            "supersedes_id": None}
+            "supersedes_id": None, "review_id": "review"}
 
 
 def test_every_input_dataclass_has_a_fuzz_target() -> None:
@@ -258,6 +269,7 @@ SEEDS: dict[str, Callable[[dict[str, str]], Any]] = {
         resident_view="Settled; wants more gym time.", attendees=[Attendee("Robin Hale", "resident")],
         goal_progress=[GoalProgress(ids["goal"], "in_progress")]),
     "PlanContent": lambda ids: care_helpers.full_content(),
+    "ReferrerFollowUp": lambda ids: ReferrerFollowUp(ids["review"], "informed", date(2026, 1, 5), "email"),
     "CaseloadFilter": lambda ids: CaseloadFilter(),
     "Period": lambda ids: Period(date(2025, 10, 1), date(2025, 12, 31)),
     "Preview": lambda ids: Preview("care_plan", "Care plan v1", b"%PDF-1.4", ids["resident"], None, None, "0" * 64),

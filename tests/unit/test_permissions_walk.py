@@ -81,6 +81,8 @@ CHECKED: dict[str, Permission] = {
     "reviews.record": P.RECORD_REVIEWS,
     "reviews.preview": P.RECORD_REVIEWS,
     "reviews.invitation_letter": P.RECORD_REVIEWS,
+    "reviews.referrer_flags": P.VIEW_RESIDENTS,
+    "reviews.put_right_referrer": P.RECORD_REVIEWS,
     "residents.validate": P.EDIT_RESIDENTS,
     "residents.get": P.VIEW_RESIDENTS,
     "residents.find_by_reference": P.VIEW_RESIDENTS,

@@ -141,7 +141,8 @@ def test_midway_review_is_marked_and_warns_when_the_referrer_was_not_invited(wor
 def test_invitation_letter_is_kept_and_counts_as_inviting_the_referrer(worker_book: Casebook, clock) -> None:
     rid, aid, _ = _planned(worker_book, planned_weeks=12)
     _set_today(clock, date(2026, 3, 2))
-    made = worker_book.reviews.invitation_letter(aid, date(2026, 3, 16), meeting_time="10:30")
+    # no mid-way review was held, so the schedule would make this one the mid-way: ask for the other
+    made = worker_book.reviews.invitation_letter(aid, date(2026, 3, 16), kind=rs.PRE_DISCHARGE, meeting_time="10:30")
     doc, inv = made.document, made.invitation
     assert doc.kind == "review_invitation" and doc.subject_id == aid and doc.resident_id == rid
     assert "pre-discharge planning meeting" in doc.title

@@ -49,8 +49,10 @@ class InvitationDialog(FormDialog):
 
     def __init__(self, parent: QWidget | None, ctx: AppContext, plan: CarePlanView, *, kind: str,
                  meeting_on: date) -> None:
-        super().__init__(parent, ctx,
-                         f"Invitation to a review meeting — {plan.resident_name} ({plan.reference})")
+        title = f"Invitation to a review meeting — {plan.resident_name} ({plan.reference})"
+        super().__init__(parent, ctx, title)
+        self.setWindowTitle(title)  # not the resident's name twice when opened from their record
+        self.setAccessibleName(title)
         self.setObjectName("invitationDialog")
         self.plan = plan
         self.today = local_today(ctx.book.clock)

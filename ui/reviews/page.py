@@ -9,10 +9,13 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPushButton,
     QRadioButton,
     QTableView,
@@ -31,6 +34,19 @@ _URGENCY = {rs.OVERDUE: 0, rs.DUE_TODAY: 1, rs.DUE_THIS_WEEK: 2, rs.LATER: 3}
 # A symbol and words for each status, so urgency never depends on colour alone.
 _STATUS_TEXT = {rs.OVERDUE: "⚠ Overdue", rs.DUE_TODAY: "● Due today", rs.DUE_THIS_WEEK: "○ Due this week",
                 rs.LATER: "Later"}
+
+
+def open_reviews_tab(ctx: AppContext, resident_id: str) -> None:
+    """Open the resident's record on its Reviews tab (where a flag is put right)."""
+    ctx.open_resident(resident_id)
+    win = ctx.resident_windows.get(resident_id)
+    if win is not None and hasattr(win, "show_tab"):
+        win.show_tab("reviews")
+
+
+def flag_text(f: Any) -> str:
+    return (f"⚠ {f.resident_name} ({f.reference}): the referrer was not invited to the "
+            f"{f.kind_label.lower()} of {format_date(f.held_on)}")
 
 
 def status_text(item: Any, today: date) -> str:
@@ -76,6 +92,8 @@ class DueModel(QAbstractTableModel):
             meeting = rs.KIND_LABELS.get(it.kind, it.kind)
             if it.kind in rs.REFERRER_KINDS:
                 meeting = f"★ {meeting}"
+            if it.after_planned_end:
+                meeting = f"{meeting} — after the planned end"
             return [status_text(it, self.today), format_date(it.due_on), it.resident_name, it.reference,
                     meeting, it.key_worker_name or "—"][col]
         if role == Qt.ItemDataRole.UserRole:
@@ -84,6 +102,9 @@ class DueModel(QAbstractTableModel):
             f = QFont()
             f.setBold(True)
             return f
+        if role == Qt.ItemDataRole.ToolTipRole and col == 4 and it.after_planned_end:
+            return (f"Due after the placement's planned end ({format_date(it.planned_end_on)}): plan the "
+                    "discharge meeting instead, or record the longer stay.")
         if role == Qt.ItemDataRole.ToolTipRole and it.kind in rs.REFERRER_KINDS:
             return "The referrer must be invited to this meeting."
         return None
@@ -129,6 +150,11 @@ class ReviewsDuePage(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(self.mine)
         bar.addWidget(self.unit)
+        # Overdue and this week by default; every current resident's next review on request.
+        self.later = QCheckBox("&Later ones too")
+        self.later.setAccessibleName("Show reviews due after this week too")
+        self.later.toggled.connect(lambda _on: self.refresh())
+        bar.addWidget(self.later)
         bar.addSpacing(16)
         bar.addWidget(self.filter, 1)
         bar.addWidget(self.refresh_button)
@@ -153,6 +179,15 @@ class ReviewsDuePage(QWidget):
         self.empty.setObjectName("emptyState")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.hide()
+        # Meetings held without the referrer invited, until put right on the resident's Reviews tab.
+        self.flags_title = QLabel()
+        self.flags_title.setObjectName("sectionTitle")
+        self.flags = QListWidget()
+        self.flags.setObjectName("referrerFlags")
+        self.flags.setAccessibleName("Meetings held without the referrer invited")
+        self.flags.itemActivated.connect(self._open_flag)
+        self.flags_title.hide()
+        self.flags.hide()
         hint = QLabel("Enter opens the resident's record. Reviews are due at least every 14 days (4.1.5.4).")
         hint.setObjectName("muted")
 
@@ -161,7 +196,9 @@ class ReviewsDuePage(QWidget):
         lay.addWidget(self.subtitle)
         lay.addLayout(bar)
         lay.addWidget(self.table, 1)
-        lay.addWidget(self.empty)
+        lay.addWidget(self.empty, 1)
+        lay.addWidget(self.flags_title)
+        lay.addWidget(self.flags)
         lay.addWidget(hint)
         self.setFocusProxy(self.table)
         self.filter.returnPressed.connect(self._focus_first)
@@ -183,19 +220,43 @@ class ReviewsDuePage(QWidget):
         if self.ctx.state.locked:
             return
         book, scope = self.ctx.book, self.scope
-        self.ctx.tasks.run(lambda: book.reviews.due(scope), self._show)
+        later = self.later.isChecked()
+        self.ctx.tasks.run(lambda: book.reviews.due(scope, include_later=later), self._show)
+        self.ctx.tasks.run(lambda: book.reviews.referrer_flags(scope), self._show_flags)
+
+    def _show_flags(self, flags: list[Any]) -> None:
+        self.flags.clear()
+        for f in flags:
+            item = QListWidgetItem(flag_text(f))
+            item.setData(Qt.ItemDataRole.UserRole, f.resident_id)
+            item.setToolTip("Enter opens the resident's Reviews tab: use “Put right…” there.")
+            self.flags.addItem(item)
+        self.flags_title.setText(f"Referrer not invited ({len(flags)}): open one, then “Put right…” on its "
+                                 "Reviews tab")
+        self.flags.ensurePolished()  # the row height includes the stylesheet's item padding
+        row = max(self.flags.sizeHintForRow(0), self.flags.fontMetrics().height() + 8) if flags else 0
+        self.flags.setFixedHeight(min(len(flags), 4) * row + 6)
+        self.flags_title.setVisible(bool(flags))
+        self.flags.setVisible(bool(flags))
+
+    def _open_flag(self, item: QListWidgetItem) -> None:
+        resident_id = item.data(Qt.ItemDataRole.UserRole)
+        if resident_id:
+            open_reviews_tab(self.ctx, resident_id)
 
     def _show(self, items: list[Any]) -> None:
         today = local_today(self.ctx.book.clock)
         keep = self._current_resident()
-        self.model.set_items([i for i in items if i.status != rs.LATER], today)
+        self.model.set_items([i for i in items if i.status != rs.LATER or self.later.isChecked()], today)
         counts = {k: sum(1 for i in self.model.items if i.status == k)
                   for k in (rs.OVERDUE, rs.DUE_TODAY, rs.DUE_THIS_WEEK)}
         who = "your residents" if self.scope == "mine" else "the whole unit"
         self.subtitle.setText(f"{counts[rs.OVERDUE]} overdue, {counts[rs.DUE_TODAY]} due today, "
                               f"{counts[rs.DUE_THIS_WEEK]} due this week — {who}, as of {format_date(today)}")
-        self.empty.setText("No reviews overdue or due this week." if not self.model.items else "")
+        self.empty.setText("No current residents, so no reviews are due." if self.later.isChecked() else
+                           "No reviews overdue or due this week. “Later ones too” shows every next review.")
         self.empty.setVisible(not self.model.items)
+        self.table.setVisible(bool(self.model.items))  # an empty grid says nothing the sentence does not
         self._select(keep)
 
     def _filter(self, text: str) -> None:

@@ -27,14 +27,23 @@ from PySide6.QtWidgets import (
 from keyworker import review_schedule as rs
 from keyworker.care_plans import CarePlanView
 from keyworker.clock import format_date, local_today
-from keyworker.reviews import InvitationLetter, ReviewDue, ReviewInput
+from keyworker.reviews import REFERRER_WARNING, InvitationLetter, ReviewDue, ReviewInput
 from keyworker.security.permissions import Permission
 from ui.care_plans.goals import GoalsEditor
 from ui.context import AppContext
 from ui.forms import FormDialog, UkDateEdit, to_qdate
+from ui.forms.confirm import ask_to_go_on
 from ui.reviews.people import AttendeesEdit, GoalProgressEdit, InvitationsEdit
 
 _KIND_MARK = {rs.REGULAR: "", rs.MIDWAY: "★ Mid-way review", rs.PRE_DISCHARGE: "★ Pre-discharge planning meeting"}
+
+
+def fit_to_screen(w: QWidget) -> None:
+    """A long form scrolls inside the dialog: keep its buttons on a 1024×768 screen."""
+    screen = w.screen()
+    if screen is not None:
+        room = screen.availableGeometry()
+        w.resize(min(w.width(), room.width() - 40), min(w.height(), room.height() - 60))
 
 
 def _text(name: str, height: int = 80) -> QPlainTextEdit:
@@ -50,13 +59,21 @@ class ReviewDialog(FormDialog):
     data_area = "reviews"
 
     def __init__(self, parent: QWidget | None, ctx: AppContext, plan: CarePlanView, due: ReviewDue | None) -> None:
-        super().__init__(parent, ctx, f"Record a review — {plan.resident_name} ({plan.reference})")
+        title = f"Record a review — {plan.resident_name} ({plan.reference})"
+        super().__init__(parent, ctx, title)
+        self.setWindowTitle(title)  # not the resident's name twice when opened from their record
+        self.setAccessibleName(title)
         self.setObjectName("reviewDialog")
         self.plan = plan
         self.due = due
         self.today = local_today(ctx.book.clock)
         self.letter_dialog: QWidget | None = None
         self.invitation_dialog: QWidget | None = None
+        # Asked before a mid-way or pre-discharge meeting is recorded without the referrer invited.
+        self.confirm_referrer: Callable[[QWidget, str], bool] = lambda w, text: ask_to_go_on(
+            w, text, "Record it flagged", "Before the review is recorded")
+        self._checking = False
+        self.planned_end = rs.planned_end(plan.admitted_on, plan.planned_weeks)
         self._next_touched = False
         b = self.binder
         lay = self.content_layout
@@ -191,6 +208,20 @@ class ReviewDialog(FormDialog):
         self.next_on = UkDateEdit(self.today + timedelta(days=rs.REVIEW_INTERVAL_DAYS))
         b.row(nf, "next_review_on", "Next review on", self.next_on, required=True,
               hint="At most 14 days later; a later date needs a reason.")
+        # After the placement's planned end there is no next review: the discharge meeting comes instead.
+        self.end_note = QFrame()
+        self.end_note.setObjectName("afterPlannedEnd")
+        el = QHBoxLayout(self.end_note)
+        el.setContentsMargins(0, 0, 0, 0)
+        self.end_text = QLabel()
+        self.end_text.setObjectName("problem")
+        self.end_text.setWordWrap(True)
+        self.use_end_button = QPushButton(f"Use {format_date(self.planned_end)}")
+        self.use_end_button.setAccessibleName("Set the next date to the planned end, for the discharge meeting")
+        self.use_end_button.clicked.connect(lambda: self.next_on.set_value(self.planned_end))
+        el.addWidget(self.end_text, 1)
+        el.addWidget(self.use_end_button)
+        nf.addRow(self.end_note)
         self.next_reason = _text("Reason the next review is more than 14 days away", 60)
         self.next_reason_box = b.row(nf, "next_review_reason", "Why later than 14 days", self.next_reason)
         self.next_reason_label = nf.labelForField(self.next_reason_box)
@@ -204,6 +235,7 @@ class ReviewDialog(FormDialog):
         self._update_referrer()
         self.finish_setup()
         self.resize(max(self.width(), 860), self.height())
+        fit_to_screen(self)
 
     # -- behaviour ---------------------------------------------------------------------------------
     def _held_changed(self) -> None:
@@ -229,6 +261,20 @@ class ReviewDialog(FormDialog):
         self.next_reason_box.setVisible(needed)
         if self.next_reason_label is not None:
             self.next_reason_label.setVisible(needed)
+        self._update_end_note()
+
+    def _update_end_note(self) -> None:
+        held, nxt, end = self.held_on.value(), self.next_on.value(), self.planned_end
+        after = nxt is not None and rs.after_planned_end(nxt, self.plan.admitted_on, self.plan.planned_weeks)
+        self.end_note.setVisible(after)
+        if not after:
+            return
+        can_use = held is not None and end > held
+        self.use_end_button.setVisible(can_use)
+        self.end_text.setText(
+            f"⚠ {format_date(nxt)} is after the planned end of the placement ({format_date(end)}). "
+            + (f"Plan the discharge meeting for {format_date(end)} instead." if can_use else
+               "The planned end has passed: plan the discharge meeting, or record the longer stay first."))
 
     def referrer_missing(self) -> bool:
         return self.kind.currentData() in rs.REFERRER_KINDS and not self.invitations.has_role("referrer")
@@ -289,6 +335,43 @@ class ReviewDialog(FormDialog):
         data = self.review_input(values)
         reviews = self.ctx.book.reviews
         return lambda: reviews.record(data)
+
+    def save(self) -> None:
+        """A mid-way or pre-discharge meeting without the referrer invited asks first (the core
+        decides, counting an invitation letter sent): recorded anyway, the review stays flagged."""
+        if self._saving or self._checking or self.ctx.state.locked:
+            return
+        self.binder.reveal_all()
+        if not self.binder.is_valid():
+            super().save()  # shows what is missing
+            return
+        data = self.review_input(self.binder.values())
+        if data.kind not in rs.REFERRER_KINDS:
+            super().save()
+            return
+        self._checking = True
+        reviews = self.ctx.book.reviews
+        self.ctx.tasks.run(lambda: reviews.preview(data), self._previewed, self._preview_failed)
+
+    def _previewed(self, result: tuple[str, list[str]]) -> None:
+        self._checking = False
+        kind, warnings = result
+        if any(w.startswith(REFERRER_WARNING) for w in warnings):
+            label = rs.KIND_LABELS[kind].lower()
+            if not self.confirm_referrer(self, (
+                    f"The referrer is not recorded as invited to this {label}: the contract asks that they "
+                    "always are (4.1.5.7).\n\nRecorded like this, the review is flagged, on its Reviews tab and "
+                    "on Today, until you record that they were invited or have been told the outcome.\n\n"
+                    "Record the review anyway?")):
+                self.add_referrer_button.setFocus()
+                if self._scroll is not None:
+                    self._scroll.ensureWidgetVisible(self.add_referrer_button)
+                return
+        super().save()
+
+    def _preview_failed(self, exc: BaseException) -> None:
+        self._checking = False
+        self._failed(exc)
 
     def changed_areas(self) -> tuple[str, ...]:
         return ("reviews", "care_plans")

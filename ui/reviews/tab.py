@@ -8,6 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -52,12 +53,28 @@ def due_text(due: ReviewDue | None) -> str:
     if due is None:
         return "No further reviews: the resident has been discharged."
     kind = f" — {due.kind_label}" + (" (the referrer must be invited)" if due.referrer_must_be_invited else "")
+    if due.after_planned_end:  # the placement ends first: the discharge meeting comes instead
+        kind += (f". That is after the planned end of the placement ({format_date(due.planned_end_on)}): "
+                 "plan the discharge meeting instead.")
     if due.status == rs.OVERDUE:
         return (f"⚠ Next review overdue since {format_date(due.due_on)} (by {due.days_overdue} "
                 f"day{'s' if due.days_overdue != 1 else ''}){kind}")
     if due.status == rs.DUE_TODAY:
         return f"● Next review due today ({format_date(due.due_on)}){kind}"
     return f"Next review due {format_date(due.due_on)}{kind}"
+
+
+def referrer_cell(r: ReviewView) -> str:
+    """The "Referrer invited" column: a flag stays visible until it is put right."""
+    if r.referrer_invited:
+        return "✓ Yes"
+    if r.referrer_followup is not None:
+        f = r.referrer_followup
+        return (f"✓ Told since, {format_date(f.on)}" if f.action == "informed"
+                else f"✓ Yes (recorded later)")
+    if r.referrer_flag:
+        return "⚠ Not invited: to put right"
+    return "No"
 
 
 def review_html(r: ReviewView, goals: dict[str, str]) -> str:
@@ -73,8 +90,14 @@ def review_html(r: ReviewView, goals: dict[str, str]) -> str:
     parts.append("<p><b>Invited:</b> " + (", ".join(
         f"{e(i.name)} ({e(INVITEE_ROLES.get(i.role, i.role))}, {e(i.method)} on {format_date(i.invited_on)}, "
         f"{i.notice_days} days' notice)" for i in r.invitations) or "nobody recorded") + "</p>")
-    if r.kind in rs.REFERRER_KINDS and not r.referrer_invited:
-        parts.append("<p><b>⚠ The referrer is not recorded as invited.</b></p>")
+    if r.referrer_followup is not None:
+        f = r.referrer_followup
+        note = f" — {e(f.note)}" if f.note else ""
+        parts.append(f"<p><b>✓ Put right:</b> {e(f.summary)}{note} (recorded by {e(f.recorded_by_name or '—')} "
+                     f"on {format_datetime(f.recorded_at)}).</p>")
+    elif r.referrer_flag:
+        parts.append("<p><b>⚠ The referrer was not invited to this meeting (contract 4.1.5.7).</b> Use “Put "
+                     "right…” to record that they were invited or have been told the outcome.</p>")
     if r.goal_progress:
         parts.append("<p><b>Goals:</b></p><ul>")
         for g in r.goal_progress:
@@ -125,6 +148,20 @@ class ReviewsTab(QWidget):
         self.warnings.setObjectName("problem")
         self.warnings.setWordWrap(True)
         self.warnings.hide()
+        # Meetings held without the referrer invited: shown until put right.
+        self.flag_box = QFrame()
+        self.flag_box.setObjectName("referrerFlag")
+        fl = QHBoxLayout(self.flag_box)
+        fl.setContentsMargins(0, 0, 0, 0)
+        self.flag_text = QLabel()
+        self.flag_text.setObjectName("problem")
+        self.flag_text.setWordWrap(True)
+        self.put_right_button = QPushButton("&Put right…")
+        self.put_right_button.setAccessibleName("Record that the referrer was invited or has been told")
+        self.put_right_button.clicked.connect(self.put_right)
+        fl.addWidget(self.flag_text, 1)
+        fl.addWidget(self.put_right_button)
+        self.flag_box.hide()
         self.table = QTableWidget(0, 6)
         self.table.setObjectName("reviewsTable")
         self.table.setAccessibleName("Reviews held, newest first")
@@ -147,6 +184,7 @@ class ReviewsTab(QWidget):
         lay.addLayout(top)
         lay.addWidget(self.letter_status)
         lay.addWidget(self.warnings)
+        lay.addWidget(self.flag_box)
         lay.addWidget(self.empty)
         lay.addWidget(split, 1)
         self.refresh()
@@ -175,7 +213,7 @@ class ReviewsTab(QWidget):
         self.table.setRowCount(len(state.history))
         for r, rv in enumerate(state.history):
             cells = [format_date(rv.held_on), ("★ " if rv.kind in rs.REFERRER_KINDS else "") + rv.kind_label, ", ".join(a.name for a in rv.attendees),
-                     "✓ Yes" if rv.referrer_invited else ("⚠ No" if rv.kind in rs.REFERRER_KINDS else "No"),
+                     referrer_cell(rv),
                      format_date(rv.next_review_on) + (" (reason recorded)" if rv.next_review_reason else ""),
                      f"Version {rv.plan_version_number}" if rv.plan_version_number else "—"]
             for c, text in enumerate(cells):
@@ -183,11 +221,41 @@ class ReviewsTab(QWidget):
                 item.setData(Qt.ItemDataRole.UserRole, rv.id)
                 self.table.setItem(r, c, item)
         self.empty.setVisible(not state.history)
+        self._show_flags(state, can)
         if state.history:
             self.table.setCurrentCell(0, 0)
             self._show_detail(0)
         else:
             self.detail.clear()
+
+    def flagged(self) -> list[ReviewView]:
+        return [r for r in (self.state.history if self.state else []) if r.referrer_flag]
+
+    def _show_flags(self, state: ReviewsState, can: bool) -> None:
+        flagged = self.flagged()
+        self.flag_box.setVisible(bool(flagged))
+        if not flagged:
+            return
+        meetings = " and ".join(f"the {r.kind_label.lower()} of {format_date(r.held_on)}" for r in flagged)
+        self.flag_text.setText(f"⚠ The referrer was not invited to {meetings} (contract 4.1.5.7). Record that "
+                               "they were invited, or that they have been told the outcome.")
+        self.put_right_button.setEnabled(can)
+        self.put_right_button.setToolTip("" if can else "Your role reads reviews but does not record them.")
+
+    def put_right(self) -> None:
+        """Record how the oldest flagged meeting was put right (each in turn, if there are more)."""
+        from ui.reviews.referrer_dialog import ReferrerFollowUpDialog
+
+        flagged = self.flagged()
+        if not flagged or not self.put_right_button.isEnabled():
+            return
+        review = flagged[-1]  # history is newest first: the oldest first
+        row = next(i for i, r in enumerate(self.state.history if self.state else []) if r.id == review.id)
+        self.table.setCurrentCell(row, 0)
+        dlg = ReferrerFollowUpDialog(self, self.ctx, review)
+        dlg.accepted.connect(self.refresh)
+        self.dialog = dlg
+        dlg.open()
 
     def _show_detail(self, row: int, *_: int) -> None:
         if self.state is None or not 0 <= row < len(self.state.history):
