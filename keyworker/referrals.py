@@ -41,6 +41,17 @@ MIN_WEEKS, MAX_WEEKS = 12, 26
 MAX_ADDRESS, MAX_ADDRESS_LINES = 600, 8  # a postal address block as printed on an envelope window
 MIN_DECLINE_REASON = 20  # "a full explanation of the reasons why" (4.1.2.3): more than a word or two
 OPEN, ACCEPTED, DECLINED, ADMITTED = "open", "accepted", "declined", "admitted"
+# What the referrals list can show (`ReferralService.list`): "current", still to act on (waiting
+# for a decision or for admission), by default; or one status; or everything.
+LIST_FILTERS: dict[str, tuple[str, ...]] = {
+    "current": (OPEN, ACCEPTED),
+    OPEN: (OPEN,),
+    ACCEPTED: (ACCEPTED,),
+    DECLINED: (DECLINED,),
+    ADMITTED: (ADMITTED,),
+    "all": (OPEN, ACCEPTED, DECLINED, ADMITTED),
+}
+MAX_SEARCH = 100
 REFERRAL_FIELDS = (
     "received_at",
     "given_name",
@@ -148,6 +159,7 @@ class ReferralRow:
     near_deadline: bool
     overdue: bool
     decided_within_deadline: bool | None
+    decided_at: datetime | None = None
 
     @property
     def name(self) -> str:
@@ -338,15 +350,24 @@ class ReferralService:
 
     @typed_inputs(requires=Permission.RECORD_REFERRALS)
     def update(self, referral_id: str, changes: Mapping[str, Any]) -> ReferralView:
-        """Correct an open referral. The audit entry names the changed fields only."""
+        """Correct a referral waiting for a decision or for admission. The audit entry names the
+        changed fields only. Once decided, the time received stays (the decision was timed from
+        it); a declined or admitted referral is no longer changed here."""
         with self._book._write() as s:
             r = self._load(s, referral_id)
-            if r.status != OPEN:
-                raise ValidationError({"": "This referral has been decided and can no longer be changed."})
+            if r.status == DECLINED:
+                raise ValidationError({"": "This referral has been declined: the decline letter gave these "
+                                           "details, so they can no longer be changed."})
+            if r.status == ADMITTED:
+                raise ValidationError({"": "This referral has been admitted: correct the details in the "
+                                           "resident's record."})
             unknown = [k for k in changes if k not in REFERRAL_FIELDS]
             current = {k: getattr(r, k) for k in REFERRAL_FIELDS}
             values, errors = validate_referral({**current, **changes}, now=self._book.clock.now())
             errors.update({k: "This field cannot be changed here." for k in unknown})
+            if r.status != OPEN and "received_at" in changes and values.get("received_at") != current["received_at"]:
+                errors["received_at"] = ("The time received cannot be changed once the referral is decided: "
+                                         "the decision was timed from it.")
             if errors:
                 raise ValidationError(errors)
             changed = sorted(k for k in changes if values.get(k) != current[k])
@@ -507,16 +528,39 @@ class ReferralService:
     def list_open(self, *, include_accepted: bool = False) -> list[ReferralRow]:
         """Referrals waiting for a decision (and, if asked, accepted ones waiting for admission),
         soonest deadline first. List rows only, so not audited; opening one is (`get`)."""
-        self._book.require(Permission.VIEW_RESIDENTS)
-        statuses = [OPEN, ACCEPTED] if include_accepted else [OPEN]
+        return self.list("current" if include_accepted else OPEN)
+
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
+    def list(self, status: str = "current", search: str | None = None) -> list[ReferralRow]:
+        """The referrals list: `status` is a key of LIST_FILTERS ("current": waiting for a decision
+        or for admission). `search` matches the start of any word of the person's or the referrer's
+        name or organisation. Still to act on first, soonest deadline first; decided ones newest
+        decision first. List rows only, so not audited; opening one is (`get`)."""
+        if status not in LIST_FILTERS:
+            raise ValidationError({"status": "Choose which referrals to show."})
+        if search is not None and len(search) > MAX_SEARCH:
+            raise ValidationError({"search": f"Search for at most {MAX_SEARCH} characters."})
+        words = (search or "").lower().split()
+        q = select(Referral).where(Referral.status.in_(LIST_FILTERS[status]), Referral.archived.is_(False))
+        for word in words:
+            # Starts of words, as the caseload search does; LIKE wildcards typed are taken literally.
+            pattern = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            haystack = func.lower(
+                " " + func.coalesce(Referral.given_name, "") + " " + func.coalesce(Referral.family_name, "")
+                + " " + func.coalesce(Referral.referrer_name, "") + " "
+                + func.coalesce(Referral.referrer_organisation, "")
+            )
+            q = q.where(haystack.like(f"% {pattern}%", escape="\\"))
         with self._book._read() as s:
-            rows = s.scalars(
-                select(Referral)
-                .where(Referral.status.in_(statuses), Referral.archived.is_(False))
-                .order_by(Referral.decision_due_on, Referral.received_at)
-            ).all()
+            referrals = s.scalars(q).all()
             today = self._today()
-            return [row(r, today) for r in rows]
+            rows = [row(r, today) for r in referrals]
+        waiting = {OPEN: 0, ACCEPTED: 1}
+        far = datetime.max.replace(tzinfo=UTC)
+        rows.sort(key=lambda r: (waiting.get(r.status, 2), r.decision_due_on if r.status in waiting else date.max,
+                                 -(r.decided_at or far).timestamp() if r.status not in waiting else 0,
+                                 r.received_at))
+        return rows
 
     def counts(self, session: Session) -> dict[str, int]:
         today = self._today()

@@ -44,7 +44,6 @@ EDITABLE_FIELDS = (
     "family_name",
     "preferred_name",
     "date_of_birth",
-    "age_override_reason",
     "nhs_number",
     *DEMOGRAPHIC_LABELS,
     "postcode",
@@ -70,7 +69,6 @@ class ResidentInput:
     family_name: str
     date_of_birth: date | str | None
     preferred_name: str | None = None
-    age_override_reason: str | None = None
     nhs_number: str | None = None
     sex: str | None = None
     gender_identity: str | None = None
@@ -133,6 +131,8 @@ class ResidentRecord:
     preferred_name: str | None
     date_of_birth: date
     age: int
+    # Read only: a reason once recorded for admitting someone under 18. The contract allows no
+    # exception (5.1.1.1), so nothing writes it any more; old records keep what they had.
     age_override_reason: str | None
     nhs_number: str | None
     sex: str | None
@@ -177,6 +177,26 @@ def as_mapping(data: Any) -> Mapping[str, Any]:
     return form_fields(data)
 
 
+def turns_adult_on(born: date) -> date:
+    """The day someone born on `born` turns 18 (born on 29 February: 1 March in a common year)."""
+    try:
+        return born.replace(year=born.year + MINIMUM_AGE)
+    except ValueError:
+        return date(born.year + MINIMUM_AGE, 3, 1)
+
+
+def under_age_message(born: date, admitted_on: date) -> str | None:
+    """The refusal for someone under 18 on the admission date (contract 5.1.1.1: no exception),
+    naming the day they turn 18; None when they are old enough. The importer says the same."""
+    if years_between(born, admitted_on) >= MINIMUM_AGE:
+        return None
+    return (
+        f"Under {MINIMUM_AGE} on the admission date ({admitted_on:%d/%m/%Y}): they turn {MINIMUM_AGE} "
+        f"on {turns_adult_on(born):%d/%m/%Y}. Only people aged {MINIMUM_AGE} or over on the date of "
+        "admission can be admitted."
+    )
+
+
 def validate_resident(
     data: Mapping[str, Any] | ResidentInput,
     *,
@@ -184,17 +204,17 @@ def validate_resident(
     today: date | None = None,
     partial: bool = False,
     current_dob: date | None = None,
-    current_override: str | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Clean the resident form: (values, errors). `admitted_on` is the date the 18-or-over rule is
-    checked against (the admission date; on edit, the current admission's)."""
+    checked against (the admission date; on edit, the current admission's). On edit
+    (`current_dob`), the rule is checked only when the date of birth changes: the admission
+    already happened on the one recorded."""
     c = Cleaner(as_mapping(data), partial=partial)
     today = today or date.today()
     c.text("given_name", "Given name", required=True, max_len=100)
     c.text("family_name", "Family name", required=True, max_len=100)
     c.text("preferred_name", "Preferred name", max_len=100)
     c.date("date_of_birth", "Date of birth", required=True, not_after=today, not_before=date_ranges.EARLIEST_BIRTH)
-    c.text("age_override_reason", "Reason for admitting someone under 18", max_len=2000)
     c.nhs_number()
     for f, label in DEMOGRAPHIC_LABELS.items():
         c.demographic(f, label)
@@ -211,20 +231,12 @@ def validate_resident(
     c.text("external_id", "External id", max_len=64)
     if not partial and c.values.get("primary_route") and not c.values.get("primary_substance"):
         c.error("primary_substance", "Choose the primary substance the route is for.")
-    # 5.1.1.1: 18 or over on the date of admission, unless an explicit override with a reason.
-    dob = c.values.get("date_of_birth", current_dob)
-    override = (
-        c.values.get("age_override_reason", current_override)
-        if "age_override_reason" in c.values
-        else current_override
-    )
-    if dob is not None and admitted_on is not None and "date_of_birth" not in c.errors:
-        if years_between(dob, admitted_on) < MINIMUM_AGE and not override:
-            c.error(
-                "date_of_birth",
-                f"The resident would be under {MINIMUM_AGE} on the admission date "
-                f"({admitted_on:%d/%m/%Y}). Give a reason to admit them anyway, or check the date.",
-            )
+    # 5.1.1.1: 18 or over on the date of admission, with no exception.
+    dob = c.values.get("date_of_birth")
+    if dob is not None and admitted_on is not None and dob != current_dob and "date_of_birth" not in c.errors:
+        message = under_age_message(dob, admitted_on)
+        if message:
+            c.error("date_of_birth", message)
     return c.values, c.errors
 
 
@@ -355,7 +367,6 @@ class ResidentService:
             today=self._today(),
             partial=True,
             current_dob=r.date_of_birth,
-            current_override=r.age_override_reason,
         )
 
     # -- reading -----------------------------------------------------------------------------

@@ -195,3 +195,24 @@ def test_progress_for_an_empty_file_and_without_a_callback(manager_book: Caseboo
     manager_book.imports.residents(HEADER.encode(), progress=lambda d, t: seen.append((d, t)))
     assert seen == [(0, 0)]
     assert manager_book.imports.residents(_rows_csv(3)).residents_imported == 3  # still optional
+
+
+def test_an_under_18_is_refused_with_the_words_the_admission_form_uses(manager_book: Casebook) -> None:
+    """The importer applies the contract's age rule (5.1.1.1, no exception) in the same words; a
+    column once used to give a reason is not read."""
+    from datetime import date
+
+    from keyworker.residents import under_age_message
+
+    data = (
+        "given_name,family_name,date_of_birth,admitted_on,setting,strand,planned_weeks,key_worker,age_override_reason\n"
+        "Young,Person,06/01/2008,05/01/2026,24h_residential,level_1,12,worker,Agreed with the Authority\n"
+    ).encode()
+    report = manager_book.imports.residents(data)
+    assert report.invalid == 1 and report.imported == 0
+    [problem] = report.problems
+    assert (problem.row, problem.column) == (2, "date_of_birth")
+    assert problem.message == under_age_message(date(2008, 1, 6), date(2026, 1, 5))
+    assert "they turn 18 on 06/01/2026" in problem.message
+    assert report.ignored_columns == ("age_override_reason",)
+    assert count(manager_book, Resident) == 0

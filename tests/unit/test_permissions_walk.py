@@ -103,6 +103,7 @@ CHECKED: dict[str, Permission] = {
     "referrals.admit": P.ADMIT,
     "referrals.get": P.VIEW_RESIDENTS,
     "referrals.list_open": P.VIEW_RESIDENTS,
+    "referrals.list": P.VIEW_RESIDENTS,
     "imports.residents": P.IMPORT,
     "imports.resume": P.IMPORT,
     "imports.runs": P.IMPORT,

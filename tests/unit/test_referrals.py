@@ -14,9 +14,11 @@ from keyworker.clock import LONDON, FixedClock
 from keyworker.db.caseload import Admission, Referral, Resident
 from keyworker.db.foundation import AuditEntry
 from keyworker.errors import PermissionDenied, ValidationError
+from keyworker.residents import ResidentInput
 from tests.fixtures.caseload import (
     accepted_referral,
     admission_input,
+    admit,
     last_audit,
     referral_input,
     resident_input,
@@ -169,27 +171,45 @@ def test_admission_rules(manager_book: Casebook) -> None:
         manager_book.referrals.admit(open_ref.id, admission_input(kw), resident_input())
 
 
-def test_under_18_refused_unless_overridden_and_nothing_half_saved(manager_book: Casebook) -> None:
+def test_under_18_refused_with_no_override_and_nothing_half_saved(manager_book: Casebook) -> None:
     r = accepted_referral(manager_book)
     kw = worker_id(manager_book)
     with pytest.raises(ValidationError) as e:
         manager_book.referrals.admit(
             r.id, admission_input(kw), resident_input(date_of_birth=date(2008, 1, 6))
         )
-    assert "under 18" in e.value.fields["date_of_birth"]
+    assert "they turn 18 on 06/01/2026" in e.value.fields["date_of_birth"]
+    # The old way round it, a reason, no longer admits anyone under 18.
+    assert "age_override_reason" not in ResidentInput.__dataclass_fields__
+    with pytest.raises(ValidationError) as e:
+        manager_book.referrals.admit(
+            r.id,
+            admission_input(kw),
+            {**resident_input(date_of_birth=date(2008, 1, 6)).__dict__,
+             "age_override_reason": "Agreed with the Authority: care leaver, turns 18 soon."},
+        )
+    assert "Under 18 on the admission date (05/01/2026)" in e.value.fields["date_of_birth"]
     with manager_book._read() as s:
         assert s.scalar(select(func.count()).select_from(Resident)) == 0
         assert s.scalar(select(func.count()).select_from(Admission)) == 0
         assert s.get(Referral, r.id).status == "accepted"
-    rec = manager_book.referrals.admit(
-        r.id,
-        admission_input(kw),
-        resident_input(
-            date_of_birth=date(2008, 1, 6),
-            age_override_reason="Agreed with the Authority: care leaver, turns 18 soon.",
-        ),
-    )
-    assert rec.age == 17 and rec.age_override_reason
+
+
+def test_a_resident_admitted_under_18_before_the_rule_can_still_be_edited(manager_book: Casebook) -> None:
+    """The column stays (no destructive migration) and old records keep their reason; editing
+    them is not blocked, but a new date of birth under 18 is refused."""
+    rec = admit(manager_book)
+    with manager_book._write() as s:
+        res = s.get(Resident, rec.id)
+        res.date_of_birth, res.age_override_reason = date(2008, 6, 1), "Recorded before the rule."
+    updated = manager_book.residents.update(rec.id, {"postcode": "PR2 2AB"})
+    assert updated.postcode == "PR2 2AB" and updated.age_override_reason == "Recorded before the rule."
+    with pytest.raises(ValidationError) as e:
+        manager_book.residents.update(rec.id, {"date_of_birth": date(2009, 6, 1)})
+    assert "turn 18 on 01/06/2027" in e.value.fields["date_of_birth"]
+    with pytest.raises(ValidationError) as e:
+        manager_book.residents.update(rec.id, {"age_override_reason": "Another reason."})
+    assert e.value.fields == {"age_override_reason": "This field cannot be changed here."}
 
 
 def test_update_open_referral_recomputes_deadline(worker_book: Casebook) -> None:
@@ -217,3 +237,40 @@ def test_the_inbox_list_carries_no_assessment_birth_date_or_referrer_contact(man
     assert full.assessment_summary and full.date_of_birth == date(1990, 3, 4)
     with manager_book._read() as s:
         assert s.scalars(select(AuditEntry.entity_id).where(AuditEntry.action == "referral.view")).all() == [r.id]
+
+
+def test_decided_referrals_are_listed_by_status_and_found_by_name(manager_book: Casebook, clock: FixedClock) -> None:
+    book = manager_book
+    waiting = book.referrals.record(referral_input(given_name="Wendy", family_name="Wait"))
+    accepted = accepted_referral(book, given_name="Andy", family_name="Accept")
+    declined = book.referrals.record(referral_input(given_name="Dee", family_name="Klein",
+                                                    referrer_name="Sam O'Brien"))
+    book.referrals.decline(declined.id, "no_vacancy", "No place is free within the time the assessment needs.")
+    admitted = admit(book, referral={"given_name": "Ada", "family_name": "Mitt"}).id
+    assert [r.id for r in book.referrals.list()] == [waiting.id, accepted.id]  # open by default
+    assert [r.id for r in book.referrals.list("declined")] == [declined.id]
+    [row] = book.referrals.list("declined")
+    assert row.status == "declined" and row.decided_at is not None and row.decided_within_deadline
+    assert [r.name for r in book.referrals.list("admitted")] == ["Ada Mitt"] and admitted
+    assert len(book.referrals.list("all")) == 4
+    assert [r.name for r in book.referrals.list("all", "kle")] == ["Dee Klein"]  # the start of a word
+    assert [r.name for r in book.referrals.list("all", "o'brien")] == ["Dee Klein"]  # the referrer
+    assert book.referrals.list("all", "lein") == [] and book.referrals.list("all", "%") == []
+    assert [r.name for r in book.referrals.list("all", "wendy wait")] == ["Wendy Wait"]
+    with pytest.raises(ValidationError):
+        book.referrals.list("everything")
+
+
+def test_an_accepted_referral_can_be_corrected_but_not_its_time_received(manager_book: Casebook) -> None:
+    r = accepted_referral(manager_book, date_of_birth=date(1990, 3, 4))
+    fixed = manager_book.referrals.update(r.id, {"date_of_birth": date(1990, 4, 3), "given_name": "Janet"})
+    assert (fixed.given_name, fixed.date_of_birth, fixed.status) == ("Janet", date(1990, 4, 3), "accepted")
+    assert last_audit(manager_book)[0] == ("referral.update", {"fields": ["date_of_birth", "given_name"]})
+    with pytest.raises(ValidationError) as e:
+        manager_book.referrals.update(r.id, {"received_at": datetime(2026, 1, 5, 8, tzinfo=LONDON)})
+    assert "timed from it" in e.value.fields["received_at"]
+    declined = manager_book.referrals.record(referral_input())
+    manager_book.referrals.decline(declined.id, "no_vacancy", "No place is free within the time the assessment needs.")
+    with pytest.raises(ValidationError) as e:
+        manager_book.referrals.update(declined.id, {"given_name": "Other"})
+    assert "decline letter" in e.value.fields[""]

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from keyworker.db.caseload import PREFER_NOT_TO_SAY
-from keyworker.residents import validate_resident
+from keyworker.residents import turns_adult_on, under_age_message, validate_resident
 from keyworker.validation import nhs_number_valid, normalise_postcode, parse_date
 
 
@@ -101,21 +101,32 @@ def test_districts_lancashire_or_another_authority() -> None:
     assert values["district"] == "Blackburn with Darwen" and values["district_in_lancashire"] is False
 
 
-def test_under_18_on_admission_needs_a_reason() -> None:
+def test_under_18_on_admission_is_refused_naming_the_day_they_turn_18() -> None:
+    """5.1.1.1: 18 or over on the date of admission, with no exception (no override reason)."""
     _, errors = validate_resident(
         base(date_of_birth="06/01/2008"), admitted_on=date(2026, 1, 5), today=date(2026, 1, 5)
     )
-    assert "under 18" in errors["date_of_birth"]
+    assert errors["date_of_birth"] == (
+        "Under 18 on the admission date (05/01/2026): they turn 18 on 06/01/2026. "
+        "Only people aged 18 or over on the date of admission can be admitted."
+    )
     _, errors = validate_resident(
         base(date_of_birth="05/01/2008"), admitted_on=date(2026, 1, 5), today=date(2026, 1, 5)
     )
     assert errors == {}  # 18 on the day
+    # A reason given as before changes nothing.
     _, errors = validate_resident(
-        base(date_of_birth="06/01/2008", age_override_reason="Agreed with the Authority"),
+        {**base(date_of_birth="06/01/2008"), "age_override_reason": "Agreed with the Authority"},
         admitted_on=date(2026, 1, 5),
         today=date(2026, 1, 5),
     )
-    assert errors == {}
+    assert "turn 18 on 06/01/2026" in errors["date_of_birth"]
+
+
+def test_born_on_29_february_turns_18_on_1_march_in_a_common_year() -> None:
+    assert turns_adult_on(date(2008, 2, 29)) == date(2026, 3, 1)
+    assert under_age_message(date(2008, 2, 29), date(2026, 2, 28)) is not None
+    assert under_age_message(date(2008, 2, 29), date(2026, 3, 1)) is None
 
 
 def test_other_substances_with_routes() -> None:
@@ -161,7 +172,7 @@ def test_every_referral_and_resident_field_refuses_a_megabyte_by_its_length() ->
                                   now=datetime(2026, 1, 5, 9, tzinfo=LONDON))
     assert set(errors) == set(REFERRAL_TEXT_FIELDS)
     assert all("characters or fewer" in m for m in errors.values()), errors
-    fields = ("given_name", "family_name", "preferred_name", "date_of_birth", "age_override_reason", "nhs_number",
+    fields = ("given_name", "family_name", "preferred_name", "date_of_birth", "nhs_number",
               "sex", "ethnicity", "nationality", "postcode", "district", "gp_practice", "next_of_kin_name",
               "next_of_kin_phone", "next_of_kin_address", "primary_substance", "primary_route",
               "other_substances", "external_id")
