@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QPushButton, QVBoxLa
 from keyworker.casebook import Casebook
 from keyworker.clock import Clock
 from keyworker.errors import KeyworkerError, SignInThrottled
+from keyworker.unit_name import unit_name_before_sign_in
 from ui.errors import show_error
 from ui.icons import app_icon
 from ui.tasks import SyncTaskRunner, TaskRunner
@@ -40,9 +41,11 @@ class LoginWindow(QWidget):
         self.tasks = tasks
         self.clock = clock
         self.setObjectName("loginWindow")
-        self.setWindowTitle("Sign in — Keyworker")
+        # The unit by its name (kept in the vault file, readable before sign-in), not its file.
+        self.unit_name = unit_name_before_sign_in(self.db_path)
+        self.setWindowTitle(f"Sign in to {self.unit_name} — Keyworker" if self.unit_name else "Sign in — Keyworker")
         self.setWindowIcon(app_icon())
-        self.setAccessibleName("Sign in to Keyworker")
+        self.setAccessibleName(f"Sign in to {self.unit_name}" if self.unit_name else "Sign in to Keyworker")
 
         brand = QHBoxLayout()
         brand.setSpacing(14)
@@ -54,9 +57,12 @@ class LoginWindow(QWidget):
         names = QVBoxLayout()
         name = QLabel("Keyworker")
         name.setObjectName("brandTitle")
-        where = QLabel(unit_label or f"Unit database: {self.db_path.name}")
+        where = QLabel(self.unit_name or unit_label or f"Unit database: {self.db_path.name}")
         where.setObjectName("muted")
+        where.setWordWrap(True)
+        where.setAccessibleName("Unit")
         where.setToolTip(str(self.db_path))
+        self.where = where
         names.addWidget(name)
         names.addWidget(where)
         brand.addLayout(names, 1)

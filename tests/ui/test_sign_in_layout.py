@@ -105,3 +105,40 @@ def test_login_logo_grows_with_the_font_and_nothing_is_clipped(qtbot, db_path, t
     assert logo.pixmap().height() >= w.fontMetrics().height() * 3
     assert _not_clipped(w.hint)
     assert _bottom(w.panel, w) <= w.height()
+
+
+def test_setup_password_hint_is_not_clipped_and_labels_sit_on_their_fields(qtbot, new_db, tasks, clock,
+                                                                           font_pt) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QFormLayout
+
+    w = SetupWindow(new_db, tasks, clock=clock)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    qtbot.keyClicks(w.name_edit, "Ada Admin")
+    meter = w.password.meter
+    for typed in ("password1234", "ada.admin12345", "short"):  # two-line hints, then the red problem too
+        w.password.password.setText(typed)
+        w.create()
+        QApplication.processEvents()
+        assert w.problem.isVisible()
+        for label in (meter.hint, w.problem):  # wrapped: as tall as their lines need
+            assert _not_clipped(label), (typed, label.text())
+        assert meter.word.height() >= meter.word.sizeHint().height()  # "Not accepted", one line
+        assert _bottom(w.create_button, w) <= w.height()
+    for size in ((1280, 800), (1024, 768)):
+        w.resize(*size)
+        QApplication.processEvents()
+        assert _not_clipped(meter.hint) and meter.word.height() >= meter.word.sizeHint().height()
+    form = w.pages.widget(0).findChild(QFormLayout)
+    rows = 0
+    for r in range(form.rowCount()):
+        label = form.itemAt(r, QFormLayout.ItemRole.LabelRole)
+        field = form.itemAt(r, QFormLayout.ItemRole.FieldRole)
+        if label is None or not isinstance(label.widget(), QLabel) or not label.widget().text():
+            continue
+        rows += 1
+        lab, fld = label.widget(), field.widget()
+        # the label's text is centred on the field's middle line, not a few pixels above it
+        assert abs(lab.mapTo(w, lab.rect().center()).y() - fld.mapTo(w, fld.rect().center()).y()) <= 1, lab.text()
+    assert rows == 5
