@@ -2,6 +2,7 @@
 way in by the unit's recovery key when an administrator's password is forgotten."""
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,15 @@ def open_and_check(path: Path, username: str, password: str, clock: Clock | None
     except KeyworkerError:
         must_change = False
     return book, must_change
+
+
+def _hint_html(hint: str) -> str:
+    """The hint as rich text, a password in it on a line of its own and never broken at a hyphen
+    (the reader types it exactly as shown)."""
+    before, sep, pw = hint.partition("Password: ")
+    if not sep:
+        return html.escape(hint)
+    return f"{html.escape(before.strip())}<br>Password: <nobr><b>{html.escape(pw.strip())}</b></nobr>"
 
 
 class LoginWindow(QWidget):
@@ -70,7 +80,8 @@ class LoginWindow(QWidget):
         self.panel = SignInPanel("Sign in", "Records stay encrypted on this computer.")
         self.panel.user_edit.setText(username)
         self.panel.submitted.connect(self.sign_in)
-        self.hint = QLabel(hint)
+        self.hint = QLabel(_hint_html(hint))
+        self.hint.setTextFormat(Qt.TextFormat.RichText)
         self.hint.setObjectName("hint")
         self.hint.setWordWrap(True)
         self.hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -87,6 +98,7 @@ class LoginWindow(QWidget):
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(40, 32, 40, 32)
+        self._lay = lay
         lay.setSpacing(20)
         lay.addStretch(1)
         lay.addLayout(brand)
@@ -98,6 +110,13 @@ class LoginWindow(QWidget):
         fm = self.fontMetrics()
         self.resize(max(520, fm.averageCharWidth() * 60), max(560, fm.lineSpacing() * 30))
         self.book: Casebook | None = None
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        # Maximised, the logo and the panel stay together in the middle, not on the left edge.
+        side = max(40, (self.width() - self.panel.maximumWidth()) // 2)
+        if self._lay.contentsMargins().left() != side:
+            self._lay.setContentsMargins(side, 32, side, 32)
+        super().resizeEvent(event)
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)

@@ -89,7 +89,16 @@ class SetupWindow(QWidget):
         fm = self.fontMetrics()
         # as tall as the form needs at this width: a fixed height left a gap above "Create unit"
         width = max(600, fm.averageCharWidth() * 70)
+        # Maximised, the form keeps a readable width in the middle instead of fields a screen wide.
+        self._column = max(680, fm.averageCharWidth() * 80)
         self.resize(width, max(lay.totalHeightForWidth(width), lay.totalMinimumSize().height()))
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        side = max(40, (self.width() - self._column) // 2)
+        lay = self.layout()
+        if lay is not None and lay.contentsMargins().left() != side:
+            lay.setContentsMargins(side, 28, side, 28)
+        super().resizeEvent(event)
 
     # -- page 1: the unit and its administrator --------------------------------------------------
     def _form_page(self) -> QWidget:
@@ -136,7 +145,6 @@ class SetupWindow(QWidget):
         lay.addWidget(self.problem)
         self.busy = busy_bar("Creating the unit database")
         lay.addWidget(self.busy)
-        lay.addStretch(1)
         self.create_button = QPushButton("&Create unit")
         self.create_button.setObjectName("primary")
         self.create_button.setDefault(True)
@@ -146,6 +154,7 @@ class SetupWindow(QWidget):
         row.addStretch(1)
         row.addWidget(self.create_button)
         lay.addLayout(row)
+        lay.addStretch(1)  # below the button: a taller window leaves no gap above it
         self.name_edit.textEdited.connect(self._name_edited)
         self.user_edit.textEdited.connect(lambda _t: setattr(self, "_username_edited", True))
         # A problem once shown goes as soon as it is put right (a strong password, a name typed).

@@ -142,3 +142,27 @@ def test_setup_password_hint_is_not_clipped_and_labels_sit_on_their_fields(qtbot
         # the label's text is centred on the field's middle line, not a few pixels above it
         assert abs(lab.mapTo(w, lab.rect().center()).y() - fld.mapTo(w, fld.rect().center()).y()) <= 1, lab.text()
     assert rows == 5
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1024, 768)], ids=["1280x800", "1024x768"])
+def test_maximised_sign_in_and_setup_stay_in_the_middle(qtbot, db_path, new_db, tasks, clock, size) -> None:  # type: ignore[no-untyped-def]
+    w = LoginWindow(db_path, tasks, clock=clock, username="worker",
+                    hint="Demo unit with made-up residents. Password: Ribble-House-Demo-2026")
+    qtbot.addWidget(w)
+    w.show()
+    w.resize(*size)
+    QApplication.processEvents()
+    middle = (_left(w.panel, w) + _right(w.panel, w)) // 2
+    assert abs(middle - w.width() // 2) <= 2
+    # the password is never broken across lines at one of its hyphens
+    assert "<nobr><b>Ribble-House-Demo-2026</b></nobr>" in w.hint.text()
+    s = SetupWindow(new_db, tasks, clock=clock)
+    qtbot.addWidget(s)
+    s.show()
+    s.resize(*size)
+    QApplication.processEvents()
+    logo = next(c for c in s.findChildren(QLabel) if c.accessibleName() == "Keyworker logo")
+    # the form keeps a readable width in the middle, from the logo's edge to the fields' edge
+    assert abs((_left(logo, s) + _right(s.unit_edit, s)) // 2 - s.width() // 2) <= 2
+    assert _right(s.unit_edit, s) - _left(logo, s) <= max(680, s.fontMetrics().averageCharWidth() * 80)
+    assert _top(s.create_button, s) - _bottom(s.password.confirm, s) < 3 * s.fontMetrics().lineSpacing()
