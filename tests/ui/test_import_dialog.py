@@ -272,3 +272,11 @@ def test_a_sample_file_can_be_saved_and_imports_as_it_is(dialog, tmp_path) -> No
     assert target.stat().st_mode & 0o777 == 0o600
     d.set_file(target)
     assert d.report is not None and (d.report.ok, d.report.invalid) == (4, 0) and d.problems() == []
+
+
+def test_focus_starts_on_choose_and_the_empty_list_says_what_to_do(dialog) -> None:  # type: ignore[no-untyped-def]
+    _book, _ctx, d = dialog
+    d.activateWindow()
+    QApplication.processEvents()
+    assert d.focusWidget() is d.choose_button
+    assert d.results.currentWidget() is d.note and "sample file" in d.note.text()

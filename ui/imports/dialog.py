@@ -41,6 +41,11 @@ if TYPE_CHECKING:
     from ui.context import AppContext
 
 
+EMPTY_NOTE = ("Choose a CSV file (Ctrl+O) and it is checked at once: every problem is listed here by row, "
+              "person and column. Not sure which columns to use? Save a sample file and open it in your "
+              "spreadsheet.")
+
+
 def _default_choose_file(parent: QWidget, start: str) -> str | None:
     path, _f = QFileDialog.getOpenFileName(parent, "Choose a CSV file to import", start,
                                            "CSV files (*.csv *.txt);;All files (*)")
@@ -99,6 +104,7 @@ class ImportDialog(QDialog):
         self.file_edit.setReadOnly(True)
         self.file_edit.setPlaceholderText("No file chosen")
         self.file_edit.setAccessibleName("File to import")
+        self.file_edit.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # shows the path; focus starts on Choose
         self.choose_button = QPushButton("&Choose CSV…")
         self.choose_button.setAccessibleName("Choose CSV file")
         self.check_button = QPushButton("Check &again")
@@ -143,7 +149,7 @@ class ImportDialog(QDialog):
         h.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         h.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         # The list, or in its place what there is to say instead (no problems; the file is unreadable).
-        self.note = QLabel("Choose a file to see what it holds.")
+        self.note = QLabel(EMPTY_NOTE)
         self.note.setObjectName("importNote")
         self.note.setWordWrap(True)
         self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -209,6 +215,7 @@ class ImportDialog(QDialog):
         self.allowed = ctx.book.actor.can(Permission.IMPORT)
         if not self.allowed:
             self.status.setText("Your role cannot import. Ask a senior (manager) or an administrator.")
+            self.note.setText("Your role cannot import. Ask a senior (manager) or an administrator.")
             self.choose_button.setEnabled(False)
             self.sample_button.setEnabled(False)
         self._update_buttons()
