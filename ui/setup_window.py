@@ -291,12 +291,13 @@ class SetupWindow(QWidget):
         row.addWidget(self.print_button)
         row.addStretch(1)
         lay.addLayout(row)
-        lay.addStretch(1)
+        lay.addSpacing(self.fontMetrics().lineSpacing())
         lay.addWidget(self.kept_box)
         row2 = QHBoxLayout()
         row2.addStretch(1)
         row2.addWidget(self.continue_button)
         lay.addLayout(row2)
+        lay.addStretch(1)  # a taller window leaves its space below, not between key and checkbox
         return page
 
     def recovery_sheet(self) -> bytes:

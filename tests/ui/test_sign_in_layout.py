@@ -166,3 +166,21 @@ def test_maximised_sign_in_and_setup_stay_in_the_middle(qtbot, db_path, new_db, 
     assert abs((_left(logo, s) + _right(s.unit_edit, s)) // 2 - s.width() // 2) <= 2
     assert _right(s.unit_edit, s) - _left(logo, s) <= max(680, s.fontMetrics().averageCharWidth() * 80)
     assert _top(s.create_button, s) - _bottom(s.password.confirm, s) < 3 * s.fontMetrics().lineSpacing()
+
+
+def test_recovery_key_page_has_no_gap_above_the_checkbox(qtbot, new_db, tasks, clock) -> None:  # type: ignore[no-untyped-def]
+    from keyworker.security.vault import FAST_KDF
+
+    w = SetupWindow(new_db, tasks, clock=clock, kdf=FAST_KDF)
+    qtbot.addWidget(w)
+    w.show()
+    w.name_edit.setText("Ada Admin")
+    w.user_edit.setText("ada.admin")
+    w.password.password.setText("Copper-Meadow-Violin-58")
+    w.password.confirm.setText("Copper-Meadow-Violin-58")
+    w.create()
+    assert w.pages.currentIndex() == 1
+    w.resize(1280, 800)
+    QApplication.processEvents()
+    assert _top(w.kept_box, w) - _bottom(w.print_button, w) < 3 * w.fontMetrics().lineSpacing()
+    w.book.close()
