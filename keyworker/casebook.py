@@ -73,6 +73,7 @@ from keyworker.unit_files import (
     recover_interrupted_restore,
     replaced_while_open,
 )
+from keyworker.unit_name import sync_unit_name
 
 
 @dataclass(frozen=True)
@@ -238,6 +239,7 @@ class Casebook:
         book = cls(path, engine, vault, key, actor, clock, device, kdf)
         book._unit_lock = lock
         book._anchor_chain()
+        sync_unit_name(book)  # the sign-in window names the unit before anyone signs in
         return book, recovery
 
     @classmethod
@@ -305,6 +307,7 @@ class Casebook:
             book._unit_lock = lock
             book._record_sign_in(first=True)
             record_settled_restore(book)
+            sync_unit_name(book)
             return book
         except KeyworkerError:
             engine.dispose()

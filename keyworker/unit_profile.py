@@ -23,6 +23,7 @@ from keyworker.input_types import typed_inputs
 from keyworker.security.permissions import Permission
 from keyworker.settings import set_setting
 from keyworker.unit_logo import logo_size, prepare_logo
+from keyworker.unit_name import remember_unit_name
 from keyworker.validation import Cleaner
 
 if TYPE_CHECKING:
@@ -211,7 +212,10 @@ class UnitProfileService:
                 set_setting(s, KEYS[f], _stored(f, cleaned[f]))
             if changed:
                 self._book._record(s, "unit_profile.update", "unit", None, detail={"fields": changed})
-            return replace(current, **{f: cleaned[f] for f in changed})  # type: ignore[arg-type]
+            profile = replace(current, **{f: cleaned[f] for f in changed})  # type: ignore[arg-type]
+        if "unit_name" in changed:  # after the commit: the sign-in window reads it from the vault
+            remember_unit_name(self._book._vault, profile.unit_name)
+        return profile
 
     @typed_inputs(requires=Permission.EDIT_UNIT_PROFILE)
     def set_logo(self, data: bytes | None) -> UnitProfile:

@@ -74,8 +74,47 @@ def is_prefer_not_to_say(value: Any) -> bool:
     return isinstance(value, str) and value.strip().lower() in _PNTS_SPELLINGS
 
 
+class BadDate(ValueError):
+    """Text that is not a date. `reason` says why in words ("there is no 31 February 1990") when
+    it has the shape of a date whose day or month does not exist; else it is empty."""
+
+    def __init__(self, text: str, reason: str = "") -> None:
+        super().__init__(text)
+        self.reason = reason
+
+
+_UK_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+
+
+def no_such_day(text: str) -> str:
+    """Why date-shaped text is no date ("there is no 31 February 1990"), or "" if it is not date-shaped.
+    The forms and the importer share it through parse_date."""
+    text = text.strip()[:40]
+    if m := _ISO_DATE.match(text):
+        year, month, day = (int(g) for g in m.groups())
+    elif m := _UK_DATE.match(text):
+        day, month, year = (int(g) for g in m.groups())
+        if len(m.group(3)) == 2:  # as strptime's %y reads it: 69-99 are 1900s
+            year += 1900 if year >= 69 else 2000
+    else:
+        return ""
+    if not 1 <= month <= 12:
+        return f"there is no month {month} (write the day first: 31/12/1990)"
+    if year < 1:
+        return ""
+    try:
+        date(year, month, day)
+    except ValueError:
+        return f"there is no {day} {_MONTHS[month - 1]} {year}" if day else "there is no day 0"
+    return ""
+
+
 def parse_date(value: Any) -> date:
-    """A date from a date, ISO text (1990-12-31) or UK text (31/12/1990). Raises ValueError."""
+    """A date from a date, ISO text (1990-12-31) or UK text (31/12/1990). Raises BadDate (a
+    ValueError), with the reason when the day or month does not exist."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -86,7 +125,7 @@ def parse_date(value: Any) -> date:
             return datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    raise ValueError(text)
+    raise BadDate(text, no_such_day(text))
 
 
 def parse_datetime(value: Any) -> datetime:
@@ -106,7 +145,7 @@ def parse_datetime(value: Any) -> datetime:
             return datetime.strptime(text, fmt).replace(tzinfo=LONDON)
         except ValueError:
             continue
-    raise ValueError(text)
+    raise BadDate(text, no_such_day(text.split()[0] if text.split() else text))
 
 
 def parse_bool(value: Any) -> bool:
@@ -205,11 +244,13 @@ class Cleaner:
         if text is None:
             return
         wanted = text.lower()
+        options = tuple(options)
         for o in options:
             if o.lower() == wanted:
                 self.values[field] = o
                 return
-        self.error(field, f"{text} is not in the list for {label.lower()}.")
+        # The allowed values, written out: from a spreadsheet there is no list to pick from.
+        self.error(field, f"{text[:60]} is not in the list for {label.lower()}. Write one of: {'; '.join(options)}.")
 
     def demographic(self, field: str, label: str) -> None:
         """A minimum-data-set field: a listed value, 'Prefer not to say' (kept as such), or blank
@@ -243,8 +284,8 @@ class Cleaner:
             return
         try:
             value = parse_date(raw)
-        except ValueError:
-            self.error(field, f"{label} must be a date like 31/12/1990.")
+        except BadDate as e:
+            self.error(field, f"{label}: {e.reason}." if e.reason else f"{label} must be a date like 31/12/1990.")
             return
         low = not_before or date_ranges.EARLIEST_RECORD
         high = not_after or date.max
@@ -265,8 +306,9 @@ class Cleaner:
             return
         try:
             value = parse_datetime(raw)
-        except (ValueError, OverflowError):
-            self.error(field, f"{label} must be a date and time like 31/12/2025 14:30.")
+        except (ValueError, OverflowError) as e:
+            reason = e.reason if isinstance(e, BadDate) else ""
+            self.error(field, f"{label}: {reason}." if reason else f"{label} must be a date and time like 31/12/2025 14:30.")
             return
         if not_after is not None and value > not_after:
             self.error(field, f"{label} cannot be in the future.")
@@ -420,7 +462,8 @@ class Cleaner:
         out = []
         for substance, route in items:
             if substance.lower() not in known:
-                self.error(field, f"{substance[:MAX_CHOICE] or 'A blank'} is not in the list of substances.")
+                self.error(field, f"{substance[:60] or 'A blank'} is not in the list of substances. "
+                                  f"Write one of: {'; '.join(ref.substances())}.")
                 return
             if route is not None and route.lower() not in routes:
                 self.error(field, f"{route[:MAX_CHOICE]} is not a route (choose {', '.join(ref.routes())}).")

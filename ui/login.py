@@ -2,6 +2,7 @@
 way in by the unit's recovery key when an administrator's password is forgotten."""
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QPushButton, QVBoxLa
 from keyworker.casebook import Casebook
 from keyworker.clock import Clock
 from keyworker.errors import KeyworkerError, SignInThrottled
+from keyworker.unit_name import unit_name_before_sign_in
 from ui.errors import show_error
 from ui.icons import app_icon
 from ui.tasks import SyncTaskRunner, TaskRunner
@@ -28,6 +30,15 @@ def open_and_check(path: Path, username: str, password: str, clock: Clock | None
     return book, must_change
 
 
+def _hint_html(hint: str) -> str:
+    """The hint as rich text, a password in it on a line of its own and never broken at a hyphen
+    (the reader types it exactly as shown)."""
+    before, sep, pw = hint.partition("Password: ")
+    if not sep:
+        return html.escape(hint)
+    return f"{html.escape(before.strip())}<br>Password: <nobr><b>{html.escape(pw.strip())}</b></nobr>"
+
+
 class LoginWindow(QWidget):
     """Emits `signed_in(book, must_change_password)` once the unit is open."""
 
@@ -40,9 +51,11 @@ class LoginWindow(QWidget):
         self.tasks = tasks
         self.clock = clock
         self.setObjectName("loginWindow")
-        self.setWindowTitle("Sign in — Keyworker")
+        # The unit by its name (kept in the vault file, readable before sign-in), not its file.
+        self.unit_name = unit_name_before_sign_in(self.db_path)
+        self.setWindowTitle(f"Sign in to {self.unit_name} — Keyworker" if self.unit_name else "Sign in — Keyworker")
         self.setWindowIcon(app_icon())
-        self.setAccessibleName("Sign in to Keyworker")
+        self.setAccessibleName(f"Sign in to {self.unit_name}" if self.unit_name else "Sign in to Keyworker")
 
         brand = QHBoxLayout()
         brand.setSpacing(14)
@@ -54,9 +67,12 @@ class LoginWindow(QWidget):
         names = QVBoxLayout()
         name = QLabel("Keyworker")
         name.setObjectName("brandTitle")
-        where = QLabel(unit_label or f"Unit database: {self.db_path.name}")
+        where = QLabel(self.unit_name or unit_label or f"Unit database: {self.db_path.name}")
         where.setObjectName("muted")
+        where.setWordWrap(True)
+        where.setAccessibleName("Unit")
         where.setToolTip(str(self.db_path))
+        self.where = where
         names.addWidget(name)
         names.addWidget(where)
         brand.addLayout(names, 1)
@@ -64,7 +80,8 @@ class LoginWindow(QWidget):
         self.panel = SignInPanel("Sign in", "Records stay encrypted on this computer.")
         self.panel.user_edit.setText(username)
         self.panel.submitted.connect(self.sign_in)
-        self.hint = QLabel(hint)
+        self.hint = QLabel(_hint_html(hint))
+        self.hint.setTextFormat(Qt.TextFormat.RichText)
         self.hint.setObjectName("hint")
         self.hint.setWordWrap(True)
         self.hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -81,6 +98,7 @@ class LoginWindow(QWidget):
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(40, 32, 40, 32)
+        self._lay = lay
         lay.setSpacing(20)
         lay.addStretch(1)
         lay.addLayout(brand)
@@ -92,6 +110,13 @@ class LoginWindow(QWidget):
         fm = self.fontMetrics()
         self.resize(max(520, fm.averageCharWidth() * 60), max(560, fm.lineSpacing() * 30))
         self.book: Casebook | None = None
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        # Maximised, the logo and the panel stay together in the middle, not on the left edge.
+        side = max(40, (self.width() - self.panel.maximumWidth()) // 2)
+        if self._lay.contentsMargins().left() != side:
+            self._lay.setContentsMargins(side, 32, side, 32)
+        super().resizeEvent(event)
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)

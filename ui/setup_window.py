@@ -60,6 +60,7 @@ class SetupWindow(QWidget):
         self.book: Casebook | None = None
         self.recovery_key = ""
         self._username_edited = False
+        self._problem_field = ""  # which check the red problem is about (name, user, password, confirm)
         # The print dialog, replaceable so tests can print without a blocking dialog.
         self.choose_printer: Callable[[QWidget, Any], bool] = _choose_printer
         self.printed_to: Path | None = None  # the file, when "Print to file" was chosen
@@ -88,7 +89,16 @@ class SetupWindow(QWidget):
         fm = self.fontMetrics()
         # as tall as the form needs at this width: a fixed height left a gap above "Create unit"
         width = max(600, fm.averageCharWidth() * 70)
+        # Maximised, the form keeps a readable width in the middle instead of fields a screen wide.
+        self._column = max(680, fm.averageCharWidth() * 80)
         self.resize(width, max(lay.totalHeightForWidth(width), lay.totalMinimumSize().height()))
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        side = max(40, (self.width() - self._column) // 2)
+        lay = self.layout()
+        if lay is not None and lay.contentsMargins().left() != side:
+            lay.setContentsMargins(side, 28, side, 28)
+        super().resizeEvent(event)
 
     # -- page 1: the unit and its administrator --------------------------------------------------
     def _form_page(self) -> QWidget:
@@ -118,12 +128,14 @@ class SetupWindow(QWidget):
         self.user_edit.setObjectName("userName")
         self.user_edit.setMaxLength(32)
         self.password = NewPasswordFields(lambda: [self.user_edit.text(), *self.name_edit.text().split()])
-        add_row(form, "&Unit name", self.unit_edit)
-        add_row(form, "Administrator's &full name", self.name_edit, "Administrator's full name")
-        add_row(form, "&User name", self.user_edit)
-        add_row(form, "&Password", self.password.password)
+        labels = [add_row(form, "&Unit name", self.unit_edit),
+                  add_row(form, "Administrator's &full name", self.name_edit, "Administrator's full name"),
+                  add_row(form, "&User name", self.user_edit),
+                  add_row(form, "&Password", self.password.password)]
         form.addRow("", self.password.meter)
-        add_row(form, "&Repeat password", self.password.confirm)
+        labels.append(add_row(form, "&Repeat password", self.password.confirm))
+        for label in labels:  # as tall as its field, so the text sits on the field's middle line
+            label.setMinimumHeight(label.buddy().sizeHint().height())
         lay.addLayout(form)
         self.problem = QLabel()
         self.problem.setObjectName("problem")
@@ -133,7 +145,6 @@ class SetupWindow(QWidget):
         lay.addWidget(self.problem)
         self.busy = busy_bar("Creating the unit database")
         lay.addWidget(self.busy)
-        lay.addStretch(1)
         self.create_button = QPushButton("&Create unit")
         self.create_button.setObjectName("primary")
         self.create_button.setDefault(True)
@@ -143,8 +154,15 @@ class SetupWindow(QWidget):
         row.addStretch(1)
         row.addWidget(self.create_button)
         lay.addLayout(row)
+        lay.addStretch(1)  # below the button: a taller window leaves no gap above it
         self.name_edit.textEdited.connect(self._name_edited)
         self.user_edit.textEdited.connect(lambda _t: setattr(self, "_username_edited", True))
+        # A problem once shown goes as soon as it is put right (a strong password, a name typed).
+        self.password.changed.connect(self._recheck)
+        for edit in (self.name_edit, self.user_edit):
+            edit.textChanged.connect(lambda _t: self._recheck())
+        # The meter's hint changes length as the password is typed: grow rather than squeeze it.
+        self.password.changed.connect(self._fit)
         for edit in (self.unit_edit, self.name_edit, self.user_edit, self.password.password, self.password.confirm):
             edit.returnPressed.connect(self.create)
         order = [self.unit_edit, self.name_edit, self.user_edit, self.password.password, self.password.confirm,
@@ -159,18 +177,29 @@ class SetupWindow(QWidget):
         self.password.update_strength()
 
     def check(self) -> str | None:
-        if not self.name_edit.text().strip():
-            return "Enter the administrator's full name."
-        if not self.user_edit.text().strip():
-            return "Enter a user name for the administrator."
-        return self.password.problem()
+        for _field, problem in self._checks():
+            if problem:
+                return problem
+        return None
+
+    def _checks(self) -> list[tuple[str, str | None]]:
+        """(what, problem or None) in the order the form asks for them."""
+        strength = self.password.strength_problem()
+        return [
+            ("name", None if self.name_edit.text().strip() else "Enter the administrator's full name."),
+            ("user", None if self.user_edit.text().strip() else "Enter a user name for the administrator."),
+            ("password", strength),
+            ("confirm", None if strength or self.password.password.text() == self.password.confirm.text()
+             else "The two passwords are different."),
+        ]
 
     def create(self) -> None:
         if self.busy.isVisible() or self.book is not None:
             return
-        problem = self.check()
-        if problem:
-            self._show_problem(problem)
+        failed = next(((f, p) for f, p in self._checks() if p), None)
+        if failed:
+            self._problem_field = failed[0]
+            self._show_problem(failed[1])
             return
         self.problem.setVisible(False)
         self.busy.setVisible(True)
@@ -184,6 +213,29 @@ class SetupWindow(QWidget):
     def _show_problem(self, text: str) -> None:
         self.problem.setText(text)
         self.problem.setVisible(True)
+        self._fit()
+
+    def _recheck(self) -> None:
+        """The problem shown follows its field as it is typed ("5 so far" becomes "9 so far") and
+        goes once that field is right; a problem with another field waits for Create."""
+        if self.problem.isHidden() or self.busy.isVisible():
+            return
+        now = dict(self._checks()).get(self._problem_field)
+        if now:
+            self.problem.setText(now)
+        else:
+            self.problem.setVisible(False)
+
+    def _fit(self) -> None:
+        """Grow the window when its text needs more lines (a wrapped label is not given its height
+        by the minimum-size constraint alone, and would be clipped)."""
+        lay = self.layout()
+        if lay is None:
+            return
+        lay.activate()
+        need = lay.totalHeightForWidth(self.width())
+        if need > self.height():
+            self.resize(self.width(), need)
 
     def _failed(self, exc: BaseException) -> None:
         self.busy.setVisible(False)
@@ -239,12 +291,13 @@ class SetupWindow(QWidget):
         row.addWidget(self.print_button)
         row.addStretch(1)
         lay.addLayout(row)
-        lay.addStretch(1)
+        lay.addSpacing(self.fontMetrics().lineSpacing())
         lay.addWidget(self.kept_box)
         row2 = QHBoxLayout()
         row2.addStretch(1)
         row2.addWidget(self.continue_button)
         lay.addLayout(row2)
+        lay.addStretch(1)  # a taller window leaves its space below, not between key and checkbox
         return page
 
     def recovery_sheet(self) -> bytes:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from keyworker.errors import ImportFileError
+from keyworker.imports.columns import heading
 
 MAX_BYTES = 1024 * 1024 * 1024  # streamed, so the limit is about time, not memory
 DELIMITERS = (",", ";", "\t", "|")  # in order of preference on a tie
@@ -121,8 +122,9 @@ def _sniff_delimiter(first_line: str) -> str:
 
 
 def _column_name(header: list[str], original: list[str], i: int) -> str:
+    # As the spreadsheet heads it ("NHS number"), which is what the person can find.
     if i < len(original) and original[i].strip():
-        return header[i] or " ".join(original[i].split())[:40]
+        return " ".join(original[i].split())[:40]
     return f"column {i + 1}"
 
 
@@ -187,7 +189,7 @@ def open_csv(source: str | Path | bytes, aliases: dict[str, str] | None = None,
                 if h and h in seen:
                     raise ImportFileError(
                         f"The column {' '.join(header_raw[i].split())[:40]!r} appears twice (columns {seen[h] + 1} and {i + 1}, "
-                        f"both read as {h!r}): remove or rename one of them."
+                        f"both read as {heading(h)}): remove or rename one of them."
                     )
                 seen[h] = i
             total = 0

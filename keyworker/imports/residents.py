@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,8 +24,10 @@ from keyworker.db.foundation import Account
 from keyworker.db.imports import DONE, RUNNING, UNDONE, ImportRun
 from keyworker.errors import DatabaseError, ImportFileError, NotFound, StorageError
 from keyworker.imports.bulk import AuditItem, append_audit, insert_rows, stamp
+from keyworker.imports.columns import ALIASES, file_headings, heading, person_in
 from keyworker.imports.csv_file import CsvFile, normalise_header, open_csv
 from keyworker.imports.runs import ImportRunView, archive_batch, run_view
+from keyworker.imports.sample import sample_csv
 from keyworker.referrals import OPEN, REFERRAL_FIELDS, validate_admission, validate_referral
 from keyworker.residents import (
     EDITABLE_FIELDS,
@@ -52,46 +54,11 @@ ADMISSION_COLUMNS = (
     "part_time_notes",
 )
 KNOWN_COLUMNS = frozenset({"record_type", *EDITABLE_FIELDS, *REFERRAL_FIELDS, *ADMISSION_COLUMNS})
-# Spreadsheet headings people actually use -> our column names.
-ALIASES = {
-    "type": "record_type",
-    "record": "record_type",
-    "first_name": "given_name",
-    "forename": "given_name",
-    "forenames": "given_name",
-    "surname": "family_name",
-    "last_name": "family_name",
-    "dob": "date_of_birth",
-    "birth_date": "date_of_birth",
-    "nhs_no": "nhs_number",
-    "nhs": "nhs_number",
-    "gender": "gender_identity",
-    "post_code": "postcode",
-    "gp": "gp_practice",
-    "id": "external_id",
-    "client_id": "external_id",
-    "reference": "external_id",
-    "referral_received": "received_at",
-    "date_received": "received_at",
-    "referrer": "referrer_name",
-    "ctp": "community_treatment_provider",
-    "admission_category": "category",
-    "assessment": "assessment_summary",
-    "admission_date": "admitted_on",
-    "date_admitted": "admitted_on",
-    "planned_length_weeks": "planned_weeks",
-    "weeks": "planned_weeks",
-    "keyworker": "key_worker",
-    "key_worker_name": "key_worker",
-    "substance": "primary_substance",
-    "route": "primary_route",
-    "next_of_kin": "next_of_kin_name",
-    "nok_name": "next_of_kin_name",
-    "nok_phone": "next_of_kin_phone",
-    "nok_relationship": "next_of_kin_relationship",
-}
 MAX_PROBLEMS = 5000  # problems (and duplicate row numbers) listed; the rest are only counted
 PROGRESS_EVERY = 200  # rows between progress reports: often enough for a bar, rare enough to cost nothing
+# An admission whose planned end passed more than this long ago is most likely someone who has
+# left: it is flagged, and may be imported as discharged (on its planned end date).
+ENDED_LONG_AGO = timedelta(days=28)
 
 Progress = Callable[[int, int], None]
 
@@ -99,8 +66,15 @@ Progress = Callable[[int, int], None]
 @dataclass(frozen=True)
 class ImportProblem:
     row: int  # as the spreadsheet shows it: the header is row 1
-    column: str
+    column: str  # our column name ('' for the whole row)
     message: str
+    heading: str = ""  # the column as the file heads it ("DOB"), else as a spreadsheet would
+    person: str = ""  # who the row is about: name, else NHS number ('' if the row says neither)
+
+    def where(self) -> str:
+        """'row 4 (Anna Smith), DOB' for a line of text."""
+        who = f" ({self.person})" if self.person else ""
+        return f"row {self.row}{who}, {self.heading or heading(self.column) or 'whole row'}"
 
 
 @dataclass(frozen=True)
@@ -121,6 +95,12 @@ class ImportReport:
     import_id: str | None = None  # the run that wrote (undo or resume it with this id)
     problems_not_listed: int = 0
     resumed_after_row: int = 0  # rows up to this one were imported before an interruption
+    # Valid admissions whose planned end passed more than ENDED_LONG_AGO before today (the first
+    # MAX_PROBLEMS; `ended_long_ago_count` counts them all). With `as_discharged` they are
+    # imported discharged on their planned end date, otherwise as current residents.
+    ended_long_ago: tuple[ImportProblem, ...] = ()
+    ended_long_ago_count: int = 0
+    as_discharged: bool = False
 
     @property
     def imported(self) -> int:
@@ -129,6 +109,16 @@ class ImportReport:
     @property
     def nothing_imported_because_invalid(self) -> bool:
         return self.invalid > 0 and self.imported == 0 and not self.dry_run
+
+    def ended_summary(self) -> str:
+        n = self.ended_long_ago_count
+        rows = f"{n} admission{'s' if n != 1 else ''}"
+        if self.as_discharged:
+            return (f"{rows} ended long ago (the planned end passed more than {ENDED_LONG_AGO.days} days ago): "
+                    f"{'imported' if not self.dry_run else 'to be imported'} as discharged on the planned end date.")
+        return (f"{rows} ended long ago (the planned end passed more than {ENDED_LONG_AGO.days} days ago) and "
+                f"would be imported as current residents. If they have left, import them as discharged; "
+                f"otherwise correct the dates.")
 
     def lines(self) -> list[str]:
         """The report for a person (CLI and the UI's summary)."""
@@ -142,9 +132,12 @@ class ImportReport:
         if self.ignored_columns:
             out.append("Columns not recognised (ignored): " + ", ".join(self.ignored_columns))
         for p in self.problems:
-            out.append(f"  row {p.row}, {p.column or 'row'}: {p.message}")
+            out.append(f"  {p.where()}: {p.message}")
         if self.problems_not_listed:
             out.append(f"  ... and {self.problems_not_listed} more problems, not listed.")
+        if self.ended_long_ago_count:
+            out.append(self.ended_summary())
+            out.extend(f"  {p.where()}: {p.message}" for p in self.ended_long_ago)
         if self.dry_run:
             out.append("Dry run: nothing was imported.")
         elif self.invalid and not self.valid_only:
@@ -253,14 +246,21 @@ class _Tally:
         self.ok = 0
         self.residents = 0
         self.referrals = 0
+        self.ended: list[ImportProblem] = []
+        self.ended_count = 0
 
-    def bad(self, row_no: int, errors: Mapping[str, str]) -> None:
+    def bad(self, row_no: int, errors: Mapping[str, str], person: str = "") -> None:
         self.invalid += 1
         for col, msg in errors.items():
             if len(self.problems) < MAX_PROBLEMS:
-                self.problems.append(ImportProblem(row_no, col, msg))
+                self.problems.append(ImportProblem(row_no, col, msg, person=person))
             else:
                 self.not_listed += 1
+
+    def ended_long_ago(self, problem: ImportProblem) -> None:
+        self.ended_count += 1
+        if len(self.ended) < MAX_PROBLEMS:
+            self.ended.append(problem)
 
     def duplicate(self, row_no: int) -> None:
         self.duplicates += 1
@@ -303,8 +303,10 @@ class ImportService:
         dry_run: bool = False,
         progress: Progress | None = None,
         encoding: str | None = None,
+        as_discharged: bool = False,
     ) -> ImportReport:
-        """Check (and unless `dry_run`, import) a CSV file. `progress(done, total)` is called on the
+        """Check (and unless `dry_run`, import) a CSV file. `as_discharged`: admissions whose planned
+        end passed long ago (ImportReport.ended_long_ago) are imported discharged on that date. `progress(done, total)` is called on the
         calling thread: every PROGRESS_EVERY rows, and once with (total, total) when everything,
         the write included, is finished. `done` never goes down. All or nothing (unless
         `valid_only`) means: the whole file is checked first, and written only if every row is valid;
@@ -317,22 +319,26 @@ class ImportService:
         passes = 1 if dry_run or valid_only else 2
         bar = _Bar(progress, total, passes)
         if dry_run or not valid_only:
-            tally = self._check(csv_file, bar)
+            tally = self._check(csv_file, bar, as_discharged)
             if dry_run or tally.invalid or not tally.ok:
                 bar.at(passes - 1, total, force=True)
-                return self._report(csv_file, tally, dry_run=dry_run, valid_only=valid_only)
+                return self._report(csv_file, tally, dry_run=dry_run, valid_only=valid_only,
+                                    as_discharged=as_discharged)
         if not total:
             return self._report(csv_file, _Tally(), dry_run=False, valid_only=valid_only)
         run_id = self._start(csv_file, valid_only)
-        tally = self._write_run(csv_file, run_id, after_row=0, bar=bar, pass_no=passes - 1)
-        return self._report(csv_file, tally, dry_run=False, valid_only=valid_only, import_id=run_id)
+        tally = self._write_run(csv_file, run_id, after_row=0, bar=bar, pass_no=passes - 1,
+                                as_discharged=as_discharged)
+        return self._report(csv_file, tally, dry_run=False, valid_only=valid_only, import_id=run_id,
+                            as_discharged=as_discharged)
 
     def resume(
         self, import_id: str, source: str | Path | bytes, *, progress: Progress | None = None,
-        encoding: str | None = None,
+        encoding: str | None = None, as_discharged: bool = False,
     ) -> ImportReport:
         """Finish an interrupted import from the same file: rows already committed are skipped by
-        number, and any row written twice would be caught as a duplicate anyway."""
+        number, and any row written twice would be caught as a duplicate anyway. Give
+        `as_discharged` as the import was started."""
         self._book.require(Permission.IMPORT)
         run = self._run(import_id)
         if run.status != RUNNING:
@@ -346,9 +352,21 @@ class ImportService:
         if progress is not None:
             progress(0, csv_file.rows_total)
         bar = _Bar(progress, csv_file.rows_total, 1)
-        tally = self._write_run(csv_file, run.id, after_row=run.rows_done, bar=bar, pass_no=0)
+        tally = self._write_run(csv_file, run.id, after_row=run.rows_done, bar=bar, pass_no=0,
+                                as_discharged=as_discharged)
         return self._report(csv_file, tally, dry_run=False, valid_only=run.valid_only, import_id=run.id,
-                            resumed_after_row=run.rows_done)
+                            resumed_after_row=run.rows_done, as_discharged=as_discharged)
+
+    def sample(self) -> str:
+        """A sample CSV file for this unit (keyworker.imports.sample): today's dates, and the unit's
+        own key workers by full name, so that every row of it imports as current."""
+        self._book.require(Permission.IMPORT)
+        with self._book._read() as s:
+            names = tuple(s.scalars(
+                select(Account.full_name).where(Account.archived.is_(False), Account.disabled.is_(False),
+                                                Account.role.in_(("key_worker", "senior")))
+                .order_by(Account.role, Account.full_name).limit(2)))
+        return sample_csv(local_today(self._book.clock), names)
 
     def runs(self) -> list[ImportRunView]:
         """Imports, newest first (an interrupted one has status 'running')."""
@@ -382,7 +400,7 @@ class ImportService:
         return view
 
     # -- checking ---------------------------------------------------------------------------
-    def _rules(self) -> _Rules:
+    def _rules(self, as_discharged: bool) -> _Rules:
         with self._book._read() as s:
             workers: dict[str, str] = {}
             for a in s.scalars(
@@ -394,11 +412,11 @@ class ImportService:
             ):
                 workers[a.username.lower()] = a.id
                 workers.setdefault(a.full_name.lower(), a.id)
-        return _Rules(workers, local_today(self._book.clock), self._book.clock.now())
+        return _Rules(workers, local_today(self._book.clock), self._book.clock.now(), as_discharged)
 
-    def _check(self, csv_file: CsvFile, bar: _Bar) -> _Tally:
+    def _check(self, csv_file: CsvFile, bar: _Bar, as_discharged: bool) -> _Tally:
         """Every row through the rules, nothing written (a dry run, or before all-or-nothing)."""
-        rules, seen, tally = self._rules(), _Seen(), _Tally()
+        rules, seen, tally = self._rules(as_discharged), _Seen(), _Tally()
         with self._book._read() as s:
             seen.refresh(s)
         for done, (row_no, row) in enumerate(csv_file.rows()):
@@ -424,8 +442,9 @@ class ImportService:
                                detail={"file": run.file_name, "rows": run.rows_total, "valid_only": valid_only})
             return run.id
 
-    def _write_run(self, csv_file: CsvFile, run_id: str, *, after_row: int, bar: _Bar, pass_no: int) -> _Tally:
-        rules, seen, tally = self._rules(), _Seen(), _Tally()
+    def _write_run(self, csv_file: CsvFile, run_id: str, *, after_row: int, bar: _Bar, pass_no: int,
+                   as_discharged: bool) -> _Tally:
+        rules, seen, tally = self._rules(as_discharged), _Seen(), _Tally()
         with self._book._read() as s:
             seen.refresh(s)  # the bulk of it outside the write lock; each batch adds what is newer
         batch: list[_Planned] = []
@@ -485,7 +504,13 @@ class ImportService:
         return run
 
     def _report(self, csv_file: CsvFile, tally: _Tally, *, dry_run: bool, valid_only: bool,
-                import_id: str | None = None, resumed_after_row: int = 0) -> ImportReport:
+                import_id: str | None = None, resumed_after_row: int = 0, as_discharged: bool = False) -> ImportReport:
+        named = file_headings(csv_file.header, csv_file.original_header)
+
+        def headed(problems: list[ImportProblem]) -> tuple[ImportProblem, ...]:
+            return tuple(replace(p, heading=named.get(p.column) or heading(p.column))
+                         for p in sorted(problems, key=lambda p: (p.row, p.column)))
+
         return ImportReport(
             rows=csv_file.rows_total,
             ok=tally.ok,
@@ -493,7 +518,7 @@ class ImportService:
             duplicates=tally.duplicates,
             residents_imported=tally.residents,
             referrals_imported=tally.referrals,
-            problems=tuple(sorted(tally.problems, key=lambda p: (p.row, p.column))),
+            problems=headed(tally.problems),
             duplicate_rows=tuple(tally.duplicate_rows),
             encoding=csv_file.encoding,
             delimiter=csv_file.delimiter,
@@ -505,6 +530,9 @@ class ImportService:
             import_id=import_id,
             problems_not_listed=tally.not_listed,
             resumed_after_row=resumed_after_row,
+            ended_long_ago=headed(tally.ended),
+            ended_long_ago_count=tally.ended_count,
+            as_discharged=as_discharged,
         )
 
 
@@ -515,19 +543,21 @@ class _Rules:
     workers: dict[str, str]  # user name or full name (lower case) -> account id
     today: date
     now: datetime
+    as_discharged: bool = False
 
     def check(self, row_no: int, row: Mapping[str, str], tally: _Tally) -> _Planned | None:
+        person = person_in(row)
         if "__extra__" in row:
-            tally.bad(row_no, {"": "This row has more values than the header has columns."})
+            tally.bad(row_no, {"": "This row has more values than the header has columns."}, person)
             return None
         kind = _record_type(row)
         if kind is None:
-            tally.bad(row_no, {"record_type": "Write 'resident' or 'referral' (or leave it blank)."})
+            tally.bad(row_no, {"record_type": "Write 'resident' or 'referral' (or leave it blank)."}, person)
             return None
         if kind == REFERRAL:
             values, errors = validate_referral({k: row.get(k) for k in REFERRAL_FIELDS}, now=self.now)
             if errors:
-                tally.bad(row_no, errors)
+                tally.bad(row_no, errors, person)
                 return None
             ext = values.get("external_id")
             key = _person_key(values["given_name"], values["family_name"], values.get("date_of_birth"),
@@ -551,11 +581,28 @@ class _Rules:
         )
         errors = {**rerrors, **errors}
         if errors:
-            tally.bad(row_no, errors)
+            tally.bad(row_no, errors, person)
             return None
+        if adm_values is not None:
+            self._ended_long_ago(row_no, person, adm_values, tally)
         ext = values.get("external_id")
         key = _person_key(values["given_name"], values["family_name"], values["date_of_birth"])
         return _Planned(row_no, RESIDENT, values, adm_values, hash(ext) if ext else None, key)
+
+
+    def _ended_long_ago(self, row_no: int, person: str, adm: dict[str, Any], tally: _Tally) -> None:
+        """Flag an admission whose planned end passed long ago; with `as_discharged`, close it then."""
+        end = adm["admitted_on"] + timedelta(weeks=adm["planned_weeks"])
+        if self.today - end <= ENDED_LONG_AGO:
+            return
+        when = (f"admitted {adm['admitted_on']:%d/%m/%Y} for {adm['planned_weeks']} weeks: the planned end, "
+                f"{end:%d/%m/%Y}, was {(self.today - end).days} days ago")
+        if self.as_discharged:
+            adm["discharged_on"] = end
+            message = f"Imported as discharged on {end:%d/%m/%Y} ({when})."
+        else:
+            message = f"Still here? {when[0].upper()}{when[1:]}. If they have left, import it as discharged."
+        tally.ended_long_ago(ImportProblem(row_no, "admitted_on", message, person=person))
 
 
 def write_rows(s: Session, book: Casebook, import_id: str, planned: list[_Planned]) -> tuple[int, int]:
@@ -592,7 +639,9 @@ def write_rows(s: Session, book: Casebook, import_id: str, planned: list[_Planne
             row["given_name"], row["family_name"], row["preferred_name"], row["reference"], row["postcode"]
         )
         adm = p.admission
-        row["key_worker_id"] = adm["key_worker_id"] if adm else None
+        discharged = adm.get("discharged_on") if adm else None
+        # Denormalised for the caseload: the key worker of a current admission only.
+        row["key_worker_id"] = adm["key_worker_id"] if adm and discharged is None else None
         residents.append(row)
         audit.append(AuditItem("resident.create", "resident", row["id"], row["id"],
                                {"reference": row["reference"], **source}))
@@ -600,10 +649,13 @@ def write_rows(s: Session, book: Casebook, import_id: str, planned: list[_Planne
             admission = stamp(book, {
                 **{k: adm[k] for k in ("admitted_on", "setting", "strand", "planned_weeks", "key_worker_id",
                                        "part_time", "part_time_notes")},
-                "resident_id": row["id"], "referral_id": None, "discharged_on": None, "discharge_type": None,
+                # A long-ended admission imported as discharged: closed on its planned end date; the
+                # kind of discharge (planned or not) is not known, so it is left unrecorded.
+                "resident_id": row["id"], "referral_id": None, "discharged_on": discharged, "discharge_type": None,
             })
             admissions.append(admission)
-            audit.append(AuditItem("admission.create", "admission", admission["id"], row["id"], source))
+            audit.append(AuditItem("admission.create", "admission", admission["id"], row["id"],
+                                   {**source, "discharged_on": discharged.isoformat()} if discharged else source))
     insert_rows(s, Resident, residents)
     insert_rows(s, Admission, admissions)
     insert_rows(s, Referral, referrals)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from PySide6.QtWidgets import QApplication
+
 from tests.ui.conftest import make_ctx
 from ui.imports import ImportDialog
 
@@ -38,8 +40,8 @@ def test_choosing_a_file_checks_it_without_importing(dialog, tmp_path) -> None: 
     assert d.report is not None and d.report.dry_run
     assert "3 rows read: 2 valid and new, 1 with problems" in d.summary.text()
     problems = d.problems()
-    assert ("4", "Date of birth", problems[0][2]) == problems[0][:3] and "date" in problems[0][2].lower()
-    assert any(p[0] == "4" and p[1] == "Postcode" for p in problems)
+    assert problems[0] == ("4", "Cy Brown", "date_of_birth", "Date of birth: there is no 31 February 1980.")
+    assert any(p[0] == "4" and p[2] == "postcode" for p in problems)
     assert not d.import_button.isEnabled()  # all-or-nothing would import nothing
     assert d.valid_only_button.isEnabled()
     assert book.residents.find_by_reference("R-00001") is None  # a dry run writes nothing
@@ -60,7 +62,7 @@ def test_import_all_when_every_row_is_valid_then_again_finds_duplicates(dialog, 
     book, _ctx, d = dialog
     path = _csv(tmp_path, GOOD)
     d.set_file(path)
-    assert d.problems() == [] and d.table.isHidden()
+    assert d.problems() == [] and d.results.currentWidget() is d.note and "No problems" in d.note.text()
     assert d.import_button.isEnabled() and not d.valid_only_button.isEnabled()
     d.import_button.click()
     assert d.final is not None and d.final.imported == 2
@@ -75,6 +77,7 @@ def test_unreadable_file_is_reported(dialog, tmp_path) -> None:  # type: ignore[
     d.set_file(tmp_path / "missing.csv")
     assert d.report is None
     assert d.summary.text() == "The file could not be read."
+    assert d.note.isVisible() and "There is no file" in d.note.text()
     assert not d.import_button.isEnabled()
 
 
@@ -151,16 +154,129 @@ def test_progress_bar_with_inline_tasks_and_a_failed_read(dialog, tmp_path) -> N
     assert d.progress.isHidden()
 
 
-def test_a_windows_1252_file_is_refused_until_that_encoding_is_chosen(dialog, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_windows_1252_file_is_refused_until_that_encoding_is_chosen(dialog, tmp_path) -> None:  # type: ignore[no-untyped-def]
     _book, _ctx, d = dialog
-    shown: list[str] = []
-    monkeypatch.setattr("ui.imports.dialog.show_error", lambda _parent, exc: shown.append(str(exc)))
     path = tmp_path / "excel.csv"
-    path.write_bytes("given_name,family_name,date_of_birth\nRenée,Dupré,03/03/1983\n".encode("cp1252"))
+    path.write_bytes("First name,Surname,DOB\nRenée,Dupré,03/03/1983\n".encode("cp1252"))
     d.set_file(path)
-    assert len(shown) == 1 and "row 2 (given_name, family_name)" in shown[0] and d.report is None
-    assert not d.import_button.isEnabled()
+    # Said where the list would be, with the columns as the sheet heads them
+    assert "row 2 (First name, Surname)" in d.note.text() and d.report is None
+    assert d.results.currentWidget() is d.note and not d.import_button.isEnabled()
     d.encoding.setCurrentIndex(1)  # Windows-1252: checked again at once
     assert d.report is not None and d.report.ok == 1 and d.report.encoding == "windows-1252"
     d.run_import(valid_only=False)
-    assert d.final is not None and d.final.residents_imported == 1 and len(shown) == 1
+    assert d.final is not None and d.final.residents_imported == 1
+
+
+def test_an_unreadable_file_replaces_the_previous_problem_list(dialog, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _book, _ctx, d = dialog
+    d.set_file(_csv(tmp_path, MIXED))
+    assert d.problems() and d.table.isVisible()
+    d.set_file(tmp_path / "missing.csv")
+    # The first file's problems are gone; what is wrong with this one stands in their place
+    assert d.problems() == [] and not d.table.isVisible()
+    assert d.note.isVisible() and d.note.text() == f"There is no file {tmp_path / 'missing.csv'}."
+
+
+def test_the_layout_stays_put_after_a_successful_import(dialog, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _book, _ctx, d = dialog
+
+    def places() -> list[tuple[int, int]]:
+        QApplication.processEvents()  # let the layout settle, as a person sees it
+        return [w.mapTo(d, w.rect().topLeft()).toTuple() for w in (d.file_edit, d.summary, d.import_button)]
+
+    before = places()
+    d.set_file(_csv(tmp_path, GOOD))
+    assert places() == before
+    d.import_button.click()
+    assert d.final is not None and d.final.imported == 2
+    assert places() == before
+
+
+def _contrast(a, b) -> float:  # type: ignore[no-untyped-def]
+    def lum(c) -> float:  # type: ignore[no-untyped-def]
+        def ch(v: int) -> float:
+            x = v / 255
+            return x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4
+        return 0.2126 * ch(c.red()) + 0.7152 * ch(c.green()) + 0.0722 * ch(c.blue())
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_the_percentage_is_readable_on_the_bar(dialog, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from collections import Counter
+
+    from PySide6.QtCore import Qt
+
+    from ui.icons import RESOURCES
+
+    _book, _ctx, d = dialog
+    qss = (RESOURCES / "style.qss").read_text(encoding="utf-8")
+    for token in ("@title_pt", "@brand_pt", "@section_pt", "@small_pt"):
+        qss = qss.replace(token, "10pt")
+    d.setStyleSheet(qss.replace("@icons", (RESOURCES / "icons").as_posix()))  # the app's style, here only
+    d.set_file(_csv(tmp_path, GOOD))
+    bar = d.progress
+    assert bar.isVisible() and bar.isTextVisible() and bar.text() == "100%"
+    assert bar.alignment() & Qt.AlignmentFlag.AlignHCenter
+    image = bar.grab().toImage()
+    # At 100% the text lies on the chunk: the darkest pixel (the text) must stand out from the chunk.
+    colours = Counter(image.pixelColor(x, y).rgb() for x in range(image.width()) for y in range(image.height()))
+    from PySide6.QtGui import QColor
+
+    chunk = QColor.fromRgb(colours.most_common(1)[0][0])
+    mid = image.height() // 2
+    text_pixels = [image.pixelColor(x, mid) for x in range(image.width() // 3, 2 * image.width() // 3)]
+    darkest = min(text_pixels, key=lambda c: c.lightness())
+    assert _contrast(chunk, darkest) >= 4.5
+
+
+def test_problems_name_the_person_and_the_column_as_the_file_heads_it(dialog, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _book, _ctx, d = dialog
+    d.set_file(_csv(tmp_path, "First name,Surname,DOB,NHS number,Sex\nAnna,Smith,31/02/1990,,\n"
+                               ",,01/01/1980,943 476 5919,Robot\n"))
+    problems = d.problems()
+    assert problems[0] == ("2", "Anna Smith", "DOB", "Date of birth: there is no 31 February 1990.")
+    assert sorted(p[:3] for p in problems[1:]) == [("3", "NHS number 943 476 5919", "First name"),
+                                                   ("3", "NHS number 943 476 5919", "Sex"),
+                                                   ("3", "NHS number 943 476 5919", "Surname")]
+    sex = next(p for p in problems if p[2] == "Sex")
+    assert "Write one of:" in sex[3] and "Female" in sex[3]
+
+
+def test_admissions_that_ended_long_ago_are_flagged_and_can_come_in_discharged(dialog, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    book, _ctx, d = dialog
+    # Today is 05/01/2026: 12 weeks from 01/09/2025 ended on 24/11/2025, 42 days ago.
+    d.set_file(_csv(tmp_path, "Given name,Surname,DOB,Admission date,Setting,Strand,Planned weeks,Key worker\n"
+                               "Anna,Smith,01/01/1980,01/09/2025,24h_residential,level_1,12,worker\n"))
+    assert d.as_discharged.isVisible() and not d.as_discharged.isChecked()
+    (row,) = d.problems()
+    assert row[:3] == ("2", "Anna Smith", "Admission date") and "42 days ago" in row[3]
+    assert "ended long ago" in d.summary.text() and d.import_button.isEnabled()
+    d.as_discharged.setChecked(True)  # checked again: the list says what will happen
+    assert d.problems()[0][3].startswith("Imported as discharged on 24/11/2025")
+    d.import_button.click()
+    assert d.final is not None and d.final.residents_imported == 1 and d.final.as_discharged
+    rid = book.residents.find_by_reference("R-00001")
+    assert rid is not None
+    rec = book.residents.get(rid)
+    assert [(a.discharged_on.isoformat() if a.discharged_on else None) for a in rec.admissions] == ["2025-11-24"]
+
+
+def test_a_sample_file_can_be_saved_and_imports_as_it_is(dialog, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _book, _ctx, d = dialog
+    target = tmp_path / "sample.csv"
+    d.choose_save = lambda _parent, _start: str(target)
+    d.sample_button.click()
+    assert d.sample_saved == target and "Sample file saved" in d.status.text()
+    assert target.stat().st_mode & 0o777 == 0o600
+    d.set_file(target)
+    assert d.report is not None and (d.report.ok, d.report.invalid) == (4, 0) and d.problems() == []
+
+
+def test_focus_starts_on_choose_and_the_empty_list_says_what_to_do(dialog) -> None:  # type: ignore[no-untyped-def]
+    _book, _ctx, d = dialog
+    d.activateWindow()
+    QApplication.processEvents()
+    assert d.focusWidget() is d.choose_button
+    assert d.results.currentWidget() is d.note and "sample file" in d.note.text()

@@ -171,3 +171,26 @@ def test_sign_in_runs_off_the_ui_thread_with_a_busy_indicator(qtbot, db_path, cl
     assert not w.panel.busy.isVisible()
     sig.args[0].close()
     runner.shutdown()
+
+
+def test_the_sign_in_window_names_the_unit_not_the_file(qtbot, db_path, tasks, clock, book_factory) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from keyworker.security.vault import vault_path_for
+
+    w = make(qtbot, db_path, tasks, clock)
+    # Read before anyone signs in: the test unit's profile is named "Test Unit"
+    assert w.windowTitle() == "Sign in to Test Unit — Keyworker"
+    assert w.where.text() == "Test Unit" and "unit.kwdb" not in w.where.text()
+    # A new name in the unit profile is the name the next sign-in window shows
+    book_factory("admin").unit_profile.update({"unit_name": "Ribble House"})
+    again = make(qtbot, db_path, tasks, clock)
+    assert again.where.text() == "Ribble House" and "Ribble House" in again.windowTitle()
+    # A unit whose vault has no name yet (made before this) shows its file, and has its name after a sign-in
+    vpath = vault_path_for(db_path)
+    data = json.loads(vpath.read_text(encoding="utf-8"))
+    del data["unit_name"]
+    vpath.write_text(json.dumps(data), encoding="utf-8")
+    assert make(qtbot, db_path, tasks, clock).where.text() == "Unit database: unit.kwdb"
+    book_factory("worker")
+    assert make(qtbot, db_path, tasks, clock).where.text() == "Ribble House"

@@ -85,6 +85,25 @@ def _next_focusable(widget):  # type: ignore[no-untyped-def]
     return nxt
 
 
+def test_the_red_password_problem_goes_once_the_password_is_strong(qtbot, new_db, tasks, clock) -> None:  # type: ignore[no-untyped-def]
+    w = make(qtbot, new_db, tasks, clock)
+    qtbot.keyClicks(w.name_edit, "Ada Lovelace")
+    qtbot.keyClicks(w.password.password, "short")
+    qtbot.mouseClick(w.create_button, Qt.MouseButton.LeftButton)
+    assert w.problem.isVisible() and w.problem.text() == "Use at least 12 characters (5 so far)."
+    qtbot.keyClicks(w.password.password, "-ab")  # longer, still too short: the message keeps count
+    assert w.problem.isVisible() and w.problem.text() == "Use at least 12 characters (8 so far)."
+    w.password.password.clear()
+    qtbot.keyClicks(w.password.password, GOOD_PW)  # strong now: the red message has gone
+    assert not w.problem.isVisible()
+    assert w.password.meter.word.text() in ("Strong", "Very strong")
+    # the next problem is said when Create is pressed again, not while typing
+    qtbot.mouseClick(w.create_button, Qt.MouseButton.LeftButton)
+    assert w.problem.isVisible() and w.problem.text() == "The two passwords are different."
+    qtbot.keyClicks(w.password.confirm, GOOD_PW)
+    assert not w.problem.isVisible()
+
+
 def test_suggest_username() -> None:
     assert suggest_username("Ada Lovelace") == "ada.lovelace"
     assert suggest_username("  ") == ""

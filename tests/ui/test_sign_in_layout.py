@@ -105,3 +105,82 @@ def test_login_logo_grows_with_the_font_and_nothing_is_clipped(qtbot, db_path, t
     assert logo.pixmap().height() >= w.fontMetrics().height() * 3
     assert _not_clipped(w.hint)
     assert _bottom(w.panel, w) <= w.height()
+
+
+def test_setup_password_hint_is_not_clipped_and_labels_sit_on_their_fields(qtbot, new_db, tasks, clock,
+                                                                           font_pt) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QFormLayout
+
+    w = SetupWindow(new_db, tasks, clock=clock)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    qtbot.keyClicks(w.name_edit, "Ada Admin")
+    meter = w.password.meter
+    for typed in ("password1234", "ada.admin12345", "short"):  # two-line hints, then the red problem too
+        w.password.password.setText(typed)
+        w.create()
+        QApplication.processEvents()
+        assert w.problem.isVisible()
+        for label in (meter.hint, w.problem):  # wrapped: as tall as their lines need
+            assert _not_clipped(label), (typed, label.text())
+        assert meter.word.height() >= meter.word.sizeHint().height()  # "Not accepted", one line
+        assert _bottom(w.create_button, w) <= w.height()
+    for size in ((1280, 800), (1024, 768)):
+        w.resize(*size)
+        QApplication.processEvents()
+        assert _not_clipped(meter.hint) and meter.word.height() >= meter.word.sizeHint().height()
+    form = w.pages.widget(0).findChild(QFormLayout)
+    rows = 0
+    for r in range(form.rowCount()):
+        label = form.itemAt(r, QFormLayout.ItemRole.LabelRole)
+        field = form.itemAt(r, QFormLayout.ItemRole.FieldRole)
+        if label is None or not isinstance(label.widget(), QLabel) or not label.widget().text():
+            continue
+        rows += 1
+        lab, fld = label.widget(), field.widget()
+        # the label's text is centred on the field's middle line, not a few pixels above it
+        assert abs(lab.mapTo(w, lab.rect().center()).y() - fld.mapTo(w, fld.rect().center()).y()) <= 1, lab.text()
+    assert rows == 5
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1024, 768)], ids=["1280x800", "1024x768"])
+def test_maximised_sign_in_and_setup_stay_in_the_middle(qtbot, db_path, new_db, tasks, clock, size) -> None:  # type: ignore[no-untyped-def]
+    w = LoginWindow(db_path, tasks, clock=clock, username="worker",
+                    hint="Demo unit with made-up residents. Password: Ribble-House-Demo-2026")
+    qtbot.addWidget(w)
+    w.show()
+    w.resize(*size)
+    QApplication.processEvents()
+    middle = (_left(w.panel, w) + _right(w.panel, w)) // 2
+    assert abs(middle - w.width() // 2) <= 2
+    # the password is never broken across lines at one of its hyphens
+    assert "<nobr><b>Ribble-House-Demo-2026</b></nobr>" in w.hint.text()
+    s = SetupWindow(new_db, tasks, clock=clock)
+    qtbot.addWidget(s)
+    s.show()
+    s.resize(*size)
+    QApplication.processEvents()
+    logo = next(c for c in s.findChildren(QLabel) if c.accessibleName() == "Keyworker logo")
+    # the form keeps a readable width in the middle, from the logo's edge to the fields' edge
+    assert abs((_left(logo, s) + _right(s.unit_edit, s)) // 2 - s.width() // 2) <= 2
+    assert _right(s.unit_edit, s) - _left(logo, s) <= max(680, s.fontMetrics().averageCharWidth() * 80)
+    assert _top(s.create_button, s) - _bottom(s.password.confirm, s) < 3 * s.fontMetrics().lineSpacing()
+
+
+def test_recovery_key_page_has_no_gap_above_the_checkbox(qtbot, new_db, tasks, clock) -> None:  # type: ignore[no-untyped-def]
+    from keyworker.security.vault import FAST_KDF
+
+    w = SetupWindow(new_db, tasks, clock=clock, kdf=FAST_KDF)
+    qtbot.addWidget(w)
+    w.show()
+    w.name_edit.setText("Ada Admin")
+    w.user_edit.setText("ada.admin")
+    w.password.password.setText("Copper-Meadow-Violin-58")
+    w.password.confirm.setText("Copper-Meadow-Violin-58")
+    w.create()
+    assert w.pages.currentIndex() == 1
+    w.resize(1280, 800)
+    QApplication.processEvents()
+    assert _top(w.kept_box, w) - _bottom(w.print_button, w) < 3 * w.fontMetrics().lineSpacing()
+    w.book.close()

@@ -72,7 +72,7 @@ def test_bad_rows_import_nothing_unless_valid_only(manager_book: Casebook) -> No
     assert report.invalid == 1 and report.imported == 0 and report.ok == 2
     problems = {(p.row, p.column) for p in report.problems}
     assert problems == {(3, "given_name"), (3, "date_of_birth"), (3, "sex"), (3, "postcode")}
-    assert any("row 3, postcode" in line for line in report.lines())
+    assert any("row 3 (Row), postcode" in line for line in report.lines())
     assert count(manager_book, Resident) == 0
     dry = manager_book.imports.residents(data, valid_only=True, dry_run=True)
     assert dry.imported == 0 and count(manager_book, Resident) == 0
@@ -153,7 +153,7 @@ def test_cli_import(
     bad.write_text(HEADER + "A1,Good,Row,01/01/1980,,,\nA2,Bad,Row,01/01/1980,,XX,\n", encoding="utf-8")
     rc = cli.run(["import", "residents", str(bad), "--db", str(db_path), "--user", "manager"])
     out = capsys.readouterr().out
-    assert rc == 1 and "row 3, postcode" in out and "Nothing was imported" in out
+    assert rc == 1 and "row 3 (Bad Row), postcode" in out and "Nothing was imported" in out
     rc = cli.run(["import", "residents", str(bad), "--valid-only", "--db", str(db_path), "--user", "manager"])
     assert rc == 0 and "Imported 1 residents" in capsys.readouterr().out
     rc = cli.run(

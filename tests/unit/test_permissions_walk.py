@@ -107,6 +107,7 @@ CHECKED: dict[str, Permission] = {
     "imports.residents": P.IMPORT,
     "imports.resume": P.IMPORT,
     "imports.runs": P.IMPORT,
+    "imports.sample": P.IMPORT,
     "imports.undo": P.IMPORT,
     "caseload.ids": P.VIEW_RESIDENTS,
     "caseload.rows": P.VIEW_RESIDENTS,

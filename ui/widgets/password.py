@@ -102,12 +102,16 @@ class NewPasswordFields(QWidget):
 
     def problem(self) -> str | None:
         """Why the fields cannot be submitted yet, or None."""
-        strength = assess(self.password.text(), self.user_inputs())
-        if strength.problem:
-            return strength.problem
+        weak = self.strength_problem()
+        if weak:
+            return weak
         if self.password.text() != self.confirm.text():
             return "The two passwords are different."
         return None
+
+    def strength_problem(self) -> str | None:
+        """Why the new password itself is refused, or None (the confirmation aside)."""
+        return assess(self.password.text(), self.user_inputs()).problem
 
     def value(self) -> str:
         return self.password.text()
