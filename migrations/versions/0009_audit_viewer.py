@@ -2,16 +2,16 @@
 unit with hundreds of thousands of entries answers a page without reading the whole table.
 (SQLite keys each index entry by the row's seq, so both serve "newest first" too.)
 
-Revision ID: 0007_audit_viewer
-Revises: 0006_letters
+Revision ID: 0009_audit_viewer
+Revises: 0008_medication_dose
 Create Date: 2026-12-02
 """
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0007_audit_viewer"
-down_revision = "0006_letters"
+revision = "0009_audit_viewer"
+down_revision = "0008_medication_dose"
 branch_labels = None
 depends_on = None
 

@@ -2,8 +2,8 @@
 other) and an explicit "as directed" in place of a dose and frequency. Both nullable: medication
 recorded before this version shows as "not recorded".
 
-Revision ID: 0007_medication_dose
-Revises: 0006_letters
+Revision ID: 0008_medication_dose
+Revises: 0007_review_referrer_flag
 Create Date: 2026-12-02
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_medication_dose"
-down_revision = "0006_letters"
+revision = "0008_medication_dose"
+down_revision = "0007_review_referrer_flag"
 branch_labels = None
 depends_on = None
 
