@@ -387,3 +387,12 @@ def test_cells_carry_their_full_text_as_a_tooltip(page: CaseloadPage) -> None:
     key_worker = [c.key for c in COLUMNS].index("key_worker")
     assert page.model.index(1, week).data(Qt.ItemDataRole.ToolTipRole) == "Week 6 of 12"
     assert page.model.index(1, key_worker).data(Qt.ItemDataRole.ToolTipRole) == "Sam Worker"
+
+
+def test_night_staff_are_not_offered_my_caseload(qtbot, book_factory, unit) -> None:  # type: ignore[no-untyped-def]
+    """Out-of-hours staff hold no caseload: "My caseload only" would always show nobody."""
+    p = CaseloadPage(AppContext(book_factory("nights"), SyncTaskRunner()))
+    qtbot.addWidget(p)
+    p.show()
+    assert not p.mine.isVisible() and names(p) == ["Adams, Bob", "Baker, Ann", "Clarke, Cat"]
+    assert p.count.isVisible() and p.count.text() == "3 current residents"

@@ -214,3 +214,33 @@ def test_first_steps_go_once_all_are_done(qtbot, admin_book, unit, window_for) -
     page = window_for("admin").pages["today"]
     assert page.first_steps is None
     assert [b.text() for b in page.findChildren(QPushButton) if b.text().startswith("Add &staff")] == []
+
+
+def test_long_rows_wrap_instead_of_scrolling_sideways_at_1024(qtbot, window_for, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import ui.today as today
+    from ui.today import TodayItem, register_today_section
+
+    monkeypatch.setattr(today, "_SECTIONS", {})
+    long = "Decide on the referral for Ryan Crossley-Whittington (Routine, from Jordan Ainsworth-Smith of " \
+           "Lancashire and South Cumbria Community Recovery Services)"
+    register_today_section("long", "Referral decisions due", lambda book: [TodayItem(long, None, date(2026, 1, 2), True),
+                                                                           TodayItem("Short row", None)], 10)
+    register_today_section("other", "Reviews due", lambda book: [TodayItem("Another row", None)], 20)
+    w = window_for("worker")
+    w.resize(1024, 768)
+    page = w.pages["today"]
+    lst = page.lists["long"]
+    qtbot.waitUntil(lambda: lst.width() < 800)
+    rect = lst.visualItemRect(lst.item(0))
+    assert rect.right() <= lst.viewport().width()  # the whole row is on screen ...
+    assert rect.height() >= 2 * lst.fontMetrics().height()  # ... on two lines
+    assert lst.visualItemRect(lst.item(1)).bottom() <= lst.viewport().height()  # and the next row still shows
+
+
+def test_the_night_list_is_shown_whole(qtbot, admin_book, window_for) -> None:  # type: ignore[no-untyped-def]
+    for i in range(12):
+        add_resident(admin_book, f"Person{i:02d}", "Resident", admitted_on=date(2025, 12, 1))
+    page = window_for("nights").pages["today"]
+    lst = page.lists["residents_now"]
+    assert lst.count() == 12
+    assert all(lst.visualItemRect(lst.item(i)).bottom() <= lst.viewport().height() for i in range(12))

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from keyworker.security.permissions import Permission
 from ui import user_settings
 from ui.caseload.model import COLUMN_KEYS, COLUMNS, DEFAULT_HIDDEN, FLAGS_COLUMN, RESIDENT_ID_ROLE, CaseloadModel
 from ui.context import AppContext
@@ -113,14 +114,17 @@ class CaseloadPage(QWidget):
         top = QHBoxLayout()
         top.addWidget(search_label)
         top.addWidget(self.search, 1)
-        top.addWidget(self.mine)
-        top.addWidget(self.discharged)
-        top.addWidget(self.columns_button)
         top.addWidget(self.open_button)
+        filters = QHBoxLayout()  # a row of its own: at 1024 px one row would squeeze the search box
+        filters.addWidget(self.mine)
+        filters.addWidget(self.discharged)
+        filters.addSpacing(12)
+        filters.addWidget(self.count, 1)
+        filters.addWidget(self.columns_button)
         lay = QVBoxLayout(self)
         lay.addWidget(title)
         lay.addLayout(top)
-        lay.addWidget(self.count)
+        lay.addLayout(filters)
         lay.addWidget(self.table, 1)
         self.setFocusProxy(self.search)
 
@@ -135,11 +139,11 @@ class CaseloadPage(QWidget):
         self.model.failed.connect(lambda exc: show_error(self, exc))
         self.model.rowsInserted.connect(lambda *_: (self._show_count(), self.fit_columns()))
         ctx.state.data_changed.connect(self._data_changed)
-        ctx.state.actor_changed.connect(self.apply_filter)
+        ctx.state.actor_changed.connect(self._actor_changed)
         ctx.state.locked_changed.connect(lambda locked: None if locked else self.model.refresh())
         self._keep: str | None = None
         self.open_menu: QMenu | None = None
-        self.apply_filter()
+        self._actor_changed()
 
     # -- columns -----------------------------------------------------------------------------
     def _setup_columns(self) -> None:
@@ -231,6 +235,14 @@ class CaseloadPage(QWidget):
         self.search.insert(text)
 
     # -- querying ----------------------------------------------------------------------------
+    def _actor_changed(self) -> None:
+        """"My caseload" only for those who hold one (not night staff or others without residents)."""
+        holds = self.ctx.book.actor.can(Permission.RECORD_REVIEWS)
+        self.mine.setVisible(holds)
+        if not holds:
+            self.mine.setChecked(False)
+        self.apply_filter()
+
     def apply_filter(self) -> None:
         """Query with what the controls say now (the debounce timer calls this after typing stops)."""
         self._debounce.stop()
