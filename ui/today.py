@@ -33,6 +33,7 @@ from keyworker.security.permissions import Permission, Role
 from ui import user_settings
 from ui.context import AppContext
 from ui.first_steps import FirstStepsBox, show_page
+from ui.first_steps import hidden_for as first_steps_hidden
 
 log = logging.getLogger("keyworker.ui")
 
@@ -215,7 +216,8 @@ class TodayPage(QWidget):
         day = local_today(self.ctx.book.clock).strftime("%A %d/%m/%Y")
         self.subheading.setText(f"{day} · the whole unit" if scope == UNIT else day)
         sections = [s for s in today_sections() if s.visible_to(actor)]
-        book, steps = self.ctx.book, actor.can(Permission.EDIT_UNIT_PROFILE)
+        book = self.ctx.book
+        steps = actor.can(Permission.EDIT_UNIT_PROFILE) and not first_steps_hidden(book)
         self.ctx.tasks.run(lambda: _fetch_all(book, sections, scope, steps), self._show)
 
     def _show(self, answer: tuple[list[tuple[TodaySection, list[TodayItem] | None]], Any]) -> None:
@@ -230,6 +232,7 @@ class TodayPage(QWidget):
         self.nothing_due = None
         if steps is not None and not steps.all_done:
             self.first_steps = FirstStepsBox(self.ctx, steps, self)
+            self.first_steps.dismissed.connect(self.refresh)
             self.body_layout.addWidget(self.first_steps)
         total, empty = 0, []
         # The only list on the page (the night list, say) is shown whole: the page scrolls, not the list.

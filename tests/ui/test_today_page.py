@@ -244,3 +244,13 @@ def test_the_night_list_is_shown_whole(qtbot, admin_book, window_for) -> None:  
     lst = page.lists["residents_now"]
     assert lst.count() == 12
     assert all(lst.visualItemRect(lst.item(i)).bottom() <= lst.viewport().height() for i in range(12))
+
+
+def test_first_steps_can_be_hidden_for_good(qtbot, fresh_window, app_pages) -> None:  # type: ignore[no-untyped-def]
+    page = fresh_window.pages["today"]
+    page.first_steps.hide_button.click()
+    assert page.first_steps is None
+    again = MainWindow(make_ctx(fresh_window.ctx.book, SyncTaskRunner()))  # the next sign-in
+    qtbot.addWidget(again)
+    assert again.pages["today"].first_steps is None
+    again.lock.watcher.stop()
