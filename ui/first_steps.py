@@ -6,11 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from keyworker.first_steps import FirstSteps
 from keyworker.security.permissions import Permission
+from ui import user_settings
 from ui.context import AppContext
+
+HIDDEN_KEY = "today/first_steps_hidden"
 
 
 def show_page(ctx: AppContext, key: str) -> QWidget | None:
@@ -70,7 +74,14 @@ STEPS = (
 )
 
 
+def hidden_for(book: object) -> bool:
+    """Has this user hidden the first steps on this unit?"""
+    return str(user_settings.load(book, HIDDEN_KEY, "")).lower() in ("true", "1")
+
+
 class FirstStepsBox(QFrame):
+    dismissed = Signal()
+
     def __init__(self, ctx: AppContext, steps: FirstSteps, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -80,7 +91,14 @@ class FirstStepsBox(QFrame):
         lay = QVBoxLayout(self)
         title = QLabel("First steps")
         title.setObjectName("sectionTitle")
-        lay.addWidget(title)
+        self.hide_button = QPushButton("&Hide these steps")
+        self.hide_button.setAccessibleName("Hide the first steps")
+        self.hide_button.setToolTip("Stop showing the first steps to you on this unit")
+        self.hide_button.clicked.connect(self._hide_for_good)
+        head = QHBoxLayout()
+        head.addWidget(title, 1)
+        head.addWidget(self.hide_button)
+        lay.addLayout(head)
         intro = QLabel("Set the unit up in this order. Each step is ticked once it is done.")
         intro.setObjectName("muted")
         intro.setWordWrap(True)
@@ -111,4 +129,9 @@ class FirstStepsBox(QFrame):
                 grid.addWidget(b, row, 2)
 
 
-__all__ = ["FirstStepsBox", "STEPS", "show_page"]
+    def _hide_for_good(self) -> None:
+        user_settings.save(self.ctx.book, HIDDEN_KEY, True)
+        self.dismissed.emit()
+
+
+__all__ = ["FirstStepsBox", "STEPS", "hidden_for", "show_page"]

@@ -7,8 +7,8 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QSettings, QSize, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QEvent, QObject, QSettings, QSize, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -159,6 +159,9 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self._build_actions()
         self.nav.currentRowChanged.connect(self._show_row)
+        self.nav.itemClicked.connect(lambda item: self.go_to(item.data(Qt.ItemDataRole.UserRole)))
+        self.nav.itemActivated.connect(lambda item: self.go_to(item.data(Qt.ItemDataRole.UserRole)))
+        self.nav.installEventFilter(self)
         ctx.state.locked_changed.connect(self._on_locked)
         ctx.state.actor_changed.connect(self._on_actor)
         self._on_actor()
@@ -174,6 +177,25 @@ class MainWindow(QMainWindow):
                 self.nav.setCurrentRow(row)
                 return self.pages.get(key)
         return None
+
+    def go_to(self, key: str) -> QWidget | None:
+        """A page chosen by shortcut, toolbar, click or Enter: keyboard focus goes into it (to its
+        focus proxy, e.g. the caseload's search box), so typing lands there."""
+        page = self.show_page(key)
+        if page is not None and page.focusProxy() is not None:
+            page.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        return page
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        """Typing in the navigation goes to the page shown, if it takes typing (the caseload's search)."""
+        if obj is self.nav and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            typed = getattr(self.stack.currentWidget(), "type_into_search", None)
+            text = event.text()
+            if callable(typed) and text and text.isprintable() and not text.isspace() and not event.modifiers() & (
+                    Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier):
+                typed(text)
+                return True
+        return super().eventFilter(obj, event)
 
     def current_key(self) -> str | None:
         item = self.nav.currentItem()
@@ -249,7 +271,7 @@ class MainWindow(QMainWindow):
         view_menu = mb.addMenu("&View")
         self.page_actions: dict[str, QAction] = {}
         for i, spec in enumerate(self.specs):
-            act = self._action(spec.title.replace("&", "&&"), lambda _checked=False, k=spec.key: self.show_page(k),
+            act = self._action(spec.title.replace("&", "&&"), lambda _checked=False, k=spec.key: self.go_to(k),
                                f"Ctrl+{i + 1}" if i < 9 else None)
             self.page_actions[spec.key] = act
             view_menu.addAction(act)

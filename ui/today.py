@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtCore import QRect, QSignalBlocker, QSize, Qt
+from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
@@ -32,6 +33,7 @@ from keyworker.security.permissions import Permission, Role
 from ui import user_settings
 from ui.context import AppContext
 from ui.first_steps import FirstStepsBox, show_page
+from ui.first_steps import hidden_for as first_steps_hidden
 
 log = logging.getLogger("keyworker.ui")
 
@@ -214,7 +216,8 @@ class TodayPage(QWidget):
         day = local_today(self.ctx.book.clock).strftime("%A %d/%m/%Y")
         self.subheading.setText(f"{day} · the whole unit" if scope == UNIT else day)
         sections = [s for s in today_sections() if s.visible_to(actor)]
-        book, steps = self.ctx.book, actor.can(Permission.EDIT_UNIT_PROFILE)
+        book = self.ctx.book
+        steps = actor.can(Permission.EDIT_UNIT_PROFILE) and not first_steps_hidden(book)
         self.ctx.tasks.run(lambda: _fetch_all(book, sections, scope, steps), self._show)
 
     def _show(self, answer: tuple[list[tuple[TodaySection, list[TodayItem] | None]], Any]) -> None:
@@ -229,8 +232,11 @@ class TodayPage(QWidget):
         self.nothing_due = None
         if steps is not None and not steps.all_done:
             self.first_steps = FirstStepsBox(self.ctx, steps, self)
+            self.first_steps.dismissed.connect(self.refresh)
             self.body_layout.addWidget(self.first_steps)
         total, empty = 0, []
+        # The only list on the page (the night list, say) is shown whole: the page scrolls, not the list.
+        alone = sum(1 for _s, items in results if items) == 1 and self.first_steps is None
         for section, items in results:
             if items is not None and not items:
                 empty.append(section.title)  # listed once, below: not "Nothing due." under each title
@@ -242,20 +248,20 @@ class TodayPage(QWidget):
                 self.body_layout.addWidget(QLabel("This section could not be loaded. Try Refresh."))
                 continue
             total += len(items)
-            self.body_layout.addWidget(self._list_for(section, items))
+            self.body_layout.addWidget(self._list_for(section, items, len(items) if alone else MAX_VISIBLE_ROWS))
         if total == 0 and self.first_steps is None:
             calm = QLabel("Nothing needs your attention right now.")
             calm.setObjectName("emptyState")
             self.body_layout.insertWidget(0, calm)
-        if empty:
+        if empty and self.first_steps is None:  # on a new unit the first steps are the work
             self.nothing_due = QLabel("Nothing due: " + ", ".join(empty) + ".")
             self.nothing_due.setObjectName("muted")
             self.nothing_due.setWordWrap(True)
             self.body_layout.addWidget(self.nothing_due)
         self.body_layout.addStretch(1)
 
-    def _list_for(self, section: TodaySection, items: list[TodayItem]) -> QListWidget:
-        lst = QListWidget()
+    def _list_for(self, section: TodaySection, items: list[TodayItem], max_rows: int = MAX_VISIBLE_ROWS) -> QListWidget:
+        lst = TodayList(max_rows)
         lst.setObjectName(f"today_{section.key}")
         lst.setAccessibleName(section.title)
         for it in items:
@@ -269,13 +275,7 @@ class TodayPage(QWidget):
                 font.setBold(True)
                 row.setFont(font)
             lst.addItem(row)
-        lst.ensurePolished()  # so the row height includes the stylesheet's item padding
-        visible = min(len(items), MAX_VISIBLE_ROWS)
-        rows = sum(max(lst.sizeHintForRow(i), lst.fontMetrics().height() + 8) for i in range(visible))
-        margins = lst.contentsMargins()
-        lst.setFixedHeight(rows + margins.top() + margins.bottom() + 2 * lst.spacing() + 4)
-        if len(items) <= MAX_VISIBLE_ROWS:  # everything fits: a scrollbar would only hide text
-            lst.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        lst.relayout()
         lst.itemActivated.connect(lambda row, key=section.key: self._open(key, row))
         self.lists[section.key] = lst
         self.items[section.key] = list(items)
@@ -294,6 +294,46 @@ class TodayPage(QWidget):
             self.ctx.open_resident(item.resident_id, tab=item.tab)
         elif item.resident_id:
             self.ctx.open_resident(item.resident_id)
+
+
+class TodayList(QListWidget):
+    """A section's rows, wrapped to the page's width (never a sideways scrollbar over the text) and
+    as tall as its first `max_rows` rows; longer lists scroll."""
+
+    PADDING = (12 + 12, 8 + 4)  # the stylesheet's item padding (4px 6px) and the delegate's margins
+
+    def __init__(self, max_rows: int = MAX_VISIBLE_ROWS) -> None:
+        super().__init__()
+        self.max_rows = max_rows
+        self.setWordWrap(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._laid_out_for = -1
+
+    def relayout(self) -> None:
+        """Each row's height for its wrapped text at the current width; the list's height to match."""
+        self.ensurePolished()
+        if self.count() <= self.max_rows:  # everything fits: a scrollbar would only hide text
+            self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scrollbar = self.verticalScrollBar().sizeHint().width() \
+            if self.verticalScrollBarPolicy() != Qt.ScrollBarPolicy.ScrollBarAlwaysOff else 0
+        width = max(200, self.width() - 2 * self.frameWidth() - scrollbar)
+        self._laid_out_for = self.width()
+        heights = []
+        for i in range(self.count()):
+            item = self.item(i)
+            fm = QFontMetrics(item.font())
+            box = fm.boundingRect(QRect(0, 0, width - self.PADDING[0], 100000), int(Qt.TextFlag.TextWordWrap),
+                                  item.text())
+            h = max(box.height(), fm.height()) + self.PADDING[1]
+            item.setSizeHint(QSize(width, h))
+            heights.append(h)
+        margins = self.contentsMargins()
+        self.setFixedHeight(sum(heights[:self.max_rows]) + margins.top() + margins.bottom() + 2 * self.spacing() + 4)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if event.size().width() != self._laid_out_for:
+            self.relayout()
 
 
 def _opens(item: TodayItem) -> bool:

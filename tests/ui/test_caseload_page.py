@@ -95,8 +95,8 @@ def test_lazy_model_passes_qtmodeltester_while_fetching(qtmodeltester, worker_bo
 def test_shows_current_residents_with_columns(page: CaseloadPage) -> None:
     assert names(page) == ["Adams, Bob", "Baker, Ann", "Clarke, Cat"]
     row = [page.model.index(1, c).data() for c in range(len(COLUMNS))]
-    assert row == ["Baker, Ann", "R-00001", "Sam Worker", "24-hour", "01/12/2025",
-                   "Week 6 of 12", "02/01/2026", "Not assessed", "Review overdue"]
+    assert row == ["Baker, Ann", "Review overdue", "Sam Worker", "02/01/2026", "Week 6 of 12", "R-00001",
+                   "01/12/2025", "24-hour", "Not assessed"]  # most important first
     assert page.count.text() == "3 current residents"
 
 
@@ -255,3 +255,144 @@ def test_page_is_registered() -> None:
     from ui.main_window import _PAGES
 
     assert _PAGES["caseload"].factory is CaseloadPage
+
+
+# -- in the main window, as a user sees it ----------------------------------------------------
+@pytest.fixture
+def caseload_window(qtbot, worker_book, unit, monkeypatch):  # type: ignore[no-untyped-def]
+    """main window(size) -> a MainWindow signed in as the key worker, on the Caseload, at that size."""
+    import ui.main_window as mw
+    from ui.main_window import MainWindow
+
+    monkeypatch.setattr(mw, "FEATURE_MODULES", ("ui.today", "ui.caseload.page"))
+    made: list[MainWindow] = []
+
+    def _make(width: int = 1280, height: int = 800) -> MainWindow:
+        w = MainWindow(AppContext(worker_book, SyncTaskRunner()))
+        qtbot.addWidget(w)
+        w.resize(width, height)
+        w.show()
+        qtbot.waitExposed(w)
+        made.append(w)
+        return w
+
+    yield _make
+    for w in made:
+        w.lock.watcher.stop()
+
+
+def text_fits(table: Any, row: int, column: int) -> bool:
+    """Is the cell's whole text drawn, not elided: its text, icon and the delegate's margins within
+    the section, and the section within the visible part of the table (no scrolling needed)?"""
+    from PySide6.QtWidgets import QStyle
+
+    index = table.model().index(row, column)
+    text = index.data()
+    margin = table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, table) + 1
+    icon = 0 if index.data(Qt.ItemDataRole.DecorationRole) is None else table.iconSize().width() + 2 * margin
+    if icon == 0 and index.data(Qt.ItemDataRole.DecorationRole) is not None:
+        icon = 16 + 2 * margin
+    needed = table.fontMetrics().horizontalAdvance(text) + icon + 2 * margin
+    header = table.horizontalHeader()
+    left = header.sectionViewportPosition(column)
+    return needed <= header.sectionSize(column) and 0 <= left and left + header.sectionSize(column) <= \
+        table.viewport().width()
+
+
+def test_two_flags_are_readable_without_scrolling_at_1280(qtbot, caseload_window, unit) -> None:  # type: ignore[no-untyped-def]
+    w = caseload_window(1280, 800)
+    page = w.show_page("caseload")
+    row = page.model.row_of(unit["cat"])
+    assert page.model.index(row, FLAGS_COLUMN).data() == "Plan incomplete, Review overdue"
+    assert text_fits(page.table, row, FLAGS_COLUMN)
+    assert page.table.horizontalScrollBar().maximum() == 0  # nothing to scroll to
+    ann = page.model.row_of(unit["ann"])
+    assert text_fits(page.table, ann, FLAGS_COLUMN)  # "Review overdue"
+
+
+def test_flags_and_discharged_are_readable_at_1024(qtbot, caseload_window, unit) -> None:  # type: ignore[no-untyped-def]
+    w = caseload_window(1024, 768)
+    page = w.show_page("caseload")
+    page.discharged.setChecked(True)
+    assert text_fits(page.table, page.model.row_of(unit["cat"]), FLAGS_COLUMN)
+    week = [c.key for c in COLUMNS].index("week")
+    dawson = page.model.row_of(unit["dan"])
+    assert page.model.index(dawson, week).data() == "Discharged 01/09/2025"
+    assert text_fits(page.table, dawson, week)
+
+
+def test_chosen_columns_are_remembered_for_the_user(qtbot, caseload_window) -> None:  # type: ignore[no-untyped-def]
+    w = caseload_window()
+    page = w.show_page("caseload")
+    keys = [c.key for c in COLUMNS]
+    assert page.table.isColumnHidden(keys.index("risk")) and not page.table.isColumnHidden(keys.index("reference"))
+    menu = page.columns_menu()
+    titles = {a.text(): a for a in menu.actions()}
+    assert not titles["Name"].isEnabled()  # the name is always shown
+    titles["Reference"].setChecked(False)
+    titles["Admitted"].setChecked(True)
+    assert page.table.isColumnHidden(keys.index("reference"))
+    again = caseload_window().show_page("caseload")  # a new window: as after a restart
+    assert again.table.isColumnHidden(keys.index("reference"))
+    assert not again.table.isColumnHidden(keys.index("admitted"))
+    assert again.table.isColumnHidden(keys.index("risk"))
+
+
+def test_header_right_click_offers_the_columns(qtbot, caseload_window) -> None:  # type: ignore[no-untyped-def]
+    page = caseload_window().show_page("caseload")
+    header = page.table.horizontalHeader()
+    header.customContextMenuRequested.emit(header.rect().center())
+    menu = page.open_menu
+    assert menu.isVisible() and [a.text() for a in menu.actions()][:2] == ["Name", "Flags"]
+    menu.close()
+    page.columns_button.click()  # the same menu from the keyboard
+    assert page.open_menu.isVisible() and page.open_menu is not menu
+    page.open_menu.close()
+
+
+def test_ctrl_2_puts_typing_into_the_search_box(qtbot, caseload_window) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QApplication
+
+    w = caseload_window()
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is w.nav)
+    qtbot.keyClick(w.nav, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert w.current_key() == "caseload"
+    qtbot.keyClicks(QApplication.focusWidget(), "bak")
+    page = w.pages["caseload"]
+    assert page.search.text() == "bak"
+    qtbot.waitUntil(lambda: names(page) == ["Baker, Ann"])
+
+
+def test_any_way_to_the_caseload_lets_typing_search(qtbot, caseload_window) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QApplication
+
+    w = caseload_window()
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is w.nav)
+    qtbot.keyClick(w.nav, Qt.Key.Key_Down)  # arrowing through the navigation keeps focus there ...
+    assert w.current_key() == "caseload" and QApplication.focusWidget() is w.nav
+    qtbot.keyClicks(w.nav, "cl")  # ... and typing goes into the search
+    page = w.pages["caseload"]
+    assert page.search.text() == "cl" and page.search.hasFocus()
+    w.show_page("today")
+    w.nav.setFocus()
+    rect = w.nav.visualItemRect(w.nav.item(1))
+    qtbot.mouseClick(w.nav.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # a click
+    assert page.search.hasFocus()
+
+
+def test_cells_carry_their_full_text_as_a_tooltip(page: CaseloadPage) -> None:
+    week = [c.key for c in COLUMNS].index("week")
+    key_worker = [c.key for c in COLUMNS].index("key_worker")
+    assert page.model.index(1, week).data(Qt.ItemDataRole.ToolTipRole) == "Week 6 of 12"
+    assert page.model.index(1, key_worker).data(Qt.ItemDataRole.ToolTipRole) == "Sam Worker"
+
+
+def test_night_staff_are_not_offered_my_caseload(qtbot, book_factory, unit) -> None:  # type: ignore[no-untyped-def]
+    """Out-of-hours staff hold no caseload: "My caseload only" would always show nobody."""
+    p = CaseloadPage(AppContext(book_factory("nights"), SyncTaskRunner()))
+    qtbot.addWidget(p)
+    p.show()
+    assert not p.mine.isVisible() and names(p) == ["Adams, Bob", "Baker, Ann", "Clarke, Cat"]
+    assert p.count.isVisible() and p.count.text() == "3 current residents"

@@ -16,7 +16,7 @@ def plans_incomplete(book: Any, scope: str = MINE) -> list[TodayItem]:
     workers = {} if scope == MINE else {a.id: a.full_name for a in book.accounts.list()}
     items = []
     for p in plans:
-        who = f" · {workers[p.key_worker_id]}" if p.key_worker_id in workers else ""
+        who = f" · key worker {workers[p.key_worker_id]}" if p.key_worker_id in workers else ""
         items.append(TodayItem(f"{p.resident_name} ({p.reference}) — plan {_STATUS.get(p.status, p.status)}{who}",
                                p.resident_id, p.admitted_on, p.overdue, tab="care_plan"))
     return items

@@ -30,19 +30,23 @@ class Column:
 # Short enough to leave room for the flags; the full label is the cell's tooltip.
 SHORT_SETTINGS = {"24h_residential": "24-hour", "non_24h_residential": "Non-24-hour", "day_programme": "Day programme"}
 
+# In order of importance: what a key worker scans for first is who, and what needs attention.
 COLUMNS: tuple[Column, ...] = (
     Column("name", "Name", lambda r: r.name, "Family name, given name (preferred name)"),
-    Column("reference", "Reference", lambda r: r.reference, "The resident's reference"),
-    Column("key_worker", "Key worker", lambda r: r.key_worker, "Named key worker for this stay"),
-    Column("setting", "Setting", lambda r: SHORT_SETTINGS.get(r.setting_code or "", r.setting), "Programme setting"),
-    Column("admitted", "Admitted", lambda r: format_date(r.admitted_on), "Date of admission"),
-    Column("week", "Week", lambda r: r.week_text, "Week of the planned stay"),
-    Column("next_review", "Next review due", lambda r: format_date(r.next_review_on),
-           "The date agreed at the last review, or 14 days after admission"),
-    Column("risk", "Risk level", lambda r: r.risk_level, "Risk assessments come in a later release"),
     Column("flags", "Flags", lambda r: r.flags_text, "What needs attention"),
+    Column("key_worker", "Key worker", lambda r: r.key_worker, "Named key worker for this stay"),
+    Column("next_review", "Next review", lambda r: format_date(r.next_review_on),
+           "Next review due: the date agreed at the last review, or 14 days after admission"),
+    Column("week", "Week", lambda r: r.week_text, "Week of the planned stay"),
+    Column("reference", "Reference", lambda r: r.reference, "The resident's reference"),
+    Column("admitted", "Admitted", lambda r: format_date(r.admitted_on), "Date of admission"),
+    Column("setting", "Setting", lambda r: SHORT_SETTINGS.get(r.setting_code or "", r.setting), "Programme setting"),
+    Column("risk", "Risk level", lambda r: r.risk_level, "Risk assessments come in a later release"),
 )
-FLAGS_COLUMN = len(COLUMNS) - 1
+COLUMN_KEYS = tuple(c.key for c in COLUMNS)
+FLAGS_COLUMN = COLUMN_KEYS.index("flags")
+# Shown until a user chooses otherwise (header menu); the name is always shown.
+DEFAULT_HIDDEN = frozenset({"admitted", "setting", "risk"})
 _WARNING_FLAGS = frozenset({"decision_overdue", "plan_incomplete", "review_overdue"})
 
 
@@ -180,7 +184,7 @@ class CaseloadModel(QAbstractTableModel):
             return row.setting or None
         if col.key == "name":
             return f"{row.name} — {row.reference}. Press Enter to open the record."
-        return None
+        return col.text(row) or None  # the full text of a cell too narrow for it
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Header clicks re-query the ids in the new order (the database sorts, not the view)."""

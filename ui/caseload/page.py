@@ -3,21 +3,24 @@ reference and postcode, sortable columns and flags. Fully keyboard-driven: type 
 moves into the table, Enter opens the record (`ctx.open_resident`)."""
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, QTimer
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QPoint, Qt, QTimer
+from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from ui.caseload.model import COLUMNS, FLAGS_COLUMN, RESIDENT_ID_ROLE, CaseloadModel
+from keyworker.security.permissions import Permission
+from ui import user_settings
+from ui.caseload.model import COLUMN_KEYS, COLUMNS, DEFAULT_HIDDEN, FLAGS_COLUMN, RESIDENT_ID_ROLE, CaseloadModel
 from ui.context import AppContext
 from ui.errors import show_error
 from ui.widgets.tables import read_only_table
@@ -25,6 +28,11 @@ from ui.widgets.tables import read_only_table
 DEBOUNCE_MS = 150
 REFRESH_AREAS = frozenset({"residents", "referrals", "care_plans", "reviews", "accounts"})
 _OPEN_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+def _as_list(value: object) -> list[object]:
+    """QSettings (INI) gives back a one-item list as a plain string."""
+    if isinstance(value, (list, tuple)):
+        return [v for v in value if v]
+    return [value] if value else []
 
 
 class CaseloadTable(QTableView):
@@ -33,6 +41,10 @@ class CaseloadTable(QTableView):
     def __init__(self, page: CaseloadPage) -> None:
         super().__init__(page)
         self.page = page
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self.page.fit_columns()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in _OPEN_KEYS:
@@ -62,11 +74,12 @@ class CaseloadPage(QWidget):
         title.setObjectName("pageTitle")
         self.search = QLineEdit()
         self.search.setObjectName("caseloadSearch")
-        self.search.setPlaceholderText("Search by name, reference or postcode")
+        self.search.setPlaceholderText("Name, reference or postcode")
         self.search.setAccessibleName("Search the caseload")
         self.search.setAccessibleDescription("Type a name, reference or postcode. Press Down to move into the list "
                                              "and Enter to open a record.")
         self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(self.search.fontMetrics().horizontalAdvance("Name, reference or postcode") + 48)
         self.search.installEventFilter(self)
         search_label = QLabel("&Search")
         search_label.setBuddy(self.search)
@@ -78,6 +91,11 @@ class CaseloadPage(QWidget):
         self.open_button.setObjectName("primary")
         self.open_button.setAccessibleName("Open the selected resident's record")
         self.open_button.clicked.connect(self.open_current)
+        self.columns_button = QPushButton("Colum&ns…")
+        self.columns_button.setAccessibleName("Choose the columns shown")
+        self.columns_button.setToolTip("Choose which columns the list shows (also: right-click a column heading)")
+        self.columns_button.clicked.connect(
+            lambda: self.popup_columns_menu(self.columns_button.mapToGlobal(self.columns_button.rect().bottomLeft())))
         self.count = QLabel()
         self.count.setObjectName("muted")
         self.count.setAccessibleName("Number of residents shown")
@@ -90,26 +108,23 @@ class CaseloadPage(QWidget):
         self.table.setWordWrap(False)
         self.table.setSortingEnabled(True)
         self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
-        header = self.table.horizontalHeader()
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        widths = {"name": 185, "reference": 92, "key_worker": 125, "setting": 110, "admitted": 90, "week": 110,
-                  "next_review": 135, "risk": 95}
-        for i, col in enumerate(COLUMNS):
-            if col.key in widths:
-                self.table.setColumnWidth(i, widths[col.key])
+        self._setup_columns()
         self.table.doubleClicked.connect(lambda _i: self.open_current())
 
         top = QHBoxLayout()
         top.addWidget(search_label)
         top.addWidget(self.search, 1)
-        top.addWidget(self.mine)
-        top.addWidget(self.discharged)
         top.addWidget(self.open_button)
+        filters = QHBoxLayout()  # a row of its own: at 1024 px one row would squeeze the search box
+        filters.addWidget(self.mine)
+        filters.addWidget(self.discharged)
+        filters.addSpacing(12)
+        filters.addWidget(self.count, 1)
+        filters.addWidget(self.columns_button)
         lay = QVBoxLayout(self)
         lay.addWidget(title)
         lay.addLayout(top)
-        lay.addWidget(self.count)
+        lay.addLayout(filters)
         lay.addWidget(self.table, 1)
         self.setFocusProxy(self.search)
 
@@ -122,14 +137,112 @@ class CaseloadPage(QWidget):
         self.discharged.toggled.connect(lambda _on: self.apply_filter())
         self.model.loaded.connect(self._loaded)
         self.model.failed.connect(lambda exc: show_error(self, exc))
-        self.model.rowsInserted.connect(lambda *_: self._show_count())
+        self.model.rowsInserted.connect(lambda *_: (self._show_count(), self.fit_columns()))
         ctx.state.data_changed.connect(self._data_changed)
-        ctx.state.actor_changed.connect(self.apply_filter)
+        ctx.state.actor_changed.connect(self._actor_changed)
         ctx.state.locked_changed.connect(lambda locked: None if locked else self.model.refresh())
         self._keep: str | None = None
-        self.apply_filter()
+        self.open_menu: QMenu | None = None
+        self._actor_changed()
+
+    # -- columns -----------------------------------------------------------------------------
+    def _setup_columns(self) -> None:
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(lambda pos: self.popup_columns_menu(header.mapToGlobal(pos)))
+        header.sectionResized.connect(self._section_resized)
+        self._fitting = False
+        self._user_widths: dict[int, int] = {}  # columns the user sized by hand keep their width
+        hidden = user_settings.load(self.ctx.book, "caseload/hidden_columns", None)
+        chosen = DEFAULT_HIDDEN if hidden is None else {str(k) for k in _as_list(hidden)}
+        for i, col in enumerate(COLUMNS):
+            self.table.setColumnHidden(i, col.key in chosen and col.key != "name")
+
+    def _section_resized(self, index: int, _old: int, new: int) -> None:
+        if not self._fitting and index != FLAGS_COLUMN:
+            self._user_widths[index] = new
+
+    def fit_columns(self) -> None:
+        """Each column as wide as what it shows now (cheap: the rows on screen), and the flags first
+        among them: if the width is short, the name and key worker give way (elided, full text in the
+        tooltip); the flags take whatever is left over. The least important columns are on the right,
+        so if even that is not enough, they are the ones scrolled to."""
+        if self._fitting:
+            return
+        self._fitting = True
+        try:
+            header, fm = self.table.horizontalHeader(), self.table.fontMetrics()
+            shown = [i for i in range(len(COLUMNS)) if not self.table.isColumnHidden(i)]
+
+            def need(i: int) -> int:
+                return max(self.table.sizeHintForColumn(i) + 12, header.sectionSizeHint(i))  # 12: air
+
+            widths = {i: self._user_widths.get(i, need(i)) for i in shown if i != FLAGS_COLUMN}
+            flags_need = max(need(FLAGS_COLUMN), fm.horizontalAdvance("Review overdue") + fm.height() + 24)
+            spare = self.table.viewport().width() - sum(widths.values()) - flags_need
+            for key, floor in (("name", "Entwistle, Christopher"), ("key_worker", "Morgan Manager")):
+                i = COLUMN_KEYS.index(key)
+                if spare < 0 and i in widths and i not in self._user_widths:
+                    give = min(-spare, max(0, widths[i] - (fm.horizontalAdvance(floor) + 20)))
+                    widths[i] -= give
+                    spare += give
+            for i, w in widths.items():
+                self.table.setColumnWidth(i, w)
+            if spare >= 0:
+                header.setSectionResizeMode(FLAGS_COLUMN, QHeaderView.ResizeMode.Stretch)
+            else:
+                header.setSectionResizeMode(FLAGS_COLUMN, QHeaderView.ResizeMode.Interactive)
+                self.table.setColumnWidth(FLAGS_COLUMN, flags_need)
+        finally:
+            self._fitting = False
+
+    def hidden_columns(self) -> set[str]:
+        return {c.key for i, c in enumerate(COLUMNS) if self.table.isColumnHidden(i)}
+
+    def set_column_shown(self, key: str, shown: bool) -> None:
+        """Show or hide a column (never the name) and remember it for this user on this unit."""
+        if key == "name":
+            return
+        self.table.setColumnHidden(COLUMN_KEYS.index(key), not shown)
+        self.fit_columns()
+        user_settings.save(self.ctx.book, "caseload/hidden_columns", sorted(self.hidden_columns()) or [""])
+
+    def columns_menu(self) -> QMenu:
+        menu = QMenu(self)
+        menu.setAccessibleName("Columns shown")
+        for i, col in enumerate(COLUMNS):
+            act = menu.addAction(col.title)
+            act.setCheckable(True)
+            act.setChecked(not self.table.isColumnHidden(i))
+            act.setEnabled(col.key != "name")
+            act.toggled.connect(lambda on, k=col.key: self.set_column_shown(k, on))
+        return menu
+
+    def popup_columns_menu(self, where: QPoint) -> QMenu:
+        menu = self.columns_menu()
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(where)
+        self.open_menu = menu
+        return menu
+
+    def type_into_search(self, text: str) -> None:
+        """Typing while the navigation has focus and this page shows: the words go into the search."""
+        self.search.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.search.insert(text)
 
     # -- querying ----------------------------------------------------------------------------
+    def _actor_changed(self) -> None:
+        """"My caseload" only for those who hold one (not night staff or others without residents)."""
+        holds = self.ctx.book.actor.can(Permission.RECORD_REVIEWS)
+        self.mine.setVisible(holds)
+        if not holds:
+            self.mine.setChecked(False)
+        self.apply_filter()
+
     def apply_filter(self) -> None:
         """Query with what the controls say now (the debounce timer calls this after typing stops)."""
         self._debounce.stop()
@@ -157,6 +270,7 @@ class CaseloadPage(QWidget):
 
     def _loaded(self, total: int) -> None:
         self._show_count()
+        self.fit_columns()
         row = self.model.row_of(self._keep) if self._keep else -1
         if row < 0 and self.model.rowCount() and self.table.hasFocus():
             row = 0

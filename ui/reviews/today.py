@@ -13,7 +13,7 @@ from ui.today import MINE, TodayItem, register_today_section
 
 def _item(d: Any, scope: str) -> TodayItem:
     kind = "" if d.kind == rs.REGULAR else f" — {d.kind_label}"
-    who = f" · {d.key_worker_name}" if scope != MINE and d.key_worker_name else ""
+    who = f" · key worker {d.key_worker_name}" if scope != MINE and d.key_worker_name else ""
     return TodayItem(f"{d.resident_name} ({d.reference}){kind}{who}", d.resident_id, d.due_on,
                      d.status == rs.OVERDUE, tab="reviews")
 
