@@ -67,7 +67,7 @@ class OverviewTab(QWidget):
         left, right = QVBoxLayout(), QVBoxLayout()
         columns.addLayout(left, 3)
         columns.addLayout(right, 2)
-        boxes = build_resident_fields(self.binder, today=self.today, admitted_on=self._admitted_on)
+        boxes = build_resident_fields(self.binder, today=self.today)
         for b in boxes[:2]:
             left.addWidget(b)
         self.consents = ConsentsPanel(ctx, resident_id)
@@ -160,8 +160,7 @@ class OverviewTab(QWidget):
         if self.record is None:
             return {}
         return validate_resident(values, admitted_on=self._admitted_on(), today=self.today, partial=True,
-                                 current_dob=self.record.date_of_birth,
-                                 current_override=self.record.age_override_reason)[1]
+                                 current_dob=self.record.date_of_birth)[1]
 
     def is_dirty(self) -> bool:
         return self.binder.is_dirty()
