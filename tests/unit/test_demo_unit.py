@@ -1,4 +1,4 @@
-"""`demo` only ever touches a demo unit: its default file is the demo's own, `--force` refuses a
+"""`demo` only ever touches a demo unit: its default file is the demo's own, `--overwrite` (once `--force`) refuses a
 real unit, and a build killed part-way (a real process, killed) leaves nothing at the demo's name."""
 from __future__ import annotations
 
@@ -13,14 +13,14 @@ from pathlib import Path
 from sqlalchemy import text
 
 from keyworker.casebook import Casebook
-from keyworker.cli import DEMO_PASSWORD
+from keyworker.demo import DEMO_PASSWORD
 from keyworker.security.vault import FAST_KDF, vault_path_for
 from tests.unit.test_cli import ROOT, assert_one_line_error, run
 
 BUILD_AND_WAIT = r"""
 import sys
 from pathlib import Path
-from keyworker.cli import DEMO_PASSWORD, create_demo
+from keyworker.demo import DEMO_PASSWORD, create_demo
 from keyworker.security.vault import FAST_KDF
 def progress(done, total):
     print("step", done, flush=True)
@@ -76,8 +76,8 @@ def test_demo_force_without_db_never_touches_the_real_unit(tmp_path: Path, db_pa
 
 def test_demo_force_on_a_real_unit_is_refused(tmp_path: Path, db_path: Path) -> None:
     before = _unit_files(db_path)
-    res = run(tmp_path, "demo", "--force", "--residents", "0", "--db", str(db_path))
-    assert_one_line_error(res, 1, f"{db_path} is a real unit, not a demo: demo --force only replaces a demo unit.")
+    res = run(tmp_path, "demo", "--overwrite", "--residents", "0", "--db", str(db_path))
+    assert_one_line_error(res, 1, f"{db_path} is a real unit, not a demo: demo --overwrite only replaces a demo unit.")
     assert _unit_files(db_path) == before
     assert not [p.name for p in db_path.parent.iterdir() if ".building-" in p.name]
 
@@ -86,7 +86,7 @@ def test_demo_force_replaces_a_demo_unit_but_not_while_it_is_open(tmp_path: Path
     demo = tmp_path / "demo.kwdb"
     assert run(tmp_path, "demo", "--residents", "2", "--db", str(demo), password=None).returncode == 0
     assert_one_line_error(run(tmp_path, "demo", "--residents", "0", "--db", str(demo), password=None), 1,
-                          "already exists. Use demo --force")
+                          "already exists. Add --overwrite to replace it.")
     child = subprocess.Popen([sys.executable, "-c", HOLD_OPEN, str(demo), DEMO_PASSWORD], cwd=ROOT,
                              env=dict(os.environ, PYTHONPATH=str(ROOT)), stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -128,7 +128,7 @@ def test_a_demo_build_killed_part_way_leaves_no_unit_and_the_next_build_is_whole
 
 def test_a_demo_killed_while_being_put_in_place_is_rebuilt_next_time(tmp_path: Path) -> None:
     demo = tmp_path / "demo.kwdb"
-    code = ("import sys\nfrom pathlib import Path\nfrom keyworker.cli import DEMO_PASSWORD, create_demo\n"
+    code = ("import sys\nfrom pathlib import Path\nfrom keyworker.demo import DEMO_PASSWORD, create_demo\n"
             "from keyworker.security.vault import FAST_KDF\n"
             "create_demo(Path(sys.argv[1]), 0, 7, DEMO_PASSWORD, kdf=FAST_KDF)\n")
     res = subprocess.run([sys.executable, "-c", code, str(demo)], cwd=ROOT, capture_output=True, text=True,
