@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QApplication
 
 from keyworker.casebook import Casebook
@@ -13,7 +14,7 @@ from keyworker.clock import LONDON
 from tests.fixtures.caseload import admission_input, referral_input, resident_input, worker_id
 from ui.context import AppContext
 from ui.referrals import dialogs
-from ui.referrals.page import DEADLINE_COLUMN, ReferralsModel, ReferralsPage, decisions_due
+from ui.referrals.page import COLUMNS, DEADLINE_COLUMN, ReferralsModel, ReferralsPage, decisions_due
 from ui.tasks import SyncTaskRunner
 
 
@@ -277,3 +278,7 @@ def test_every_column_is_readable_without_scrolling(qtbot, main_window_for, mana
             icon = 22 if page.model.index(row, col).data(Qt.ItemDataRole.DecorationRole) is not None else 0
             assert fm.horizontalAdvance(text) + icon + 8 <= table.columnWidth(col), (size, text)
     assert sum(table.columnWidth(c) for c in range(6)) <= table.viewport().width() + 1
+    bold = QFont(table.horizontalHeader().font())
+    bold.setBold(True)
+    for col, title in enumerate(COLUMNS):  # headings too, bold as the stylesheet makes them
+        assert QFontMetrics(bold).horizontalAdvance(title) + 16 <= table.columnWidth(col), (size, title)

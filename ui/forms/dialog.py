@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -204,6 +205,10 @@ class FormDialog(QDialog):
             target = self.first_focus()
             if target is not None:
                 target.setFocus(Qt.FocusReason.OtherFocusReason)
+                if isinstance(target, QLineEdit) and target.text():
+                    # A saved value must not sit selected, to be typed over by accident (the window's
+                    # activation selects it after this event, hence the next turn of the event loop).
+                    QTimer.singleShot(0, target, lambda: target.end(False))
 
     def first_focus(self) -> QWidget | None:
         """Where the cursor starts: the first field that can take it (subclasses may choose)."""

@@ -127,7 +127,9 @@ class ReferralDialog(FormDialog):
         b.row(f, "referrer_email", "&Email", _line("name@lancashire.gov.uk"),
               hint="An email or a phone number is needed so the decision can reach the referrer.")
         b.row(f, "referrer_phone", "&Phone", _line("01772 123456", 20))
-        b.row(f, "referrer_address", "Postal address", _text(70),
+        address = _text(70)
+        address.setMaximumHeight(address.fontMetrics().lineSpacing() * 5 + 14)  # five lines, not the spare height
+        b.row(f, "referrer_address", "Postal address", address,
               hint="As it goes on the envelope, one line per line: letters to the referrer are addressed to it.")
         b.row(f, "referrer_reference", "Their &reference", _line(max_len=64))
         b.row(f, "community_treatment_provider", "Community &Treatment Provider", _line(), required=True)
@@ -150,10 +152,7 @@ class ReferralDialog(FormDialog):
                 _set_read_only(field.editor)
             self.save_button.hide()
             self.cancel_button.setText("Close")
-            note = QLabel(self.read_only_reason)
-            note.setObjectName("fieldHint")
-            note.setWordWrap(True)
-            self.content_layout.insertWidget(1, note)
+            self.standing.setText(f"{self.standing.text()}\n{self.read_only_reason}")
         elif referral is not None and referral.status != "open":
             _set_read_only(self.received)  # the decision was timed from it
             self.received.setToolTip("The time received cannot be changed once the referral is decided.")
@@ -538,17 +537,18 @@ def _referral_summary(r: ReferralView) -> list[tuple[str, str]]:
     if r.working_days_left is None:
         status = r.status.capitalize()
     elif r.overdue:
-        status = late_text(r)
+        n = -(r.working_days_left or 0)
+        status = f"{format_date(r.decision_due_on)} — {n} working day{'s' if n != 1 else ''} late"
     elif r.working_days_left == 0:
-        status = f"Due today ({format_date(r.decision_due_on)})"
+        status = f"{format_date(r.decision_due_on)} — today"
     else:
         n = r.working_days_left
-        status = f"Due {format_date(r.decision_due_on)} — {n} working day{'s' if n != 1 else ''} left"
+        status = f"{format_date(r.decision_due_on)} — {n} working day{'s' if n != 1 else ''} left"
     contact = ", ".join(p for p in (r.referrer_organisation, r.referrer_email, r.referrer_phone) if p)
     return [
         ("Name", r.name + (f" (born {format_date(r.date_of_birth)})" if r.date_of_birth else "")),
         ("Received", format_datetime(r.received_at)),
-        ("Decision", status),
+        ("Decision due", status),
         ("Category", r.category_label),
         ("Referrer", r.referrer_name + (f" — {contact}" if contact else "")),
         ("Community Treatment Provider", r.community_treatment_provider or ""),

@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, QPersistentModelIndex, QSettings, Qt
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -58,6 +58,7 @@ SHOW = (
     ("all", "All referrals"),
 )
 SHOW_SETTING = "referrals/show"
+HEADER_PAD = 28  # a heading's margins in the stylesheet
 
 
 def deadline_text(r: Any) -> str:
@@ -270,15 +271,18 @@ class ReferralsPage(QWidget):
         """Dates, category and status get the width of their longest text; the names share the
         rest, so at 1024 px nothing needs a sideways scroll (a cut name has its tooltip)."""
         header = self.table.horizontalHeader()
-        fm, hfm = self.table.fontMetrics(), header.fontMetrics()
-        pad, icon = 28, self.table.iconSize().width() or 16
+        bold = QFont(header.font())
+        bold.setBold(True)  # the stylesheet's headings are bold
+        fm, hfm = self.table.fontMetrics(), QFontMetrics(bold)
+        pad, icon = 20, self.table.iconSize().width() or 16
 
         def width(texts: list[str], column: int, extra: int = 0) -> int:
-            return max(max(fm.horizontalAdvance(t) for t in texts) + extra, hfm.horizontalAdvance(COLUMNS[column])) + pad
+            return max(max(fm.horizontalAdvance(t) for t in texts) + extra + pad,
+                       hfm.horizontalAdvance(COLUMNS[column]) + HEADER_PAD)
 
         statuses = ["Due soon: 1 working day left", "Overdue by 10 working days", *STATUS_TEXT.values()]
         fixed = {0: width(["00/00/0000"], 0), 3: width([o.label for o in ref.admission_categories()], 3),
-                 4: width(["00/00/0000"], 4), STATUS_COLUMN: width(statuses, STATUS_COLUMN, icon + 6)}
+                 4: width(["00/00/0000"], 4), STATUS_COLUMN: width(statuses, STATUS_COLUMN, icon + 4)}
         header.setStretchLastSection(False)
         for col in range(len(COLUMNS)):
             if col in fixed:
