@@ -89,7 +89,6 @@ def resident(run: DemoRun, ref_no: int, stage: str) -> None:
             "preferred_name": preferred,
             "search_text": search_text_of(given, family, preferred, reference, postcode),
             "date_of_birth": dob,
-            "age_override_reason": None,
             "nhs_number": _nhs_number(rng) if rng.random() < 0.85 else None,
             "sex": sex if rng.random() > 0.05 else PREFER_NOT_TO_SAY,
             **{

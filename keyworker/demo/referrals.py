@@ -80,6 +80,13 @@ def admitted_referral(
     )["id"]
 
 
+def _stable_dob(given: str, family: str, today: date) -> date:
+    """A date of birth 19-60 years back, from the name: the referral's form has one to carry into
+    the admission, and the demo's random sequence (the same unit for a seed) is left as it was."""
+    n = int.from_bytes(hashlib.sha256(f"{given} {family}".encode()).digest()[:4], "big")
+    return today - timedelta(days=365 * 19 + n % (365 * 41))
+
+
 def _referrals_only(b: DemoRun, n: int, unit_name: str) -> None:
     """Open referrals (some near or past the deadline), accepted ones awaiting admission, declines."""
     rng, today = b.rng, b.today
@@ -98,8 +105,9 @@ def _referrals_only(b: DemoRun, n: int, unit_name: str) -> None:
     for _ in range(max(2, round(n * 0.005))):
         given, family, _ = invent_person(b.rng)
         day = add_working_days(today, -rng.randint(3, 15))
-        referral(b, 
-            given, family, None, received_at(rng, day), "accepted", b.at(add_working_days(day, 2), 15)
+        referral(b,
+            given, family, _stable_dob(given, family, today), received_at(rng, day), "accepted",
+            b.at(add_working_days(day, 2), 15)
         )
     declines = []
     for _ in range(max(4, round(n * 0.03))):
@@ -108,10 +116,10 @@ def _referrals_only(b: DemoRun, n: int, unit_name: str) -> None:
         decided_day = add_working_days(day, rng.choice((1, 2, 3, 4, 5, 5, 7)))
         category = rng.choice(list(DECLINE_REASONS))
         declines.append(
-            referral(b, 
+            referral(b,
                 given,
                 family,
-                None,
+                _stable_dob(given, family, today),
                 received_at(rng, day),
                 "declined",
                 b.at(decided_day, 15),

@@ -119,18 +119,38 @@ def test_message_beside_the_field_as_the_user_types(form, qtbot) -> None:  # typ
     assert binder.shown_error("name") == "Name is required."
 
 
-def test_save_is_disabled_while_a_field_is_invalid(form, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_fresh_form_shows_no_error_until_save_is_tried(form, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Nothing typed yet: no "Fix 1 field" and no message; Save can be pressed, and pressing it
+    shows every message at once and keeps Save off until they are put right."""
     from PySide6.QtWidgets import QLabel, QPushButton
 
     _box, binder = form
     button, status = QPushButton("Save"), QLabel()
     binder.bind_save(button, status)
+    assert button.isEnabled() and status.text() == "" and binder.shown_error("name") == ""
+    assert not binder.is_valid()  # the error is known, only not shown
+    binder.reveal_all()  # Save pressed
     assert not button.isEnabled()
-    assert status.text() == "Fix 1 field to save: Name"
+    assert status.text() == "Fix 1 field to save: Name" and binder.shown_error("name") == "Name is required."
     qtbot.keyClicks(binder.fields["name"].editor, "Alex")
     assert button.isEnabled()
     qtbot.keyClicks(binder.fields["postcode"].editor, "nonsense")
     assert not button.isEnabled()
+
+
+def test_a_field_left_empty_shows_its_message(form, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QFocusEvent
+    from PySide6.QtWidgets import QApplication, QLabel, QPushButton
+
+    _box, binder = form
+    button, status = QPushButton("Save"), QLabel()
+    binder.bind_save(button, status)
+    name = binder.fields["name"].editor
+    QApplication.sendEvent(name, QFocusEvent(QEvent.Type.FocusOut, Qt.FocusReason.TabFocusReason))
+    assert binder.shown_error("name") == "Name is required."
+    assert binder.shown_error("postcode") == "" and not button.isEnabled()
+    assert status.text() == "Fix 1 field to save: Name"
 
 
 def test_undo_a_typo_and_dirty_tracking(form, qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -7,13 +7,15 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import QApplication
 
 from keyworker.clock import LONDON
 from tests.ui.conftest import make_ctx
 from ui.documents import PdfDialog
-from ui.forms import Unsaved
+from tests.fixtures.caseload import last_audit
+from ui.forms import ErrorLabel, Unsaved
 from ui.referrals.dialogs import AdmitDialog, DecisionDialog, ReferralDialog, deadline_text
 
 
@@ -65,10 +67,40 @@ def test_deadline_text_names_the_day_it_counts_from() -> None:
     assert "from Monday 05/01/2026" in text and "weekend" in text
 
 
+def test_a_new_referral_opens_quiet_with_the_cursor_in_the_first_field(qtbot, ctx) -> None:  # type: ignore[no-untyped-def]
+    """No "Fix 7 fields to save" and no red message before anything is typed; Save tried shows
+    them all at once and puts the cursor on the first."""
+    d = ReferralDialog(None, ctx)
+    qtbot.addWidget(d)
+    d.show()
+    qtbot.waitExposed(d)
+    given = d.binder.fields["given_name"].editor
+    assert d.focusWidget() is given
+    assert d.status.text() == "" and d.save_button.isEnabled()
+    assert not [e for e in d.findChildren(ErrorLabel) if e.isVisible()]
+    d.save_button.click()
+    assert d.result() != ReferralDialog.DialogCode.Accepted
+    shown = [f for f in d.binder.fields if d.binder.shown_error(f)]
+    assert {"given_name", "family_name", "category", "referrer_name", "referrer_email",
+            "community_treatment_provider", "assessment_summary"} == set(shown)
+    assert d.status.text().startswith("Fix 7 fields to save: Given name, Family name")
+    assert d.focusWidget() is given and not d.save_button.isEnabled()
+
+
+def test_a_field_shows_its_message_once_it_is_left(qtbot, ctx) -> None:  # type: ignore[no-untyped-def]
+    d = ReferralDialog(None, ctx)
+    qtbot.addWidget(d)
+    d.show()
+    qtbot.waitExposed(d)
+    given = d.binder.fields["given_name"].editor
+    QApplication.sendEvent(given, QFocusEvent(QEvent.Type.FocusOut, Qt.FocusReason.TabFocusReason))  # Tab, nothing typed
+    assert d.binder.shown_error("given_name") == "Given name is required."
+    assert d.binder.shown_error("family_name") == "" and d.status.text() == "Fix 1 field to save: Given name"
+
+
 def test_record_a_referral(qtbot, ctx) -> None:  # type: ignore[no-untyped-def]
     d = ReferralDialog(None, ctx)
     qtbot.addWidget(d)
-    assert not d.save_button.isEnabled()
     fill_referral(d, qtbot, email="pat@lancashire")
     assert "email address" in d.binder.shown_error("referrer_email")
     assert not d.save_button.isEnabled()
@@ -113,6 +145,52 @@ def test_correcting_an_open_referral_sends_only_changes(qtbot, ctx) -> None:  # 
     assert d.result_value.given_name == "Alexa"
 
 
+def test_an_accepted_referral_is_corrected_audited_and_the_admission_gets_the_date_of_birth(  # type: ignore[no-untyped-def]
+        qtbot, ctx) -> None:
+    r = ctx.book.referrals.accept(record(ctx.book, given_name="Alx").id)
+    d = ReferralDialog(None, ctx, ctx.book.referrals.get(r.id))
+    qtbot.addWidget(d)
+    assert "Accepted on 05/01/2026" in d.standing.text() and "waiting for admission" in d.standing.text()
+    assert d.received.isReadOnly()  # the decision was timed from it
+    d.binder.fields["given_name"].editor.setText("Alex")
+    d.binder.fields["date_of_birth"].editor.set_value(date(1988, 7, 9))
+    d.save()
+    assert d.result() == ReferralDialog.DialogCode.Accepted
+    assert last_audit(ctx.book)[0] == ("referral.update", {"fields": ["date_of_birth", "given_name"]})
+    a = AdmitDialog(None, ctx, ctx.book.referrals.get(r.id))
+    qtbot.addWidget(a)
+    a.confirm_unsaved = lambda _w: Unsaved.DISCARD
+    f = a.binder.fields
+    assert f["given_name"].editor.text() == "Alex" and f["family_name"].editor.text() == "Smith"
+    assert f["date_of_birth"].editor.value() == date(1988, 7, 9)
+
+
+def test_a_declined_referral_opens_to_read_only(qtbot, ctx) -> None:  # type: ignore[no-untyped-def]
+    r = record(ctx.book)
+    ctx.book.referrals.decline(r.id, "no_vacancy", "No place is available within the time the assessment says.")
+    d = ReferralDialog(None, ctx, ctx.book.referrals.get(r.id))
+    qtbot.addWidget(d)
+    d.show()
+    assert "Declined on 05/01/2026" in d.standing.text() and "Reason: No suitable place" in d.standing.text()
+    assert not d.save_button.isVisible() and d.cancel_button.text() == "Close"
+    assert d.binder.fields["given_name"].editor.isReadOnly()
+    assert d.binder.fields["assessment_summary"].editor.toPlainText().startswith("Assessed")
+    assert d.next_button is None
+
+
+def test_a_late_decision_says_by_how_many_working_days(qtbot, ctx) -> None:  # type: ignore[no-untyped-def]
+    r = record(ctx.book, received_at=datetime(2025, 12, 22, 10, 0, tzinfo=LONDON))  # due 31/12/2025
+    d = DecisionDialog(None, ctx, ctx.book.referrals.get(r.id))
+    qtbot.addWidget(d)
+    d.show()
+    assert d.late_note.isVisible()
+    assert d.late_note.text() == "⚠ This decision is 2 working days late (due 31/12/2025)."
+    on_time = DecisionDialog(None, ctx, record(ctx.book))  # due 12/01/2026
+    qtbot.addWidget(on_time)
+    on_time.show()
+    assert not on_time.late_note.isVisible()
+
+
 def test_ask_returns_none_when_cancelled(qtbot, ctx) -> None:  # type: ignore[no-untyped-def]
     def close_it() -> None:
         dlg = QApplication.activeModalWidget()
@@ -127,7 +205,8 @@ def test_accept(qtbot, ctx) -> None:  # type: ignore[no-untyped-def]
     r = record(ctx.book)
     d = DecisionDialog(None, ctx, r)
     qtbot.addWidget(d)
-    assert not d.save_button.isEnabled()
+    d.save()  # nothing chosen yet: it says so and records nothing
+    assert d.binder.shown_error("decision") and not d.save_button.isEnabled()
     assert d.category_box.isHidden() or not d.decide_form.isRowVisible(d.category_box)
     d.choice.accept_radio.click()
     assert d.save_button.isEnabled() and d.save_button.text() == "&Accept referral"
@@ -189,7 +268,7 @@ def test_admit_creates_the_resident(qtbot, ctx, accepted) -> None:  # type: igno
     names = [d.key_worker.itemText(i) for i in range(d.key_worker.count())]
     assert "Sam Worker" in names and "Ada Admin" not in names and "Nico Nights" not in names
     assert d.key_worker.value() == ctx.book.actor.id  # the manager is a clinical account
-    assert not d.save_button.isEnabled()
+    assert "setting" in d.binder.errors() and d.binder.shown_error("setting") == ""
     f["setting"].editor.set_value("day_programme")
     f["strand"].editor.set_value("level_2")
     f["planned_weeks"].editor.setValue(16)
@@ -209,18 +288,20 @@ def test_admit_creates_the_resident(qtbot, ctx, accepted) -> None:  # type: igno
     assert ctx.book.referrals.get(accepted.id).status == "admitted"
 
 
-def test_admit_under_18_needs_a_reason(qtbot, ctx) -> None:  # type: ignore[no-untyped-def]
+def test_admit_under_18_is_refused_naming_the_day_they_turn_18(qtbot, ctx) -> None:  # type: ignore[no-untyped-def]
     r = ctx.book.referrals.accept(record(ctx.book, date_of_birth=date(2009, 6, 1)).id)
     d = AdmitDialog(None, ctx, r)
     qtbot.addWidget(d)
     d.confirm_unsaved = lambda _w: Unsaved.DISCARD
     f = d.binder.fields
+    assert "age_override_reason" not in f  # no way round the contract's rule (5.1.1.1)
     f["setting"].editor.set_value("24h_residential")
     f["strand"].editor.set_value("level_1")
-    d.binder.reveal_all()
-    assert "under 18" in d.binder.shown_error("date_of_birth")
-    qtbot.keyClicks(f["age_override_reason"].editor, "Agreed with the commissioner.")
-    assert d.binder.is_valid()
+    d.save()
+    assert d.binder.shown_error("date_of_birth") == (
+        "Under 18 on the admission date (05/01/2026): they turn 18 on 01/06/2027. "
+        "Only people aged 18 or over on the date of admission can be admitted.")
+    assert not d.save_button.isEnabled() and d.result() != AdmitDialog.DialogCode.Accepted
 
 
 def test_planned_weeks_stay_within_12_to_26(qtbot, ctx, accepted) -> None:  # type: ignore[no-untyped-def]

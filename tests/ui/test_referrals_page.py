@@ -6,13 +6,15 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import QApplication
 
 from keyworker.casebook import Casebook
 from keyworker.clock import LONDON
 from tests.fixtures.caseload import admission_input, referral_input, resident_input, worker_id
 from ui.context import AppContext
 from ui.referrals import dialogs
-from ui.referrals.page import DEADLINE_COLUMN, ReferralsModel, ReferralsPage, decisions_due
+from ui.referrals.page import COLUMNS, DEADLINE_COLUMN, ReferralsModel, ReferralsPage, decisions_due
 from ui.tasks import SyncTaskRunner
 
 
@@ -51,9 +53,9 @@ def cells(page: ReferralsPage, row: int) -> list[str]:
 def test_inbox_soonest_deadline_first_in_words(qtbot, worker_book, referrals, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     page = make_page(qtbot, worker_book, monkeypatch)
     assert cells(page, 0) == ["22/12/2025", "Lee Late", "Pat Fielding", "Routine", "31/12/2025",
-                              "Overdue by 2 working days", "Awaiting decision"]
+                              "Overdue by 2 working days"]
     assert cells(page, 1)[1:] == ["Nia Near", "Pat Fielding", "Priority", "06/01/2026",
-                                  "Due soon: 1 working day left", "Awaiting decision"]
+                                  "Due soon: 1 working day left"]
     assert cells(page, 2)[5] == "4 working days left"
     assert page.count.text() == "3 waiting for a decision (1 overdue); 0 accepted, waiting for admission"
 
@@ -65,7 +67,7 @@ def test_deadlines_have_icons_and_accessible_text(qtbot, worker_book, referrals,
     assert late.data(Qt.ItemDataRole.DecorationRole).cacheKey() == m.warning_icon.cacheKey()
     assert near.data(Qt.ItemDataRole.DecorationRole).cacheKey() == m.info_icon.cacheKey()
     assert far.data(Qt.ItemDataRole.DecorationRole) is None
-    assert late.data(Qt.ItemDataRole.AccessibleTextRole) == "Working days left: Overdue by 2 working days"
+    assert late.data(Qt.ItemDataRole.AccessibleTextRole) == "Status: Overdue by 2 working days"
     assert "Wednesday 31/12/2025" in late.data(Qt.ItemDataRole.ToolTipRole)
     assert m.index(1, 2).data(Qt.ItemDataRole.ToolTipRole).startswith("Pat Fielding\nLancashire County Council")
 
@@ -98,8 +100,7 @@ def test_accept_and_decline_open_the_decision_dialog_preset(qtbot, manager_book,
     page.accept_button.click()
     qtbot.keyClick(page.table, Qt.Key.Key_Down)
     page.decline_button.click()
-    qtbot.keyClick(page.table, Qt.Key.Key_Return)  # Enter: the next step, a decision
-    assert shown == [(referrals["late"], "accept"), (referrals["near"], "decline"), (referrals["near"], None)]
+    assert shown == [(referrals["late"], "accept"), (referrals["near"], "decline")]
 
 
 def test_accepted_referral_can_be_admitted_and_opens_the_record(qtbot, manager_book, referrals,  # type: ignore[no-untyped-def]
@@ -108,7 +109,8 @@ def test_accepted_referral_can_be_admitted_and_opens_the_record(qtbot, manager_b
     assert not page.admit_button.isEnabled()
     manager_book.referrals.accept(referrals["late"])
     page.ctx.state.data_changed.emit("referrals")
-    assert cells(page, 2)[1:2] + cells(page, 2)[5:] == ["Lee Late", "Decided late", "Accepted — awaiting admission"]
+    assert cells(page, 2)[1:2] + cells(page, 2)[5:] == ["Lee Late", "Accepted, awaiting admission"]
+    assert "after the 5 working days" in page.model.index(2, 5).data(Qt.ItemDataRole.ToolTipRole)
     assert page.selected().id == referrals["late"]  # the selection follows the referral
     assert page.admit_button.isEnabled() and not page.accept_button.isEnabled()
     assert page.count.text() == "2 waiting for a decision; 1 accepted, waiting for admission"
@@ -169,3 +171,114 @@ def test_opening_a_decision_loads_the_whole_referral_and_audits_the_view(qtbot, 
     [referral] = shown
     assert referral.id == referrals["late"] and referral.assessment_summary  # the dialog shows the assessment
     assert viewed() == [referrals["late"]]
+
+
+@pytest.fixture
+def fresh_show_setting():  # type: ignore[no-untyped-def]
+    """The Show choice is remembered between sessions: each test starts from the default."""
+    from PySide6.QtCore import QSettings
+
+    from ui.referrals.page import SHOW_SETTING
+
+    QSettings().remove(SHOW_SETTING)
+    yield
+    QSettings().remove(SHOW_SETTING)
+
+
+def test_enter_opens_the_referral_and_a_correction_is_audited(qtbot, manager_book, referrals,  # type: ignore[no-untyped-def]
+                                                              monkeypatch, fresh_show_setting) -> None:
+    from tests.fixtures.caseload import last_audit
+
+    opened: list[Any] = []
+
+    def correct(dlg: Any) -> int:
+        opened.append(dlg.referral.id)
+        dlg.show()
+        assert dlg.focusWidget() is dlg.binder.fields["given_name"].editor
+        dlg.binder.fields["given_name"].editor.setText("Leigh")
+        dlg.save()
+        return dlg.result()
+
+    monkeypatch.setattr(dialogs.ReferralDialog, "exec", correct)
+    page = make_page(qtbot, manager_book, monkeypatch)
+    qtbot.keyClick(page.table, Qt.Key.Key_Return)  # Enter: the referral opens, not a decision
+    assert opened == [referrals["late"]]
+    assert last_audit(manager_book)[0] == ("referral.update", {"fields": ["given_name"]})
+    assert cells(page, 0)[1] == "Leigh Late"
+    qtbot.keyClick(page.table, Qt.Key.Key_Down)  # as the press of a double-click selects the row
+    page.table.doubleClicked.emit(page.model.index(1, 1))  # a double-click opens it too
+    assert opened[-1] == referrals["near"]
+
+
+def test_an_opened_referral_leads_to_its_decision(qtbot, manager_book, referrals, monkeypatch,  # type: ignore[no-untyped-def]
+                                                  fresh_show_setting) -> None:
+    decided: list[str] = []
+
+    def go_on(dlg: Any) -> int:
+        assert dlg.next_button is not None and dlg.next_button.isVisibleTo(dlg)
+        dlg.next_button.click()
+        return dlg.result()
+
+    monkeypatch.setattr(dialogs.ReferralDialog, "exec", go_on)
+    monkeypatch.setattr(dialogs.DecisionDialog, "exec", lambda dlg: decided.append(dlg.referral.id) or 0)
+    page = make_page(qtbot, manager_book, monkeypatch)
+    page.open_button.click()
+    assert decided == [referrals["late"]]
+
+
+def test_decided_referrals_are_shown_by_the_filter_it_is_remembered(qtbot, manager_book, referrals,  # type: ignore[no-untyped-def]
+                                                                    monkeypatch, fresh_show_setting) -> None:
+    manager_book.referrals.decline(referrals["far"], "no_vacancy",
+                                   "No place is free within the time the assessment says is needed.")
+    page = make_page(qtbot, manager_book, monkeypatch)
+    assert page.show_box.value() == "current"  # open ones by default
+    assert [cells(page, r)[1] for r in range(page.model.rowCount())] == ["Lee Late", "Nia Near"]
+    page.show_box.set_value("declined")
+    assert [cells(page, r)[1:2] + cells(page, r)[5:] for r in range(page.model.rowCount())] == [
+        ["Fay Far", "Declined"]]
+    assert page.count.text() == "1 referral (declined)"
+    assert not page.accept_button.isEnabled() and page.open_button.isEnabled()
+    again = make_page(qtbot, manager_book, monkeypatch)  # the next time the page is made
+    assert again.show_box.value() == "declined" and again.model.rowCount() == 1
+    again.show_box.set_value("all")
+    assert again.model.rowCount() == 3
+
+
+def test_search_as_you_type(qtbot, worker_book, referrals, monkeypatch, fresh_show_setting) -> None:  # type: ignore[no-untyped-def]
+    page = make_page(qtbot, worker_book, monkeypatch)
+    qtbot.keyClicks(page.search, "ni")
+    assert [cells(page, r)[1] for r in range(page.model.rowCount())] == ["Nia Near"]
+    assert page.count.text() == "1 referral matching “ni” (open)"
+    qtbot.keyClicks(page.search, "x")
+    assert page.model.rowCount() == 0 and "No referral matching “nix”" in page.count.text()
+    page.search.clear()
+    assert page.model.rowCount() == 3
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1024, 768)])
+def test_every_column_is_readable_without_scrolling(qtbot, main_window_for, manager_book, size,  # type: ignore[no-untyped-def]
+                                                    fresh_show_setting) -> None:
+    """At 1024 px the old columns ran off the right edge and "Accepted — awaiting admission" was cut."""
+    rec = manager_book.referrals.record
+    rec(referral_input(given_name="Nia", family_name="Near", received_at=received(2025, 12, 29), category="emergency"))
+    manager_book.referrals.accept(rec(referral_input(given_name="Connor", family_name="Robinson",
+                                                     received_at=received(2025, 12, 22))).id)
+    rec(referral_input(given_name="Lee", family_name="Late", received_at=received(2025, 12, 15)))
+    win = main_window_for("manager")
+    win.resize(*size)
+    page = win.show_page("referrals")
+    QApplication.processEvents()  # the layout settles at the new size
+    assert page.model.rowCount() == 3
+    table = page.table
+    assert not table.horizontalScrollBar().isVisible()
+    fm = table.fontMetrics()
+    for row in range(page.model.rowCount()):
+        for col in range(page.model.columnCount()):
+            text = page.model.index(row, col).data()
+            icon = 22 if page.model.index(row, col).data(Qt.ItemDataRole.DecorationRole) is not None else 0
+            assert fm.horizontalAdvance(text) + icon + 8 <= table.columnWidth(col), (size, text)
+    assert sum(table.columnWidth(c) for c in range(6)) <= table.viewport().width() + 1
+    bold = QFont(table.horizontalHeader().font())
+    bold.setBold(True)
+    for col, title in enumerate(COLUMNS):  # headings too, bold as the stylesheet makes them
+        assert QFontMetrics(bold).horizontalAdvance(title) + 16 <= table.columnWidth(col), (size, title)

@@ -152,22 +152,16 @@ def test_prefer_not_to_say_is_saved_apart_from_not_recorded(opened, qtbot) -> No
     assert ov.binder.fields["sex"].editor.currentText() == "Not recorded"
 
 
-def test_under_18_needs_a_reason(opened, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_date_of_birth_under_18_is_refused_with_no_way_round(opened, qtbot) -> None:  # type: ignore[no-untyped-def]
     book, _ctx, win, rid = opened
     ov = _overview(win)
-    form = ov.binder.fields["age_override_reason"].box.parentWidget().layout()
-    box = ov.binder.fields["age_override_reason"].box
-    assert not form.isRowVisible(box)
+    assert "age_override_reason" not in ov.binder.fields  # the contract allows no exception (5.1.1.1)
     ov.binder.fields["date_of_birth"].editor.set_value(date(2010, 6, 1))
-    assert form.isRowVisible(box)
-    assert "under 18" in ov.binder.shown_error("date_of_birth")
+    assert ov.binder.shown_error("date_of_birth") == (
+        "Under 18 on the admission date (05/01/2026): they turn 18 on 01/06/2028. "
+        "Only people aged 18 or over on the date of admission can be admitted.")
     assert not ov.save_button.isEnabled()
-    ov.binder.fields["age_override_reason"].editor.setPlainText("Agreed with the commissioner: no other service.")
-    assert ov.binder.shown_error("date_of_birth") == ""
-    ov.save()
-    assert book.residents.get(rid).age_override_reason.startswith("Agreed")
-    assert "Admitted under 18 (reason recorded)" in win.header.alert_texts()
-
+    assert book.residents.get(rid).date_of_birth == date(1990, 2, 3)
 
 def test_undo_my_changes_puts_back_the_saved_record(opened, qtbot) -> None:  # type: ignore[no-untyped-def]
     _book, _ctx, win, _rid = opened

@@ -1,6 +1,7 @@
 """Validation wiring for forms: every field shows its own message in a label beside it, as the
-user types or leaves it, using the core's own validate functions; Save stays disabled while a
-field is invalid; the form knows whether anything was changed (to ask before closing)."""
+user types or leaves it, using the core's own validate functions. A fresh form shows no message:
+Save is pressable, and pressing it shows every message at once; Save stays disabled while a
+message is shown. The form knows whether anything was changed (to ask before closing)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -163,6 +164,7 @@ class FormBinder(QObject):
     loaded = Signal()  # values were set from a saved record
     validity_changed = Signal(bool)
     dirty_changed = Signal(bool)
+    shown_changed = Signal()  # the messages shown may have changed (a field left, Save tried)
 
     def __init__(self, validate: Validator | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -298,6 +300,7 @@ class FormBinder(QObject):
         if dirty != self._dirty:
             self._dirty = dirty
             self.dirty_changed.emit(dirty)
+        self.shown_changed.emit()
 
     def reveal_all(self) -> None:
         self._reveal = True
@@ -327,26 +330,40 @@ class FormBinder(QObject):
                 f.editor.setFocus()
                 return
 
+    def shown_errors(self) -> dict[str, str]:
+        """The errors the user can see: of fields changed or left, and all of them once Save was
+        tried. A fresh form has none, however many required fields are still empty."""
+        if self._reveal:
+            return dict(self._errors)
+        return {n: m for n, m in self._errors.items() if n in self._touched}
+
     def missing_summary(self) -> str:
-        """'Fix 2 fields to save: Given name, Date of birth' — beside the disabled Save button."""
-        names = [self.fields[n].label.replace("&", "").rstrip(":* ") or n for n in self._errors if n in self.fields]
-        if not self._errors:
+        """'Fix 2 fields to save: Given name, Date of birth' — beside Save, for the messages shown."""
+        shown = self.shown_errors()
+        names = [self.fields[n].label.replace("&", "").rstrip(":* ") or n for n in shown if n in self.fields]
+        if not shown:
             return ""
         if not names:
             return "Check the form before saving."
         return f"Fix {len(names)} field{'s' if len(names) != 1 else ''} to save: {', '.join(names)}"
 
+    def save_allowed(self, *, require_change: bool = False) -> bool:
+        """Save may be pressed unless a message is shown (or, if `require_change`, nothing changed).
+        Pressing it on a form with hidden errors shows them all (`reveal_all`) and saves nothing."""
+        return not self.shown_errors() and (self.is_dirty() or not require_change)
+
     def bind_save(self, button: QAbstractButton, status: QLabel | None = None, *,
                   require_change: bool = False) -> None:
-        """Keep `button` enabled only while the form is valid (and changed, if `require_change`)."""
+        """Keep `button` enabled only while no message is shown (and the form changed, if
+        `require_change`)."""
 
         def update(*_a: Any) -> None:
-            ok = self.is_valid() and (self.is_dirty() or not require_change)
-            button.setEnabled(ok)
+            button.setEnabled(self.save_allowed(require_change=require_change))
             if status is not None:
                 status.setText(self.missing_summary())
 
         self.validity_changed.connect(update)
         self.dirty_changed.connect(update)
         self.changed.connect(update)
+        self.shown_changed.connect(update)
         update()

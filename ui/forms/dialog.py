@@ -8,13 +8,14 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -86,6 +87,15 @@ class LockCover(QLabel):
         self.hide()
 
 
+def focusable(editor: QWidget, window: QWidget) -> QWidget | None:
+    """`editor` or, for a composite (radio buttons, a list), its first child that takes focus;
+    None when it is hidden or disabled."""
+    for w in (editor, *editor.findChildren(QWidget)):
+        if w.focusPolicy() != Qt.FocusPolicy.NoFocus and w.isEnabled() and w.isVisibleTo(window):
+            return w
+    return None
+
+
 def align_forms(root: QWidget) -> None:
     """Give every QFormLayout under `root` the same label column width, so fields line up
     across group boxes."""
@@ -128,6 +138,8 @@ class FormDialog(QDialog):
         self.setAccessibleName(title)
         self.binder = FormBinder(self.validate, self)
         self._saving = False
+        self._require_change = False
+        self._focused_once = False
 
         outer = QVBoxLayout(self)
         self.cover = LockCover(self)
@@ -177,6 +189,7 @@ class FormDialog(QDialog):
 
     def finish_setup(self, *, require_change: bool = False) -> None:
         """Call at the end of a subclass's __init__, once every field is bound."""
+        self._require_change = require_change
         self.binder.bind_save(self.save_button, self.status, require_change=require_change)
         self.binder.mark_saved()
         self.content_layout.addStretch(1)  # spare height goes below the form, not into its fields
@@ -184,6 +197,26 @@ class FormDialog(QDialog):
         if self._scroll is not None:
             hint = self.content.sizeHint()
             self.resize(max(self.min_width, hint.width() + 60), min(780, hint.height() + 150))
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._focused_once:  # the first time only: typing goes into the form, not its frame
+            self._focused_once = True
+            target = self.first_focus()
+            if target is not None:
+                target.setFocus(Qt.FocusReason.OtherFocusReason)
+                if isinstance(target, QLineEdit) and target.text():
+                    # A saved value must not sit selected, to be typed over by accident (the window's
+                    # activation selects it after this event, hence the next turn of the event loop).
+                    QTimer.singleShot(0, target, lambda: target.end(False))
+
+    def first_focus(self) -> QWidget | None:
+        """Where the cursor starts: the first field that can take it (subclasses may choose)."""
+        for f in self.binder.fields.values():
+            target = focusable(f.editor, self)
+            if target is not None:
+                return target
+        return None
 
     # -- to implement -----------------------------------------------------------------------
     def validate(self, values: dict[str, Any]) -> dict[str, str] | None:
@@ -210,7 +243,7 @@ class FormDialog(QDialog):
 
     def _set_saving(self, saving: bool) -> None:
         self._saving = saving
-        self.save_button.setEnabled(not saving and self.binder.is_valid())
+        self.save_button.setEnabled(not saving and self.binder.save_allowed(require_change=self._require_change))
         self.cancel_button.setEnabled(not saving)
         if saving:
             self.status.setText("Saving…")

@@ -10,14 +10,19 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QButtonGroup,
     QCheckBox,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QPushButton,
     QRadioButton,
     QSpinBox,
     QWidget,
@@ -40,7 +45,7 @@ if TYPE_CHECKING:
     from ui.context import AppContext
 
 RETURNING_REFERENCE = re.compile(r"^R?-?0*\d{1,6}$")
-RESIDENT_FIELDS = frozenset(("given_name", "family_name", "preferred_name", "date_of_birth", "age_override_reason",
+RESIDENT_FIELDS = frozenset(("given_name", "family_name", "preferred_name", "date_of_birth",
                              "nhs_number", "sex", "gender_identity", "ethnicity", "religion", "sexual_orientation",
                              "disability", "pregnancy", "marital_status", "nationality", "postcode", "district",
                              "gp_practice", "next_of_kin_name", "next_of_kin_relationship", "next_of_kin_phone",
@@ -73,7 +78,10 @@ def deadline_text(received_at: datetime) -> str:
 
 
 class ReferralDialog(FormDialog):
-    """Record a new referral, or correct an open one (`referral=`)."""
+    """Record a new referral, or open one (`referral=`) to read it and, while it waits for a
+    decision or for admission, correct it (audited: the entry names the fields changed). A
+    declined or admitted referral, or a role that only reads, opens read-only. From an opened
+    referral, the next step (decide, admit) is one button away: `next_step` says which was chosen."""
 
     data_area = "referrals"
 
@@ -81,8 +89,24 @@ class ReferralDialog(FormDialog):
         super().__init__(parent, ctx, "New referral" if referral is None else f"Referral — {referral.name}",
                          save_text="&Save referral" if referral is None else "&Save changes")
         self.referral = referral
+        self.next_step: str | None = None
+        actor = ctx.book.actor
         b = self.binder
         now = ctx.book.clock.now()
+
+        if referral is not None:
+            self.standing = QLabel(standing_text(referral))
+            self.standing.setObjectName("problem" if referral.overdue else "hint")
+            self.standing.setWordWrap(True)
+            self.standing.setAccessibleName("Where the referral stands")
+            self.standing.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.content_layout.addWidget(self.standing)
+
+        # The person first: the time received is now, so typing starts with their name.
+        person, f = _group("Person referred")
+        b.row(f, "given_name", "&Given name", _line(max_len=100), required=True)
+        b.row(f, "family_name", "&Family name", _line(max_len=100), required=True)
+        b.row(f, "date_of_birth", "&Date of birth", OptionalDateEdit(default=date(now.year - 35, 1, 1)))
 
         arrived, f = _group("Received")
         self.received = UkDateTimeEdit(now)
@@ -95,11 +119,6 @@ class ReferralDialog(FormDialog):
         b.row(f, "category", "Admission &category",
               ChoiceCombo([(o.code, o.label) for o in ref.admission_categories()], blank="Choose…"), required=True)
 
-        person, f = _group("Person referred")
-        b.row(f, "given_name", "&Given name", _line(max_len=100), required=True)
-        b.row(f, "family_name", "&Family name", _line(max_len=100), required=True)
-        b.row(f, "date_of_birth", "&Date of birth", OptionalDateEdit(default=date(now.year - 35, 1, 1)))
-
         referrer, f = _group("Referrer")
         b.row(f, "referrer_name", "Referrer's na&me", _line(), required=True)
         org = _line()
@@ -108,7 +127,9 @@ class ReferralDialog(FormDialog):
         b.row(f, "referrer_email", "&Email", _line("name@lancashire.gov.uk"),
               hint="An email or a phone number is needed so the decision can reach the referrer.")
         b.row(f, "referrer_phone", "&Phone", _line("01772 123456", 20))
-        b.row(f, "referrer_address", "Postal address", _text(70),
+        address = _text(70)
+        address.setMaximumHeight(address.fontMetrics().lineSpacing() * 5 + 14)  # five lines, not the spare height
+        b.row(f, "referrer_address", "Postal address", address,
               hint="As it goes on the envelope, one line per line: letters to the referrer are addressed to it.")
         b.row(f, "referrer_reference", "Their &reference", _line(max_len=64))
         b.row(f, "community_treatment_provider", "Community &Treatment Provider", _line(), required=True)
@@ -116,7 +137,7 @@ class ReferralDialog(FormDialog):
         assess, f = _group("Assessment")
         b.row(f, "assessment_summary", "&Summary of the assessment", _text(), required=True)
 
-        for g in (arrived, person, referrer, assess):
+        for g in (person, arrived, referrer, assess):
             self.content_layout.addWidget(g)
         self.received.dateTimeChanged.connect(self._update_deadline)
         if referral is not None:
@@ -125,7 +146,53 @@ class ReferralDialog(FormDialog):
                                                       "referrer_email", "referrer_phone", "referrer_address",
                                                       "referrer_reference", "community_treatment_provider", "assessment_summary")})
         self._update_deadline()
+        self.read_only_reason = self._read_only_reason(referral, actor.can(Permission.RECORD_REFERRALS))
+        if self.read_only_reason:
+            for field in b.fields.values():
+                _set_read_only(field.editor)
+            self.save_button.hide()
+            self.cancel_button.setText("Close")
+            self.standing.setText(f"{self.standing.text()}\n{self.read_only_reason}")
+        elif referral is not None and referral.status != "open":
+            _set_read_only(self.received)  # the decision was timed from it
+            self.received.setToolTip("The time received cannot be changed once the referral is decided.")
+        self.next_button: QPushButton | None = None
+        if referral is not None:
+            self._add_next_step(referral)
         self.finish_setup(require_change=referral is not None)
+
+    @staticmethod
+    def _read_only_reason(referral: ReferralView | None, may_record: bool) -> str:
+        if referral is None:
+            return ""
+        if referral.status == "declined":
+            return "Declined: the decline letter gave these details, so they are kept as they were."
+        if referral.status == "admitted":
+            return "Admitted: the resident's record now holds their details; correct them there."
+        return "" if may_record else "Your role can read referrals but not change them."
+
+    def _add_next_step(self, referral: ReferralView) -> None:
+        actor = self.ctx.book.actor
+        if referral.status == "open" and actor.can(Permission.DECIDE_REFERRALS):
+            step, text, tip = "decide", "Accept or decl&ine…", "Record the decision on this referral"
+        elif referral.status == "accepted" and actor.can(Permission.ADMIT):
+            step, text, tip = "admit", "Adm&it…", "Admit: creates the resident's record"
+        else:
+            return
+        button = QPushButton(text)
+        button.setAccessibleName(tip)
+        button.setToolTip(tip)
+        self.buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
+        button.clicked.connect(lambda: self._go_on(step))
+        # Corrections are saved first: the next step works on the referral as recorded.
+        self.binder.dirty_changed.connect(lambda dirty: button.setEnabled(not dirty))
+        self.next_button = button
+
+    def _go_on(self, step: str) -> None:
+        if self.binder.is_dirty():
+            return
+        self.next_step = step
+        self.done(QDialog.DialogCode.Rejected.value)
 
     def _update_deadline(self) -> None:
         self.deadline.setText(deadline_text(self.received.value()))
@@ -146,6 +213,49 @@ class ReferralDialog(FormDialog):
     def ask(cls, parent: QWidget | None, ctx: AppContext, referral: ReferralView | None = None) -> ReferralView | None:
         dlg = cls(parent, ctx, referral)
         return dlg.result_value if dlg.exec() == FormDialog.DialogCode.Accepted.value else None
+
+
+def _set_read_only(editor: QWidget) -> None:
+    """Readable, selectable, not editable (a disabled field greys its text out)."""
+    if isinstance(editor, (QLineEdit, QPlainTextEdit, QAbstractSpinBox)):
+        editor.setReadOnly(True)
+        if isinstance(editor, QAbstractSpinBox):
+            editor.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.NoButtons)
+            if isinstance(editor, QDateTimeEdit):
+                editor.setCalendarPopup(False)
+    else:
+        editor.setEnabled(False)
+
+
+def late_text(r: ReferralView) -> str:
+    """'This decision is 2 working days late (due 24/11/2026)', or '' when it is not late."""
+    if not r.overdue or r.working_days_left is None:
+        return ""
+    n = -r.working_days_left
+    return f"This decision is {n} working day{'s' if n != 1 else ''} late (due {format_date(r.decision_due_on)})"
+
+
+def standing_text(r: ReferralView) -> str:
+    """Where an opened referral stands, in a sentence."""
+    if r.status == "open":
+        if r.overdue:
+            return f"Waiting for a decision. {late_text(r)}."
+        if r.working_days_left == 0:
+            return f"Waiting for a decision, due today ({format_date(r.decision_due_on)})."
+        n = r.working_days_left or 0
+        return (f"Waiting for a decision, due {format_date(r.decision_due_on)}: "
+                f"{n} working day{'s' if n != 1 else ''} left.")
+    decided = f" on {format_date(to_local(r.decided_at).date())}" if r.decided_at else ""
+    timing = {True: ", within the 5 working days", False: ", after the 5 working days"}.get(
+        r.decided_within_deadline, "") if r.decided_at else ""
+    if r.status == "accepted":
+        return f"Accepted{decided}{timing}; waiting for admission."
+    if r.status == "declined":
+        why = f" Reason: {r.decline_category_label}." if r.decline_category_label else ""
+        return f"Declined{decided}{timing}.{why}"
+    if r.status == "admitted":
+        return f"Accepted{decided}{timing}, and admitted."
+    return r.status.capitalize()
 
 
 class DecisionChoice(QWidget):
@@ -196,6 +306,13 @@ class DecisionDialog(FormDialog):
         self.letter_window: Any = None
         self._parent = parent
         b = self.binder
+        # Said plainly before anything else: the referrer's letter will say so too.
+        self.late_note = QLabel("⚠ " + late_text(referral) + "." if referral.overdue else "")
+        self.late_note.setObjectName("problem")
+        self.late_note.setWordWrap(True)
+        self.late_note.setAccessibleName("Decision deadline")
+        self.late_note.setVisible(referral.overdue)
+        self.content_layout.addWidget(self.late_note)
 
         summary, f = _group("Referral")
         for label, text in _referral_summary(referral):
@@ -243,6 +360,13 @@ class DecisionDialog(FormDialog):
         self.resize(720, 700)
         book = ctx.book
         ctx.tasks.run(book.unit_profile.get, self._profile_loaded, lambda exc: None)
+
+    def first_focus(self) -> QWidget | None:
+        if not self.allowed:
+            return None
+        if self.choice.value() == "decline":
+            return self.category
+        return self.choice.accept_radio
 
     def _profile_loaded(self, profile: Any) -> None:
         self.profile_missing = list(profile.missing())
@@ -332,7 +456,7 @@ class AdmitDialog(FormDialog):
         b.row(f, "returning_reference", "Earlier &reference", self.returning,
               hint="Someone who stayed before keeps their record: give their reference instead of a new record.")
         self.content_layout.addWidget(back)
-        self.resident_boxes = build_resident_fields(b, today=self.today, admitted_on=lambda: b.value("admitted_on"))
+        self.resident_boxes = build_resident_fields(b, today=self.today)
         for box in self.resident_boxes:
             self.content_layout.addWidget(box)
         b.load({"given_name": referral.given_name, "family_name": referral.family_name,
@@ -413,17 +537,18 @@ def _referral_summary(r: ReferralView) -> list[tuple[str, str]]:
     if r.working_days_left is None:
         status = r.status.capitalize()
     elif r.overdue:
-        status = f"Overdue — the decision was due {format_date(r.decision_due_on)}"
+        n = -(r.working_days_left or 0)
+        status = f"{format_date(r.decision_due_on)} — {n} working day{'s' if n != 1 else ''} late"
     elif r.working_days_left == 0:
-        status = f"Due today ({format_date(r.decision_due_on)})"
+        status = f"{format_date(r.decision_due_on)} — today"
     else:
         n = r.working_days_left
-        status = f"Due {format_date(r.decision_due_on)} — {n} working day{'s' if n != 1 else ''} left"
+        status = f"{format_date(r.decision_due_on)} — {n} working day{'s' if n != 1 else ''} left"
     contact = ", ".join(p for p in (r.referrer_organisation, r.referrer_email, r.referrer_phone) if p)
     return [
         ("Name", r.name + (f" (born {format_date(r.date_of_birth)})" if r.date_of_birth else "")),
         ("Received", format_datetime(r.received_at)),
-        ("Decision", status),
+        ("Decision due", status),
         ("Category", r.category_label),
         ("Referrer", r.referrer_name + (f" — {contact}" if contact else "")),
         ("Community Treatment Provider", r.community_treatment_provider or ""),

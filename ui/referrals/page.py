@@ -1,19 +1,23 @@
-"""The referrals inbox: open referrals waiting for a decision (5 working days from receipt) and
-accepted ones waiting for admission, soonest deadline first. Near or over the deadline is shown in
-words with an icon, never by colour alone. Actions: New referral, Accept, Decline, Admit (the
-dialogs are in ui/referrals/dialogs.py). Also the Today section "Referral decisions due"."""
+"""The referrals list: by default those still to act on (waiting for a decision, due 5 working
+days from receipt, or accepted and waiting for admission), soonest deadline first; a filter
+(remembered) shows the declined, the admitted or all of them, and a search box finds a person or a
+referrer as you type. Near or over the deadline is shown in words with an icon, never by colour
+alone. Enter or a double-click opens the referral to read or correct it; the actions are New
+referral, Open, Accept, Decline and Admit (the dialogs are in ui/referrals/dialogs.py). Also the
+Today section "Referral decisions due"."""
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, QPersistentModelIndex, QSettings, Qt
+from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPushButton,
     QStyle,
     QTableView,
@@ -21,10 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from keyworker.clock import format_date, format_datetime
+from keyworker import reference_data as ref
+from keyworker.clock import format_date, format_datetime, to_local
 from keyworker.security.permissions import Permission
 from ui.context import AppContext
 from ui.errors import show_error
+from ui.forms import BusyBar, ChoiceCombo
 from ui.today import TodayItem, register_today_section
 from ui.widgets.tables import read_only_table
 
@@ -38,9 +44,21 @@ except ImportError as e:  # pragma: no cover - only while that area is missing
 
 Index = QModelIndex | QPersistentModelIndex
 REFERRAL_ID_ROLE = Qt.ItemDataRole.UserRole
-COLUMNS = ("Received", "Name", "Referrer", "Category", "Decision due", "Working days left", "Status")
-DEADLINE_COLUMN = 5
-STATUS_TEXT = {"open": "Awaiting decision", "accepted": "Accepted — awaiting admission"}
+COLUMNS = ("Received", "Name", "Referrer", "Category", "Decision due", "Status")
+STATUS_COLUMN = 5
+DEADLINE_COLUMN = STATUS_COLUMN  # where the deadline is told (with its icon) while a decision waits
+STATUS_TEXT = {"accepted": "Accepted, awaiting admission", "declined": "Declined", "admitted": "Admitted"}
+# The list's filter (keys of keyworker.referrals.LIST_FILTERS), in the words of the Show box.
+SHOW = (
+    ("current", "Open: waiting for a decision or admission"),
+    ("open", "Waiting for a decision"),
+    ("accepted", "Accepted, waiting for admission"),
+    ("declined", "Declined"),
+    ("admitted", "Admitted"),
+    ("all", "All referrals"),
+)
+SHOW_SETTING = "referrals/show"
+HEADER_PAD = 28  # a heading's margins in the stylesheet
 
 
 def deadline_text(r: Any) -> str:
@@ -58,6 +76,25 @@ def deadline_text(r: Any) -> str:
     return f"Due soon: {text}" if r.near_deadline else text
 
 
+def status_text(r: Any) -> str:
+    """The Status column: the deadline while a decision waits, else what was decided."""
+    if r.status == "open":
+        return deadline_text(r)
+    return STATUS_TEXT.get(r.status, r.status.capitalize())
+
+
+def status_tip(r: Any) -> str:
+    if r.status == "open":
+        return (f"Waiting for a decision, due by the end of {r.decision_due_on:%A} {format_date(r.decision_due_on)}: "
+                "5 working days from receipt (weekends and bank holidays do not count).")
+    when = f" on {format_date(to_local(r.decided_at).date())}" if getattr(r, "decided_at", None) else ""
+    verdict = "Declined" if r.status == "declined" else "Accepted"
+    timing = {True: ", within the 5 working days", False: ", after the 5 working days"}.get(
+        r.decided_within_deadline, "")
+    tail = {"accepted": "; waiting for admission.", "admitted": "; admitted."}.get(r.status, ".")
+    return f"{verdict}{when}{timing}{tail}"
+
+
 def referrer_tip(r: Any) -> str:
     """Who referred, from the list row; their contact details are in the opened referral."""
     parts = [r.referrer_name, r.referrer_organisation]
@@ -65,7 +102,7 @@ def referrer_tip(r: Any) -> str:
 
 
 class ReferralsModel(QAbstractTableModel):
-    """A small list (open and accepted referrals only), loaded whole on the database thread."""
+    """The rows the list shows, in the order the core gives them, loaded on the database thread."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -75,9 +112,8 @@ class ReferralsModel(QAbstractTableModel):
         self.info_icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxInformation)
 
     def set_items(self, items: list[Any]) -> None:
-        """Waiting for a decision first (soonest deadline first), then accepted ones."""
         self.beginResetModel()
-        self.items = sorted(items, key=lambda r: (r.status != "open", r.decision_due_on, r.received_at))
+        self.items = list(items)
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -100,7 +136,7 @@ class ReferralsModel(QAbstractTableModel):
     def text(self, r: Any, column: int) -> str:
         return [
             format_date(r.received_at), r.name, r.referrer_name, r.category_label, format_date(r.decision_due_on),
-            deadline_text(r), STATUS_TEXT.get(r.status, r.status.capitalize()),
+            status_text(r),
         ][column]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -117,13 +153,12 @@ class ReferralsModel(QAbstractTableModel):
             if col == 0:
                 return (f"Received {format_datetime(r.received_at)}; counts as received on "
                         f"{format_date(r.counts_as_received_on)}")
-            if col == 2:
-                return referrer_tip(r)
-            if col == DEADLINE_COLUMN and r.status == "open":
-                return (f"The decision is due by the end of {r.decision_due_on:%A} {format_date(r.decision_due_on)}: "
-                        "5 working days from receipt (weekends and bank holidays do not count).")
+            if col in (1, 2):  # elided when narrow: the tooltip has it whole
+                return r.name if col == 1 else referrer_tip(r)
+            if col == STATUS_COLUMN:
+                return status_tip(r)
             return None
-        if role == Qt.ItemDataRole.DecorationRole and col == DEADLINE_COLUMN:
+        if role == Qt.ItemDataRole.DecorationRole and col == STATUS_COLUMN:
             if r.overdue or r.working_days_left == 0:
                 return self.warning_icon
             if r.near_deadline:
@@ -154,11 +189,15 @@ class ReferralsPage(QWidget):
         title.setObjectName("pageTitle")
         note = QLabel("A decision is due within 5 working days of receipt. Soonest deadline first.")
         note.setObjectName("muted")
+        note.setWordWrap(True)
         self.count = QLabel()
         self.count.setObjectName("muted")
-        self.count.setAccessibleName("Referrals waiting")
+        self.count.setAccessibleName("Referrals shown")
+        self.count.setWordWrap(True)
 
         self.new_button = self._button("&New referral…", "Record a referral as it arrives", self.new_referral)
+        self.open_button = self._button("&Open…", "Open the selected referral to read or correct it",
+                                        self.open_referral)
         self.accept_button = self._button("&Accept…", "Accept the selected referral", lambda: self.decide("accept"))
         self.decline_button = self._button("D&ecline…", "Decline the selected referral with reasons in writing",
                                            lambda: self.decide("decline"))
@@ -166,29 +205,53 @@ class ReferralsPage(QWidget):
         self.refresh_button = self._button("&Refresh", "Refresh the referrals", self.refresh)
         self.new_button.setObjectName("primary")
 
+        self.show_box = ChoiceCombo(SHOW, blank=None)
+        self.show_box.setAccessibleName("Show which referrals")
+        self.show_box.setSizeAdjustPolicy(ChoiceCombo.SizeAdjustPolicy.AdjustToContents)
+        saved = QSettings().value(SHOW_SETTING)
+        self.show_box.set_value(saved if saved in dict(SHOW) else "current")
+        self.show_box.value_changed.connect(self._show_changed)
+        self.search = QLineEdit()
+        self.search.setObjectName("referralSearch")
+        self.search.setPlaceholderText("Name of the person or the referrer")
+        self.search.setAccessibleName("Find a referral by name")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMaxLength(100)
+        self.search.textChanged.connect(lambda _t: self.refresh())
+        show_label, find_label = QLabel("&Show"), QLabel("&Find")
+        show_label.setBuddy(self.show_box)
+        find_label.setBuddy(self.search)
+
         self.table = ReferralsTable(self)
         self.table.setObjectName("referralsTable")
-        self.table.setAccessibleName("Referrals waiting for a decision or admission")
+        self.table.setAccessibleName("Referrals")
         self.table.setModel(self.model)
         read_only_table(self.table)
         self.table.setWordWrap(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for i, w in enumerate((95, 175, 150, 85, 105, 225)):
-            self.table.setColumnWidth(i, w)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self._size_columns()
         self.table.doubleClicked.connect(lambda _i: self.default_action())
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._update_actions())
+        self.busy = BusyBar(self)  # shown only if a list takes over half a second
 
         buttons = QHBoxLayout()
-        for b in (self.new_button, self.accept_button, self.decline_button, self.admit_button):
+        for b in (self.new_button, self.open_button, self.accept_button, self.decline_button, self.admit_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         buttons.addWidget(self.refresh_button)
+        filters = QHBoxLayout()
+        filters.addWidget(show_label)
+        filters.addWidget(self.show_box)
+        filters.addSpacing(12)
+        filters.addWidget(find_label)
+        filters.addWidget(self.search, 1)
         lay = QVBoxLayout(self)
         lay.addWidget(title)
         lay.addWidget(note)
         lay.addLayout(buttons)
+        lay.addLayout(filters)
         lay.addWidget(self.count)
+        lay.addWidget(self.busy)
         lay.addWidget(self.table, 1)
         self.setFocusProxy(self.table)
 
@@ -204,27 +267,56 @@ class ReferralsPage(QWidget):
         b.clicked.connect(slot)
         return b
 
+    def _size_columns(self) -> None:
+        """Dates, category and status get the width of their longest text; the names share the
+        rest, so at 1024 px nothing needs a sideways scroll (a cut name has its tooltip)."""
+        header = self.table.horizontalHeader()
+        bold = QFont(header.font())
+        bold.setBold(True)  # the stylesheet's headings are bold
+        fm, hfm = self.table.fontMetrics(), QFontMetrics(bold)
+        pad, icon = 20, self.table.iconSize().width() or 16
+
+        def width(texts: list[str], column: int, extra: int = 0) -> int:
+            return max(max(fm.horizontalAdvance(t) for t in texts) + extra + pad,
+                       hfm.horizontalAdvance(COLUMNS[column]) + HEADER_PAD)
+
+        statuses = ["Due soon: 1 working day left", "Overdue by 10 working days", *STATUS_TEXT.values()]
+        fixed = {0: width(["00/00/0000"], 0), 3: width([o.label for o in ref.admission_categories()], 3),
+                 4: width(["00/00/0000"], 4), STATUS_COLUMN: width(statuses, STATUS_COLUMN, icon + 4)}
+        header.setStretchLastSection(False)
+        for col in range(len(COLUMNS)):
+            if col in fixed:
+                header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+                self.table.setColumnWidth(col, fixed[col])
+            else:
+                header.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
+
     # -- data --------------------------------------------------------------------------------
+    def _show_changed(self) -> None:
+        QSettings().setValue(SHOW_SETTING, self.show_box.value())
+        self.refresh()
+
     def refresh(self) -> None:
         if self.ctx.state.locked:
             return
         self._generation += 1
         gen, book = self._generation, self.ctx.book
-        self.ctx.tasks.run(lambda: book.referrals.list_open(include_accepted=True),
-                           lambda items: self._loaded(gen, items), lambda exc: show_error(self, exc))
+        show, text = self.show_box.value() or "current", self.search.text().strip() or None
+        self.busy.start()
+        self.ctx.tasks.run(lambda: book.referrals.list(show, text),
+                           lambda items: self._loaded(gen, show, text, items), self._failed)
 
-    def _loaded(self, gen: int, items: list[Any]) -> None:
+    def _failed(self, exc: BaseException) -> None:
+        self.busy.stop()
+        show_error(self, exc)
+
+    def _loaded(self, gen: int, show: str, text: str | None, items: list[Any]) -> None:
         if gen != self._generation:
             return
+        self.busy.stop()
         keep = self.selected()
         self.model.set_items(items)
-        waiting = sum(1 for r in items if r.status == "open")
-        overdue = sum(1 for r in items if r.overdue)
-        text = f"{waiting} waiting for a decision"
-        if overdue:
-            text += f" ({overdue} overdue)"
-        text += f"; {len(items) - waiting} accepted, waiting for admission"
-        self.count.setText(text)
+        self.count.setText(self._count_text(show, text, items))
         row = next((i for i, r in enumerate(self.model.items) if keep is not None and r.id == keep.id),
                    0 if items else -1)
         if row >= 0:
@@ -232,6 +324,23 @@ class ReferralsPage(QWidget):
                 self.model.index(row, 0),
                 QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
         self._update_actions()
+
+    @staticmethod
+    def _count_text(show: str, text: str | None, items: list[Any]) -> str:
+        matching = f" matching “{text}”" if text else ""
+        if show == "current" and not text:
+            waiting = sum(1 for r in items if r.status == "open")
+            overdue = sum(1 for r in items if r.overdue)
+            out = f"{waiting} waiting for a decision"
+            if overdue:
+                out += f" ({overdue} overdue)"
+            return out + f"; {len(items) - waiting} accepted, waiting for admission"
+        if not items:
+            return f"No referral{matching} here. Choose “All referrals” in Show to look through every one." \
+                if show != "all" else f"No referral{matching}."
+        label = dict(SHOW)[show].split(":")[0].lower()
+        n = len(items)
+        return f"{n} referral{'s' * (n != 1)}{matching} ({label})"
 
     def selected(self) -> Any:
         index = self.table.currentIndex()
@@ -249,6 +358,8 @@ class ReferralsPage(QWidget):
 
         set_state(self.new_button, actor.can(Permission.RECORD_REFERRALS),
                   "Your role cannot record referrals.", "Record a referral as it arrives")
+        set_state(self.open_button, r is not None, "Choose a referral to open.",
+                  "Read the whole referral; correct it while it waits for a decision or admission (Enter)")
         can_decide = actor.can(Permission.DECIDE_REFERRALS)
         is_open = r is not None and r.status == "open"
         why = ("Only a senior (manager) can accept or decline a referral." if not can_decide else
@@ -272,6 +383,24 @@ class ReferralsPage(QWidget):
         referral.view) on the database thread, then open its dialog."""
         book = self.ctx.book
         self.ctx.tasks.run(lambda: book.referrals.get(row.id), then, lambda exc: show_error(self, exc))
+
+    def open_referral(self) -> None:
+        """Enter, a double-click or Open: the whole referral, to read or correct."""
+        r = self.selected()
+        if dialogs is None or r is None:
+            return
+        self._open_referral(r, self._show_referral)
+
+    def _show_referral(self, referral: Any) -> None:
+        if dialogs is None or self.ctx.state.locked:
+            return
+        dlg = dialogs.ReferralDialog(self, self.ctx, referral)
+        if dlg.exec() == dialogs.ReferralDialog.DialogCode.Accepted.value:
+            self.refresh()
+        elif dlg.next_step == "decide":
+            self._decide(referral, "")
+        elif dlg.next_step == "admit":
+            self._admit(referral)
 
     def decide(self, choice: str) -> None:
         r = self.selected()
@@ -304,11 +433,8 @@ class ReferralsPage(QWidget):
                 self.ctx.open_resident(rid)
 
     def default_action(self) -> None:
-        """Enter or double-click: the next step for the selected referral, if this user may take it."""
-        if self.accept_button.isEnabled():
-            self.decide("")
-        elif self.admit_button.isEnabled():
-            self.admit()
+        """Enter or double-click: open the selected referral."""
+        self.open_referral()
 
 
 def decisions_due(book: Any) -> list[TodayItem]:

@@ -3,7 +3,6 @@ resident) and the Overview tab (editing). Field names are those of `keyworker.re
 so the binder's values go to the core as they are."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -12,7 +11,6 @@ from PySide6.QtWidgets import QFormLayout, QGroupBox, QLineEdit, QPlainTextEdit,
 from keyworker import reference_data as ref
 from keyworker.nhs import format_nhs_number
 from keyworker.residents import DEMOGRAPHIC_LABELS, MINIMUM_AGE, ResidentRecord
-from keyworker.validation import years_between
 from ui.forms import ChoiceCombo, EditableChoice, FormBinder, OptionalDateEdit
 from ui.forms.lists import SubstanceListEdit
 
@@ -42,30 +40,15 @@ def _text(height: int = 60) -> QPlainTextEdit:
     return t
 
 
-def build_resident_fields(binder: FormBinder, *, today: date,
-                          admitted_on: Callable[[], date | None] | None = None) -> list[QGroupBox]:
-    """Add every resident field to `binder`; returns the group boxes to lay out, in order.
-    The under-18 reason row shows only when the date of birth makes the resident under 18 on
-    `admitted_on()` (or a reason is already recorded)."""
+def build_resident_fields(binder: FormBinder, *, today: date) -> list[QGroupBox]:
+    """Add every resident field to `binder`; returns the group boxes to lay out, in order."""
     ident, f = _form("Identity")
     binder.row(f, "given_name", "&Given name", _line(max_len=100), required=True)
     binder.row(f, "family_name", "&Family name", _line(max_len=100), required=True)
     binder.row(f, "preferred_name", "&Preferred name", _line("What they like to be called", 100))
     dob = OptionalDateEdit(default=date(today.year - 35, 1, 1))
-    binder.row(f, "date_of_birth", "&Date of birth", dob, required=True)
-    override_box = binder.row(f, "age_override_reason", "Reason to admit under 1&8", _text(48),
-                              hint=f"The resident is under {MINIMUM_AGE} on the admission date: "
-                                   "say why they are admitted anyway.")
-    ident_form = f
-
-    def show_override() -> None:
-        born, on = binder.value("date_of_birth"), admitted_on() if admitted_on else None
-        under = born is not None and on is not None and years_between(born, on) < MINIMUM_AGE
-        ident_form.setRowVisible(override_box, under or bool(binder.value("age_override_reason")))
-
-    binder.changed.connect(show_override)
-    binder.loaded.connect(show_override)
-    show_override()
+    binder.row(f, "date_of_birth", "&Date of birth", dob, required=True,
+               hint=f"Only people aged {MINIMUM_AGE} or over on the admission date can be admitted.")
     binder.row(f, "nhs_number", "&NHS number", _line("10 digits, e.g. 943 476 5919 (optional)", 12))
 
     mds, f = _form("Minimum data set")

@@ -79,7 +79,7 @@ class OverviewTab(QWidget):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         content = QWidget()
         self._grid = QGridLayout(content)
-        boxes = build_resident_fields(self.binder, today=self.today, admitted_on=self._admitted_on)
+        boxes = build_resident_fields(self.binder, today=self.today)
         self.consents = ConsentsPanel(ctx, resident_id)
         self.admission_box = QGroupBox("Admission")
         self.admission_form = QFormLayout(self.admission_box)
@@ -191,8 +191,7 @@ class OverviewTab(QWidget):
         if self.record is None:
             return {}
         return validate_resident(values, admitted_on=self._admitted_on(), today=self.today, partial=True,
-                                 current_dob=self.record.date_of_birth,
-                                 current_override=self.record.age_override_reason)[1]
+                                 current_dob=self.record.date_of_birth)[1]
 
     def is_dirty(self) -> bool:
         return self.binder.is_dirty()
