@@ -201,3 +201,24 @@ def test_the_window_opens_within_the_screen(record) -> None:  # type: ignore[no-
     win = open_()
     avail = win.screen().availableGeometry()  # offscreen: 800×600, smaller than the window's 1120×800
     assert win.width() <= avail.width() and win.height() <= avail.height()
+
+
+def test_night_staff_print_a_summary_with_doses(qtbot, manager_book, book_factory, tasks) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from pypdf import PdfReader
+
+    rid = admit_resident(manager_book)
+    manager_book.residents.start_medication(rid, {"name": "Buprenorphine", "effective_on": date(2026, 1, 5),
+                                                  "dose": "8 mg", "frequency": "once daily", "route": "sublingual"})
+    win = open_resident_window(make_ctx(book_factory("nights"), tasks), rid)
+    qtbot.addWidget(win)
+    tab = win.show_tab("medication")
+    assert tab.start_button.isHidden() and not tab.print_button.isHidden()
+    shown = []
+    tab.viewer = lambda parent, ctx, title, preview: shown.append((title, preview))
+    tab.print_button.click()
+    title, preview = shown[0]
+    assert title == "Resident summary (R-00001)"
+    text = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(preview.content)).pages)
+    assert "Buprenorphine 8 mg once daily Under the tongue" in text
