@@ -35,6 +35,10 @@ def test_demo_has_every_stage(manager_book: Casebook) -> None:
             > 0
         )
         assert s.scalar(select(func.count()).select_from(MedicationEvent)) > 0
+        # A night worker reads how each medicine is taken: a route, and a dose and frequency or "as directed".
+        meds = s.scalars(select(MedicationEvent)).all()
+        assert all(m.route for m in meds) and any(m.as_directed for m in meds)
+        assert all(m.as_directed or (m.dose and m.frequency) for m in meds)
         assert s.scalar(select(func.count()).select_from(Consent)) > 0
         residents = s.scalars(select(Resident)).all()
         assert all(normalise_postcode(r.postcode) == r.postcode for r in residents)
