@@ -58,7 +58,9 @@ class HistoryTab(QWidget):
         self.table.setModel(self.proxy)
         self.table.setAccessibleName("Record history")
         read_only_table(self.table)
-        self.table.setWordWrap(False)
+        # Details wrap within their column (rows grow), so nothing is cut off with "…".
+        self.table.setWordWrap(True)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         h = self.table.horizontalHeader()
         h.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         h.setStretchLastSection(True)
@@ -91,8 +93,14 @@ class HistoryTab(QWidget):
             words = describe(r.action, r.detail)
             items = [QStandardItem(format_datetime(r.at)), QStandardItem(actor_words(r.actor_full_name, r.actor_name)),
                      QStandardItem(words.what), QStandardItem(words.details)]
+            for item in items[2:]:
+                item.setToolTip(item.text())
             self.model.appendRow(items)
         self.table.resizeColumnsToContents()
+        # "What" takes what it needs up to 45 % of the table; the details wrap in the rest.
+        cap = max(200, int(self.table.viewport().width() * 0.45))
+        if self.table.columnWidth(2) > cap:
+            self.table.setColumnWidth(2, cap)
         hidden = len(self.rows) - len(shown)
         text = f"{len(shown)} entr{'ies' if len(shown) != 1 else 'y'}"
         if hidden:
