@@ -50,7 +50,8 @@ FIELD_WORDS: dict[str, str] = {
 DOCUMENT_WORDS: dict[str, str] = {
     "care_plan": "Care plan", "care_plan_copy": "Resident's copy of the care plan",
     "decline_letter": "Decline letter", "review_invitation": "Review invitation letter",
-    "discharge_letter": "Discharge letter", "resident_summary": "Resident summary",
+    "discharge_letter": "Discharge letter", "discharge_summary": "Discharge summary",
+    "resident_summary": "Resident summary",
     "declines_report": "Declined-referrals report",
 }
 DOCUMENT_VERBS = {"create": "filed", "preview": "made to look at", "view": "opened", "print": "printed",

@@ -222,3 +222,10 @@ def test_night_staff_print_a_summary_with_doses(qtbot, manager_book, book_factor
     assert title == "Resident summary (R-00001)"
     text = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(preview.content)).pages)
     assert "Buprenorphine 8 mg once daily Under the tongue" in text
+
+
+def test_documents_tab_without_documents_says_how_they_come(record) -> None:  # type: ignore[no-untyped-def]
+    _book, _ctx, _rid, open_ = record
+    tab = open_().show_tab("documents")
+    assert not tab.empty.isHidden() and "Print summary on the Medication tab" in tab.empty.text()
+    assert tab.open_button.isHidden() and tab.print_button.isHidden()  # no row of dead buttons
