@@ -229,3 +229,16 @@ def test_documents_tab_without_documents_says_how_they_come(record) -> None:  # 
     tab = open_().show_tab("documents")
     assert not tab.empty.isHidden() and "Print summary on the Medication tab" in tab.empty.text()
     assert tab.open_button.isHidden() and tab.print_button.isHidden()  # no row of dead buttons
+
+
+def test_admission_rows_line_up_with_the_fields(record, qapp) -> None:  # type: ignore[no-untyped-def]
+    _book, _ctx, _rid, open_ = record
+    win = open_()
+    win.resize(1024, 768)
+    qapp.processEvents()
+    ov = win.pages["overview"]
+    content = ov.findChild(QScrollArea).widget()
+    field_x = ov.binder.fields["postcode"].editor.mapTo(content, ov.binder.fields["postcode"].editor.rect().topLeft()).x()
+    f = ov.admission_form
+    value = f.itemAt(0, f.ItemRole.FieldRole).widget()
+    assert abs(value.mapTo(content, value.rect().topLeft()).x() - field_x) <= 6
