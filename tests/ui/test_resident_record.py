@@ -242,3 +242,17 @@ def test_admission_rows_line_up_with_the_fields(record, qapp) -> None:  # type: 
     f = ov.admission_form
     value = f.itemAt(0, f.ItemRole.FieldRole).widget()
     assert abs(value.mapTo(content, value.rect().topLeft()).x() - field_x) <= 6
+
+
+def test_night_staff_read_the_care_plan_without_dead_buttons(qtbot, manager_book, book_factory, tasks) -> None:  # type: ignore[no-untyped-def]
+    import ui.care_plans  # noqa: F401 - registers the Care plan tab
+
+    rid = admit_resident(manager_book)
+    adm = manager_book.residents.get(rid).current_admission
+    manager_book.care_plans.save_draft(adm.id, full_content())
+    win = open_resident_window(make_ctx(book_factory("nights"), tasks), rid)
+    qtbot.addWidget(win)
+    editor = win.show_tab("care_plan")
+    for b in (editor.save_button, editor.complete_button, editor.agree_button, editor.discard_button):
+        assert b.isHidden(), b.text()
+    assert not editor.print_button.isHidden() and editor.print_button.isEnabled()
