@@ -256,3 +256,17 @@ def test_night_staff_read_the_care_plan_without_dead_buttons(qtbot, manager_book
     for b in (editor.save_button, editor.complete_button, editor.agree_button, editor.discard_button):
         assert b.isHidden(), b.text()
     assert not editor.print_button.isHidden() and editor.print_button.isEnabled()
+
+
+def test_change_dialog_starts_at_the_dose(record, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from ui.resident.medication import MedicationDialog
+
+    book, ctx, rid, _open = record
+    course = book.residents.start_medication(rid, {"name": "Thiamine", "effective_on": date(2026, 1, 5),
+                                                   "dose": "100 mg", "frequency": "once daily", "route": "oral"})
+    c = MedicationDialog(None, ctx, rid, course)
+    qtbot.addWidget(c)
+    c.show()
+    qtbot.waitExposed(c)
+    assert c.focusWidget() is c.dose
+    assert c.route.value() == "oral" and not c.as_directed.isChecked()

@@ -89,7 +89,8 @@ class MedicationDialog(FormDialog):
                     "as_directed": bool(course.as_directed)})
         self._directed(self.as_directed.isChecked())
         self.finish_setup(require_change=course is not None)
-        self.binder.fields["name"].editor.setFocus()
+        # A new medicine starts at its name; a change at the dose, which is what usually changes.
+        (self.binder.fields["name"].editor if course is None else self.dose).setFocus()
 
     def _directed(self, on: bool) -> None:
         # Ticked: nothing to type in dose and frequency (the core refuses both at once).
