@@ -209,7 +209,7 @@ def _plan_agreement(d: Detail) -> Words:
     what = (f"Resident declined to sign the care plan{_version(d)}" if method == "declined"
             else f"Care plan{_version(d)} agreed")
     how = AGREEMENT_WORDS.get(str(method), "") if method != "declined" else ""
-    return Words(what, _join(how.capitalize(), f"on {on}" if on else ""))
+    return Words(what, " ".join(p for p in (how, f"on {on}" if on else "") if p))
 
 
 def _plan_view(d: Detail) -> Words:
@@ -471,9 +471,10 @@ def describe(action: str, detail: Detail | None = None) -> Words:
     if fmt is None:
         return _fallback(action)
     try:
-        return fmt(d)
+        w = fmt(d)
     except Exception:  # noqa: BLE001 - an old or odd entry: the event still reads
-        return fmt({}) if d else _fallback(action)
+        w = fmt({}) if d else _fallback(action)
+    return Words(w.what, w.details[:1].upper() + w.details[1:])
 
 
 def sentence(action: str, detail: Detail | None = None, actor: str | None = None) -> str:

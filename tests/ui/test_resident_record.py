@@ -46,7 +46,7 @@ def test_history_tells_the_story_in_peoples_words(record) -> None:  # type: igno
     rows = [[tab.proxy.index(i, c).data() for c in range(4)] for i in range(tab.proxy.rowCount())]
     agreed = next(r for r in rows if r[2] == "Care plan version 1 agreed")
     assert agreed[1] == "Morgan Manager"  # the full name, not the user name "manager"
-    assert agreed[3] == "Signed paper copy; on 05/01/2026"
+    assert agreed[3] == "Signed paper copy on 05/01/2026"
     changed = next(r for r in rows if r[2] == "Record changed")
     assert changed[3] == "Changed: GP practice"
     assert "Care plan version 1 marked complete" in [r[2] for r in rows]

@@ -62,8 +62,10 @@ class HistoryTab(QWidget):
         self.table.setWordWrap(True)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         h = self.table.horizontalHeader()
-        h.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        h.setStretchLastSection(True)
+        # When and who as wide as they need; what and the details share the rest (and wrap).
+        h.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        for col in (2, 3):
+            h.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
         v.addWidget(self.table, 1)
         self.count = QLabel()
         v.addWidget(self.count)
@@ -96,11 +98,7 @@ class HistoryTab(QWidget):
             for item in items[2:]:
                 item.setToolTip(item.text())
             self.model.appendRow(items)
-        self.table.resizeColumnsToContents()
-        # "What" takes what it needs up to 45 % of the table; the details wrap in the rest.
-        cap = max(200, int(self.table.viewport().width() * 0.45))
-        if self.table.columnWidth(2) > cap:
-            self.table.setColumnWidth(2, cap)
+
         hidden = len(self.rows) - len(shown)
         text = f"{len(shown)} entr{'ies' if len(shown) != 1 else 'y'}"
         if hidden:
