@@ -50,7 +50,8 @@ FIELD_WORDS: dict[str, str] = {
 DOCUMENT_WORDS: dict[str, str] = {
     "care_plan": "Care plan", "care_plan_copy": "Resident's copy of the care plan",
     "decline_letter": "Decline letter", "review_invitation": "Review invitation letter",
-    "discharge_letter": "Discharge letter", "resident_summary": "Resident summary",
+    "discharge_letter": "Discharge letter", "discharge_summary": "Discharge summary",
+    "resident_summary": "Resident summary",
     "declines_report": "Declined-referrals report",
 }
 DOCUMENT_VERBS = {"create": "filed", "preview": "made to look at", "view": "opened", "print": "printed",
@@ -208,7 +209,7 @@ def _plan_agreement(d: Detail) -> Words:
     what = (f"Resident declined to sign the care plan{_version(d)}" if method == "declined"
             else f"Care plan{_version(d)} agreed")
     how = AGREEMENT_WORDS.get(str(method), "") if method != "declined" else ""
-    return Words(what, _join(how.capitalize(), f"on {on}" if on else ""))
+    return Words(what, " ".join(p for p in (how, f"on {on}" if on else "") if p))
 
 
 def _plan_view(d: Detail) -> Words:
@@ -485,9 +486,10 @@ def describe(action: str, detail: Detail | None = None) -> Words:
     if fmt is None:
         return _fallback(action)
     try:
-        return fmt(d)
+        w = fmt(d)
     except Exception:  # noqa: BLE001 - an old or odd entry: the event still reads
-        return fmt({}) if d else _fallback(action)
+        w = fmt({}) if d else _fallback(action)
+    return Words(w.what, w.details[:1].upper() + w.details[1:])
 
 
 def sentence(action: str, detail: Detail | None = None, actor: str | None = None) -> str:

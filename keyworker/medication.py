@@ -239,12 +239,18 @@ def medication(book: Casebook, resident_id: str) -> MedicationSummary:
     book.require(Permission.VIEW_RESIDENTS)
     with book._write() as s:
         _resident(s, resident_id)
-        events = s.scalars(
-            select(MedicationEvent).where(
-                MedicationEvent.resident_id == resident_id, MedicationEvent.archived.is_(False)
-            )
-        ).all()
+        summary = summary_in(s, resident_id)
         book._record(s, "medication.view", "resident", resident_id, resident_id=resident_id)
+    return summary
+
+
+def summary_in(s: Session, resident_id: str) -> MedicationSummary:
+    """Inside the caller's session (and audit entry): every course and event of the resident."""
+    events = s.scalars(
+        select(MedicationEvent).where(
+            MedicationEvent.resident_id == resident_id, MedicationEvent.archived.is_(False)
+        )
+    ).all()
     by_course: dict[str, list[MedicationEvent]] = {}
     for e in events:
         by_course.setdefault(e.course_id, []).append(e)
@@ -442,18 +448,24 @@ def record_consent(
 
 
 def consents(book: Casebook, resident_id: str, *, history: bool = False) -> list[ConsentView]:
-    from keyworker.residents import account_names
-
     book.require(Permission.VIEW_RESIDENTS)
     with book._write() as s:
         _resident(s, resident_id)
-        q = select(Consent).where(Consent.resident_id == resident_id, Consent.archived.is_(False))
-        if not history:
-            q = q.where(Consent.superseded_by_id.is_(None))
-        rows = s.scalars(q.order_by(Consent.recorded_on.desc(), Consent.created_at.desc())).all()
+        views = consents_in(s, resident_id, history=history)
         book._record(s, "consent.view", "resident", resident_id, resident_id=resident_id)
-        names = account_names(s)
-        return [_consent_view(x, names) for x in rows]
+        return views
+
+
+def consents_in(s: Session, resident_id: str, *, history: bool = False) -> list[ConsentView]:
+    """Inside the caller's session (and audit entry): the current consents, or all with `history`."""
+    from keyworker.residents import account_names
+
+    q = select(Consent).where(Consent.resident_id == resident_id, Consent.archived.is_(False))
+    if not history:
+        q = q.where(Consent.superseded_by_id.is_(None))
+    rows = s.scalars(q.order_by(Consent.recorded_on.desc(), Consent.created_at.desc())).all()
+    names = account_names(s)
+    return [_consent_view(x, names) for x in rows]
 
 
 __all__ = [

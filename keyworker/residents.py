@@ -25,6 +25,7 @@ from keyworker.validation import Cleaner, years_between
 
 if TYPE_CHECKING:
     from keyworker.casebook import Casebook
+    from keyworker.documents.store import Preview
 
 MINIMUM_AGE = 18
 DEMOGRAPHIC_LABELS = {
@@ -502,6 +503,14 @@ class ResidentService:
     @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def consents(self, resident_id: str, *, history: bool = False) -> list[med.ConsentView]:
         return med.consents(self._book, resident_id, history=history)
+
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
+    def summary_pdf(self, resident_id: str) -> Preview:
+        """One page for handover and night staff (who they are, contacts, current medication with
+        dose, frequency and route), to preview; filed in Documents when printed or saved."""
+        from keyworker.resident_summary import summary_preview
+
+        return summary_preview(self, self._book, resident_id)
 
     # -- reporting ---------------------------------------------------------------------------
     @typed_inputs(requires=Permission.VIEW_REPORTS)

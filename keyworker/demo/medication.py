@@ -1,5 +1,5 @@
 """Demo medication: up to three courses per current resident, started before or on admission,
-some changed or stopped since."""
+some changed or stopped since; each says how it is taken (route, dose and frequency or "as directed")."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -12,7 +12,7 @@ from keyworker.imports.bulk import stamp
 
 def medication(run: DemoRun, rid: str, admitted_on: date) -> None:
     rng = run.rng
-    for name, dose, freq in rng.sample(MEDICINES, rng.randint(0, 3)):
+    for name, dose, freq, route in rng.sample(MEDICINES, rng.randint(0, 3)):
         course = new_id()
         started = admitted_on - timedelta(days=rng.randint(0, 200))
         common = {
@@ -22,6 +22,8 @@ def medication(run: DemoRun, rid: str, admitted_on: date) -> None:
             "frequency": freq,
             "prescriber": rng.choice(PRESCRIBERS),
             "notes": None,
+            "route": route,
+            "as_directed": dose is None,
         }
         run.meds.append(
             stamp(
@@ -38,7 +40,7 @@ def medication(run: DemoRun, rid: str, admitted_on: date) -> None:
         )
         later = min(run.today, admitted_on + timedelta(days=rng.randint(1, 60)))
         roll = rng.random()
-        if roll < 0.25 and later > started:
+        if roll < 0.25 and later > started and dose is not None:
             run.meds.append(
                 stamp(
                     run.book,

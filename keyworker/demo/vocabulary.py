@@ -128,17 +128,18 @@ OTHER_AUTHORITIES = [
 INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 CTPS = ["Inspire Lancashire", "CGL Lancashire", "Red Rose Recovery", "Lancashire & South Cumbria NHS FT"]
 REFERRERS = ["Pat Fielding", "Chris Mercer", "Jordan Ainsworth", "Sam Bamber", "Alex Catterall", "Jo Rigby"]
-MEDICINES = [
-    ("Sertraline", "50 mg", "once daily"),
-    ("Mirtazapine", "15 mg", "at night"),
-    ("Thiamine", "100 mg", "three times daily"),
-    ("Omeprazole", "20 mg", "once daily"),
-    ("Quetiapine", "25 mg", "at night"),
-    ("Salbutamol inhaler", "100 micrograms", "as needed"),
-    ("Acamprosate", "666 mg", "three times daily"),
-    ("Naltrexone", "50 mg", "once daily"),
-    ("Vitamin B compound strong", "1 tablet", "three times daily"),
-    ("Propranolol", "10 mg", "twice daily"),
+# (medicine, dose, how often, route); no dose and frequency: taken "as directed".
+MEDICINES: list[tuple[str, str | None, str | None, str]] = [
+    ("Sertraline", "50 mg", "once daily", "oral"),
+    ("Mirtazapine", "15 mg", "at night", "oral"),
+    ("Thiamine", "100 mg", "three times daily", "oral"),
+    ("Omeprazole", "20 mg", "once daily", "oral"),
+    ("Quetiapine", "25 mg", "at night", "oral"),
+    ("Salbutamol inhaler", "100 micrograms", "as needed", "inhaled"),
+    ("Acamprosate", "666 mg", "three times daily", "oral"),
+    ("Buprenorphine", "8 mg", "once daily", "sublingual"),
+    ("Gaviscon Advance", None, None, "oral"),
+    ("Nicotine patch", "21 mg", "once daily", "patch"),
 ]
 PRESCRIBERS = ["Dr Ahmed (GP)", "Dr Clarke (unit GP)", "Dr Nowak (psychiatrist)", "Unit nurse prescriber"]
 DECLINE_REASONS = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select
@@ -50,6 +50,11 @@ class AuditItem:
     entity_id: str | None = None
     resident_id: str | None = None
     detail: dict[str, Any] | None = None
+    # Only the demo's synthetic history sets these (when and by whom its made-up events happened);
+    # everything real is recorded now, by the signed-in user.
+    at: datetime | None = None
+    actor_id: str | None = None
+    actor_name: str | None = None
 
 
 def append_audit(session: Session, book: Casebook, items: Iterable[AuditItem]) -> int:
@@ -64,9 +69,9 @@ def append_audit(session: Session, book: Casebook, items: Iterable[AuditItem]) -
         seq += 1
         e = AuditEntry(
             seq=seq,
-            at=at,
-            actor_id=book.actor.id,
-            actor_name=book.actor.username,
+            at=it.at.astimezone(UTC) if it.at is not None else at,
+            actor_id=it.actor_id or book.actor.id,
+            actor_name=it.actor_name or book.actor.username,
             device_id=book.device_id,
             action=it.action,
             entity=it.entity,

@@ -46,7 +46,7 @@ def test_history_tells_the_story_in_peoples_words(record) -> None:  # type: igno
     rows = [[tab.proxy.index(i, c).data() for c in range(4)] for i in range(tab.proxy.rowCount())]
     agreed = next(r for r in rows if r[2] == "Care plan version 1 agreed")
     assert agreed[1] == "Morgan Manager"  # the full name, not the user name "manager"
-    assert agreed[3] == "Signed paper copy; on 05/01/2026"
+    assert agreed[3] == "Signed paper copy on 05/01/2026"
     changed = next(r for r in rows if r[2] == "Record changed")
     assert changed[3] == "Changed: GP practice"
     assert "Care plan version 1 marked complete" in [r[2] for r in rows]
@@ -201,3 +201,72 @@ def test_the_window_opens_within_the_screen(record) -> None:  # type: ignore[no-
     win = open_()
     avail = win.screen().availableGeometry()  # offscreen: 800×600, smaller than the window's 1120×800
     assert win.width() <= avail.width() and win.height() <= avail.height()
+
+
+def test_night_staff_print_a_summary_with_doses(qtbot, manager_book, book_factory, tasks) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from pypdf import PdfReader
+
+    rid = admit_resident(manager_book)
+    manager_book.residents.start_medication(rid, {"name": "Buprenorphine", "effective_on": date(2026, 1, 5),
+                                                  "dose": "8 mg", "frequency": "once daily", "route": "sublingual"})
+    win = open_resident_window(make_ctx(book_factory("nights"), tasks), rid)
+    qtbot.addWidget(win)
+    tab = win.show_tab("medication")
+    assert tab.start_button.isHidden() and not tab.print_button.isHidden()
+    shown = []
+    tab.viewer = lambda parent, ctx, title, preview: shown.append((title, preview))
+    tab.print_button.click()
+    title, preview = shown[0]
+    assert title == "Resident summary (R-00001)"
+    text = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(preview.content)).pages)
+    assert "Buprenorphine 8 mg once daily Under the tongue" in text
+
+
+def test_documents_tab_without_documents_says_how_they_come(record) -> None:  # type: ignore[no-untyped-def]
+    _book, _ctx, _rid, open_ = record
+    tab = open_().show_tab("documents")
+    assert not tab.empty.isHidden() and "Print summary on the Medication tab" in tab.empty.text()
+    assert tab.open_button.isHidden() and tab.print_button.isHidden()  # no row of dead buttons
+
+
+def test_admission_rows_line_up_with_the_fields(record, qapp) -> None:  # type: ignore[no-untyped-def]
+    _book, _ctx, _rid, open_ = record
+    win = open_()
+    win.resize(1024, 768)
+    qapp.processEvents()
+    ov = win.pages["overview"]
+    content = ov.findChild(QScrollArea).widget()
+    field_x = ov.binder.fields["postcode"].editor.mapTo(content, ov.binder.fields["postcode"].editor.rect().topLeft()).x()
+    f = ov.admission_form
+    value = f.itemAt(0, f.ItemRole.FieldRole).widget()
+    assert abs(value.mapTo(content, value.rect().topLeft()).x() - field_x) <= 6
+
+
+def test_night_staff_read_the_care_plan_without_dead_buttons(qtbot, manager_book, book_factory, tasks) -> None:  # type: ignore[no-untyped-def]
+    import ui.care_plans  # noqa: F401 - registers the Care plan tab
+
+    rid = admit_resident(manager_book)
+    adm = manager_book.residents.get(rid).current_admission
+    manager_book.care_plans.save_draft(adm.id, full_content())
+    win = open_resident_window(make_ctx(book_factory("nights"), tasks), rid)
+    qtbot.addWidget(win)
+    editor = win.show_tab("care_plan")
+    for b in (editor.save_button, editor.complete_button, editor.agree_button, editor.discard_button):
+        assert b.isHidden(), b.text()
+    assert not editor.print_button.isHidden() and editor.print_button.isEnabled()
+
+
+def test_change_dialog_starts_at_the_dose(record, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from ui.resident.medication import MedicationDialog
+
+    book, ctx, rid, _open = record
+    course = book.residents.start_medication(rid, {"name": "Thiamine", "effective_on": date(2026, 1, 5),
+                                                   "dose": "100 mg", "frequency": "once daily", "route": "oral"})
+    c = MedicationDialog(None, ctx, rid, course)
+    qtbot.addWidget(c)
+    c.show()
+    qtbot.waitExposed(c)
+    assert c.focusWidget() is c.dose
+    assert c.route.value() == "oral" and not c.as_directed.isChecked()

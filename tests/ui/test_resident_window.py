@@ -333,7 +333,9 @@ def test_out_of_hours_can_read_but_not_edit(qtbot, manager_book, book_factory, t
     win = open_resident_window(make_ctx(nights, tasks), rid)
     qtbot.addWidget(win)
     ov = _overview(win)
-    assert not ov.binder.fields["given_name"].editor.isEnabled()
+    assert ov.binder.fields["given_name"].editor.isReadOnly()  # read-only, not greyed out
+    assert not ov.binder.fields["sex"].editor.isEnabled()
+    assert ov.binder.fields["other_substances"].editor.add_button.isHidden()
     assert ov.save_button.isHidden()
     assert win.show_tab("medication").start_button.isHidden()
 
@@ -370,7 +372,7 @@ def test_another_user_signing_in_gets_tabs_for_their_role(opened, qtbot) -> None
     ctx.state.set_locked(False)
     ctx.state.actor_changed.emit()
     ov = _overview(win)
-    assert ov.save_button.isHidden() and not ov.binder.fields["given_name"].editor.isEnabled()
+    assert ov.save_button.isHidden() and ov.binder.fields["given_name"].editor.isReadOnly()
 
 
 @pytest.fixture

@@ -70,4 +70,4 @@ def test_care_plan_agreement_reads_as_a_sentence_with_full_name(worker_book) -> 
     assert row.actor_full_name == "Sam Worker"
     who = aw.actor_words(row.actor_full_name, row.actor_name)
     assert aw.sentence(row.action, row.detail, who) \
-        == "Care plan version 1 agreed by Sam Worker (Signed paper copy; on 05/01/2026)."
+        == "Care plan version 1 agreed by Sam Worker (Signed paper copy on 05/01/2026)."

@@ -142,3 +142,24 @@ def test_medication_recorded_before_routes_reads_not_recorded(manager_book: Case
     new = manager_book.residents.change_medication(cid, {"frequency": "once daily", "route": "oral",
                                                          "effective_on": "05/01/2026"})
     assert new.how_taken == "100 mg, once daily, by mouth"
+
+
+def test_printed_resident_summary_shows_what_they_take(manager_book: Casebook, book_factory) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from pypdf import PdfReader
+
+    rec = admit(manager_book)
+    manager_book.residents.update(rec.id, {"nhs_number": "9434765919"})
+    manager_book.residents.start_medication(rec.id, MedicationInput(
+        "Buprenorphine", "05/01/2026", "8 mg", "once daily", "Dr A Patel", route="sublingual"))
+    manager_book.residents.start_medication(rec.id, {"name": "Gaviscon", "effective_on": "05/01/2026",
+                                                     "route": "oral", "as_directed": True})
+    nights = book_factory("nights")  # night staff print it for handover
+    preview = nights.residents.summary_pdf(rec.id)
+    text = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(preview.content)).pages)
+    assert "Resident summary" in text and "943 476 5919" in text, text
+    assert "Buprenorphine 8 mg once daily Under the tongue 05/01/2026 Dr A Patel" in text
+    assert "Gaviscon As directed As directed By mouth" in text
+    assert preview.kind == "resident_summary" and preview.resident_id == rec.id
+    assert last_audit(nights)[0][0] == "document.preview"  # a read of the record, audited

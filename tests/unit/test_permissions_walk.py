@@ -94,6 +94,7 @@ CHECKED: dict[str, Permission] = {
     "residents.stop_medication": P.EDIT_RESIDENTS,
     "residents.record_consent": P.EDIT_RESIDENTS,
     "residents.consents": P.VIEW_RESIDENTS,
+    "residents.summary_pdf": P.VIEW_RESIDENTS,
     "residents.demographics": P.VIEW_REPORTS,
     "referrals.validate_admission": P.ADMIT,
     "referrals.record": P.RECORD_REFERRALS,

@@ -309,6 +309,9 @@ class CarePlanTab(QWidget):
         self.print_button.setEnabled(ready and v is not None and v.plan_id is not None)
         self.history_button.setEnabled(ready and v is not None and v.plan_id is not None)
         self.discard_button.setEnabled(edit and self._dirty)
+        for b in (self.save_button, self.complete_button, self.agree_button, self.discard_button):
+            if not self.can_edit:  # a role that reads the plan (night staff) sees no dead buttons
+                b.setVisible(False)
         if self._saving:
             self.save_state.setText("Saving…")
         elif self._dirty:

@@ -28,6 +28,7 @@ class SubstanceListEdit(QWidget):
         self._substances = list(substances)
         self._routes = list(routes)
         self._rows: list[tuple[QWidget, ChoiceCombo, ChoiceCombo]] = []
+        self.read_only = False  # set_read_only(): the list is shown, its buttons are not
         self._box = QVBoxLayout(self)
         self._box.setContentsMargins(0, 0, 0, 0)
         self._box.setSpacing(4)
@@ -63,9 +64,18 @@ class SubstanceListEdit(QWidget):
         sub.value_changed.connect(self.value_changed)
         route_box.value_changed.connect(self.value_changed)
         remove.clicked.connect(lambda: self._remove(entry))
+        remove.setVisible(not self.read_only)
         if focus:
             sub.setFocus()
         self.value_changed.emit()
+
+    def set_read_only(self, ro: bool) -> None:
+        self.read_only = ro
+        self.setEnabled(not ro)
+        self.add_button.setVisible(not ro)
+        for line, _s, _r in self._rows:
+            for b in line.findChildren(QPushButton):
+                b.setVisible(not ro)
 
     def _remove(self, entry: tuple[QWidget, ChoiceCombo, ChoiceCombo]) -> None:
         self._rows.remove(entry)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from keyworker.audit_words import DOCUMENT_WORDS
 from keyworker.clock import format_datetime
 from keyworker.documents.store import DocumentInfo
 from ui.documents import show_pdf
@@ -25,12 +26,9 @@ from ui.widgets.tables import read_only_table
 if TYPE_CHECKING:
     from ui.context import AppContext
 
-KIND_LABELS = {"decline_letter": "Decline letter", "care_plan": "Care plan", "review_invitation": "Invitation",
-               "discharge_letter": "Discharge letter", "discharge_summary": "Discharge summary"}
-
-
 def kind_label(kind: str) -> str:
-    return KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
+    # One map of document kinds to words, shared with the History tab (keyworker/audit_words.py).
+    return DOCUMENT_WORDS.get(kind, kind.replace("_", " ").capitalize())
 
 
 def size_label(n: int) -> str:
@@ -57,7 +55,9 @@ class DocumentsTab(QWidget):
         h.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         h.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         v.addWidget(self.table, 1)
-        self.empty = QLabel("No documents have been made for this resident yet.")
+        self.empty = QLabel("No documents yet. A care plan, letter or resident summary is kept here once it is "
+                            "printed or saved (Print on the Care plan tab, Print summary on the Medication tab).")
+        self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         v.addWidget(self.empty)
         row = QHBoxLayout()
@@ -91,6 +91,8 @@ class DocumentsTab(QWidget):
                 self.table.setItem(i, j, QTableWidgetItem(text))
         self.table.setVisible(bool(docs))
         self.empty.setVisible(not docs)
+        for b in (self.open_button, self.print_button, self.save_button):
+            b.setVisible(bool(docs))  # nothing to open: no row of dead buttons
         if docs and self.table.currentRow() < 0:
             self.table.selectRow(0)
         self._update_buttons()

@@ -58,10 +58,14 @@ class HistoryTab(QWidget):
         self.table.setModel(self.proxy)
         self.table.setAccessibleName("Record history")
         read_only_table(self.table)
-        self.table.setWordWrap(False)
+        # Details wrap within their column (rows grow), so nothing is cut off with "…".
+        self.table.setWordWrap(True)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         h = self.table.horizontalHeader()
-        h.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        h.setStretchLastSection(True)
+        # When and who as wide as they need; what and the details share the rest (and wrap).
+        h.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        for col in (2, 3):
+            h.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
         v.addWidget(self.table, 1)
         self.count = QLabel()
         v.addWidget(self.count)
@@ -91,8 +95,10 @@ class HistoryTab(QWidget):
             words = describe(r.action, r.detail)
             items = [QStandardItem(format_datetime(r.at)), QStandardItem(actor_words(r.actor_full_name, r.actor_name)),
                      QStandardItem(words.what), QStandardItem(words.details)]
+            for item in items[2:]:
+                item.setToolTip(item.text())
             self.model.appendRow(items)
-        self.table.resizeColumnsToContents()
+
         hidden = len(self.rows) - len(shown)
         text = f"{len(shown)} entr{'ies' if len(shown) != 1 else 'y'}"
         if hidden:

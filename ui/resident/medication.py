@@ -25,9 +25,12 @@ from PySide6.QtWidgets import (
 )
 
 from keyworker.clock import format_date, format_datetime, local_today
+from keyworker.documents.store import Preview
 from keyworker.medication import ROUTES, MedicationCourse, MedicationSummary, how_taken, validate_medication
 from keyworker.security.permissions import Permission
 from keyworker.validation import Cleaner
+from ui.documents import show_pdf
+from ui.errors import show_error
 from ui.forms import ChoiceCombo, FormDialog, UkDateEdit
 from ui.widgets.tables import read_only_table
 
@@ -86,7 +89,8 @@ class MedicationDialog(FormDialog):
                     "as_directed": bool(course.as_directed)})
         self._directed(self.as_directed.isChecked())
         self.finish_setup(require_change=course is not None)
-        self.binder.fields["name"].editor.setFocus()
+        # A new medicine starts at its name; a change at the dose, which is what usually changes.
+        (self.binder.fields["name"].editor if course is None else self.dose).setFocus()
 
     def _directed(self, on: bool) -> None:
         # Ticked: nothing to type in dose and frequency (the core refuses both at once).
@@ -195,10 +199,15 @@ class MedicationTab(QWidget):
         self.start_button = QPushButton("S&tart medication…")
         self.change_button = QPushButton("C&hange dose, frequency or route…")
         self.stop_button = QPushButton("Sto&p…")
+        # Everyone who reads the record may print the summary (night staff at handover).
+        self.print_button = QPushButton("Print s&ummary…")
+        self.print_button.setToolTip("One page: who they are, whom to call and what they take now")
         for b in (self.start_button, self.change_button, self.stop_button):
             b.setAccessibleName(b.text().replace("&", "").rstrip("…"))
             buttons.addWidget(b)
         buttons.addStretch(1)
+        self.print_button.setAccessibleName("Print resident summary")
+        buttons.addWidget(self.print_button)
         cv.addLayout(buttons)
         split.addWidget(current)
         hist = QWidget()
@@ -220,6 +229,9 @@ class MedicationTab(QWidget):
         self.start_button.clicked.connect(self.start)
         self.change_button.clicked.connect(self.change)
         self.stop_button.clicked.connect(self.stop)
+        self.print_button.clicked.connect(self.print_summary)
+        self.viewer: Callable[..., Any] = show_pdf
+        self.pdf_dialog: Any = None
         self.current.itemSelectionChanged.connect(self._update_buttons)
         self.current.doubleClicked.connect(lambda _i: self.change())
         self.refresh()
@@ -242,6 +254,14 @@ class MedicationTab(QWidget):
         if summary.current and self.current.currentRow() < 0:
             self.current.selectRow(0)
         self._update_buttons()
+
+    def print_summary(self) -> None:
+        book, rid = self.ctx.book, self.resident_id
+
+        def show(preview: Preview) -> None:  # filed in Documents only when printed or saved
+            self.pdf_dialog = self.viewer(self.window(), self.ctx, preview.title, preview)
+
+        self.ctx.tasks.run(lambda: book.residents.summary_pdf(rid), show, lambda exc: show_error(self, exc))
 
     def selected_course(self) -> MedicationCourse | None:
         row = self.current.currentRow()

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFormLayout,
+    QLineEdit,
+    QPlainTextEdit,
     QFrame,
     QGridLayout,
     QGroupBox,
@@ -27,6 +29,7 @@ from keyworker.residents import ResidentRecord, validate_resident
 from keyworker.security.permissions import Permission
 from ui.errors import show_error
 from ui.forms import BusyBar, FormBinder
+from ui.forms.lists import SubstanceListEdit
 from ui.resident.consents import ConsentsPanel
 from ui.resident.fields import build_resident_fields, record_values
 
@@ -34,15 +37,17 @@ if TYPE_CHECKING:
     from ui.context import AppContext
 
 
-def _align(boxes: list[QGroupBox]) -> None:
+def _align(boxes: list[QGroupBox]) -> int:
     forms = [b.layout() for b in boxes if isinstance(b.layout(), QFormLayout)]
     labels = [f.itemAt(r, QFormLayout.ItemRole.LabelRole).widget() for f in forms for r in range(f.rowCount())
               if f.itemAt(r, QFormLayout.ItemRole.LabelRole) is not None
               and f.itemAt(r, QFormLayout.ItemRole.LabelRole).widget() is not None]
-    if labels:
-        width = max(w.sizeHint().width() for w in labels)
-        for w in labels:
-            w.setMinimumWidth(width)
+    if not labels:
+        return 0
+    width = max(w.sizeHint().width() for w in labels)
+    for w in labels:
+        w.setMinimumWidth(width)
+    return width
 
 
 WIDE_LAYOUT_MIN = 1150  # px of the tab: below it the record is one column (1024 px screens)
@@ -113,10 +118,18 @@ class OverviewTab(QWidget):
         for sig in (self.binder.changed, self.binder.dirty_changed, self.binder.validity_changed):
             sig.connect(self._update_buttons)
         self._update_buttons()
-        _align([*boxes, self.admission_box])  # one label width: the fields line up in every arrangement
+        # One label width: the fields line up in every arrangement (the admission rows come later).
+        self._label_width = _align([*boxes, self.admission_box])
         if not self.can_edit:
+            # Read-only, not greyed out: night staff read this record, so it keeps full contrast.
             for f in self.binder.fields.values():
-                f.editor.setEnabled(False)
+                if isinstance(f.editor, QLineEdit | QPlainTextEdit):
+                    f.editor.setReadOnly(True)
+                elif isinstance(f.editor, SubstanceListEdit):
+                    f.editor.set_read_only(True)
+                else:
+                    f.editor.setEnabled(False)
+            content.setStyleSheet("QComboBox:disabled, QDateEdit:disabled { color: palette(text); }")
             self.save_button.hide()
             self.revert_button.hide()
             self.status.setText("Your role can read this record but not change it.")
@@ -184,7 +197,9 @@ class OverviewTab(QWidget):
             value = QLabel(text)
             value.setWordWrap(True)
             value.setAccessibleName(label)
-            f.addRow(label, value)
+            name = QLabel(label)
+            name.setMinimumWidth(self._label_width)  # in line with the fields of the other boxes
+            f.addRow(name, value)
 
     # -- validation and saving --------------------------------------------------------------
     def _validate(self, values: dict[str, Any]) -> dict[str, str]:
