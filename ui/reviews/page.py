@@ -36,14 +36,6 @@ _STATUS_TEXT = {rs.OVERDUE: "⚠ Overdue", rs.DUE_TODAY: "● Due today", rs.DUE
                 rs.LATER: "Later"}
 
 
-def open_reviews_tab(ctx: AppContext, resident_id: str) -> None:
-    """Open the resident's record on its Reviews tab (where a flag is put right)."""
-    ctx.open_resident(resident_id)
-    win = ctx.resident_windows.get(resident_id)
-    if win is not None and hasattr(win, "show_tab"):
-        win.show_tab("reviews")
-
-
 def flag_text(f: Any) -> str:
     return (f"⚠ {f.resident_name} ({f.reference}): the referrer was not invited to the "
             f"{f.kind_label.lower()} of {format_date(f.held_on)}")
@@ -242,7 +234,7 @@ class ReviewsDuePage(QWidget):
     def _open_flag(self, item: QListWidgetItem) -> None:
         resident_id = item.data(Qt.ItemDataRole.UserRole)
         if resident_id:
-            open_reviews_tab(self.ctx, resident_id)
+            self.ctx.open_resident(resident_id, tab="reviews")  # where the flag is put right
 
     def _show(self, items: list[Any]) -> None:
         today = local_today(self.ctx.book.clock)
