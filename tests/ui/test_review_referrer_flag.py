@@ -94,6 +94,7 @@ def test_recording_a_midway_review_without_the_referrer_asks_first_then_flags_it
         "Referrer not invited to the mid-way review of 16/02/2026 — Dana Whitfield "
         f"({book.residents.get(rid).reference})"]
     assert [i.tab for i in referrer_not_invited(book)] == ["reviews"]  # the row opens the Reviews tab
+    assert referrer_not_invited(book, "unit")[0].text.endswith(" · Sam Worker")  # a senior's unit view names them
 
     # put right: the referrer was rung the next day
     set_today(ctx.book.clock, date(2026, 2, 17))
