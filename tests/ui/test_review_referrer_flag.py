@@ -202,7 +202,7 @@ def test_the_reviews_page_lists_the_flags_and_opens_the_reviews_tab(qtbot, midwa
     assert page.flags.isVisible() and page.flags.count() == 1
     item = page.flags.item(0)
     assert item.text() == (f"⚠ Dana Whitfield ({book.residents.get(rid).reference}): the referrer was not invited "
-                           "to the mid-way review of 16/02/2026")
+                           "to the mid-way review of 16/02/2026 · Sam Worker")  # the manager sees the whole unit
     assert page.flags.visualItemRect(item).height() >= page.flags.fontMetrics().height()  # the row is not cut
     page.flags.itemActivated.emit(item)
     win = ctx.resident_windows[rid]
