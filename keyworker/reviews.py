@@ -155,6 +155,7 @@ class ReferrerFlag:
     key_worker_id: str
     kind: str
     held_on: date
+    key_worker_name: str = ""
 
     @property
     def kind_label(self) -> str:
@@ -521,8 +522,10 @@ class ReviewService:
         if scope == "mine":
             q = q.where(Admission.key_worker_id == self._book.actor.id)
         with self._book._read() as s:
-            return [ReferrerFlag(rid, aid, res, f"{given} {family}", ref, worker, kind, held)
-                    for rid, aid, res, given, family, ref, worker, kind, held in s.execute(q).tuples()]
+            rows = s.execute(q).tuples().all()
+            workers = dict(s.execute(select(Account.id, Account.full_name)).tuples().all()) if rows else {}
+            return [ReferrerFlag(rid, aid, res, f"{given} {family}", ref, worker, kind, held, workers.get(worker, ""))
+                    for rid, aid, res, given, family, ref, worker, kind, held in rows]
 
     @typed_inputs(requires=Permission.RECORD_REVIEWS)
     def put_right_referrer(self, data: ReferrerFollowUp) -> ReviewView:

@@ -1,7 +1,9 @@
 """Synthetic review histories for the demo unit: a review every 10-14 days from admission with
 goal progress and plan changes (a new plan version), the referrer invited to mid-way and
-pre-discharge meetings (not always), family sometimes, and a share of current residents whose
-review is overdue. Called for each plan by keyworker/demo/care_plans.py."""
+pre-discharge meetings (not always: most of those meetings were put right afterwards, some are
+still flagged), family sometimes, and a share of current residents whose review is overdue. The
+last review before the planned end sets the next date no later than that end (the discharge
+meeting). Called for each plan by keyworker/demo/care_plans.py."""
 from __future__ import annotations
 
 import json
@@ -53,6 +55,9 @@ def review_history(self: PlanGenerator, r: Any, plan: dict[str, Any], content: d
         reason = None
         if rng.random() < 0.03:
             next_on, reason = held + timedelta(days=21), "Resident on planned home leave; agreed with referrer."
+        planned_end = rs.planned_end(admitted, weeks)
+        if held < planned_end < next_on:
+            next_on, reason = planned_end, None  # the discharge meeting, on the planned end
         review_id = new_id()
         progress: list[str] = []
         changed = False
@@ -89,6 +94,14 @@ def review_history(self: PlanGenerator, r: Any, plan: dict[str, Any], content: d
             notice = rng.choice((3, 7, 10, 14))
             invitations.append({"name": family, "role": "family", "method": rng.choice(["phone", "letter"]),
                                 "invited_on": (held - timedelta(days=notice)).isoformat(), "notice_days": notice})
+        # A meeting without the referrer invited is flagged; most were put right within days.
+        missing = kind in rs.REFERRER_KINDS and not any(i["role"] == "referrer" for i in invitations)
+        followup = None
+        told = held + timedelta(days=rng.randint(1, 3))
+        if missing and told < self.today and rng.random() < 0.7:
+            followup = json.dumps({"action": "informed", "on": told.isoformat(), "method": "email",
+                                   "note": "Sent the review notes and the next date.", "by": worker,
+                                   "at": self.at(told, 11).isoformat()})
         attendees = [resident_json, worker_json]
         for inv in invitations:
             if rng.random() < 0.6:
@@ -101,7 +114,8 @@ def review_history(self: PlanGenerator, r: Any, plan: dict[str, Any], content: d
             "invitations": json.dumps(invitations, ensure_ascii=False) if invitations else "[]",
             "goal_progress": "[" + ",".join(progress) + "]", "resident_view": rng.choice(VIEWS),
             "summary": None, "plan_version_id": plan_version_id, "supersedes_id": None,
-            "superseded_by_id": None, "correction_reason": None}))
+            "superseded_by_id": None, "correction_reason": None, "referrer_missing": missing,
+            "referrer_followup": followup}))
         # Reviews happen on time or a little early, occasionally a few days late.
         held = next_on - timedelta(days=rng.choice((0, 0, 0, 1, 2))) if rng.random() < 0.93 \
             else next_on + timedelta(days=rng.randint(1, 4))

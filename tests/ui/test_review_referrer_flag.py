@@ -17,6 +17,7 @@ from tests.unit.care_helpers import admit, full_content
 from ui.reviews.referrer_dialog import ReferrerFollowUpDialog
 from ui.reviews.review_dialog import ReviewDialog
 from ui.reviews.tab import ReviewsTab
+from ui.reviews.today import referrer_not_invited
 from ui.today import TodayPage
 
 
@@ -92,6 +93,8 @@ def test_recording_a_midway_review_without_the_referrer_asks_first_then_flags_it
     assert today_rows(qtbot, ctx, "referrer_not_invited") == [
         "Referrer not invited to the mid-way review of 16/02/2026 — Dana Whitfield "
         f"({book.residents.get(rid).reference})"]
+    assert [i.tab for i in referrer_not_invited(book)] == ["reviews"]  # the row opens the Reviews tab
+    assert referrer_not_invited(book, "unit")[0].text.endswith(" · Sam Worker")  # a senior's unit view names them
 
     # put right: the referrer was rung the next day
     set_today(ctx.book.clock, date(2026, 2, 17))
@@ -144,6 +147,7 @@ def test_an_invitation_dated_after_the_meeting_is_refused_in_the_dialog(qtbot, m
     fix.binder.reveal_all()
     assert "after the meeting (16/02/2026)" in fix.binder.shown_error("date_done")
     assert not fix.save_button.isEnabled()
+    fix.done(0)
 
 
 def test_night_staff_see_the_flag_but_do_not_put_it_right(qtbot, midway_due, book_factory, tasks) -> None:  # type: ignore[no-untyped-def]
@@ -198,7 +202,7 @@ def test_the_reviews_page_lists_the_flags_and_opens_the_reviews_tab(qtbot, midwa
     assert page.flags.isVisible() and page.flags.count() == 1
     item = page.flags.item(0)
     assert item.text() == (f"⚠ Dana Whitfield ({book.residents.get(rid).reference}): the referrer was not invited "
-                           "to the mid-way review of 16/02/2026")
+                           "to the mid-way review of 16/02/2026 · Sam Worker")  # the manager sees the whole unit
     assert page.flags.visualItemRect(item).height() >= page.flags.fontMetrics().height()  # the row is not cut
     page.flags.itemActivated.emit(item)
     win = ctx.resident_windows[rid]

@@ -210,3 +210,31 @@ def test_the_upgrade_flags_earlier_meetings_held_without_the_referrer(db_path, c
     assert [h.referrer_invited for h in book.reviews.history(invited)] == [True]
     assert [h.referrer_invited for h in book.reviews.history(lettered)] == [True]
     book.close()
+
+
+def test_demo_meetings_without_the_referrer_are_flagged_or_put_right(worker_book: Casebook, clock) -> None:
+    """The demo's mid-way and pre-discharge meetings without the referrer invited carry the flag
+    (most of them put right), and no review before the planned end sets a date after it."""
+    from keyworker.db.care_plans import Review
+    from keyworker.db.caseload import Admission
+    from keyworker.demo.care_plans import add_plans_and_reviews
+
+    _today(clock, date(2026, 6, 1))
+    for n in range(24):
+        admit(worker_book, admitted_on=date(2026, 6, 1) - timedelta(days=40 + 5 * n), given=f"P{n}",
+              planned_weeks=12 + n % 3)
+    add_plans_and_reviews(worker_book, seed=5)
+    with worker_book._read() as s:
+        rows = s.execute(select(Review, Admission).join(Admission, Admission.id == Review.admission_id)).all()
+    meetings = [r for r, _a in rows if r.kind in rs.REFERRER_KINDS]
+    without = [r for r in meetings if "referrer" not in r.invitations]
+    assert without and all(r.referrer_missing for r in without)
+    assert not any(r.referrer_missing for r, _a in rows if r not in without)
+    assert any(r.referrer_followup for r in without) and any(not r.referrer_followup for r in without)
+    assert worker_book.reviews.referrer_flags("unit")  # Today has something to show
+    for r, a in rows:
+        end = rs.planned_end(a.admitted_on, a.planned_weeks)
+        assert not (r.held_on < end < r.next_review_on), "the discharge meeting is on the planned end"
+    put_right = next(r for r in without if r.referrer_followup)
+    shown = next(h for h in worker_book.reviews.history(put_right.admission_id) if h.id == put_right.id)
+    assert shown.referrer_followup is not None and shown.referrer_followup.recorded_by_name == "Sam Worker"

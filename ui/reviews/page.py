@@ -36,17 +36,10 @@ _STATUS_TEXT = {rs.OVERDUE: "⚠ Overdue", rs.DUE_TODAY: "● Due today", rs.DUE
                 rs.LATER: "Later"}
 
 
-def open_reviews_tab(ctx: AppContext, resident_id: str) -> None:
-    """Open the resident's record on its Reviews tab (where a flag is put right)."""
-    ctx.open_resident(resident_id)
-    win = ctx.resident_windows.get(resident_id)
-    if win is not None and hasattr(win, "show_tab"):
-        win.show_tab("reviews")
-
-
-def flag_text(f: Any) -> str:
+def flag_text(f: Any, whole_unit: bool = False) -> str:
+    who = f" · {f.key_worker_name}" if whole_unit and f.key_worker_name else ""
     return (f"⚠ {f.resident_name} ({f.reference}): the referrer was not invited to the "
-            f"{f.kind_label.lower()} of {format_date(f.held_on)}")
+            f"{f.kind_label.lower()} of {format_date(f.held_on)}{who}")
 
 
 def status_text(item: Any, today: date) -> str:
@@ -227,7 +220,7 @@ class ReviewsDuePage(QWidget):
     def _show_flags(self, flags: list[Any]) -> None:
         self.flags.clear()
         for f in flags:
-            item = QListWidgetItem(flag_text(f))
+            item = QListWidgetItem(flag_text(f, self.scope == "unit"))
             item.setData(Qt.ItemDataRole.UserRole, f.resident_id)
             item.setToolTip("Enter opens the resident's Reviews tab: use “Put right…” there.")
             self.flags.addItem(item)
@@ -242,7 +235,7 @@ class ReviewsDuePage(QWidget):
     def _open_flag(self, item: QListWidgetItem) -> None:
         resident_id = item.data(Qt.ItemDataRole.UserRole)
         if resident_id:
-            open_reviews_tab(self.ctx, resident_id)
+            self.ctx.open_resident(resident_id, tab="reviews")  # where the flag is put right
 
     def _show(self, items: list[Any]) -> None:
         today = local_today(self.ctx.book.clock)

@@ -29,7 +29,9 @@ def reviews_this_week(book: Any, scope: str = MINE) -> list[TodayItem]:
 def referrer_not_invited(book: Any, scope: str = MINE) -> list[TodayItem]:
     """Open until it is put right on the resident's Reviews tab ("Put right…")."""
     return [TodayItem(f"Referrer not invited to the {f.kind_label.lower()} of {format_date(f.held_on)} — "
-                      f"{f.resident_name} ({f.reference})", f.resident_id, tab="reviews")
+                      f"{f.resident_name} ({f.reference})"
+                      + (f" · {f.key_worker_name}" if scope != MINE and f.key_worker_name else ""),
+                      f.resident_id, tab="reviews")
             for f in book.reviews.referrer_flags(scope)]
 
 
