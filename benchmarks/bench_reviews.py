@@ -9,7 +9,7 @@
     .venv/bin/python benchmarks/bench_reviews.py [--db /tmp/kw-bench/reviews20k.kwdb] [--residents 20000]
 
 The database is built once with `python main.py demo` (which adds plans and reviews through
-`keyworker.demo_plans`) and reused. Not collected by the test run (testpaths = tests)."""
+`keyworker.demo.care_plans`) and reused. Not collected by the test run (testpaths = tests)."""
 from __future__ import annotations
 
 import argparse

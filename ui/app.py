@@ -72,7 +72,7 @@ def apply_stylesheet(app: QApplication) -> None:
 
 
 def demo_hint() -> str:
-    from keyworker.cli import DEMO_PASSWORD
+    from keyworker.demo import DEMO_PASSWORD
 
     pw = "the one in KEYWORKER_PASSWORD" if os.environ.get("KEYWORKER_PASSWORD") else DEMO_PASSWORD
     return f"Demo unit with made-up residents. Sign in as {DEMO_USERS}. Password: {pw}"
@@ -151,7 +151,7 @@ class AppController(QObject):
             log.warning("page modules could not be preloaded: %s", type(exc).__name__)
 
     def create_demo(self) -> None:
-        from keyworker.cli import DEMO_PASSWORD, create_demo
+        from keyworker.demo import DEMO_PASSWORD, create_demo
 
         dlg = QProgressDialog(f"Creating the demo unit with {self.residents} made-up residents…", "", 0, 0)
         dlg.setWindowTitle("Keyworker — demo unit")

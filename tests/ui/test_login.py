@@ -111,7 +111,7 @@ def test_recovery_key_resets_an_administrator_password(qtbot, new_db, tasks, clo
 
 def test_demo_start_creates_unit_then_shows_prefilled_login(qtbot, new_db, tasks, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import ui.main_window as mw
-    from keyworker.cli import DEMO_PASSWORD
+    from keyworker.demo import DEMO_PASSWORD
     from ui.app import AppController
     from ui.main_window import MainWindow
 

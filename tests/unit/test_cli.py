@@ -197,10 +197,10 @@ def test_nothing_is_written_to_the_real_profile(tmp_path: Path, db_path: Path) -
 def test_an_unexpected_error_is_still_one_line_without_its_message(tmp_path: Path) -> None:
     """A bug in a command prints its type only: its message might hold a resident's data."""
     code = (
-        "import sys\nfrom keyworker import cli\n"
-        "def add(sub, common):\n    sub.add_parser('boom', parents=[common])\n"
+        "import sys, types\nfrom keyworker import cli\n"
         "def boom(args):\n    raise RuntimeError('Jane Doe, NHS 943 476 5919')\n"
-        "cli.EXTRA_COMMANDS.append((add, 'boom', boom))\n"
+        "def add(sub, common):\n    sub.add_parser('boom', parents=[common]).set_defaults(handler=boom)\n"
+        "cli.COMMANDS.append(types.SimpleNamespace(add=add))\n"
         "sys.exit(cli.run(['boom']))\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEYWORKER_")}
@@ -216,7 +216,7 @@ def test_an_unexpected_error_is_still_one_line_without_its_message(tmp_path: Pat
 
 
 def test_demo_without_a_password_uses_the_printed_one(tmp_path: Path) -> None:
-    from keyworker.cli import DEMO_PASSWORD
+    from keyworker.demo import DEMO_PASSWORD
 
     db = tmp_path / "demo.kwdb"
     res = run(tmp_path, "demo", "--residents", "0", "--db", str(db), password=None)

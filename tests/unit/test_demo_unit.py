@@ -13,14 +13,14 @@ from pathlib import Path
 from sqlalchemy import text
 
 from keyworker.casebook import Casebook
-from keyworker.cli import DEMO_PASSWORD
+from keyworker.demo import DEMO_PASSWORD
 from keyworker.security.vault import FAST_KDF, vault_path_for
 from tests.unit.test_cli import ROOT, assert_one_line_error, run
 
 BUILD_AND_WAIT = r"""
 import sys
 from pathlib import Path
-from keyworker.cli import DEMO_PASSWORD, create_demo
+from keyworker.demo import DEMO_PASSWORD, create_demo
 from keyworker.security.vault import FAST_KDF
 def progress(done, total):
     print("step", done, flush=True)
@@ -128,7 +128,7 @@ def test_a_demo_build_killed_part_way_leaves_no_unit_and_the_next_build_is_whole
 
 def test_a_demo_killed_while_being_put_in_place_is_rebuilt_next_time(tmp_path: Path) -> None:
     demo = tmp_path / "demo.kwdb"
-    code = ("import sys\nfrom pathlib import Path\nfrom keyworker.cli import DEMO_PASSWORD, create_demo\n"
+    code = ("import sys\nfrom pathlib import Path\nfrom keyworker.demo import DEMO_PASSWORD, create_demo\n"
             "from keyworker.security.vault import FAST_KDF\n"
             "create_demo(Path(sys.argv[1]), 0, 7, DEMO_PASSWORD, kdf=FAST_KDF)\n")
     res = subprocess.run([sys.executable, "-c", code, str(demo)], cwd=ROOT, capture_output=True, text=True,

@@ -258,7 +258,7 @@ def test_demo_plans_are_valid_readable_and_added_once(worker_book: Casebook, clo
 
     from keyworker.care_plans import PlanContent, missing_sections
     from keyworker.db.care_plans import CarePlan, CarePlanVersion, Review
-    from keyworker.demo_plans import add_plans_and_reviews
+    from keyworker.demo.care_plans import add_plans_and_reviews
 
     _set_today(clock, date(2026, 3, 2))
     aids = [admit(worker_book, admitted_on=date(2026, 3, 2) - timedelta(days=d), given=f"P{d}")[1]

@@ -231,7 +231,7 @@ def test_todays_callers_render_as_before_without_a_profile() -> None:
 
 
 def test_the_demo_unit_has_a_full_letterhead_and_job_titles(tmp_path: Path) -> None:
-    from keyworker.cli import DEMO_PASSWORD, create_demo
+    from keyworker.demo import DEMO_PASSWORD, create_demo
     from keyworker.security.vault import FAST_KDF
 
     path = tmp_path / "demo.kwdb"

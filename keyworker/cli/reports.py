@@ -1,6 +1,6 @@
 """Command-line reports: `report declines (--from DATE --to DATE | --quarter YYYYQn)
-[--csv FILE | --pdf FILE]`. Imported by keyworker.cli, which runs the handler registered in
-EXTRA_COMMANDS. Without --csv/--pdf the report is printed as a table."""
+[--csv FILE | --pdf FILE]`. Listed in keyworker.cli.COMMANDS. Without --csv/--pdf the report is
+printed as a table."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from keyworker import cli
+from keyworker.cli.common import Parser, UsageError, open_book
 from keyworker.errors import StorageError, ValidationError
 
 SAVED_FILES_WARNING = (
@@ -20,9 +20,10 @@ SAVED_FILES_WARNING = (
 )
 
 
-def _add_report(sub: Any, common: argparse.ArgumentParser) -> None:
+def add(sub: Any, common: argparse.ArgumentParser) -> None:
     s = sub.add_parser("report", help="reports for managers and the Authority (senior or administrator)")
-    kinds = s.add_subparsers(dest="report_kind", metavar="WHAT", parser_class=cli._Parser, required=True)
+    s.set_defaults(handler=cmd_report)
+    kinds = s.add_subparsers(dest="report_kind", metavar="WHAT", parser_class=Parser, required=True)
     d = kinds.add_parser(
         "declines",
         parents=[common],
@@ -47,10 +48,10 @@ def _period(args: argparse.Namespace) -> Any:
 
     if args.quarter is not None:
         if args.to_date is not None:
-            raise cli.UsageError("give either --quarter or --from and --to, not both")
+            raise UsageError("give either --quarter or --from and --to, not both")
         return quarter(args.quarter)
     if args.to_date is None:
-        raise cli.UsageError("--from needs --to (the last day of the period)")
+        raise UsageError("--from needs --to (the last day of the period)")
     return between(args.from_date, args.to_date)
 
 
@@ -85,12 +86,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         period = _period(args)
     except ValidationError as e:
-        raise cli.UsageError(str(e)) from e
+        raise UsageError(str(e)) from e
     target: Path | None = args.csv or args.pdf
     if target is not None and not target.parent.exists():  # before the report is made and audited
         raise StorageError(f"the folder {target.parent} does not exist")
     output = "csv" if args.csv else "pdf" if args.pdf else "view"
-    book = cli.open_book(args)
+    book = open_book(args)
     try:
         report = book.reports.declines(period, output=output)
         unit_name = book.reports.unit_name()
@@ -114,5 +115,3 @@ def cmd_report(args: argparse.Namespace) -> int:
     print("This file is not encrypted: keep it safe and delete it once it has been sent.")
     return 0
 
-
-cli.EXTRA_COMMANDS.append((_add_report, "report", cmd_report))

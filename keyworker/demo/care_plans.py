@@ -1,6 +1,6 @@
-"""Synthetic care plans, plan versions and review histories for the demo unit.
+"""Synthetic care plans and plan versions for the demo unit (their reviews: keyworker/demo/reviews.py).
 
-Called by `keyworker.demo.populate()` once residents and admissions exist. Rows go in with Core
+Run by `keyworker.demo.populate()` once residents and admissions exist. Rows go in with Core
 executemany inserts in batches (a 20,000-resident unit takes seconds), stamped as the unit of work
 would stamp them, with one summary audit entry per batch. The mix is realistic on purpose: most
 plans complete on the admission day, some still drafts or missing, reviews every 10-14 days with
@@ -8,7 +8,6 @@ goal progress and plan changes, referrers invited to mid-way and pre-discharge m
 always), and a share of current residents whose review is overdue."""
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
@@ -16,11 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select
 
-from keyworker import review_schedule as rs
 from keyworker.clock import LONDON, format_date, local_today
 from keyworker.db.care_plans import CarePlan, CarePlanVersion, Review
 from keyworker.db.caseload import Admission, Referral, Resident
 from keyworker.db.foundation import Account
+from keyworker.demo.reviews import review_history
+from keyworker.demo.rows import DemoRun, plan_json
 from keyworker.ids import new_id
 from keyworker.imports.bulk import AuditItem, append_audit
 from keyworker.plan_sections import DEMOGRAPHIC_FIELDS, DOMAINS_LIST
@@ -61,12 +61,10 @@ NEEDS = {
     "offending": ("On a community order.", "Monthly probation contact from the unit."),
     "mutual_aid": ("Never been to mutual aid.", "Weekly SMART Recovery and NA; RIO peer mentor."),
 }
-VIEWS = ["Feeling more settled and wants more one-to-one time.", "Finding groups hard but says they help.",
-         "Happy with progress; worried about going home.", "Says the cravings are easing.",
-         "Wants to focus on seeing the children.", "Frustrated about housing; otherwise positive.",
-         "Chose not to comment this time.", "Proud of the weeks clean; wants to start college."]
-NOTES = ["Going well.", "Some setbacks this fortnight.", "Attending every session.", "Needs more support.", ""]
-FAMILY = ["Mother", "Sister", "Partner", "Father", "Brother"]
+
+
+def populate(run: DemoRun) -> None:
+    add_plans_and_reviews(run.book, run.seed)
 
 
 def add_plans_and_reviews(book: Casebook, seed: int, progress: Callable[[int, int], None] | None = None) -> None:
@@ -86,7 +84,7 @@ def add_plans_and_reviews(book: Casebook, seed: int, progress: Callable[[int, in
                          .order_by(Admission.admitted_on)).mappings().all()
     rows = [r for r in rows if r["id"] not in done]
     total = len(rows)
-    gen = _Generator(book, rng, today, names)
+    gen = PlanGenerator(book, rng, today, names)
     # However small the unit, the demo shows incomplete plans: the two latest admissions' are drafts.
     gen.force_draft = {r["id"] for r in [r for r in rows if r["discharged_on"] is None][-2:]}
     for i in range(0, total, BATCH):
@@ -97,7 +95,7 @@ def add_plans_and_reviews(book: Casebook, seed: int, progress: Callable[[int, in
             progress(min(i + BATCH, total), total)
 
 
-class _Generator:
+class PlanGenerator:
     def __init__(self, book: Casebook, rng: random.Random, today: date, names: dict[str, str]) -> None:
         self.book, self.rng, self.today, self.names = book, rng, today, names
         self.plans: list[dict[str, Any]] = []
@@ -105,13 +103,13 @@ class _Generator:
         self.reviews: list[dict[str, Any]] = []
         self.force_draft: set[str] = set()
 
-    def _tracked(self, row_id: str, at: datetime, by: str, row: dict[str, Any]) -> dict[str, Any]:
+    def tracked(self, row_id: str, at: datetime, by: str, row: dict[str, Any]) -> dict[str, Any]:
         """The Tracked columns, as the unit of work would stamp them (Core inserts skip it)."""
         row.update(id=row_id, created_at=at, updated_at=at, created_by=by, device_id=self.book.device_id,
                    archived=False)
         return row
 
-    def _at(self, day: date, hour: int) -> datetime:
+    def at(self, day: date, hour: int) -> datetime:
         return datetime.combine(day, time(hour, self.rng.choice((0, 10, 20, 30, 40, 50))), LONDON)
 
     def admission(self, r: Any) -> None:
@@ -129,13 +127,13 @@ class _Generator:
         draft = draft or any(req and not r.get(attr) for attr, _l, req in DEMOGRAPHIC_FIELDS if attr in r)
         content = self.content(r, complete=not draft)
         plan_id, v1 = new_id(), new_id()
-        started = self._at(admitted, 11)
-        self.versions.append(self._tracked(v1, started, worker, {
+        started = self.at(admitted, 11)
+        self.versions.append(self.tracked(v1, started, worker, {
             "plan_id": plan_id, "number": 1, "parent_version_id": None, "frozen": not draft,
-            "content": _dumps(content), "reason": None, "review_id": None}))
-        plan = self._tracked(plan_id, started, worker, {
+            "content": plan_json(content), "reason": None, "review_id": None}))
+        plan = self.tracked(plan_id, started, worker, {
             "resident_id": r["resident_id"], "admission_id": r["id"],
-            "status": "draft" if draft else "complete", "completed_at": None if draft else self._at(admitted, 16),
+            "status": "draft" if draft else "complete", "completed_at": None if draft else self.at(admitted, 16),
             "completed_by": None if draft else worker, "current_version_id": v1,
             "agreed_on": None, "agreement_method": None, "agreement_note": None, "agreement_version_id": None,
             "agreement_recorded_by": None})
@@ -147,89 +145,7 @@ class _Generator:
                             agreement_note="Wants to read it again with family before signing."
                             if method == "declined" else None)
         self.plans.append(plan)
-        self.review_history(r, plan, content, v1, frozen=not draft)
-
-    def review_history(self, r: Any, plan: dict[str, Any], content: dict[str, Any], version_id: str, *,
-                       frozen: bool) -> None:
-        rng = self.rng
-        admitted: date = r["admitted_on"]
-        end: date = r["discharged_on"] or self.today
-        weeks: int = r["planned_weeks"]
-        worker = r["key_worker_id"]
-        # Some current residents have fallen behind: their next review is overdue.
-        behind = r["discharged_on"] is None and rng.random() < 0.15
-        number, held_kinds = 1, set()
-        # Full version histories where someone is likely to look (current and recent stays); older
-        # stays keep their first version, which keeps a 20,000-resident demo database small.
-        max_versions = 5 if end >= self.today - timedelta(days=180) else 1
-        resident_json = json.dumps({"name": f"{r['given_name']} {r['family_name']}", "role": "resident",
-                                    "remote": False}, ensure_ascii=False)
-        worker_json = json.dumps({"name": self.names.get(worker, "Key worker"), "role": "key_worker",
-                                  "remote": False}, ensure_ascii=False)
-        held = admitted + timedelta(days=rng.randint(10, 14))
-        while held <= end and held < self.today:
-            if behind and held + timedelta(days=rs.REVIEW_INTERVAL_DAYS) >= self.today:
-                break  # this review never happened: the resident is now overdue
-            kind = rs.suggested_kind(held, admitted, weeks, midway_held=rs.MIDWAY in held_kinds,
-                                     pre_discharge_held=rs.PRE_DISCHARGE in held_kinds)
-            held_kinds.add(kind)
-            gap = 14 if rng.random() < 0.9 else rng.randint(7, 13)
-            next_on = held + timedelta(days=gap)
-            reason = None
-            if rng.random() < 0.03:
-                next_on, reason = held + timedelta(days=21), "Resident on planned home leave; agreed with referrer."
-            review_id = new_id()
-            progress: list[str] = []
-            changed = False
-            for g in content["goals"] if frozen else ():
-                before = g["status"]
-                if before == "not_started" and rng.random() < 0.6:
-                    g["status"] = "in_progress"
-                elif before == "in_progress" and rng.random() < 0.2:
-                    g["status"] = "achieved"
-                changed |= g["status"] != before
-                # Hand-built JSON: ids, statuses and notes are our own plain strings (no escaping needed).
-                progress.append(f'{{"goal_id":"{g["id"]}","status":"{g["status"]}","note":"{rng.choice(NOTES)}"}}')
-            plan_version_id = None
-            if changed and number < max_versions and rng.random() < 0.5:
-                number += 1
-                for g in content["goals"]:
-                    if g["status"] == "achieved" and not g["progress_notes"]:
-                        g["progress_notes"] = f"Achieved by the review of {format_date(held)}."
-                plan_version_id = new_id()
-                self.versions.append(self._tracked(plan_version_id, self._at(held, 15), worker, {
-                    "plan_id": plan["id"], "number": number, "parent_version_id": version_id,
-                    "frozen": True, "content": _dumps(content),
-                    "reason": f"Changed at the review of {format_date(held)}", "review_id": review_id}))
-                version_id = plan_version_id
-                plan["current_version_id"] = version_id
-            invitations = []
-            referrer = r["referrer_name"]
-            if referrer and (kind in rs.REFERRER_KINDS and rng.random() < 0.9 or rng.random() < 0.3):
-                invitations.append({"name": referrer, "role": "referrer", "method": "email",
-                                    "invited_on": (held - timedelta(days=14)).isoformat(), "notice_days": 14})
-            family = None
-            if rng.random() < 0.35:
-                family = f"{rng.choice(FAMILY)} of {r['given_name']}"
-                notice = rng.choice((3, 7, 10, 14))
-                invitations.append({"name": family, "role": "family", "method": rng.choice(["phone", "letter"]),
-                                    "invited_on": (held - timedelta(days=notice)).isoformat(), "notice_days": notice})
-            attendees = [resident_json, worker_json]
-            for inv in invitations:
-                if rng.random() < 0.6:
-                    attendees.append(json.dumps({"name": inv["name"], "role": inv["role"],
-                                                 "remote": rng.random() < 0.5}, ensure_ascii=False))
-            self.reviews.append(self._tracked(review_id, self._at(held, 14), worker, {
-                "resident_id": r["resident_id"], "admission_id": r["id"], "held_on": held,
-                "next_review_on": next_on, "next_review_reason": reason, "kind": kind,
-                "attendees": "[" + ",".join(attendees) + "]",
-                "invitations": json.dumps(invitations, ensure_ascii=False) if invitations else "[]",
-                "goal_progress": "[" + ",".join(progress) + "]", "resident_view": rng.choice(VIEWS),
-                "summary": None, "plan_version_id": plan_version_id, "supersedes_id": None,
-                "superseded_by_id": None, "correction_reason": None}))
-            # Reviews happen on time or a little early, occasionally a few days late.
-            held = next_on - timedelta(days=rng.choice((0, 0, 0, 1, 2))) if rng.random() < 0.93 \
-                else next_on + timedelta(days=rng.randint(1, 4))
+        review_history(self, r, plan, content, v1, frozen=not draft)
 
     def content(self, r: Any, *, complete: bool) -> dict[str, Any]:
         rng = self.rng
@@ -293,10 +209,6 @@ class _Generator:
                 "plans": len(self.plans), "versions": len(self.versions), "reviews": len(self.reviews),
                 "done": done})])
         self.plans, self.versions, self.reviews = [], [], []
-
-
-def _dumps(content: dict[str, Any]) -> str:
-    return json.dumps(content, ensure_ascii=False, separators=(",", ":"))
 
 
 def _demographics(r: Any) -> dict[str, str]:

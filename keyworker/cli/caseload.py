@@ -1,6 +1,6 @@
 """Command-line commands of the caseload: `import residents FILE.csv [--valid-only] [--dry-run]
 [--encoding windows-1252] [--resume IMPORT_ID]`, `import list`, `import undo IMPORT_ID`.
-Imported by keyworker.cli, which runs the handler registered in EXTRA_COMMANDS."""
+Listed in keyworker.cli.COMMANDS."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from keyworker import cli
+from keyworker.cli.common import Parser, open_book
 
 
-def _add_import(sub: Any, common: argparse.ArgumentParser) -> None:
+def add(sub: Any, common: argparse.ArgumentParser) -> None:
     s = sub.add_parser("import", help="bring residents and open referrals in from a CSV file")
-    kinds = s.add_subparsers(dest="import_kind", metavar="WHAT", parser_class=cli._Parser, required=True)
+    s.set_defaults(handler=cmd_import)
+    kinds = s.add_subparsers(dest="import_kind", metavar="WHAT", parser_class=Parser, required=True)
     r = kinds.add_parser(
         "residents",
         parents=[common],
@@ -35,7 +36,7 @@ def _add_import(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    book = cli.open_book(args)
+    book = open_book(args)
     try:
         if args.import_kind == "list":
             for run in book.imports.runs():
@@ -57,5 +58,3 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(line)
     return 1 if report.invalid and report.imported == 0 else 0
 
-
-cli.EXTRA_COMMANDS.append((_add_import, "import", cmd_import))

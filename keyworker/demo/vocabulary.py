@@ -1,7 +1,9 @@
-"""Invented vocabulary for the demo unit (keyworker/demo.py): names, places, medicines, reasons.
+"""Invented vocabulary for the demo unit (keyworker/demo/): names, places, medicines, reasons.
 Nothing here is about a real person."""
 
 from __future__ import annotations
+
+import random
 
 GIVEN_M = [
     "James",
@@ -168,3 +170,10 @@ DECLINE_REASONS = {
 }
 
 GP_NAMES = ["Park", "Moor", "Ribble", "Castle", "Bridge"]
+
+
+def invent_person(rng: random.Random) -> tuple[str, str, str]:
+    """Given name, family name and sex (three in ten women)."""
+    sex = "Female" if rng.random() < 0.3 else "Male"
+    given = rng.choice(GIVEN_F if sex == "Female" else GIVEN_M)
+    return given, rng.choice(FAMILY), sex

@@ -1,7 +1,8 @@
 """Building the demo unit safely: it is built under a temporary name beside its final one and
 renamed into place only when complete, so a build killed part-way leaves nothing at the demo's
 name. A demo unit is marked as one inside its database (setting `demo`) and in its vault file
-(`"demo": true`, readable without a password), and only a unit so marked is ever replaced."""
+(`"demo": true`, readable without a password), and only a unit so marked is ever replaced.
+Here too: the demo's accounts and their shared password."""
 from __future__ import annotations
 
 import json
@@ -9,11 +10,22 @@ import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from keyworker.errors import StorageError, VaultError
+from keyworker.errors import StorageError, ValidationError, VaultError
 from keyworker.security.vault import fsync_dir, vault_path_for
 from keyworker.unit_files import UnitLock, crash_point, lock_path_for, sidecars, write_json_file
 
+if TYPE_CHECKING:
+    from keyworker.casebook import Casebook
+
+DEMO_PASSWORD = "Ribble-House-Demo-2026"  # must not contain a demo user name ("worker")
+DEMO_ACCOUNTS = [
+    ("admin", "Alex Admin", "admin"),
+    ("manager", "Morgan Manager", "senior"),
+    ("worker", "Sam Worker", "key_worker"),
+    ("nights", "Nico Nights", "out_of_hours"),
+]
 BUILDING = ".building-"
 _SUFFIXES = (".vault.lock", ".vault", ".lock", "-wal", "-shm", "-journal")
 
@@ -137,3 +149,29 @@ def _remove_lock_files(build: Path) -> None:
     """A build's own lock files (the unit's and its vault's) go with it."""
     for p in (lock_path_for(build), lock_path_for(vault_path_for(build))):
         p.unlink(missing_ok=True)
+
+
+def create_unit(path: Path, pw: str, kdf: Any = None) -> Casebook:
+    """The demo unit's database at `path`, marked as a demo, with its four accounts; open as admin."""
+    from keyworker.casebook import Casebook
+    from keyworker.security.vault import DEFAULT_KDF
+    from keyworker.settings import set_setting
+
+    book, _ = Casebook.create(path, admin_username="admin", admin_full_name="Alex Admin", password=pw,
+                              unit_name="Ribble House (demo unit)", kdf=kdf or DEFAULT_KDF)
+    try:
+        with book._write() as s:
+            set_setting(s, "demo", "true")  # this unit is a demo: `demo --force` may replace it
+            book._record(s, "setting.change", "setting", None, detail={"key": "demo", "value": True})
+        for user, name, role in DEMO_ACCOUNTS[1:]:
+            try:
+                book.accounts.create(user, name, role, pw)
+            except ValidationError as e:
+                problem = e.fields.get("password")
+                if problem is None:
+                    raise
+                raise ValidationError({"password": f"The demo password cannot be used for {user}: {problem}"}) from e
+    except BaseException:
+        book.close()
+        raise
+    return book

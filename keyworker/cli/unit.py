@@ -1,0 +1,91 @@
+"""The unit's own commands: `init` (a new unit and its first administrator), `demo` (the demo
+unit) and `check` (unlock, integrity, audit chain, counts)."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from keyworker.cli.common import UsageError, db_path, open_book, password
+
+
+def add(sub: Any, common: argparse.ArgumentParser) -> None:
+    s = sub.add_parser("init", parents=[common], help="create a new unit database and its first administrator")
+    s.add_argument("--admin", required=True, metavar="NAME", help="user name of the first administrator")
+    s.add_argument("--full-name", default=None, help="the administrator's full name")
+    s.add_argument("--unit-name", default="", help="the unit's name, shown on letters")
+    s.set_defaults(handler=cmd_init)
+
+    s = sub.add_parser("demo", parents=[common], help="create a demo unit with accounts admin, manager, worker, nights",
+                       description="Create the demo unit. Without --db it is the demo's own file (demo.kwdb in "
+                       "the data folder, the one --demo opens), never the real unit.")
+    s.add_argument("--residents", type=int, default=40, metavar="N", help="synthetic residents to create (default 40)")
+    s.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default 7)")
+    s.add_argument("--force", action="store_true", help="replace an existing demo unit (never a real one)")
+    s.set_defaults(handler=cmd_demo)
+
+    s = sub.add_parser("check", parents=[common], help="unlock, check integrity and the audit chain, print counts")
+    s.add_argument("--json", action="store_true", help="print one JSON object for monitoring")
+    s.add_argument("--against", type=Path, metavar="BACKUP",
+                   help="also check that the audit trail still holds everything in this backup of the unit")
+    s.set_defaults(handler=cmd_check)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from keyworker.casebook import Casebook
+
+    path = db_path(args)
+    book, recovery = Casebook.create(path, admin_username=args.admin, admin_full_name=args.full_name or args.admin,
+                                     password=password("New administrator password: ", confirm=True),
+                                     unit_name=args.unit_name)
+    book.close()
+    print(f"Created unit database {path}")
+    print("Recovery key (write it down and keep it locked away; it is shown only once):")
+    print(f"  {recovery}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from keyworker.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, create_demo
+    from keyworker.device import demo_db_path
+
+    # The demo's own file (the one `--demo` opens), never KEYWORKER_DB or the real unit's.
+    path = Path(args.db) if args.db else demo_db_path()
+    if args.residents < 0:
+        raise UsageError("--residents must be 0 or more")
+    pw = os.environ.get("KEYWORKER_PASSWORD") or DEMO_PASSWORD
+    create_demo(path, args.residents, args.seed, pw, force=args.force)
+    print(f"Created demo unit {path} with {args.residents} residents")
+    print("Accounts: " + ", ".join(u for u, _, _ in DEMO_ACCOUNTS)
+          + ("" if os.environ.get("KEYWORKER_PASSWORD") else f" (password: {DEMO_PASSWORD})"))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    book = open_book(args)
+    try:
+        report = book.check(against=args.against)
+    finally:
+        book.close()
+    if args.json:
+        print(json.dumps(report, default=str, sort_keys=False))
+    else:
+        chain = report["audit_chain"]
+        print(f"Integrity: {report.get('integrity')}")
+        print(f"Audit chain: {'intact' if chain['ok'] else 'BROKEN: ' + str(chain['problem'])} "
+              f"({chain['entries']} entries)")
+        against = chain.get("against")
+        for problem in chain["problems"][1:]:
+            if not against or problem != against["problem"]:
+                print(f"  also: {problem}")
+        if against:
+            verdict = (f"the audit trail still holds its entries up to {against['seq']}" if against["ok"]
+                       else "DIFFERS: " + against["problem"])
+            print(f"Against backup {against['backup']}: {verdict}")
+        for k, v in report.items():
+            if k not in ("ok", "integrity", "audit_chain"):
+                print(f"{k.replace('_', ' ').capitalize()}: {v}")
+        print("OK" if report["ok"] else "PROBLEMS FOUND")
+    return 0 if report["ok"] else 1

@@ -1,0 +1,69 @@
+"""The demo unit (`main.py demo`, `main.py --demo`): synthetic residents for trying the app and for
+benchmarks. Everything in it is invented; the same seed gives the same unit.
+
+One module per area. `create_demo` makes the unit (`unit.py`: files, marker, accounts), sets its
+letterhead (`profile.py`), then runs POPULATORS in order, each `populate(run)` adding its area's
+records to the shared DemoRun (`rows.py`). A new area adds `keyworker/demo/<area>.py` with a
+`populate(run)` and one line to POPULATORS, after the areas it builds on."""
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from keyworker.clock import local_today
+from keyworker.db.foundation import Account
+from keyworker.demo import care_plans, people, referrals
+from keyworker.demo.rows import DemoRun
+from keyworker.demo.unit import DEMO_ACCOUNTS, DEMO_PASSWORD, build_demo, create_unit
+
+if TYPE_CHECKING:
+    from keyworker.casebook import Casebook
+
+__all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "POPULATORS", "create_demo", "populate"]
+
+# In order: residents and admissions first (with the referral behind each), then the referrals
+# still open or declined, then care plans and their reviews.
+POPULATORS: list[Callable[[DemoRun], None]] = [people.populate, referrals.populate, care_plans.populate]
+
+
+def create_demo(path: Path, residents: int, seed: int, pw: str, *, kdf: Any = None,
+                progress: Callable[[int, int], None] | None = None, force: bool = False) -> None:
+    """The demo unit: four accounts sharing one password, then synthetic residents. Built under a
+    temporary name and renamed into place when complete (keyworker.demo.unit): a build that fails
+    or is killed leaves nothing at `path`; `force` replaces only a unit marked as a demo."""
+
+    def build_into(build: Path) -> None:
+        from keyworker.demo.profile import apply_demo_profile
+
+        book = create_unit(build, pw, kdf)
+        try:
+            apply_demo_profile(book)  # the letterhead and signatories' job titles
+            if residents > 0:
+                populate(book, residents, seed, progress)
+        finally:
+            book.close()
+
+    build_demo(Path(path), build_into, force=force)
+
+
+def populate(book: Casebook, n: int, seed: int, progress: Callable[[int, int], None] | None = None) -> None:
+    """Add `n` synthetic residents (and referrals, plans and reviews around them) to an open unit."""
+    today = local_today(book.clock)
+    with book._read() as s:
+        workers = list(
+            s.scalars(
+                select(Account.id)
+                .where(Account.role.in_(("key_worker", "senior")), Account.disabled.is_(False))
+                .order_by(Account.username)
+            )
+        )
+    run = DemoRun(book=book, n=n, seed=seed, rng=random.Random(seed), today=today,
+                  workers=workers or [book.actor.id], unit_name=book.settings.get("unit_name"), progress=progress)
+    for populate_area in POPULATORS:
+        populate_area(run)
+    if progress:
+        progress(n, n)

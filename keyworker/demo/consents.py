@@ -1,0 +1,36 @@
+"""Demo consents: information sharing, referral back to the treatment provider, contacting the
+next of kin, each recorded on admission (most given)."""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from keyworker.demo.rows import DemoRun
+from keyworker.imports.bulk import stamp
+
+
+def consent_rows(run: DemoRun, rid: str, admitted_on: date) -> None:
+    rng = run.rng
+    for kind in ("information_sharing", "ctp_referral_if_overdose_risk", "contact_next_of_kin"):
+        given = rng.random() < 0.9
+        parties = (
+            ["GP practice", "Community Treatment Provider", "Referring social worker"]
+            if kind == "information_sharing" and given
+            else []
+        )
+        run.consents.append(
+            stamp(
+                run.book,
+                {
+                    "resident_id": rid,
+                    "kind": kind,
+                    "given": given,
+                    "parties": json.dumps(parties),
+                    "recorded_on": admitted_on,
+                    "recorded_by": rng.choice(run.workers),
+                    "notes": None,
+                    "superseded_by_id": None,
+                    "created_at": run.at(admitted_on),
+                },
+            )
+        )

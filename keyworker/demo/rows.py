@@ -1,0 +1,97 @@
+"""One demo build in progress: the random stream, the demo's today, the staff who make the records,
+and the rows waiting to go in. Rows are bulk-inserted (Core executemany) in a few large
+transactions; because the data are synthetic, each batch writes ONE summary audit entry
+("demo.populate") instead of one entry per row. Real data always goes through the services."""
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from keyworker.clock import LONDON
+from keyworker.db.caseload import Admission, Consent, MedicationEvent, Referral, Resident
+from keyworker.db.documents import Document
+from keyworker.imports.bulk import AuditItem, append_audit, insert_rows
+
+if TYPE_CHECKING:
+    from keyworker.casebook import Casebook
+
+BATCH = 2000
+YEARS = 4  # how far back the demo unit's history goes
+
+
+def received_at(rng: random.Random, day: date) -> datetime:
+    return datetime.combine(day, time(rng.randint(8, 18), rng.choice((0, 15, 30, 45))), LONDON)
+
+
+def plan_json(content: dict[str, Any]) -> str:
+    """A care plan version's content, compact, as the care plan service stores it."""
+    return json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass
+class DemoRun:
+    """What every area populator gets: `n` residents to make from `seed`, and the shared batch."""
+
+    book: Casebook
+    n: int
+    seed: int
+    rng: random.Random
+    today: date
+    workers: list[str]
+    unit_name: str = ""
+    progress: Callable[[int, int], None] | None = None
+    residents: list[dict[str, Any]] = field(default_factory=list)
+    admissions: list[dict[str, Any]] = field(default_factory=list)
+    referrals: list[dict[str, Any]] = field(default_factory=list)
+    meds: list[dict[str, Any]] = field(default_factory=list)
+    consents: list[dict[str, Any]] = field(default_factory=list)
+    documents: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def start(self) -> date:
+        return self.today - timedelta(days=365 * YEARS)
+
+    def at(self, day: date, hour: int = 10) -> datetime:
+        return datetime.combine(day, time(hour), LONDON)
+
+    def reset(self) -> None:
+        for rows in (self.residents, self.admissions, self.referrals, self.meds, self.consents, self.documents):
+            rows.clear()
+
+    def flush(self, label: str, done: int) -> None:
+        book = self.book
+        with book._write() as s:
+            insert_rows(s, Resident, self.residents)
+            insert_rows(s, Referral, self.referrals)
+            insert_rows(s, Admission, self.admissions)
+            insert_rows(s, MedicationEvent, self.meds)
+            insert_rows(s, Consent, self.consents)
+            insert_rows(s, Document, self.documents)
+            # Synthetic data: one summary audit entry per batch (see the module docstring).
+            append_audit(
+                s,
+                book,
+                [
+                    AuditItem(
+                        "demo.populate",
+                        "unit",
+                        None,
+                        None,
+                        {
+                            "batch": label,
+                            "residents": len(self.residents),
+                            "referrals": len(self.referrals),
+                            "admissions": len(self.admissions),
+                            "medication_events": len(self.meds),
+                            "consents": len(self.consents),
+                            "documents": len(self.documents),
+                            "done": done,
+                        },
+                    )
+                ],
+            )
+        self.reset()
