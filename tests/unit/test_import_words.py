@@ -118,3 +118,32 @@ def test_the_sample_file_imports_as_current_residents_today(book_factory, clock:
         assert s.scalars(select(Referral.status)).all() == ["open"]
     # The same holds for the text made without a unit (the docs' example), on any day
     assert sample_csv(today).count("\n") == 5
+
+
+def test_cli_sample_and_as_discharged(db_path, capsys, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from keyworker import cli
+    from tests.conftest import STAFF_PW
+
+    monkeypatch.setenv("KEYWORKER_PASSWORD", STAFF_PW)
+    sample = tmp_path / "sample.csv"
+    common = ["--db", str(db_path), "--user", "manager"]
+    assert cli.run(["import", "sample", str(sample), *common]) == 0
+    assert "Sample written to" in capsys.readouterr().out and sample.stat().st_mode & 0o777 == 0o600
+    assert cli.run(["import", "sample", str(sample), *common]) == 1  # the same overwrite rule as elsewhere
+    assert "--overwrite" in capsys.readouterr().err
+    assert cli.run(["import", "sample", str(sample), "--overwrite", *common]) == 0
+    capsys.readouterr()
+    # The CLI runs on the real today: the sample imports as it is, nothing flagged
+    assert cli.run(["import", "residents", str(sample), "--dry-run", *common]) == 0
+    out = capsys.readouterr().out
+    assert "invalid: 0" in out and "ended long ago" not in out
+    # An admission that ended long before today: flagged, and with --as-discharged imported so
+    ended = tmp_path / "ended.csv"
+    ended.write_text(ADMISSION + "Anna,Smith,01/01/1980,05/01/2026,24h_residential,level_1,12,worker\n", encoding="utf-8")
+    assert cli.run(["import", "residents", str(ended), "--dry-run", *common]) == 0
+    out = capsys.readouterr().out
+    assert "1 admission ended long ago" in out and "row 2 (Anna Smith), Admission date: Still here?" in out
+    assert "add --as-discharged" in out
+    assert cli.run(["import", "residents", str(ended), "--as-discharged", *common]) == 0
+    out = capsys.readouterr().out
+    assert "imported as discharged" in out and "Imported as discharged on 30/03/2026" in out
