@@ -96,6 +96,8 @@ def test_an_admission_that_ended_long_ago_is_flagged_and_may_come_in_discharged(
                for r, a in s.execute(select(Resident, Admission).join(Admission, Admission.resident_id == Resident.id))}
     assert adm["Anna"][:2] == (date(2025, 11, 24), None) and adm["Anna"][2] is None  # discharged, not on a caseload
     assert adm["Bob"][0] is None and adm["Bob"][2] is not None
+    again = book.imports.residents(data, dry_run=True)  # already here: skipped, so not flagged again
+    assert again.duplicates == 2 and again.ended_long_ago_count == 0
     # The caseload (current residents) shows Bob, not Anna
     rows = book.caseload.rows(book.caseload.ids(book.caseload.filter()))
     assert [(r.name, r.current) for r in rows] == [("Jones, Bob", True)]
