@@ -116,6 +116,10 @@ class ImportReport:
         if self.as_discharged:
             return (f"{rows} ended long ago (the planned end passed more than {ENDED_LONG_AGO.days} days ago): "
                     f"{'imported' if not self.dry_run else 'to be imported'} as discharged on the planned end date.")
+        if not self.dry_run and self.imported:
+            return (f"{rows} ended long ago (the planned end passed more than {ENDED_LONG_AGO.days} days ago) and "
+                    f"{'was' if n == 1 else 'were'} imported as current. If they have left, undo this import (import undo, with "
+                    f"its id) and import the file again as discharged.")
         return (f"{rows} ended long ago (the planned end passed more than {ENDED_LONG_AGO.days} days ago) and "
                 f"would be imported as current residents. If they have left, import them as discharged; "
                 f"otherwise correct the dates.")
@@ -164,6 +168,7 @@ class _Planned:
     admission: dict[str, Any] | None
     ext_key: int | None
     name_key: int
+    ended: ImportProblem | None = None  # an admission that ended long ago (counted once it is new)
 
 
 def _record_type(row: Mapping[str, str]) -> str | None:
@@ -306,8 +311,8 @@ class ImportService:
         as_discharged: bool = False,
     ) -> ImportReport:
         """Check (and unless `dry_run`, import) a CSV file. `as_discharged`: admissions whose planned
-        end passed long ago (ImportReport.ended_long_ago) are imported discharged on that date. `progress(done, total)` is called on the
-        calling thread: every PROGRESS_EVERY rows, and once with (total, total) when everything,
+        end passed long ago (ImportReport.ended_long_ago) are imported discharged on that date.
+        `progress(done, total)` is called on the calling thread: every PROGRESS_EVERY rows, and once with (total, total) when everything,
         the write included, is finished. `done` never goes down. All or nothing (unless
         `valid_only`) means: the whole file is checked first, and written only if every row is valid;
         it is then written in batches, which a crash can interrupt: `resume` finishes the run."""
@@ -426,6 +431,8 @@ class ImportService:
                 continue
             if seen.is_new(planned):
                 tally.ok += 1
+                if planned.ended is not None:
+                    tally.ended_long_ago(planned.ended)
             else:
                 tally.duplicate(row_no)
         return tally
@@ -483,6 +490,9 @@ class ImportService:
                     tally.duplicate(p.row)
             n_res, n_ref = write_rows(s, book, run_id, new)
             tally.ok += len(new)
+            for p in new:
+                if p.ended is not None:
+                    tally.ended_long_ago(p.ended)
             tally.residents += n_res
             tally.referrals += n_ref
             run = s.get(ImportRun, run_id)
@@ -583,18 +593,17 @@ class _Rules:
         if errors:
             tally.bad(row_no, errors, person)
             return None
-        if adm_values is not None:
-            self._ended_long_ago(row_no, person, adm_values, tally)
+        ended = self._ended_long_ago(row_no, person, adm_values) if adm_values is not None else None
         ext = values.get("external_id")
         key = _person_key(values["given_name"], values["family_name"], values["date_of_birth"])
-        return _Planned(row_no, RESIDENT, values, adm_values, hash(ext) if ext else None, key)
+        return _Planned(row_no, RESIDENT, values, adm_values, hash(ext) if ext else None, key, ended)
 
 
-    def _ended_long_ago(self, row_no: int, person: str, adm: dict[str, Any], tally: _Tally) -> None:
+    def _ended_long_ago(self, row_no: int, person: str, adm: dict[str, Any]) -> ImportProblem | None:
         """Flag an admission whose planned end passed long ago; with `as_discharged`, close it then."""
         end = adm["admitted_on"] + timedelta(weeks=adm["planned_weeks"])
         if self.today - end <= ENDED_LONG_AGO:
-            return
+            return None
         when = (f"admitted {adm['admitted_on']:%d/%m/%Y} for {adm['planned_weeks']} weeks: the planned end, "
                 f"{end:%d/%m/%Y}, was {(self.today - end).days} days ago")
         if self.as_discharged:
@@ -602,7 +611,7 @@ class _Rules:
             message = f"Imported as discharged on {end:%d/%m/%Y} ({when})."
         else:
             message = f"Still here? {when[0].upper()}{when[1:]}. If they have left, import it as discharged."
-        tally.ended_long_ago(ImportProblem(row_no, "admitted_on", message, person=person))
+        return ImportProblem(row_no, "admitted_on", message, person=person)
 
 
 def write_rows(s: Session, book: Casebook, import_id: str, planned: list[_Planned]) -> tuple[int, int]:

@@ -96,6 +96,8 @@ def test_an_admission_that_ended_long_ago_is_flagged_and_may_come_in_discharged(
                for r, a in s.execute(select(Resident, Admission).join(Admission, Admission.resident_id == Resident.id))}
     assert adm["Anna"][:2] == (date(2025, 11, 24), None) and adm["Anna"][2] is None  # discharged, not on a caseload
     assert adm["Bob"][0] is None and adm["Bob"][2] is not None
+    again = book.imports.residents(data, dry_run=True)  # already here: skipped, so not flagged again
+    assert again.duplicates == 2 and again.ended_long_ago_count == 0
     # The caseload (current residents) shows Bob, not Anna
     rows = book.caseload.rows(book.caseload.ids(book.caseload.filter()))
     assert [(r.name, r.current) for r in rows] == [("Jones, Bob", True)]
@@ -118,3 +120,32 @@ def test_the_sample_file_imports_as_current_residents_today(book_factory, clock:
         assert s.scalars(select(Referral.status)).all() == ["open"]
     # The same holds for the text made without a unit (the docs' example), on any day
     assert sample_csv(today).count("\n") == 5
+
+
+def test_cli_sample_and_as_discharged(db_path, capsys, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from keyworker import cli
+    from tests.conftest import STAFF_PW
+
+    monkeypatch.setenv("KEYWORKER_PASSWORD", STAFF_PW)
+    sample = tmp_path / "sample.csv"
+    common = ["--db", str(db_path), "--user", "manager"]
+    assert cli.run(["import", "sample", str(sample), *common]) == 0
+    assert "Sample written to" in capsys.readouterr().out and sample.stat().st_mode & 0o777 == 0o600
+    assert cli.run(["import", "sample", str(sample), *common]) == 1  # the same overwrite rule as elsewhere
+    assert "--overwrite" in capsys.readouterr().err
+    assert cli.run(["import", "sample", str(sample), "--overwrite", *common]) == 0
+    capsys.readouterr()
+    # The CLI runs on the real today: the sample imports as it is, nothing flagged
+    assert cli.run(["import", "residents", str(sample), "--dry-run", *common]) == 0
+    out = capsys.readouterr().out
+    assert "invalid: 0" in out and "ended long ago" not in out
+    # An admission that ended long before today: flagged, and with --as-discharged imported so
+    ended = tmp_path / "ended.csv"
+    ended.write_text(ADMISSION + "Anna,Smith,01/01/1980,05/01/2026,24h_residential,level_1,12,worker\n", encoding="utf-8")
+    assert cli.run(["import", "residents", str(ended), "--dry-run", *common]) == 0
+    out = capsys.readouterr().out
+    assert "1 admission ended long ago" in out and "row 2 (Anna Smith), Admission date: Still here?" in out
+    assert "add --as-discharged" in out
+    assert cli.run(["import", "residents", str(ended), "--as-discharged", *common]) == 0
+    out = capsys.readouterr().out
+    assert "imported as discharged" in out and "Imported as discharged on 30/03/2026" in out

@@ -73,8 +73,11 @@ def test_vault_holds_no_plain_key_and_no_names_but_user_names(written_unit) -> N
     key = book._key
     assert key.hex().encode() not in vault_text.lower()
     assert key not in vault_text
-    for needle in (b"Zebedee Quixotic", b"Thistlewood", b"Marigoldhaven"):
+    for needle in (b"Zebedee Quixotic", b"Thistlewood"):  # no person's name
         assert needle not in vault_text
+    # The unit's own name is there on purpose, and only it: the sign-in window shows it to anyone
+    # who starts the app, before a password is typed (keyworker/unit_name.py).
+    assert vault_text.count(b"Marigoldhaven") == 1
 
 
 def test_plain_sqlite_cannot_read_the_files(written_unit) -> None:  # type: ignore[no-untyped-def]
