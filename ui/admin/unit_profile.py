@@ -130,7 +130,7 @@ class UnitProfileScreen(QWidget):
         self.status.setObjectName("saveStatus")
         self.status.setWordWrap(True)
         bar.addWidget(self.status, 1)
-        self.discard_button = self._button("&Undo my changes", self.discard)
+        self.discard_button = self._button("U&ndo my changes", self.discard)
         self.save_button = self._button("&Save unit profile", self.save)
         bar.addWidget(self.discard_button)
         bar.addWidget(self.save_button)
