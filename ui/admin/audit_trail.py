@@ -149,7 +149,7 @@ class AuditTrailTab(QWidget):
         rows = QVBoxLayout()
         rows.setSpacing(6)
         date_width = self.fontMetrics().horizontalAdvance("00/00/00000") + 44
-        for fields, tail in (((("P&erson", self.person, 3), ("Re&sident", self.resident, 3),
+        for fields, tail in (((("&Person", self.person, 3), ("&Resident", self.resident, 3),
                                ("A&ction", self.action, 4)), ()),
                              ((("Fro&m", self.date_from, 0), ("T&o", self.date_to, 0)),
                               (self.show_button, self.clear_button))):
@@ -200,7 +200,7 @@ class AuditTrailTab(QWidget):
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         hh.setSectionResizeMode(DETAILS, QHeaderView.ResizeMode.Stretch)
 
-        self.export_button = QPushButton("&Export CSV…")
+        self.export_button = QPushButton("E&xport CSV…")
         self.export_button.setAccessibleName("Export the entries shown as a CSV file")
         self.export_button.clicked.connect(self.export_csv)
         self.status = QLabel("")

@@ -78,7 +78,7 @@ class AdminPage(QWidget):
         self.table.itemSelectionChanged.connect(self._update_buttons)
         bl.addWidget(self.table)
         row = QHBoxLayout()
-        self.add_button = self._button("&Add account…", self.add_account)
+        self.add_button = self._button("Add acc&ount…", self.add_account)
         self.reset_button = self._button("Reset &password…", self.reset_password)
         self.toggle_button = self._button("&Disable", self.toggle_disabled)
         self.role_button = self._button("Change &role…", self.change_role)

@@ -56,8 +56,7 @@ class UnitProfileScreen(QWidget):
         self.setAccessibleName("Unit profile")
 
         self.binder = FormBinder(lambda values: ctx.book.unit_profile.validate(values), self)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
+        outer = QVBoxLayout(self)  # the tab's usual margins: text clear of the tab frame
         intro = QLabel("Every letter and printout the unit sends carries these details: the letterhead at the "
                        "top, the contact block, and the footer of every page.")
         intro.setObjectName("muted")
@@ -96,6 +95,7 @@ class UnitProfileScreen(QWidget):
             self.edits[name] = editor
             self.binder.row(footer_form, name, LABELS[name], editor, **kw)
         right.addWidget(footer_box)
+        _align_labels(form, footer_form)
 
         logo_box = QGroupBox("Logo")
         ll = QVBoxLayout(logo_box)
@@ -130,7 +130,7 @@ class UnitProfileScreen(QWidget):
         self.status.setObjectName("saveStatus")
         self.status.setWordWrap(True)
         bar.addWidget(self.status, 1)
-        self.discard_button = self._button("&Undo my changes", self.discard)
+        self.discard_button = self._button("U&ndo my changes", self.discard)
         self.save_button = self._button("&Save unit profile", self.save)
         bar.addWidget(self.discard_button)
         bar.addWidget(self.save_button)
@@ -314,3 +314,12 @@ class UnitProfileScreen(QWidget):
             self.discard()
             return True
         return False
+
+
+def _align_labels(*forms: QFormLayout) -> None:
+    """One label column for all the boxes: their fields start at the same x, as one form would."""
+    labels = [item.widget() for f in forms for r in range(f.rowCount())
+              if (item := f.itemAt(r, QFormLayout.ItemRole.LabelRole)) is not None and item.widget() is not None]
+    width = max((w.sizeHint().width() for w in labels), default=0)
+    for w in labels:
+        w.setMinimumWidth(width)
