@@ -225,6 +225,7 @@ class TodayPage(QWidget):
         while self.body_layout.count():
             w = self.body_layout.takeAt(0).widget()
             if w is not None:
+                w.hide()  # at once: deleteLater waits for the event loop, and the new rows go in now
                 w.deleteLater()
         self.lists.clear()
         self.items.clear()

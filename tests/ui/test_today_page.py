@@ -254,3 +254,11 @@ def test_first_steps_can_be_hidden_for_good(qtbot, fresh_window, app_pages) -> N
     qtbot.addWidget(again)
     assert again.pages["today"].first_steps is None
     again.lock.watcher.stop()
+
+
+def test_switching_leaves_no_old_rows_on_screen(qtbot, unit, window_for) -> None:  # type: ignore[no-untyped-def]
+    page = window_for("manager").pages["today"]
+    before = list(page.lists.values())
+    assert before and all(lst.isVisible() for lst in before)
+    page.mine_button.click()  # the page is rebuilt at once; the old lists must not linger until deleted
+    assert all(lst.isHidden() for lst in before)

@@ -153,7 +153,7 @@ class CaseloadModel(QAbstractTableModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return col.title
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{col.tip}. Click to sort."
+            return f"{col.tip}. Click to sort; right-click to choose the columns shown."
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
