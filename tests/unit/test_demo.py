@@ -26,6 +26,10 @@ def test_demo_has_every_stage(manager_book: Casebook) -> None:
         )
         assert statuses.keys() >= {"open", "accepted", "declined", "admitted"}
         declined = s.scalars(select(Referral).where(Referral.status == "declined")).all()
+        # What the admission form carries over from the referral is there to carry.
+        accepted = s.scalars(select(Referral).where(Referral.status == "accepted")).all()
+        assert accepted and all(r.date_of_birth for r in [*accepted, *declined])
+        assert s.scalar(select(func.count()).select_from(Resident).where(Resident.age_override_reason.is_not(None))) == 0
         assert all(r.decline_category and r.decline_reason for r in declined)
         assert s.scalar(
             select(func.count()).select_from(Document).where(Document.kind == "decline_letter")

@@ -337,11 +337,12 @@ class FormBinder(QObject):
             return dict(self._errors)
         return {n: m for n, m in self._errors.items() if n in self._touched}
 
-    def missing_summary(self) -> str:
-        """'Fix 2 fields to save: Given name, Date of birth' — beside Save, for the messages shown."""
-        shown = self.shown_errors()
-        names = [self.fields[n].label.replace("&", "").rstrip(":* ") or n for n in shown if n in self.fields]
-        if not shown:
+    def missing_summary(self, *, shown_only: bool = False) -> str:
+        """'Fix 2 fields to save: Given name, Date of birth' — beside Save. With `shown_only`, for the
+        messages shown only (a form whose Save is pressable until then, see `bind_save`)."""
+        errors = self.shown_errors() if shown_only else self._errors
+        names = [self.fields[n].label.replace("&", "").rstrip(":* ") or n for n in errors if n in self.fields]
+        if not errors:
             return ""
         if not names:
             return "Check the form before saving."
@@ -360,7 +361,7 @@ class FormBinder(QObject):
         def update(*_a: Any) -> None:
             button.setEnabled(self.save_allowed(require_change=require_change))
             if status is not None:
-                status.setText(self.missing_summary())
+                status.setText(self.missing_summary(shown_only=True))
 
         self.validity_changed.connect(update)
         self.dirty_changed.connect(update)

@@ -250,7 +250,7 @@ class FormDialog(QDialog):
             self.busy.start()
         else:
             self.busy.stop()
-            self.status.setText(self.binder.missing_summary())
+            self.status.setText(self.binder.missing_summary(shown_only=True))
 
     def _saved(self, result: Any) -> None:
         self._set_saving(False)
