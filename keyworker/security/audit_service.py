@@ -34,6 +34,13 @@ class AuditRow:
     actor_full_name: str = ""  # the account's full name as it is now ("" for the recovery key or a removed account)
 
 
+@dataclass(frozen=True)
+class LastBackup:
+    at: datetime
+    by: str  # full name, else user name
+    file: str  # the backup's file name (where it was written is not recorded)
+
+
 class AuditService:
     def __init__(self, book: Casebook) -> None:
         self._book = book
@@ -111,3 +118,19 @@ class AuditService:
         with self._book._write() as s:
             self._book._record(s, "audit.export", "audit", None, detail={**viewer.described(where), "rows": n})
         return content
+
+    @typed_inputs(requires=Permission.BACKUP)
+    def last_backup(self) -> LastBackup | None:
+        """When the unit was last backed up, by whom, to which file (the Backup tab); not a look at
+        the trail: one entry of the unit's own, no person's record."""
+        with self._book._read() as s:
+            e = s.scalars(select(AuditEntry).where(AuditEntry.action == "backup")
+                          .order_by(AuditEntry.seq.desc()).limit(1)).first()
+            if e is None:
+                return None
+            name = s.scalar(select(Account.full_name).where(Account.id == e.actor_id)) if e.actor_id else None
+            try:
+                file = str(json.loads(e.detail or "{}").get("file") or "")
+            except (ValueError, AttributeError):
+                file = ""
+            return LastBackup(e.at, (name or e.actor_name), file)

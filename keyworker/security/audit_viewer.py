@@ -109,17 +109,17 @@ def action_choices() -> list[tuple[str, tuple[str, ...]]]:
 def check_filter(f: AuditFilter, today: date) -> None:
     errors: dict[str, str] = {}
     if f.actor_id is not None and len(f.actor_id) > 36:
-        errors["actor_id"] = "Choose a member of staff from the list."
+        errors["actor_id"] = "Choose the person from the list."
     if f.resident is not None and len(f.resident) > 100:
-        errors["resident"] = "Resident: type a reference or a name of at most 100 characters."
+        errors["resident"] = "Type a resident's reference or name of at most 100 characters."
     if len(f.actions) > 200 or any(len(a) > 64 for a in f.actions):
-        errors["actions"] = "Action: choose one from the list."
+        errors["actions"] = "Choose the action from the list."
     for name, label, d in (("date_from", "From date", f.date_from), ("date_to", "To date", f.date_to)):
         problem = out_of_range(label, d, EARLIEST_RECORD, today + PLANNING_HORIZON) if d is not None else None
         if problem:
             errors[name] = problem
     if not errors and f.date_from and f.date_to and f.date_to < f.date_from:
-        errors["date_to"] = "To date: it is before the From date."
+        errors["date_to"] = "The To date is before the From date."
     if errors:
         raise ValidationError(errors)
 

@@ -28,6 +28,7 @@ def test_back_up_now_says_where_how_big_and_when(qtbot, admin_window, tmp_path) 
     page = admin_window.show_page("admin")
     tab = page.show_backup()
     assert page.tabs.currentWidget() is tab and tab.isVisible()
+    assert tab.last.text() == "This unit has not been backed up yet."
     target = tmp_path / "test-unit-2026-01-05.kwbackup"
     asked = answer(tab, target)
     tab.button.click()
@@ -37,6 +38,7 @@ def test_back_up_now_says_where_how_big_and_when(qtbot, admin_window, tmp_path) 
     assert str(target) in text and "05/01/2026 09:00" in text and " KB" in text
     assert "copy it off this laptop" in text
     assert not tab.progress.isVisible() and tab.button.isEnabled()
+    assert tab.last.text() == f"Last backup: 05/01/2026 09:00 (today) by Ada Admin, file {target.name}."
     header, _payload = read_backup(target)
     assert header.unit_id
     assert last_audit(admin_window.ctx.book)[0] == ("backup", {"file": target.name})

@@ -59,6 +59,7 @@ CHECKED: dict[str, Permission] = {
     "audit.recent": P.VIEW_AUDIT,
     "audit.search": P.VIEW_AUDIT,
     "audit.export_csv": P.VIEW_AUDIT,
+    "audit.last_backup": P.BACKUP,
     "settings.set": P.MANAGE_ACCOUNTS,
     "documents.list": P.VIEW_RESIDENTS,
     "documents.content": P.VIEW_RESIDENTS,

@@ -21,8 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from keyworker.clock import format_datetime
+from keyworker.clock import format_datetime, local_today, to_local
 from keyworker.errors import PermissionDenied
+from keyworker.security.audit_service import LastBackup
 from keyworker.security.permissions import Permission
 from ui.context import AppContext
 from ui.errors import show_error
@@ -81,7 +82,13 @@ class BackupTab(QWidget):
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status.setAccessibleName("Backup status")
+        self.last = QLabel("")
+        self.last.setObjectName("lastBackup")
+        self.last.setWordWrap(True)
+        self.last.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.last.setAccessibleName("Last backup")
         bl.addWidget(text)
+        bl.addWidget(self.last)
         bl.addLayout(row)
         bl.addWidget(self.status)
         restore = QLabel("To restore a backup, close Keyworker on every computer that has the unit open, then "
@@ -93,6 +100,25 @@ class BackupTab(QWidget):
         lay.addWidget(restore)
         lay.addStretch(1)
         self.setFocusProxy(self.button)
+        ctx.state.actor_changed.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Say when the unit was last backed up (and by whom), or that it never was."""
+        book = self.ctx.book
+        if self.ctx.locked_now() or not book.actor.can(Permission.BACKUP):
+            self.last.setText("")
+            return
+        self.ctx.tasks.run(book.audit.last_backup, self._show_last, lambda e: show_error(self, e))
+
+    def _show_last(self, last: LastBackup | None) -> None:
+        if last is None:
+            self.last.setText("This unit has not been backed up yet.")
+            return
+        days = (local_today(self.ctx.book.clock) - to_local(last.at).date()).days
+        ago = "today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"
+        self.last.setText(f"Last backup: {format_datetime(last.at)} ({ago}) by {last.by}"
+                          + (f", file {last.file}." if last.file else "."))
 
     def back_up_now(self) -> None:
         """Ask where (the unit's name and today's date suggested), then back up off the UI thread."""
@@ -126,6 +152,7 @@ class BackupTab(QWidget):
         QSettings().setValue(FOLDER_SETTING, str(out.parent))
         self.status.setText(f"Backed up at {format_datetime(when)} to {out} ({human_size(size)}). "
                             "Only you can open this file on this computer; copy it off this laptop.")
+        self.refresh()
 
     def _failed(self, exc: BaseException) -> None:
         self._set_busy(False)
