@@ -2,10 +2,25 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+
+NO_DISPLAY = ("main.py: error: no display to show the app on. Start it from a desktop session (a graphical "
+              "login, not SSH or a text console); the commands work without one: python main.py --help")
+
+
+def has_display() -> bool:
+    """False on Linux (and other X11/Wayland systems) with nowhere to draw, where Qt would abort
+    with a misleading "xcb" message. QT_QPA_PLATFORM (offscreen, vnc ...) is taken as chosen."""
+    if sys.platform in ("win32", "darwin") or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def start_gui(args: argparse.Namespace) -> int:
+    if not has_display():
+        print(NO_DISPLAY, file=sys.stderr)
+        return 2
     # Qt is imported only here, so the command line starts fast and works without a display.
     from ui.app import run_app
 

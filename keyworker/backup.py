@@ -55,10 +55,14 @@ class BackupHeader:
     audit_head: dict[str, Any] | None = None  # {"seq", "hash"} of the last audit entry; older backups lack it
 
 
-def write_backup(engine: Engine, key: bytes, vault: Vault, out: Path, clock: Clock) -> Path:
-    """Export the open database (consistent snapshot) and write the backup file atomically."""
+def write_backup(engine: Engine, key: bytes, vault: Vault, out: Path, clock: Clock, *,
+                 replace: bool = False) -> Path:
+    """Export the open database (consistent snapshot) and write the backup file atomically; an
+    existing file at `out` is refused unless `replace` (then it is replaced only once all is written)."""
     out = Path(out)
-    if out.exists():
+    if out.is_dir():
+        raise BackupError(f"{out} is a folder: give a file name.")
+    if (out.exists() or out.is_symlink()) and not replace:
         raise BackupError(f"{out} already exists. Choose a new file name.")
     if not out.parent.is_dir():
         raise BackupError(f"The folder {out.parent} does not exist.")
@@ -183,6 +187,19 @@ def read_backup(path: Path) -> tuple[BackupHeader, bytes]:
     return header, buf.getvalue()
 
 
+class BackupSignInFailed(AuthenticationFailed):
+    """The backup's own accounts did not let this user in: it is the backup's account that failed,
+    which may not be one the live unit has (another unit's backup, or a password changed since)."""
+
+    def __init__(self, other_unit: bool) -> None:
+        KeyworkerError.__init__(self, (
+            "The user name or password does not open this backup. It is a backup of another unit: use an "
+            "account of that unit, with its password as it was when the backup was made." if other_unit else
+            "The user name or password does not open this backup: use an account and password as they "
+            "were when the backup was made."))
+        self.other_unit = other_unit
+
+
 def _live_vault(db_path: Path) -> Vault | None:
     """The live unit's vault, whose throttle a restore's password check counts against (a wrong
     password there is throttled and audited like a failed sign-in). None if there is none."""
@@ -203,8 +220,12 @@ def restore_backup(backup: Path, db_path: Path, username: str, password: str, cl
     vault = Vault.from_data(vault_path_for(db_path), header.vault)
     vault.ephemeral = True  # the backup's vault is only read; the live one counts the attempt
     live = _live_vault(db_path)
-    key = (live or vault).attempt(normalise_username(username), clock,
-                                  lambda: vault.open_slot(ACCOUNT, username, password))
+    other_unit = live is not None and live.unit_id != vault.unit_id
+    try:
+        key = (live or vault).attempt(normalise_username(username), clock,
+                                      lambda: vault.open_slot(ACCOUNT, username, password))
+    except AuthenticationFailed as e:
+        raise BackupSignInFailed(other_unit) from e
     vault.take_counters_from(live)
     vault.ephemeral = False
     if not db_path.parent.is_dir():
@@ -244,7 +265,7 @@ def _restore_locked(backup: Path, header: BackupHeader, offset: int, db_path: Pa
             raise BackupError(f"The database inside {backup.name} is damaged. It was not restored.")
         # Restoring replaces everyone's work: only a role allowed to back up may do it.
         if account is None or account[2]:
-            raise AuthenticationFailed()
+            raise BackupSignInFailed(other_unit=False)
         role = Role(account[1])
         if Permission.BACKUP not in GRANTS[role]:
             raise PermissionDenied(role.value, Permission.BACKUP.value)

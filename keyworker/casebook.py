@@ -458,12 +458,13 @@ class Casebook:
             raise AuthenticationFailed()
 
     # -- backup ------------------------------------------------------------------------------
-    def backup(self, out: Path | str) -> Path:
+    def backup(self, out: Path | str, *, replace: bool = False) -> Path:
         self.require(Permission.BACKUP)
         self._anchor_chain()  # so the backup's vault holds the mark too
         with self._vault.locked():  # the current slots, and no account change commits meanwhile
             self._vault.refresh()
-            out = backup_mod.write_backup(self._engine, self._key, self._vault, Path(out), self.clock)
+            out = backup_mod.write_backup(self._engine, self._key, self._vault, Path(out), self.clock,
+                                          replace=replace)
         with self._write() as s:
             self._record(s, "backup", "unit", self._vault.unit_id, detail={"file": Path(out).name})
         self._anchor_chain()

@@ -10,11 +10,11 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, Protocol
 
+from keyworker import __version__
 from keyworker.cli import backup, caseload, reports, unit
-from keyworker.cli.common import Parser, UsageError, db_path, open_book, password, username
+from keyworker.cli.common import Parser, UsageError, db_path, open_book, options, password, username
 from keyworker.errors import KeyworkerError
 
 __all__ = ["COMMANDS", "Parser", "UsageError", "build_parser", "db_path", "open_book", "password", "run",
@@ -30,12 +30,12 @@ COMMANDS: list[CommandModule] = [unit, backup, caseload, reports]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = Parser(add_help=False)
-    common.add_argument("--db", type=Path, help="unit database file (default: KEYWORKER_DB or the per-user data folder)")
-    common.add_argument("--user", help="sign in as this user (default: KEYWORKER_USER, else admin)")
-
+    common = options(user=True)
+    # The app itself signs in at its own window: no --user here, only which unit (--db).
     p = Parser(prog="main.py", description="Keyworker: care plans, reviews and discharges for rehab units. "
-               "With no command, starts the desktop app.", parents=[common])
+               "With no command, starts the desktop app.", parents=[options(user=False, top=True)])
+    p.set_defaults(user=None, handler=None)
+    p.add_argument("--version", action="version", version=f"Keyworker {__version__}")
     p.add_argument("--demo", action="store_true",
                    help="start the app on the demo unit database, creating it first if it does not exist")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)

@@ -1,5 +1,6 @@
-"""What every command shares: the one-line parser, the usage error, and how a command finds the
-unit (--db), the user (--user) and the password (KEYWORKER_PASSWORD or the terminal)."""
+"""What every command shares: the one-line parser, the usage error, how a command finds the unit
+(--db), the user (--user) and the password (KEYWORKER_PASSWORD or the terminal), and the one
+rule for a file a command writes: refused if it exists, unless --overwrite."""
 from __future__ import annotations
 
 import argparse
@@ -7,7 +8,9 @@ import getpass
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
+
+from keyworker.errors import AuthenticationFailed, DatabaseError, KeyworkerError, StorageError
 
 
 class UsageError(Exception):
@@ -19,6 +22,39 @@ class Parser(argparse.ArgumentParser):
         # One line, like every other error; --help has the full usage.
         print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
         raise SystemExit(2)
+
+
+def options(*, user: bool, top: bool = False) -> Parser:
+    """The options every command takes: --db, and --user for those that sign in. Below the top
+    level they default to nothing at all, so `main.py --db X check` keeps X (a subcommand's own
+    default would silently replace it)."""
+    common = Parser(add_help=False)
+    default = None if top else argparse.SUPPRESS
+    common.add_argument("--db", type=Path, default=default,
+                        help="unit database file (default: KEYWORKER_DB or the per-user data folder)")
+    if user:
+        common.add_argument("--user", default=default,
+                            help="sign in as this user (default: KEYWORKER_USER, else admin)")
+    return common
+
+
+def add_overwrite(parser: argparse.ArgumentParser, what: str = "the file") -> None:
+    parser.add_argument("--overwrite", action="store_true", help=f"replace {what} if it already exists")
+
+
+def refuse_existing(path: Path, overwrite: bool) -> None:
+    """The same rule and words for every file a command writes."""
+    if (path.exists() or path.is_symlink()) and not overwrite:
+        raise StorageError(f"{path} already exists. Add --overwrite to replace it.")
+
+
+class SignInFailed(AuthenticationFailed):
+    """The wrong user name or password, saying which user was tried and how to choose another."""
+
+    def __init__(self, user: str, chosen: bool) -> None:
+        how = "" if chosen else " (the default)"
+        KeyworkerError.__init__(self, f"The user name or password is not correct for user '{user}'{how}. "
+                                "To sign in as another user, use --user NAME (or set KEYWORKER_USER).")
 
 
 def db_path(args: argparse.Namespace) -> Path:
@@ -43,7 +79,16 @@ def password(prompt: str = "Password: ", confirm: bool = False) -> str:
     return first
 
 
-def open_book(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def open_book(args: argparse.Namespace) -> Any:
     from keyworker.casebook import Casebook
 
-    return Casebook.open(db_path(args), username(args), password())
+    path, user = db_path(args), username(args)
+    try:
+        return Casebook.open(path, user, password())
+    except AuthenticationFailed as e:
+        raise SignInFailed(user, chosen=bool(args.user or os.environ.get("KEYWORKER_USER"))) from e
+    except DatabaseError as e:
+        if path.exists():  # (checked after opening: an interrupted restore is finished first)
+            raise
+        raise DatabaseError(f"There is no unit database at {path}. Create one with "
+                            "`main.py init --admin NAME`, or give the unit's file with --db PATH.") from e

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from keyworker.cli.common import Parser, UsageError, open_book
+from keyworker.cli.common import Parser, UsageError, add_overwrite, open_book, refuse_existing
 from keyworker.errors import StorageError, ValidationError
 
 SAVED_FILES_WARNING = (
@@ -35,12 +35,14 @@ def add(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     when = d.add_mutually_exclusive_group(required=True)
     when.add_argument("--quarter", metavar="YYYYQn", help="a calendar quarter, e.g. 2026Q1 (1 Jan to 31 Mar)")
-    when.add_argument("--from", dest="from_date", metavar="DATE", help="first day of the period (with --to)")
-    d.add_argument("--to", dest="to_date", metavar="DATE", help="last day of the period, included")
+    when.add_argument("--from", dest="from_date", metavar="DATE",
+                      help="first day of the period, e.g. 01/01/2026 (with --to)")
+    d.add_argument("--to", dest="to_date", metavar="DATE", help="last day of the period, included, e.g. 31/03/2026")
     out = d.add_mutually_exclusive_group()
     out.add_argument("--csv", type=Path, metavar="FILE",
                      help="save as a CSV spreadsheet (UTF-8, opens in Excel); plaintext, owner-only")
     out.add_argument("--pdf", type=Path, metavar="FILE", help="save as an A4 PDF report; plaintext, owner-only")
+    add_overwrite(d, "the CSV or PDF file")
 
 
 def _period(args: argparse.Namespace) -> Any:
@@ -85,11 +87,13 @@ def print_table(report: Any) -> None:
 def cmd_report(args: argparse.Namespace) -> int:
     try:
         period = _period(args)
-    except ValidationError as e:
-        raise UsageError(str(e)) from e
+    except ValidationError as e:  # named by their options: "--from: '31/02' is not a date (...)"
+        raise UsageError("; ".join(f"--{k}: {v}" if k else v for k, v in e.fields.items())) from e
     target: Path | None = args.csv or args.pdf
     if target is not None and not target.parent.exists():  # before the report is made and audited
         raise StorageError(f"the folder {target.parent} does not exist")
+    if target is not None:
+        refuse_existing(target, args.overwrite)
     output = "csv" if args.csv else "pdf" if args.pdf else "view"
     book = open_book(args)
     try:

@@ -8,22 +8,27 @@ import os
 from pathlib import Path
 from typing import Any
 
-from keyworker.cli.common import UsageError, db_path, open_book, password
+from keyworker.cli.check_text import check_lines
+from keyworker.cli.common import UsageError, db_path, open_book, options, password
 
 
 def add(sub: Any, common: argparse.ArgumentParser) -> None:
-    s = sub.add_parser("init", parents=[common], help="create a new unit database and its first administrator")
+    # init and demo sign nobody in: they take --db only (init names its administrator with --admin).
+    db_only = options(user=False)
+    s = sub.add_parser("init", parents=[db_only], help="create a new unit database and its first administrator")
     s.add_argument("--admin", required=True, metavar="NAME", help="user name of the first administrator")
     s.add_argument("--full-name", default=None, help="the administrator's full name")
     s.add_argument("--unit-name", default="", help="the unit's name, shown on letters")
     s.set_defaults(handler=cmd_init)
 
-    s = sub.add_parser("demo", parents=[common], help="create a demo unit with accounts admin, manager, worker, nights",
+    s = sub.add_parser("demo", parents=[db_only], help="create a demo unit with accounts admin, manager, worker, nights",
                        description="Create the demo unit. Without --db it is the demo's own file (demo.kwdb in "
                        "the data folder, the one --demo opens), never the real unit.")
     s.add_argument("--residents", type=int, default=40, metavar="N", help="synthetic residents to create (default 40)")
     s.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default 7)")
-    s.add_argument("--force", action="store_true", help="replace an existing demo unit (never a real one)")
+    s.add_argument("--overwrite", dest="force", action="store_true",
+                   help="replace the demo unit if it already exists (never a real unit)")
+    s.add_argument("--force", dest="force", action="store_true", help=argparse.SUPPRESS)  # its old name
     s.set_defaults(handler=cmd_demo)
 
     s = sub.add_parser("check", parents=[common], help="unlock, check integrity and the audit chain, print counts")
@@ -72,20 +77,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, default=str, sort_keys=False))
     else:
-        chain = report["audit_chain"]
-        print(f"Integrity: {report.get('integrity')}")
-        print(f"Audit chain: {'intact' if chain['ok'] else 'BROKEN: ' + str(chain['problem'])} "
-              f"({chain['entries']} entries)")
-        against = chain.get("against")
-        for problem in chain["problems"][1:]:
-            if not against or problem != against["problem"]:
-                print(f"  also: {problem}")
-        if against:
-            verdict = (f"the audit trail still holds its entries up to {against['seq']}" if against["ok"]
-                       else "DIFFERS: " + against["problem"])
-            print(f"Against backup {against['backup']}: {verdict}")
-        for k, v in report.items():
-            if k not in ("ok", "integrity", "audit_chain"):
-                print(f"{k.replace('_', ' ').capitalize()}: {v}")
-        print("OK" if report["ok"] else "PROBLEMS FOUND")
+        for line in check_lines(report):
+            print(line)
     return 0 if report["ok"] else 1

@@ -32,7 +32,7 @@ _SUFFIXES = (".vault.lock", ".vault", ".lock", "-wal", "-shm", "-journal")
 
 class NotADemo(StorageError):
     def __init__(self, path: Path) -> None:
-        super().__init__(f"{path} is a real unit, not a demo: demo --force only replaces a demo unit.")
+        super().__init__(f"{path} is a real unit, not a demo: demo --overwrite only replaces a demo unit.")
 
 
 def is_demo_unit(db_path: Path) -> bool:
@@ -88,7 +88,7 @@ def remove_stale_builds(db_path: Path) -> list[str]:
 
 
 def refuse_unless_replaceable(db_path: Path, *, force: bool) -> None:
-    """Before building: a unit at `db_path` is replaced only with --force, and only a demo unit."""
+    """Before building: a unit at `db_path` is replaced only with --overwrite (`force`), and only a demo unit."""
     db_exists, vault_exists = db_path.exists(), vault_path_for(db_path).exists()
     if not db_exists and not vault_exists:
         return
@@ -97,7 +97,7 @@ def refuse_unless_replaceable(db_path: Path, *, force: bool) -> None:
             raise NotADemo(db_path)
         raise StorageError(f"{db_path} already exists. Choose another file or open it instead.")
     if db_exists and not force:
-        raise StorageError(f"{db_path} already exists. Use demo --force to replace this demo unit.")
+        raise StorageError(f"{db_path} already exists. Add --overwrite to replace it.")
     # A demo vault with no database is a demo whose install was killed: it is replaced.
 
 
@@ -161,7 +161,7 @@ def create_unit(path: Path, pw: str, kdf: Any = None) -> Casebook:
                               unit_name="Ribble House (demo unit)", kdf=kdf or DEFAULT_KDF)
     try:
         with book._write() as s:
-            set_setting(s, "demo", "true")  # this unit is a demo: `demo --force` may replace it
+            set_setting(s, "demo", "true")  # this unit is a demo: `demo --overwrite` may replace it
             book._record(s, "setting.change", "setting", None, detail={"key": "demo", "value": True})
         for user, name, role in DEMO_ACCOUNTS[1:]:
             try:

@@ -72,7 +72,7 @@ def between(start: date | str, end: date | str) -> Period:
         try:
             days.append(parse_date(value))
         except ValueError:
-            errors[field] = f"'{value}' is not a date; write it as dd/mm/yyyy, e.g. 31/03/2026."
+            errors[field] = f"'{value}' is not a date (write it as dd/mm/yyyy, e.g. 31/03/2026)"
     if errors:
         raise ValidationError(errors)
     first, last = days

@@ -88,8 +88,8 @@ def test_csv_file_is_owner_only_and_reads_back(tmp_path: Path, unit: Path) -> No
 def test_pdf_file_is_owner_only_and_holds_the_reasons(tmp_path: Path, unit: Path) -> None:
     out = tmp_path / "declines.pdf"
     out.write_bytes(b"old")
-    out.chmod(0o644)  # replacing a readable file leaves it owner-only too
-    res = report(tmp_path, unit, "--from", "01/01/2026", "--to", "31/03/2026", "--pdf", str(out))
+    out.chmod(0o644)  # replacing a readable file (with --overwrite) leaves it owner-only too
+    res = report(tmp_path, unit, "--from", "01/01/2026", "--to", "31/03/2026", "--pdf", str(out), "--overwrite")
     assert res.returncode == 0, res.stderr
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(out).pages).split())

@@ -1,5 +1,6 @@
-"""`demo` only ever touches a demo unit: its default file is the demo's own, `--force` refuses a
-real unit, and a build killed part-way (a real process, killed) leaves nothing at the demo's name."""
+"""`demo` only ever touches a demo unit: its default file is the demo's own, `--overwrite` (once
+`--force`, still accepted) refuses a real unit, and a build killed part-way (a real process,
+killed) leaves nothing at the demo's name."""
 from __future__ import annotations
 
 import json
@@ -76,8 +77,8 @@ def test_demo_force_without_db_never_touches_the_real_unit(tmp_path: Path, db_pa
 
 def test_demo_force_on_a_real_unit_is_refused(tmp_path: Path, db_path: Path) -> None:
     before = _unit_files(db_path)
-    res = run(tmp_path, "demo", "--force", "--residents", "0", "--db", str(db_path))
-    assert_one_line_error(res, 1, f"{db_path} is a real unit, not a demo: demo --force only replaces a demo unit.")
+    res = run(tmp_path, "demo", "--overwrite", "--residents", "0", "--db", str(db_path))
+    assert_one_line_error(res, 1, f"{db_path} is a real unit, not a demo: demo --overwrite only replaces a demo unit.")
     assert _unit_files(db_path) == before
     assert not [p.name for p in db_path.parent.iterdir() if ".building-" in p.name]
 
@@ -86,7 +87,7 @@ def test_demo_force_replaces_a_demo_unit_but_not_while_it_is_open(tmp_path: Path
     demo = tmp_path / "demo.kwdb"
     assert run(tmp_path, "demo", "--residents", "2", "--db", str(demo), password=None).returncode == 0
     assert_one_line_error(run(tmp_path, "demo", "--residents", "0", "--db", str(demo), password=None), 1,
-                          "already exists. Use demo --force")
+                          "already exists. Add --overwrite to replace it.")
     child = subprocess.Popen([sys.executable, "-c", HOLD_OPEN, str(demo), DEMO_PASSWORD], cwd=ROOT,
                              env=dict(os.environ, PYTHONPATH=str(ROOT)), stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -1,0 +1,66 @@
+"""`check` without --json: the report in lines a person reads ("Residents: 12"). A count an area
+adds to `counts()` gets its words here; one without them is still shown, its key made readable."""
+from __future__ import annotations
+
+from typing import Any
+
+from keyworker.security.permissions import Role
+
+LABELS = {
+    "residents": "Residents",
+    "current_residents": "Current residents",
+    "referrals_open": "Open referrals",
+    "referrals_decision_overdue": "Referrals past their decision date",
+    "care_plans_incomplete": "Care plans not complete",
+    "reviews_due_7d": "Reviews due in the next 7 days",
+    "reviews_overdue": "Reviews overdue",
+}
+
+
+def words(key: str) -> str:
+    return LABELS.get(key) or key.replace("_", " ").capitalize()
+
+
+def value_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(f"{words(str(k)).lower()} {value_text(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, list | tuple):
+        return ", ".join(map(value_text, value)) or "none"
+    return str(value)
+
+
+def accounts_lines(accounts: dict[str, Any]) -> list[str]:
+    roles = [f"{n} {Role(role).label.lower() if role in Role._value2member_map_ else role}"
+             for role, n in accounts.get("by_role", {}).items()]
+    line = f"Accounts: {accounts.get('active', 0)} active, {accounts.get('disabled', 0)} disabled"
+    lines = [line + (f" ({', '.join(roles)})" if roles else "")]
+    if accounts.get("without_key_slot"):
+        lines.append("  Accounts that cannot sign in (no key in the vault): "
+                     + ", ".join(map(str, accounts["without_key_slot"])))
+    return lines
+
+
+def check_lines(report: dict[str, Any]) -> list[str]:
+    chain = report["audit_chain"]
+    lines = [f"Database integrity: {report.get('integrity')}",
+             f"Audit chain: {'intact' if chain['ok'] else 'BROKEN: ' + str(chain['problem'])} "
+             f"({chain['entries']} entries)"]
+    against = chain.get("against")
+    for problem in chain["problems"][1:]:
+        if not against or problem != against["problem"]:
+            lines.append(f"  also: {problem}")
+    if against:
+        verdict = (f"the audit trail still holds its entries up to {against['seq']}" if against["ok"]
+                   else "DIFFERS: " + against["problem"])
+        lines.append(f"Against backup {against['backup']}: {verdict}")
+    for key, value in report.items():
+        if key in ("ok", "integrity", "audit_chain"):
+            continue
+        if key == "accounts" and isinstance(value, dict):
+            lines += accounts_lines(value)
+        else:
+            lines.append(f"{words(key)}: {value_text(value)}")
+    lines.append("OK" if report["ok"] else "PROBLEMS FOUND")
+    return lines
