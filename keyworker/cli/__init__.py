@@ -31,8 +31,10 @@ COMMANDS: list[CommandModule] = [unit, backup, caseload, reports]
 
 def build_parser() -> argparse.ArgumentParser:
     common = options(user=True)
+    # The app itself signs in at its own window: no --user here, only which unit (--db).
     p = Parser(prog="main.py", description="Keyworker: care plans, reviews and discharges for rehab units. "
-               "With no command, starts the desktop app.", parents=[common])
+               "With no command, starts the desktop app.", parents=[options(user=False, top=True)])
+    p.set_defaults(user=None, handler=None)
     p.add_argument("--version", action="version", version=f"Keyworker {__version__}")
     p.add_argument("--demo", action="store_true",
                    help="start the app on the demo unit database, creating it first if it does not exist")

@@ -24,12 +24,17 @@ class Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def options(*, user: bool) -> Parser:
-    """The options every command takes: --db, and --user for those that sign in."""
+def options(*, user: bool, top: bool = False) -> Parser:
+    """The options every command takes: --db, and --user for those that sign in. Below the top
+    level they default to nothing at all, so `main.py --db X check` keeps X (a subcommand's own
+    default would silently replace it)."""
     common = Parser(add_help=False)
-    common.add_argument("--db", type=Path, help="unit database file (default: KEYWORKER_DB or the per-user data folder)")
+    default = None if top else argparse.SUPPRESS
+    common.add_argument("--db", type=Path, default=default,
+                        help="unit database file (default: KEYWORKER_DB or the per-user data folder)")
     if user:
-        common.add_argument("--user", help="sign in as this user (default: KEYWORKER_USER, else admin)")
+        common.add_argument("--user", default=default,
+                            help="sign in as this user (default: KEYWORKER_USER, else admin)")
     return common
 
 

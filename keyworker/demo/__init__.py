@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from keyworker.clock import local_today
 from keyworker.db.foundation import Account
-from keyworker.demo import care_plans, history, people, referrals
+from keyworker.demo import care_plans, people, referrals
+from keyworker.demo.history import History
 from keyworker.demo.rows import DemoRun
 from keyworker.demo.unit import DEMO_ACCOUNTS, DEMO_PASSWORD, build_demo, create_unit
 
@@ -26,9 +27,8 @@ if TYPE_CHECKING:
 __all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "POPULATORS", "create_demo", "populate"]
 
 # In order: residents and admissions first (with the referral behind each), then the referrals
-# still open or declined, then care plans and their reviews; last, the current residents' history.
-POPULATORS: list[Callable[[DemoRun], None]] = [people.populate, referrals.populate, care_plans.populate,
-                                               history.populate]
+# still open or declined, then care plans and their reviews.
+POPULATORS: list[Callable[[DemoRun], None]] = [people.populate, referrals.populate, care_plans.populate]
 
 
 def create_demo(path: Path, residents: int, seed: int, pw: str, *, kdf: Any = None,
@@ -55,16 +55,16 @@ def populate(book: Casebook, n: int, seed: int, progress: Callable[[int, int], N
     """Add `n` synthetic residents (and referrals, plans and reviews around them) to an open unit."""
     today = local_today(book.clock)
     with book._read() as s:
-        workers = list(
-            s.scalars(
-                select(Account.id)
-                .where(Account.role.in_(("key_worker", "senior")), Account.disabled.is_(False))
-                .order_by(Account.username)
-            )
-        )
+        staff = s.execute(select(Account.id, Account.role)
+                          .where(Account.role.in_(("key_worker", "senior")), Account.disabled.is_(False))
+                          .order_by(Account.username)).all()
+    # Residents are held by the key workers; the manager holds a caseload only where there is no one else.
+    workers = [a.id for a in staff if a.role == "key_worker"] or [a.id for a in staff]
     run = DemoRun(book=book, n=n, seed=seed, rng=random.Random(seed), today=today,
-                  workers=workers or [book.actor.id], unit_name=book.settings.get("unit_name"), progress=progress)
+                  workers=workers or [book.actor.id], history=History.of(book, seed),
+                  unit_name=book.settings.get("unit_name"), progress=progress)
     for populate_area in POPULATORS:
         populate_area(run)
+    run.history.write(book)  # who did what and when, oldest first (keyworker/demo/history.py)
     if progress:
         progress(n, n)

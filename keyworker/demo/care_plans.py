@@ -19,6 +19,7 @@ from keyworker.clock import LONDON, format_date, local_today
 from keyworker.db.care_plans import CarePlan, CarePlanVersion, Review
 from keyworker.db.caseload import Admission, Referral, Resident
 from keyworker.db.foundation import Account
+from keyworker.demo.history import History
 from keyworker.demo.reviews import review_history
 from keyworker.demo.rows import DemoRun, plan_json
 from keyworker.ids import new_id
@@ -64,11 +65,15 @@ NEEDS = {
 
 
 def populate(run: DemoRun) -> None:
-    add_plans_and_reviews(run.book, run.seed)
+    add_plans_and_reviews(run.book, run.seed, history=run.history)
 
 
-def add_plans_and_reviews(book: Casebook, seed: int, progress: Callable[[int, int], None] | None = None) -> None:
-    """Give every admission without a plan a realistic plan, versions and reviews."""
+def add_plans_and_reviews(book: Casebook, seed: int, progress: Callable[[int, int], None] | None = None,
+                          history: History | None = None) -> None:
+    """Give every admission without a plan a realistic plan, versions and reviews, audited as the
+    key worker made them (into `history`, or written here at the end if none is given)."""
+    own_history = history is None
+    story = history or History.of(book, seed)
     rng = random.Random(seed * 7919 + 4)
     today = local_today(book.clock)
     with book._read() as s:
@@ -84,7 +89,7 @@ def add_plans_and_reviews(book: Casebook, seed: int, progress: Callable[[int, in
                          .order_by(Admission.admitted_on)).mappings().all()
     rows = [r for r in rows if r["id"] not in done]
     total = len(rows)
-    gen = PlanGenerator(book, rng, today, names)
+    gen = PlanGenerator(book, rng, today, names, story)
     # However small the unit, the demo shows incomplete plans: the two latest admissions' are drafts.
     gen.force_draft = {r["id"] for r in [r for r in rows if r["discharged_on"] is None][-2:]}
     for i in range(0, total, BATCH):
@@ -93,11 +98,14 @@ def add_plans_and_reviews(book: Casebook, seed: int, progress: Callable[[int, in
         gen.flush(min(i + BATCH, total))
         if progress:
             progress(min(i + BATCH, total), total)
+    if own_history:
+        story.write(book)
 
 
 class PlanGenerator:
-    def __init__(self, book: Casebook, rng: random.Random, today: date, names: dict[str, str]) -> None:
-        self.book, self.rng, self.today, self.names = book, rng, today, names
+    def __init__(self, book: Casebook, rng: random.Random, today: date, names: dict[str, str],
+                 history: History) -> None:
+        self.book, self.rng, self.today, self.names, self.history = book, rng, today, names, history
         self.plans: list[dict[str, Any]] = []
         self.versions: list[dict[str, Any]] = []
         self.reviews: list[dict[str, Any]] = []
@@ -145,7 +153,21 @@ class PlanGenerator:
                             agreement_note="Wants to read it again with family before signing."
                             if method == "declined" else None)
         self.plans.append(plan)
+        self.story(r, plan, content)
         review_history(self, r, plan, content, v1, frozen=not draft)
+
+    def story(self, r: Any, plan: dict[str, Any], content: dict[str, Any]) -> None:
+        """The plan as the care plans service audits it: started, completed and agreed by the key worker."""
+        story, worker, rid = self.history, r["key_worker_id"], r["resident_id"]
+        sections = sorted({k for k, v in content["sections"].items() if v} | {"domains", "goals"})
+        story.record(plan["created_at"], worker, "care_plan.create", "care_plan", plan["id"], rid, version=1,
+                     sections=sections)
+        if plan["completed_at"] is not None:
+            story.record(plan["completed_at"], worker, "care_plan.complete", "care_plan", plan["id"], rid, version=1,
+                         on_admission_day=True)
+        if plan["agreement_method"]:
+            story.record(story.minutes(plan["completed_at"], 20), worker, "care_plan.agreement", "care_plan",
+                         plan["id"], rid, method=plan["agreement_method"], agreed_on=plan["agreed_on"].isoformat())
 
     def content(self, r: Any, *, complete: bool) -> dict[str, Any]:
         rng = self.rng

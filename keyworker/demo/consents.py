@@ -18,19 +18,21 @@ def consent_rows(run: DemoRun, rid: str, admitted_on: date) -> None:
             if kind == "information_sharing" and given
             else []
         )
-        run.consents.append(
-            stamp(
-                run.book,
-                {
-                    "resident_id": rid,
-                    "kind": kind,
-                    "given": given,
-                    "parties": json.dumps(parties),
-                    "recorded_on": admitted_on,
-                    "recorded_by": rng.choice(run.workers),
-                    "notes": None,
-                    "superseded_by_id": None,
-                    "created_at": run.at(admitted_on),
-                },
-            )
+        row = stamp(
+            run.book,
+            {
+                "resident_id": rid,
+                "kind": kind,
+                "given": given,
+                "parties": json.dumps(parties),
+                "recorded_on": admitted_on,
+                "recorded_by": rng.choice(run.workers),
+                "notes": None,
+                "superseded_by_id": None,
+                "created_at": run.at(admitted_on),
+            },
         )
+        row["created_by"] = row["recorded_by"]
+        run.consents.append(row)
+        run.history.record(run.history.minutes(run.at(admitted_on, 10), 50), row["recorded_by"], "consent.record",
+                           "consent", row["id"], rid, kind=kind, given=given)

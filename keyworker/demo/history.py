@@ -1,99 +1,68 @@
-"""Demo history: the audit trail a unit would have for each current resident, so the record's
-History tab tells a story (referral recorded and accepted, admitted, care plan started, completed
-and agreed, reviews, medication, consents), dated when each made-up event happened and by the
-staff who did it. Runs after the other areas and reads what they made. Each entry is marked
-`demo` in its detail; real units are only ever audited by the services, as things happen."""
+"""The demo unit's audit trail as it would have been written: each referral recorded by a key
+worker or the manager, decided by the manager, each admission, care plan, review and medicine by
+the resident's key worker, on the days and at the times of the placement, so a resident's History
+tab tells the story from the referral on rather than one burst by the administrator who built
+the demo. The area populators note events here; `write` appends them at the end, oldest first
+(the chain's order is the order things happened)."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-from typing import Any
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from keyworker.clock import LONDON
-from keyworker.db.care_plans import CarePlan, CarePlanVersion, Review
-from keyworker.db.caseload import Admission, Consent, MedicationEvent, Referral, Resident
 from keyworker.db.foundation import Account
-from keyworker.demo.rows import DemoRun
 from keyworker.imports.bulk import AuditItem, append_audit
 
-MEDICATION_ACTIONS = {"start": "medication.start", "change": "medication.change", "stop": "medication.stop"}
+if TYPE_CHECKING:
+    from keyworker.casebook import Casebook
+
+CHUNK = 20000  # entries per transaction
 
 
-def populate(run: DemoRun) -> None:
-    book = run.book
-    with book._read() as s:
-        accounts = {a.id: a for a in s.scalars(select(Account))}
-        senior = next((a for a in accounts.values() if a.role == "senior"), None)
-        admissions = s.scalars(select(Admission).where(Admission.discharged_on.is_(None))
-                               .order_by(Admission.admitted_on, Admission.id)).all()
-        items: list[AuditItem] = []
-        for adm in admissions:
-            items += _resident_story(s, adm, accounts, senior)
-    if items:
-        with book._write() as s:
-            append_audit(s, book, items)
+@dataclass
+class History:
+    now: datetime
+    usernames: dict[str, str]  # account id -> user name, as audit entries name the actor
+    seniors: list[str]
+    key_workers: list[str]
+    rng: random.Random  # its own stream: the demo's data stay the same for a seed
+    items: list[AuditItem] = field(default_factory=list)
 
+    @classmethod
+    def of(cls, book: Casebook, seed: int) -> History:
+        with book._read() as s:
+            accounts = s.execute(select(Account.id, Account.username, Account.role)
+                                 .where(Account.disabled.is_(False)).order_by(Account.username)).all()
+        return cls(now=book.clock.now(), usernames={a.id: a.username for a in accounts},
+                   seniors=[a.id for a in accounts if a.role == "senior"],
+                   key_workers=[a.id for a in accounts if a.role == "key_worker"],
+                   rng=random.Random(seed * 104729 + 11))
 
-def _resident_story(s: Any, adm: Admission, accounts: dict[str, Account], senior: Account | None) -> list[AuditItem]:
-    rid = adm.resident_id
-    worker = accounts.get(adm.key_worker_id or "")
-    events: list[tuple[datetime, str, str, str | None, Account | None, dict[str, Any]]] = []
+    def decider(self, fallback: str) -> str:
+        """Who accepts and declines referrals: the manager (a senior)."""
+        return self.seniors[0] if self.seniors else fallback
 
-    def add(at: datetime | None, action: str, entity: str, entity_id: str | None, who: Account | None,
-            detail: dict[str, Any] | None = None) -> None:
-        if at is not None:
-            events.append((at if at.tzinfo else at.replace(tzinfo=LONDON), action, entity, entity_id, who,
-                           {**(detail or {}), "demo": True}))
+    def recorder(self, fallback: str) -> str:
+        """Who types a referral in as it arrives: a key worker, or the manager."""
+        staff = self.key_workers + self.seniors
+        return self.rng.choice(staff) if staff else fallback
 
-    admitted_at = datetime.combine(adm.admitted_on, time(10), LONDON)
-    ref = s.get(Referral, adm.referral_id) if adm.referral_id else None
-    if ref is not None:
-        add(ref.received_at, "referral.create", "referral", ref.id, senior, {"category": ref.category})
-        decided = ref.decided_at or (ref.received_at + timedelta(days=2))
-        add(decided, "referral.accept", "referral", ref.id, accounts.get(ref.decided_by or "") or senior,
-            {"within_deadline": True})
-    res = s.get(Resident, rid)
-    add(admitted_at, "resident.create", "resident", rid, senior, {"reference": res.reference if res else None})
-    add(admitted_at + timedelta(minutes=5), "admission.create", "admission", adm.id, senior)
+    def minutes(self, at: datetime, most: int = 50) -> datetime:
+        return at + timedelta(minutes=self.rng.randint(0, most))
 
-    plan = s.scalars(select(CarePlan).where(CarePlan.admission_id == adm.id)).first()
-    if plan is not None:
-        versions = s.scalars(select(CarePlanVersion).where(CarePlanVersion.plan_id == plan.id)
-                             .order_by(CarePlanVersion.number)).all()
-        numbers = {v.id: v.number for v in versions}
-        for v in versions:
-            who = accounts.get(v.created_by or "") or worker
-            if v.number == 1:
-                add(v.created_at, "care_plan.create", "care_plan", plan.id, who, {"version": 1})
-            else:
-                add(v.created_at, "care_plan.revise", "care_plan", plan.id, who,
-                    {"version": v.number, **({"review_id": v.review_id} if v.review_id else {})})
-        if plan.completed_at is not None:  # drafts make no versions: a plan is completed as version 1
-            add(plan.completed_at, "care_plan.complete", "care_plan", plan.id,
-                accounts.get(plan.completed_by or "") or worker, {"version": 1})
-        if plan.agreed_on is not None:  # agreed once complete, never before
-            agreed_at = datetime.combine(plan.agreed_on, time(15), LONDON)
-            if plan.completed_at is not None:
-                agreed_at = max(agreed_at, plan.completed_at + timedelta(minutes=20))
-            add(agreed_at, "care_plan.agreement", "care_plan", plan.id,
-                accounts.get(plan.agreement_recorded_by or "") or worker,
-                {"method": plan.agreement_method, "agreed_on": plan.agreed_on.isoformat(),
-                 "version": numbers.get(plan.agreement_version_id or "", 1)})
-    for rv in s.scalars(select(Review).where(Review.admission_id == adm.id, Review.superseded_by_id.is_(None))):
-        add(datetime.combine(rv.held_on, time(14), LONDON), "review.record", "review", rv.id,
-            accounts.get(rv.created_by or "") or worker,
-            {"kind": rv.kind, "held_on": rv.held_on.isoformat()})
-    for m in s.scalars(select(MedicationEvent).where(MedicationEvent.resident_id == rid)):
-        add(m.created_at, MEDICATION_ACTIONS.get(m.event, "medication.change"), "medication", m.course_id, worker)
-    for c in s.scalars(select(Consent).where(Consent.resident_id == rid)):
-        add(c.created_at, "consent.record", "consent", c.id, worker, {"kind": c.kind, "given": c.given})
+    def record(self, at: datetime, actor_id: str, action: str, entity: str, entity_id: str | None,
+               resident_id: str | None = None, **detail: Any) -> None:
+        if actor_id not in self.usernames:
+            return  # an account the demo did not make (a test's unit): no story for it
+        self.items.append(AuditItem(action, entity, entity_id, resident_id, detail or None,
+                                    at=min(at, self.now), actor=(actor_id, self.usernames[actor_id])))
 
-    # What the key worker records on the day of admission comes after the admission itself.
-    settled = admitted_at + timedelta(minutes=15)
-    events = [(max(e[0], settled) if e[1].split(".")[0] in ("consent", "medication", "care_plan") else e[0], *e[1:])
-              for e in events]
-    events.sort(key=lambda e: e[0])
-    return [AuditItem(action, entity, entity_id, rid, detail, at=at,
-                      actor_id=who.id if who else None, actor_name=who.username if who else None)
-            for at, action, entity, entity_id, who, detail in events]
+    def write(self, book: Casebook) -> None:
+        items = sorted(self.items, key=lambda it: it.at or self.now)  # stable: same-time events keep their order
+        for i in range(0, len(items), CHUNK):
+            with book._write() as s:
+                append_audit(s, book, items[i:i + CHUNK])
+        self.items = []

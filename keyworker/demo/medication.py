@@ -10,8 +10,9 @@ from keyworker.ids import new_id
 from keyworker.imports.bulk import stamp
 
 
-def medication(run: DemoRun, rid: str, admitted_on: date) -> None:
-    rng = run.rng
+def medication(run: DemoRun, rid: str, admitted_on: date, key_worker: str) -> None:
+    """Courses as the key worker records them from the admission on (audited as the service does)."""
+    rng, story = run.rng, run.history
     for name, dose, freq, route in rng.sample(MEDICINES, rng.randint(0, 3)):
         course = new_id()
         started = admitted_on - timedelta(days=rng.randint(0, 200))
@@ -35,9 +36,12 @@ def medication(run: DemoRun, rid: str, admitted_on: date) -> None:
                     "dose": dose,
                     **common,
                     "created_at": run.at(admitted_on),
+                    "created_by": key_worker,
                 },
             )
         )
+        story.record(story.minutes(run.at(admitted_on, 11)), key_worker, "medication.start", "medication", course,
+                     rid)
         later = min(run.today, admitted_on + timedelta(days=rng.randint(1, 60)))
         roll = rng.random()
         if roll < 0.25 and later > started and dose is not None:
@@ -51,9 +55,12 @@ def medication(run: DemoRun, rid: str, admitted_on: date) -> None:
                         "dose": f"2 x {dose}",
                         "notes": "Dose increased at review.",
                         "created_at": run.at(later),
+                        "created_by": key_worker,
                     },
                 )
             )
+            story.record(story.minutes(run.at(later, 12)), key_worker, "medication.change", "medication", course,
+                         rid)
         elif roll < 0.4 and later > started:
             run.meds.append(
                 stamp(
@@ -64,6 +71,9 @@ def medication(run: DemoRun, rid: str, admitted_on: date) -> None:
                         "dose": dose,
                         **common,
                         "created_at": run.at(later),
+                        "created_by": key_worker,
                     },
                 )
             )
+            story.record(story.minutes(run.at(later, 12)), key_worker, "medication.stop", "medication", course,
+                         rid)

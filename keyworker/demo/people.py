@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 from datetime import date, timedelta
+from typing import Any
 
 from keyworker import reference_data as ref
 from keyworker.db.caseload import PREFER_NOT_TO_SAY
@@ -25,6 +26,10 @@ from keyworker.demo.vocabulary import (
 from keyworker.ids import new_id
 from keyworker.imports.bulk import stamp
 from keyworker.residents import format_reference, next_reference_no, search_text_of
+
+# What a key worker typically corrects once the resident has settled in.
+UPDATED_FIELDS = [["gp_practice"], ["next_of_kin_phone"], ["next_of_kin_name", "next_of_kin_relationship"],
+                  ["preferred_name"], ["disability"], ["religion"]]
 
 
 def populate(run: DemoRun) -> None:
@@ -134,13 +139,16 @@ def resident(run: DemoRun, ref_no: int, stage: str) -> None:
     )
     run.residents.append(row)
     # A returning resident has an earlier, discharged stay.
+    first = True
     if stage == "current" and rng.random() < 0.06 and admitted_on - timedelta(days=400) > run.start:
-        admission(run, 
-            rid, given, family, dob, admitted_on - timedelta(days=rng.randint(400, 700)), "discharged"
-        )
-    admission(run, rid, given, family, dob, admitted_on, stage, worker)
+        earlier = admission(run, rid, given, family, dob, admitted_on - timedelta(days=rng.randint(400, 700)),
+                            "discharged", reference=reference, first=True)
+        row["created_by"], first = earlier["key_worker_id"], False
+    this = admission(run, rid, given, family, dob, admitted_on, stage, worker, reference=reference, first=first)
+    if first:
+        row["created_by"] = this["key_worker_id"]  # the key worker who admitted them made the record
     if stage == "current":
-        medication(run, rid, admitted_on)
+        medication(run, rid, admitted_on, this["key_worker_id"])
         consent_rows(run, rid, admitted_on)
 
 
@@ -153,7 +161,10 @@ def admission(
     admitted_on: date,
     stage: str,
     worker: str | None = None,
-) -> None:
+    *,
+    reference: str = "",
+    first: bool = True,
+) -> dict[str, Any]:
     rng = run.rng
     weeks = rng.randint(12, 26)
     if stage == "current":  # still here, so not yet past the planned length
@@ -165,30 +176,48 @@ def admission(
         discharge_type = "planned" if stay >= weeks * 7 - 7 or rng.random() < 0.4 else "unplanned"
     referral_id = admitted_referral(run, given, family, dob, rid, admitted_on)
     part_time = rng.random() < 0.05
-    run.admissions.append(
-        stamp(
-            run.book,
-            {
-                "resident_id": rid,
-                "referral_id": referral_id,
-                "admitted_on": admitted_on,
-                "setting": rng.choices(
-                    ["24h_residential", "non_24h_residential", "day_programme"], [70, 20, 10]
-                )[0],
-                "strand": rng.choices(["level_1", "level_2"], [60, 40])[0],
-                "planned_weeks": weeks,
-                "key_worker_id": worker or rng.choice(run.workers),
-                "part_time": part_time,
-                "part_time_notes": "Attends Monday to Wednesday; cares for a parent."
-                if part_time
-                else None,
-                "discharged_on": discharged_on,
-                "discharge_type": discharge_type,
-                "created_at": run.at(admitted_on),
-                "updated_at": run.at(discharged_on or admitted_on),
-            },
-        )
+    row = stamp(
+        run.book,
+        {
+            "resident_id": rid,
+            "referral_id": referral_id,
+            "admitted_on": admitted_on,
+            "setting": rng.choices(
+                ["24h_residential", "non_24h_residential", "day_programme"], [70, 20, 10]
+            )[0],
+            "strand": rng.choices(["level_1", "level_2"], [60, 40])[0],
+            "planned_weeks": weeks,
+            "key_worker_id": worker or rng.choice(run.workers),
+            "part_time": part_time,
+            "part_time_notes": "Attends Monday to Wednesday; cares for a parent."
+            if part_time
+            else None,
+            "discharged_on": discharged_on,
+            "discharge_type": discharge_type,
+            "created_at": run.at(admitted_on),
+            "updated_at": run.at(discharged_on or admitted_on),
+        },
     )
+    row["created_by"] = key_worker = row["key_worker_id"]
+    run.admissions.append(row)
+    _story(run, row, key_worker, reference, first)
+    return row
+
+
+def _story(run: DemoRun, adm: dict[str, Any], key_worker: str, reference: str, first: bool) -> None:
+    """The admission as the referrals and residents services audit it, by the key worker; now and
+    then a detail of the record put right in the first weeks."""
+    story, rid = run.history, adm["resident_id"]
+    at = story.minutes(run.at(adm["admitted_on"]), 30)
+    if first:
+        story.record(at, key_worker, "resident.create", "resident", rid, rid, reference=reference)
+    story.record(at + timedelta(minutes=2), key_worker, "admission.create", "admission", adm["id"], rid,
+                 referral_id=adm["referral_id"])
+    if story.rng.random() < 0.35:
+        day = adm["admitted_on"] + timedelta(days=story.rng.randint(2, 20))
+        if day < (adm["discharged_on"] or run.today):
+            story.record(story.minutes(run.at(day, 11)), key_worker, "resident.update", "resident", rid, rid,
+                         fields=story.rng.choice(UPDATED_FIELDS))
 
 
 def _nhs_number(rng: random.Random) -> str:

@@ -36,8 +36,10 @@ def referral(
     resident_id: str | None = None,
     decline: str | None = None,
 ) -> dict[str, Any]:
-    rng = run.rng
+    rng, story = run.rng, run.history
     referrer = rng.choice(REFERRERS)
+    recorder = story.recorder(run.workers[0])
+    decider = story.decider(run.workers[0])
     row = stamp(
         run.book,
         {
@@ -57,15 +59,26 @@ def referral(
             "status": status,
             "decision_due_on": decision_due(received),
             "decided_at": decided,
-            "decided_by": run.workers[0] if decided else None,
+            "decided_by": decider if decided else None,
             "decline_category": decline,
             "decline_reason": DECLINE_REASONS[decline] if decline else None,
             "resident_id": resident_id,
             "created_at": received,
             "updated_at": decided or received,
+            "created_by": recorder,
         },
     )
     run.referrals.append(row)
+    # As the referrals service audits it: recorded as it arrives, decided by the manager.
+    story.record(story.minutes(received, 40), recorder, "referral.create", "referral", row["id"],
+                 category=row["category"])
+    if decided is not None:
+        in_time = decided.astimezone(LONDON).date() <= row["decision_due_on"]
+        if decline:
+            story.record(decided, decider, "referral.decline", "referral", row["id"], category=decline,
+                         within_deadline=in_time)
+        else:
+            story.record(decided, decider, "referral.accept", "referral", row["id"], within_deadline=in_time)
     return row
 
 
@@ -75,9 +88,8 @@ def admitted_referral(
     received_day = admitted_on - timedelta(days=run.rng.randint(8, 40))
     received = received_at(run.rng, received_day)
     decided_day = add_working_days(received_day, run.rng.choice((1, 2, 3, 4, 5, 5, 6)))
-    return referral(run, 
-        given, family, dob, received, "admitted", run.at(min(decided_day, admitted_on), 14), resident_id
-    )["id"]
+    decided = run.at(min(decided_day, admitted_on), 14)
+    return referral(run, given, family, dob, received, "admitted", decided, resident_id)["id"]
 
 
 def _stable_dob(given: str, family: str, today: date) -> date:
@@ -129,7 +141,7 @@ def _referrals_only(b: DemoRun, n: int, unit_name: str) -> None:
     declines.sort(key=lambda r: r["decided_at"], reverse=True)
     # Letters are signed by whoever made the decision (a senior), not by the admin running the demo.
     with b.book._read() as s:
-        decider = s.get(Account, b.workers[0]) if b.workers else None
+        decider = s.get(Account, b.history.decider(b.workers[0])) if b.workers else None
         signer = (Signatory(decider.full_name, decider.job_title or "") if decider is not None
                   else Signatory(b.book.actor.full_name, ""))
     profile = b.book.unit_profile.get()
@@ -153,6 +165,7 @@ def _referrals_only(b: DemoRun, n: int, unit_name: str) -> None:
                     "content": pdf,
                     "sha256": hashlib.sha256(pdf).hexdigest(),
                     "created_at": row["decided_at"],
+                    "created_by": row["decided_by"],
                 },
             )
         )

@@ -83,6 +83,9 @@ def review_history(self: PlanGenerator, r: Any, plan: dict[str, Any], content: d
                 "reason": f"Changed at the review of {format_date(held)}", "review_id": review_id}))
             version_id = plan_version_id
             plan["current_version_id"] = version_id
+            self.history.record(self.versions[-1]["created_at"], worker, "care_plan.revise", "care_plan",
+                                plan["id"], r["resident_id"], version=number, sections=["goals"],
+                                review_id=review_id)
         invitations = []
         referrer = r["referrer_name"]
         if referrer and (kind in rs.REFERRER_KINDS and rng.random() < 0.9 or rng.random() < 0.3):
@@ -116,6 +119,10 @@ def review_history(self: PlanGenerator, r: Any, plan: dict[str, Any], content: d
             "summary": None, "plan_version_id": plan_version_id, "supersedes_id": None,
             "superseded_by_id": None, "correction_reason": None, "referrer_missing": missing,
             "referrer_followup": followup}))
+        # As the reviews service audits it, by the key worker on the day of the meeting.
+        self.history.record(self.reviews[-1]["created_at"], worker, "review.record", "review", review_id,
+                            r["resident_id"], kind=kind, held_on=held.isoformat(), goals_updated=len(progress),
+                            plan_version=number if plan_version_id else None)
         # Reviews happen on time or a little early, occasionally a few days late.
         held = next_on - timedelta(days=rng.choice((0, 0, 0, 1, 2))) if rng.random() < 0.93 \
             else next_on + timedelta(days=rng.randint(1, 4))

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from keyworker.clock import LONDON
+from keyworker.demo.history import History
 from keyworker.db.caseload import Admission, Consent, MedicationEvent, Referral, Resident
 from keyworker.db.documents import Document
 from keyworker.imports.bulk import AuditItem, append_audit, insert_rows
@@ -42,6 +43,7 @@ class DemoRun:
     rng: random.Random
     today: date
     workers: list[str]
+    history: History
     unit_name: str = ""
     progress: Callable[[int, int], None] | None = None
     residents: list[dict[str, Any]] = field(default_factory=list)

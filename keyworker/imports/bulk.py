@@ -9,7 +9,8 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -50,11 +51,9 @@ class AuditItem:
     entity_id: str | None = None
     resident_id: str | None = None
     detail: dict[str, Any] | None = None
-    # Only the demo's synthetic history sets these (when and by whom its made-up events happened);
-    # everything real is recorded now, by the signed-in user.
+    # The demo's history only: when it happened and who did it (account id, username); else now, the actor.
     at: datetime | None = None
-    actor_id: str | None = None
-    actor_name: str | None = None
+    actor: tuple[str, str] | None = None
 
 
 def append_audit(session: Session, book: Casebook, items: Iterable[AuditItem]) -> int:
@@ -63,15 +62,18 @@ def append_audit(session: Session, book: Casebook, items: Iterable[AuditItem]) -
         select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
     ).first()
     seq, prev = (last[0], last[1]) if last else (0, GENESIS)
-    at = book.clock.now().astimezone(UTC)
-    rows = []
+    now = book.clock.now().astimezone(UTC)
+    rows: list[dict[str, Any]] = []
     for it in items:
         seq += 1
-        e = AuditEntry(
+        actor_id, actor_name = it.actor or (book.actor.id, book.actor.username)
+        # A plain row, not an ORM object (which costs more than the hash): entry_hash reads the
+        # same attributes. It covers `at` as stored (naive UTC read back as aware UTC), as audit.append does.
+        e = SimpleNamespace(
             seq=seq,
-            at=it.at.astimezone(UTC) if it.at is not None else at,
-            actor_id=it.actor_id or book.actor.id,
-            actor_name=it.actor_name or book.actor.username,
+            at=it.at.astimezone(UTC) if it.at else now,
+            actor_id=actor_id,
+            actor_name=actor_name,
             device_id=book.device_id,
             action=it.action,
             entity=it.entity,
@@ -80,27 +82,7 @@ def append_audit(session: Session, book: Casebook, items: Iterable[AuditItem]) -
             detail=json.dumps(it.detail or {}, sort_keys=True, ensure_ascii=False, default=str),
             prev_hash=prev,
         )
-        # The hash covers `at` as stored (naive UTC read back as aware UTC), as audit.append does.
-        e.hash = entry_hash(e)
-        prev = e.hash
-        rows.append(
-            {
-                c: getattr(e, c)
-                for c in (
-                    "seq",
-                    "at",
-                    "actor_id",
-                    "actor_name",
-                    "device_id",
-                    "action",
-                    "entity",
-                    "entity_id",
-                    "resident_id",
-                    "detail",
-                    "prev_hash",
-                    "hash",
-                )
-            }
-        )
+        e.hash = prev = entry_hash(cast(AuditEntry, e))
+        rows.append(vars(e))
     insert_rows(session, AuditEntry, rows)
     return len(rows)

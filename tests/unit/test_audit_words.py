@@ -20,13 +20,16 @@ PATTERNS = (
 )
 
 
+ARGPARSE_ACTIONS = {"store_true", "store_false", "version", "count", "append", "help"}  # action="..." in the CLI
+
+
 def recorded_actions() -> set[str]:
     found: set[str] = set()
     for path in ROOT.rglob("*.py"):
         text = path.read_text()
         for p in PATTERNS:
             for m in p.finditer(text):
-                found.update(g for g in m.groups() if g and not g.startswith("store"))  # argparse
+                found.update(g for g in m.groups() if g and g not in ARGPARSE_ACTIONS)
         if "f\"document.{purpose}\"" in text:
             found.update(f"document.{p}" for p in ("view", "print", "save", "send"))
     return found

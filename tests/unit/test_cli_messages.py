@@ -69,6 +69,15 @@ def test_a_missing_unit_points_to_init_and_db(kw, tmp_path: Path, command: tuple
                              "`main.py init --admin NAME`, or give the unit's file with --db PATH.")
 
 
+def test_db_before_the_command_is_not_lost(kw, db_path: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`main.py --db X check` used to open the default unit: the subcommand's default replaced X."""
+    missing = tmp_path / "elsewhere.kwdb"
+    code, _, err = kw("--db", str(missing), "check")
+    assert code == 1 and f"There is no unit database at {missing}." in one_line(err)
+    assert kw("--db", str(db_path), "check", "--json")[0] == 0
+    assert kw("--db", str(missing), "check", "--db", str(db_path), "--json")[0] == 0  # the nearer one wins
+
+
 # -- check ------------------------------------------------------------------------------------------
 def test_check_prints_readable_lines_and_json_is_unchanged(kw, db_path: Path) -> None:  # type: ignore[no-untyped-def]
     code, out, err = kw("check", "--db", str(db_path))

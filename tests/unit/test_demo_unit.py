@@ -1,5 +1,6 @@
-"""`demo` only ever touches a demo unit: its default file is the demo's own, `--overwrite` (once `--force`) refuses a
-real unit, and a build killed part-way (a real process, killed) leaves nothing at the demo's name."""
+"""`demo` only ever touches a demo unit: its default file is the demo's own, `--overwrite` (once
+`--force`, still accepted) refuses a real unit, and a build killed part-way (a real process,
+killed) leaves nothing at the demo's name."""
 from __future__ import annotations
 
 import json
