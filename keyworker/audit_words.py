@@ -223,6 +223,13 @@ def _plan_diff(d: Detail) -> Words:
     return Words("Care plan versions compared")
 
 
+def _referrer_followup(d: Detail) -> Words:
+    on = _day(d.get("on"))
+    done = {"invited": "had been invited", "informed": "told the outcome"}.get(str(d.get("action")), "")
+    return Words("Referrer's missing invitation put right",
+                 " ".join(p for p in (f"Referrer {done}" if done else "", f"on {on}" if on else "") if p))
+
+
 def _review(verb: str) -> Formatter:
     def f(d: Detail) -> Words:
         kind = REVIEW_KINDS.get(str(d.get("kind")), "Review")
@@ -468,6 +475,7 @@ ACTIONS: dict[str, Formatter] = {
     "review.view": _fixed("Review looked at"),
     "review.history": _fixed("Reviews looked at"),
     "review.invite": _review_invite,
+    "review.referrer_followup": _referrer_followup,
     # documents
     **{f"document.{verb}": _document(verb) for verb in DOCUMENT_VERBS},
 }

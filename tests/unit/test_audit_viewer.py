@@ -25,7 +25,7 @@ def story(book_factory, clock: FixedClock) -> dict[str, object]:  # type: ignore
     clock.set(datetime(2026, 1, 6, 10, 0))
     rec = admit(manager)
     manager.residents.start_medication(rec.id, {"name": "Methadone", "effective_on": "06/01/2026",
-                                                "dose": "30 mg", "frequency": "once a day"})
+                                                "dose": "30 mg", "frequency": "once a day", "route": "oral"})
     from tests.fixtures.caseload import referral_input
 
     lee = manager.referrals.record(referral_input(given_name="Lee", family_name="Park"))

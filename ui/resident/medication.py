@@ -89,8 +89,11 @@ class MedicationDialog(FormDialog):
                     "as_directed": bool(course.as_directed)})
         self._directed(self.as_directed.isChecked())
         self.finish_setup(require_change=course is not None)
+        self._changing = course is not None
+
+    def first_focus(self) -> QWidget | None:
         # A new medicine starts at its name; a change at the dose, which is what usually changes.
-        (self.binder.fields["name"].editor if course is None else self.dose).setFocus()
+        return self.dose if self._changing else self.binder.fields["name"].editor
 
     def _directed(self, on: bool) -> None:
         # Ticked: nothing to type in dose and frequency (the core refuses both at once).

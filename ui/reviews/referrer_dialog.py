@@ -92,7 +92,9 @@ class ReferrerFollowUpDialog(FormDialog):
         self.content_layout.addLayout(form)
         self.action.value_changed.connect(self._action_changed)
         self.finish_setup()
-        self.action.buttons["informed"].setFocus()
+
+    def first_focus(self) -> QWidget | None:
+        return self.action.buttons["informed"]
 
     def _action_changed(self) -> None:
         # An invitation goes out before the meeting: move today's date back to the meeting's.
