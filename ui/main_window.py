@@ -32,16 +32,13 @@ from ui.context import AppContext
 class PageSpec:
     key: str
     title: str
-    factory: Callable[[AppContext], QWidget] | None
+    factory: Callable[[AppContext], QWidget]
     order: int
 
 
-# The navigation in the order of docs/ARCHITECTURE.md; a key without a registered factory shows a placeholder.
-NAVIGATION: list[tuple[str, str, int]] = [
-    ("today", "Today", 10), ("caseload", "Caseload", 20), ("referrals", "Referrals", 30),
-    ("reviews_due", "Reviews due", 40), ("discharges", "Discharges & follow-ups", 50),
-    ("outbox", "Outbox", 60), ("reports", "Reports", 70), ("admin", "Administration", 80),
-]
+# Pages in the order of the resident's journey (docs/ARCHITECTURE.md), by the order each area
+# registers: today 10, caseload 20, referrals 30, reviews_due 40, discharges 50, outbox 60,
+# reports 70, admin 80.
 _PAGES: dict[str, PageSpec] = {}
 
 # Edit menu entries act on the focused text field (None is a separator).
@@ -62,9 +59,9 @@ def register_page(key: str, title: str, factory: Callable[[AppContext], QWidget]
 
 
 def page_specs() -> list[PageSpec]:
-    specs = {k: PageSpec(k, t, None, o) for k, t, o in NAVIGATION}
-    specs.update(_PAGES)
-    return sorted(specs.values(), key=lambda p: (p.order, p.title))
+    """The pages built so far, in navigation order. An area still to come (discharges, outbox) is
+    listed once its module registers a page, never as a "coming later" page a user could click into."""
+    return sorted(_PAGES.values(), key=lambda p: (p.order, p.title))
 
 
 def load_feature_modules() -> None:
@@ -89,23 +86,6 @@ PAGE_PERMISSIONS: dict[str, Permission] = {
 def _page_visible(key: str, ctx: AppContext) -> bool:
     needed = PAGE_PERMISSIONS.get(key)
     return needed is None or ctx.book.actor.can(needed)
-
-
-class PlaceholderPage(QWidget):
-    def __init__(self, title: str) -> None:
-        super().__init__()
-        self.setAccessibleName(title)
-        lay = QVBoxLayout(self)
-        lay.addStretch(1)
-        head = QLabel(title)
-        head.setObjectName("pageTitle")
-        head.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        note = QLabel("This part of Keyworker is coming in a later release.")
-        note.setObjectName("muted")
-        note.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        lay.addWidget(head)
-        lay.addWidget(note)
-        lay.addStretch(2)
 
 
 class MainWindow(QMainWindow):
@@ -207,7 +187,7 @@ class MainWindow(QMainWindow):
         spec = self.specs[row]
         page = self.pages.get(spec.key)
         if page is None:
-            page = spec.factory(self.ctx) if spec.factory else PlaceholderPage(spec.title)
+            page = spec.factory(self.ctx)
             page.setObjectName(page.objectName() or f"page_{spec.key}")
             self.pages[spec.key] = page
             self.stack.addWidget(page)

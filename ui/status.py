@@ -28,7 +28,7 @@ class StatusBar(QStatusBar):
         self.addWidget(self.user_label)
         for lab in (self.lock_label, self.outbox_label, self.online_label):
             self.addPermanentWidget(lab)
-        self.set_outbox(0)
+        self.outbox_label.hide()  # until the outbox area reports (set_outbox): no count of nothing
         ctx.state.actor_changed.connect(self.refresh)
         ctx.state.locked_changed.connect(lambda _l: self.refresh())
         self._network: QObject | None = None
@@ -50,6 +50,7 @@ class StatusBar(QStatusBar):
         if waiting and oldest:
             text += f", oldest {oldest}"
         self.outbox_label.setText(text)
+        self.outbox_label.show()
 
     def set_online(self, online: bool | None) -> None:
         self.online_label.setText({True: "● Online", False: "○ Offline", None: "Network: unknown"}[online])

@@ -96,7 +96,7 @@ def test_shows_current_residents_with_columns(page: CaseloadPage) -> None:
     assert names(page) == ["Adams, Bob", "Baker, Ann", "Clarke, Cat"]
     row = [page.model.index(1, c).data() for c in range(len(COLUMNS))]
     assert row == ["Baker, Ann", "Review overdue", "Sam Worker", "02/01/2026", "Week 6 of 12", "R-00001",
-                   "01/12/2025", "24-hour", "Not assessed"]  # most important first
+                   "01/12/2025", "24-hour"]  # most important first
     assert page.count.text() == "3 current residents"
 
 
@@ -325,7 +325,7 @@ def test_chosen_columns_are_remembered_for_the_user(qtbot, caseload_window) -> N
     w = caseload_window()
     page = w.show_page("caseload")
     keys = [c.key for c in COLUMNS]
-    assert page.table.isColumnHidden(keys.index("risk")) and not page.table.isColumnHidden(keys.index("reference"))
+    assert page.table.isColumnHidden(keys.index("setting")) and not page.table.isColumnHidden(keys.index("reference"))
     menu = page.columns_menu()
     titles = {a.text(): a for a in menu.actions()}
     assert not titles["Name"].isEnabled()  # the name is always shown
@@ -335,7 +335,7 @@ def test_chosen_columns_are_remembered_for_the_user(qtbot, caseload_window) -> N
     again = caseload_window().show_page("caseload")  # a new window: as after a restart
     assert again.table.isColumnHidden(keys.index("reference"))
     assert not again.table.isColumnHidden(keys.index("admitted"))
-    assert again.table.isColumnHidden(keys.index("risk"))
+    assert again.table.isColumnHidden(keys.index("setting"))
 
 
 def test_header_right_click_offers_the_columns(qtbot, caseload_window) -> None:  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""The main window shell: navigation and page registry, placeholders, Today sections, menus and status bar."""
+"""The main window shell: navigation and page registry, Today sections, menus and status bar."""
 from __future__ import annotations
 
 from datetime import date
@@ -10,8 +10,8 @@ import ui.main_window as mw
 import ui.today as today
 from ui.today import TodayItem, register_today_section
 
-TITLES = ["Today", "Caseload", "Referrals", "Reviews due", "Discharges & follow-ups", "Outbox", "Reports",
-          "Administration"]
+TITLES = ["Today", "Caseload", "Referrals", "Reviews due", "Reports", "Administration"]
+ALL_AREAS = mw.FEATURE_MODULES  # the app's own list, before a fixture narrows it to the shell's pages
 
 
 @pytest.fixture
@@ -24,15 +24,21 @@ def nav_titles(w) -> list[str]:  # type: ignore[no-untyped-def]
     return [w.nav.item(i).text() for i in range(w.nav.count()) if not w.nav.item(i).isHidden()]
 
 
-def test_navigation_and_placeholders(qtbot, main_window_for) -> None:  # type: ignore[no-untyped-def]
-    w = main_window_for("manager")
+@pytest.fixture
+def every_area(main_window_for, monkeypatch):  # type: ignore[no-untyped-def]
+    """main_window_for with every area's pages, as the app loads them."""
+    monkeypatch.setattr(mw, "FEATURE_MODULES", ALL_AREAS)
+    return main_window_for
+
+
+def test_navigation_lists_only_what_is_built(qtbot, every_area) -> None:  # type: ignore[no-untyped-def]
+    w = every_area("manager")
     assert nav_titles(w) == TITLES  # Administration shows a senior its Unit tab only
     assert w.current_key() == "today"
-    page = w.show_page("outbox")
-    assert isinstance(page, mw.PlaceholderPage)
-    texts = [lab.text() for lab in page.findChildren(QLabel)]
-    assert "This part of Keyworker is coming in a later release." in texts
-    assert w.windowTitle().startswith("Outbox — ")
+    assert w.show_page("outbox") is None  # an area still to come is not a page to click into
+    assert not [lab for lab in w.findChildren(QLabel) if "later release" in lab.text()]
+    w.show_page("referrals")
+    assert w.windowTitle().startswith("Referrals — ")
     for spec, shortcut in zip(w.specs, ("Ctrl+1", "Ctrl+2")):
         assert w.page_actions[spec.key].shortcut().toString() == shortcut
     w.page_actions["referrals"].trigger()
@@ -56,23 +62,24 @@ def test_status_bar(qtbot, main_window_for) -> None:  # type: ignore[no-untyped-
     w = main_window_for("worker")
     assert w.status.user_label.text() == "Signed in: Sam Worker (worker) · Key worker"
     assert w.status.lock_label.text() == "Unlocked"
-    assert w.status.outbox_label.text() == "Outbox: 0 waiting"
+    assert w.status.outbox_label.isHidden()  # no outbox yet: no count of nothing
     assert w.status.online_label.text() in ("● Online", "○ Offline", "Network: unknown")
     w.status.set_outbox(3, "2 h")
     assert w.status.outbox_label.text() == "Outbox: 3 waiting, oldest 2 h"
+    assert not w.status.outbox_label.isHidden()
 
 
-def test_roles_see_their_pages(qtbot, main_window_for) -> None:  # type: ignore[no-untyped-def]
-    assert "Administration" not in nav_titles(main_window_for("worker"))
-    assert "Reports" not in nav_titles(main_window_for("nights"))
-    assert "Reports" in nav_titles(main_window_for("manager"))
+def test_roles_see_their_pages(qtbot, every_area) -> None:  # type: ignore[no-untyped-def]
+    assert "Administration" not in nav_titles(every_area("worker"))
+    assert "Reports" not in nav_titles(every_area("nights"))
+    assert "Reports" in nav_titles(every_area("manager"))
 
 
-def test_administrator_signs_in_to_the_system_pages_without_clinical_records(qtbot, main_window_for) -> None:  # type: ignore[no-untyped-def]
+def test_administrator_signs_in_to_the_system_pages_without_clinical_records(qtbot, every_area) -> None:  # type: ignore[no-untyped-def]
     """Caldicott need-to-know (docs/PERMISSIONS.md): no caseload, referrals or reviews, no error on sign-in."""
     from PySide6.QtWidgets import QApplication, QListWidget
 
-    w = main_window_for("admin")
+    w = every_area("admin")
     assert nav_titles(w) == ["Today", "Reports", "Administration"]
     assert QApplication.activeModalWidget() is None
     assert not w.act_open_resident.isVisible() and not w.page_actions["caseload"].isVisible()
@@ -88,13 +95,16 @@ def test_administrator_signs_in_to_the_system_pages_without_clinical_records(qtb
         + accounts.item(2).text() + accounts.item(3).text()
 
 
-def test_registered_page_replaces_placeholder(clean_registries) -> None:  # type: ignore[no-untyped-def]
+def test_a_registered_page_takes_its_place_in_the_navigation(clean_registries, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     def factory(ctx):  # type: ignore[no-untyped-def]
         return QWidget()
 
+    monkeypatch.setattr(mw, "FEATURE_MODULES", ALL_AREAS)
+    mw.load_feature_modules()
     mw.register_page("outbox", "Outbox", factory, 60)
-    assert [p.key for p in mw.page_specs()][5] == "outbox"
-    assert mw.page_specs()[5].factory is factory
+    keys = [p.key for p in mw.page_specs()]
+    assert keys.index("outbox") == keys.index("reviews_due") + 1 and keys.index("reports") == keys.index("outbox") + 1
+    assert mw.page_specs()[keys.index("outbox")].factory is factory
 
 
 def test_registered_page_is_built_lazily(qtbot, clean_registries, main_window_for) -> None:  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import QApplication, QStyle
 
-from keyworker.caseload_query import BATCH, NOT_ASSESSED, CaseloadFilter, CaseloadRow
+from keyworker.caseload_query import BATCH, CaseloadFilter, CaseloadRow
 from keyworker.clock import format_date
 from ui.context import AppContext
 
@@ -41,12 +41,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("reference", "Reference", lambda r: r.reference, "The resident's reference"),
     Column("admitted", "Admitted", lambda r: format_date(r.admitted_on), "Date of admission"),
     Column("setting", "Setting", lambda r: SHORT_SETTINGS.get(r.setting_code or "", r.setting), "Programme setting"),
-    Column("risk", "Risk level", lambda r: r.risk_level, "Risk assessments come in a later release"),
 )
 COLUMN_KEYS = tuple(c.key for c in COLUMNS)
 FLAGS_COLUMN = COLUMN_KEYS.index("flags")
 # Shown until a user chooses otherwise (header menu); the name is always shown.
-DEFAULT_HIDDEN = frozenset({"admitted", "setting", "risk"})
+DEFAULT_HIDDEN = frozenset({"admitted", "setting"})
 _WARNING_FLAGS = frozenset({"decision_overdue", "plan_incomplete", "review_overdue"})
 
 
@@ -178,8 +177,6 @@ class CaseloadModel(QAbstractTableModel):
     def _tooltip(self, row: CaseloadRow, col: Column) -> str | None:
         if col.key == "flags":
             return "\n".join(f"{f.text}: {f.detail}" for f in row.flags) or "Nothing needs attention."
-        if col.key == "risk" and row.risk_level == NOT_ASSESSED:
-            return "No risk assessment recorded yet."
         if col.key == "setting":
             return row.setting or None
         if col.key == "name":
