@@ -169,8 +169,11 @@ def test_care_plan_editor_fits_1024_and_its_labels_line_up(record, qapp, draft, 
         adm = book.residents.get(rid).current_admission
         book.care_plans.save_draft(adm.id, full_content())
     win = open_()
-    win.resize(1024, 768)
+    win.resize(1280, 800)  # opened on a wide screen, then made smaller: the plan must follow
     editor = win.show_tab("care_plan")
+    for _ in range(3):
+        qapp.processEvents()
+    win.resize(1024, 768)
     for _ in range(3):
         qapp.processEvents()
     win.grab().save(str(tmp_path / "care_plan_1024.png"))

@@ -186,13 +186,17 @@ class GoalCard(QGroupBox):
         self.remove_button.setAccessibleName("Remove this goal")
         self.remove_button.clicked.connect(lambda: self.removed.emit(self))
 
+        # Domain and status on rows of their own, the combo no wider than it must be: on one row with
+        # the button they made a goal 700 px wide at least, clipped on a 1024 px screen.
+        self.domain.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.domain.setMinimumContentsLength(18)
         form = QFormLayout(self)
-        top = QHBoxLayout()
-        top.addWidget(self.domain, 1)
-        top.addWidget(QLabel("Status:"))
-        top.addWidget(self.status)
-        top.addWidget(self.remove_button)
-        form.addRow("Domain:", top)
+        form.addRow("Domain:", self.domain)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status)
+        status_row.addStretch(1)
+        status_row.addWidget(self.remove_button)
+        form.addRow("Status:", status_row)
         form.addRow("Goal:", self.goal)
         buttons = QHBoxLayout()
         buttons.addWidget(add)
