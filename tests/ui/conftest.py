@@ -21,6 +21,15 @@ def _ui_settings(tmp_path_factory: pytest.TempPathFactory, qapp: QApplication) -
                       str(tmp_path_factory.mktemp("qsettings")))
     qapp.setOrganizationName("KeyworkerTests")
     qapp.setApplicationName("KeyworkerTests")
+    # The app's own look (Fusion, palette, stylesheet), as make_application sets it: a layout test
+    # measured on unstyled widgets passes while the styled window clips (padding, bold headings).
+    from PySide6.QtWidgets import QStyleFactory
+
+    from ui.app import apply_palette, apply_stylesheet
+
+    qapp.setStyle(QStyleFactory.create("Fusion"))
+    apply_palette(qapp)
+    apply_stylesheet(qapp)
 
 
 @pytest.fixture

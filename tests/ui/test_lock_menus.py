@@ -23,9 +23,10 @@ def test_menu_bar_hidden_and_its_shortcuts_dead_while_locked(qtbot, admin_window
     assert w.ctx.state.locked
     assert not w.menuBar().isVisible()
     assert not w.toolbar.isVisible()
-    # Ctrl+8 would go to Administration, F1 would list the shortcuts: neither happens while locked.
-    assert w.page_actions["admin"].shortcut().toString() == "Ctrl+8"
-    _press(qtbot, w, Qt.Key.Key_8, Qt.KeyboardModifier.ControlModifier)
+    # Ctrl+<n> would go to Administration, F1 would list the shortcuts: neither happens while locked.
+    to_admin = w.page_actions["admin"].shortcut()[0]
+    assert to_admin.keyboardModifiers() == Qt.KeyboardModifier.ControlModifier
+    _press(qtbot, w, to_admin.key(), Qt.KeyboardModifier.ControlModifier)
     _press(qtbot, w, Qt.Key.Key_F1)
     assert w.current_key() == "today"
     assert not [b for b in QApplication.topLevelWidgets() if isinstance(b, QMessageBox) and b.isVisible()]
@@ -35,5 +36,5 @@ def test_menu_bar_hidden_and_its_shortcuts_dead_while_locked(qtbot, admin_window
     assert not w.ctx.state.locked
     assert w.menuBar().isVisible() and w.toolbar.isVisible()
     w.nav.setFocus()
-    _press(qtbot, w, Qt.Key.Key_8, Qt.KeyboardModifier.ControlModifier)
+    _press(qtbot, w, to_admin.key(), Qt.KeyboardModifier.ControlModifier)
     assert w.current_key() == "admin"  # the shortcuts work again

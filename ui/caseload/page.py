@@ -178,12 +178,15 @@ class CaseloadPage(QWidget):
             header, fm = self.table.horizontalHeader(), self.table.fontMetrics()
             shown = [i for i in range(len(COLUMNS)) if not self.table.isColumnHidden(i)]
 
-            def need(i: int) -> int:
-                return max(self.table.sizeHintForColumn(i) + 12, header.sectionSizeHint(i))  # 12: air
+            def need(i: int, air: int) -> int:
+                return max(self.table.sizeHintForColumn(i) + air, header.sectionSizeHint(i))
 
-            widths = {i: self._user_widths.get(i, need(i)) for i in shown if i != FLAGS_COLUMN}
-            flags_need = max(need(FLAGS_COLUMN), fm.horizontalAdvance("Review overdue") + fm.height() + 24)
-            spare = self.table.viewport().width() - sum(widths.values()) - flags_need
+            for air in (12, 4):  # some air between columns, less of it when the window is narrow
+                widths = {i: self._user_widths.get(i, need(i, air)) for i in shown if i != FLAGS_COLUMN}
+                flags_need = max(need(FLAGS_COLUMN, air), fm.horizontalAdvance("Review overdue") + fm.height() + 24)
+                spare = self.table.viewport().width() - sum(widths.values()) - flags_need
+                if spare >= 0:
+                    break
             for key, floor in (("name", "Entwistle, Christopher"), ("key_worker", "Morgan Manager")):
                 i = COLUMN_KEYS.index(key)
                 if spare < 0 and i in widths and i not in self._user_widths:
