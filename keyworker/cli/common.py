@@ -82,13 +82,18 @@ def password(prompt: str = "Password: ", confirm: bool = False) -> str:
 def open_book(args: argparse.Namespace) -> Any:
     from keyworker.casebook import Casebook
 
+    from keyworker.unit_files import journal_path_for
+
     path, user = db_path(args), username(args)
+    missing = DatabaseError(f"There is no unit database at {path}. Create one with "
+                            "`main.py init --admin NAME`, or give the unit's file with --db PATH.")
+    if not path.exists() and not journal_path_for(path).exists():
+        raise missing  # before asking for a password that could open nothing
     try:
         return Casebook.open(path, user, password())
     except AuthenticationFailed as e:
         raise SignInFailed(user, chosen=bool(args.user or os.environ.get("KEYWORKER_USER"))) from e
     except DatabaseError as e:
-        if path.exists():  # (checked after opening: an interrupted restore is finished first)
+        if path.exists():  # (checked after opening too: an interrupted restore is finished first)
             raise
-        raise DatabaseError(f"There is no unit database at {path}. Create one with "
-                            "`main.py init --admin NAME`, or give the unit's file with --db PATH.") from e
+        raise missing from e

@@ -31,8 +31,11 @@ def kw(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / "data"))
 
-    def run(*args: str, password: str = ADMIN_PW) -> tuple[int, str, str]:
-        monkeypatch.setenv("KEYWORKER_PASSWORD", password)
+    def run(*args: str, password: str | None = ADMIN_PW) -> tuple[int, str, str]:
+        if password is None:
+            monkeypatch.delenv("KEYWORKER_PASSWORD", raising=False)
+        else:
+            monkeypatch.setenv("KEYWORKER_PASSWORD", password)
         try:
             code = cli.run(list(args))
         except SystemExit as e:  # argparse: --help, --version, usage errors
@@ -67,6 +70,15 @@ def test_a_missing_unit_points_to_init_and_db(kw, tmp_path: Path, command: tuple
     assert code == 1
     assert one_line(err) == (f"error: There is no unit database at {missing}. Create one with "
                              "`main.py init --admin NAME`, or give the unit's file with --db PATH.")
+
+
+def test_a_missing_unit_is_named_before_any_password_is_asked_for(kw, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """No password could open a file that is not there: say so first (it used to ask, or fail with
+    'no password' when not in a terminal)."""
+    missing = tmp_path / "nowhere.kwdb"
+    code, _, err = kw("check", "--db", str(missing), password=None)
+    assert code == 1 and f"There is no unit database at {missing}." in one_line(err)
+    assert "password" not in one_line(err)
 
 
 def test_db_before_the_command_is_not_lost(kw, db_path: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
