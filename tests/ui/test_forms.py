@@ -319,3 +319,13 @@ def test_busy_bar_appears_only_after_half_a_second(qtbot) -> None:  # type: igno
     qtbot.waitUntil(lambda: not bar.isHidden(), timeout=3000)
     bar.stop()
     assert bar.isHidden()
+
+
+def test_every_form_dialog_keeps_its_buttons_on_the_screen(qtbot, worker_book, tasks) -> None:  # type: ignore[no-untyped-def]
+    """A long form (a new referral is ~780 px tall) scrolls inside the dialog, which fits the screen."""
+    from ui.referrals.dialogs import ReferralDialog
+
+    dlg = ReferralDialog(None, make_ctx(worker_book, tasks))
+    qtbot.addWidget(dlg)
+    room = dlg.screen().availableGeometry()
+    assert dlg.height() <= room.height() - 60 and dlg.width() <= room.width() - 40

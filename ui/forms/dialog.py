@@ -87,6 +87,14 @@ class LockCover(QLabel):
         self.hide()
 
 
+def fit_to_screen(w: QWidget) -> None:
+    """A long form scrolls inside the dialog: keep its buttons on a 1024×768 screen."""
+    screen = w.screen()
+    if screen is not None:
+        room = screen.availableGeometry()
+        w.resize(min(w.width(), room.width() - 40), min(w.height(), room.height() - 60))
+
+
 def focusable(editor: QWidget, window: QWidget) -> QWidget | None:
     """`editor` or, for a composite (radio buttons, a list), its first child that takes focus;
     None when it is hidden or disabled."""
@@ -197,6 +205,7 @@ class FormDialog(QDialog):
         if self._scroll is not None:
             hint = self.content.sizeHint()
             self.resize(max(self.min_width, hint.width() + 60), min(780, hint.height() + 150))
+        fit_to_screen(self)
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)

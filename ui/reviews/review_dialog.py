@@ -38,14 +38,6 @@ from ui.reviews.people import AttendeesEdit, GoalProgressEdit, InvitationsEdit
 _KIND_MARK = {rs.REGULAR: "", rs.MIDWAY: "★ Mid-way review", rs.PRE_DISCHARGE: "★ Pre-discharge planning meeting"}
 
 
-def fit_to_screen(w: QWidget) -> None:
-    """A long form scrolls inside the dialog: keep its buttons on a 1024×768 screen."""
-    screen = w.screen()
-    if screen is not None:
-        room = screen.availableGeometry()
-        w.resize(min(w.width(), room.width() - 40), min(w.height(), room.height() - 60))
-
-
 def _text(name: str, height: int = 80) -> QPlainTextEdit:
     ed = QPlainTextEdit()
     ed.setAccessibleName(name)
@@ -57,6 +49,7 @@ def _text(name: str, height: int = 80) -> QPlainTextEdit:
 class ReviewDialog(FormDialog):
     save_text = "&Record review"
     data_area = "reviews"
+    min_width = 860
 
     def __init__(self, parent: QWidget | None, ctx: AppContext, plan: CarePlanView, due: ReviewDue | None) -> None:
         title = f"Record a review — {plan.resident_name} ({plan.reference})"
@@ -233,9 +226,8 @@ class ReviewDialog(FormDialog):
         self.invitations.value_changed.connect(self._update_referrer)
         self._update_reason_visible()
         self._update_referrer()
+        self.resize(max(self.width(), 860), self.height())  # before finish_setup, which fits it to the screen
         self.finish_setup()
-        self.resize(max(self.width(), 860), self.height())
-        fit_to_screen(self)
 
     # -- behaviour ---------------------------------------------------------------------------------
     def _held_changed(self) -> None:
