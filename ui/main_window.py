@@ -273,8 +273,9 @@ class MainWindow(QMainWindow):
         tb.setAccessibleName("Main toolbar")
         tb.setMovable(False)
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        tb.addAction(self.page_actions["today"])
-        tb.addAction(self.page_actions["caseload"])
+        for key in ("today", "caseload"):
+            if key in self.page_actions:  # (a unit's build may leave an area out)
+                tb.addAction(self.page_actions[key])
         tb.addAction(self.act_open_resident)
         tb.addSeparator()
         tb.addAction(self.act_refresh)

@@ -105,7 +105,7 @@ def test_more_entries_load_as_the_list_is_scrolled(qtbot, book_factory, main_win
     total = int(tab.summary.text().split()[0].replace(",", ""))
     tab.table.scrollToBottom()
     qtbot.waitUntil(lambda: tab.model.rowCount() == total)
-    seqs = [line.seq for line in tab.model.lines]
+    seqs = [line.seq for line in tab.model.rows]
     assert seqs == list(range(total, 0, -1)) and not tab.model.canFetchMore()
 
 
@@ -125,7 +125,7 @@ def test_export_csv_owner_only(qtbot, jane, admin_window, tmp_path) -> None:  # 
     assert "Jane" not in target.read_text(encoding="utf-8-sig")
     assert str(target) in tab.status.text() and "owner-only" in tab.status.text()
     assert last_audit(admin_window.ctx.book)[0][0] == "audit.export"
-    assert tab.model.index(0, DETAILS).data(Qt.ItemDataRole.ToolTipRole) in (None, tab.model.lines[0].details)
+    assert tab.model.index(0, DETAILS).data(Qt.ItemDataRole.ToolTipRole) in (None, tab.model.rows[0].details)
 
 
 def test_with_the_real_task_runner_no_query_runs_on_the_ui_thread(qtbot, book_factory) -> None:  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSettings, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSettings, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -32,6 +32,7 @@ from ui.admin.backup import human_size
 from ui.context import AppContext
 from ui.errors import show_error
 from ui.forms.widgets import OptionalDateEdit
+from ui.widgets.row_model import RowsModel
 from ui.widgets.tables import read_only_table
 
 Index = QModelIndex | QPersistentModelIndex
@@ -41,20 +42,21 @@ PLAINTEXT_NOTE = ("A saved CSV is not encrypted. Keep it only as long as you nee
                   "read it, and delete it afterwards.")
 
 
-class AuditModel(QAbstractTableModel):
+class AuditModel(RowsModel):
     """The lines shown so far; `fetchMore` (called by the view as it nears the end) asks for the
     next page through `load_more(before_seq)`, which calls `append` when it arrives."""
 
+    headings = COLUMNS
+
     def __init__(self, load_more: Callable[[int], None], parent: Any = None) -> None:
         super().__init__(parent)
-        self.lines: list[AuditLine] = []
         self.more = False
         self.loading = False
         self._load_more = load_more
 
     def reset(self, page: AuditPage) -> None:
         self.beginResetModel()
-        self.lines = list(page.lines)
+        self.rows = list(page.lines)
         self.more = page.more
         self.loading = False
         self.endResetModel()
@@ -62,36 +64,24 @@ class AuditModel(QAbstractTableModel):
     def append(self, page: AuditPage) -> None:
         self.loading = False
         if page.lines:
-            first = len(self.lines)
+            first = len(self.rows)
             self.beginInsertRows(QModelIndex(), first, first + len(page.lines) - 1)
-            self.lines += page.lines
+            self.rows += page.lines
             self.endInsertRows()
         self.more = page.more
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: N802, B008 - Qt override
-        return not parent.isValid() and self.more and not self.loading and bool(self.lines)
+        return not parent.isValid() and self.more and not self.loading and bool(self.rows)
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: N802, B008 - Qt override
         if self.canFetchMore(parent):
             self.loading = True
-            self._load_more(self.lines[-1].seq)
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.lines)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
+            self._load_more(self.rows[-1].seq)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        line = self.lines[index.row()]
+        line = self.rows[index.row()]
         cells = (format_datetime(line.at), line.who, line.what, line.details, line.resident)
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return cells[index.column()]
@@ -391,7 +381,7 @@ class AuditTrailTab(QWidget):
         self.busy = busy
         self.progress.setVisible(busy)
         self.show_button.setEnabled(not busy)
-        self.export_button.setEnabled(not busy and bool(self.model.lines))
+        self.export_button.setEnabled(not busy and bool(self.model.rows))
         if message is not None:
             self.status.setText(message)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, QPersistentModelIndex, QSettings, Qt
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPersistentModelIndex, QSettings, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -32,6 +32,7 @@ from ui.context import AppContext
 from ui.errors import show_error
 from ui.forms import BusyBar, ChoiceCombo
 from ui.today import TodayItem, register_today_section
+from ui.widgets.row_model import RowsModel
 from ui.widgets.tables import read_only_table
 
 log = logging.getLogger("keyworker.ui")
@@ -101,37 +102,26 @@ def referrer_tip(r: Any) -> str:
     return "\n".join(p for p in parts if p)
 
 
-class ReferralsModel(QAbstractTableModel):
+class ReferralsModel(RowsModel):
     """The rows the list shows, in the order the core gives them, loaded on the database thread."""
+
+    headings = COLUMNS
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self.items: list[Any] = []
         style = QApplication.style()
         self.warning_icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         self.info_icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxInformation)
 
     def set_items(self, items: list[Any]) -> None:
         self.beginResetModel()
-        self.items = list(items)
+        self.rows = list(items)
         self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.items)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS) and role in (
-                Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return COLUMNS[section]
-        return None
 
     def text(self, r: Any, column: int) -> str:
         return [
@@ -140,9 +130,9 @@ class ReferralsModel(QAbstractTableModel):
         ][column]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.items) or not 0 <= index.column() < len(COLUMNS):
+        if not index.isValid() or not 0 <= index.row() < len(self.rows) or not 0 <= index.column() < len(COLUMNS):
             return None
-        r, col = self.items[index.row()], index.column()
+        r, col = self.rows[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self.text(r, col)
         if role == REFERRAL_ID_ROLE:
@@ -317,7 +307,7 @@ class ReferralsPage(QWidget):
         keep = self.selected()
         self.model.set_items(items)
         self.count.setText(self._count_text(show, text, items))
-        row = next((i for i, r in enumerate(self.model.items) if keep is not None and r.id == keep.id),
+        row = next((i for i, r in enumerate(self.model.rows) if keep is not None and r.id == keep.id),
                    0 if items else -1)
         if row >= 0:
             self.table.selectionModel().setCurrentIndex(
@@ -344,9 +334,9 @@ class ReferralsPage(QWidget):
 
     def selected(self) -> Any:
         index = self.table.currentIndex()
-        if not index.isValid() or index.row() >= len(self.model.items):
+        if not index.isValid() or index.row() >= len(self.model.rows):
             return None
-        return self.model.items[index.row()]
+        return self.model.rows[index.row()]
 
     def _update_actions(self) -> None:
         actor, r = self.ctx.book.actor, self.selected()

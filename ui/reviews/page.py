@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -27,6 +27,7 @@ from keyworker import review_schedule as rs
 from keyworker.clock import format_date, local_today
 from keyworker.security.permissions import Role
 from ui.context import AppContext
+from ui.widgets.row_model import RowsModel
 from ui.widgets.tables import read_only_table
 
 COLUMNS = ["Status", "Due", "Resident", "Reference", "Meeting", "Key worker"]
@@ -50,36 +51,25 @@ def status_text(item: Any, today: date) -> str:
     return text
 
 
-class DueModel(QAbstractTableModel):
+class DueModel(RowsModel):
     """Rows are the core's due-review items (frozen dataclasses), most urgent first."""
+
+    headings = tuple(COLUMNS)
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self.items: list[Any] = []
         self.today = date.today()
 
     def set_items(self, items: list[Any], today: date) -> None:
         self.beginResetModel()
         self.today = today
-        self.items = sorted(items, key=lambda i: (_URGENCY.get(i.status, 9), i.due_on, i.resident_name))
+        self.rows = sorted(items, key=lambda i: (_URGENCY.get(i.status, 9), i.due_on, i.resident_name))
         self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.items)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        it = self.items[index.row()]
+        it = self.rows[index.row()]
         col = index.column()
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             meeting = rs.KIND_LABELS.get(it.kind, it.kind)
@@ -241,15 +231,15 @@ class ReviewsDuePage(QWidget):
         today = local_today(self.ctx.book.clock)
         keep = self._current_resident()
         self.model.set_items([i for i in items if i.status != rs.LATER or self.later.isChecked()], today)
-        counts = {k: sum(1 for i in self.model.items if i.status == k)
+        counts = {k: sum(1 for i in self.model.rows if i.status == k)
                   for k in (rs.OVERDUE, rs.DUE_TODAY, rs.DUE_THIS_WEEK)}
         who = "your residents" if self.scope == "mine" else "the whole unit"
         self.subtitle.setText(f"{counts[rs.OVERDUE]} overdue, {counts[rs.DUE_TODAY]} due today, "
                               f"{counts[rs.DUE_THIS_WEEK]} due this week — {who}, as of {format_date(today)}")
         self.empty.setText("No current residents, so no reviews are due." if self.later.isChecked() else
                            "No reviews overdue or due this week. “Later ones too” shows every next review.")
-        self.empty.setVisible(not self.model.items)
-        self.table.setVisible(bool(self.model.items))  # an empty grid says nothing the sentence does not
+        self.empty.setVisible(not self.model.rows)
+        self.table.setVisible(bool(self.model.rows))  # an empty grid says nothing the sentence does not
         self._select(keep)
 
     def _filter(self, text: str) -> None:
