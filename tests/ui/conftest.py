@@ -50,23 +50,34 @@ def make_ctx(book: Casebook, tasks: SyncTaskRunner) -> AppContext:
 
 
 @pytest.fixture
-def main_window_for(qtbot, book_factory, tasks, only_our_pages) -> Iterator:  # type: ignore[no-untyped-def]
-    """main_window_for('worker') -> a shown MainWindow signed in as that user."""
+def shown_window(qtbot) -> Iterator:  # type: ignore[no-untyped-def]
+    """shown_window(ctx, size=None) -> a MainWindow on `ctx`, shown (at `size` if given); at the end
+    its resident windows are closed and its idle-lock watcher stopped."""
     from ui.main_window import MainWindow
 
     made: list[MainWindow] = []
 
-    def _make(username: str = "admin") -> MainWindow:
-        w = MainWindow(make_ctx(book_factory(username), tasks))
+    def _show(ctx: AppContext, size: tuple[int, int] | None = None) -> MainWindow:
+        w = MainWindow(ctx)
         qtbot.addWidget(w)
+        if size is not None:
+            w.resize(*size)
         w.show()
         qtbot.waitExposed(w)
         made.append(w)
         return w
 
-    yield _make
+    yield _show
     for w in made:
+        for win in list(w.ctx.resident_windows.values()):
+            win.close()
         w.lock.watcher.stop()
+
+
+@pytest.fixture
+def main_window_for(book_factory, tasks, only_our_pages, shown_window):  # type: ignore[no-untyped-def]
+    """main_window_for('worker') -> a shown MainWindow signed in as that user."""
+    return lambda username="admin": shown_window(make_ctx(book_factory(username), tasks))
 
 
 @pytest.fixture

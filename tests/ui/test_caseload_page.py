@@ -259,26 +259,12 @@ def test_page_is_registered() -> None:
 
 # -- in the main window, as a user sees it ----------------------------------------------------
 @pytest.fixture
-def caseload_window(qtbot, worker_book, unit, monkeypatch):  # type: ignore[no-untyped-def]
+def caseload_window(worker_book, unit, monkeypatch, shown_window):  # type: ignore[no-untyped-def]
     """main window(size) -> a MainWindow signed in as the key worker, on the Caseload, at that size."""
     import ui.main_window as mw
-    from ui.main_window import MainWindow
 
     monkeypatch.setattr(mw, "FEATURE_MODULES", ("ui.today", "ui.caseload.page"))
-    made: list[MainWindow] = []
-
-    def _make(width: int = 1280, height: int = 800) -> MainWindow:
-        w = MainWindow(AppContext(worker_book, SyncTaskRunner()))
-        qtbot.addWidget(w)
-        w.resize(width, height)
-        w.show()
-        qtbot.waitExposed(w)
-        made.append(w)
-        return w
-
-    yield _make
-    for w in made:
-        w.lock.watcher.stop()
+    return lambda width=1280, height=800: shown_window(AppContext(worker_book, SyncTaskRunner()), (width, height))
 
 
 def text_fits(table: Any, row: int, column: int) -> bool:

@@ -41,22 +41,8 @@ def unit(admin_book: Casebook) -> dict[str, str]:
 
 
 @pytest.fixture
-def window_for(qtbot, book_factory, app_pages):  # type: ignore[no-untyped-def]
-    made: list[MainWindow] = []
-
-    def _make(username: str) -> MainWindow:
-        w = MainWindow(make_ctx(book_factory(username), SyncTaskRunner()))
-        qtbot.addWidget(w)
-        w.show()
-        qtbot.waitExposed(w)
-        made.append(w)
-        return w
-
-    yield _make
-    for w in made:
-        for win in list(w.ctx.resident_windows.values()):
-            win.close()
-        w.lock.watcher.stop()
+def window_for(book_factory, app_pages, shown_window):  # type: ignore[no-untyped-def]
+    return lambda username: shown_window(make_ctx(book_factory(username), SyncTaskRunner()))
 
 
 def texts(page: TodayPage, key: str) -> list[str]:
