@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QPlainTextEdit
 
 from keyworker.plan_sections import SECTIONS
 from tests.ui.conftest import make_ctx
-from tests.unit.care_helpers import admit, full_content
+from tests.unit.care_helpers import admit, assess_risk, full_content
 from ui.care_plans.agreement import Agreement, AgreementDialog
 from ui.care_plans.editor import CarePlanTab
 from ui.care_plans.sections import DONE_MARK, MISSING_MARK
@@ -244,6 +244,7 @@ def test_in_the_resident_window_closing_with_unsaved_changes_asks_and_saves(qtbo
     book = book_factory("worker")
     rid, _aid = admit(book)
     draft = book.care_plans.save_draft(_aid, full_content())
+    assess_risk(book, _aid)
     book.care_plans.mark_complete(draft.plan_id)
     ctx = make_ctx(book, tasks)
     win = open_resident_window(ctx, rid)  # deletes itself on close

@@ -55,6 +55,7 @@ from tests.fixtures.caseload import (
     worker_id,
 )
 from tests.unit import care_helpers
+from tests.unit.care_helpers import assess_risk
 
 # Bounded: the whole file runs in well under a minute on the 2-core machine.
 FUZZ = settings(max_examples=60, deadline=None, derandomize=True,
@@ -187,6 +188,7 @@ def unit(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     rec = admit(book)
     rid, aid = care_helpers.admit(book, given="Robin", family="Hale", admitted_on=date(2025, 11, 3))
     view = book.care_plans.save_draft(aid, care_helpers.full_content())
+    assess_risk(book, aid)
     plan = book.care_plans.mark_complete(view.plan_id)
     course = book.residents.start_medication(rec.id, {"name": "Thiamine", "effective_on": "05/01/2026",
                                                          "route": "oral", "as_directed": True})

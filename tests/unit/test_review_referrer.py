@@ -13,7 +13,7 @@ from keyworker.casebook import Casebook
 from keyworker.db.foundation import AuditEntry
 from keyworker.errors import ValidationError
 from keyworker.reviews import Attendee, Invitation, ReferrerFollowUp, ReviewInput
-from tests.unit.care_helpers import admit, full_content
+from tests.unit.care_helpers import admit, assess_risk, full_content
 
 ADMITTED = date(2026, 1, 5)  # 12 weeks: mid-way 16/02, pre-discharge from 16/03, planned end 30/03
 
@@ -31,6 +31,7 @@ def _review(aid: str, held: date, **kw) -> ReviewInput:  # type: ignore[no-untyp
 
 def _planned(book: Casebook, **kw) -> str:  # type: ignore[no-untyped-def]
     _, aid = admit(book, **kw)
+    assess_risk(book, aid)
     book.care_plans.mark_complete(book.care_plans.save_draft(aid, full_content()).plan_id)
     return aid
 
