@@ -138,15 +138,8 @@ class RiskView:
     @property
     def summary(self) -> str:
         """One paragraph for the care plan and the header: the level, the domains above low, the review."""
-        parts = [f"Overall risk: {self.overall_label} (assessed {format_date(self.saved_at)}, version {self.number})."]
-        for level in (rd.HIGH, rd.MEDIUM):
-            names = [d.label for d in self.domains if d.rating == level]
-            if names:
-                parts.append(f"Rated {rd.LEVELS[level].lower()}: {', '.join(names)}.")
-        if self.overall_reason:
-            parts.append(f"Overall level set below the highest rating because: {self.overall_reason}")
-        parts.append(f"Next review by {format_date(self.review_on)}{' (overdue)' if self.overdue else ''}.")
-        return " ".join(parts)
+        return summary_of(self.overall_level, [(d.label, d.rating) for d in self.domains], self.overall_reason,
+                          self.review_on, self.saved_at, self.number, overdue=self.overdue)
 
     @property
     def management_text(self) -> str:
@@ -188,6 +181,20 @@ class RiskReviewDue:
 
 
 # -- rules -------------------------------------------------------------------------------------------
+def summary_of(overall_level: str, ratings: list[tuple[str, str]], overall_reason: str, review_on: date,
+               saved_at: datetime, number: int, *, overdue: bool = False) -> str:
+    """The assessment in one paragraph (RiskView.summary; the demo's care plans use it too)."""
+    parts = [f"Overall risk: {rd.level_label(overall_level)} (assessed {format_date(saved_at)}, version {number})."]
+    for level in (rd.HIGH, rd.MEDIUM):
+        names = [label for label, rating in ratings if rating == level]
+        if names:
+            parts.append(f"Rated {rd.LEVELS[level].lower()}: {', '.join(names)}.")
+    if overall_reason:
+        parts.append(f"Overall level set below the highest rating because: {overall_reason}")
+    parts.append(f"Next review by {format_date(review_on)}{' (overdue)' if overdue else ''}.")
+    return " ".join(parts)
+
+
 def _text_problem(label: str, value: str, limit: int, required: bool) -> str | None:
     if required and not value.strip():
         return f"{label}: this is required."

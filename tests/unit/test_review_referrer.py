@@ -219,11 +219,13 @@ def test_demo_meetings_without_the_referrer_are_flagged_or_put_right(worker_book
     from keyworker.db.care_plans import Review
     from keyworker.db.caseload import Admission
     from keyworker.demo.care_plans import add_plans_and_reviews
+    from keyworker.demo.risk import add_assessments
 
     _today(clock, date(2026, 6, 1))
     for n in range(24):
         admit(worker_book, admitted_on=date(2026, 6, 1) - timedelta(days=40 + 5 * n), given=f"P{n}",
               planned_weeks=12 + n % 3)
+    add_assessments(worker_book, seed=5)  # a plan is complete only with a risk assessment
     add_plans_and_reviews(worker_book, seed=5)
     with worker_book._read() as s:
         rows = s.execute(select(Review, Admission).join(Admission, Admission.id == Review.admission_id)).all()

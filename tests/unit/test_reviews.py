@@ -262,11 +262,13 @@ def test_demo_plans_are_valid_readable_and_added_once(worker_book: Casebook, clo
     from keyworker.care_plans import PlanContent, missing_sections
     from keyworker.db.care_plans import CarePlan, CarePlanVersion, Review
     from keyworker.demo.care_plans import add_plans_and_reviews
+    from keyworker.demo.risk import add_assessments
 
     _set_today(clock, date(2026, 3, 2))
     aids = [admit(worker_book, admitted_on=date(2026, 3, 2) - timedelta(days=d), given=f"P{d}")[1]
             for d in (1, 20, 45, 70, 90)]
     aids.append(admit(worker_book, admitted_on=date(2026, 1, 10), given="Ethel", ethnicity=None)[1])
+    add_assessments(worker_book, seed=3)  # a plan is complete only with a risk assessment
     add_plans_and_reviews(worker_book, seed=3)
     with worker_book._read() as s:
         plans = {p.admission_id: p for p in s.scalars(select(CarePlan))}
