@@ -30,6 +30,7 @@ from keyworker.plan_sections import (
     DOMAINS_LIST,
     FIELDS,
     FROM_RECORD,
+    FROM_RISK_ASSESSMENT,
     GOAL_DOMAINS,
     GOAL_STATUSES,
     GOALS,
@@ -676,8 +677,9 @@ def fill_risk_section(content: PlanContent, risk: RiskView | None) -> None:
     the plan's own naloxone, referral-back and risk management answers are filled from it when empty."""
     sec = content.sections.setdefault("risk_contingency", {})
     content.risk_assessment_id = risk.assessment_id if risk else None
-    sec["risk_summary"] = risk.summary if risk else ""
-    sec["contingency"] = "\n".join(risk.contingency.lines()) if risk else ""
+    summary, contingency = FROM_RISK_ASSESSMENT
+    sec[summary] = risk.summary if risk else ""
+    sec[contingency] = "\n".join(risk.contingency.lines()) if risk else ""
     if risk is None:
         return
     for key, value in (("naloxone", risk.contingency.naloxone), ("ctp_referral", risk.contingency.ctp_referral),

@@ -19,6 +19,8 @@ FIELDS = "fields"  # free-text fields, each required or optional
 GOALS = "goals"  # the list of goals with actions
 DOMAINS = "domains"  # one entry per non-substance domain
 FROM_RECORD = "from_record"  # read from the resident's record / admission, not typed into the plan
+# Fields of the risk section the service copies from the current risk assessment (issue 10).
+FROM_RISK_ASSESSMENT = ("risk_summary", "contingency")
 
 
 @dataclass(frozen=True)
