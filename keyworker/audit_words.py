@@ -457,6 +457,7 @@ ACTIONS: dict[str, Formatter] = {
     "unit_profile.logo": _logo,
     "demo.populate": _demo,
     "demo.care_plans": _fixed("Demo care plans added"),
+    "demo.risk": _fixed("Demo risk assessments added"),
     "vault.repair": _fixed("Key store tidied after an interruption"),
     # signing in
     "sign_in": _sign_in,
