@@ -130,10 +130,10 @@ def main() -> int:
         print(line("keystroke: my caseload", keystrokes(book, book.caseload.filter(mine_only=True)), 30))
         print(line("keystroke: including discharged",
                    keystrokes(book, book.caseload.filter(include_discharged=True)), 30))
-        for key in ("reference", "next_review", "flags"):
+        for key in ("reference", "next_review", "flags", "risk"):
             t, _ = timed(lambda: book.caseload.ids(book.caseload.filter(sort_key=key)), repeat=5)
             print(line(f"sort {current} current by {key} (ids)", t))
-        for key in ("reference", "next_review", "flags"):
+        for key in ("reference", "next_review", "flags", "risk"):
             t, _ = timed(lambda: book.caseload.ids(book.caseload.filter(include_discharged=True, sort_key=key)),
                       repeat=5)
             print(line(f"sort all {len(everyone)} by {key} (ids)", t))

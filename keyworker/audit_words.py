@@ -212,6 +212,45 @@ def _plan_agreement(d: Detail) -> Words:
     return Words(what, " ".join(p for p in (how, f"on {on}" if on else "") if p))
 
 
+
+def _risk_saved(verb: str) -> Formatter:
+    def fmt(d: Detail) -> Words:
+        answered = d.get("answered")
+        parts = d.get("parts")
+        return Words(f"Risk assessment{_version(d)} {verb}",
+                     _join(f"Changed: {_risk_parts(parts)}" if isinstance(parts, list | tuple) and parts else "",
+                           f"answers {answered} request{'s' * (answered != 1)} for a review"
+                           if isinstance(answered, int) and answered else ""))
+    return fmt
+
+
+def _risk_parts(keys: Any) -> str:
+    from keyworker.risk_domains import DOMAINS_BY_KEY
+    words = {"overall_level": "overall level", "overall_reason": "reason for the overall level",
+             "actions": "risk management plan", "contingency": "contingency plan", "review_on": "review date"}
+    return ", ".join(DOMAINS_BY_KEY[k].label if k in DOMAINS_BY_KEY else words.get(str(k), _words(str(k)))
+                     for k in keys)
+
+
+def _risk_view(d: Detail) -> Words:
+    if d.get("part") == "prompts":
+        return Words("Reasons for a new risk assessment looked at")
+    return Words(f"Risk assessment{_version(d)} looked at" if d.get("version") is not None
+                 else "Risk assessment looked at (none recorded yet)")
+
+
+def _risk_diff(d: Detail) -> Words:
+    v = d.get("versions")
+    if isinstance(v, list | tuple) and len(v) == 2:
+        return Words(f"Risk assessment versions {v[0]} and {v[1]} compared")
+    return Words("Risk assessment versions compared")
+
+
+def _risk_prompt(d: Detail) -> Words:
+    from keyworker.risk_domains import PROMPT_REASONS
+    why = PROMPT_REASONS.get(str(d.get("reason")), "")
+    return Words("New risk assessment asked for", why)
+
 def _plan_view(d: Detail) -> Words:
     return Words(f"Care plan{_version(d)} looked at")
 
@@ -418,6 +457,7 @@ ACTIONS: dict[str, Formatter] = {
     "unit_profile.logo": _logo,
     "demo.populate": _demo,
     "demo.care_plans": _fixed("Demo care plans added"),
+    "demo.risk": _fixed("Demo risk assessments added"),
     "vault.repair": _fixed("Key store tidied after an interruption"),
     # signing in
     "sign_in": _sign_in,
@@ -476,6 +516,13 @@ ACTIONS: dict[str, Formatter] = {
     "review.history": _fixed("Reviews looked at"),
     "review.invite": _review_invite,
     "review.referrer_followup": _referrer_followup,
+    # risk assessments
+    "risk.view": _risk_view,
+    "risk.history": _fixed("Risk assessment versions looked at"),
+    "risk.diff": _risk_diff,
+    "risk.record": _risk_saved("recorded"),
+    "risk.revise": _risk_saved("made"),
+    "risk.prompt": _risk_prompt,
     # documents
     **{f"document.{verb}": _document(verb) for verb in DOCUMENT_VERBS},
 }

@@ -30,16 +30,19 @@ from keyworker.plan_sections import (
     DOMAINS_LIST,
     FIELDS,
     FROM_RECORD,
+    FROM_RISK_ASSESSMENT,
     GOAL_DOMAINS,
     GOAL_STATUSES,
     GOALS,
     SECTIONS,
     SECTIONS_BY_KEY,
 )
+from keyworker.risk_domains import CONTINGENCY_FIELDS
 from keyworker.security.permissions import Permission
 
 if TYPE_CHECKING:
     from keyworker.casebook import Casebook
+    from keyworker.risk import RiskView
 
 
 # -- content: what the editor fills --------------------------------------------------------------
@@ -364,7 +367,7 @@ class CarePlanService:
             plan = self._plan_for(s, adm.id)
             content = self._current_content(s, plan) if plan else PlanContent()
             self._fill_from_record(s, adm, content)
-            return missing_sections(content)
+            return self._missing(s, adm, content)
 
     @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def versions(self, plan_id: str) -> list[VersionInfo]:
@@ -466,7 +469,7 @@ class CarePlanService:
             version = self._version(s, plan.current_version_id)
             content = PlanContent.from_json(version.content)
             self._fill_from_record(s, adm, content)  # the record may have been completed since
-            missing = missing_sections(content)
+            missing = self._missing(s, adm, content)
             if missing:
                 raise ValidationError({m.key: f"{m.heading}: {m.message}" for m in missing},
                                       "The plan cannot be marked complete. Still missing: "
@@ -607,12 +610,18 @@ class CarePlanService:
         return PlanContent.from_json(self._version(s, plan.current_version_id).content)
 
     def _fill_from_record(self, s: Session, adm: Admission, content: PlanContent) -> None:
-        """The key worker and demographics sections are copied from the record into each version."""
+        """The key worker and demographics sections are copied from the record into each version,
+        and the current risk assessment's summary and contingency plan into the risk section."""
         worker = s.get(Account, adm.key_worker_id) if adm.key_worker_id else None
         content.sections["key_worker"] = {"name": worker.full_name if worker else "", "account_id": adm.key_worker_id or ""}
         res = s.get(Resident, adm.resident_id)
         assert res is not None
         content.sections["demographics"] = demographics_of(res)
+        fill_risk_section(content, self._book.risk._for_plan(s, adm.id))
+
+    def _missing(self, s: Session, adm: Admission, content: PlanContent) -> list[MissingSection]:
+        """What stops completion: the sections, and a current risk assessment with a contingency plan."""
+        return with_risk_problem(missing_sections(content), self._book.risk._for_plan(s, adm.id))
 
     def _view(self, s: Session, adm: Admission, version_id: str | None = None) -> CarePlanView:
         res = s.get(Resident, adm.resident_id)
@@ -640,7 +649,7 @@ class CarePlanService:
             key_worker_name=worker.full_name if worker else "", status=status,
             completed_at=plan.completed_at if plan else None,
             version=_version_info(version, _names(s, {version.created_by})) if version else None,
-            content=content, missing=tuple(missing_sections(content)) if status != "complete" else (),
+            content=content, missing=tuple(self._missing(s, adm, content)) if status != "complete" else (),
             agreement=agreement,
             overdue=status != "complete" and adm.discharged_on is None and adm.admitted_on < local_today(self._book.clock),
         )
@@ -660,6 +669,44 @@ def demographics_of(res: Resident) -> dict[str, str]:
         else:
             value = getattr(res, attr, None)
         out[attr] = str(value) if value not in (None, "") else ""
+    return out
+
+
+def fill_risk_section(content: PlanContent, risk: RiskView | None) -> None:
+    """The risk section shows the current assessment: its summary and contingency plan always;
+    the plan's own naloxone, referral-back and risk management answers are filled from it when empty."""
+    sec = content.sections.setdefault("risk_contingency", {})
+    content.risk_assessment_id = risk.assessment_id if risk else None
+    summary, contingency = FROM_RISK_ASSESSMENT
+    sec[summary] = risk.summary if risk else ""
+    sec[contingency] = "\n".join(risk.contingency.lines()) if risk else ""
+    if risk is None:
+        return
+    for key, value in (("naloxone", risk.contingency.naloxone), ("ctp_referral", risk.contingency.ctp_referral),
+                       ("risk_management", risk.management_text)):
+        if not sec.get(key, "").strip() and value.strip():
+            sec[key] = value
+
+
+def with_risk_problem(missing: list[MissingSection], risk: RiskView | None) -> list[MissingSection]:
+    """`missing` with the risk section refused while there is no current assessment with a
+    contingency plan for an unplanned discharge (issue 10)."""
+    if risk is None:
+        problem = "no current risk assessment (record one on the Risk tab)"
+    elif not risk.has_contingency:
+        gaps = [label.lower() for key, label in CONTINGENCY_FIELDS.items() if not getattr(risk.contingency, key).strip()]
+        problem = "the risk assessment's contingency plan is not complete: " + ", ".join(gaps)
+    else:
+        return missing
+    out, merged = [], False
+    for m in missing:
+        if m.key == "risk_contingency":
+            m, merged = MissingSection(m.key, m.heading, f"{m.message}; {problem}"), True
+        out.append(m)
+    if not merged:
+        out.append(MissingSection("risk_contingency", SECTIONS_BY_KEY["risk_contingency"].heading, problem))
+        order = [sec.key for sec in SECTIONS]
+        out.sort(key=lambda m: order.index(m.key) if m.key in order else len(order))
     return out
 
 

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from keyworker.settings import SettingsService
     from keyworker.unit_profile import UnitProfileService
     from keyworker.first_steps import FirstStepsService
+    from keyworker.risk import RiskService
 
 from keyworker.security.vault import (
     ACCOUNT,
@@ -100,6 +101,7 @@ SERVICES: list[tuple[str, str]] = [
     ("reports", "keyworker.reports:ReportService"),
     ("unit_profile", "keyworker.unit_profile:UnitProfileService"),
     ("first_steps", "keyworker.first_steps:FirstStepsService"),
+    ("risk", "keyworker.risk:RiskService"),
 ]
 
 
@@ -117,6 +119,7 @@ class Casebook:
     reports: ReportService
     unit_profile: UnitProfileService
     first_steps: FirstStepsService
+    risk: RiskService
 
     def __init__(
         self,

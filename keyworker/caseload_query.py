@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from keyworker import reference_data
+from keyworker import risk_domains as rd
 from keyworker.clock import SystemClock, format_date, local_today
 from keyworker.errors import ValidationError
 from keyworker.input_types import typed_inputs
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 # The column keys a list can be sorted on (the table model maps its columns to these).
 SORT_KEYS = ("name", "reference", "key_worker", "setting", "admitted", "week", "next_review", "risk", "flags")
-NOT_ASSESSED = "Not assessed"  # until risk assessments exist (issue: risk)
+NOT_ASSESSED = rd.NOT_ASSESSED  # the risk level of a resident without a risk assessment
 BATCH = 100  # rows per `caseload_rows` call from the table model; SQLite allows 32k parameters
 
 # Flag codes, in the order they are shown.
@@ -34,6 +35,7 @@ DECISION_OVERDUE = "decision_overdue"
 PLAN_INCOMPLETE = "plan_incomplete"
 REVIEW_OVERDUE = "review_overdue"
 REVIEW_DUE_TODAY = "review_due_today"
+RISK_REVIEW_OVERDUE = "risk_review_overdue"
 DISCHARGED = "discharged"
 
 
@@ -78,10 +80,12 @@ class CaseloadRow:
     planned_weeks: int | None
     discharged_on: date | None
     next_review_on: date | None
-    risk_level: str = NOT_ASSESSED
+    risk_level: str = NOT_ASSESSED  # "Low" / "Medium" / "High" / "Not assessed": the overall level, in words
     flags: tuple[Flag, ...] = field(default_factory=tuple)
     setting_code: str | None = None
     part_time: bool = False  # attends part of the week: not in the unit every night
+    risk_review_on: date | None = None
+    risk_overdue: bool = False  # the current stay's risk review date has passed (also a flag, in words)
 
     @property
     def current(self) -> bool:
@@ -101,7 +105,8 @@ class CaseloadRow:
 
     @property
     def overdue(self) -> bool:
-        return any(f.code in (DECISION_OVERDUE, REVIEW_OVERDUE, PLAN_INCOMPLETE) for f in self.flags)
+        return any(f.code in (DECISION_OVERDUE, REVIEW_OVERDUE, PLAN_INCOMPLETE, RISK_REVIEW_OVERDUE)
+                   for f in self.flags)
 
 
 # -- SQL pieces ------------------------------------------------------------------------------
@@ -126,6 +131,9 @@ _PLAN_INCOMPLETE = f"""(a.id IS NOT NULL AND a.discharged_on IS NULL AND a.admit
 _DECISION_OVERDUE = """EXISTS (SELECT 1 FROM referrals rf WHERE rf.resident_id = r.id
     AND +rf.status = 'open' AND rf.archived = 0 AND +rf.decision_due_on < :today)"""
 _NAME_ORDER = "r.family_name COLLATE NOCASE, r.given_name COLLATE NOCASE, r.reference_no"
+# The shown stay's risk assessment: one row per admission (unique index), level and date denormalised.
+_RISK_JOIN = "LEFT JOIN risk_assessments ra ON ra.admission_id = a.id AND ra.archived = 0"
+_RISK_RANK = "coalesce(CASE ra.overall_level WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 END, 0)"
 
 
 def _sort_sql(key: str) -> str:
@@ -139,7 +147,8 @@ def _sort_sql(key: str) -> str:
         # A later week number means an earlier admission.
         "week": "a.admitted_on IS NULL, a.discharged_on IS NOT NULL, a.admitted_on {r}",
         "next_review": f"({_NEXT_REVIEW}) IS NULL, ({_NEXT_REVIEW}) {{d}}",
-        "risk": "r.family_name COLLATE NOCASE {d}, r.given_name COLLATE NOCASE {d}, r.reference_no {d}",
+        # Highest risk first when ascending; "Not assessed" last.
+        "risk": f"{_RISK_RANK} {{r}}",
         # Most flags first when ascending: the list a manager wants to work down.
         "flags": f"(({_PLAN_INCOMPLETE}) + ({_DECISION_OVERDUE}) + coalesce(({_NEXT_REVIEW}) < :today, 0)) {{r}}",
     }[key]
@@ -188,14 +197,16 @@ def caseload_ids(session_or_book: Session | Casebook, flt: CaseloadFilter, *, to
         where.append("r.id IN (SELECT a.resident_id FROM admissions a WHERE a.key_worker_id = :actor "
                      "AND a.archived = 0)")
     joins = ""
-    if key not in ("name", "reference", "risk"):
+    if key not in ("name", "reference"):
         joins = (f"LEFT JOIN admissions a ON a.id = {_SHOWN_ADMISSION}" if flt.include_discharged else
                  f"JOIN admissions a ON a.resident_id = r.id AND {open_stay}")
         if key == "key_worker":
             joins += " LEFT JOIN accounts k ON k.id = a.key_worker_id"
+        elif key == "risk":
+            joins += " " + _RISK_JOIN
     d, r = ("DESC", "ASC") if flt.descending else ("ASC", "DESC")
     order = _sort_sql(key).format(d=d, r=r)
-    tail = "" if key in ("name", "risk") else ", " + _NAME_ORDER
+    tail = "" if key == "name" else ", " + _NAME_ORDER
     sql = f"SELECT r.id FROM residents r {joins} WHERE {' AND '.join(where)} ORDER BY {order}{tail}"
     # The DB-API cursor directly: for 20,000 ids SQLAlchemy's row objects cost twice the query
     # itself and, being many small tracked objects, set off the garbage collector.
@@ -212,10 +223,12 @@ SELECT r.id, r.given_name, r.family_name, r.preferred_name, r.reference,
        a.key_worker_id, k.full_name AS key_worker, a.part_time,
        {_NEXT_REVIEW} AS next_review_on,
        {_PLAN_INCOMPLETE} AS plan_incomplete,
-       {_DECISION_OVERDUE} AS decision_overdue
+       {_DECISION_OVERDUE} AS decision_overdue,
+       ra.overall_level AS risk_level, ra.review_on AS risk_review_on
 FROM residents r
 LEFT JOIN admissions a ON a.id = {_SHOWN_ADMISSION}
 LEFT JOIN accounts k ON k.id = a.key_worker_id
+{_RISK_JOIN}
 WHERE r.id IN :ids
 """
 _ROWS_SQL = text(_ROWS_SQL_TEXT).bindparams(bindparam("ids", expanding=True))
@@ -261,6 +274,13 @@ def _row(m: Any, today: date) -> CaseloadRow:
                           f"The review was due on {format_date(next_review)}, {days} day{'s' * (days != 1)} ago."))
     elif next_review is not None and next_review == today:
         flags.append(Flag(REVIEW_DUE_TODAY, "Review due today", "A review is due today."))
+    risk_review = _d(m["risk_review_on"])
+    risk_overdue = admitted is not None and discharged is None and risk_review is not None and risk_review < today
+    if risk_overdue:
+        assert risk_review is not None
+        days = (today - risk_review).days
+        flags.append(Flag(RISK_REVIEW_OVERDUE, "Risk review overdue",
+                          f"The risk review was due on {format_date(risk_review)}, {days} day{'s' * (days != 1)} ago."))
     if discharged is not None:
         flags.append(Flag(DISCHARGED, "Discharged", f"Discharged on {format_date(discharged)}."))
     return CaseloadRow(
@@ -270,6 +290,7 @@ def _row(m: Any, today: date) -> CaseloadRow:
         admitted_on=admitted, week=week, planned_weeks=m["planned_weeks"], discharged_on=discharged,
         next_review_on=next_review, flags=tuple(flags), setting_code=m["setting"],
         part_time=bool(m["part_time"]) and discharged is None,
+        risk_level=rd.level_label(m["risk_level"]), risk_review_on=risk_review, risk_overdue=risk_overdue,
     )
 
 

@@ -19,6 +19,8 @@ FIELDS = "fields"  # free-text fields, each required or optional
 GOALS = "goals"  # the list of goals with actions
 DOMAINS = "domains"  # one entry per non-substance domain
 FROM_RECORD = "from_record"  # read from the resident's record / admission, not typed into the plan
+# Fields of the risk section the service copies from the current risk assessment (issue 10).
+FROM_RISK_ASSESSMENT = ("risk_summary", "contingency")
 
 
 @dataclass(frozen=True)
@@ -109,12 +111,14 @@ SECTIONS: tuple[SectionDef, ...] = (
     ),
     SectionDef(
         "risk_contingency", "Risk assessment and contingency plan", "4.1.5.3.3, 4.1.7.5", True,
-        "Until a current risk assessment is linked, record the contingency plan for an unplanned "
-        "or disciplinary discharge.",
+        "The current risk assessment's summary and its contingency plan for an unplanned or "
+        "disciplinary discharge, from the Risk tab. The plan cannot be completed without them.",
         FIELDS,
         (
             FieldDef("risk_summary", "Risk assessment summary", required=False,
-                     hint="Summary of the current risk assessment (linked automatically once recorded)."),
+                     hint="From the current risk assessment on the Risk tab."),
+            FieldDef("contingency", "Contingency plan for an unplanned discharge", required=False,
+                     hint="From the current risk assessment on the Risk tab."),
             FieldDef("naloxone", "Naloxone and harm reduction advice",
                      hint="Naloxone kit and overdose advice given or to be given on any discharge."),
             FieldDef("ctp_referral", "Referral back to the Community Treatment Provider",

@@ -21,6 +21,7 @@ from keyworker.db.caseload import Admission, Referral, Resident
 from keyworker.db.foundation import Account
 from keyworker.demo.history import History
 from keyworker.demo.reviews import review_history
+from keyworker.demo.risk import plan_links
 from keyworker.demo.rows import DemoRun, plan_json
 from keyworker.ids import new_id
 from keyworker.imports.bulk import AuditItem, append_audit
@@ -90,6 +91,7 @@ def add_plans_and_reviews(book: Casebook, seed: int, progress: Callable[[int, in
     rows = [r for r in rows if r["id"] not in done]
     total = len(rows)
     gen = PlanGenerator(book, rng, today, names, story)
+    gen.risk = plan_links(book)  # a plan is complete only with a risk assessment (keyworker/demo/risk.py)
     # However small the unit, the demo shows incomplete plans: the two latest admissions' are drafts.
     gen.force_draft = {r["id"] for r in [r for r in rows if r["discharged_on"] is None][-2:]}
     for i in range(0, total, BATCH):
@@ -110,6 +112,7 @@ class PlanGenerator:
         self.versions: list[dict[str, Any]] = []
         self.reviews: list[dict[str, Any]] = []
         self.force_draft: set[str] = set()
+        self.risk: dict[str, dict[str, Any]] = {}
 
     def tracked(self, row_id: str, at: datetime, by: str, row: dict[str, Any]) -> dict[str, Any]:
         """The Tracked columns, as the unit of work would stamp them (Core inserts skip it)."""
@@ -133,6 +136,7 @@ class PlanGenerator:
         draft = current and (roll < 0.45 if recent else roll < 0.04) or r["id"] in self.force_draft
         # A plan cannot be complete while the record lacks required demographics.
         draft = draft or any(req and not r.get(attr) for attr, _l, req in DEMOGRAPHIC_FIELDS if attr in r)
+        draft = draft or r["id"] not in self.risk  # nor without a risk assessment with a contingency plan
         content = self.content(r, complete=not draft)
         plan_id, v1 = new_id(), new_id()
         started = self.at(admitted, 11)
@@ -216,7 +220,11 @@ class PlanGenerator:
                 sections[key] = {}
             for key in rng.sample(list(domains), rng.randint(0, 4)):
                 del domains[key]
-        return {"sections": sections, "domains": domains, "goals": goals, "risk_assessment_id": None}
+        link = self.risk.get(r["id"])
+        if link:
+            sections["risk_contingency"].update(risk_summary=link["risk_summary"], contingency=link["contingency"])
+        return {"sections": sections, "domains": domains, "goals": goals,
+                "risk_assessment_id": link["risk_assessment_id"] if link else None}
 
     def flush(self, done: int) -> None:
         book = self.book

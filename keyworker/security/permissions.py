@@ -41,6 +41,7 @@ class Permission(StrEnum):
     RECORD_REVIEWS = "record_reviews"
     VIEW_REPORTS = "view_reports"
     EDIT_UNIT_PROFILE = "edit_unit_profile"
+    RECORD_RISK = "record_risk"
 
 
 # The table in words, with the reasons from a unit's work, is docs/PERMISSIONS.md; a test keeps
@@ -52,6 +53,7 @@ _CLINICAL = {
     Permission.ADMIT,
     Permission.EDIT_CARE_PLANS,
     Permission.RECORD_REVIEWS,
+    Permission.RECORD_RISK,
 }
 
 GRANTS: dict[Role, frozenset[Permission]] = {

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QPlainTextEdit
 
 from keyworker.plan_sections import SECTIONS
 from tests.ui.conftest import make_ctx
-from tests.unit.care_helpers import admit, full_content
+from tests.unit.care_helpers import admit, assess_risk, full_content
 from ui.care_plans.agreement import Agreement, AgreementDialog
 from ui.care_plans.editor import CarePlanTab
 from ui.care_plans.sections import DONE_MARK, MISSING_MARK
@@ -81,6 +81,7 @@ def test_mark_complete_is_refused_with_a_list_that_jumps_to_each_section(qtbot, 
 
 def test_complete_plan_then_a_change_makes_a_version_with_its_reason(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     book, ctx, tab, rid, _aid = setup
+    assess_risk(book, _aid)  # completing the plan needs a current risk assessment
     changed: list[str] = []
     ctx.state.data_changed.connect(changed.append)
     fill_everything(tab)
@@ -154,6 +155,7 @@ def test_draft_autosaves_without_losing_undo(qtbot, setup) -> None:  # type: ign
 
 def test_unsaved_changes_survive_lock_and_unlock(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     book, ctx, tab, rid, _aid = setup
+    assess_risk(book, _aid)  # completing the plan needs a current risk assessment
     fill_everything(tab)
     tab.mark_complete()
     field = tab.sections["induction_conduct"].editors["boundaries"]
@@ -182,6 +184,7 @@ def test_a_dirty_draft_is_saved_when_the_unit_locks(qtbot, setup) -> None:  # ty
 
 def test_agreement_and_printed_copy(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
     book, _ctx, tab, rid, _aid = setup
+    assess_risk(book, _aid)  # completing the plan needs a current risk assessment
     fill_everything(tab)
     tab.mark_complete()
     assert "not recorded yet" in tab.agreement.text()
@@ -228,6 +231,7 @@ def test_goals_editor_keeps_goal_ids_and_actions(qtbot, setup) -> None:  # type:
 
 def test_today_lists_my_incomplete_plans(setup) -> None:  # type: ignore[no-untyped-def]
     book, _ctx, tab, _rid, _aid = setup
+    assess_risk(book, _aid)  # completing the plan needs a current risk assessment
     items = plans_incomplete(book)
     assert len(items) == 1 and "Dana Whitfield" in items[0].text and "not started" in items[0].text
     fill_everything(tab)
@@ -244,6 +248,7 @@ def test_in_the_resident_window_closing_with_unsaved_changes_asks_and_saves(qtbo
     book = book_factory("worker")
     rid, _aid = admit(book)
     draft = book.care_plans.save_draft(_aid, full_content())
+    assess_risk(book, _aid)
     book.care_plans.mark_complete(draft.plan_id)
     ctx = make_ctx(book, tasks)
     win = open_resident_window(ctx, rid)  # deletes itself on close
@@ -318,6 +323,7 @@ def test_with_the_real_task_runner_work_comes_back_on_the_ui_thread(qtbot, book_
 
     book = book_factory("worker")
     rid, _aid = admit(book)
+    assess_risk(book, _aid)  # completing the plan needs a current risk assessment
     runner = TaskRunner()
     try:
         tab = CarePlanTab(AppContext(book, runner), rid)

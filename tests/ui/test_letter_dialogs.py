@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt, QTime
 
 from tests.fixtures.caseload import referral_input
 from tests.ui.conftest import make_ctx
-from tests.unit.care_helpers import admit, full_content
+from tests.unit.care_helpers import admit, assess_risk, full_content
 from ui.forms import Unsaved
 from ui.referrals.dialogs import DecisionDialog
 from ui.reviews.invitation_dialog import VIDEO, InvitationDialog
@@ -36,6 +36,7 @@ def planned(qtbot, book_factory, tasks, clock):  # type: ignore[no-untyped-def]
     book = book_factory("worker")
     rid, aid = admit(book)
     draft = book.care_plans.save_draft(aid, full_content())
+    assess_risk(book, aid)
     book.care_plans.mark_complete(draft.plan_id)
     clock.set(datetime(2026, 1, 16, 10, 0))  # Friday; the next review is due Monday 19/01
     return book, make_ctx(book, tasks), rid, aid

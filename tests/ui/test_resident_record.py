@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QScrollArea
 
 from tests.ui.conftest import make_ctx
 from tests.ui.test_resident_window import admit_resident
-from tests.unit.care_helpers import full_content
+from tests.unit.care_helpers import assess_risk, full_content
 from ui.forms import Unsaved
 from ui.resident.window import close_resident_windows, open_resident_window
 
@@ -37,6 +37,7 @@ def test_history_tells_the_story_in_peoples_words(record) -> None:  # type: igno
     book, _ctx, rid, open_ = record
     adm = book.residents.get(rid).current_admission
     plan = book.care_plans.save_draft(adm.id, full_content())
+    assess_risk(book, adm.id)
     book.care_plans.mark_complete(plan.plan_id)
     book.care_plans.record_agreement(plan.plan_id, date(2026, 1, 5), "signed_paper")
     book.residents.update(rid, {"gp_practice": "Fishergate Surgery"})

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt, QTime
 from keyworker import review_schedule as rs
 from keyworker.reviews import Attendee, ReviewInput
 from tests.ui.conftest import make_ctx
-from tests.unit.care_helpers import admit, full_content
+from tests.unit.care_helpers import admit, assess_risk, full_content
 from ui.care_plans.editor import CarePlanTab
 from ui.reviews.invitation_dialog import InvitationDialog
 from ui.reviews.review_dialog import ReviewDialog
@@ -29,6 +29,7 @@ def planned(qtbot, book_factory, tasks, clock):  # type: ignore[no-untyped-def]
     book = book_factory("worker")
     rid, aid = admit(book)
     draft = book.care_plans.save_draft(aid, full_content())
+    assess_risk(book, aid)
     book.care_plans.mark_complete(draft.plan_id)
     set_today(clock, date(2026, 1, 16))
     ctx = make_ctx(book, tasks)

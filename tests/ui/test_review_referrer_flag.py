@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 from keyworker import review_schedule as rs
 from keyworker.reviews import Attendee, ReviewInput
 from tests.ui.conftest import make_ctx
-from tests.unit.care_helpers import admit, full_content
+from tests.unit.care_helpers import admit, assess_risk, full_content
 from ui.reviews.referrer_dialog import ReferrerFollowUpDialog
 from ui.reviews.review_dialog import ReviewDialog
 from ui.reviews.tab import ReviewsTab
@@ -30,6 +30,7 @@ def midway_due(book_factory, tasks, clock):  # type: ignore[no-untyped-def]
     """Dana admitted 05/01/2026 for 12 weeks, reviewed 19/01 and 02/02; today, 16/02, the mid-way review is due."""
     book = book_factory("worker")
     rid, aid = admit(book)
+    assess_risk(book, aid)
     book.care_plans.mark_complete(book.care_plans.save_draft(aid, full_content()).plan_id)
     for held in (date(2026, 1, 19), date(2026, 2, 2)):
         set_today(clock, held)

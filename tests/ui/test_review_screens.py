@@ -6,7 +6,7 @@ from datetime import datetime
 
 import ui.reviews.page  # noqa: F401 - registers the Reviews tab
 from tests.ui.conftest import make_ctx
-from tests.unit.care_helpers import admit, full_content
+from tests.unit.care_helpers import admit, assess_risk, full_content
 from ui.resident.window import open_resident_window
 from ui.reviews.review_dialog import ReviewDialog
 
@@ -15,6 +15,7 @@ def test_review_dialogs_opened_from_the_record_name_the_resident_once_and_fit_th
         qtbot, book_factory, tasks, clock) -> None:
     book = book_factory("worker")
     rid, aid = admit(book)
+    assess_risk(book, aid)
     book.care_plans.mark_complete(book.care_plans.save_draft(aid, full_content()).plan_id)
     clock.set(datetime(2026, 1, 16, 10, 0))
     ctx = make_ctx(book, tasks)

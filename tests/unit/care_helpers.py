@@ -81,3 +81,11 @@ def full_content(n_goals: int = 2) -> PlanContent:
         c.goals.append(Goal(domain=domain, goal=text, status="not_started",
                             actions=[GoalAction("Weekly 1:1 session", "Sam Worker", date(2026, 2, 1))]))
     return c
+
+
+def assess_risk(book: Casebook, admission_id: str, level: str = "low") -> None:
+    """A current risk assessment with a contingency plan, which completing a care plan needs."""
+    from keyworker.clock import local_today
+    from keyworker.risk import example_input
+
+    book.risk.record(admission_id, example_input(local_today(book.clock), level))

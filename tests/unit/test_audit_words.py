@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from keyworker import audit_words as aw
-from tests.unit.care_helpers import admit, full_content
+from tests.unit.care_helpers import admit, assess_risk, full_content
 
 ROOT = Path(__file__).resolve().parents[2] / "keyworker"
 # _record(s, "x" ...), AuditItem("x" ...), action="x" and action = "x" if ... else "y".
@@ -66,6 +66,7 @@ def test_review_and_document_sentences() -> None:
 def test_care_plan_agreement_reads_as_a_sentence_with_full_name(worker_book) -> None:  # type: ignore[no-untyped-def]
     _, aid = admit(worker_book)
     plan = worker_book.care_plans.save_draft(aid, full_content())
+    assess_risk(worker_book, aid)
     worker_book.care_plans.mark_complete(plan.plan_id)
     worker_book.care_plans.record_agreement(plan.plan_id, date(2026, 1, 5), "signed_paper")
     row = next(r for r in worker_book.audit.recent(resident_id=plan.resident_id)

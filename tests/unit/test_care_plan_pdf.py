@@ -12,7 +12,7 @@ from keyworker.casebook import Casebook
 from keyworker.db.foundation import AuditEntry
 from keyworker.plan_sections import SECTIONS
 from keyworker.care_plans import Goal, GoalAction
-from tests.unit.care_helpers import admit, full_content
+from tests.unit.care_helpers import admit, assess_risk, full_content
 
 
 def _text(pdf: bytes) -> str:
@@ -24,6 +24,7 @@ def test_plan_pdf_has_every_section_the_name_and_the_goals(worker_book: Casebook
     rid, aid = admit(worker_book, given="Dana", family="O'Neill <Jr>")
     content = full_content(3)
     view = worker_book.care_plans.save_draft(aid, content)
+    assess_risk(worker_book, aid)
     view = worker_book.care_plans.mark_complete(view.plan_id)
     worker_book.care_plans.record_agreement(view.plan_id, date(2026, 1, 5), "signed_paper")
     preview = worker_book.care_plans.pdf(view.plan_id)
@@ -50,6 +51,7 @@ def test_a_draft_prints_marked_as_draft_and_an_old_version_can_be_printed(worker
     _, aid = admit(worker_book)
     view = worker_book.care_plans.save_draft(aid, full_content(1))
     assert "Draft (not yet complete)" in _text(worker_book.care_plans.pdf(view.plan_id).content)
+    assess_risk(worker_book, aid)
     done = worker_book.care_plans.mark_complete(view.plan_id)
     c = done.content.copy()
     c.goals[0].goal = "Stay clean and get back to work"

@@ -12,7 +12,7 @@ from keyworker.casebook import Casebook
 from keyworker.db.foundation import AuditEntry
 from keyworker.errors import PermissionDenied, ValidationError
 from keyworker.plan_sections import SECTIONS
-from tests.unit.care_helpers import admit, full_content
+from tests.unit.care_helpers import admit, assess_risk, full_content
 
 
 def _audit(book: Casebook, prefix: str) -> list[AuditEntry]:
@@ -36,6 +36,7 @@ def test_a_new_admission_has_no_plan_and_every_typed_section_missing(worker_book
 
 def test_mark_complete_is_refused_listing_what_is_missing(worker_book: Casebook) -> None:
     _, aid = admit(worker_book)
+    assess_risk(worker_book, aid)
     c = full_content()
     c.set("follow_ups", "arrangements", "")
     del c.domains["money"]
@@ -53,6 +54,8 @@ def test_mark_complete_is_refused_listing_what_is_missing(worker_book: Casebook)
 @pytest.mark.parametrize("section", [s.key for s in SECTIONS if s.kind in ("fields", "goals", "domains")])
 def test_completeness_per_section(worker_book: Casebook, section: str) -> None:
     _, aid = admit(worker_book)
+    if section != "risk_contingency":  # an assessment fills the risk section's empty answers
+        assess_risk(worker_book, aid)
     c = full_content()
     if section == "goals":
         c.goals = []
@@ -66,10 +69,12 @@ def test_completeness_per_section(worker_book: Casebook, section: str) -> None:
 
 def test_demographics_must_be_recorded_prefer_not_to_say_counts(worker_book: Casebook) -> None:
     _, aid = admit(worker_book, ethnicity=None)
+    assess_risk(worker_book, aid)
     worker_book.care_plans.save_draft(aid, full_content())
     missing = worker_book.care_plans.missing_sections(aid)
     assert [m.key for m in missing] == ["demographics"] and "Ethnicity" in missing[0].message
     _, aid2 = admit(worker_book, ethnicity="Prefer not to say", given="Lee")
+    assess_risk(worker_book, aid2)
     worker_book.care_plans.save_draft(aid2, full_content())
     assert worker_book.care_plans.missing_sections(aid2) == []
 
@@ -77,6 +82,7 @@ def test_demographics_must_be_recorded_prefer_not_to_say_counts(worker_book: Cas
 def test_complete_plan_on_admission_day_is_not_flagged(worker_book: Casebook, clock) -> None:
     _, aid = admit(worker_book, admitted_on=date(2026, 1, 5))
     view = worker_book.care_plans.save_draft(aid, full_content())
+    assess_risk(worker_book, aid)
     done = worker_book.care_plans.mark_complete(view.plan_id)
     assert done.status == "complete" and done.complete and not done.overdue
     assert done.version.number == 1 and done.version.frozen
@@ -111,6 +117,7 @@ def test_bad_vocabulary_is_refused_even_in_a_draft(worker_book: Casebook) -> Non
 def test_save_draft_after_completion_is_refused(worker_book: Casebook) -> None:
     _, aid = admit(worker_book)
     plan = worker_book.care_plans.save_draft(aid, full_content())
+    assess_risk(worker_book, aid)
     worker_book.care_plans.mark_complete(plan.plan_id)
     with pytest.raises(ValidationError, match="new version"):
         worker_book.care_plans.save_draft(aid, full_content())
@@ -121,6 +128,7 @@ def test_agreement_signed_verbal_or_declined_with_reason(worker_book: Casebook) 
     plan = worker_book.care_plans.save_draft(aid, full_content())
     with pytest.raises(ValidationError):  # a draft cannot be agreed
         worker_book.care_plans.record_agreement(plan.plan_id, date(2026, 1, 5), "verbal")
+    assess_risk(worker_book, aid)
     worker_book.care_plans.mark_complete(plan.plan_id)
     with pytest.raises(ValidationError) as e:
         worker_book.care_plans.record_agreement(plan.plan_id, date(2026, 1, 5), "declined")
@@ -145,6 +153,7 @@ def test_out_of_hours_can_read_but_not_edit_a_plan(book_factory) -> None:
         nights.care_plans.save_draft(aid, full_content())
     with pytest.raises(PermissionDenied):
         nights.care_plans.mark_complete(plan.plan_id)
+    assess_risk(worker, aid)
     worker.care_plans.mark_complete(plan.plan_id)
     with pytest.raises(PermissionDenied):
         nights.care_plans.revise(plan.plan_id, full_content(3), "More goals")
@@ -163,6 +172,7 @@ def test_views_and_changes_are_audited_with_section_keys_only(worker_book: Caseb
     c = full_content()
     plan = worker_book.care_plans.save_draft(aid, c)
     worker_book.care_plans.get(rid)
+    assess_risk(worker_book, aid)
     worker_book.care_plans.mark_complete(plan.plan_id)
     c2 = full_content()
     c2.goals = [Goal(id=g.id, domain=g.domain, goal=g.goal, actions=g.actions, status="in_progress")

@@ -155,7 +155,7 @@ def test_sorting(worker_book: Casebook, unit: dict[str, str]) -> None:
     # Clarke: admitted 20/11, no review -> due 04/12; Adams 16/01; Baker 20/01
     assert order("next_review") == ["Clarke", "Adams", "Baker"]
     assert order("flags") == ["Clarke", "Adams", "Baker"]  # most flags first
-    assert order("risk") == ["Adams", "Baker", "Clarke"]  # all "Not assessed": by name
+    assert order("risk") == ["Adams", "Baker", "Clarke"]  # all "Not assessed": by name (tests/unit/test_risk.py rates them)
     with pytest.raises(ValidationError, match="sort"):  # a typed error for a person, not a ValueError
         b.caseload.ids(CaseloadFilter(sort_key="nhs_number"))
 

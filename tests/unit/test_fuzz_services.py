@@ -33,6 +33,7 @@ from keyworker.documents.store import Preview
 from keyworker.errors import KeyworkerError
 from keyworker.input_types import _parameter_types
 from keyworker.plan_sections import AGREEMENT_METHODS, DOMAINS_LIST, GOAL_DOMAINS, GOAL_STATUSES, SECTIONS_BY_KEY
+from keyworker import risk_domains
 from keyworker.medication import MedicationInput
 from keyworker.reports.periods import Period
 from keyworker.reviews import (
@@ -43,6 +44,7 @@ from keyworker.reviews import (
     ReferrerFollowUp,
     ReviewInput,
 )
+from keyworker.risk import example_input
 from keyworker.security.audit_viewer import AuditFilter
 from keyworker.security.vault import vault_path_for
 from tests.conftest import open_as
@@ -55,6 +57,7 @@ from tests.fixtures.caseload import (
     worker_id,
 )
 from tests.unit import care_helpers
+from tests.unit.care_helpers import assess_risk
 
 # Bounded: the whole file runs in well under a minute on the 2-core machine.
 FUZZ = settings(max_examples=60, deadline=None, derandomize=True,
@@ -96,7 +99,8 @@ def input_dataclasses() -> set[type]:
 def vocabulary(ids: Mapping[str, str]) -> list[str]:
     words = [*ref.substances(), *ref.routes(), *ref.districts(), *GOAL_STATUSES, *GOAL_DOMAINS, *DOMAINS_LIST,
              *SECTIONS_BY_KEY, *AGREEMENT_METHODS, *ATTENDEE_ROLES, *INVITATION_METHODS,
-             *SORT_KEYS, "regular", "midway", "pre_discharge", "view", "print", "save", "pdf", "csv", "mine", "unit"]
+             *SORT_KEYS, *risk_domains.DOMAIN_KEYS, *risk_domains.LEVELS, *risk_domains.PROMPT_REASONS,
+             "regular", "midway", "pre_discharge", "view", "print", "save", "pdf", "csv", "mine", "unit"]
     for options in (ref.admission_categories(), ref.settings(), ref.strands(), ref.decline_categories(),
                     ref.consent_kinds()):
         words += [o.code for o in options] + [o.label for o in options]
@@ -187,6 +191,7 @@ def unit(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     rec = admit(book)
     rid, aid = care_helpers.admit(book, given="Robin", family="Hale", admitted_on=date(2025, 11, 3))
     view = book.care_plans.save_draft(aid, care_helpers.full_content())
+    assess_risk(book, aid)
     plan = book.care_plans.mark_complete(view.plan_id)
     course = book.residents.start_medication(rec.id, {"name": "Thiamine", "effective_on": "05/01/2026",
                                                          "route": "oral", "as_directed": True})
@@ -242,6 +247,8 @@ FUZZ_CALLS: dict[str, list[FuzzCall]] = {
     "CaseloadFilter": [lambda b, i, v: b.caseload.ids(v)],
     "Period": [lambda b, i, v: b.reports.declines(v)],
     "Preview": [lambda b, i, v: b.documents.keep(v), lambda b, i, v: b.documents.keep(v, "save")],
+    "RiskInput": [lambda b, i, v: b.risk.record(i["admission"], v),
+                  lambda b, i, v: b.risk.revise(i["planned_admission"], v, "Fuzzed change")],
     "AuditFilter": [lambda b, i, v: b.audit.search(v), lambda b, i, v: b.audit.search(v, before=5, limit=3),
                     lambda b, i, v: b.audit.export_csv(v)],
 }
@@ -273,6 +280,7 @@ SEEDS: dict[str, Callable[[dict[str, str]], Any]] = {
     "CaseloadFilter": lambda ids: CaseloadFilter(),
     "Period": lambda ids: Period(date(2025, 10, 1), date(2025, 12, 31)),
     "Preview": lambda ids: Preview("care_plan", "Care plan v1", b"%PDF-1.4", ids["resident"], None, None, "0" * 64),
+    "RiskInput": lambda ids: example_input(date(2026, 1, 5), "medium"),
     "AuditFilter": lambda ids: AuditFilter(resident="Robin Hale", actions=("sign_in",), date_from=date(2026, 1, 5)),
 }
 
@@ -322,7 +330,8 @@ def test_fuzzed_input_dataclasses_get_typed_errors_only(unit, cls_name: str) -> 
 
 
 # -- every argument of every hardened service method -------------------------------------------
-FUZZED_SERVICES = ("referrals", "residents", "reviews", "care_plans", "documents", "caseload", "reports", "audit")
+FUZZED_SERVICES = ("referrals", "residents", "reviews", "care_plans", "documents", "caseload", "reports", "audit",
+                   "risk")
 ID_ARGS = {"resident_id": "resident", "admission_id": "planned_admission", "plan_id": "plan", "version_id": "version",
            "version_a": "version", "version_b": "version", "course_id": "course", "referral_id": "referral",
            "account_id": "worker", "document_id": "document", "key_worker_id": "worker"}

@@ -44,6 +44,7 @@ OPEN: dict[str, str] = {
     "reports.unit_name": "the letterhead's unit name, as settings.get",
     "unit_profile.get": "the letterhead every role prints on: the unit's public details, no personal data",
     "unit_profile.validate": "checks the form's own values, reads nothing",
+    "risk.prompt": "a hook inside another area's transaction, which checked its own permission first",
 }
 # A service's counts(session) is open: numbers only, for check, inside the book's own session.
 OPEN_ON_EVERY_SERVICE = {"counts": "numbers only, for check, in the book's own session"}
@@ -118,6 +119,14 @@ CHECKED: dict[str, Permission] = {
     "unit_profile.set_logo": P.EDIT_UNIT_PROFILE,
     "first_steps.status": P.EDIT_UNIT_PROFILE,
     "accounts.set_job_title": P.MANAGE_ACCOUNTS,
+    "risk.current": P.VIEW_RESIDENTS,
+    "risk.version": P.VIEW_RESIDENTS,
+    "risk.history": P.VIEW_RESIDENTS,
+    "risk.diff": P.VIEW_RESIDENTS,
+    "risk.needs_review": P.VIEW_RESIDENTS,
+    "risk.overdue": P.VIEW_RESIDENTS,
+    "risk.record": P.RECORD_RISK,
+    "risk.revise": P.RECORD_RISK,
 }
 
 # Arguments where a placeholder would stop the call before its permission check.

@@ -7,12 +7,13 @@ import pytest
 from keyworker.care_plans import Goal, GoalAction
 from keyworker.casebook import Casebook
 from keyworker.errors import ValidationError
-from tests.unit.care_helpers import admit, full_content
+from tests.unit.care_helpers import admit, assess_risk, full_content
 
 
 def _complete_plan(book: Casebook):  # type: ignore[no-untyped-def]
     _, aid = admit(book)
     view = book.care_plans.save_draft(aid, full_content())
+    assess_risk(book, aid)
     return book.care_plans.mark_complete(view.plan_id)
 
 

@@ -18,7 +18,7 @@ from keyworker.care_plans import Goal, GoalAction
 from keyworker.db.foundation import AuditEntry
 from keyworker.documents import recovery_key_sheet
 from keyworker.errors import ValidationError
-from tests.unit.care_helpers import admit, full_content
+from tests.unit.care_helpers import admit, assess_risk, full_content
 
 
 def _pages(pdf: bytes) -> list[str]:
@@ -58,6 +58,7 @@ def test_every_page_of_a_draft_plan_says_draft_and_lists_what_is_missing(worker_
 def test_a_complete_plan_carries_no_draft_mark(worker_book: Casebook) -> None:
     _, aid = admit(worker_book)
     view = worker_book.care_plans.save_draft(aid, _long_content())
+    assess_risk(worker_book, aid)
     done = worker_book.care_plans.mark_complete(view.plan_id)
     pages = _pages(worker_book.care_plans.pdf(done.plan_id).content)
     assert len(pages) >= 3
@@ -68,6 +69,7 @@ def test_the_agreement_names_the_version_agreed_and_says_when_the_plan_changed_s
         worker_book: Casebook, clock) -> None:  # type: ignore[no-untyped-def]
     _, aid = admit(worker_book)
     view = worker_book.care_plans.save_draft(aid, full_content(2))
+    assess_risk(worker_book, aid)
     done = worker_book.care_plans.mark_complete(view.plan_id)
     worker_book.care_plans.record_agreement(done.plan_id, date(2026, 1, 5), "signed_paper")
     agreed = " ".join(_pages(worker_book.care_plans.pdf(done.plan_id).content))
@@ -98,6 +100,7 @@ def test_the_plan_carries_the_unit_letterhead_and_footer_from_the_profile(worker
 def test_a_plan_not_yet_agreed_says_so_with_the_version_printed(worker_book: Casebook) -> None:
     _, aid = admit(worker_book)
     view = worker_book.care_plans.save_draft(aid, full_content(1))
+    assess_risk(worker_book, aid)
     done = worker_book.care_plans.mark_complete(view.plan_id)
     text = " ".join(_pages(worker_book.care_plans.pdf(done.plan_id).content))
     assert "Agreed by the resident Not yet recorded" in text and "Version printed 1" in text
@@ -109,6 +112,7 @@ def test_the_signatures_are_on_the_last_page_with_the_end_of_the_plan(worker_boo
     plan's last answer comes with it. (Sixteen lengths move the page break through the block.)"""
     _, aid = admit(worker_book)
     view = worker_book.care_plans.save_draft(aid, _long_content(goals))
+    assess_risk(worker_book, aid)
     done = worker_book.care_plans.mark_complete(view.plan_id)
     pages = _pages(worker_book.care_plans.pdf(done.plan_id).content)
     last = pages[-1]

@@ -13,7 +13,7 @@ from keyworker.casebook import Casebook
 from keyworker.db.foundation import AuditEntry
 from keyworker.errors import ValidationError
 from keyworker.reviews import Attendee, Invitation, ReferrerFollowUp, ReviewInput
-from tests.unit.care_helpers import admit, full_content
+from tests.unit.care_helpers import admit, assess_risk, full_content
 
 ADMITTED = date(2026, 1, 5)  # 12 weeks: mid-way 16/02, pre-discharge from 16/03, planned end 30/03
 
@@ -31,6 +31,7 @@ def _review(aid: str, held: date, **kw) -> ReviewInput:  # type: ignore[no-untyp
 
 def _planned(book: Casebook, **kw) -> str:  # type: ignore[no-untyped-def]
     _, aid = admit(book, **kw)
+    assess_risk(book, aid)
     book.care_plans.mark_complete(book.care_plans.save_draft(aid, full_content()).plan_id)
     return aid
 
@@ -218,11 +219,13 @@ def test_demo_meetings_without_the_referrer_are_flagged_or_put_right(worker_book
     from keyworker.db.care_plans import Review
     from keyworker.db.caseload import Admission
     from keyworker.demo.care_plans import add_plans_and_reviews
+    from keyworker.demo.risk import add_assessments
 
     _today(clock, date(2026, 6, 1))
     for n in range(24):
         admit(worker_book, admitted_on=date(2026, 6, 1) - timedelta(days=40 + 5 * n), given=f"P{n}",
               planned_weeks=12 + n % 3)
+    add_assessments(worker_book, seed=5)  # a plan is complete only with a risk assessment
     add_plans_and_reviews(worker_book, seed=5)
     with worker_book._read() as s:
         rows = s.execute(select(Review, Admission).join(Admission, Admission.id == Review.admission_id)).all()

@@ -14,7 +14,7 @@ from keyworker.casebook import Casebook
 from keyworker.db.foundation import AuditEntry
 from keyworker.errors import PermissionDenied, ValidationError
 from keyworker.reviews import Attendee, GoalProgress, Invitation, ReviewInput
-from tests.unit.care_helpers import admit, full_content
+from tests.unit.care_helpers import admit, assess_risk, full_content
 
 ADMITTED = date(2026, 1, 5)
 
@@ -26,6 +26,7 @@ def _set_today(clock, d: date) -> None:  # type: ignore[no-untyped-def]
 def _planned(book: Casebook, **kw):  # type: ignore[no-untyped-def]
     rid, aid = admit(book, **kw)
     view = book.care_plans.save_draft(aid, full_content())
+    assess_risk(book, aid)
     return rid, aid, book.care_plans.mark_complete(view.plan_id)
 
 
@@ -198,6 +199,7 @@ def test_due_list_scope_my_work_and_counts(book_factory, clock) -> None:
     _, a3 = admit(worker, admitted_on=date(2026, 1, 5), given="Cal")           # due 19 Jan: later, plan missing
     _, a4 = admit(worker, admitted_on=date(2025, 12, 22), given="Dee", key_worker="worker2")  # due today
     for aid in (a1, a2, a4):
+        assess_risk(worker, aid)
         worker.care_plans.mark_complete(worker.care_plans.save_draft(aid, full_content()).plan_id)
     unit = worker.reviews.due("unit")
     assert [(d.resident_name, d.status) for d in unit] == [
@@ -260,11 +262,13 @@ def test_demo_plans_are_valid_readable_and_added_once(worker_book: Casebook, clo
     from keyworker.care_plans import PlanContent, missing_sections
     from keyworker.db.care_plans import CarePlan, CarePlanVersion, Review
     from keyworker.demo.care_plans import add_plans_and_reviews
+    from keyworker.demo.risk import add_assessments
 
     _set_today(clock, date(2026, 3, 2))
     aids = [admit(worker_book, admitted_on=date(2026, 3, 2) - timedelta(days=d), given=f"P{d}")[1]
             for d in (1, 20, 45, 70, 90)]
     aids.append(admit(worker_book, admitted_on=date(2026, 1, 10), given="Ethel", ethnicity=None)[1])
+    add_assessments(worker_book, seed=3)  # a plan is complete only with a risk assessment
     add_plans_and_reviews(worker_book, seed=3)
     with worker_book._read() as s:
         plans = {p.admission_id: p for p in s.scalars(select(CarePlan))}

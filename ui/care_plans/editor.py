@@ -31,7 +31,7 @@ from keyworker.care_plans import CarePlanView, MissingSection, PlanContent, miss
 from keyworker.clock import format_date, format_datetime, local_today
 from keyworker.documents.store import Preview
 from keyworker.errors import NotFound, ValidationError
-from keyworker.plan_sections import FROM_RECORD, SECTIONS, SECTIONS_BY_KEY
+from keyworker.plan_sections import FROM_RECORD, FROM_RISK_ASSESSMENT, SECTIONS, SECTIONS_BY_KEY
 from keyworker.security.permissions import Permission
 from ui.care_plans.agreement import Agreement, AgreementDialog
 from ui.care_plans.completeness import CompletenessPanel
@@ -49,6 +49,10 @@ def typed_json(c: PlanContent) -> str:
     c = c.copy()
     for key in _FROM_RECORD:
         c.sections.pop(key, None)
+    # ... nor what it copies from the current risk assessment (keyworker.care_plans.fill_risk_section)
+    c.risk_assessment_id = None
+    for key in FROM_RISK_ASSESSMENT:
+        c.sections.get("risk_contingency", {}).pop(key, None)
     return c.to_json()
 
 
