@@ -53,6 +53,8 @@ if TYPE_CHECKING:
     from keyworker.settings import SettingsService
     from keyworker.unit_profile import UnitProfileService
     from keyworker.first_steps import FirstStepsService
+    from keyworker.incidents import IncidentService
+    from keyworker.safeguarding import SafeguardingService
 
 from keyworker.security.vault import (
     ACCOUNT,
@@ -100,6 +102,8 @@ SERVICES: list[tuple[str, str]] = [
     ("reports", "keyworker.reports:ReportService"),
     ("unit_profile", "keyworker.unit_profile:UnitProfileService"),
     ("first_steps", "keyworker.first_steps:FirstStepsService"),
+    ("incidents", "keyworker.incidents:IncidentService"),
+    ("safeguarding", "keyworker.safeguarding:SafeguardingService"),
 ]
 
 
@@ -117,6 +121,8 @@ class Casebook:
     reports: ReportService
     unit_profile: UnitProfileService
     first_steps: FirstStepsService
+    incidents: IncidentService
+    safeguarding: SafeguardingService
 
     def __init__(
         self,

@@ -14,6 +14,7 @@ LABELS = {
     "care_plans_incomplete": "Care plans not complete",
     "reviews_due_7d": "Reviews due in the next 7 days",
     "reviews_overdue": "Reviews overdue",
+    "incidents_30d": "Incidents in the last 30 days",
 }
 
 

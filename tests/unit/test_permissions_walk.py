@@ -118,6 +118,16 @@ CHECKED: dict[str, Permission] = {
     "unit_profile.set_logo": P.EDIT_UNIT_PROFILE,
     "first_steps.status": P.EDIT_UNIT_PROFILE,
     "accounts.set_job_title": P.MANAGE_ACCOUNTS,
+    "incidents.record": P.RECORD_INCIDENTS,
+    "incidents.get": P.VIEW_RESIDENTS,
+    "incidents.for_resident": P.VIEW_RESIDENTS,
+    "incidents.unit": P.VIEW_UNIT_INCIDENTS,
+    "safeguarding.record_checklist": P.RECORD_SAFEGUARDING,
+    "safeguarding.checklists": P.VIEW_RESIDENTS,
+    "safeguarding.status": P.VIEW_RESIDENTS,
+    "safeguarding.record_referral": P.RECORD_SAFEGUARDING,
+    "safeguarding.record_outcome": P.RECORD_SAFEGUARDING,
+    "safeguarding.referrals": P.VIEW_RESIDENTS,
 }
 
 # Arguments where a placeholder would stop the call before its permission check.
