@@ -458,6 +458,7 @@ ACTIONS: dict[str, Formatter] = {
     "unit_profile.logo": _logo,
     "demo.populate": _demo,
     "demo.care_plans": _fixed("Demo care plans added"),
+    "demo.incidents": _fixed("Demo incidents and safeguarding records added"),
     "vault.repair": _fixed("Key store tidied after an interruption"),
     # signing in
     "sign_in": _sign_in,

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from keyworker.clock import local_today
 from keyworker.db.foundation import Account
-from keyworker.demo import care_plans, people, referrals
+from keyworker.demo import care_plans, incidents, people, referrals
 from keyworker.demo.history import History
 from keyworker.demo.rows import DemoRun
 from keyworker.demo.unit import DEMO_ACCOUNTS, DEMO_PASSWORD, build_demo, create_unit
@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 __all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "POPULATORS", "create_demo", "populate"]
 
 # In order: residents and admissions first (with the referral behind each), then the referrals
-# still open or declined, then care plans and their reviews.
-POPULATORS: list[Callable[[DemoRun], None]] = [people.populate, referrals.populate, care_plans.populate]
+# still open or declined, then care plans and their reviews, then incidents and safeguarding.
+POPULATORS: list[Callable[[DemoRun], None]] = [people.populate, referrals.populate, care_plans.populate,
+                                               incidents.populate]
 
 
 def create_demo(path: Path, residents: int, seed: int, pw: str, *, kdf: Any = None,
