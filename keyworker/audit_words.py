@@ -438,6 +438,46 @@ def _audit(what: str) -> Formatter:
     return f
 
 
+def _incident_record(d: Detail) -> Words:
+    from keyworker.incidents import TYPE_LABELS
+
+    kind = TYPE_LABELS.get(str(d.get("kind")), "")
+    on = _day(d.get("occurred_at"))
+    return Words("Incident logged" + (f": {kind.lower()}" if kind else ""), f"On {on}" if on else "")
+
+
+def _incident_list(d: Detail) -> Words:
+    from keyworker.incidents import TYPE_LABELS
+
+    kinds = [TYPE_LABELS[k].lower() for k in d.get("kinds") or () if k in TYPE_LABELS]
+    start, end = _day(d.get("from")), _day(d.get("to"))
+    return Words("Unit's incidents looked at", _join(f"from {start}" if start else "", f"to {end}" if end else "",
+                                                     ", ".join(kinds)))
+
+
+def _checklist_record(d: Detail) -> Words:
+    on = _day(d.get("completed_on"))
+    return Words("Domestic abuse risk checklist recorded" + (f" on {on}" if on else ""),
+                 "level raised by professional judgement" if d.get("raised") else "")
+
+
+def _safeguarding_kind(code: Any) -> str:
+    from keyworker.safeguarding import KIND_LABELS
+
+    return KIND_LABELS.get(str(code), "Safeguarding")
+
+
+def _safeguarding_referral(d: Detail) -> Words:
+    on = _day(d.get("referred_on"))
+    return Words(f"{_safeguarding_kind(d.get('kind'))} referral recorded" + (f" (made on {on})" if on else ""))
+
+
+def _safeguarding_outcome(d: Detail) -> Words:
+    kind = _safeguarding_kind(d.get("kind"))
+    kind = kind if kind == "MARAC" else kind.lower()
+    return Words(f"Outcome of {'an' if kind[0] in 'aeiou' else 'a'} {kind} referral recorded")
+
+
 def _demo(d: Detail) -> Words:
     n = d.get("residents")
     return Words("Demo records added", f"{n} residents" if isinstance(n, int) else "")
@@ -458,6 +498,7 @@ ACTIONS: dict[str, Formatter] = {
     "demo.populate": _demo,
     "demo.care_plans": _fixed("Demo care plans added"),
     "demo.risk": _fixed("Demo risk assessments added"),
+    "demo.incidents": _fixed("Demo incidents and safeguarding records added"),
     "vault.repair": _fixed("Key store tidied after an interruption"),
     # signing in
     "sign_in": _sign_in,
@@ -523,6 +564,17 @@ ACTIONS: dict[str, Formatter] = {
     "risk.record": _risk_saved("recorded"),
     "risk.revise": _risk_saved("made"),
     "risk.prompt": _risk_prompt,
+    # incidents and safeguarding
+    "incident.record": _incident_record,
+    "incident.view": _fixed("Incident opened"),
+    "incident.history": _fixed("Incidents looked at"),
+    "incident.list": _incident_list,
+    "da_checklist.record": _checklist_record,
+    "da_checklist.history": _fixed("Domestic abuse risk checklists looked at"),
+    "safeguarding.view": _fixed("Domestic abuse and MARAC status looked at"),
+    "safeguarding.history": _fixed("Safeguarding referrals looked at"),
+    "safeguarding.referral": _safeguarding_referral,
+    "safeguarding.outcome": _safeguarding_outcome,
     # documents
     **{f"document.{verb}": _document(verb) for verb in DOCUMENT_VERBS},
 }

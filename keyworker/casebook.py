@@ -54,6 +54,8 @@ if TYPE_CHECKING:
     from keyworker.unit_profile import UnitProfileService
     from keyworker.first_steps import FirstStepsService
     from keyworker.risk import RiskService
+    from keyworker.incidents import IncidentService
+    from keyworker.safeguarding import SafeguardingService
 
 from keyworker.security.vault import (
     ACCOUNT,
@@ -102,6 +104,8 @@ SERVICES: list[tuple[str, str]] = [
     ("unit_profile", "keyworker.unit_profile:UnitProfileService"),
     ("first_steps", "keyworker.first_steps:FirstStepsService"),
     ("risk", "keyworker.risk:RiskService"),
+    ("incidents", "keyworker.incidents:IncidentService"),
+    ("safeguarding", "keyworker.safeguarding:SafeguardingService"),
 ]
 
 
@@ -120,6 +124,8 @@ class Casebook:
     unit_profile: UnitProfileService
     first_steps: FirstStepsService
     risk: RiskService
+    incidents: IncidentService
+    safeguarding: SafeguardingService
 
     def __init__(
         self,

@@ -15,6 +15,7 @@ LABELS = {
     "reviews_due_7d": "Reviews due in the next 7 days",
     "reviews_overdue": "Reviews overdue",
     "risk_reviews_overdue": "Risk reviews overdue",
+    "incidents_30d": "Incidents in the last 30 days",
 }
 
 

@@ -42,6 +42,9 @@ class Permission(StrEnum):
     VIEW_REPORTS = "view_reports"
     EDIT_UNIT_PROFILE = "edit_unit_profile"
     RECORD_RISK = "record_risk"
+    RECORD_INCIDENTS = "record_incidents"
+    RECORD_SAFEGUARDING = "record_safeguarding"
+    VIEW_UNIT_INCIDENTS = "view_unit_incidents"
 
 
 # The table in words, with the reasons from a unit's work, is docs/PERMISSIONS.md; a test keeps
@@ -54,6 +57,8 @@ _CLINICAL = {
     Permission.EDIT_CARE_PLANS,
     Permission.RECORD_REVIEWS,
     Permission.RECORD_RISK,
+    Permission.RECORD_INCIDENTS,
+    Permission.RECORD_SAFEGUARDING,
 }
 
 GRANTS: dict[Role, frozenset[Permission]] = {
@@ -62,10 +67,11 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     # a resident to another key worker (caseload allocation).
     Role.SENIOR: frozenset(_CLINICAL | {Permission.DECIDE_REFERRALS, Permission.ASSIGN_KEY_WORKERS,
                                         Permission.VIEW_REPORTS, Permission.VIEW_AUDIT, Permission.IMPORT,
-                                        Permission.EDIT_UNIT_PROFILE}),
+                                        Permission.EDIT_UNIT_PROFILE, Permission.VIEW_UNIT_INCIDENTS}),
     # Nights: read the record to act on it; the fortnightly review is a daytime meeting with the
-    # key worker and the resident (incidents, notes and unplanned discharge come with their areas).
-    Role.OUT_OF_HOURS: frozenset({Permission.VIEW_RESIDENTS}),
+    # key worker and the resident. They log what happens at night (incidents); safeguarding referrals
+    # and MARAC are made by the key worker or a senior (notes and unplanned discharge: their areas).
+    Role.OUT_OF_HOURS: frozenset({Permission.VIEW_RESIDENTS, Permission.RECORD_INCIDENTS}),
     # The administrator runs the system but does not read clinical records (Caldicott: need to know).
     Role.ADMIN: frozenset({Permission.MANAGE_ACCOUNTS, Permission.VIEW_AUDIT, Permission.BACKUP,
                            Permission.IMPORT, Permission.VIEW_REPORTS, Permission.EDIT_UNIT_PROFILE}),

@@ -35,6 +35,9 @@ from keyworker.input_types import _parameter_types
 from keyworker.plan_sections import AGREEMENT_METHODS, DOMAINS_LIST, GOAL_DOMAINS, GOAL_STATUSES, SECTIONS_BY_KEY
 from keyworker import risk_domains
 from keyworker.medication import MedicationInput
+from keyworker import da_checklist
+from keyworker.incidents import INCIDENT_TYPES, IncidentFilter, IncidentInput
+from keyworker.safeguarding import MARAC_GROUNDS, REFERRAL_KINDS, ChecklistInput, SafeguardingReferralInput
 from keyworker.reports.periods import Period
 from keyworker.reviews import (
     ATTENDEE_ROLES,
@@ -100,9 +103,10 @@ def vocabulary(ids: Mapping[str, str]) -> list[str]:
     words = [*ref.substances(), *ref.routes(), *ref.districts(), *GOAL_STATUSES, *GOAL_DOMAINS, *DOMAINS_LIST,
              *SECTIONS_BY_KEY, *AGREEMENT_METHODS, *ATTENDEE_ROLES, *INVITATION_METHODS,
              *SORT_KEYS, *risk_domains.DOMAIN_KEYS, *risk_domains.LEVELS, *risk_domains.PROMPT_REASONS,
-             "regular", "midway", "pre_discharge", "view", "print", "save", "pdf", "csv", "mine", "unit"]
+             "regular", "midway", "pre_discharge", "view", "print", "save", "pdf", "csv", "mine", "unit",
+             *da_checklist.ANSWERS, *da_checklist.LEVELS, *MARAC_GROUNDS]
     for options in (ref.admission_categories(), ref.settings(), ref.strands(), ref.decline_categories(),
-                    ref.consent_kinds()):
+                    ref.consent_kinds(), INCIDENT_TYPES, REFERRAL_KINDS):
         words += [o.code for o in options] + [o.label for o in options]
     words += ["05/01/2026", "2026-01-05", "0001-01-01", "31/02/2026", "2026-01-05T10:00", "12", "yes", "R-00001",
               "PR1 2AB", "9434765919", "01772 123456", "pat@lancashire.gov.uk", "", " ", "\x00", "\ud800",
@@ -201,11 +205,16 @@ def unit(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
                                               [Attendee("Robin Hale", "resident")], kind="midway"))
     with book._write() as s:
         doc = book.documents._store(s, kind="test", title="Letter", content=b"%PDF-1.4", resident_id=rec.id)
+    incident = book.incidents.record(IncidentInput(rec.id, "05/01/2026 08:00", "violence", "Shouting", domestic_abuse=True))
+    checklist = book.safeguarding.record_checklist(ChecklistInput(rec.id, "05/01/2026", {n: "yes" for n in range(1, 25)}))
+    sg_referral = book.safeguarding.record_referral(SafeguardingReferralInput(
+        rec.id, "marac", "05/01/2026", checklist_id=checklist.id, grounds="visible_high"))
     assert rec.current_admission is not None and plan.plan_id is not None and plan.version is not None
     ids = {"resident": rec.id, "admission": rec.current_admission.id, "planned_resident": rid,
            "planned_admission": aid, "plan": plan.plan_id, "version": plan.version.id, "course": course.course_id,
            "referral": open_ref.id, "worker": worker_id(book), "document": doc.id,
-           "goal": plan.content.goals[0].id, "review": flagged.id}
+           "goal": plan.content.goals[0].id, "review": flagged.id, "incident": incident.id,
+           "checklist": checklist.id, "safeguarding_referral": sg_referral.id}
     yield book, ids
     book.close()
 
@@ -251,10 +260,15 @@ FUZZ_CALLS: dict[str, list[FuzzCall]] = {
                   lambda b, i, v: b.risk.revise(i["planned_admission"], v, "Fuzzed change")],
     "AuditFilter": [lambda b, i, v: b.audit.search(v), lambda b, i, v: b.audit.search(v, before=5, limit=3),
                     lambda b, i, v: b.audit.export_csv(v)],
+    "IncidentInput": [lambda b, i, v: b.incidents.record(v)],
+    "IncidentFilter": [lambda b, i, v: b.incidents.unit(v), lambda b, i, v: b.incidents.for_resident(i["resident"], v)],
+    "ChecklistInput": [lambda b, i, v: b.safeguarding.record_checklist(v)],
+    "SafeguardingReferralInput": [lambda b, i, v: b.safeguarding.record_referral(v)],
 }
 # Fields set to a real id half of the time, so a call gets past "does not exist".
 REAL_IDS = {"admission_id": "planned_admission", "key_worker_id": "worker", "goal_id": "goal", "actor_id": "worker",
-            "supersedes_id": None, "review_id": "review"}
+            "supersedes_id": None, "review_id": "review", "resident_id": "resident", "incident_id": "incident",
+            "checklist_id": "checklist"}
 
 
 def test_every_input_dataclass_has_a_fuzz_target() -> None:
@@ -282,6 +296,13 @@ SEEDS: dict[str, Callable[[dict[str, str]], Any]] = {
     "Preview": lambda ids: Preview("care_plan", "Care plan v1", b"%PDF-1.4", ids["resident"], None, None, "0" * 64),
     "RiskInput": lambda ids: example_input(date(2026, 1, 5), "medium"),
     "AuditFilter": lambda ids: AuditFilter(resident="Robin Hale", actions=("sign_in",), date_from=date(2026, 1, 5)),
+    "IncidentInput": lambda ids: IncidentInput(ids["resident"], "05/01/2026 08:30", "self_harm", "Cut her arm",
+                                               police_involved=True, police_reference="LC-1"),
+    "IncidentFilter": lambda ids: IncidentFilter("01/01/2026", "05/01/2026", ("violence",)),
+    "ChecklistInput": lambda ids: ChecklistInput(ids["resident"], "05/01/2026", {n: "no" for n in range(1, 25)},
+                                                 "medium", "Threats since"),
+    "SafeguardingReferralInput": lambda ids: SafeguardingReferralInput(
+        ids["resident"], "adults", "05/01/2026", "Lancashire adult social care", incident_id=ids["incident"]),
 }
 
 
@@ -331,10 +352,10 @@ def test_fuzzed_input_dataclasses_get_typed_errors_only(unit, cls_name: str) -> 
 
 # -- every argument of every hardened service method -------------------------------------------
 FUZZED_SERVICES = ("referrals", "residents", "reviews", "care_plans", "documents", "caseload", "reports", "audit",
-                   "risk")
+                   "risk", "incidents", "safeguarding")
 ID_ARGS = {"resident_id": "resident", "admission_id": "planned_admission", "plan_id": "plan", "version_id": "version",
            "version_a": "version", "version_b": "version", "course_id": "course", "referral_id": "referral",
-           "account_id": "worker", "document_id": "document", "key_worker_id": "worker"}
+           "account_id": "worker", "document_id": "document", "key_worker_id": "worker", "incident_id": "incident"}
 
 
 def _method_cases() -> list[tuple[str, str]]:

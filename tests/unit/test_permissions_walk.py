@@ -127,6 +127,16 @@ CHECKED: dict[str, Permission] = {
     "risk.overdue": P.VIEW_RESIDENTS,
     "risk.record": P.RECORD_RISK,
     "risk.revise": P.RECORD_RISK,
+    "incidents.record": P.RECORD_INCIDENTS,
+    "incidents.get": P.VIEW_RESIDENTS,
+    "incidents.for_resident": P.VIEW_RESIDENTS,
+    "incidents.unit": P.VIEW_UNIT_INCIDENTS,
+    "safeguarding.record_checklist": P.RECORD_SAFEGUARDING,
+    "safeguarding.checklists": P.VIEW_RESIDENTS,
+    "safeguarding.status": P.VIEW_RESIDENTS,
+    "safeguarding.record_referral": P.RECORD_SAFEGUARDING,
+    "safeguarding.record_outcome": P.RECORD_SAFEGUARDING,
+    "safeguarding.referrals": P.VIEW_RESIDENTS,
 }
 
 # Arguments where a placeholder would stop the call before its permission check.
