@@ -38,15 +38,15 @@ class ActionsEdit(QWidget):
         self.grid.setColumnStretch(1, 2)
         self.none = QLabel("No actions yet.")
         self.none.setObjectName("muted")
-        outer.addLayout(self.grid)
-        outer.addWidget(self.none)
-        bar = QHBoxLayout()
+        bar = QHBoxLayout()  # above the rows: Tab goes from it into them, as they read
         self.add_button = QPushButton("&Add action")
         self.add_button.setAccessibleName("Add an action to the risk management plan")
         self.add_button.clicked.connect(lambda: self.add_row(focus=True))
         bar.addWidget(self.add_button)
         bar.addStretch(1)
         outer.addLayout(bar)
+        outer.addLayout(self.grid)
+        outer.addWidget(self.none)
 
     def add_row(self, action: RiskAction | None = None, *, focus: bool = False) -> _Row:
         n = len(self.rows) + 1
@@ -69,6 +69,8 @@ class ActionsEdit(QWidget):
         by_when.dateChanged.connect(lambda *_: self.value_changed.emit())
         self.rows.append(row)
         self._relayout()
+        for w in row.widgets():
+            w.show()  # now, not when the layout next runs: the cursor goes into the new row at once
         if focus:
             what.setFocus()
         self.value_changed.emit()
@@ -90,12 +92,11 @@ class ActionsEdit(QWidget):
             for c, w in enumerate(row.widgets()):
                 self.grid.addWidget(w, r, c)
         self.none.setVisible(not self.rows)
-        chain = [w for row in self.rows for w in row.widgets()] + [self.add_button]
+        # Each widget is put after the one before it, so the rows follow the button and whatever
+        # came after the button (the next section) follows the last row.
+        chain = [self.add_button] + [w for row in self.rows for w in row.widgets()]
         for a, b in zip(chain, chain[1:], strict=False):
             QWidget.setTabOrder(a, b)
-
-    def focus_chain(self) -> list[QWidget]:
-        return [w for row in self.rows for w in row.widgets()] + [self.add_button]
 
     def value(self) -> list[RiskAction]:
         out = []
