@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from keyworker import risk_domains as rd
+from keyworker.clock import local_today
 from keyworker.security.permissions import Permission, Role
 from ui.risk.words import level_text
 from ui.today import MINE, TodayItem, register_today_section
@@ -14,9 +15,17 @@ HIGH_LIMIT = 100  # a unit has tens of residents
 
 
 def risk_reviews_overdue(book: Any, scope: str = MINE) -> list[TodayItem]:
-    return [TodayItem(f"{d.name} ({d.reference}) — {level_text(d.overall_level or None)} — {d.why}",
-                      d.resident_id, d.review_on, d.overdue_days > 0, tab="risk")
-            for d in book.risk.overdue(scope)]
+    """A passed review date is shown by the page as "overdue since"; an incident's or a relapse's
+    request says itself what happened and when."""
+    today = local_today(book.clock)
+    items = []
+    for d in book.risk.overdue(scope):
+        head = f"{d.name} ({d.reference}) — {level_text(d.overall_level or None)}"
+        if d.review_on is not None and d.review_on < today:
+            items.append(TodayItem(head, d.resident_id, d.review_on, True, tab="risk"))
+        else:
+            items.append(TodayItem(f"{head} — {d.why}", d.resident_id, tab="risk"))
+    return items
 
 
 def contingency_headline(view: Any) -> str:
