@@ -4,7 +4,7 @@ shown read-only, with "Open the risk assessment" to change it where it lives (th
 fields follow the assessment whenever it changes, typed work in the rest of the plan untouched."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLineEdit, QPlainTextEdit, QPushButton
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPlainTextEdit, QPushButton
 
 from keyworker.care_plans import PlanContent
 from keyworker.plan_sections import FROM_RISK_ASSESSMENT, SectionDef
@@ -19,7 +19,10 @@ class RiskSection(FieldsSection):
         self.open_risk = QPushButton("Open the risk &assessment")
         self.open_risk.setObjectName("openRiskAssessment")
         self.open_risk.setAccessibleName("Open the risk assessment on the Risk tab")
-        self.form.insertRow(0, "", self.open_risk)
+        row = QHBoxLayout()
+        row.addWidget(self.open_risk)
+        row.addStretch(1)
+        self.form.insertRow(0, "", row)
         for key in self.copied():
             ed = self.editors[key]
             ed.setReadOnly(True)
