@@ -25,6 +25,14 @@ from ui.tasks import SyncTaskRunner
 RISK_PAGES = ("ui.today", "ui.caseload.page", "ui.resident.window", "ui.care_plans", "ui.risk")
 
 
+@pytest.fixture(autouse=True)
+def _risk_registered() -> None:
+    """Other tests replace header items and tabs; these use the risk area's own."""
+    import ui.risk
+
+    ui.risk.register()
+
+
 @pytest.fixture
 def unit(book_factory):  # type: ignore[no-untyped-def]
     """Four residents of Sam Worker's: high, medium, low and not yet assessed."""
@@ -50,8 +58,6 @@ def current_tab(win) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_the_header_says_high_risk_and_a_click_opens_the_risk_tab(qtbot, unit, tasks) -> None:  # type: ignore[no-untyped-def]
-    import ui.risk  # noqa: F401 - registers the header item and the tab
-
     worker, ids = unit
     win = open_resident_window(make_ctx(worker, tasks), ids["Hana"][0])
     qtbot.addWidget(win)
@@ -68,8 +74,6 @@ def test_the_header_says_high_risk_and_a_click_opens_the_risk_tab(qtbot, unit, t
 
 
 def test_the_header_warns_when_the_review_is_overdue_and_follows_a_new_version(qtbot, unit, tasks, clock) -> None:  # type: ignore[no-untyped-def]
-    import ui.risk  # noqa: F401
-
     worker, ids = unit
     rid, aid = ids["Mo"]
     clock.advance(days=29)

@@ -20,7 +20,7 @@ from tests.ui.conftest import make_ctx
 from tests.unit.care_helpers import admit
 from ui.risk.form import RiskFormDialog
 from ui.risk.history import RiskHistoryDialog
-from ui.risk.tab import READ_ONLY_TIP, RiskTab
+from ui.risk.tab import ENDED_TIP, READ_ONLY_TIP, RiskTab
 
 
 @pytest.fixture
@@ -177,7 +177,8 @@ def test_a_review_starts_from_the_current_version_and_needs_a_reason(qtbot, open
     assert dlg.binder.shown_error("reason") == "Say why the risk assessment is changing."
     assert book.risk.current(aid).number == 1  # type: ignore[union-attr]
     dlg.reason.setText("Used on leave at the weekend")
-    dlg.save()
+    dlg.reason.setFocus()
+    QTest.keyClick(dlg.reason, Qt.Key.Key_Return)  # Enter saves
     view = book.risk.current(aid)
     assert view is not None and view.number == 2 and view.reason == "Used on leave at the weekend"
     assert tab.level.text().startswith("▲ High risk")
@@ -221,6 +222,23 @@ def test_out_of_hours_reads_and_prints_but_does_not_record(qtbot, opened) -> Non
     body = tab.body.toPlainText()
     assert body.index("contingency plan") < body.index("Risk areas")  # what to do if they leave comes first
     assert "Referrer, CTP and probation." in body
+
+
+def test_an_ended_stay_reads_only(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from keyworker.db.caseload import Admission
+
+    book, tab, rid, aid = opened(level=rd.LOW)
+    assert tab.revise_button.isEnabled()
+    with book._write() as s:
+        adm = s.get(Admission, aid)
+        assert adm is not None
+        adm.discharged_on = date(2026, 1, 5)
+    tab.set_record(book.residents.get(rid))
+    tab.refresh()
+    assert not tab.revise_button.isEnabled() and tab.revise_button.toolTip() == ENDED_TIP
+    assert tab.print_button.isEnabled()
 
 
 def test_the_tab_shows_why_a_review_is_due_and_overdue(qtbot, opened, clock) -> None:  # type: ignore[no-untyped-def]

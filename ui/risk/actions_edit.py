@@ -41,6 +41,7 @@ class ActionsEdit(QWidget):
         bar = QHBoxLayout()  # above the rows: Tab goes from it into them, as they read
         self.add_button = QPushButton("&Add action")
         self.add_button.setAccessibleName("Add an action to the risk management plan")
+        self.add_button.setAutoDefault(False)  # Enter in the form saves, whatever was pressed before
         self.add_button.clicked.connect(lambda: self.add_row(focus=True))
         bar.addWidget(self.add_button)
         bar.addStretch(1)
@@ -58,6 +59,7 @@ class ActionsEdit(QWidget):
         by_when = UkDateEdit(action.by_when if action else self.today + timedelta(days=7))
         by_when.setAccessibleName(f"Action {n}: by when")
         remove = QPushButton("Remove")
+        remove.setAutoDefault(False)
         remove.setAccessibleName(f"Remove action {n}")
         if action is not None:
             what.setText(action.what)

@@ -146,6 +146,9 @@ class RiskFormDialog(FormDialog):
             self._load(current)
         self._update()
         self.finish_setup(require_change=False)
+        # Enter saves: made default once it is inside this dialog (before, it had no dialog to be
+        # the default of), and the plan's own buttons never take that over.
+        self.save_button.setDefault(True)
 
     # -- live rules ---------------------------------------------------------------------------
     def suggested_level(self) -> str:

@@ -21,6 +21,7 @@ from ui.errors import show_error
 from ui.risk.words import assessment_html, level_text
 
 READ_ONLY_TIP = "Your role reads risk assessments but does not record them."
+ENDED_TIP = "This stay has ended: its risk assessment can no longer change."
 REFRESH_AREAS = ("risk", "incidents", "safeguarding")
 
 
@@ -172,16 +173,25 @@ class RiskTab(QWidget):
     def _set_buttons(self) -> None:
         state = self.state
         has = state is not None and state.view is not None
-        open_stay = state is not None and (state.open_stay and (state.view is None or state.view.is_current))
+        stay_open = state is not None and state.open_stay and self._stay_open()
         self.record_button.setVisible(not has)
         self.revise_button.setVisible(has)
-        self.record_button.setEnabled(self.can_record and state is not None and state.open_stay
-                                      and self._admission_id() is not None)
-        self.revise_button.setEnabled(self.can_record and has and open_stay)
+        self.record_button.setEnabled(self.can_record and stay_open and self._admission_id() is not None)
+        self.revise_button.setEnabled(self.can_record and has and stay_open)
         self.history_button.setEnabled(has)
         self.print_button.setEnabled(has)
+        tip = READ_ONLY_TIP if not self.can_record else ("" if stay_open or state is None else ENDED_TIP)
         for b in (self.record_button, self.revise_button):
-            b.setToolTip("" if self.can_record else READ_ONLY_TIP)
+            b.setToolTip(tip)
+
+    def _stay_open(self) -> bool:
+        """Is the assessment's stay the current one? (Unknown until the record arrives: the service
+        refuses a stay that has ended.)"""
+        if self.record is None:
+            return True
+        adm = getattr(self.record, "current_admission", None)
+        view = self.state.view if self.state is not None else None
+        return adm is not None and (view is None or adm.id == view.admission_id)
 
     # -- actions ------------------------------------------------------------------------------
     def record_assessment(self) -> None:

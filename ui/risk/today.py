@@ -50,7 +50,11 @@ def high_risk_residents(book: Any) -> list[TodayItem]:
     return items
 
 
-register_today_section("risk_reviews_overdue", "Risk reviews overdue", risk_reviews_overdue, 25,
-                       permission=Permission.RECORD_RISK)
-register_today_section("high_risk_residents", "High-risk residents", high_risk_residents, 14,
-                       roles=frozenset({Role.OUT_OF_HOURS}))
+def register_sections() -> None:
+    register_today_section("risk_reviews_overdue", "Risk reviews overdue", risk_reviews_overdue, 25,
+                           permission=Permission.RECORD_RISK)
+    register_today_section("high_risk_residents", "High-risk residents", high_risk_residents, 14,
+                           roles=frozenset({Role.OUT_OF_HOURS}))
+
+
+register_sections()
