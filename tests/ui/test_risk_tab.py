@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QPlainTextEdit, QWidget
 
 from keyworker import risk_domains as rd
 from keyworker.clock import local_today
+from keyworker.errors import ValidationError
 from keyworker.risk import DomainRating, example_input
 from tests.ui.conftest import make_ctx
 from tests.unit.care_helpers import admit
@@ -191,8 +192,7 @@ def test_a_refusal_from_the_core_is_shown_and_keeps_what_was_typed(qtbot, opened
     dlg.save()
     assert dlg.isVisible() and "Nothing in the risk assessment has changed" in dlg.form_error.text()
     assert dlg.reason.text() == "Checked again"
-    dlg._failed(__import__("keyworker.errors", fromlist=["ValidationError"]).ValidationError(
-        {"actions.1.who": "Action 1: who will do it: this is required."}))
+    dlg._failed(ValidationError({"actions.1.who": "Action 1: who will do it: this is required."}))
     assert "Action 1: who will do it" in dlg.binder.shown_error("actions")  # at the plan, not lost
     assert book.risk.current(aid).number == 1  # type: ignore[union-attr]
 
@@ -293,8 +293,10 @@ def test_versions_and_what_changed_in_words(qtbot, opened) -> None:  # type: ign
     dlg.table.setCurrentCell(1, 0)  # the first version, as it was saved
     text = dlg.detail_text()
     assert "Version 1 (an earlier version, read only)" in text and "● Low" in text
+    dlg.newer.setCurrentIndex(1)
+    dlg.older.setCurrentIndex(0)  # chosen the wrong way round: still read older → newer
     dlg.compare()
-    assert "What changed from version 2 to version 1" not in dlg.detail_text()
+    assert "What changed from version 1 to version 2" in dlg.detail_text()
     assert "Overdose and relapse: Low → High." in dlg.detail_text()
 
 
