@@ -51,7 +51,7 @@ DOCUMENT_WORDS: dict[str, str] = {
     "care_plan": "Care plan", "care_plan_copy": "Resident's copy of the care plan",
     "decline_letter": "Decline letter", "review_invitation": "Review invitation letter",
     "discharge_letter": "Discharge letter", "discharge_summary": "Discharge summary",
-    "resident_summary": "Resident summary",
+    "resident_summary": "Resident summary", "risk_assessment": "Risk assessment",
     "declines_report": "Declined-referrals report",
 }
 DOCUMENT_VERBS = {"create": "filed", "preview": "made to look at", "view": "opened", "print": "printed",

@@ -23,6 +23,7 @@ from keyworker.clock import format_date, local_today
 from keyworker.db.caseload import Admission, Resident
 from keyworker.db.foundation import Account
 from keyworker.db.risk import RiskAssessment, RiskAssessmentVersion, RiskReviewPrompt
+from keyworker.documents.store import Preview
 from keyworker.errors import NotFound, ValidationError
 from keyworker.input_types import typed_inputs
 from keyworker.security.permissions import Permission
@@ -381,6 +382,28 @@ class RiskService:
             self._book._record(s, "risk.diff", "admission", ra.admission_id, resident_id=ra.resident_id,
                               detail={"versions": [a.number, b.number]})
             return diff_content(json.loads(a.content), json.loads(b.content))
+
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
+    def pdf(self, admission_id: str, version_id: str | None = None) -> Preview:
+        """The assessment (current version by default) printed, to preview; filed in the resident's
+        documents when printed or saved (`documents.keep`), as the care plan is."""
+        from keyworker.documents import risk_assessment_pdf
+        from keyworker.unit_profile import read_profile
+
+        with self._book._write() as s:
+            adm = self._admission(s, admission_id, None)
+            ra = self._assessment_for(s, adm.id)
+            if ra is None:
+                raise NotFound("There is no risk assessment to print yet.")
+            v = self._version(s, version_id or ra.current_version_id)
+            if v.assessment_id != ra.id:
+                raise ValidationError({"version_id": "That version belongs to another assessment."},
+                                      "That version belongs to another assessment.")
+            view = self._view(s, adm, ra, v.id)
+            data = risk_assessment_pdf.build(view, profile=read_profile(s), generated_at=self._book.clock.now())
+            return self._book.documents._preview(
+                s, kind="risk_assessment", title=f"Risk assessment v{view.number} ({view.reference})",
+                content=data, resident_id=adm.resident_id, subject_id=v.id, detail={"version": view.number})
 
     @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def needs_review(self, admission_id: str) -> list[ReviewPrompt]:

@@ -95,7 +95,7 @@ def test_lazy_model_passes_qtmodeltester_while_fetching(qtmodeltester, worker_bo
 def test_shows_current_residents_with_columns(page: CaseloadPage) -> None:
     assert names(page) == ["Adams, Bob", "Baker, Ann", "Clarke, Cat"]
     row = [page.model.index(1, c).data() for c in range(len(COLUMNS))]
-    assert row == ["Baker, Ann", "Review overdue", "Sam Worker", "02/01/2026", "Week 6 of 12", "R-00001",
+    assert row == ["Baker, Ann", "○ Not assessed", "Review overdue", "02/01/2026", "Week 6 of 12", "Sam Worker", "R-00001",
                    "01/12/2025", "24-hour"]  # most important first
     assert page.count.text() == "3 current residents"
 
@@ -329,7 +329,7 @@ def test_header_right_click_offers_the_columns(qtbot, caseload_window) -> None: 
     header = page.table.horizontalHeader()
     header.customContextMenuRequested.emit(header.rect().center())
     menu = page.open_menu
-    assert menu.isVisible() and [a.text() for a in menu.actions()][:2] == ["Name", "Flags"]
+    assert menu.isVisible() and [a.text() for a in menu.actions()][:3] == ["Name", "Risk", "Flags"]
     menu.close()
     page.columns_button.click()  # the same menu from the keyboard
     assert page.open_menu.isVisible() and page.open_menu is not menu

@@ -124,6 +124,7 @@ CHECKED: dict[str, Permission] = {
     "risk.history": P.VIEW_RESIDENTS,
     "risk.diff": P.VIEW_RESIDENTS,
     "risk.needs_review": P.VIEW_RESIDENTS,
+    "risk.pdf": P.VIEW_RESIDENTS,
     "risk.overdue": P.VIEW_RESIDENTS,
     "risk.record": P.RECORD_RISK,
     "risk.revise": P.RECORD_RISK,

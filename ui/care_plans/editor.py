@@ -35,6 +35,7 @@ from keyworker.plan_sections import FROM_RECORD, FROM_RISK_ASSESSMENT, SECTIONS,
 from keyworker.security.permissions import Permission
 from ui.care_plans.agreement import Agreement, AgreementDialog
 from ui.care_plans.completeness import CompletenessPanel
+from ui.care_plans.risk_section import RiskSection
 from ui.care_plans.sections import RecordSection, SectionBox, align_labels, build_section
 from ui.context import AppContext
 from ui.errors import show_error
@@ -75,7 +76,7 @@ def confirm_discard(parent: QWidget) -> bool:
 
 
 class CarePlanTab(QWidget):
-    refresh_areas = ("care_plans", "residents")
+    refresh_areas = ("care_plans", "residents", "risk")
 
     def __init__(self, ctx: AppContext, resident_id: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -146,7 +147,9 @@ class CarePlanTab(QWidget):
         body.setObjectName("planBody")
         sl = QVBoxLayout(body)
         for sec in SECTIONS:
-            box = build_section(sec)
+            box = RiskSection(sec) if sec.key == "risk_contingency" else build_section(sec)
+            if isinstance(box, RiskSection):
+                box.open_risk.clicked.connect(lambda: self.ctx.open_resident(self.resident_id, tab="risk"))
             box.changed.connect(self._on_changed)
             self.sections[sec.key] = box
             sl.addWidget(box)
@@ -224,6 +227,8 @@ class CarePlanTab(QWidget):
             for box in self.sections.values():
                 if isinstance(box, RecordSection):
                     box.fill(view.content)
+                elif isinstance(box, RiskSection):  # and the risk assessment's summary
+                    box.follow_risk(view.content)
         self._update_meta()
         self._set_enabled(True)
         self._update_missing()

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QStyle
 from keyworker.caseload_query import BATCH, CaseloadFilter, CaseloadRow
 from keyworker.clock import format_date
 from ui.context import AppContext
+from ui.risk.words import label_text
 
 Index = QModelIndex | QPersistentModelIndex
 RESIDENT_ID_ROLE = Qt.ItemDataRole.UserRole
@@ -30,14 +31,16 @@ class Column:
 # Short enough to leave room for the flags; the full label is the cell's tooltip.
 SHORT_SETTINGS = {"24h_residential": "24-hour", "non_24h_residential": "Non-24-hour", "day_programme": "Day programme"}
 
-# In order of importance: what a key worker scans for first is who, and what needs attention.
+# In order of importance: what a key worker scans for first is who, how risky, and what needs attention
+# (at 1024 px the columns after the week are scrolled to).
 COLUMNS: tuple[Column, ...] = (
     Column("name", "Name", lambda r: r.name, "Family name, given name (preferred name)"),
+    Column("risk", "Risk", lambda r: label_text(r.risk_level), "Overall risk level from the current risk assessment"),
     Column("flags", "Flags", lambda r: r.flags_text, "What needs attention"),
-    Column("key_worker", "Key worker", lambda r: r.key_worker, "Named key worker for this stay"),
     Column("next_review", "Next review", lambda r: format_date(r.next_review_on),
            "Next review due: the date agreed at the last review, or 14 days after admission"),
     Column("week", "Week", lambda r: r.week_text, "Week of the planned stay"),
+    Column("key_worker", "Key worker", lambda r: r.key_worker, "Named key worker for this stay"),
     Column("reference", "Reference", lambda r: r.reference, "The resident's reference"),
     Column("admitted", "Admitted", lambda r: format_date(r.admitted_on), "Date of admission"),
     Column("setting", "Setting", lambda r: SHORT_SETTINGS.get(r.setting_code or "", r.setting), "Programme setting"),
@@ -46,7 +49,7 @@ COLUMN_KEYS = tuple(c.key for c in COLUMNS)
 FLAGS_COLUMN = COLUMN_KEYS.index("flags")
 # Shown until a user chooses otherwise (header menu); the name is always shown.
 DEFAULT_HIDDEN = frozenset({"admitted", "setting"})
-_WARNING_FLAGS = frozenset({"decision_overdue", "plan_incomplete", "review_overdue"})
+_WARNING_FLAGS = frozenset({"decision_overdue", "plan_incomplete", "review_overdue", "risk_review_overdue"})
 
 
 class CaseloadModel(QAbstractTableModel):
@@ -177,6 +180,11 @@ class CaseloadModel(QAbstractTableModel):
     def _tooltip(self, row: CaseloadRow, col: Column) -> str | None:
         if col.key == "flags":
             return "\n".join(f"{f.text}: {f.detail}" for f in row.flags) or "Nothing needs attention."
+        if col.key == "risk":
+            if row.risk_review_on is None:
+                return "No risk assessment recorded yet."
+            due = "Risk review overdue since" if row.risk_overdue else "Next risk review by"
+            return f"{label_text(row.risk_level)} risk. {due} {format_date(row.risk_review_on)}."
         if col.key == "setting":
             return row.setting or None
         if col.key == "name":

@@ -26,7 +26,7 @@ from ui.errors import show_error
 from ui.widgets.tables import read_only_table
 
 DEBOUNCE_MS = 150
-REFRESH_AREAS = frozenset({"residents", "referrals", "care_plans", "reviews", "accounts"})
+REFRESH_AREAS = frozenset({"residents", "referrals", "care_plans", "reviews", "accounts", "risk"})
 _OPEN_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 def _as_list(value: object) -> list[object]:
     """QSettings (INI) gives back a one-item list as a plain string."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from keyworker.clock import format_date
@@ -78,6 +78,8 @@ def chip(item: HeaderItem) -> QLabel:
 
 
 class ResidentHeader(QFrame):
+    risk_activated = Signal()  # the risk level was clicked: the window opens the Risk tab
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("residentHeader")
@@ -103,6 +105,7 @@ class ResidentHeader(QFrame):
         self.reference.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.risk = QLabel()
         self.risk.setObjectName("riskLevel")
+        self.risk.installEventFilter(self)
         top.addWidget(self.name)
         top.addWidget(self.reference)
         top.addStretch(1)
@@ -146,8 +149,19 @@ class ResidentHeader(QFrame):
         self.details.setText("  ·  ".join(p.replace(" ", "\u00a0") for p in parts))
         self._show_alerts()
 
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if obj is self.risk and event.type() == QEvent.Type.MouseButtonRelease and self._risk_item() is not None:
+            self.risk_activated.emit()
+            return True
+        return super().eventFilter(obj, event)
+
+    def _risk_item(self) -> HeaderItem | None:
+        """The risk area's first item fills the slot; any more of its items are alerts."""
+        return next((item for key, item in self._items if key == "risk"), None)
+
     def _show_risk(self) -> None:
-        risk = next((item for key, item in self._items if key == "risk"), None)
+        risk = self._risk_item()
+        self.risk.setCursor(Qt.CursorShape.PointingHandCursor if risk is not None else Qt.CursorShape.ArrowCursor)
         if risk is None:
             risk = HeaderItem("Risk: not yet assessed", "info", "\u25cb")  # ○
         fg, bg, default_symbol = SEVERITY_STYLE.get(risk.severity, SEVERITY_STYLE["info"])
@@ -159,7 +173,8 @@ class ResidentHeader(QFrame):
 
     def alerts(self) -> list[HeaderItem]:
         items = record_alerts(self._record) if self._record is not None else []
-        return items + [item for key, item in self._items if key != "risk"]
+        slot = self._risk_item()
+        return items + [item for _key, item in self._items if item is not slot]
 
     def _show_alerts(self) -> None:
         while self.alerts_row.count():

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ui.context import AppContext
 
 log = logging.getLogger("keyworker.ui")
+HEADER_AREAS = ("risk", "incidents", "safeguarding")  # areas whose changes show in the header
 
 
 class ResidentWindow(QWidget):
@@ -47,6 +48,7 @@ class ResidentWindow(QWidget):
         body = QVBoxLayout(self.body)
         body.setContentsMargins(0, 0, 0, 0)
         self.header = ResidentHeader()
+        self.header.risk_activated.connect(lambda: self.show_tab("risk"))
         body.addWidget(self.header)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("residentTabs")
@@ -147,6 +149,11 @@ class ResidentWindow(QWidget):
         self.ctx.tasks.run(lambda: (book.residents.get(rid), fetch_header_items(book, rid)),
                            self._loaded, self._load_failed)
 
+    def reload_header(self) -> None:
+        """Only the header's items (the risk level, alerts): their area changed, not the record."""
+        book, rid = self.ctx.book, self.resident_id
+        self.ctx.tasks.run(lambda: fetch_header_items(book, rid), self.header.set_items, self._load_failed)
+
     def _loaded(self, result: tuple[ResidentRecord, list[Any]]) -> None:
         record, items = result
         self.header.set_items(items)
@@ -182,6 +189,8 @@ class ResidentWindow(QWidget):
             return
         if area in ("residents", "accounts"):
             self.reload()
+        elif area in HEADER_AREAS:
+            self.reload_header()
         for page in self.pages.values():
             if area in getattr(page, "refresh_areas", ()) and callable(getattr(page, "refresh", None)):
                 page.refresh()
