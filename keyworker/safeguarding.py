@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from keyworker import da_checklist as da
 from keyworker import reference_data as ref
-from keyworker.clock import format_date, local_today
+from keyworker.clock import LONDON, format_date, local_today
 from keyworker.db.incidents import DaChecklist, Incident, SafeguardingReferral
 from keyworker.errors import NotFound, ValidationError
 from keyworker.incidents import domestic_abuse_days, prompt_risk_review, resident_in
@@ -126,6 +126,23 @@ class Escalation:
     @property
     def prompted(self) -> bool:
         return len(self.incident_days) >= da.ESCALATION_INCIDENTS
+
+
+@dataclass(frozen=True)
+class MaracDue:
+    """A line of Today's "MARAC referrals due": a current resident whose grounds for a MARAC
+    referral arose with no referral recorded since."""
+
+    resident_id: str
+    resident_name: str
+    reference: str
+    key_worker_id: str | None
+    grounds: tuple[str, ...]  # keys of MARAC_GROUNDS
+    since: date | None  # the day the grounds arose (the checklist's, or the third incident's)
+
+    @property
+    def grounds_text(self) -> str:
+        return "; ".join(MARAC_GROUNDS[g] for g in self.grounds)
 
 
 @dataclass(frozen=True)
@@ -299,6 +316,43 @@ class SafeguardingService:
             self._book._record(s, "safeguarding.view", "resident", resident_id, resident_id=resident_id)
             return st
 
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
+    def marac_due(self, scope: str = "mine") -> list[MaracDue]:
+        """Current residents for whom a MARAC referral is due (a list for Today, rows only, not
+        audited). Only residents with a high checklist or a domestic abuse incident in the last 12
+        months are looked at closely, so it stays cheap on a large unit. `scope` 'mine': the
+        signed-in user's residents."""
+        from keyworker.db.caseload import Admission, Resident
+
+        if scope not in ("mine", "unit"):
+            raise ValidationError({"scope": "Choose your residents or the whole unit."},
+                                  "Choose your residents or the whole unit.")
+        today = local_today(self._book.clock)
+        start = da.escalation_window(today)[0]
+        with self._book._read() as s:
+            q = (select(Admission.resident_id, Admission.key_worker_id, Resident.given_name, Resident.family_name,
+                        Resident.reference)
+                 .join(Resident, Resident.id == Admission.resident_id)
+                 .where(Admission.discharged_on.is_(None), Admission.archived.is_(False),
+                        Resident.archived.is_(False)))
+            if scope == "mine":
+                q = q.where(Admission.key_worker_id == self._book.actor.id)
+            high = select(DaChecklist.resident_id).where(DaChecklist.level == da.HIGH, DaChecklist.archived.is_(False))
+            abuse = select(Incident.resident_id).where(Incident.domestic_abuse.is_(True), Incident.archived.is_(False),
+                                                       Incident.occurred_at >= datetime(start.year, start.month, start.day,
+                                                                                        tzinfo=LONDON))
+            q = q.where(Admission.resident_id.in_(high.union(abuse)))
+            out: list[MaracDue] = []
+            for r in s.execute(q):
+                st = status_in(s, r.resident_id, today)
+                if st.marac_due:
+                    since = [st.current.completed_on] if st.current is not None and st.current.marac_prompted else []
+                    if st.escalation.prompted:
+                        since.append(st.escalation.incident_days[-da.ESCALATION_INCIDENTS])
+                    out.append(MaracDue(r.resident_id, f"{r.given_name} {r.family_name}", r.reference,
+                                        r.key_worker_id, st.marac_grounds, min(since) if since else None))
+            return sorted(out, key=lambda m: (m.since or today, m.resident_name))
+
     @typed_inputs(requires=Permission.RECORD_SAFEGUARDING)
     def record_referral(self, data: SafeguardingReferralInput) -> SafeguardingReferralView:
         """A safeguarding (children, adults) or MARAC referral, with what raised it."""
@@ -355,5 +409,5 @@ class SafeguardingService:
             return [_referral_view(x, names) for x in rows]
 
 
-__all__ = ["ChecklistInput", "ChecklistView", "DomesticAbuseStatus", "Escalation", "SafeguardingReferralInput",
+__all__ = ["ChecklistInput", "ChecklistView", "DomesticAbuseStatus", "Escalation", "MaracDue", "SafeguardingReferralInput",
            "SafeguardingReferralView", "SafeguardingService"]
