@@ -1,0 +1,41 @@
+"""The filter row the incident lists share: from and to dates (both included) and the type."""
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+
+from keyworker.incidents import INCIDENT_TYPES, IncidentFilter
+from ui.forms import ChoiceCombo, OptionalDateEdit
+
+
+class IncidentFilterBar(QWidget):
+    changed = Signal()
+
+    def __init__(self, date_from: date | None = None, date_to: date | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.date_from = OptionalDateEdit(date_from, default=date_to)
+        self.date_from.setObjectName("filterFrom")
+        self.date_from.setAccessibleName("From date")
+        self.date_to = OptionalDateEdit(date_to, default=date_to)
+        self.date_to.setObjectName("filterTo")
+        self.date_to.setAccessibleName("To date")
+        self.kind = ChoiceCombo([(o.code, o.label) for o in INCIDENT_TYPES], blank="All types")
+        self.kind.setObjectName("filterType")
+        self.kind.setAccessibleName("Type of incident")
+        for text, w in (("&From", self.date_from), ("&To", self.date_to), ("T&ype", self.kind)):
+            lab = QLabel(text)
+            lab.setBuddy(w)
+            row.addWidget(lab)
+            row.addWidget(w)
+        self.date_from.dateChanged.connect(lambda _d: self.changed.emit())
+        self.date_to.dateChanged.connect(lambda _d: self.changed.emit())
+        self.kind.value_changed.connect(self.changed.emit)
+
+    def value(self) -> IncidentFilter:
+        kind = self.kind.value()
+        return IncidentFilter(self.date_from.value(), self.date_to.value(), (kind,) if kind else ())
