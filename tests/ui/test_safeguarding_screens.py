@@ -67,7 +67,9 @@ def test_fourteen_yes_by_keyboard_is_a_visible_high_risk_with_the_marac_prompt( 
     tab.record_marac()
     ref = _dialog(qtbot, tab, ReferralDialog)
     assert (ref.kind.value(), ref.grounds.value()) == ("marac", "visible_high")
-    assert ref.link.currentText().startswith("Domestic abuse checklist of 05/01/2026: Visible high risk")
+    assert ref.link.currentText() == "Checklist of 05/01/2026: Visible high risk (14 of 24)"
+    # what raised it reads in full, not elided (the combo's arrow and padding take about 40 px)
+    assert ref.link.fontMetrics().horizontalAdvance(ref.link.currentText()) + 40 <= ref.link.width()
     ref.reference.setText("MARAC/26/001")
     ref.save()
     assert not ref.isVisible() and not tab.marac_box.isVisible()

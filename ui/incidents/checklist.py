@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QRadioButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -118,7 +119,9 @@ class ChecklistDialog(FormDialog):
         self.result = QLabel()
         self.result.setObjectName("checklistResult")
         self.result.setWordWrap(True)
-        self.content_layout.addWidget(self.result)
+        bold = self.result.font()
+        bold.setBold(True)
+        self.result.setFont(bold)
         form = QFormLayout()
         self.judgement = ChoiceCombo([], blank="No change: the answers decide")
         b.row(form, "judgement_level", "Professional judgement", self.judgement,
@@ -136,6 +139,9 @@ class ChecklistDialog(FormDialog):
         self.completed.setMaximumDate(to_qdate(self.today))
         b.row(form, "completed_on", "Completed on", self.completed, required=True)
         self.content_layout.addLayout(form)
+        outer = self.layout()  # the count stays in view under the scrolling questions
+        if isinstance(outer, QVBoxLayout):
+            outer.insertWidget(outer.indexOf(self.form_error), self.result)
         self.answers.value_changed.connect(self._update_level)
         self.judgement.value_changed.connect(self._update_level)
         self._update_level()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from keyworker.incidents import INCIDENT_TYPES, IncidentFilter
 from ui.forms import ChoiceCombo, OptionalDateEdit
@@ -30,8 +30,14 @@ class IncidentFilterBar(QWidget):
         for text, w in (("&From", self.date_from), ("&To", self.date_to), ("T&ype", self.kind)):
             lab = QLabel(text)
             lab.setBuddy(w)
+            # Never squeezed: a narrow window cut "To" to "Tc" and ran "Type" under its combo.
+            lab.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
+            lab.setFixedWidth(lab.fontMetrics().horizontalAdvance(text.replace("&", "")) + 8)
+            w.setMinimumWidth(w.sizeHint().width())
             row.addWidget(lab)
+            row.addSpacing(4)  # the date edit's frame is drawn a little outside it
             row.addWidget(w)
+            row.addSpacing(10)
         self.date_from.dateChanged.connect(lambda _d: self.changed.emit())
         self.date_to.dateChanged.connect(lambda _d: self.changed.emit())
         self.kind.value_changed.connect(self.changed.emit)

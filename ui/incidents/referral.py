@@ -29,6 +29,7 @@ def split_link(link: str | None) -> dict[str, str | None]:
 class ReferralDialog(FormDialog):
     save_text = "&Record referral"
     data_area = "safeguarding"
+    min_width = 720  # "Raised by" names an incident or checklist in full
 
     def __init__(self, parent: QWidget | None, ctx: AppContext, resident_id: str,
                  links: list[tuple[str, str]], *, kind: str | None = None, grounds: str | None = None,

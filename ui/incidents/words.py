@@ -32,7 +32,7 @@ def escalation_words(esc: Any) -> str:
 def link_options(incidents: list[Any], checklists: list[Any], risk: Any | None) -> list[tuple[str, str]]:
     """What a referral may be linked to, newest first in each kind: ("incident:<id>", words) ..."""
     out = [(f"incident:{x.id}", f"Incident: {x.kind_label}, {x.when_text}") for x in incidents]
-    out += [(f"checklist:{c.id}", f"Domestic abuse checklist of {format_date(c.completed_on)}: {checklist_words(c)}")
+    out += [(f"checklist:{c.id}", f"Checklist of {format_date(c.completed_on)}: {checklist_words(c)}")
             for c in checklists]
     if risk is not None:
         out.append((f"risk:{risk.assessment_id}", f"Risk assessment (version {risk.number}, "
