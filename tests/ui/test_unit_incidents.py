@@ -88,3 +88,18 @@ def test_today_lists_marac_due_and_the_last_day_s_incidents_and_opens_their_tabs
     kw = shown_window(make_ctx(book_factory("worker"), tasks))
     kw_today = kw.go_to("today")
     assert "marac_due" in kw_today.lists and "incidents_24h" not in kw_today.lists
+
+
+def test_night_staff_see_tonight_s_incidents_on_today(  # type: ignore[no-untyped-def]
+        qtbot: QtBot, book_factory, tasks, clock, shown_window) -> None:
+    a, b = _unit(book_factory, clock)
+    clock.set(datetime(2026, 1, 5, 23, 30, tzinfo=LONDON))
+    book_factory("worker").incidents.record(IncidentInput(a, "05/01/2026 19:10", "violence", "Shouting at staff"))
+    w = shown_window(make_ctx(book_factory("nights"), tasks))
+    today = w.go_to("today")
+    tonight = today.lists["incidents_tonight"]  # since 18:00: not the 02:30 one of last night
+    assert [tonight.item(i).text() for i in range(tonight.count())] == [
+        f"05/01/2026 19:10 — Violence or threat: Ana Alder ({tonight.item(0).text().split('(')[1]}"]
+    assert "incidents_24h" not in today.lists and "marac_due" not in today.lists
+    today._open("incidents_tonight", tonight.item(0))
+    assert isinstance(w.ctx.resident_windows[a].current_page(), IncidentsTab)

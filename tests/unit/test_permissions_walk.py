@@ -131,6 +131,7 @@ CHECKED: dict[str, Permission] = {
     "incidents.get": P.VIEW_RESIDENTS,
     "incidents.for_resident": P.VIEW_RESIDENTS,
     "incidents.unit": P.VIEW_UNIT_INCIDENTS,
+    "incidents.recent": P.VIEW_RESIDENTS,
     "safeguarding.record_checklist": P.RECORD_SAFEGUARDING,
     "safeguarding.checklists": P.VIEW_RESIDENTS,
     "safeguarding.status": P.VIEW_RESIDENTS,
