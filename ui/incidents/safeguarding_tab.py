@@ -240,7 +240,7 @@ class SafeguardingTab(QWidget):
         self._open(dlg)
 
     def _checklist_saved(self, checklist: Any) -> None:
-        self.refresh()
+        # (the dialog's "safeguarding" change has reloaded the tab: refresh_areas)
         if checklist is not None and checklist.marac_prompted and self.confirm_marac(self):
             grounds = "visible_high" if checklist.visible_high else "judgement"
             self.record_referral(kind="marac", grounds=grounds, link=f"checklist:{checklist.id}")
@@ -260,7 +260,6 @@ class SafeguardingTab(QWidget):
             return
         dlg = ReferralDialog(self, self.ctx, self.resident_id, self.state.links if self.state else [],
                              kind=kind, grounds=grounds, link=link)
-        dlg.accepted.connect(self.refresh)
         self._open(dlg)
 
     def record_outcome(self) -> None:
@@ -270,7 +269,6 @@ class SafeguardingTab(QWidget):
         if referral is None or not self.can_record:
             return
         dlg = OutcomeDialog(self, self.ctx, referral)
-        dlg.accepted.connect(self.refresh)
         self._open(dlg)
 
     def _open(self, dlg: QWidget) -> None:

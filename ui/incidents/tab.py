@@ -157,8 +157,7 @@ class IncidentsTab(QWidget):
 
         view, prompts = result
         self.status.setText(risk_prompt_text(prompts))
-        self.status.show()
-        self.refresh()
+        self.status.show()  # (the dialog's "incidents" change has reloaded the list)
         self.select(view.id)
         self.table.setFocus()
 
