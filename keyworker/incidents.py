@@ -239,11 +239,9 @@ class IncidentService:
 
         with self._book._write() as s:
             resident_in(s, resident_id)
-            q = select(Incident).where(Incident.resident_id == resident_id, Incident.archived.is_(False))
-            rows = s.scalars(_filtered(q, filter).order_by(Incident.occurred_at.desc(), Incident.id.desc())).all()
+            views = incident_views(s, resident_id, account_names(s), filter)
             self._book._record(s, "incident.history", "resident", resident_id, resident_id=resident_id)
-            names = account_names(s)
-            return [_view(x, names) for x in rows]
+            return views
 
     @typed_inputs(requires=Permission.VIEW_UNIT_INCIDENTS)
     def unit(self, filter: IncidentFilter | None = None) -> list[IncidentRow]:
@@ -287,6 +285,14 @@ class IncidentService:
         n = session.scalar(select(func.count()).select_from(Incident)
                            .where(Incident.archived.is_(False), Incident.occurred_at >= since))
         return {"incidents_30d": int(n or 0)}
+
+
+def incident_views(s: Session, resident_id: str, names: Mapping[str, str],
+                   filter: IncidentFilter | None = None) -> list[IncidentView]:
+    """The resident's incidents, newest first, inside the caller's session (and audit entry)."""
+    q = select(Incident).where(Incident.resident_id == resident_id, Incident.archived.is_(False))
+    rows = s.scalars(_filtered(q, filter).order_by(Incident.occurred_at.desc(), Incident.id.desc())).all()
+    return [_view(x, names) for x in rows]
 
 
 def domestic_abuse_days(s: Session, resident_id: str) -> list[date]:

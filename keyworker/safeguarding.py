@@ -146,6 +146,17 @@ class MaracDue:
 
 
 @dataclass(frozen=True)
+class SafeguardingOverview:
+    """The Safeguarding tab in one read: `status`, `checklists`, `referrals` (newest first) and the
+    resident's `incidents` (IncidentView, newest first) that a referral may be linked to."""
+
+    status: DomesticAbuseStatus
+    checklists: tuple[ChecklistView, ...]
+    referrals: tuple[SafeguardingReferralView, ...]
+    incidents: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
 class DomesticAbuseStatus:
     """What the Risk tab shows: the current checklist, escalation, and whether MARAC is due."""
 
@@ -341,17 +352,60 @@ class SafeguardingService:
             abuse = select(Incident.resident_id).where(Incident.domestic_abuse.is_(True), Incident.archived.is_(False),
                                                        Incident.occurred_at >= datetime(start.year, start.month, start.day,
                                                                                         tzinfo=LONDON))
-            q = q.where(Admission.resident_id.in_(high.union(abuse)))
+            people = {r.resident_id: r for r in s.execute(q.where(Admission.resident_id.in_(high.union(abuse))))}
+            if not people:
+                return []
+            ids = list(people)
+            # Three bulk reads, then status_in's rule per resident (not five queries per resident).
+            latest: dict[str, tuple[date, str, str]] = {}
+            for rid, on, level, visible in s.execute(
+                    select(DaChecklist.resident_id, DaChecklist.completed_on, DaChecklist.level, DaChecklist.visible_level)
+                    .where(DaChecklist.resident_id.in_(ids), DaChecklist.archived.is_(False))
+                    .order_by(DaChecklist.completed_on.desc(), DaChecklist.created_at.desc())):
+                latest.setdefault(rid, (on, level, visible))
+            abuse_days: dict[str, list[date]] = {}
+            for rid, at in s.execute(select(Incident.resident_id, Incident.occurred_at).where(
+                    Incident.resident_id.in_(ids), Incident.domestic_abuse.is_(True), Incident.archived.is_(False))):
+                abuse_days.setdefault(rid, []).append(at.astimezone(LONDON).date())
+            marac: dict[str, list[date]] = {}
+            for rid, on in s.execute(select(SafeguardingReferral.resident_id, SafeguardingReferral.referred_on).where(
+                    SafeguardingReferral.resident_id.in_(ids), SafeguardingReferral.kind == "marac",
+                    SafeguardingReferral.archived.is_(False))):
+                marac.setdefault(rid, []).append(on)
             out: list[MaracDue] = []
-            for r in s.execute(q):
-                st = status_in(s, r.resident_id, today)
-                if st.marac_due:
-                    since = [st.current.completed_on] if st.current is not None and st.current.marac_prompted else []
-                    if st.escalation.prompted:
-                        since.append(st.escalation.incident_days[-da.ESCALATION_INCIDENTS])
-                    out.append(MaracDue(r.resident_id, f"{r.given_name} {r.family_name}", r.reference,
-                                        r.key_worker_id, st.marac_grounds, min(since) if since else None))
+            for rid, r in people.items():
+                grounds: list[str] = []
+                since: list[date] = []
+                current = latest.get(rid)
+                if current is not None and current[1] == da.HIGH:
+                    grounds.append("visible_high" if current[2] == da.HIGH else "judgement")
+                    since.append(current[0])
+                days = da.incidents_in_window(abuse_days.get(rid, []), today)
+                if len(days) >= da.ESCALATION_INCIDENTS:
+                    grounds.append("escalation")
+                    since.append(days[-da.ESCALATION_INCIDENTS])
+                if grounds and not any(on >= min(since) for on in marac.get(rid, [])):
+                    out.append(MaracDue(rid, f"{r.given_name} {r.family_name}", r.reference, r.key_worker_id,
+                                        tuple(grounds), min(since)))
             return sorted(out, key=lambda m: (m.since or today, m.resident_name))
+
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
+    def overview(self, resident_id: str) -> SafeguardingOverview:
+        """What the Safeguarding tab shows, in one read (one audit entry, `safeguarding.view`): the
+        status, the checklists and referrals (newest first) and the incidents a referral may name."""
+        from keyworker.incidents import incident_views
+        from keyworker.residents import account_names
+
+        with self._book._write() as s:
+            resident_in(s, resident_id)
+            st = status_in(s, resident_id, local_today(self._book.clock))
+            names = account_names(s)
+            checklists = tuple(_checklist_view(x, names) for x in _checklists(s, resident_id))
+            referrals = tuple(_referral_view(x, names) for x in _referrals(s, resident_id))
+            incidents = tuple(incident_views(s, resident_id, names))
+            self._book._record(s, "safeguarding.view", "resident", resident_id, resident_id=resident_id,
+                               detail={"part": "overview"})
+            return SafeguardingOverview(st, checklists, referrals, incidents)
 
     @typed_inputs(requires=Permission.RECORD_SAFEGUARDING)
     def record_referral(self, data: SafeguardingReferralInput) -> SafeguardingReferralView:
@@ -409,5 +463,5 @@ class SafeguardingService:
             return [_referral_view(x, names) for x in rows]
 
 
-__all__ = ["ChecklistInput", "ChecklistView", "DomesticAbuseStatus", "Escalation", "MaracDue", "SafeguardingReferralInput",
+__all__ = ["ChecklistInput", "ChecklistView", "DomesticAbuseStatus", "Escalation", "MaracDue", "SafeguardingOverview", "SafeguardingReferralInput",
            "SafeguardingReferralView", "SafeguardingService"]

@@ -37,3 +37,39 @@ def test_marac_due_lists_high_and_escalation_until_a_referral_is_recorded(
     assert [d.resident_name for d in sg.marac_due("unit")] == ["Esme Escalation"]
     with pytest.raises(ValidationError):
         sg.marac_due("everyone")
+
+
+def test_marac_due_agrees_with_each_resident_s_status(manager_book: Casebook, worker_book: Casebook) -> None:
+    """The bulk list and `status(resident)` give the same answer: judgement, a referral older than
+    the grounds, a later checklist that is no longer high."""
+    judged = admit(manager_book, given_name="Jude", family_name="Judged")
+    old_ref = admit(manager_book, given_name="Olive", family_name="Older")
+    lowered = admit(manager_book, given_name="Lee", family_name="Later")
+    sg = worker_book.safeguarding
+    sg.record_checklist(ChecklistInput(judged.id, "05/01/2026", answers(6), judgement_level="high",
+                                       judgement_reason="Threats to kill"))
+    sg.record_referral(SafeguardingReferralInput(old_ref.id, "marac", "01/01/2026", grounds="judgement"))
+    sg.record_checklist(ChecklistInput(old_ref.id, "05/01/2026", answers(16)))
+    sg.record_checklist(ChecklistInput(lowered.id, "02/01/2026", answers(15)))
+    sg.record_checklist(ChecklistInput(lowered.id, "05/01/2026", answers(3)))
+    due = {d.resident_id: d for d in sg.marac_due("unit")}
+    for rec in (judged, old_ref, lowered):
+        st = sg.status(rec.id)
+        assert (rec.id in due) == st.marac_due
+        if st.marac_due:
+            assert due[rec.id].grounds == st.marac_grounds
+    assert due[judged.id].grounds == ("judgement",) and old_ref.id in due and lowered.id not in due
+
+
+def test_the_safeguarding_overview_is_one_audited_read(worker_book: Casebook, manager_book: Casebook) -> None:
+    from tests.fixtures.caseload import last_audit
+
+    rec = admit(manager_book)
+    x = worker_book.incidents.record(IncidentInput(rec.id, "05/01/2026 08:00", "other", "Alarm"))
+    c = worker_book.safeguarding.record_checklist(ChecklistInput(rec.id, "05/01/2026", answers(14)))
+    o = worker_book.safeguarding.overview(rec.id)
+    assert [i.id for i in o.incidents] == [x.id] and [k.id for k in o.checklists] == [c.id]
+    assert o.status.marac_due and o.referrals == ()
+    # one entry for the whole read; the one before it is the checklist's risk prompt
+    assert last_audit(worker_book, 2) == [("safeguarding.view", {"part": "overview"}),
+                                          ("risk.prompt", {"reason": "safeguarding"})]

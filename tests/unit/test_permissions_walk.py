@@ -139,6 +139,7 @@ CHECKED: dict[str, Permission] = {
     "safeguarding.record_outcome": P.RECORD_SAFEGUARDING,
     "safeguarding.referrals": P.VIEW_RESIDENTS,
     "safeguarding.marac_due": P.VIEW_RESIDENTS,
+    "safeguarding.overview": P.VIEW_RESIDENTS,
 }
 
 # Arguments where a placeholder would stop the call before its permission check.

@@ -42,14 +42,14 @@ class SafeguardingState:
 
 
 def load_state(book: Any, resident_id: str) -> SafeguardingState:
-    incidents = book.incidents.for_resident(resident_id)
-    checklists = book.safeguarding.checklists(resident_id)
+    """Two reads: the safeguarding overview, and the current risk assessment a referral may name."""
+    o = book.safeguarding.overview(resident_id)
     try:
         risk = book.risk.current(resident_id=resident_id)
     except NotFound:
         risk = None
-    return SafeguardingState(book.safeguarding.status(resident_id), checklists,
-                             book.safeguarding.referrals(resident_id), link_options(incidents, checklists, risk))
+    return SafeguardingState(o.status, list(o.checklists), list(o.referrals),
+                             link_options(list(o.incidents), list(o.checklists), risk))
 
 
 def ask_marac_now(parent: QWidget) -> bool:
