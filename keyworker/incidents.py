@@ -239,11 +239,9 @@ class IncidentService:
 
         with self._book._write() as s:
             resident_in(s, resident_id)
-            q = select(Incident).where(Incident.resident_id == resident_id, Incident.archived.is_(False))
-            rows = s.scalars(_filtered(q, filter).order_by(Incident.occurred_at.desc(), Incident.id.desc())).all()
+            views = incident_views(s, resident_id, account_names(s), filter)
             self._book._record(s, "incident.history", "resident", resident_id, resident_id=resident_id)
-            names = account_names(s)
-            return [_view(x, names) for x in rows]
+            return views
 
     @typed_inputs(requires=Permission.VIEW_UNIT_INCIDENTS)
     def unit(self, filter: IncidentFilter | None = None) -> list[IncidentRow]:
@@ -262,11 +260,39 @@ class IncidentService:
             return [IncidentRow(r.id, r.resident_id, f"{r.given_name} {r.family_name}", r.reference,
                                 r.occurred_at, r.kind, r.police_involved, r.safeguarding_referral) for r in rows]
 
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
+    def recent(self, hours: int = 12) -> list[IncidentRow]:
+        """Every resident's incidents in the last `hours` (1 to 48), newest first: what a night worker,
+        often alone, must know of tonight (they read each resident's incidents anyway; the unit's
+        list by any dates stays the seniors'). Audited like the unit's list."""
+        if isinstance(hours, bool) or not 1 <= hours <= 48:
+            raise ValidationError({"hours": "Choose between 1 and 48 hours."}, "Choose between 1 and 48 hours.")
+        since = self._book.clock.now() - timedelta(hours=hours)
+        with self._book._write() as s:
+            q = (select(Incident.id, Incident.resident_id, Resident.given_name, Resident.family_name,
+                        Resident.reference, Incident.occurred_at, Incident.kind, Incident.police_involved,
+                        Incident.safeguarding_referral)
+                 .join(Resident, Resident.id == Incident.resident_id)
+                 .where(Incident.archived.is_(False), Incident.occurred_at >= since)
+                 .order_by(Incident.occurred_at.desc(), Incident.id.desc()))
+            rows = s.execute(q).all()
+            self._book._record(s, "incident.list", "unit", None, detail={"hours": hours, "rows": len(rows)})
+            return [IncidentRow(r.id, r.resident_id, f"{r.given_name} {r.family_name}", r.reference,
+                                r.occurred_at, r.kind, r.police_involved, r.safeguarding_referral) for r in rows]
+
     def counts(self, session: Session) -> dict[str, Any]:
         since = self._book.clock.now() - timedelta(days=30)
         n = session.scalar(select(func.count()).select_from(Incident)
                            .where(Incident.archived.is_(False), Incident.occurred_at >= since))
         return {"incidents_30d": int(n or 0)}
+
+
+def incident_views(s: Session, resident_id: str, names: Mapping[str, str],
+                   filter: IncidentFilter | None = None) -> list[IncidentView]:
+    """The resident's incidents, newest first, inside the caller's session (and audit entry)."""
+    q = select(Incident).where(Incident.resident_id == resident_id, Incident.archived.is_(False))
+    rows = s.scalars(_filtered(q, filter).order_by(Incident.occurred_at.desc(), Incident.id.desc())).all()
+    return [_view(x, names) for x in rows]
 
 
 def domestic_abuse_days(s: Session, resident_id: str) -> list[date]:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from keyworker import da_checklist as da
 from keyworker import reference_data as ref
-from keyworker.clock import format_date, local_today
+from keyworker.clock import LONDON, format_date, local_today
 from keyworker.db.incidents import DaChecklist, Incident, SafeguardingReferral
 from keyworker.errors import NotFound, ValidationError
 from keyworker.incidents import domestic_abuse_days, prompt_risk_review, resident_in
@@ -126,6 +126,34 @@ class Escalation:
     @property
     def prompted(self) -> bool:
         return len(self.incident_days) >= da.ESCALATION_INCIDENTS
+
+
+@dataclass(frozen=True)
+class MaracDue:
+    """A line of Today's "MARAC referrals due": a current resident whose grounds for a MARAC
+    referral arose with no referral recorded since."""
+
+    resident_id: str
+    resident_name: str
+    reference: str
+    key_worker_id: str | None
+    grounds: tuple[str, ...]  # keys of MARAC_GROUNDS
+    since: date | None  # the day the grounds arose (the checklist's, or the third incident's)
+
+    @property
+    def grounds_text(self) -> str:
+        return "; ".join(MARAC_GROUNDS[g] for g in self.grounds)
+
+
+@dataclass(frozen=True)
+class SafeguardingOverview:
+    """The Safeguarding tab in one read: `status`, `checklists`, `referrals` (newest first) and the
+    resident's `incidents` (IncidentView, newest first) that a referral may be linked to."""
+
+    status: DomesticAbuseStatus
+    checklists: tuple[ChecklistView, ...]
+    referrals: tuple[SafeguardingReferralView, ...]
+    incidents: tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -299,6 +327,86 @@ class SafeguardingService:
             self._book._record(s, "safeguarding.view", "resident", resident_id, resident_id=resident_id)
             return st
 
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
+    def marac_due(self, scope: str = "mine") -> list[MaracDue]:
+        """Current residents for whom a MARAC referral is due (a list for Today, rows only, not
+        audited). Only residents with a high checklist or a domestic abuse incident in the last 12
+        months are looked at closely, so it stays cheap on a large unit. `scope` 'mine': the
+        signed-in user's residents."""
+        from keyworker.db.caseload import Admission, Resident
+
+        if scope not in ("mine", "unit"):
+            raise ValidationError({"scope": "Choose your residents or the whole unit."},
+                                  "Choose your residents or the whole unit.")
+        today = local_today(self._book.clock)
+        start = da.escalation_window(today)[0]
+        with self._book._read() as s:
+            q = (select(Admission.resident_id, Admission.key_worker_id, Resident.given_name, Resident.family_name,
+                        Resident.reference)
+                 .join(Resident, Resident.id == Admission.resident_id)
+                 .where(Admission.discharged_on.is_(None), Admission.archived.is_(False),
+                        Resident.archived.is_(False)))
+            if scope == "mine":
+                q = q.where(Admission.key_worker_id == self._book.actor.id)
+            high = select(DaChecklist.resident_id).where(DaChecklist.level == da.HIGH, DaChecklist.archived.is_(False))
+            abuse = select(Incident.resident_id).where(Incident.domestic_abuse.is_(True), Incident.archived.is_(False),
+                                                       Incident.occurred_at >= datetime(start.year, start.month, start.day,
+                                                                                        tzinfo=LONDON))
+            people = {r.resident_id: r for r in s.execute(q.where(Admission.resident_id.in_(high.union(abuse))))}
+            if not people:
+                return []
+            ids = list(people)
+            # Three bulk reads, then status_in's rule per resident (not five queries per resident).
+            latest: dict[str, tuple[date, str, str]] = {}
+            for rid, on, level, visible in s.execute(
+                    select(DaChecklist.resident_id, DaChecklist.completed_on, DaChecklist.level, DaChecklist.visible_level)
+                    .where(DaChecklist.resident_id.in_(ids), DaChecklist.archived.is_(False))
+                    .order_by(DaChecklist.completed_on.desc(), DaChecklist.created_at.desc())):
+                latest.setdefault(rid, (on, level, visible))
+            abuse_days: dict[str, list[date]] = {}
+            for rid, at in s.execute(select(Incident.resident_id, Incident.occurred_at).where(
+                    Incident.resident_id.in_(ids), Incident.domestic_abuse.is_(True), Incident.archived.is_(False))):
+                abuse_days.setdefault(rid, []).append(at.astimezone(LONDON).date())
+            marac: dict[str, list[date]] = {}
+            for rid, on in s.execute(select(SafeguardingReferral.resident_id, SafeguardingReferral.referred_on).where(
+                    SafeguardingReferral.resident_id.in_(ids), SafeguardingReferral.kind == "marac",
+                    SafeguardingReferral.archived.is_(False))):
+                marac.setdefault(rid, []).append(on)
+            out: list[MaracDue] = []
+            for rid, r in people.items():
+                grounds: list[str] = []
+                since: list[date] = []
+                current = latest.get(rid)
+                if current is not None and current[1] == da.HIGH:
+                    grounds.append("visible_high" if current[2] == da.HIGH else "judgement")
+                    since.append(current[0])
+                days = da.incidents_in_window(abuse_days.get(rid, []), today)
+                if len(days) >= da.ESCALATION_INCIDENTS:
+                    grounds.append("escalation")
+                    since.append(days[-da.ESCALATION_INCIDENTS])
+                if grounds and not any(on >= min(since) for on in marac.get(rid, [])):
+                    out.append(MaracDue(rid, f"{r.given_name} {r.family_name}", r.reference, r.key_worker_id,
+                                        tuple(grounds), min(since)))
+            return sorted(out, key=lambda m: (m.since or today, m.resident_name))
+
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
+    def overview(self, resident_id: str) -> SafeguardingOverview:
+        """What the Safeguarding tab shows, in one read (one audit entry, `safeguarding.view`): the
+        status, the checklists and referrals (newest first) and the incidents a referral may name."""
+        from keyworker.incidents import incident_views
+        from keyworker.residents import account_names
+
+        with self._book._write() as s:
+            resident_in(s, resident_id)
+            st = status_in(s, resident_id, local_today(self._book.clock))
+            names = account_names(s)
+            checklists = tuple(_checklist_view(x, names) for x in _checklists(s, resident_id))
+            referrals = tuple(_referral_view(x, names) for x in _referrals(s, resident_id))
+            incidents = tuple(incident_views(s, resident_id, names))
+            self._book._record(s, "safeguarding.view", "resident", resident_id, resident_id=resident_id,
+                               detail={"part": "overview"})
+            return SafeguardingOverview(st, checklists, referrals, incidents)
+
     @typed_inputs(requires=Permission.RECORD_SAFEGUARDING)
     def record_referral(self, data: SafeguardingReferralInput) -> SafeguardingReferralView:
         """A safeguarding (children, adults) or MARAC referral, with what raised it."""
@@ -355,5 +463,5 @@ class SafeguardingService:
             return [_referral_view(x, names) for x in rows]
 
 
-__all__ = ["ChecklistInput", "ChecklistView", "DomesticAbuseStatus", "Escalation", "SafeguardingReferralInput",
+__all__ = ["ChecklistInput", "ChecklistView", "DomesticAbuseStatus", "Escalation", "MaracDue", "SafeguardingOverview", "SafeguardingReferralInput",
            "SafeguardingReferralView", "SafeguardingService"]

@@ -50,7 +50,8 @@ _EDIT_ACTIONS: list[tuple[str, str, QKeySequence.StandardKey] | None] = [
 ]
 
 FEATURE_MODULES = ("ui.today", "ui.admin.page", "ui.caseload.page", "ui.referrals.page", "ui.reviews.page",
-                   "ui.care_plans", "ui.resident.window", "ui.reports.page", "ui.risk")
+                   "ui.care_plans", "ui.resident.window", "ui.reports.page", "ui.risk",
+                   "ui.incidents")
 
 
 def register_page(key: str, title: str, factory: Callable[[AppContext], QWidget], order: int = 100) -> None:
@@ -80,6 +81,7 @@ PAGE_PERMISSIONS: dict[str, Permission] = {
     "reviews_due": Permission.VIEW_RESIDENTS, "discharges": Permission.VIEW_RESIDENTS,
     "outbox": Permission.VIEW_RESIDENTS, "reports": Permission.VIEW_REPORTS,
     "admin": Permission.EDIT_UNIT_PROFILE,  # seniors see its Unit tab only (ui/admin/page.py)
+    "incidents": Permission.VIEW_UNIT_INCIDENTS,
 }
 
 

@@ -10,7 +10,7 @@ import ui.main_window as mw
 import ui.today as today
 from ui.today import TodayItem, register_today_section
 
-TITLES = ["Today", "Caseload", "Referrals", "Reviews due", "Reports", "Administration"]
+TITLES = ["Today", "Caseload", "Referrals", "Reviews due", "Incidents", "Reports", "Administration"]
 ALL_AREAS = mw.FEATURE_MODULES  # the app's own list, before a fixture narrows it to the shell's pages
 
 
@@ -103,7 +103,9 @@ def test_a_registered_page_takes_its_place_in_the_navigation(clean_registries, m
     mw.load_feature_modules()
     mw.register_page("outbox", "Outbox", factory, 60)
     keys = [p.key for p in mw.page_specs()]
-    assert keys.index("outbox") == keys.index("reviews_due") + 1 and keys.index("reports") == keys.index("outbox") + 1
+    # after Reviews due (40) and Incidents (45), before Reports (70)
+    assert keys.index("outbox") == keys.index("incidents") + 1 == keys.index("reviews_due") + 2
+    assert keys.index("reports") == keys.index("outbox") + 1
     assert mw.page_specs()[keys.index("outbox")].factory is factory
 
 

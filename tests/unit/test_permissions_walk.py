@@ -132,12 +132,15 @@ CHECKED: dict[str, Permission] = {
     "incidents.get": P.VIEW_RESIDENTS,
     "incidents.for_resident": P.VIEW_RESIDENTS,
     "incidents.unit": P.VIEW_UNIT_INCIDENTS,
+    "incidents.recent": P.VIEW_RESIDENTS,
     "safeguarding.record_checklist": P.RECORD_SAFEGUARDING,
     "safeguarding.checklists": P.VIEW_RESIDENTS,
     "safeguarding.status": P.VIEW_RESIDENTS,
     "safeguarding.record_referral": P.RECORD_SAFEGUARDING,
     "safeguarding.record_outcome": P.RECORD_SAFEGUARDING,
     "safeguarding.referrals": P.VIEW_RESIDENTS,
+    "safeguarding.marac_due": P.VIEW_RESIDENTS,
+    "safeguarding.overview": P.VIEW_RESIDENTS,
 }
 
 # Arguments where a placeholder would stop the call before its permission check.

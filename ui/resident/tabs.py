@@ -54,7 +54,21 @@ class HeaderSource:
     order: int
 
 
+@dataclass(frozen=True)
+class ResidentAction:
+    """A command of the record window (its toolbar, with a shortcut): `run(window)`, e.g. "Log incident…".
+    Shown only to roles with `permission` (None: everyone who opens records)."""
+
+    key: str
+    text: str
+    shortcut: str
+    run: Callable[[Any], object]
+    permission: Any = None
+    tip: str = ""
+
+
 _TABS: dict[str, ResidentTab] = {}
+_ACTIONS: dict[str, ResidentAction] = {}
 _HEADER: dict[str, HeaderSource] = {}
 
 
@@ -83,9 +97,18 @@ def unregister_header_item(key: str) -> None:
     _HEADER.pop(key, None)
 
 
+def register_resident_action(key: str, text: str, shortcut: str, run: Callable[[Any], object],
+                             permission: Any = None, tip: str = "") -> None:
+    _ACTIONS[key] = ResidentAction(key, text, shortcut, run, permission, tip)
+
+
+def resident_actions() -> list[ResidentAction]:
+    return list(_ACTIONS.values())
+
+
 def header_sources() -> list[HeaderSource]:
     return sorted(_HEADER.values(), key=lambda h: (h.order, h.key))
 
 
-__all__ = ["ResidentTab", "HeaderItem", "register_resident_tab", "unregister_resident_tab", "resident_tabs",
+__all__ = ["ResidentTab", "ResidentAction", "register_resident_action", "resident_actions", "HeaderItem", "register_resident_tab", "unregister_resident_tab", "resident_tabs",
            "register_header_item", "unregister_header_item", "header_sources"]

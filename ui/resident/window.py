@@ -9,14 +9,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QScrollArea, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QScrollArea, QTabWidget, QToolBar, QVBoxLayout, QWidget
 
 from keyworker.residents import ResidentRecord
 from ui.errors import show_error
 from ui.forms.dialog import LockCover, Unsaved, ask_unsaved
 from ui.resident.header import ResidentHeader, fetch_header_items
-from ui.resident.tabs import ResidentTab, resident_tabs
+from ui.resident.tabs import ResidentTab, resident_actions, resident_tabs
 
 if TYPE_CHECKING:
     from ui.context import AppContext
@@ -50,6 +50,9 @@ class ResidentWindow(QWidget):
         self.header = ResidentHeader()
         self.header.risk_activated.connect(lambda: self.show_tab("risk"))
         body.addWidget(self.header)
+        self.toolbar = self._build_actions()
+        if self.toolbar is not None:
+            body.addWidget(self.toolbar)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("residentTabs")
         self.tabs.setAccessibleName("Resident record sections")
@@ -79,6 +82,27 @@ class ResidentWindow(QWidget):
         if self.specs:
             self._ensure_tab(0)
         self.reload()
+
+    def _build_actions(self) -> QToolBar | None:
+        """The areas' commands (e.g. "Log incident…", Ctrl+Shift+I), for the roles that may use them."""
+        self.record_actions: dict[str, QAction] = {}
+        specs = [a for a in resident_actions() if a.permission is None or self.ctx.book.actor.can(a.permission)]
+        if not specs:
+            return None
+        bar = QToolBar("Record actions")
+        bar.setObjectName("residentActions")
+        bar.setAccessibleName("Record actions")
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for spec in specs:
+            act = QAction(spec.text, self)
+            act.setShortcut(QKeySequence(spec.shortcut))
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            act.setToolTip(f"{spec.tip or spec.text.replace('&', '').rstrip('…')} ({spec.shortcut})")
+            act.triggered.connect(lambda _c=False, s=spec: None if self.ctx.state.locked else s.run(self))
+            self.addAction(act)
+            bar.addAction(act)
+            self.record_actions[spec.key] = act
+        return bar
 
     def _fit_to_screen(self, width: int, height: int) -> None:
         # On a 1024×768 laptop a 1120×800 window would open with its right edge and foot cut off.
