@@ -443,7 +443,7 @@ class RiskService:
                                             f"Risk review was due on {format_date(r.review_on)}", days)
             prompted = base.outerjoin(RiskAssessment, RiskAssessment.admission_id == Admission.id) \
                 .join(RiskReviewPrompt, RiskReviewPrompt.admission_id == Admission.id) \
-                .add_columns(RiskReviewPrompt.reason, RiskReviewPrompt.raised_at) \
+                .add_columns(RiskReviewPrompt.reason, RiskReviewPrompt.note, RiskReviewPrompt.raised_at) \
                 .where(RiskReviewPrompt.answered_by_version_id.is_(None), RiskReviewPrompt.archived.is_(False)) \
                 .order_by(RiskReviewPrompt.raised_at)
             for r in s.execute(prompted):
@@ -452,8 +452,7 @@ class RiskService:
                 on = r.raised_at.date()
                 found[r.id] = RiskReviewDue(r.resident_id, r.id, f"{r.given_name} {r.family_name}", r.reference,
                                             r.key_worker_id, r.overall_level or "", r.review_on,
-                                            f"{rd.PROMPT_REASONS.get(r.reason, 'Something changed')} on "
-                                            f"{format_date(on)}: review the risk assessment",
+                                            prompt_text(r.reason, r.note, on),
                                             max(0, (today - on).days))
             return sorted(found.values(), key=lambda x: (-x.overdue_days, x.name))
 
@@ -572,8 +571,7 @@ class RiskService:
                                                           RiskReviewPrompt.archived.is_(False))
                            .order_by(RiskReviewPrompt.raised_at)):
             on = p.raised_at.date()
-            out.append(ReviewPrompt(p.reason, f"{rd.PROMPT_REASONS.get(p.reason, 'Something changed')} on "
-                                              f"{format_date(on)}: review the risk assessment.", on))
+            out.append(ReviewPrompt(p.reason, prompt_text(p.reason, p.note, on) + ".", on))
         return out
 
     def _admission(self, s: Session, admission_id: str | None, resident_id: str | None) -> Admission:
@@ -627,6 +625,13 @@ class RiskService:
             overdue=current and adm.discharged_on is None and review_on < today, is_current=current,
             prompts=tuple(self._prompts(s, adm, ra)) if current else (),
         )
+
+
+def prompt_text(reason: str, note: str | None, raised_on: date) -> str:
+    """What asked for a review, in the words of the area that asked ("Violence or threat on
+    05/01/2026 08:30", with its time), or the reason and the day it was raised."""
+    what = (note or "").strip() or f"{rd.PROMPT_REASONS.get(reason, 'Something changed')} on {format_date(raised_on)}"
+    return f"{what}: review the risk assessment"
 
 
 def _names(s: Session, ids: set[str | None]) -> dict[str, str]:

@@ -304,7 +304,7 @@ class SafeguardingService:
                          detail={"completed_on": x.completed_on.isoformat(), "raised": x.level != x.visible_level})
             if x.level == da.HIGH:
                 prompt_risk_review(book, s, x.resident_id, "safeguarding", x.id,
-                                   f"Domestic abuse checklist on {format_date(x.completed_on)}: high risk")
+                                   f"A high risk domestic abuse checklist on {format_date(x.completed_on)}")
             return _checklist_view(x, account_names(s))
 
     @typed_inputs(requires=Permission.VIEW_RESIDENTS)

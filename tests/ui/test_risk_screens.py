@@ -134,7 +134,7 @@ def test_an_incident_asks_for_a_review_on_today_in_its_own_words(qtbot, unit) ->
         worker.risk.prompt(s, aid, "incident", note="Violence or threat on 05/01/2026 08:30")
     items = risk_reviews_overdue(worker, "mine")
     lou = next(i for i in items if i.resident_id == rid)
-    assert "An incident was logged on 05/01/2026: review the risk assessment" in lou.text and lou.tab == "risk"
+    assert "Violence or threat on 05/01/2026 08:30: review the risk assessment" in lou.text and lou.tab == "risk"
     assert lou.due is None  # not "overdue since" a review date still to come
 
 

@@ -135,6 +135,8 @@ def test_logging_an_incident_prompts_a_risk_review(manager_book: Casebook, worke
     worker_book.incidents.record(IncidentInput(rec.id, "05/01/2026 08:00", "relapse", "Used on site"))
     prompts = worker_book.risk.needs_review(aid)
     assert len(prompts) == before + 1 and prompts[-1].reason == "relapse"
+    # the key worker reads what happened and when, to the minute
+    assert prompts[-1].text == "Relapse or use on site on 05/01/2026 08:00: review the risk assessment."
 
 
 def test_check_json_counts_incidents_in_the_last_30_days(tmp_path: Path, db_path: Path, manager_book: Casebook) -> None:
