@@ -117,10 +117,14 @@ def add_assessments(book: Casebook, seed: int, history: History | None = None) -
     newest = rows[-1].id if rows and rows[-1].discharged_on is None else None
     assessments: list[dict[str, Any]] = []
     versions: list[dict[str, Any]] = []
+    current = 0
     for i, r in enumerate(rows, 1):
         if r.id != newest and not (r.discharged_on is None and (today - r.admitted_on).days <= 1
                                    and rng.random() < 0.5):
-            _assess(run, rng, r, assessments, versions)
+            # One current resident in six is high risk throughout, so a night worker's Today and the
+            # header banner have someone to show however the dice fall.
+            current += r.discharged_on is None
+            _assess(run, rng, r, assessments, versions, high=r.discharged_on is None and current % 6 == 1)
         if len(versions) >= BATCH or i == len(rows):
             _flush(run, assessments, versions, i)
             assessments, versions = [], []
@@ -156,11 +160,11 @@ def _content(rng: random.Random, level: str, day: date, previous: dict[str, Any]
 
 
 def _assess(run: _Build, rng: random.Random, r: Any, assessments: list[dict[str, Any]],
-            versions: list[dict[str, Any]]) -> None:
+            versions: list[dict[str, Any]], high: bool = False) -> None:
     """The assessment on the admission day and its reviews until discharge (or today; a share overdue)."""
     today, worker = run.today, r.key_worker_id
     end = r.discharged_on or today
-    level = rng.choices([rd.LOW, rd.MEDIUM, rd.HIGH], [45, 40, 15])[0]
+    level = rd.HIGH if high else rng.choices([rd.LOW, rd.MEDIUM, rd.HIGH], [45, 40, 15])[0]
     # A share of current residents' reviews slipped: the last one was a week or more ago.
     stop = end
     if r.discharged_on is None and rng.random() < 0.1:
@@ -188,7 +192,7 @@ def _assess(run: _Build, rng: random.Random, r: Any, assessments: list[dict[str,
         if next_day > stop or next_day > today:
             break
         day, number = next_day, number + 1
-        level = rng.choices([level, rd.LOW, rd.MEDIUM, rd.HIGH], [70, 12, 12, 6])[0]
+        level = rd.HIGH if high else rng.choices([level, rd.LOW, rd.MEDIUM, rd.HIGH], [70, 12, 12, 6])[0]
         content = _content(rng, level, day, last)
     assessments.append(_tracked(run, aid, _at(r.admitted_on, 14, rng), worker, {
         "resident_id": r.resident_id, "admission_id": r.id, "current_version_id": parent[0],

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QPushButton
 
 import ui.main_window as mw
 from keyworker.casebook import Casebook
+from keyworker.risk import example_input
 from keyworker.clock import FixedClock
 from keyworker.security.permissions import Role
 from keyworker.security.vault import FAST_KDF
@@ -248,3 +249,15 @@ def test_switching_leaves_no_old_rows_on_screen(qtbot, unit, window_for) -> None
     assert before and all(lst.isVisible() for lst in before)
     page.mine_button.click()  # the page is rebuilt at once; the old lists must not linger until deleted
     assert all(lst.isHidden() for lst in before)
+
+
+def test_night_staff_read_high_risk_first_in_the_residents_list(qtbot, unit, book_factory,
+                                                                window_for) -> None:  # type: ignore[no-untyped-def]
+    jo = book_factory("worker2")  # Cat's key worker
+    record = jo.residents.get(unit["cat"])
+    assert record.current_admission is not None
+    jo.risk.record(record.current_admission.id, example_input(date(2026, 1, 5), "high"))
+    rows = texts(window_for("nights").pages["today"], "residents_now")
+    cat = next(r for r in rows if r.startswith("Clarke, Cat"))
+    assert "— ⚠ High risk, " in cat  # before the flags, in words
+    assert "High risk" not in next(r for r in rows if r.startswith("Baker, Ann"))

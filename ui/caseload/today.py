@@ -14,7 +14,9 @@ LIMIT = 200  # a unit has tens of residents; beyond this the Caseload page is th
 
 
 def alerts(row: CaseloadRow) -> list[str]:
-    out = [f.text for f in row.flags]
+    # A night worker reads high risk first: the Risk tab has the contingency plan to act on.
+    out = ["High risk"] if row.risk_level == "High" else []
+    out += [f.text for f in row.flags]
     if row.part_time:
         out.append("Part-time attendance")
     if row.week is not None and row.planned_weeks is not None and row.week > row.planned_weeks:
