@@ -75,15 +75,13 @@ class SessionDialog(FormDialog):
 
         work, f = group_box("What was worked on")
         self.goals = GoalsPicker(goals)
-        b.add("goals", self.goals, "Care plan goals", boxed=False)
-        f.addRow("Care plan goals", self.goals)
+        f.addRow("Care plan goals", b.add("goals", self.goals, "Care plan goals"))
         b.row(f, "notes", "&Notes", text_box())
         self.content_layout.addWidget(work)
 
         follow, f = group_box("Follow-up actions")
         self.follow_ups = FollowUpList(default_who=ctx.book.actor.full_name)
-        b.add("follow_ups", self.follow_ups, "Follow-up actions", boxed=False)
-        f.addRow(self.follow_ups)
+        f.addRow(b.add("follow_ups", self.follow_ups, "Follow-up actions"))
         self.content_layout.addWidget(follow)
 
         self.outcome.value_changed.connect(self._outcome_changed)
@@ -133,12 +131,15 @@ _OPEN: set[QWidget] = set()  # dialogs shown without a parent are kept alive whi
 def show_dialog(dialog: FormDialog) -> None:
     _OPEN.add(dialog)
     dialog.finished.connect(lambda _r: _OPEN.discard(dialog))
+    dialog.destroyed.connect(lambda *_a: _OPEN.discard(dialog))
     dialog.setModal(True)
     dialog.show()
 
 
 def open_dialogs() -> list[QWidget]:
-    return list(_OPEN)
+    import shiboken6
+
+    return [d for d in _OPEN if shiboken6.isValid(d)]  # one closed with its parent window is gone
 
 
 def plan_goals(ctx: AppContext, resident_id: str) -> list[tuple[str, str]]:

@@ -56,6 +56,8 @@ class HeaderSource:
 
 _TABS: dict[str, ResidentTab] = {}
 _HEADER: dict[str, HeaderSource] = {}
+# install(window): an area's window-wide actions (a shortcut such as Ctrl+Shift+K, "Record session…").
+_WINDOW_ACTIONS: dict[str, Callable[["QWidget"], None]] = {}
 
 
 def register_resident_tab(key: str, title: str, factory: TabFactory, order: int = 100) -> None:
@@ -87,5 +89,15 @@ def header_sources() -> list[HeaderSource]:
     return sorted(_HEADER.values(), key=lambda h: (h.order, h.key))
 
 
-__all__ = ["ResidentTab", "HeaderItem", "register_resident_tab", "unregister_resident_tab", "resident_tabs",
+def register_window_action(key: str, install: Callable[["QWidget"], None]) -> None:
+    """`install(window)` runs once per resident window, after its tabs: it may add QActions with
+    shortcuts that work on every tab (the window has `ctx` and `resident_id`)."""
+    _WINDOW_ACTIONS[key] = install
+
+
+def window_actions() -> list[Callable[["QWidget"], None]]:
+    return list(_WINDOW_ACTIONS.values())
+
+
+__all__ = ["register_window_action", "window_actions", "ResidentTab", "HeaderItem", "register_resident_tab", "unregister_resident_tab", "resident_tabs",
            "register_header_item", "unregister_header_item", "header_sources"]

@@ -16,7 +16,7 @@ from keyworker.residents import ResidentRecord
 from ui.errors import show_error
 from ui.forms.dialog import LockCover, Unsaved, ask_unsaved
 from ui.resident.header import ResidentHeader, fetch_header_items
-from ui.resident.tabs import ResidentTab, resident_tabs
+from ui.resident.tabs import ResidentTab, resident_tabs, window_actions
 
 if TYPE_CHECKING:
     from ui.context import AppContext
@@ -70,6 +70,8 @@ class ResidentWindow(QWidget):
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.close)
         QShortcut(QKeySequence("Ctrl+W"), self, activated=self.close)
         QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.reload)
+        for install in window_actions():  # areas' shortcuts that work on every tab
+            install(self)
         ctx.state.locked_changed.connect(self._on_locked)
         ctx.state.data_changed.connect(self._on_data_changed)
         ctx.state.actor_changed.connect(self._on_actor_changed)
