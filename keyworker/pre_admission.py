@@ -12,20 +12,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keyworker import reference_data as ref
-from keyworker.clock import local_today
+from keyworker.clock import LONDON, local_today
 from keyworker.corrections import clean_reason, current_row
 from keyworker.db.caseload import Admission, Referral
 from keyworker.db.key_work import PreAdmissionAssessment
 from keyworker.errors import NotFound, ValidationError
 from keyworker.input_types import form_fields, typed_inputs
 from keyworker.security.permissions import Permission
+from keyworker.timeline import TimelineEntry, register_timeline_source
 from keyworker.validation import Cleaner
 
 if TYPE_CHECKING:
@@ -285,3 +286,33 @@ class PreAdmissionService:
 
 __all__ = ["CHECKLIST", "DOMAINS", "METHODS", "DomainNote", "PreAdmissionInput", "PreAdmissionService",
            "PreAdmissionView"]
+
+
+# -- the resident's timeline (the Notes tab): the assessment before they came ------------------------
+def timeline_entries(s: Session, resident_id: str, date_from: date | None, date_to: date | None) -> list[TimelineEntry]:
+    referral_ids = [r for r in s.scalars(select(Admission.referral_id).where(
+        Admission.resident_id == resident_id, Admission.referral_id.is_not(None))) if r]
+    if not referral_ids:
+        return []
+    q = select(PreAdmissionAssessment).where(PreAdmissionAssessment.referral_id.in_(referral_ids),
+                                             PreAdmissionAssessment.archived.is_(False))
+    if date_from:
+        q = q.where(PreAdmissionAssessment.assessed_on >= date_from)
+    if date_to:
+        q = q.where(PreAdmissionAssessment.assessed_on <= date_to)
+    out = []
+    for x in s.scalars(q):
+        v = _view(s, x)
+        body = "\n".join([*(f"{label}: {notes}" for _k, label, notes in v.domains),
+                          f"Motivation and readiness: {v.motivation}",
+                          *([f"Potential treatment outcomes: {v.outcomes}"] if v.outcomes else []),
+                          *([f"Safeguarding concern: {v.safeguarding_concern} (reported to "
+                             f"{v.safeguarding_reported_to})"] if v.safeguarding_concern else [])])
+        at = datetime.combine(v.assessed_on, time(12), LONDON).astimezone(UTC)
+        out.append(TimelineEntry("pre_admission", v.id, resident_id, at,
+                                 f"Pre-admission assessment ({v.method_label.lower()}, by {v.assessed_by})", body,
+                                 v.recorded_by_name, v.superseded, v.correction_reason or "", v.supersedes_id))
+    return out
+
+
+register_timeline_source("pre_admission", "Pre-admission assessment", timeline_entries)

@@ -75,3 +75,9 @@ def test_on_admission_it_carries_into_the_record(manager_book: Casebook) -> None
     rec = manager_book.referrals.admit(ref.id, admission_input(worker_id(manager_book)), resident_input())
     got = manager_book.pre_admission.for_resident(rec.id)
     assert got is not None and got.id == v.id and got.resident_id == rec.id
+    from keyworker.timeline import merge
+
+    with manager_book._read() as s:
+        (entry,) = merge(s, rec.id, ["pre_admission"], None, None)
+    assert entry.record_id == v.id and entry.title == "Pre-admission assessment (in person, by Morgan Manager)"
+    assert "Offending (forensic): Probation order until June." in entry.text
