@@ -34,11 +34,6 @@ def _corrected() -> list[sa.Column]:
     ]
 
 
-def _correction_indexes(table: str) -> None:
-    op.create_index(op.f(f"ix_{table}_supersedes_id"), table, ["supersedes_id"])
-    op.create_index(op.f(f"ix_{table}_superseded_by_id"), table, ["superseded_by_id"])
-
-
 def upgrade() -> None:
     op.create_table(
         "pre_admission_assessments",
@@ -58,7 +53,6 @@ def upgrade() -> None:
                                 name=op.f("fk_pre_admission_assessments_referral_id_referrals")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pre_admission_assessments")),
     )
-    _correction_indexes("pre_admission_assessments")
     op.create_index(op.f("ix_pre_admission_assessments_referral_id"), "pre_admission_assessments", ["referral_id"])
     op.create_table(
         "key_work_sessions",
@@ -82,7 +76,6 @@ def upgrade() -> None:
                                 name=op.f("fk_key_work_sessions_admission_id_admissions")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_key_work_sessions")),
     )
-    _correction_indexes("key_work_sessions")
     op.create_index(op.f("ix_key_work_sessions_resident_id"), "key_work_sessions", ["resident_id"])
     op.create_index(op.f("ix_key_work_sessions_held_on"), "key_work_sessions", ["held_on"])
     op.create_index("ix_key_work_sessions_admission_day", "key_work_sessions", ["admission_id", "held_on"])
@@ -99,7 +92,6 @@ def upgrade() -> None:
         sa.Column("notes", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_group_sessions")),
     )
-    _correction_indexes("group_sessions")
     op.create_index(op.f("ix_group_sessions_held_on"), "group_sessions", ["held_on"])
     op.create_table(
         "group_attendance",

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QSpinBox, QWidget
 from keyworker.clock import local_today, to_local
 from keyworker.errors import KeyworkerError
 from keyworker.key_work import SessionView
-from keyworker.key_work_input import NEEDS_REASON, OUTCOMES, PSYCHOSOCIAL, REASON_NEEDED, SESSION_TYPES, SessionInput
+from keyworker.key_work_input import NEEDS_REASON, FollowUp, GoalWork, OUTCOMES, PSYCHOSOCIAL, REASON_NEEDED, SESSION_TYPES, SessionInput
 from ui.errors import show_error
 from ui.forms.dialog import FormDialog
 from ui.forms.widgets import ChoiceCombo, EditableChoice, UkDateEdit
@@ -90,7 +90,9 @@ class SessionDialog(FormDialog):
                     "duration_minutes": session.duration_minutes, "kind": session.kind,
                     "intervention": session.intervention, "outcome": session.outcome,
                     "outcome_reason": session.outcome_reason, "notes": session.notes,
-                    "goals": [], "follow_ups": list(session.follow_ups)})
+                    # the goals as recorded: progress already in the plan is not added again
+                    "goals": [GoalWork(g.goal_id, g.progress) for g in session.goals],
+                    "follow_ups": [FollowUp(f.what, f.who, f.by_when) for f in session.follow_ups]})
         self._outcome_changed()
         self.finish_setup()
 
