@@ -177,6 +177,8 @@ def test_the_tab_fits_a_small_window(qtbot, worker_book: Casebook, tasks) -> Non
         tab = win.show_tab("key_work")
         assert isinstance(tab, KeyWorkTab)
         qtbot.waitExposed(win)
+        QApplication.processEvents()  # a tab added to a shown window is shown on the next turn
+        assert tab.isVisible() and tab.record_button.isVisible()
         assert "1 session held" in tab.summary.text() and "Blood-borne virus" in tab.summary.text()
         for b in (tab.record_button, tab.group_button, tab.correct_button):
             assert b.width() >= b.sizeHint().width()  # never cut short

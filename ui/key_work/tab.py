@@ -56,7 +56,9 @@ def load_state(book: Any, resident_id: str, admission_id: str | None) -> KeyWork
 def summary_text(s: InterventionSummary | None) -> str:
     if s is None or not (s.attended or s.did_not_attend or s.cancelled or s.excused):
         return "No sessions recorded for this stay yet."
-    first = f" from {format_date(s.first_on)} to {format_date(s.last_on)}" if s.first_on and s.last_on else ""
+    first = "" if not (s.first_on and s.last_on) else (
+        f" on {format_date(s.first_on)}" if s.first_on == s.last_on
+        else f" from {format_date(s.first_on)} to {format_date(s.last_on)}")
     kinds = "; ".join(f"{t.label} {t.count}" for t in s.types)
     extra = ", ".join(p for p in (f"{s.cancelled} cancelled" if s.cancelled else "",
                                   f"{s.excused} excused from a group" if s.excused else "") if p)
