@@ -518,8 +518,6 @@ class KeyWorkService:
         Today: the key worker's residents ("mine") or, for seniors, the unit's. Rows only."""
         if scope not in ("mine", "unit"):
             raise ValidationError({"scope": "Choose mine or unit."})
-        if scope == "unit" and not self._book.actor.can(Permission.VIEW_UNIT_INCIDENTS):
-            scope = "mine"
         today = self._today()
         q = (select(KeyWorkSession.id, KeyWorkSession.resident_id, KeyWorkSession.follow_ups, Resident.given_name,
                     Resident.family_name, Resident.reference)
@@ -575,9 +573,14 @@ def group_entries(s: Session, resident_id: str, include_superseded: bool = False
     if date_to:
         q = q.where(GroupSession.held_on <= date_to)
     names = _names(s)
+
+    def reason(g: GroupSession) -> str | None:
+        """A superseded group's correction reason is on the group that replaced it (rare: a lookup)."""
+        later = s.get(GroupSession, g.superseded_by_id) if g.superseded_by_id else None
+        return later.correction_reason if later is not None else g.correction_reason
+
     return [GroupEntry(g.id, g.title, g.kind, g.held_on, g.start_time, g.duration_minutes, g.facilitators, att, note,
-                       g.created_at, names.get(g.created_by or "", ""), g.superseded_by_id is not None,
-                       g.correction_reason)
+                       g.created_at, names.get(g.created_by or "", ""), g.superseded_by_id is not None, reason(g))
             for g, att, note in s.execute(q.order_by(GroupSession.held_on.desc(), GroupSession.start_time.desc()))]
 
 
@@ -622,11 +625,14 @@ def timeline_entries(s: Session, resident_id: str, date_from: date | None, date_
     included (shown as superseded, with the reason)."""
     names = _names(s)
     out = []
-    for x in self_sessions(s, resident_id, date_from, date_to):
+    rows = self_sessions(s, resident_id, date_from, date_to)
+    reasons = {x.supersedes_id: x.correction_reason or "" for x in rows if x.supersedes_id}
+    for x in rows:
         v = _session_view(x, names)
+        # A superseded entry shows why it was corrected (the reason is on the row that replaced it).
+        why = reasons.get(v.id, "") if v.superseded else v.correction_reason or ""
         out.append(TimelineEntry("session", v.id, resident_id, _at(v.held_on, v.start_time), v.title,
-                                 v.text, v.recorded_by_name, v.superseded, v.correction_reason or "",
-                                 v.supersedes_id))
+                                 v.text, v.recorded_by_name, v.superseded, why, v.supersedes_id))
     for g in group_entries(s, resident_id, True, date_from, date_to):
         body = "\n".join(p for p in (f"Facilitators: {g.facilitators}", g.note or "") if p)
         out.append(TimelineEntry("session", g.group_id, resident_id, _at(g.held_on, g.start_time), g.title_text,

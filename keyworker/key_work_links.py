@@ -10,8 +10,11 @@ from sqlalchemy.orm import Session
 from keyworker import note_search
 
 
+SEARCH_TABLE = "note_search"  # the FTS5 table of migration 0013_case_notes
+
+
 def _searchable(s: Session) -> bool:
-    return s.execute(text("SELECT 1 FROM sqlite_master WHERE name = :t"), {"t": note_search.TABLE}).first() is not None
+    return s.execute(text("SELECT 1 FROM sqlite_master WHERE name = :t"), {"t": SEARCH_TABLE}).first() is not None
 
 
 def index_text(s: Session, resident_id: str, kind: str, record_id: str, body: str) -> None:

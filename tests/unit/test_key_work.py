@@ -96,7 +96,8 @@ def test_a_correction_supersedes_with_a_reason_and_the_old_text_stays(worker_boo
     assert "already been corrected" in e.value.fields["correction_reason"]
     with worker_book._read() as s:
         entries = merge(s, rid, ["session"], None, None)
-    assert {(x.record_id, x.superseded) for x in entries} == {(first.id, True), (second.id, False)}
+    assert {(x.record_id, x.superseded, x.correction) for x in entries} == {
+        (first.id, True, "Named the council"), (second.id, False, "Named the council")}
 
 
 def test_goal_progress_from_a_session_appears_in_the_care_plan(worker_book: Casebook) -> None:
@@ -199,3 +200,18 @@ def test_check_json_reports_sessions_and_the_dna_rate(tmp_path: Path, db_path: P
     text = run(tmp_path, "check", "--db", str(db_path)).stdout
     assert "Key-work sessions and groups in the last 7 days: 3" in text
     assert "Sessions not attended in the last 30 days (%): 25" in text
+
+
+def test_a_corrected_register_keeps_the_first_with_the_reason(worker_book: Casebook) -> None:
+    a, _ = admit(worker_book, given="Ann")
+    b, _ = admit(worker_book, given="Ben")
+    first = worker_book.key_work.record_group(GroupInput("Art", "05/01/2026", "10:30", 60, "Jo Second",
+                                                         [Attendance(a, "attended")]))
+    second = worker_book.key_work.correct_group(first.id, GroupInput(
+        "Art", "05/01/2026", "10:30", 60, "Jo Second", [Attendance(a, "attended"), Attendance(b, "attended")]),
+        "Ben was there too")
+    assert second.supersedes_id == first.id and [x.name for x in second.register] == ["Ann Whitfield", "Ben Whitfield"]
+    assert [(e.group_id, e.superseded) for e in worker_book.key_work.groups_for_resident(b)] == [(second.id, False)]
+    history = worker_book.key_work.groups_for_resident(a, include_superseded=True)
+    assert {(e.group_id, e.superseded, e.correction_reason) for e in history} == {
+        (first.id, True, "Ben was there too"), (second.id, False, "Ben was there too")}
