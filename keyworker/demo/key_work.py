@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -208,7 +209,7 @@ def _pre_admission(run: DemoRun, rng: random.Random, rows: _Rows, referral_id: s
                            assessment_id=row["id"], assessed_on=day.isoformat(), method=row["method"])
 
 
-def _groups(run: DemoRun, rng: random.Random, rows: _Rows, adms: list[Any], workers: list[str],
+def _groups(run: DemoRun, rng: random.Random, rows: _Rows, adms: Sequence[Any], workers: list[str],
             names: dict[str, str], today: date) -> None:
     monday = today - timedelta(days=today.weekday())
     for w in range(GROUP_WEEKS, -1, -1):
