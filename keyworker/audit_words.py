@@ -461,6 +461,34 @@ def _checklist_record(d: Detail) -> Words:
                  "level raised by professional judgement" if d.get("raised") else "")
 
 
+def _session_saved(verb: str) -> Formatter:
+    def f(d: Detail) -> Words:
+        from keyworker.key_work_input import OUTCOME_LABELS, TYPE_LABELS
+
+        kind, outcome = TYPE_LABELS.get(str(d.get("kind")), ""), OUTCOME_LABELS.get(str(d.get("outcome")), "")
+        on = _day(d.get("held_on"))
+        goals = d.get("goals")
+        return Words(f"Key-work session {verb}" + (f": {kind.lower()}" if kind else ""),
+                     _join(f"on {on}" if on else "", outcome.lower(),
+                           f"{goals} care plan goal{'s' if goals != 1 else ''} worked on" if isinstance(goals, int) and goals else ""))
+    return f
+
+
+def _group_saved(verb: str) -> Formatter:
+    def f(d: Detail) -> Words:
+        on, n, came = _day(d.get("held_on")), d.get("register"), d.get("attended")
+        return Words(f"Group session {verb}" + (f" on {on}" if on else ""),
+                     f"{came} of {n} on the register attended" if isinstance(n, int) and isinstance(came, int) else "")
+    return f
+
+
+def _pre_admission(verb: str) -> Formatter:
+    def f(d: Detail) -> Words:
+        on = _day(d.get("assessed_on"))
+        return Words(f"Pre-admission assessment {verb}", f"assessed on {on}" if on else "")
+    return f
+
+
 def _safeguarding_kind(code: Any) -> str:
     from keyworker.safeguarding import KIND_LABELS
 
@@ -499,6 +527,7 @@ ACTIONS: dict[str, Formatter] = {
     "demo.care_plans": _fixed("Demo care plans added"),
     "demo.risk": _fixed("Demo risk assessments added"),
     "demo.incidents": _fixed("Demo incidents and safeguarding records added"),
+    "demo.key_work": _fixed("Demo key-work sessions, groups and pre-admission assessments added"),
     "vault.repair": _fixed("Key store tidied after an interruption"),
     # signing in
     "sign_in": _sign_in,
@@ -575,6 +604,20 @@ ACTIONS: dict[str, Formatter] = {
     "safeguarding.history": _fixed("Safeguarding referrals looked at"),
     "safeguarding.referral": _safeguarding_referral,
     "safeguarding.outcome": _safeguarding_outcome,
+    # daily key work: sessions, groups, pre-admission assessments
+    "key_work.record": _session_saved("recorded"),
+    "key_work.correct": _session_saved("corrected"),
+    "key_work.view": _fixed("Key-work session opened"),
+    "key_work.history": _fixed("Key-work sessions looked at"),
+    "key_work.groups": _fixed("Group sessions attended looked at"),
+    "key_work.summary": _fixed("Summary of interventions looked at"),
+    "key_work.group_record": _group_saved("recorded"),
+    "key_work.group_correct": _group_saved("corrected"),
+    "key_work.group_view": _fixed("Group session and its register opened"),
+    "pre_admission.record": _pre_admission("recorded"),
+    "pre_admission.correct": _pre_admission("corrected"),
+    "pre_admission.view": _fixed("Pre-admission assessment looked at"),
+    "pre_admission.history": _fixed("Pre-admission assessment versions looked at"),
     # documents
     **{f"document.{verb}": _document(verb) for verb in DOCUMENT_VERBS},
 }

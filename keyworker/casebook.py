@@ -56,6 +56,8 @@ if TYPE_CHECKING:
     from keyworker.risk import RiskService
     from keyworker.incidents import IncidentService
     from keyworker.safeguarding import SafeguardingService
+    from keyworker.key_work import KeyWorkService
+    from keyworker.pre_admission import PreAdmissionService
 
 from keyworker.security.vault import (
     ACCOUNT,
@@ -106,6 +108,8 @@ SERVICES: list[tuple[str, str]] = [
     ("risk", "keyworker.risk:RiskService"),
     ("incidents", "keyworker.incidents:IncidentService"),
     ("safeguarding", "keyworker.safeguarding:SafeguardingService"),
+    ("key_work", "keyworker.key_work:KeyWorkService"),
+    ("pre_admission", "keyworker.pre_admission:PreAdmissionService"),
 ]
 
 
@@ -126,6 +130,8 @@ class Casebook:
     risk: RiskService
     incidents: IncidentService
     safeguarding: SafeguardingService
+    key_work: KeyWorkService
+    pre_admission: PreAdmissionService
 
     def __init__(
         self,

@@ -160,6 +160,7 @@ class ReferralRow:
     overdue: bool
     decided_within_deadline: bool | None
     decided_at: datetime | None = None
+    pre_admission_done: bool = False  # a pre-admission assessment is recorded (keyworker.pre_admission)
 
     @property
     def name(self) -> str:
@@ -260,9 +261,10 @@ def view(r: Referral, today: date, letter_id: str | None = None) -> ReferralView
     )
 
 
-def row(r: Referral, today: date) -> ReferralRow:
+def row(r: Referral, today: date, pre_admission_done: bool = False) -> ReferralRow:
     v = view(r, today)
-    return ReferralRow(**{f: getattr(v, f) for f in ReferralRow.__dataclass_fields__})
+    return ReferralRow(**{f: getattr(v, f) for f in ReferralRow.__dataclass_fields__ if f != "pre_admission_done"},
+                       pre_admission_done=pre_admission_done)
 
 
 def local_today_of(at: datetime) -> date:
@@ -554,7 +556,10 @@ class ReferralService:
         with self._book._read() as s:
             referrals = s.scalars(q).all()
             today = self._today()
-            rows = [row(r, today) for r in referrals]
+            from keyworker.pre_admission import assessed_referrals
+
+            assessed = assessed_referrals(s, [r.id for r in referrals])
+            rows = [row(r, today, r.id in assessed) for r in referrals]
         waiting = {OPEN: 0, ACCEPTED: 1}
         far = datetime.max.replace(tzinfo=UTC)
         rows.sort(key=lambda r: (waiting.get(r.status, 2), r.decision_due_on if r.status in waiting else date.max,

@@ -16,6 +16,8 @@ LABELS = {
     "reviews_overdue": "Reviews overdue",
     "risk_reviews_overdue": "Risk reviews overdue",
     "incidents_30d": "Incidents in the last 30 days",
+    "sessions_7d": "Key-work sessions and groups in the last 7 days",
+    "dna_rate_30d_pct": "Sessions not attended in the last 30 days (%)",
 }
 
 

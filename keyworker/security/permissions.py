@@ -45,6 +45,7 @@ class Permission(StrEnum):
     RECORD_INCIDENTS = "record_incidents"
     RECORD_SAFEGUARDING = "record_safeguarding"
     VIEW_UNIT_INCIDENTS = "view_unit_incidents"
+    RECORD_KEY_WORK = "record_key_work"
 
 
 # The table in words, with the reasons from a unit's work, is docs/PERMISSIONS.md; a test keeps
@@ -59,6 +60,7 @@ _CLINICAL = {
     Permission.RECORD_RISK,
     Permission.RECORD_INCIDENTS,
     Permission.RECORD_SAFEGUARDING,
+    Permission.RECORD_KEY_WORK,
 }
 
 GRANTS: dict[Role, frozenset[Permission]] = {

@@ -37,6 +37,11 @@ from keyworker import risk_domains
 from keyworker.medication import MedicationInput
 from keyworker import da_checklist
 from keyworker.incidents import INCIDENT_TYPES, IncidentFilter, IncidentInput
+from keyworker.key_work_input import ATTENDANCE, OUTCOMES, SESSION_TYPES, Attendance, FollowUp, GoalWork, GroupInput, SessionInput
+from keyworker.pre_admission import CHECKLIST as PRE_ADMISSION_CHECKLIST
+from keyworker.pre_admission import DOMAINS as PRE_ADMISSION_DOMAINS
+from keyworker.pre_admission import METHODS as PRE_ADMISSION_METHODS
+from keyworker.pre_admission import DomainNote, PreAdmissionInput
 from keyworker.safeguarding import MARAC_GROUNDS, REFERRAL_KINDS, ChecklistInput, SafeguardingReferralInput
 from keyworker.reports.periods import Period
 from keyworker.reviews import (
@@ -104,9 +109,11 @@ def vocabulary(ids: Mapping[str, str]) -> list[str]:
              *SECTIONS_BY_KEY, *AGREEMENT_METHODS, *ATTENDEE_ROLES, *INVITATION_METHODS,
              *SORT_KEYS, *risk_domains.DOMAIN_KEYS, *risk_domains.LEVELS, *risk_domains.PROMPT_REASONS,
              "regular", "midway", "pre_discharge", "view", "print", "save", "pdf", "csv", "mine", "unit",
-             *da_checklist.ANSWERS, *da_checklist.LEVELS, *MARAC_GROUNDS]
+             *da_checklist.ANSWERS, *da_checklist.LEVELS, *MARAC_GROUNDS, *PRE_ADMISSION_CHECKLIST,
+             *PRE_ADMISSION_DOMAINS, "10:30", "9.05", "24:00"]
     for options in (ref.admission_categories(), ref.settings(), ref.strands(), ref.decline_categories(),
-                    ref.consent_kinds(), INCIDENT_TYPES, REFERRAL_KINDS):
+                    ref.consent_kinds(), INCIDENT_TYPES, REFERRAL_KINDS, SESSION_TYPES, OUTCOMES, ATTENDANCE,
+                    PRE_ADMISSION_METHODS):
         words += [o.code for o in options] + [o.label for o in options]
     words += ["05/01/2026", "2026-01-05", "0001-01-01", "31/02/2026", "2026-01-05T10:00", "12", "yes", "R-00001",
               "PR1 2AB", "9434765919", "01772 123456", "pat@lancashire.gov.uk", "", " ", "\x00", "\ud800",
@@ -264,11 +271,14 @@ FUZZ_CALLS: dict[str, list[FuzzCall]] = {
     "IncidentFilter": [lambda b, i, v: b.incidents.unit(v), lambda b, i, v: b.incidents.for_resident(i["resident"], v)],
     "ChecklistInput": [lambda b, i, v: b.safeguarding.record_checklist(v)],
     "SafeguardingReferralInput": [lambda b, i, v: b.safeguarding.record_referral(v)],
+    "SessionInput": [lambda b, i, v: b.key_work.record(v)],
+    "GroupInput": [lambda b, i, v: b.key_work.record_group(v)],
+    "PreAdmissionInput": [lambda b, i, v: b.pre_admission.record(v)],
 }
 # Fields set to a real id half of the time, so a call gets past "does not exist".
 REAL_IDS = {"admission_id": "planned_admission", "key_worker_id": "worker", "goal_id": "goal", "actor_id": "worker",
             "supersedes_id": None, "review_id": "review", "resident_id": "resident", "incident_id": "incident",
-            "checklist_id": "checklist"}
+            "checklist_id": "checklist", "referral_id": "referral"}
 
 
 def test_every_input_dataclass_has_a_fuzz_target() -> None:
@@ -303,6 +313,16 @@ SEEDS: dict[str, Callable[[dict[str, str]], Any]] = {
                                                  "medium", "Threats since"),
     "SafeguardingReferralInput": lambda ids: SafeguardingReferralInput(
         ids["resident"], "adults", "05/01/2026", "Lancashire adult social care", incident_id=ids["incident"]),
+    "SessionInput": lambda ids: SessionInput(
+        ids["planned_resident"], "05/01/2026", "10:30", 45, "psychosocial", "attended", intervention="Relapse prevention",
+        notes="Triggers at weekends", goals=[GoalWork(ids["goal"], "Going well")],
+        follow_ups=[FollowUp("Ring GP", "Sam Worker", date(2026, 1, 9))]),
+    "GroupInput": lambda ids: GroupInput("Relapse prevention", "05/01/2026", "14:00", 90, "Sam Worker",
+                                         [Attendance(ids["resident"], "attended"),
+                                          Attendance(ids["planned_resident"], "did_not_attend", "Asleep")]),
+    "PreAdmissionInput": lambda ids: PreAdmissionInput(
+        ids["referral"], "05/01/2026", "video", [DomainNote("physical", "Liver function tests due")],
+        "Wants to stop; ready", checklist=["service_model_person", "intro_visit"]),
 }
 
 

@@ -141,6 +141,22 @@ CHECKED: dict[str, Permission] = {
     "safeguarding.referrals": P.VIEW_RESIDENTS,
     "safeguarding.marac_due": P.VIEW_RESIDENTS,
     "safeguarding.overview": P.VIEW_RESIDENTS,
+    "key_work.record": P.RECORD_KEY_WORK,
+    "key_work.correct": P.RECORD_KEY_WORK,
+    "key_work.get": P.VIEW_RESIDENTS,
+    "key_work.for_resident": P.VIEW_RESIDENTS,
+    "key_work.register_candidates": P.RECORD_KEY_WORK,
+    "key_work.record_group": P.RECORD_KEY_WORK,
+    "key_work.correct_group": P.RECORD_KEY_WORK,
+    "key_work.get_group": P.VIEW_RESIDENTS,
+    "key_work.groups_for_resident": P.VIEW_RESIDENTS,
+    "key_work.summary": P.VIEW_RESIDENTS,
+    "key_work.follow_ups_due": P.VIEW_RESIDENTS,
+    "pre_admission.record": P.RECORD_KEY_WORK,
+    "pre_admission.correct": P.RECORD_KEY_WORK,
+    "pre_admission.for_referral": P.VIEW_RESIDENTS,
+    "pre_admission.for_resident": P.VIEW_RESIDENTS,
+    "pre_admission.history": P.VIEW_RESIDENTS,
 }
 
 # Arguments where a placeholder would stop the call before its permission check.

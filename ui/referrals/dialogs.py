@@ -329,6 +329,10 @@ class DecisionDialog(FormDialog):
             value.setAccessibleName(label)
             f.addRow(label, value)
         self.content_layout.addWidget(summary)
+        from ui.key_work.pre_admission_view import PreAdmissionSummary
+
+        self.pre_admission = PreAdmissionSummary(ctx, referral.id)  # read-only: done or not (4.1.3)
+        self.content_layout.addWidget(self.pre_admission)
 
         decide, f = _group("Decision")
         self.choice = DecisionChoice()

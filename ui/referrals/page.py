@@ -45,8 +45,10 @@ except ImportError as e:  # pragma: no cover - only while that area is missing
 
 Index = QModelIndex | QPersistentModelIndex
 REFERRAL_ID_ROLE = Qt.ItemDataRole.UserRole
-COLUMNS = ("Received", "Name", "Referrer", "Category", "Decision due", "Status")
+COLUMNS = ("Received", "Name", "Referrer", "Category", "Decision due", "Status", "Assessed")
 STATUS_COLUMN = 5
+ASSESSED_COLUMN = 6  # pre-admission assessment recorded (keyworker.pre_admission)
+ASSESSED_WIDTH, NAME_ROOM = 96, 130
 DEADLINE_COLUMN = STATUS_COLUMN  # where the deadline is told (with its icon) while a decision waits
 STATUS_TEXT = {"accepted": "Accepted, awaiting admission", "declined": "Declined", "admitted": "Admitted"}
 # The list's filter (keys of keyworker.referrals.LIST_FILTERS), in the words of the Show box.
@@ -126,7 +128,7 @@ class ReferralsModel(RowsModel):
     def text(self, r: Any, column: int) -> str:
         return [
             format_date(r.received_at), r.name, r.referrer_name, r.category_label, format_date(r.decision_due_on),
-            status_text(r),
+            status_text(r), "✓ Yes" if r.pre_admission_done else "No",
         ][column]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -146,7 +148,10 @@ class ReferralsModel(RowsModel):
             if col in (1, 2):  # elided when narrow: the tooltip has it whole
                 return r.name if col == 1 else referrer_tip(r)
             if col == STATUS_COLUMN:
-                return status_tip(r)
+                return status_tip(r) + ("" if r.pre_admission_done else "\nNo pre-admission assessment yet.")
+            if col == ASSESSED_COLUMN:
+                return ("A pre-admission assessment is recorded." if r.pre_admission_done else
+                        "No pre-admission assessment yet (contract 4.1.3): choose Pre-admission… to record it.")
             return None
         if role == Qt.ItemDataRole.DecorationRole and col == STATUS_COLUMN:
             if r.overdue or r.working_days_left == 0:
@@ -166,6 +171,13 @@ class ReferralsTable(QTableView):
             self.page.default_action()
             return
         super().keyPressEvent(event)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        # "Assessed" only where the names still fit whole; narrower, the count line and the
+        # Status tooltip say which referrals have no pre-admission assessment yet.
+        fixed = sum(self.columnWidth(c) for c in range(len(COLUMNS)) if c not in (1, 2, ASSESSED_COLUMN))
+        self.setColumnHidden(ASSESSED_COLUMN, self.viewport().width() - fixed - ASSESSED_WIDTH < 2 * NAME_ROOM)
 
 
 class ReferralsPage(QWidget):
@@ -192,6 +204,9 @@ class ReferralsPage(QWidget):
         self.decline_button = self._button("D&ecline…", "Decline the selected referral with reasons in writing",
                                            lambda: self.decide("decline"))
         self.admit_button = self._button("A&dmit…", "Admit the selected accepted referral", self.admit)
+        self.assess_button = self._button("&Pre-admission…",
+                                          "Record or read the selected referral's pre-admission assessment",
+                                          self.pre_admission)
         self.refresh_button = self._button("&Refresh", "Refresh the referrals", self.refresh)
         self.new_button.setObjectName("primary")
 
@@ -225,7 +240,8 @@ class ReferralsPage(QWidget):
         self.busy = BusyBar(self)  # shown only if a list takes over half a second
 
         buttons = QHBoxLayout()
-        for b in (self.new_button, self.open_button, self.accept_button, self.decline_button, self.admit_button):
+        for b in (self.new_button, self.open_button, self.assess_button, self.accept_button, self.decline_button,
+                  self.admit_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         buttons.addWidget(self.refresh_button)
@@ -272,7 +288,8 @@ class ReferralsPage(QWidget):
 
         statuses = ["Due soon: 1 working day left", "Overdue by 10 working days", *STATUS_TEXT.values()]
         fixed = {0: width(["00/00/0000"], 0), 3: width([o.label for o in ref.admission_categories()], 3),
-                 4: width(["00/00/0000"], 4), STATUS_COLUMN: width(statuses, STATUS_COLUMN, icon + 4)}
+                 4: width(["00/00/0000"], 4), STATUS_COLUMN: width(statuses, STATUS_COLUMN, icon + 4),
+                 ASSESSED_COLUMN: ASSESSED_WIDTH}
         header.setStretchLastSection(False)
         for col in range(len(COLUMNS)):
             if col in fixed:
@@ -324,7 +341,9 @@ class ReferralsPage(QWidget):
             out = f"{waiting} waiting for a decision"
             if overdue:
                 out += f" ({overdue} overdue)"
-            return out + f"; {len(items) - waiting} accepted, waiting for admission"
+            out += f"; {len(items) - waiting} accepted, waiting for admission"
+            unassessed = sum(1 for r in items if not r.pre_admission_done)
+            return out + (f"; {unassessed} without a pre-admission assessment" if unassessed else "")
         if not items:
             return f"No referral{matching} here. Choose “All referrals” in Show to look through every one." \
                 if show != "all" else f"No referral{matching}."
@@ -357,6 +376,8 @@ class ReferralsPage(QWidget):
         set_state(self.accept_button, can_decide and is_open, why, "Accept the selected referral")
         set_state(self.decline_button, can_decide and is_open, why,
                   "Decline with reasons in writing: a letter to the referrer is made")
+        set_state(self.assess_button, r is not None, "Choose a referral.",
+                  "The pre-admission assessment (contract 4.1.3): record it, or read and correct it")
         can_admit = actor.can(Permission.ADMIT)
         accepted = r is not None and r.status == "accepted"
         set_state(self.admit_button, can_admit and accepted,
@@ -391,6 +412,13 @@ class ReferralsPage(QWidget):
             self._decide(referral, "")
         elif dlg.next_step == "admit":
             self._admit(referral)
+
+    def pre_admission(self) -> None:
+        from ui.key_work.pre_admission_dialog import open_pre_admission
+
+        r = self.selected()
+        if r is not None and not self.ctx.state.locked:
+            open_pre_admission(self.ctx, self, r.id, r.name, then=self.refresh)
 
     def decide(self, choice: str) -> None:
         r = self.selected()
