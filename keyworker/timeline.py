@@ -1,0 +1,69 @@
+"""The resident's timeline: notes, contacts, key-work sessions and incidents on one list (the Notes
+tab). Each area registers a source at import (`register_timeline_source`); `book.notes.timeline`
+merges them newest first inside one audited read. No Qt."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy.orm import Session
+
+from keyworker.clock import LONDON
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    kind: str  # the source's key: "note", "contact", "session", "incident"
+    record_id: str
+    resident_id: str
+    at: datetime  # UTC aware: the time the entry is about
+    title: str  # one line for a person ("Handover note", "Phone call with family: Ann Lee")
+    text: str  # the body shown under the title
+    by_name: str  # who wrote it
+    superseded: bool  # a correction replaced it: shown struck through, with `correction`
+    correction: str = ""  # on a superseded entry: why it was corrected; on a correction: its reason
+    supersedes_id: str | None = None  # on a correction: the entry it replaced
+    flagged: bool = False  # a note for the next shift not yet acknowledged
+
+
+# fetch(session, resident_id, date_from, date_to) -> entries; dates are the unit's days, both included.
+Fetch = Callable[[Session, str, "date | None", "date | None"], list[TimelineEntry]]
+
+
+@dataclass(frozen=True)
+class TimelineSource:
+    kind: str
+    label: str  # plural words for the filter ("Notes", "Contacts", "Key-work sessions", "Incidents")
+    fetch: Fetch
+
+
+_SOURCES: dict[str, TimelineSource] = {}
+
+
+def register_timeline_source(kind: str, label: str, fetch: Fetch) -> None:
+    """Add (or replace, on re-import) a source. Call at import of the area's service module."""
+    _SOURCES[kind] = TimelineSource(kind, label, fetch)
+
+
+def sources() -> list[TimelineSource]:
+    return list(_SOURCES.values())
+
+
+def day_bounds(date_from: date | None, date_to: date | None) -> tuple[datetime | None, datetime | None]:
+    """The unit's days as UTC instants: [start of date_from, start of the day after date_to)."""
+    low = datetime.combine(date_from, time(), LONDON) if date_from else None
+    high = datetime.combine(date_to + timedelta(days=1), time(), LONDON) if date_to else None
+    return low, high
+
+
+def merge(session: Session, resident_id: str, kinds: Iterable[str], date_from: date | None,
+          date_to: date | None) -> list[TimelineEntry]:
+    """Every chosen source's entries (no kinds: all), newest first. Checks nothing: the caller did."""
+    wanted = set(kinds)
+    out: list[TimelineEntry] = []
+    for src in _SOURCES.values():
+        if not wanted or src.kind in wanted:
+            out.extend(src.fetch(session, resident_id, date_from, date_to))
+    out.sort(key=lambda e: (e.at, e.record_id), reverse=True)
+    return out
