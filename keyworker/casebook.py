@@ -56,6 +56,9 @@ if TYPE_CHECKING:
     from keyworker.risk import RiskService
     from keyworker.incidents import IncidentService
     from keyworker.safeguarding import SafeguardingService
+    from keyworker.notes import NoteService
+    from keyworker.contacts import ContactService
+    from keyworker.sharing import SharingService
 
 from keyworker.security.vault import (
     ACCOUNT,
@@ -106,6 +109,9 @@ SERVICES: list[tuple[str, str]] = [
     ("risk", "keyworker.risk:RiskService"),
     ("incidents", "keyworker.incidents:IncidentService"),
     ("safeguarding", "keyworker.safeguarding:SafeguardingService"),
+    ("notes", "keyworker.notes:NoteService"),
+    ("contacts", "keyworker.contacts:ContactService"),
+    ("sharing", "keyworker.sharing:SharingService"),
 ]
 
 
@@ -126,6 +132,9 @@ class Casebook:
     risk: RiskService
     incidents: IncidentService
     safeguarding: SafeguardingService
+    notes: NoteService
+    contacts: ContactService
+    sharing: SharingService
 
     def __init__(
         self,

@@ -16,6 +16,7 @@ LABELS = {
     "reviews_overdue": "Reviews overdue",
     "risk_reviews_overdue": "Risk reviews overdue",
     "incidents_30d": "Incidents in the last 30 days",
+    "handover_flags_open": "Notes for the next shift not yet acknowledged",
 }
 
 

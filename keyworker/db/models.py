@@ -12,3 +12,4 @@ from keyworker.db.care_plans import CarePlan, CarePlanVersion, Review  # noqa: E
 from keyworker.db.imports import ImportRun  # noqa: E402,F401  (issue 7: resumable, undoable imports)
 from keyworker.db.risk import RiskAssessment, RiskAssessmentVersion, RiskReviewPrompt  # noqa: E402,F401  (issue 10)
 from keyworker.db.incidents import DaChecklist, Incident, SafeguardingReferral  # noqa: E402,F401  (issue 10)
+from keyworker.db.notes import CarePlanShare, CaseNote, ContactLog  # noqa: E402,F401  (issue 11, notes)
