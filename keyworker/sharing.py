@@ -135,7 +135,8 @@ class SharingService:
             names = account_names(s)
             rows = s.scalars(select(CarePlanShare).where(CarePlanShare.care_plan_id == plan_id,
                                                          CarePlanShare.archived.is_(False))
-                             .order_by(CarePlanShare.shared_on.desc(), CarePlanShare.created_at.desc())).all()
+                             .order_by(CarePlanShare.shared_on.desc(), CarePlanShare.created_at.desc(),
+                                       CarePlanShare.id)).all()
             return [self._view(x, numbers.get(x.version_id, 0), names.get(x.created_by or "", "")) for x in rows]
 
     @staticmethod
