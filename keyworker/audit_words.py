@@ -523,6 +523,7 @@ ACTIONS: dict[str, Formatter] = {
     "demo.care_plans": _fixed("Demo care plans added"),
     "demo.risk": _fixed("Demo risk assessments added"),
     "demo.incidents": _fixed("Demo incidents and safeguarding records added"),
+    "demo.notes": _fixed("Demo case notes and contacts added"),
     "vault.repair": _fixed("Key store tidied after an interruption"),
     # signing in
     "sign_in": _sign_in,
