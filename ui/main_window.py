@@ -50,7 +50,7 @@ _EDIT_ACTIONS: list[tuple[str, str, QKeySequence.StandardKey] | None] = [
 ]
 
 FEATURE_MODULES = ("ui.today", "ui.admin.page", "ui.caseload.page", "ui.referrals.page", "ui.reviews.page",
-                   "ui.care_plans", "ui.resident.window", "ui.reports.page")
+                   "ui.care_plans", "ui.resident.window", "ui.reports.page", "ui.notes")
 
 
 def register_page(key: str, title: str, factory: Callable[[AppContext], QWidget], order: int = 100) -> None:

@@ -1,2 +1,19 @@
 """The resident's Notes tab (timeline of notes, contacts, sessions, incidents), the note and
-contact dialogs, and the Handover page."""
+contact dialogs, the Handover page and its Today sections. Importing registers them."""
+from __future__ import annotations
+
+
+def _register() -> None:
+    from keyworker.security.permissions import Permission
+    from ui.main_window import PAGE_PERMISSIONS, register_page
+    from ui.notes.handover import HandoverPage
+    from ui.notes.tab import NotesTab
+    from ui.resident.tabs import register_resident_tab
+
+    register_resident_tab("notes", "Notes", NotesTab, 15)
+    PAGE_PERMISSIONS["handover"] = Permission.VIEW_RESIDENTS
+    register_page("handover", "Handover", HandoverPage, 15)
+    import ui.notes.today  # noqa: F401 - registers the handover sections on Today
+
+
+_register()
