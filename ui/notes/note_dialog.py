@@ -50,13 +50,13 @@ class NoteDialog(FormDialog):
         self.category.set_value("general")
         self.category.setAccessibleName("Category")
         b.row(f, "category", "&Category", self.category, required=True)
+        self.next_shift = QCheckBox("For the ne&xt shift")
+        self.next_shift.setAccessibleName("For the next shift")
+        b.row(f, "for_next_shift", "", self.next_shift)
         self.about_at = UkDateTimeEdit(ctx.book.clock.now())
         self.about_at.setAccessibleName("Time the note is about")
         b.row(f, "about_at", "&Time it is about", self.about_at, required=True,
               hint="Now, or earlier if you are writing it up later.")
-        self.next_shift = QCheckBox("For the ne&xt shift")
-        self.next_shift.setAccessibleName("For the next shift")
-        b.row(f, "for_next_shift", "", self.next_shift)
         if correcting is not None:
             self.reason = QPlainTextEdit()
             self.reason.setTabChangesFocus(True)
