@@ -12,7 +12,9 @@ def _register() -> None:
 
     register_resident_tab("notes", "Notes", NotesTab, 15)
     PAGE_PERMISSIONS["handover"] = Permission.VIEW_RESIDENTS
-    register_page("handover", "Handover", HandoverPage, 15)
+    # After Reviews due, not at 15: Ctrl+2 stays the Caseload (README, muscle memory); nights see the
+    # handover first thing on Today anyway.
+    register_page("handover", "Handover", HandoverPage, 45)
     import ui.notes.today  # noqa: F401 - registers the handover sections on Today
 
 
