@@ -18,8 +18,10 @@ REASON_MAX = 1000
 class Correctable:
     """Mix into a Tracked model: who corrected and when are the new row's created_by/created_at."""
 
-    supersedes_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    superseded_by_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    # Not indexed: nearly every row has NULL here, and an index on them leads SQLite to scan by it
+    # ("superseded_by_id IS NULL") instead of by time; versions are followed by primary key.
+    supersedes_id: Mapped[str | None] = mapped_column(String(36))
+    superseded_by_id: Mapped[str | None] = mapped_column(String(36))
     correction_reason: Mapped[str | None] = mapped_column(Text)
 
 

@@ -55,7 +55,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["resident_id"], ["residents.id"], name=op.f("fk_case_notes_resident_id_residents")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_notes")),
     )
-    _indexes("case_notes", "resident_id", "about_at", "supersedes_id", "superseded_by_id")
+    # No index on supersedes_id / superseded_by_id (keyworker/corrections.py says why).
+    _indexes("case_notes", "resident_id", "about_at")
     # Open handover flags are found without reading every note.
     op.execute("CREATE INDEX ix_case_notes_open_flags ON case_notes (for_next_shift, acknowledged_at) "
                "WHERE for_next_shift = 1 AND acknowledged_at IS NULL AND superseded_by_id IS NULL")
@@ -75,7 +76,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["resident_id"], ["residents.id"], name=op.f("fk_contacts_resident_id_residents")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contacts")),
     )
-    _indexes("contacts", "resident_id", "at", "supersedes_id", "superseded_by_id")
+    _indexes("contacts", "resident_id", "at")
     op.create_table(
         "care_plan_shares",
         *_tracked(),

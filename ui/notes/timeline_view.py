@@ -69,25 +69,43 @@ class EntryDelegate(QStyledItemDelegate):
     """Paints heading (bold), the correction label, and the wrapped text (struck through when
     superseded). Heights come from the same wrapping, so nothing is cut off."""
 
-    def _fonts(self, option: QStyleOptionViewItem) -> tuple[QFont, QFont, QFont]:
-        base = QFont(option.font)
-        bold = QFont(base)
-        bold.setBold(True)
-        struck = QFont(base)
-        struck.setStrikeOut(True)
-        return bold, base, struck
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._font_key: str = ""
+        self._set: tuple[QFont, QFont, QFont, QFont] | None = None
+        self._metrics: dict[int, QFontMetrics] = {}
+        self._heights: dict[tuple[str, int], int] = {}
+
+    def _fonts(self, option: QStyleOptionViewItem) -> tuple[QFont, QFont, QFont, QFont]:
+        """Bold heading, italic label, plain text, struck-through text: made once per base font."""
+        key = option.font.key()
+        if self._set is None or key != self._font_key:
+            base = QFont(option.font)
+            bold, italic, struck = QFont(base), QFont(base), QFont(base)
+            bold.setBold(True)
+            italic.setItalic(True)
+            struck.setStrikeOut(True)
+            self._set, self._font_key = (bold, italic, base, struck), key
+            self._metrics = {i: QFontMetrics(f) for i, f in enumerate(self._set)}
+            self._heights.clear()
+        return self._set
 
     def _blocks(self, e: TimelineEntry, option: QStyleOptionViewItem, width: int) -> list[tuple[QFont, str, int]]:
-        bold, base, struck = self._fonts(option)
-        blocks = [(bold, heading(e))]
+        fonts = self._fonts(option)
+        parts = [(0, heading(e))]
         if label(e):
-            italic = QFont(base)
-            italic.setItalic(True)
-            blocks.append((italic, label(e)))
-        blocks.append((struck if e.superseded else base, e.text or "—"))
-        flags = int(Qt.TextFlag.TextWordWrap)
-        return [(f, t, QFontMetrics(f).boundingRect(QRect(0, 0, max(width, 50), 100000), flags, t).height())
-                for f, t in blocks]
+            parts.append((1, label(e)))
+        parts.append((3 if e.superseded else 2, e.text or "—"))
+        width = max(width, 50)
+        out = []
+        for i, text in parts:
+            fm = self._metrics[i]
+            if "\n" not in text and fm.horizontalAdvance(text) <= width:
+                h = fm.height()  # one line: no wrapping to measure
+            else:
+                h = fm.boundingRect(QRect(0, 0, width, 100000), int(Qt.TextFlag.TextWordWrap), text).height()
+            out.append((fonts[i], text, h))
+        return out
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:  # noqa: N802 - Qt override
         e = index.data(ENTRY_ROLE)
@@ -95,7 +113,10 @@ class EntryDelegate(QStyledItemDelegate):
         view = self.parent()
         if isinstance(view, QListView):
             width = view.viewport().width()
-        h = sum(b[2] for b in self._blocks(e, option, width - 2 * PAD)) + 2 * PAD + 4
+        key = (f"{e.kind}:{e.record_id}:{e.superseded}:{e.flagged}", width)  # a correction changes its lines
+        h = self._heights.get(key)
+        if h is None:
+            h = self._heights[key] = sum(b[2] for b in self._blocks(e, option, width - 2 * PAD)) + 2 * PAD + 4
         return QSize(width, h)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
