@@ -155,22 +155,19 @@ def _note_entries(s: Session, resident_id: str, date_from: date | None, date_to:
         q = q.where(CaseNote.about_at >= low)
     if high:
         q = q.where(CaseNote.about_at < high)
-    rows = s.execute(q).all()
+    rows = s.execute(q).tuples().all()
     names = account_names(s)
-    reasons = {r.id: r.correction_reason for r in rows if r.supersedes_id}
-    missing = {r.superseded_by_id for r in rows if r.superseded_by_id and r.superseded_by_id not in reasons}
+    reasons = {r[0]: r[7] for r in rows if r[6]}
+    missing = {r[5] for r in rows if r[5] and r[5] not in reasons}
     if missing:  # a correction outside the dates shown still gives its reason
         reasons.update(s.execute(select(CaseNote.id, CaseNote.correction_reason)
                                  .where(CaseNote.id.in_(missing))).tuples().all())
-    out = []
-    for r in rows:
-        why = (reasons.get(r.superseded_by_id) or "") if r.superseded_by_id else (r.correction_reason or "")
-        out.append(TimelineEntry("note", r.id, resident_id, r.about_at,
-                                 f"{CATEGORY_LABELS.get(r.category, 'General')} note", r.text,
-                                 names.get(r.created_by or "", ""), r.superseded_by_id is not None, why,
-                                 r.supersedes_id,
-                                 bool(r.for_next_shift and r.acknowledged_at is None and r.superseded_by_id is None)))
-    return out
+    titles = {code: f"{label} note" for code, label in CATEGORY_LABELS.items()}
+    entry = TimelineEntry
+    return [entry("note", nid, resident_id, at, titles.get(cat, "General note"), body, names.get(by or "", ""),
+                  later is not None, (reasons.get(later) or "") if later else (why or ""), earlier,
+                  bool(flag and acked is None and later is None))
+            for nid, at, cat, body, by, later, earlier, why, flag, acked in rows]
 
 
 def _incident_entries(s: Session, resident_id: str, date_from: date | None,
@@ -312,10 +309,14 @@ class NoteService:
             raise ValidationError({"search": "Search for at most 200 characters."})
         with self._book._write() as s:
             resident_in(s, resident_id)
-            entries = timeline.merge(s, resident_id, kinds, date_from, date_to)
             if search.strip():
+                # The index first: no hit, no timeline to build (the common case while typing).
                 hits = set(note_search.search(s, search, resident_id, limit=5000))
-                entries = [e for e in entries if (e.kind, e.record_id) in hits]
+                wanted = tuple(k for k in (kinds or {k for k, _ in hits}) if any(k == h for h, _ in hits))
+                entries = [e for e in timeline.merge(s, resident_id, wanted, date_from, date_to)
+                           if (e.kind, e.record_id) in hits] if wanted else []
+            else:
+                entries = timeline.merge(s, resident_id, kinds, date_from, date_to)
             self._book._record(s, "notes.history", "resident", resident_id, resident_id=resident_id,
                                detail={"search": bool(search.strip())} if search.strip() else None)
             return entries
