@@ -12,9 +12,10 @@ def _register() -> None:
 
     register_resident_tab("notes", "Notes", NotesTab, 15)
     PAGE_PERMISSIONS["handover"] = Permission.VIEW_RESIDENTS
-    # After Reviews due, not at 15: Ctrl+2 stays the Caseload (README, muscle memory); nights see the
-    # handover first thing on Today anyway.
-    register_page("handover", "Handover", HandoverPage, 45)
+    # Not at 15: Ctrl+2 stays the Caseload (README, muscle memory), and the pages still to come
+    # (discharges, outbox) keep their places; nights see the handover first thing on Today anyway.
+    # Only seniors have Reports (70): for key workers and nights it follows Reviews due.
+    register_page("handover", "Handover", HandoverPage, 75)
     import ui.notes.today  # noqa: F401 - registers the handover sections on Today
 
 
