@@ -55,9 +55,9 @@ CONTACTS = [
      "Visited for an hour in the garden; talked about plans for going home."),
     ("referrer", "information_sharing", "Referring social worker", "email", "out",
      "Update on the first fortnight: engaging well, care plan agreed."),
-    ("ctp", "information_sharing", "Community Treatment Provider", "phone", "out",
+    ("ctp", "information_sharing", "Inspire Preston", "phone", "out",
      "Discussed aftercare and the referral back on discharge."),
-    ("gp", "information_sharing", "GP practice", "letter", "in",
+    ("gp", "information_sharing", "Fishergate Surgery", "letter", "in",
      "Letter confirming repeat prescription and blood test results."),
 ]
 SAFEGUARDING = ("agency", "Lancashire Children's Social Care", "phone", "out",
