@@ -14,6 +14,10 @@ import re
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+# The FTS5 table and the shadow tables SQLite keeps for it: not describable as metadata (the schema
+# check in tests/unit/test_architecture.py leaves these, and only these, out).
+VIRTUAL_TABLES = frozenset({"note_search", "note_search_data", "note_search_idx", "note_search_content",
+                            "note_search_docsize", "note_search_config"})
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_TERMS = 12
 
@@ -36,8 +40,9 @@ def unindex(session: Session, kind: str, record_id: str) -> None:
     rowid = session.execute(text("SELECT rowid FROM note_search_rows WHERE record_id = :i AND kind = :k"),
                             {"k": kind, "i": record_id}).scalar()
     if rowid is not None:
-        session.execute(text("DELETE FROM note_search WHERE rowid = :n"), {"n": rowid})
-        session.execute(text("DELETE FROM note_search_rows WHERE rowid = :n"), {"n": rowid})
+        # hard-delete-ok: the index is derived from the record, which stays (superseded, not deleted)
+        session.execute(text("DELETE FROM note_search WHERE rowid = :n"), {"n": rowid})  # hard-delete-ok: index
+        session.execute(text("DELETE FROM note_search_rows WHERE rowid = :n"), {"n": rowid})  # hard-delete-ok: index
 
 
 def match_query(words: str, resident_id: str | None = None) -> str:

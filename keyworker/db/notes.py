@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, String, Text
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keyworker.corrections import Correctable
@@ -14,6 +14,10 @@ from keyworker.db.base import Base, Tracked, UTCDateTime
 
 class CaseNote(Correctable, Tracked, Base):
     __tablename__ = "case_notes"
+    # The open handover flags (Today, check) without reading every note (keyworker.notes.OPEN_FLAG).
+    __table_args__ = (Index("ix_case_notes_open_flags", "for_next_shift", "acknowledged_at",
+                            sqlite_where=text("for_next_shift = 1 AND acknowledged_at IS NULL "
+                                              "AND superseded_by_id IS NULL")),)
     resident_id: Mapped[str] = mapped_column(ForeignKey("residents.id"), index=True)
     about_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # the time the note is about
     category: Mapped[str] = mapped_column(String(24))  # keyworker.notes.CATEGORIES
@@ -49,3 +53,15 @@ class CarePlanShare(Tracked, Base):
     shared_on: Mapped[date] = mapped_column(Date)
     # Filled by keyworker.sharing.queue_for_outbox once the outbox exists; NULL until then.
     outbox_item_id: Mapped[str | None] = mapped_column(String(36))
+
+
+# Which record each row of the FTS5 index `note_search` is (keyworker/note_search.py). The FTS5
+# table itself is virtual: migration 0013 makes it, and metadata cannot describe it.
+note_search_rows = Table(
+    "note_search_rows", Base.metadata,
+    Column("rowid", Integer, primary_key=True),
+    Column("kind", String(12), nullable=False),
+    Column("record_id", String(36), nullable=False),
+    Column("resident_id", String(36), nullable=False),
+    Index("ix_note_search_rows_record", "record_id", "kind", unique=True),
+)

@@ -97,7 +97,7 @@ def upgrade() -> None:
     # resident (a search within one record is an AND of both); note_search_rows maps each FTS rowid
     # to its record, so a correction unindexes by key instead of scanning the index.
     op.execute("CREATE VIRTUAL TABLE note_search USING fts5(body, rtoken, tokenize = 'unicode61')")
-    op.execute("CREATE TABLE note_search_rows (rowid INTEGER PRIMARY KEY, kind VARCHAR(12) NOT NULL, "
+    op.execute("CREATE TABLE note_search_rows (rowid INTEGER NOT NULL PRIMARY KEY, kind VARCHAR(12) NOT NULL, "
                "record_id VARCHAR(36) NOT NULL, resident_id VARCHAR(36) NOT NULL)")
     op.execute("CREATE UNIQUE INDEX ix_note_search_rows_record ON note_search_rows (record_id, kind)")
 
