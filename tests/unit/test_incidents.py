@@ -31,7 +31,9 @@ def test_night_staff_log_an_incident_and_the_record_says_who_and_when(
         police_involved=False))
     assert (x.kind, x.kind_label, x.when_text, x.recorded_by_name) == (
         "relapse", "Relapse or use on site", "05/01/2026 22:40", "Nico Nights")
-    assert last_audit(nights)[0] == ("incident.record", {"kind": "relapse", "occurred_at": "2026-01-05T22:40:00+00:00"})
+    # the incident's entry, then the risk review it prompts (same transaction)
+    assert [a for a in last_audit(nights, 2) if a[0] == "incident.record"] == [
+        ("incident.record", {"kind": "relapse", "occurred_at": "2026-01-05T22:40:00+00:00"})]
     assert nights.incidents.get(x.id).description == "Found with foil in the bathroom"
     assert last_audit(nights)[0][0] == "incident.view"
 
