@@ -487,6 +487,28 @@ def _pre_admission(verb: str) -> Formatter:
         on = _day(d.get("assessed_on"))
         return Words(f"Pre-admission assessment {verb}", f"assessed on {on}" if on else "")
     return f
+def _note_write(d: Detail) -> Words:
+    from keyworker.notes import CATEGORY_LABELS
+
+    kind = CATEGORY_LABELS.get(str(d.get("category")), "")
+    return Words("Case note written" + (f": {kind.lower()}" if kind else ""),
+                 "flagged for the next shift" if d.get("for_next_shift") else "")
+
+
+def _contact_log(d: Detail) -> Words:
+    from keyworker.contact_consent import PARTY_LABELS
+    from keyworker.contacts import METHOD_LABELS
+
+    who = PARTY_LABELS.get(str(d.get("party_kind")), "")
+    how = METHOD_LABELS.get(str(d.get("method")), "")
+    return Words("Contact logged" + (f" with {who.lower()}" if who else ""),
+                 _join(how.lower(), "safeguarding contact without consent" if d.get("safeguarding") else ""))
+
+
+def _plan_share(d: Detail) -> Words:
+    who = d.get("recipients")
+    names = ", ".join(str(w) for w in who) if isinstance(who, list | tuple) else ""
+    return Words(f"Care plan{_version(d)} shared", f"With {names}" if names else "")
 
 
 def _safeguarding_kind(code: Any) -> str:
@@ -528,6 +550,7 @@ ACTIONS: dict[str, Formatter] = {
     "demo.risk": _fixed("Demo risk assessments added"),
     "demo.incidents": _fixed("Demo incidents and safeguarding records added"),
     "demo.key_work": _fixed("Demo key-work sessions, groups and pre-admission assessments added"),
+    "demo.notes": _fixed("Demo case notes and contacts added"),
     "vault.repair": _fixed("Key store tidied after an interruption"),
     # signing in
     "sign_in": _sign_in,
@@ -618,6 +641,19 @@ ACTIONS: dict[str, Formatter] = {
     "pre_admission.correct": _pre_admission("corrected"),
     "pre_admission.view": _fixed("Pre-admission assessment looked at"),
     "pre_admission.history": _fixed("Pre-admission assessment versions looked at"),
+    # daily key work: case notes, handover, contacts, sharing the plan
+    "note.write": _note_write,
+    "note.correct": _fixed("Case note corrected (the original stays in the history)"),
+    "note.acknowledge": _fixed("Note for the next shift acknowledged"),
+    "note.view": _fixed("Case note opened"),
+    "note.history": _fixed("Case note's versions looked at"),
+    "notes.history": _fixed("Notes looked at"),
+    "notes.handover": _fixed("Handover looked at"),
+    "contact.log": _contact_log,
+    "contact.correct": _fixed("Contact corrected (the original stays in the history)"),
+    "contact.view": _fixed("Contact opened"),
+    "contact.history": _fixed("Contact's versions looked at"),
+    "care_plan.share": _plan_share,
     # documents
     **{f"document.{verb}": _document(verb) for verb in DOCUMENT_VERBS},
 }

@@ -58,6 +58,9 @@ if TYPE_CHECKING:
     from keyworker.safeguarding import SafeguardingService
     from keyworker.key_work import KeyWorkService
     from keyworker.pre_admission import PreAdmissionService
+    from keyworker.notes import NoteService
+    from keyworker.contacts import ContactService
+    from keyworker.sharing import SharingService
 
 from keyworker.security.vault import (
     ACCOUNT,
@@ -110,6 +113,9 @@ SERVICES: list[tuple[str, str]] = [
     ("safeguarding", "keyworker.safeguarding:SafeguardingService"),
     ("key_work", "keyworker.key_work:KeyWorkService"),
     ("pre_admission", "keyworker.pre_admission:PreAdmissionService"),
+    ("notes", "keyworker.notes:NoteService"),
+    ("contacts", "keyworker.contacts:ContactService"),
+    ("sharing", "keyworker.sharing:SharingService"),
 ]
 
 
@@ -132,6 +138,9 @@ class Casebook:
     safeguarding: SafeguardingService
     key_work: KeyWorkService
     pre_admission: PreAdmissionService
+    notes: NoteService
+    contacts: ContactService
+    sharing: SharingService
 
     def __init__(
         self,

@@ -4,6 +4,7 @@ a new row with `supersedes_id` and a required `correction_reason`; the old row g
 the model and `supersede(...)` inside the service's write transaction."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy import String, Text
@@ -17,8 +18,10 @@ REASON_MAX = 1000
 class Correctable:
     """Mix into a Tracked model: who corrected and when are the new row's created_by/created_at."""
 
-    supersedes_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    superseded_by_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    # Not indexed: nearly every row has NULL here, and an index on them leads SQLite to scan by it
+    # ("superseded_by_id IS NULL") instead of by time; versions are followed by primary key.
+    supersedes_id: Mapped[str | None] = mapped_column(String(36))
+    superseded_by_id: Mapped[str | None] = mapped_column(String(36))
     correction_reason: Mapped[str | None] = mapped_column(Text)
 
 
@@ -79,10 +82,20 @@ def chain(session: Session, model: type[R], record_id: str) -> list[R]:
 
 
 def audit_detail(old_id: str, reason: str) -> dict[str, str]:
-    """What a correction's audit entry says besides the new row's id (words: keyworker.audit_words)."""
-    return {"supersedes": old_id, "reason": reason}
+    """What a correction's audit entry says besides the new row's id. The reason itself stays on
+    the row (it may name health matters; the audit trail holds no more than it must)."""
+    return {"supersedes": old_id}
 
 
 def current_only(model: Any) -> Any:
     """A where-clause: rows no correction has replaced."""
     return model.superseded_by_id.is_(None)
+
+
+def reason_shown(session: Session, model: Any, row: Any, loaded: Mapping[str, Any] | None = None) -> str:
+    """The words shown with an entry: on a superseded one why it was corrected (the reason is on
+    the row that replaced it, looked up in `loaded` first); on a correction its own reason."""
+    if row.superseded_by_id:
+        later = (loaded or {}).get(row.superseded_by_id) or session.get(model, row.superseded_by_id)
+        return (later.correction_reason or "") if later is not None else ""
+    return str(row.correction_reason or "")

@@ -31,6 +31,10 @@ SPECS = {
         SettingSpec("unit_name", "Unit name", "", str),
         SettingSpec("idle_lock_minutes", "Lock after this many idle minutes", 10, int, 1, 120),
         SettingSpec("unit_id", "Unit id", "", str),
+        # When each shift starts, "HH:MM" local time (keyworker/shifts.py; the handover's default).
+        SettingSpec("shift_early", "Early shift starts", "07:00", str),
+        SettingSpec("shift_late", "Late shift starts", "14:30", str),
+        SettingSpec("shift_night", "Night shift starts", "21:30", str),
     ]
 }
 

@@ -18,6 +18,7 @@ LABELS = {
     "incidents_30d": "Incidents in the last 30 days",
     "sessions_7d": "Key-work sessions and groups in the last 7 days",
     "dna_rate_30d_pct": "Sessions not attended in the last 30 days (%)",
+    "handover_flags_open": "Notes for the next shift not yet acknowledged",
 }
 
 

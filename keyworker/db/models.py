@@ -13,3 +13,4 @@ from keyworker.db.imports import ImportRun  # noqa: E402,F401  (issue 7: resumab
 from keyworker.db.risk import RiskAssessment, RiskAssessmentVersion, RiskReviewPrompt  # noqa: E402,F401  (issue 10)
 from keyworker.db.incidents import DaChecklist, Incident, SafeguardingReferral  # noqa: E402,F401  (issue 10)
 from keyworker.db.key_work import GroupAttendance, GroupSession, KeyWorkSession, PreAdmissionAssessment  # noqa: E402,F401  (issue 11)
+from keyworker.db.notes import CarePlanShare, CaseNote, ContactLog  # noqa: E402,F401  (issue 11, notes)

@@ -46,6 +46,8 @@ class Permission(StrEnum):
     RECORD_SAFEGUARDING = "record_safeguarding"
     VIEW_UNIT_INCIDENTS = "view_unit_incidents"
     RECORD_KEY_WORK = "record_key_work"
+    WRITE_NOTES = "write_notes"
+    SHARE_CARE_PLAN = "share_care_plan"
 
 
 # The table in words, with the reasons from a unit's work, is docs/PERMISSIONS.md; a test keeps
@@ -61,6 +63,8 @@ _CLINICAL = {
     Permission.RECORD_INCIDENTS,
     Permission.RECORD_SAFEGUARDING,
     Permission.RECORD_KEY_WORK,
+    Permission.WRITE_NOTES,
+    Permission.SHARE_CARE_PLAN,
 }
 
 GRANTS: dict[Role, frozenset[Permission]] = {
@@ -73,7 +77,8 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     # Nights: read the record to act on it; the fortnightly review is a daytime meeting with the
     # key worker and the resident. They log what happens at night (incidents); safeguarding referrals
     # and MARAC are made by the key worker or a senior (notes and unplanned discharge: their areas).
-    Role.OUT_OF_HOURS: frozenset({Permission.VIEW_RESIDENTS, Permission.RECORD_INCIDENTS}),
+    # They write case notes and log contacts at night too (the handover is theirs to write and read).
+    Role.OUT_OF_HOURS: frozenset({Permission.VIEW_RESIDENTS, Permission.RECORD_INCIDENTS, Permission.WRITE_NOTES}),
     # The administrator runs the system but does not read clinical records (Caldicott: need to know).
     Role.ADMIN: frozenset({Permission.MANAGE_ACCOUNTS, Permission.VIEW_AUDIT, Permission.BACKUP,
                            Permission.IMPORT, Permission.VIEW_REPORTS, Permission.EDIT_UNIT_PROFILE}),

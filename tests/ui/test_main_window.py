@@ -10,7 +10,7 @@ import ui.main_window as mw
 import ui.today as today
 from ui.today import TodayItem, register_today_section
 
-TITLES = ["Today", "Caseload", "Referrals", "Reviews due", "Incidents", "Reports", "Administration"]
+TITLES = ["Today", "Caseload", "Referrals", "Reviews due", "Handover", "Incidents", "Reports", "Administration"]
 ALL_AREAS = mw.FEATURE_MODULES  # the app's own list, before a fixture narrows it to the shell's pages
 
 

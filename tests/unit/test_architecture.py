@@ -93,7 +93,13 @@ def test_migrated_schema_matches_the_models_exactly(tmp_path: Path) -> None:
     try:
         migrate.upgrade(engine)
         with engine.connect() as conn:
-            ctx = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+            from keyworker.note_search import VIRTUAL_TABLES
+
+            # The one exception: the FTS5 full-text index, a virtual table (and its shadow tables)
+            # that SQLAlchemy metadata cannot describe; its map table note_search_rows is checked.
+            ctx = MigrationContext.configure(conn, opts={
+                "compare_type": True, "compare_server_default": True,
+                "include_name": lambda name, kind, _p: not (kind == "table" and name in VIRTUAL_TABLES)})
             diff = compare_metadata(ctx, Base.metadata)
     finally:
         engine.dispose()

@@ -42,6 +42,9 @@ from keyworker.pre_admission import CHECKLIST as PRE_ADMISSION_CHECKLIST
 from keyworker.pre_admission import DOMAINS as PRE_ADMISSION_DOMAINS
 from keyworker.pre_admission import METHODS as PRE_ADMISSION_METHODS
 from keyworker.pre_admission import DomainNote, PreAdmissionInput
+from keyworker.contacts import ContactInput
+from keyworker.notes import NoteInput
+from keyworker.sharing import ShareRecipient
 from keyworker.safeguarding import MARAC_GROUNDS, REFERRAL_KINDS, ChecklistInput, SafeguardingReferralInput
 from keyworker.reports.periods import Period
 from keyworker.reviews import (
@@ -216,12 +219,16 @@ def unit(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     checklist = book.safeguarding.record_checklist(ChecklistInput(rec.id, "05/01/2026", {n: "yes" for n in range(1, 25)}))
     sg_referral = book.safeguarding.record_referral(SafeguardingReferralInput(
         rec.id, "marac", "05/01/2026", checklist_id=checklist.id, grounds="visible_high"))
+    note = book.notes.write(NoteInput(rec.id, "Settled evening", for_next_shift=True))
+    contact = book.contacts.log(ContactInput(rec.id, "agency", "Children's social care", "phone", "Called",
+                                             safeguarding=True, safeguarding_reason="Disclosure"))
     assert rec.current_admission is not None and plan.plan_id is not None and plan.version is not None
     ids = {"resident": rec.id, "admission": rec.current_admission.id, "planned_resident": rid,
            "planned_admission": aid, "plan": plan.plan_id, "version": plan.version.id, "course": course.course_id,
            "referral": open_ref.id, "worker": worker_id(book), "document": doc.id,
            "goal": plan.content.goals[0].id, "review": flagged.id, "incident": incident.id,
-           "checklist": checklist.id, "safeguarding_referral": sg_referral.id}
+           "checklist": checklist.id, "safeguarding_referral": sg_referral.id,
+           "note": note.id, "contact": contact.id}
     yield book, ids
     book.close()
 
@@ -274,6 +281,9 @@ FUZZ_CALLS: dict[str, list[FuzzCall]] = {
     "SessionInput": [lambda b, i, v: b.key_work.record(v)],
     "GroupInput": [lambda b, i, v: b.key_work.record_group(v)],
     "PreAdmissionInput": [lambda b, i, v: b.pre_admission.record(v)],
+    "NoteInput": [lambda b, i, v: b.notes.write(v), lambda b, i, v: b.notes.correct(i["note"], v, "Fuzzed")],
+    "ContactInput": [lambda b, i, v: b.contacts.log(v), lambda b, i, v: b.contacts.correct(i["contact"], v, "Fuzzed")],
+    "ShareRecipient": [lambda b, i, v: b.sharing.record(i["version"], [v])],
 }
 # Fields set to a real id half of the time, so a call gets past "does not exist".
 REAL_IDS = {"admission_id": "planned_admission", "key_worker_id": "worker", "goal_id": "goal", "actor_id": "worker",
@@ -323,6 +333,10 @@ SEEDS: dict[str, Callable[[dict[str, str]], Any]] = {
     "PreAdmissionInput": lambda ids: PreAdmissionInput(
         ids["referral"], "05/01/2026", "video", [DomainNote("physical", "Liver function tests due")],
         "Wants to stop; ready", checklist=["service_model_person", "intro_visit"]),
+    "NoteInput": lambda ids: NoteInput(ids["resident"], "Quiet night", "handover", "05/01/2026 08:00", True),
+    "ContactInput": lambda ids: ContactInput(ids["resident"], "gp", "Dr Shah", "phone", "Asked about bloods",
+                                             "05/01/2026 08:30", "in", True, "Concern raised"),
+    "ShareRecipient": lambda ids: ShareRecipient("ctp", "Inspire Preston"),
 }
 
 
@@ -372,10 +386,11 @@ def test_fuzzed_input_dataclasses_get_typed_errors_only(unit, cls_name: str) -> 
 
 # -- every argument of every hardened service method -------------------------------------------
 FUZZED_SERVICES = ("referrals", "residents", "reviews", "care_plans", "documents", "caseload", "reports", "audit",
-                   "risk", "incidents", "safeguarding")
+                   "risk", "incidents", "safeguarding", "notes", "contacts", "sharing")
 ID_ARGS = {"resident_id": "resident", "admission_id": "planned_admission", "plan_id": "plan", "version_id": "version",
            "version_a": "version", "version_b": "version", "course_id": "course", "referral_id": "referral",
-           "account_id": "worker", "document_id": "document", "key_worker_id": "worker", "incident_id": "incident"}
+           "account_id": "worker", "document_id": "document", "key_worker_id": "worker", "incident_id": "incident",
+           "note_id": "note", "contact_id": "contact"}
 
 
 def _method_cases() -> list[tuple[str, str]]:

@@ -157,6 +157,21 @@ CHECKED: dict[str, Permission] = {
     "pre_admission.for_referral": P.VIEW_RESIDENTS,
     "pre_admission.for_resident": P.VIEW_RESIDENTS,
     "pre_admission.history": P.VIEW_RESIDENTS,
+    "notes.write": P.WRITE_NOTES,
+    "notes.correct": P.WRITE_NOTES,
+    "notes.acknowledge": P.WRITE_NOTES,
+    "notes.get": P.VIEW_RESIDENTS,
+    "notes.history": P.VIEW_RESIDENTS,
+    "notes.timeline": P.VIEW_RESIDENTS,
+    "notes.handover": P.VIEW_RESIDENTS,
+    "notes.open_flags": P.VIEW_RESIDENTS,
+    "contacts.log": P.WRITE_NOTES,
+    "contacts.correct": P.WRITE_NOTES,
+    "contacts.get": P.VIEW_RESIDENTS,
+    "contacts.history": P.VIEW_RESIDENTS,
+    "contacts.check_consent": P.VIEW_RESIDENTS,
+    "sharing.record": P.SHARE_CARE_PLAN,
+    "sharing.for_plan": P.VIEW_RESIDENTS,
 }
 
 # Arguments where a placeholder would stop the call before its permission check.

@@ -177,6 +177,10 @@ class CarePlanTab(QWidget):
         lay = QVBoxLayout(self)
         lay.addWidget(self.status)
         lay.addWidget(self.agreement)
+        from ui.notes.share import SharePanel  # sharing the agreed plan (issue 11)
+
+        self.sharing = SharePanel(ctx, self)
+        lay.addWidget(self.sharing)
         lay.addLayout(buttons)
         lay.addWidget(self.banner)
         lay.addWidget(self.message)
@@ -304,6 +308,7 @@ class CarePlanTab(QWidget):
             self.agreement.setText("⚠ The resident's agreement to this plan is not recorded yet.")
         else:
             self.agreement.setText("The resident's agreement is recorded once the plan is complete.")
+        self.sharing.set_view(v)
         self.save_button.setText("&Save as new version…" if v.complete else "&Save draft")
         self.save_button.setAccessibleName("Save the changes as a new version" if v.complete else "Save the draft")
         self._set_enabled(True)
