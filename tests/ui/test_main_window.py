@@ -103,8 +103,8 @@ def test_a_registered_page_takes_its_place_in_the_navigation(clean_registries, m
     mw.load_feature_modules()
     mw.register_page("outbox", "Outbox", factory, 60)
     keys = [p.key for p in mw.page_specs()]
-    # after Reviews due (40) and Incidents (45), before Reports (70)
-    assert keys.index("outbox") == keys.index("incidents") + 1 == keys.index("reviews_due") + 2
+    # after Reviews due (40), Handover (42) and Incidents (45), before Reports (70)
+    assert keys.index("outbox") == keys.index("incidents") + 1 == keys.index("reviews_due") + 3
     assert keys.index("reports") == keys.index("outbox") + 1
     assert mw.page_specs()[keys.index("outbox")].factory is factory
 
