@@ -143,7 +143,7 @@ def test_the_handover_page_lists_flagged_notes_first_and_acknowledges_them(
                                    "1 for the next shift (shown first).")
     assert [r.text for r in page.model.rows] == ["Ask about the dentist.", "Slept well."]
     assert page.model.index(0, 2).data().startswith("⚑ For the next shift")
-    assert page.model.index(0, 0).data() == f"Dana Whitfield ({page.model.rows[0].reference})"
+    assert page.model.index(0, 0).data() == f"Dana Whitfield\n{page.model.rows[0].reference}"  # the note keeps the width
     page.table.setCurrentIndex(page.model.index(0, 0))
     assert page.ack.isEnabled()
     page.ack.click()

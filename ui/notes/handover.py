@@ -43,9 +43,13 @@ class HandoverModel(RowsModel):
         if not index.isValid():
             return None
         h: HandoverItem = self.rows[index.row()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return (f"{h.resident_name} ({h.reference})", h.when_text,
+        if role == Qt.ItemDataRole.DisplayRole:
+            # Name over reference and date over time: the narrow columns leave the note its width.
+            return (f"{h.resident_name}\n{h.reference}", h.when_text.replace(" ", "\n", 1),
                     f"{FLAG}\n{h.title}" if h.flagged else h.title, h.text, h.by_name)[index.column()]
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return (f"{h.resident_name} ({h.reference})", h.when_text,
+                    f"{FLAG}, {h.title}" if h.flagged else h.title, h.text, h.by_name)[index.column()]
         if role == Qt.ItemDataRole.FontRole and h.flagged and index.column() == 2:
             from PySide6.QtGui import QFont
 
