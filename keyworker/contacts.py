@@ -5,7 +5,7 @@ consented to is refused with the reason; a safeguarding contact is the recorded 
 needs a reason. Append-only: a correction supersedes with a reason. Nights log contacts too."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -122,15 +122,26 @@ def _search_text(x: ContactLog) -> str:
 
 
 def _entries(s: Session, resident_id: str, date_from: date | None, date_to: date | None) -> list[TimelineEntry]:
-    from keyworker.residents import account_names
-
     low, high = timeline.day_bounds(date_from, date_to)
     q = select(ContactLog).where(ContactLog.resident_id == resident_id, ContactLog.archived.is_(False))
     if low:
         q = q.where(ContactLog.at >= low)
     if high:
         q = q.where(ContactLog.at < high)
-    rows = s.scalars(q).all()
+    return _rows_entries(s, list(s.scalars(q)))
+
+
+def _entries_by_id(s: Session, resident_id: str, ids: Collection[str]) -> list[TimelineEntry]:
+    """Only these contacts of the resident (the search's hits)."""
+    if not ids:
+        return []
+    return _rows_entries(s, list(s.scalars(select(ContactLog).where(
+        ContactLog.resident_id == resident_id, ContactLog.archived.is_(False), ContactLog.id.in_(list(ids))))))
+
+
+def _rows_entries(s: Session, rows: list[ContactLog]) -> list[TimelineEntry]:
+    from keyworker.residents import account_names
+
     names = account_names(s)
     by_id = {x.id: x for x in rows}
     out = []
@@ -143,7 +154,7 @@ def _entries(s: Session, resident_id: str, date_from: date | None, date_to: date
     return out
 
 
-timeline.register_timeline_source("contact", "Contacts", _entries)
+timeline.register_timeline_source("contact", "Contacts", _entries, _entries_by_id)
 
 
 class ContactService:

@@ -6,7 +6,7 @@ keyworker/shifts.py). `timeline` is the resident's Notes tab: every registered s
 (keyworker/timeline.py) with full-text search (keyworker/note_search.py)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -144,17 +144,27 @@ def _note_title(x: CaseNote) -> str:
 # -- timeline sources ---------------------------------------------------------------------------
 def _note_entries(s: Session, resident_id: str, date_from: date | None, date_to: date | None) -> list[TimelineEntry]:
     """Columns, not ORM objects: a resident's 2,000 notes load in one light query."""
+    low, high = timeline.day_bounds(date_from, date_to)
+    conds = []
+    if low:
+        conds.append(CaseNote.about_at >= low)
+    if high:
+        conds.append(CaseNote.about_at < high)
+    return _note_rows(s, resident_id, *conds)
+
+
+def _note_entries_by_id(s: Session, resident_id: str, ids: Collection[str]) -> list[TimelineEntry]:
+    """Only these notes of the resident (the search's hits), not their whole timeline."""
+    return _note_rows(s, resident_id, CaseNote.id.in_(list(ids))) if ids else []
+
+
+def _note_rows(s: Session, resident_id: str, *conds: Any) -> list[TimelineEntry]:
     from keyworker.residents import account_names
 
-    low, high = timeline.day_bounds(date_from, date_to)
     q = select(CaseNote.id, CaseNote.about_at, CaseNote.category, CaseNote.text, CaseNote.created_by,
                CaseNote.superseded_by_id, CaseNote.supersedes_id, CaseNote.correction_reason,
                CaseNote.for_next_shift, CaseNote.acknowledged_at).where(
-        CaseNote.resident_id == resident_id, CaseNote.archived.is_(False))
-    if low:
-        q = q.where(CaseNote.about_at >= low)
-    if high:
-        q = q.where(CaseNote.about_at < high)
+        CaseNote.resident_id == resident_id, CaseNote.archived.is_(False), *conds)
     rows = s.execute(q).tuples().all()
     names = account_names(s)
     reasons = {r[0]: r[7] for r in rows if r[6]}
@@ -187,7 +197,7 @@ def _incident_entries(s: Session, resident_id: str, date_from: date | None,
                           names.get(x.created_by or "", ""), False) for x in s.scalars(q)]
 
 
-timeline.register_timeline_source("note", "Notes", _note_entries)
+timeline.register_timeline_source("note", "Notes", _note_entries, _note_entries_by_id)
 timeline.register_timeline_source("incident", "Incidents", _incident_entries)
 
 
@@ -311,10 +321,9 @@ class NoteService:
             resident_in(s, resident_id)
             if search.strip():
                 # The index first: no hit, no timeline to build (the common case while typing).
-                hits = set(note_search.search(s, search, resident_id, limit=5000))
-                wanted = tuple(k for k in (kinds or {k for k, _ in hits}) if any(k == h for h, _ in hits))
-                entries = [e for e in timeline.merge(s, resident_id, wanted, date_from, date_to)
-                           if (e.kind, e.record_id) in hits] if wanted else []
+                # Then only the hits are read from their sources, never the whole timeline.
+                hits = note_search.search(s, search, resident_id, limit=5000)
+                entries = timeline.merge_ids(s, resident_id, hits, kinds, date_from, date_to)
             else:
                 entries = timeline.merge(s, resident_id, kinds, date_from, date_to)
             self._book._record(s, "notes.history", "resident", resident_id, resident_id=resident_id,

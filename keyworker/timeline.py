@@ -3,7 +3,7 @@ tab). Each area registers a source at import (`register_timeline_source`); `book
 merges them newest first inside one audited read. No Qt."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -29,6 +29,8 @@ class TimelineEntry:
 
 # fetch(session, resident_id, date_from, date_to) -> entries; dates are the unit's days, both included.
 Fetch = Callable[[Session, str, "date | None", "date | None"], list[TimelineEntry]]
+# fetch_ids(session, resident_id, record_ids) -> only those entries of the resident (search hits).
+FetchIds = Callable[[Session, str, Collection[str]], list[TimelineEntry]]
 
 
 @dataclass(frozen=True)
@@ -36,14 +38,17 @@ class TimelineSource:
     kind: str
     label: str  # plural words for the filter ("Notes", "Contacts", "Key-work sessions", "Incidents")
     fetch: Fetch
+    fetch_ids: FetchIds | None = None  # None: `entries` fetches all and keeps the ids asked for
 
 
 _SOURCES: dict[str, TimelineSource] = {}
 
 
-def register_timeline_source(kind: str, label: str, fetch: Fetch) -> None:
-    """Add (or replace, on re-import) a source. Call at import of the area's service module."""
-    _SOURCES[kind] = TimelineSource(kind, label, fetch)
+def register_timeline_source(kind: str, label: str, fetch: Fetch, fetch_ids: FetchIds | None = None) -> None:
+    """Add (or replace, on re-import) a source. Call at import of the area's service module.
+    `fetch_ids` (optional): the entries with those record ids only, so a search reads its hits
+    and not the whole timeline."""
+    _SOURCES[kind] = TimelineSource(kind, label, fetch, fetch_ids)
 
 
 def sources() -> list[TimelineSource]:
@@ -65,5 +70,29 @@ def merge(session: Session, resident_id: str, kinds: Iterable[str], date_from: d
     for src in _SOURCES.values():
         if not wanted or src.kind in wanted:
             out.extend(src.fetch(session, resident_id, date_from, date_to))
+    out.sort(key=lambda e: (e.at, e.record_id), reverse=True)
+    return out
+
+
+def merge_ids(session: Session, resident_id: str, hits: Iterable[tuple[str, str]], kinds: Iterable[str],
+              date_from: date | None, date_to: date | None) -> list[TimelineEntry]:
+    """Only the entries named by `hits` ((kind, record_id), e.g. from the search index) of the
+    chosen kinds (none: all) and days, newest first: each source reads those records alone."""
+    wanted = set(kinds)
+    by_kind: dict[str, set[str]] = {}
+    for kind, record_id in hits:
+        if not wanted or kind in wanted:
+            by_kind.setdefault(kind, set()).add(record_id)
+    low, high = day_bounds(date_from, date_to)
+    out: list[TimelineEntry] = []
+    for kind, ids in by_kind.items():
+        src = _SOURCES.get(kind)
+        if src is None:
+            continue
+        if src.fetch_ids is None:
+            out.extend(e for e in src.fetch(session, resident_id, date_from, date_to) if e.record_id in ids)
+            continue
+        out.extend(e for e in src.fetch_ids(session, resident_id, ids) if e.resident_id == resident_id
+                   and (low is None or e.at >= low) and (high is None or e.at < high))
     out.sort(key=lambda e: (e.at, e.record_id), reverse=True)
     return out

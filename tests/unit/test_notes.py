@@ -92,6 +92,38 @@ def test_full_text_search_finds_a_word_in_a_note_and_nothing_in_another_resident
     assert last_audit(worker_book)[0] == ("notes.history", {"search": True})
 
 
+def test_search_reads_only_its_hits_not_the_whole_timeline_and_never_another_residents(
+        worker_book: Casebook, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A search in a record of 2,000 notes took as long as opening it: the index is asked first,
+    then only the hits are read from their sources (the whole timeline is never built)."""
+    import dataclasses
+
+    from keyworker import timeline
+
+    a, _ = care_helpers.admit(worker_book, given="Dana", admitted_on=date(2026, 1, 1))
+    b, _ = care_helpers.admit(worker_book, given="Lee")
+    old = _note(worker_book, a, "Went to the allotment with her sister.", "02/01/2026 10:00")
+    new = _note(worker_book, a, "Allotment again, then group.", "04/01/2026 10:00")
+    _note(worker_book, a, "Quiet day.")
+    _note(worker_book, b, "Helped in the allotment today.")
+    for kind in ("note", "contact"):
+        src = timeline._SOURCES[kind]
+
+        def whole_timeline(*_a: object, _k: str = kind) -> list[timeline.TimelineEntry]:
+            raise AssertionError(f"search built the whole {_k} timeline")
+
+        monkeypatch.setitem(timeline._SOURCES, kind, dataclasses.replace(src, fetch=whole_timeline))
+    hits = worker_book.notes.timeline(a, search="allotment")
+    assert [e.record_id for e in hits] == [new, old]  # newest first, as the list shows them
+    assert {e.resident_id for e in hits} == {a}
+    assert hits[1].text == "Went to the allotment with her sister."
+    assert [e.record_id for e in worker_book.notes.timeline(a, kinds=("note",), search="allot",
+                                                           date_to=date(2026, 1, 3))] == [old]
+    assert worker_book.notes.timeline(a, kinds=("incident",), search="allotment") == []
+    assert [e.resident_id for e in worker_book.notes.timeline(b, search="allotment")] == [b]
+    assert last_audit(worker_book)[0] == ("notes.history", {"search": True})
+
+
 def test_the_timeline_merges_notes_and_incidents_newest_first_and_filters_by_kind_and_day(
         worker_book: Casebook, clock: FixedClock) -> None:
     rid, _ = care_helpers.admit(worker_book, admitted_on=date(2026, 1, 1))
