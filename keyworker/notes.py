@@ -80,6 +80,16 @@ class NoteView:
         return self.for_next_shift and self.acknowledged_at is None and self.superseded_by_id is None
 
 
+PAGE_SIZE = 200  # the Notes tab shows the newest 200 first
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    entries: list[TimelineEntry]  # newest first
+    total: int  # every entry matching the filters and search, shown or not
+    older: int  # how many older entries come after this page ("Show older entries (N more)")
+
+
 @dataclass(frozen=True)
 class HandoverItem:
     """A line of the handover: a note or an incident, with the resident it is about."""
@@ -307,9 +317,20 @@ class NoteService:
 
     @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def timeline(self, resident_id: str, kinds: tuple[str, ...] = (), date_from: date | None = None,
-                 date_to: date | None = None, search: str = "") -> list[TimelineEntry]:
+                 date_to: date | None = None, search: str = "", limit: int | None = None,
+                 before: tuple[datetime, str] | None = None) -> list[TimelineEntry]:
         """The resident's notes, contacts, sessions and incidents, newest first (audited
-        `notes.history`); `search`: only entries whose text has every word."""
+        `notes.history`); `search`: only entries whose text has every word. `limit`: at most
+        that many; `before`: only entries older than (at, record_id) of the last one shown."""
+        return self.timeline_page(resident_id, kinds, date_from, date_to, search, limit, before).entries
+
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
+    def timeline_page(self, resident_id: str, kinds: tuple[str, ...] = (), date_from: date | None = None,
+                      date_to: date | None = None, search: str = "", limit: int | None = PAGE_SIZE,
+                      before: tuple[datetime, str] | None = None) -> TimelinePage:
+        """A page of `timeline`, newest first, and how many entries match in all (the Notes tab:
+        "200 of 2,201 shown", then "Show older entries" asks again with `before` the last shown).
+        Audited `notes.history` like `timeline`: every read is."""
         known = {src.kind for src in timeline.sources()}
         if any(k not in known for k in kinds):
             raise ValidationError({"kinds": "Choose from: " + ", ".join(src.label for src in timeline.sources()) + "."})
@@ -317,6 +338,8 @@ class NoteService:
             raise ValidationError({"date_to": "“To” must be on or after “From”."})
         if len(search) > 200:
             raise ValidationError({"search": "Search for at most 200 characters."})
+        if limit is not None and limit < 1:
+            raise ValidationError({"limit": "Show at least one entry."})
         with self._book._write() as s:
             resident_in(s, resident_id)
             if search.strip():
@@ -326,9 +349,15 @@ class NoteService:
                 entries = timeline.merge_ids(s, resident_id, hits, kinds, date_from, date_to)
             else:
                 entries = timeline.merge(s, resident_id, kinds, date_from, date_to)
+            total = len(entries)
+            if before is not None:
+                entries = [e for e in entries if (e.at, e.record_id) < before]
+            older = len(entries)
+            if limit is not None:
+                entries = entries[:limit]
             self._book._record(s, "notes.history", "resident", resident_id, resident_id=resident_id,
                                detail={"search": bool(search.strip())} if search.strip() else None)
-            return entries
+            return TimelinePage(entries, total, older - len(entries))
 
     @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def handover(self, since: datetime | str | None = None) -> Handover:

@@ -98,6 +98,40 @@ def test_search_as_you_type_narrows_the_timeline_and_a_correction_is_struck_thro
     assert len(_texts(tab)) == 3
 
 
+def test_a_long_record_opens_on_the_newest_200_and_show_older_entries_loads_the_rest(  # type: ignore[no-untyped-def]
+        qtbot, record) -> None:
+    book, _ctx, tab, rid = record
+    for i in range(230):  # note 0 is the oldest: 230 hours before now
+        book.notes.write(NoteInput(rid, f"Entry {i}" + (" walked to the allotment" if i == 0 else ""),
+                                   about_at=book.clock.now().replace(microsecond=0) - _hours(230 - i)))
+    tab.refresh()
+    qtbot.waitUntil(lambda: tab.count.text() == "200 of 230 shown")
+    assert _texts(tab)[0] == "Entry 229" and _texts(tab)[-1] == "Entry 30"  # the newest 200, newest first
+    assert tab.show_older.isVisible() and tab.show_older.text().replace("&", "") == "Show older entries (30 more)"
+    tab.list.setCurrentIndex(tab.list.model_.index(0))
+    qtbot.mouseClick(tab.show_older, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.count.text() == "230 entries")
+    assert _texts(tab)[-1] == "Entry 0 walked to the allotment" and len(set(_texts(tab))) == 230
+    assert not tab.show_older.isVisible()
+    assert tab.list.current_entry() is not None and tab.list.current_entry().text == "Entry 229"  # selection kept
+    # search finds a word in an old entry, beyond the first page
+    tab.refresh()
+    qtbot.waitUntil(lambda: tab.count.text() == "200 of 230 shown")
+    QTest.keyClicks(tab.search, "allotment")
+    qtbot.waitUntil(lambda: tab.count.text() == "1 entry found")
+    assert _texts(tab) == ["Entry 0 walked to the allotment"] and not tab.show_older.isVisible()
+    # a filter keeps paging: only notes, still the newest 200 first
+    tab.search.clear()
+    tab.kind.setCurrentIndex(tab.kind.findData("note"))
+    qtbot.waitUntil(lambda: tab.count.text() == "200 of 230 shown")
+
+
+def _hours(n: int) -> Any:
+    from datetime import timedelta
+
+    return timedelta(hours=n)
+
+
 def test_correct_opens_the_selected_note_and_saves_a_superseding_one(qtbot, record) -> None:  # type: ignore[no-untyped-def]
     book, _ctx, tab, rid = record
     book.notes.write(NoteInput(rid, "Saw the GP."))

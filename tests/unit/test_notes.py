@@ -124,6 +124,25 @@ def test_search_reads_only_its_hits_not_the_whole_timeline_and_never_another_res
     assert last_audit(worker_book)[0] == ("notes.history", {"search": True})
 
 
+def test_the_timeline_comes_a_page_at_a_time_newest_first_with_the_true_count(
+        worker_book: Casebook, clock: FixedClock) -> None:
+    rid, _ = care_helpers.admit(worker_book, admitted_on=date(2026, 1, 1))
+    ids = [_note(worker_book, rid, f"Day {d}: settled.", f"{d:02d}/12/2025 10:00") for d in range(2, 9)]
+    newest_first = ids[::-1]
+    page = worker_book.notes.timeline_page(rid, limit=3)
+    assert ([e.record_id for e in page.entries], page.total, page.older) == (newest_first[:3], 7, 4)
+    last = page.entries[-1]
+    page2 = worker_book.notes.timeline_page(rid, limit=3, before=(last.at, last.record_id))
+    assert ([e.record_id for e in page2.entries], page2.total, page2.older) == (newest_first[3:6], 7, 1)
+    assert last_audit(worker_book)[0] == ("notes.history", {})  # each page is an audited read
+    assert [e.record_id for e in worker_book.notes.timeline(rid)] == newest_first  # no limit: everything
+    assert [e.record_id for e in worker_book.notes.timeline(rid, limit=2)] == newest_first[:2]
+    found = worker_book.notes.timeline_page(rid, search="settled", limit=2)
+    assert ([e.record_id for e in found.entries], found.total, found.older) == (newest_first[:2], 7, 5)
+    with pytest.raises(ValidationError):
+        worker_book.notes.timeline_page(rid, limit=0)
+
+
 def test_the_timeline_merges_notes_and_incidents_newest_first_and_filters_by_kind_and_day(
         worker_book: Casebook, clock: FixedClock) -> None:
     rid, _ = care_helpers.admit(worker_book, admitted_on=date(2026, 1, 1))

@@ -51,6 +51,15 @@ class TimelineModel(QAbstractListModel):
         self.entries = entries
         self.endResetModel()
 
+    def add_entries(self, entries: list[TimelineEntry]) -> None:
+        """Older entries under those shown: rows inserted, so the selection and scroll stay."""
+        if not entries:
+            return
+        first = len(self.entries)
+        self.beginInsertRows(QModelIndex(), first, first + len(entries) - 1)
+        self.entries = self.entries + entries
+        self.endInsertRows()
+
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt override
         return 0 if parent.isValid() else len(self.entries)
 
