@@ -31,6 +31,10 @@ class TimelineEntry:
 Fetch = Callable[[Session, str, "date | None", "date | None"], list[TimelineEntry]]
 # fetch_ids(session, resident_id, record_ids) -> only those entries of the resident (search hits).
 FetchIds = Callable[[Session, str, Collection[str]], list[TimelineEntry]]
+# fetch_page(session, resident_id, date_from, date_to, limit, before) -> (at most `limit` entries
+# older than `before` = (at, record_id), newest first; how many in all; how many older than `before`).
+FetchPage = Callable[[Session, str, "date | None", "date | None", int, "tuple[datetime, str] | None"],
+                     tuple[list[TimelineEntry], int, int]]
 
 
 @dataclass(frozen=True)
@@ -38,17 +42,20 @@ class TimelineSource:
     kind: str
     label: str  # plural words for the filter ("Notes", "Contacts", "Key-work sessions", "Incidents")
     fetch: Fetch
-    fetch_ids: FetchIds | None = None  # None: `entries` fetches all and keeps the ids asked for
+    fetch_ids: FetchIds | None = None  # None: `merge_ids` fetches all and keeps the ids asked for
+    fetch_page: FetchPage | None = None  # None: `page` fetches all (a source with few entries)
 
 
 _SOURCES: dict[str, TimelineSource] = {}
 
 
-def register_timeline_source(kind: str, label: str, fetch: Fetch, fetch_ids: FetchIds | None = None) -> None:
+def register_timeline_source(kind: str, label: str, fetch: Fetch, fetch_ids: FetchIds | None = None,
+                             fetch_page: FetchPage | None = None) -> None:
     """Add (or replace, on re-import) a source. Call at import of the area's service module.
     `fetch_ids` (optional): the entries with those record ids only, so a search reads its hits
-    and not the whole timeline."""
-    _SOURCES[kind] = TimelineSource(kind, label, fetch, fetch_ids)
+    and not the whole timeline; `fetch_page` (optional, for a source with thousands of entries):
+    only the newest `limit` older than a point, and the counts."""
+    _SOURCES[kind] = TimelineSource(kind, label, fetch, fetch_ids, fetch_page)
 
 
 def sources() -> list[TimelineSource]:
@@ -72,6 +79,33 @@ def merge(session: Session, resident_id: str, kinds: Iterable[str], date_from: d
             out.extend(src.fetch(session, resident_id, date_from, date_to))
     out.sort(key=lambda e: (e.at, e.record_id), reverse=True)
     return out
+
+
+def page(session: Session, resident_id: str, kinds: Iterable[str], date_from: date | None, date_to: date | None,
+         limit: int, before: tuple[datetime, str] | None) -> tuple[list[TimelineEntry], int, int]:
+    """The newest `limit` entries older than `before` of the chosen sources (no kinds: all), how
+    many entries there are in all, and how many come after this page. A source with `fetch_page`
+    reads its page alone; the page of the whole is within the union of the sources' pages."""
+    wanted = set(kinds)
+    out: list[TimelineEntry] = []
+    total = older = 0
+    for src in _SOURCES.values():
+        if wanted and src.kind not in wanted:
+            continue
+        if src.fetch_page is not None:
+            got, n_all, n_older = src.fetch_page(session, resident_id, date_from, date_to, limit, before)
+            out.extend(got)
+            total += n_all
+            older += n_older
+        else:
+            got = src.fetch(session, resident_id, date_from, date_to)
+            total += len(got)
+            if before is not None:
+                got = [e for e in got if (e.at, e.record_id) < before]
+            older += len(got)
+            out.extend(got)
+    out.sort(key=lambda e: (e.at, e.record_id), reverse=True)
+    return out[:limit], total, older - min(limit, len(out))
 
 
 def merge_ids(session: Session, resident_id: str, hits: Iterable[tuple[str, str]], kinds: Iterable[str],

@@ -128,17 +128,27 @@ def test_the_timeline_comes_a_page_at_a_time_newest_first_with_the_true_count(
         worker_book: Casebook, clock: FixedClock) -> None:
     rid, _ = care_helpers.admit(worker_book, admitted_on=date(2026, 1, 1))
     ids = [_note(worker_book, rid, f"Day {d}: settled.", f"{d:02d}/12/2025 10:00") for d in range(2, 9)]
+    # an incident on the 5th, between the notes, comes on the page where its time puts it
+    inc = worker_book.incidents.record(IncidentInput(rid, "05/12/2025 22:00", "violence", "Shouting")).id
+    ids.insert(4, inc)
     newest_first = ids[::-1]
     page = worker_book.notes.timeline_page(rid, limit=3)
-    assert ([e.record_id for e in page.entries], page.total, page.older) == (newest_first[:3], 7, 4)
+    assert ([e.record_id for e in page.entries], page.total, page.older) == (newest_first[:3], 8, 5)
     last = page.entries[-1]
     page2 = worker_book.notes.timeline_page(rid, limit=3, before=(last.at, last.record_id))
-    assert ([e.record_id for e in page2.entries], page2.total, page2.older) == (newest_first[3:6], 7, 1)
+    assert ([e.record_id for e in page2.entries], page2.total, page2.older) == (newest_first[3:6], 8, 2)
+    last = page2.entries[-1]
+    page3 = worker_book.notes.timeline_page(rid, limit=3, before=(last.at, last.record_id))
+    assert ([e.record_id for e in page3.entries], page3.total, page3.older) == (newest_first[6:], 8, 0)
+    assert [e.record_id for e in worker_book.notes.timeline_page(rid, ("note",), limit=10).entries] == \
+        [i for i in newest_first if i != inc]
+    assert [e.record_id for e in worker_book.notes.timeline_page(
+        rid, date_from=date(2025, 12, 5), date_to=date(2025, 12, 5), limit=1).entries] == [inc]
     assert last_audit(worker_book)[0] == ("notes.history", {})  # each page is an audited read
     assert [e.record_id for e in worker_book.notes.timeline(rid)] == newest_first  # no limit: everything
     assert [e.record_id for e in worker_book.notes.timeline(rid, limit=2)] == newest_first[:2]
     found = worker_book.notes.timeline_page(rid, search="settled", limit=2)
-    assert ([e.record_id for e in found.entries], found.total, found.older) == (newest_first[:2], 7, 5)
+    assert ([e.record_id for e in found.entries], found.total, found.older) == ([ids[-1], ids[-2]], 7, 5)
     with pytest.raises(ValidationError):
         worker_book.notes.timeline_page(rid, limit=0)
 
