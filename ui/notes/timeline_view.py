@@ -15,6 +15,7 @@ from keyworker.timeline import TimelineEntry
 Index = QModelIndex | QPersistentModelIndex
 PAD = 8
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
+_CHAR_WIDTHS: dict[str, dict[tuple[int, str], int]] = {}  # base font key -> (block font, character) -> width
 
 
 def heading(e: TimelineEntry) -> str:
@@ -85,6 +86,8 @@ class EntryDelegate(QStyledItemDelegate):
         self._metrics: dict[int, QFontMetrics] = {}
         self._heights: dict[tuple[str, int], int] = {}
         self._char_w: dict[tuple[int, str], int] = {}
+        # Per entry, whatever the width: its blocks' texts and the sum of their characters' widths.
+        self._parts: dict[str, list[tuple[int, str, int]]] = {}
 
     def _fonts(self, option: QStyleOptionViewItem) -> tuple[QFont, QFont, QFont, QFont]:
         """Bold heading, italic label, plain text, struck-through text: made once per base font."""
@@ -98,29 +101,40 @@ class EntryDelegate(QStyledItemDelegate):
             self._set, self._font_key = (bold, italic, base, struck), key
             self._metrics = {i: QFontMetrics(f) for i, f in enumerate(self._set)}
             self._heights.clear()
-            self._char_w.clear()
+            self._char_w = _CHAR_WIDTHS.setdefault(key, {})  # shared: the next tab opened measures nothing again
+            self._parts.clear()
         return self._set
+
+    def _entry_parts(self, e: TimelineEntry) -> list[tuple[int, str, int]]:
+        """(font, text, the sum of its characters' widths; -1 with a line break) of each block,
+        made once per entry: the view sizes each entry at more than one width as it is shown."""
+        key = _entry_key(e)
+        parts = self._parts.get(key)
+        if parts is None:
+            texts = [(0, heading(e))]
+            if label(e):
+                texts.append((1, label(e)))
+            texts.append((3 if e.superseded else 2, e.text or "—"))
+            parts = self._parts[key] = [(i, t, -1 if "\n" in t else self._char_sum(i, t)) for i, t in texts]
+        return parts
 
     def _blocks(self, e: TimelineEntry, option: QStyleOptionViewItem, width: int) -> list[tuple[QFont, str, int]]:
         fonts = self._fonts(option)
-        parts = [(0, heading(e))]
-        if label(e):
-            parts.append((1, label(e)))
-        parts.append((3 if e.superseded else 2, e.text or "—"))
         width = max(width, 50)
         out = []
-        for i, text in parts:
+        for i, text, natural in self._entry_parts(e):
             fm = self._metrics[i]
-            if "\n" not in text and self._fits(i, fm, text, width):
+            if natural >= 0 and (natural * 1.03 + 2 <= width or fm.horizontalAdvance(text) <= width):
                 h = fm.height()  # one line: no wrapping to measure
             else:
                 h = fm.boundingRect(QRect(0, 0, width, 100000), int(Qt.TextFlag.TextWordWrap), text).height()
             out.append((fonts[i], text, h))
         return out
 
-    def _fits(self, i: int, fm: QFontMetrics, text: str, width: int) -> bool:
-        """Surely one line: the sum of the characters' own widths (cached), with a margin for
-        kerning, is within the width. Shaping a whole string is what made 2,000 entries slow."""
+    def _char_sum(self, i: int, text: str) -> int:
+        """The sum of the characters' own widths (cached): with a margin for kerning, within the
+        width means surely one line. Shaping a whole string is what made 2,000 entries slow."""
+        fm = self._metrics[i]
         total = 0
         cw = self._char_w
         for ch in text:
@@ -128,7 +142,7 @@ class EntryDelegate(QStyledItemDelegate):
             if w is None:
                 w = cw[(i, ch)] = fm.horizontalAdvance(ch)
             total += w
-        return total * 1.03 + 2 <= width or fm.horizontalAdvance(text) <= width
+        return total
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:  # noqa: N802 - Qt override
         e = index.data(ENTRY_ROLE)
@@ -136,7 +150,7 @@ class EntryDelegate(QStyledItemDelegate):
         view = self.parent()
         if isinstance(view, QListView):
             width = view.viewport().width()
-        key = (f"{e.kind}:{e.record_id}:{e.superseded}:{e.flagged}", width)  # a correction changes its lines
+        key = (_entry_key(e), width)
         h = self._heights.get(key)
         if h is None:
             h = self._heights[key] = sum(b[2] for b in self._blocks(e, option, width - 2 * PAD)) + 2 * PAD + 4
@@ -163,6 +177,10 @@ class EntryDelegate(QStyledItemDelegate):
             painter.setPen(pal.color(QPalette.ColorRole.Highlight))
             painter.drawRect(option.rect.adjusted(0, 0, -1, -1))
         painter.restore()
+
+
+def _entry_key(e: TimelineEntry) -> str:
+    return f"{e.kind}:{e.record_id}:{e.superseded}:{e.flagged}"  # a correction changes its lines
 
 
 class TimelineList(QListView):
