@@ -135,8 +135,9 @@ def _entries_by_id(s: Session, resident_id: str, ids: Collection[str]) -> list[T
     """Only these contacts of the resident (the search's hits)."""
     if not ids:
         return []
-    return _rows_entries(s, list(s.scalars(select(ContactLog).where(
-        ContactLog.resident_id == resident_id, ContactLog.archived.is_(False), ContactLog.id.in_(list(ids))))))
+    q = select(ContactLog).where(ContactLog.resident_id == resident_id, ContactLog.archived.is_(False),
+                                 ContactLog.id.in_(list(ids)))
+    return _rows_entries(s, list(s.scalars(q)))
 
 
 def _rows_entries(s: Session, rows: list[ContactLog]) -> list[TimelineEntry]:

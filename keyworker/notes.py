@@ -374,7 +374,8 @@ class NoteService:
                 hits = note_search.search(s, search, resident_id, limit=5000)
                 entries = timeline.merge_ids(s, resident_id, hits, kinds, date_from, date_to)
             elif limit is not None:  # a page: the big sources read that page alone
-                entries, total, older = timeline.page(s, resident_id, kinds, date_from, date_to, limit, before)
+                entries, total, older = timeline.page(s, resident_id, kinds, date_from, date_to, limit,
+                                                      before)
                 self._audit_timeline(s, resident_id, search)
                 return TimelinePage(entries, total, older)
             else:

@@ -81,8 +81,8 @@ def merge(session: Session, resident_id: str, kinds: Iterable[str], date_from: d
     return out
 
 
-def page(session: Session, resident_id: str, kinds: Iterable[str], date_from: date | None, date_to: date | None,
-         limit: int, before: tuple[datetime, str] | None) -> tuple[list[TimelineEntry], int, int]:
+def page(session: Session, resident_id: str, kinds: Iterable[str], date_from: date | None,
+         date_to: date | None, limit: int, before: tuple[datetime, str] | None) -> tuple[list[TimelineEntry], int, int]:
     """The newest `limit` entries older than `before` of the chosen sources (no kinds: all), how
     many entries there are in all, and how many come after this page. A source with `fetch_page`
     reads its page alone; the page of the whole is within the union of the sources' pages."""

@@ -101,7 +101,7 @@ class EntryDelegate(QStyledItemDelegate):
             self._set, self._font_key = (bold, italic, base, struck), key
             self._metrics = {i: QFontMetrics(f) for i, f in enumerate(self._set)}
             self._heights.clear()
-            self._char_w = _CHAR_WIDTHS.setdefault(key, {})  # shared: the next tab opened measures nothing again
+            self._char_w = _CHAR_WIDTHS.setdefault(key, {})  # shared: the next tab measures nothing again
             self._parts.clear()
         return self._set
 
