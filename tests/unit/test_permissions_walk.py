@@ -163,6 +163,7 @@ CHECKED: dict[str, Permission] = {
     "notes.get": P.VIEW_RESIDENTS,
     "notes.history": P.VIEW_RESIDENTS,
     "notes.timeline": P.VIEW_RESIDENTS,
+    "notes.timeline_page": P.VIEW_RESIDENTS,
     "notes.handover": P.VIEW_RESIDENTS,
     "notes.open_flags": P.VIEW_RESIDENTS,
     "contacts.log": P.WRITE_NOTES,
