@@ -210,3 +210,18 @@ def page_texts(page: Any) -> list[str]:
     for lw in page.findChildren(QListWidget):
         out += [lw.item(i).text() for i in range(lw.count())]
     return out
+
+
+def test_a_correction_without_a_reason_is_not_sent_and_says_so_at_the_reason(qtbot, record) -> None:  # type: ignore[no-untyped-def]
+    book, ctx, tab, rid = record
+    note = book.notes.write(NoteInput(rid, "Saw the GP."))
+    d = NoteDialog(tab, ctx, rid, note)
+    d.confirm_unsaved = lambda _w: Unsaved.DISCARD
+    qtbot.addWidget(d)
+    d.show()
+    qtbot.waitExposed(d)
+    d.text.setPlainText("Saw the practice nurse.")
+    d.save()
+    assert d.isVisible() and d.binder.shown_error("correction_reason")  # asked for, where it is typed
+    assert [v.text for v in book.notes.history(note.id)] == ["Saw the GP."]  # nothing sent
+    d.close()

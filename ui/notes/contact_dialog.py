@@ -10,13 +10,12 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QGroupBox, QLineEdit, QPlainTextEdit, QWidget
 
-from keyworker import corrections
 from keyworker.contact_consent import PARTY_KINDS
 from keyworker.contacts import DIRECTIONS, METHODS, ContactInput, ContactView, validate_contact
-from keyworker.errors import ValidationError
 from ui.forms import ChoiceCombo, FormDialog
 from ui.forms.binder import ErrorLabel
 from ui.forms.widgets import UkDateTimeEdit
+from ui.notes.correcting import reason_problems
 from ui.notes.note_dialog import text_editor
 
 if TYPE_CHECKING:
@@ -121,11 +120,7 @@ class ContactDialog(FormDialog):
     def validate(self, values: dict[str, Any]) -> dict[str, str] | None:
         errors = dict(validate_contact(self._input(values), now=self.ctx.book.clock.now())[1])
         errors.pop("resident_id", None)
-        if self.correcting is not None:
-            try:
-                corrections.clean_reason(values.get("correction_reason"))
-            except ValidationError as e:
-                errors.update(e.fields)
+        errors.update(reason_problems(values, self.correcting))
         return errors
 
     def operation(self, values: dict[str, Any]) -> Callable[[], Any]:

@@ -8,11 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QGroupBox, QLabel, QPlainTextEdit, QWidget
 
-from keyworker import corrections
-from keyworker.errors import ValidationError
 from keyworker.notes import CATEGORIES, NoteInput, NoteView, validate_note
 from ui.forms import ChoiceCombo, FormDialog
 from ui.forms.widgets import UkDateTimeEdit
+from ui.notes.correcting import reason_problems
 
 if TYPE_CHECKING:
     from ui.context import AppContext
@@ -78,11 +77,7 @@ class NoteDialog(FormDialog):
     def validate(self, values: dict[str, Any]) -> dict[str, str] | None:
         errors = dict(validate_note(self._input(values), now=self.ctx.book.clock.now())[1])
         errors.pop("resident_id", None)
-        if self.correcting is not None:
-            try:
-                corrections.clean_reason(values.get("correction_reason"))
-            except ValidationError as e:
-                errors.update(e.fields)
+        errors.update(reason_problems(values, self.correcting))
         return errors
 
     def operation(self, values: dict[str, Any]) -> Callable[[], Any]:
