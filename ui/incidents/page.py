@@ -7,8 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from keyworker.clock import format_datetime, local_today
 from keyworker.errors import ValidationError
@@ -17,7 +16,7 @@ from ui.errors import show_error
 from ui.incidents.details import police_cell, safeguarding_cell
 from ui.incidents.filters import IncidentFilterBar
 from ui.widgets.row_model import RowsModel
-from ui.widgets.tables import read_only_table
+from ui.widgets.tables import OpeningTable, read_only_table
 
 DEFAULT_DAYS = 30
 
@@ -39,15 +38,6 @@ class UnitIncidentsModel(RowsModel):
         self.rows = list(rows)
         self.endResetModel()
 
-
-class _Table(QTableView):
-    """Enter or Return opens the resident (double-click too)."""
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
-            self.activated.emit(self.currentIndex())
-            return
-        super().keyPressEvent(event)
 
 
 class UnitIncidentsPage(QWidget):
@@ -88,7 +78,7 @@ class UnitIncidentsPage(QWidget):
         self.proxy.setFilterKeyColumn(-1)
         self.search.textChanged.connect(self._search)
         self.search.returnPressed.connect(self.table_focus)
-        self.table = _Table()
+        self.table = OpeningTable()
         self.table.setObjectName("unitIncidentsTable")
         self.table.setAccessibleName("Incidents in the unit, newest first")
         self.table.setModel(self.proxy)

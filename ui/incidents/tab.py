@@ -11,10 +11,8 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QSplitter,
     QTableWidget,
     QTableWidgetItem,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -26,7 +24,7 @@ from ui.context import AppContext
 from ui.errors import show_error
 from ui.incidents.details import incident_html, police_cell, safeguarding_cell
 from ui.incidents.filters import IncidentFilterBar
-from ui.widgets.tables import read_only_table
+from ui.widgets.tables import list_over_detail, read_only_table
 
 HEADINGS = ["When", "Type", "Police", "Safeguarding", "Logged by"]
 
@@ -75,15 +73,9 @@ class IncidentsTab(QWidget):
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.currentCellChanged.connect(self._show_detail)
-        self.detail = QTextBrowser()
-        self.detail.setObjectName("incidentDetail")
-        self.detail.setAccessibleName("The chosen incident")
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.table)
-        split.addWidget(self.detail)
+        self.detail, split, self.empty = list_over_detail(self.table, "incidentDetail", "The chosen incident",
+                                                          "No incidents recorded.")
         split.setSizes([200, 260])
-        self.empty = QLabel("No incidents recorded.")
-        self.empty.setObjectName("muted")
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addWidget(self.status)

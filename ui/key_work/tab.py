@@ -10,16 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
-    QSplitter,
     QTableWidget,
     QTableWidgetItem,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -32,7 +29,7 @@ from keyworker.security.permissions import Permission
 from ui.context import AppContext
 from ui.errors import show_error
 from ui.key_work.pre_admission_view import pre_admission_html
-from ui.widgets.tables import read_only_table
+from ui.widgets.tables import list_over_detail, read_only_table
 
 SHORTCUT = "Ctrl+Shift+K"
 
@@ -147,14 +144,8 @@ class KeyWorkTab(QWidget):
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         hh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.currentCellChanged.connect(lambda row, *_a: self._show_detail(row))
-        self.detail = QTextBrowser()
-        self.detail.setObjectName("keyWorkDetail")
-        self.detail.setAccessibleName("The chosen session")
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.table)
-        split.addWidget(self.detail)
-        self.empty = QLabel("No sessions or groups recorded yet.")
-        self.empty.setObjectName("muted")
+        self.detail, split, self.empty = list_over_detail(self.table, "keyWorkDetail", "The chosen session",
+                                                          "No sessions or groups recorded yet.")
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addWidget(self.summary)

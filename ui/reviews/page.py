@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QFont, QKeyEvent
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QRadioButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -28,7 +27,7 @@ from keyworker.clock import format_date, local_today
 from keyworker.security.permissions import Role
 from ui.context import AppContext
 from ui.widgets.row_model import RowsModel
-from ui.widgets.tables import read_only_table
+from ui.widgets.tables import OpeningTable, read_only_table
 
 COLUMNS = ["Status", "Due", "Resident", "Reference", "Meeting", "Key worker"]
 _URGENCY = {rs.OVERDUE: 0, rs.DUE_TODAY: 1, rs.DUE_THIS_WEEK: 2, rs.LATER: 3}
@@ -93,15 +92,6 @@ class DueModel(RowsModel):
         return None
 
 
-class _Table(QTableView):
-    """Enter or Return opens the resident (double-click too)."""
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
-            self.activated.emit(self.currentIndex())
-            return
-        super().keyPressEvent(event)
-
 
 class ReviewsDuePage(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
@@ -148,7 +138,7 @@ class ReviewsDuePage(QWidget):
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.proxy.setFilterKeyColumn(-1)
         self.filter.textChanged.connect(self._filter)
-        self.table = _Table()
+        self.table = OpeningTable()
         self.table.setObjectName("reviewsDueTable")
         self.table.setAccessibleName("Reviews due, most urgent first")
         self.table.setModel(self.proxy)

@@ -13,10 +13,8 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QSplitter,
     QTableWidget,
     QTableWidgetItem,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -30,7 +28,7 @@ from keyworker.reviews import ATTENDEE_ROLES, INVITEE_ROLES, InvitationLetter, R
 from keyworker.security.permissions import Permission
 from ui.context import AppContext
 from ui.errors import show_error
-from ui.widgets.tables import read_only_table
+from ui.widgets.tables import list_over_detail, read_only_table
 
 
 @dataclass(frozen=True)
@@ -172,14 +170,8 @@ class ReviewsTab(QWidget):
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         hh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.currentCellChanged.connect(self._show_detail)
-        self.detail = QTextBrowser()
-        self.detail.setObjectName("reviewDetail")
-        self.detail.setAccessibleName("The chosen review")
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.table)
-        split.addWidget(self.detail)
-        self.empty = QLabel("No reviews yet.")
-        self.empty.setObjectName("muted")
+        self.detail, split, self.empty = list_over_detail(self.table, "reviewDetail", "The chosen review",
+                                                          "No reviews yet.")
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addWidget(self.letter_status)
