@@ -308,6 +308,12 @@ def _document(verb: str) -> Formatter:
     return f
 
 
+def _outbox_enqueue(d: Detail) -> Words:
+    title = d.get("title") if isinstance(d.get("title"), str) else ""
+    waits = "" if d.get("destination", True) else " (no destination set yet)"
+    return Words(f"Queued to send{waits}", title)
+
+
 def _referral_create(d: Detail) -> Words:
     cat = d.get("category")
     imported = "from the spreadsheet import" if d.get("import_id") or d.get("row") else ""
@@ -654,6 +660,8 @@ ACTIONS: dict[str, Formatter] = {
     "contact.view": _fixed("Contact opened"),
     "contact.history": _fixed("Contact's versions looked at"),
     "care_plan.share": _plan_share,
+    # the outbox (issue 12 adds delivery words as it adds the actions)
+    "outbox.enqueue": _outbox_enqueue,
     # documents
     **{f"document.{verb}": _document(verb) for verb in DOCUMENT_VERBS},
 }

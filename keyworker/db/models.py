@@ -14,3 +14,4 @@ from keyworker.db.risk import RiskAssessment, RiskAssessmentVersion, RiskReviewP
 from keyworker.db.incidents import DaChecklist, Incident, SafeguardingReferral  # noqa: E402,F401  (issue 10)
 from keyworker.db.key_work import GroupAttendance, GroupSession, KeyWorkSession, PreAdmissionAssessment  # noqa: E402,F401  (issue 11)
 from keyworker.db.notes import CarePlanShare, CaseNote, ContactLog  # noqa: E402,F401  (issue 11, notes)
+from keyworker.db.outbox import OutboxAttempt, OutboxDestination, OutboxItem, OutboxRoute  # noqa: E402,F401  (issue 12)
