@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from keyworker.pre_admission import PreAdmissionService
     from keyworker.notes import NoteService
     from keyworker.contacts import ContactService
+    from keyworker.outbox.service import OutboxService
     from keyworker.sharing import SharingService
 
 from keyworker.security.vault import (
@@ -116,6 +117,7 @@ SERVICES: list[tuple[str, str]] = [
     ("notes", "keyworker.notes:NoteService"),
     ("contacts", "keyworker.contacts:ContactService"),
     ("sharing", "keyworker.sharing:SharingService"),
+    ("outbox", "keyworker.outbox.service:OutboxService"),
 ]
 
 
@@ -141,6 +143,7 @@ class Casebook:
     notes: NoteService
     contacts: ContactService
     sharing: SharingService
+    outbox: OutboxService
 
     def __init__(
         self,

@@ -19,6 +19,9 @@ LABELS = {
     "sessions_7d": "Key-work sessions and groups in the last 7 days",
     "dna_rate_30d_pct": "Sessions not attended in the last 30 days (%)",
     "handover_flags_open": "Notes for the next shift not yet acknowledged",
+    "outbox_waiting": "Letters and returns waiting to be sent",
+    "outbox_oldest_minutes": "Minutes the oldest has waited",
+    "outbox_quarantined": "Refused by the receiver, waiting for a person",
 }
 
 

@@ -77,3 +77,19 @@ def test_the_same_item_twice_is_refused_by_its_key(worker_book) -> None:  # type
             enqueue(worker_book, s, kind="decline_letter", title="L", payload=b"x", filename="x.pdf", subject="r1")
             enqueue(worker_book, s, kind="decline_letter", title="L", payload=b"x", filename="x.pdf", subject="r1")
     assert _count(worker_book) == before
+
+
+def test_check_reports_what_waits_how_long_and_what_is_quarantined(worker_book, clock) -> None:  # type: ignore[no-untyped-def]
+    empty = worker_book.check(integrity=False)
+    assert (empty["outbox_waiting"], empty["outbox_oldest_minutes"], empty["outbox_quarantined"]) == (0, 0, 0)
+    with worker_book._write() as s:
+        enqueue(worker_book, s, kind="decline_letter", title="A", payload=b"a", filename="a.pdf")
+    clock.advance(minutes=90)
+    with worker_book._write() as s:
+        enqueue(worker_book, s, kind="decline_letter", title="B", payload=b"b", filename="b.pdf")
+        refused = enqueue(worker_book, s, kind="decline_letter", title="C", payload=b"c", filename="c.pdf")
+        refused.status = "quarantined"
+    report = worker_book.check(integrity=False)
+    assert report["outbox_waiting"] == 2
+    assert report["outbox_oldest_minutes"] == 90
+    assert report["outbox_quarantined"] == 1
