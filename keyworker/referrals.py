@@ -414,8 +414,8 @@ class ReferralService:
 
     @typed_inputs(requires=Permission.DECIDE_REFERRALS)
     def decline(self, referral_id: str, category: str | None, reason: str | None) -> ReferralView:
-        """Decline with written reasons. The decline letter for the referrer is made and kept in
-        the database in the same transaction (delivery comes with the outbox). The letter is
+        """Decline with written reasons. The decline letter for the referrer is made, kept in the
+        database and put in the outbox for the referrer, all in the same transaction. The letter is
         made even when the unit profile is incomplete; the view's `letter_missing` says what
         it lacks."""
         from keyworker.documents.decline_letter import Signatory, decline_letter_pdf
@@ -441,6 +441,9 @@ class ReferralService:
                 referral_id=r.id,
                 subject_id=r.id,
             )
+            from keyworker.outbox.queue import Recipient, enqueue_document
+
+            enqueue_document(self._book, s, doc, recipient=Recipient(r.referrer_name, r.referrer_email, "referrer"))
             self._book._record(
                 s,
                 "referral.decline",

@@ -112,6 +112,31 @@ def test_decline_letter_pdf_has_reasons_and_referrer(manager_book: Casebook) -> 
     assert "risk" in detail and "history" not in detail
 
 
+def test_the_decline_letter_waits_in_the_outbox_for_the_referrer(manager_book: Casebook) -> None:
+    from keyworker.db.outbox import OutboxItem
+
+    r = manager_book.referrals.record(referral_input(referrer_name="Pat Fielding",
+                                                     referrer_email="pat.fielding@council.example"))
+    d = manager_book.referrals.decline(r.id, "risk", "The risk history described cannot be managed safely here.")
+    with manager_book._read() as s:
+        items = s.scalars(select(OutboxItem).where(OutboxItem.referral_id == r.id)).all()
+    assert len(items) == 1
+    item = items[0]
+    assert (item.kind, item.status, item.document_id) == ("decline_letter", "pending", d.decline_letter_id)
+    assert (item.recipient_name, item.recipient_email, item.recipient_role) == (
+        "Pat Fielding", "pat.fielding@council.example", "referrer")
+    assert item.payload == manager_book.documents.content(d.decline_letter_id)
+    assert item.destination_id is None  # no destination set yet: it waits, visibly counted
+    assert manager_book.check(integrity=False)["outbox_waiting"] == 1
+
+
+def test_a_refused_decline_queues_nothing(manager_book: Casebook) -> None:
+    r = manager_book.referrals.record(referral_input())
+    with pytest.raises(ValidationError):
+        manager_book.referrals.decline(r.id, "", "no")
+    assert manager_book.check(integrity=False)["outbox_waiting"] == 0
+
+
 def test_declines_are_reportable(manager_book: Casebook, clock: FixedClock) -> None:
     r1 = manager_book.referrals.record(referral_input(given_name="A"))
     manager_book.referrals.decline(
