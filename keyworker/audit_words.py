@@ -52,7 +52,7 @@ DOCUMENT_WORDS: dict[str, str] = {
     "decline_letter": "Decline letter", "review_invitation": "Review invitation letter",
     "discharge_letter": "Discharge letter", "discharge_summary": "Discharge summary",
     "resident_summary": "Resident summary", "risk_assessment": "Risk assessment",
-    "declines_report": "Declined-referrals report",
+    "declines_report": "Declined-referrals report", "acceptance_confirmation": "Acceptance confirmation letter",
 }
 DOCUMENT_VERBS = {"create": "filed", "preview": "made to look at", "view": "opened", "print": "printed",
                   "save": "saved to a file", "send": "queued to be sent"}

@@ -384,10 +384,24 @@ class ReferralService:
     # -- deciding ----------------------------------------------------------------------------
     @typed_inputs(requires=Permission.DECIDE_REFERRALS)
     def accept(self, referral_id: str) -> ReferralView:
+        """Accept. The confirmation letter for the referrer is made, kept and put in the outbox
+        for them in the same transaction (the specification asks for both outcomes in writing)."""
+        from keyworker.documents.acceptance_letter import acceptance_letter_pdf
+        from keyworker.documents.decline_letter import Signatory
+        from keyworker.outbox.queue import Recipient, enqueue_document
+        from keyworker.unit_profile import read_profile
+
         with self._book._write() as s:
             r = self._load(s, referral_id)
             self._must_be_open(r)
             r.status, r.decided_at, r.decided_by = ACCEPTED, self._book.clock.now(), self._book.actor.id
+            senior = s.get(Account, self._book.actor.id)
+            signed = Signatory(self._book.actor.full_name, (senior.job_title or "") if senior else "")
+            pdf = acceptance_letter_pdf(r, profile=read_profile(s), signed_by=signed, decided_at=r.decided_at)
+            doc = self._book.documents._store(s, kind="acceptance_confirmation",
+                                              title=f"Acceptance confirmation to {r.referrer_name}", content=pdf,
+                                              referral_id=r.id, subject_id=r.id)
+            enqueue_document(self._book, s, doc, recipient=Recipient(r.referrer_name, r.referrer_email, "referrer"))
             self._book._record(
                 s,
                 "referral.accept",

@@ -130,6 +130,24 @@ def test_the_decline_letter_waits_in_the_outbox_for_the_referrer(manager_book: C
     assert manager_book.check(integrity=False)["outbox_waiting"] == 1
 
 
+def test_acceptance_is_confirmed_to_the_referrer_in_writing_through_the_outbox(manager_book: Casebook) -> None:
+    from keyworker.db.documents import Document
+    from keyworker.db.outbox import OutboxItem
+
+    r = manager_book.referrals.record(referral_input(referrer_name="Pat Fielding",
+                                                     referrer_email="pat.fielding@council.example"))
+    manager_book.referrals.accept(r.id)
+    with manager_book._read() as s:
+        doc = s.scalars(select(Document).where(Document.referral_id == r.id)).one()
+        item = s.scalars(select(OutboxItem).where(OutboxItem.referral_id == r.id)).one()
+    assert doc.kind == "acceptance_confirmation" and item.document_id == doc.id
+    assert (item.recipient_email, item.recipient_role) == ("pat.fielding@council.example", "referrer")
+    text = " ".join(" ".join((p.extract_text() or "") for p in PdfReader(io.BytesIO(doc.content)).pages).split())
+    assert "Referral accepted" in text and "Dear Pat Fielding" in text and "can offer a place" in text
+    assert "Yours sincerely, Morgan Manager Registered Manager" in text  # signatory with job title
+    assert "DRAFT" not in text and "(spec" not in text
+
+
 def test_a_refused_decline_queues_nothing(manager_book: Casebook) -> None:
     r = manager_book.referrals.record(referral_input())
     with pytest.raises(ValidationError):
