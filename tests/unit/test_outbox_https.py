@@ -64,6 +64,9 @@ class Receiver:
     async def bad(self, request: Request) -> Response:
         return JSONResponse({"message": "filename must end .pdf " + "x" * 500}, status_code=400)
 
+    async def echo(self, request: Request) -> Response:
+        return PlainTextResponse(f"unknown credentials {request.headers.get('authorization')}", status_code=401)
+
     async def slow(self, request: Request) -> Response:
         await asyncio.sleep(3)
         return JSONResponse({"receipt": "late"})
@@ -86,6 +89,7 @@ def server(ca, tmp_path_factory):
         Route("/unavailable", receiver.unavailable, methods=["POST"]),
         Route("/bad", receiver.bad, methods=["POST"]),
         Route("/slow", receiver.slow, methods=["POST"]),
+        Route("/echo", receiver.echo, methods=["POST"]),
     ])
     folder = tmp_path_factory.mktemp("https")
     cert = ca.issue_cert("127.0.0.1", "localhost")
@@ -194,6 +198,42 @@ def test_403_is_permanent_and_never_shows_the_token(server):
     message = str(caught.value)
     assert message == "The server refused the letter (403 Forbidden): token not valid"
     assert TOKEN not in message and wrong not in message
+
+
+def test_a_server_echoing_the_token_back_does_not_put_it_in_the_message(server):
+    with pytest.raises(PermanentFailure) as caught:
+        transport(server, "/echo").deliver(delivery())
+    assert "401" in str(caught.value) and "unknown credentials" in str(caught.value)
+    assert TOKEN not in str(caught.value)
+
+
+def test_a_certificate_for_another_server_name_is_permanent_and_says_so(ca, tmp_path):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("other.example").configure_cert(context)  # trusted CA, but not for 127.0.0.1
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        try:
+            context.wrap_socket(conn, server_side=True).close()
+        except (ssl.SSLError, OSError):
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    t = HttpsTransport(HttpsSettings(url=f"https://127.0.0.1:{port}/inbox", ca_bundle=str(ca_file), timeout=3),
+                       TOKEN)
+    try:
+        with pytest.raises(PermanentFailure, match="issued for a different server name"):
+            t.deliver(delivery())
+    finally:
+        thread.join(3)
+        listener.close()
 
 
 def test_a_server_slower_than_the_timeout_is_transient(server):
