@@ -180,7 +180,7 @@ class SftpTransport:
                     fh.write(delivery.payload)
                     fh.flush()
                     try:
-                        fh.sftp.request(paramiko.sftp.CMD_EXTENDED, "fsync@openssh.com", fh.handle)
+                        fh.sftp._request(paramiko.sftp.CMD_EXTENDED, "fsync@openssh.com", fh.handle)
                     except (IOError, paramiko.SSHException) as exc:
                         if isinstance(exc, (PermissionError, EOFError)) or "connection" in str(exc).lower():
                             raise
