@@ -30,6 +30,8 @@ class _Server:
         self.port = _free_port()
         self.key = asyncssh.generate_private_key("ssh-ed25519")
         self.opens_for_write = 0
+        self.fsyncs = 0
+        self.client_key = asyncssh.generate_private_key("ssh-ed25519")
         self.drop_after_write = False
         self.locked_folder = b"locked"
         self.loop = asyncio.new_event_loop()
@@ -56,6 +58,10 @@ class _Server:
                     server.opens_for_write += 1
                 return super().open(path, pflags, attrs)
 
+            def fsync(self, file_obj):
+                server.fsyncs += 1
+                return super().fsync(file_obj)
+
             def write(self, file_obj, offset, data):
                 if server.drop_after_write:
                     server.drop_after_write = False
@@ -67,7 +73,15 @@ class _Server:
         return Sftp
 
     def start(self) -> None:
+        client_public = self.client_key.export_public_key("openssh").decode().split()[1]
+
         class Ssh(asyncssh.SSHServer):
+            def public_key_auth_supported(self):
+                return True
+
+            def validate_public_key(self, username, key):
+                return username == "drop" and key.export_public_key("openssh").decode().split()[1] == client_public
+
             def begin_auth(self, username):
                 return True
 
@@ -129,6 +143,19 @@ def test_delivers_file_with_right_bytes_and_no_part_left(server):
     inbox = server.root / "inbox"
     assert sorted(p.name for p in inbox.iterdir()) == ["idem-0001.pdf"]
     assert (inbox / "idem-0001.pdf").read_bytes() == d.payload
+    assert server.fsyncs == 1
+
+
+def test_key_auth_delivers_and_wrong_key_is_permanent(server):
+    pem = server.client_key.export_private_key("openssh").decode()
+    settings = SftpSettings(**{**_settings(server).__dict__, "auth": "key"})
+    assert SftpTransport(settings, pem).deliver(_delivery()).receipt_id == "/inbox/idem-0001.pdf"
+    other = asyncssh.generate_private_key("ssh-ed25519").export_private_key("openssh").decode()
+    with pytest.raises(PermanentFailure) as err:
+        SftpTransport(settings, other).deliver(_delivery(key="idem-0002"))
+    assert "BEGIN" not in str(err.value)
+    with pytest.raises(PermanentFailure):
+        SftpTransport(settings, "not a key").probe()
 
 
 def test_second_delivery_same_key_is_not_uploaded_again(server):
