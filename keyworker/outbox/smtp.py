@@ -70,8 +70,8 @@ def _words(resp: bytes | str) -> str:
 
 
 def _reply_failure(what: str, code: int, resp: bytes | str) -> Exception:
-    words = _words(resp)
-    message = f"The mail server {what} ({code}): {words}" if words else f"The mail server {what} ({code})."
+    words = _words(resp).rstrip(".")
+    message = f"The mail server {what} ({code}): {words}." if words else f"The mail server {what} ({code})."
     if 400 <= code < 500:
         return TransientFailure(message + " It will be tried again.")
     return PermanentFailure(message)
