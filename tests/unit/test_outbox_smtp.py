@@ -268,3 +268,24 @@ def test_new_pdf_password_is_readable_and_random():
     assert len(groups) == 4 and all(len(g) == 4 for g in groups)
     assert not set(pw) & set("0O1IL2Z5S8B")
     assert len({new_pdf_password() for _ in range(50)}) == 50
+
+
+def test_sign_in_with_password_and_refused_sign_in_never_shows_it(ca, ca_file):
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and auth_data.login == b"unit" \
+            and auth_data.password == b"right-pass-9"
+        return AuthResult(success=ok, handled=False)
+
+    handler = StoringHandler()
+    c = _start(handler, tls_context=_server_context(ca), require_starttls=True,
+               authenticator=authenticator, auth_required=True)
+    try:
+        SmtpTransport(_settings(c.port, ca_file, username="unit"), "right-pass-9").deliver(_delivery())
+        with pytest.raises(PermanentFailure) as info:
+            SmtpTransport(_settings(c.port, ca_file, username="unit"), "wrong-pass-7").deliver(_delivery())
+    finally:
+        c.stop()
+    assert len(handler.messages) == 1
+    assert "sign-in" in str(info.value) and "wrong-pass-7" not in str(info.value)
