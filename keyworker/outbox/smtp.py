@@ -229,6 +229,8 @@ def _translate(exc: BaseException, s: SmtpSettings) -> BaseException:
                                 f"({exc.smtp_code}): {_words(exc.smtp_error)}")
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return PermanentFailure(f"The mail server does not support what is needed: {exc}")
+    if isinstance(exc, smtplib.SMTPServerDisconnected) and "timed out" in str(exc):
+        return TransientFailure(f"The mail server at {where} did not answer in time. It will be tried again.")
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return TransientFailure(f"The mail server at {where} closed the connection. It will be tried again.")
     if isinstance(exc, smtplib.SMTPResponseException):

@@ -289,3 +289,16 @@ def test_sign_in_with_password_and_refused_sign_in_never_shows_it(ca, ca_file):
         c.stop()
     assert len(handler.messages) == 1
     assert "sign-in" in str(info.value) and "wrong-pass-7" not in str(info.value)
+
+
+def test_silent_server_times_out_as_transient(ca_file):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    try:
+        with pytest.raises(TransientFailure) as info:
+            SmtpTransport(_settings(port, ca_file, timeout=0.5)).deliver(_delivery())
+        assert "did not answer in time" in str(info.value)
+    finally:
+        listener.close()
