@@ -309,7 +309,7 @@ def _document(verb: str) -> Formatter:
 
 
 def _outbox_enqueue(d: Detail) -> Words:
-    title = d.get("title") if isinstance(d.get("title"), str) else ""
+    title = str(d["title"]) if isinstance(d.get("title"), str) else ""
     waits = "" if d.get("destination", True) else " (no destination set yet)"
     return Words(f"Queued to send{waits}", title)
 

@@ -9,11 +9,11 @@ from datetime import datetime
 
 from reportlab.platypus import CondPageBreak, Flowable
 
-from keyworker.clock import format_date, to_local
+from keyworker.clock import to_local
 from keyworker.db.caseload import Referral
-from keyworker.documents.decline_letter import SIGN_OFF_ROOM, Signatory, addressee_lines, late_sentence
-from keyworker.documents.layout import addressee, heading, letterhead, markup, para, references, render, signatory, spacer
-from keyworker.letters import contact_sentence, letter_date, referral_reference
+from keyworker.documents.decline_letter import SIGN_OFF_ROOM, Signatory, decision_opening
+from keyworker.documents.layout import heading, para, render, signatory, spacer
+from keyworker.letters import contact_sentence
 from keyworker.unit_profile import UnitProfile
 
 TITLE = "Referral decision"
@@ -26,19 +26,9 @@ def acceptance_letter_pdf(r: Referral, *, profile: UnitProfile, signed_by: Signa
 
 
 def _story(r: Referral, profile: UnitProfile, signed_by: Signatory, decided_at: datetime) -> list[Flowable]:
-    decided_on = to_local(decided_at).date()
     unit = profile.unit_name or "the unit"
-    person = f"{r.given_name} {r.family_name}"
-    story: list[Flowable] = [*letterhead(profile), addressee(addressee_lines(r)), spacer(3),
-                             references(referral_reference(r.id), r.referrer_reference or None, dated=decided_on),
-                             spacer(2), markup("Referral accepted", "title"),
-                             para(f"Dear {r.referrer_name},"),
-                             para(f"Thank you for your referral of {person}"
-                                  + (f" (born {format_date(r.date_of_birth)})" if r.date_of_birth else "")
-                                  + f", which we received on {letter_date(to_local(r.received_at).date())}. "
-                                  f"We are pleased to confirm that {unit} can offer a place.")]
-    if late := late_sentence(r.decision_due_on, decided_on):
-        story.append(para(late))
+    story = decision_opening(r, profile, to_local(decided_at).date(), "Referral accepted",
+                             f"We are pleased to confirm that {unit} can offer a place.")
     story += [
         heading("What happens next"),
         para(f"We will contact you and {r.given_name} to agree an admission date and what to bring. "

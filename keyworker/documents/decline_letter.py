@@ -65,21 +65,30 @@ def decline_letter_pdf(r: Referral, *, profile: UnitProfile, signed_by: Signator
                   generated_at=generated_at or decided_at, subject="Referral not accepted", profile=profile)
 
 
-def _story(r: Referral, profile: UnitProfile, signed_by: Signatory, decided_at: datetime) -> list[Flowable]:
-    decided_on = to_local(decided_at).date()
-    unit = profile.unit_name or "the unit"
+def decision_opening(r: Referral, profile: UnitProfile, decided_on: date, title: str,
+                     outcome: str) -> list[Flowable]:
+    """The start both decision letters share: letterhead, the referrer, both references and the date,
+    the title, and the thanks for the referral ending with `outcome` (one sentence); then the late
+    sentence when the decision came after its deadline."""
     person = f"{r.given_name} {r.family_name}"
     story: list[Flowable] = [*letterhead(profile), addressee(addressee_lines(r)), spacer(3),
                              references(referral_reference(r.id), r.referrer_reference or None,
                                         dated=decided_on),
-                             spacer(2), markup("Referral not accepted", "title"),
+                             spacer(2), markup(title, "title"),
                              para(f"Dear {r.referrer_name},"),
                              para(f"Thank you for your referral of {person}"
                                   + (f" (born {format_date(r.date_of_birth)})" if r.date_of_birth else "")
                                   + f", which we received on {letter_date(to_local(r.received_at).date())}. "
-                                  f"We have assessed it carefully and {unit} is not able to offer a place.")]
+                                  + outcome)]
     if late := late_sentence(r.decision_due_on, decided_on):
         story.append(para(late))
+    return story
+
+
+def _story(r: Referral, profile: UnitProfile, signed_by: Signatory, decided_at: datetime) -> list[Flowable]:
+    unit = profile.unit_name or "the unit"
+    story = decision_opening(r, profile, to_local(decided_at).date(), "Referral not accepted",
+                             f"We have assessed it carefully and {unit} is not able to offer a place.")
     story += [
         heading("Why we cannot offer a place"),
         para(ref.decline_letter_wording(r.decline_category)),

@@ -2,6 +2,7 @@
 status bar and the Outbox page). Counting reads no payloads: the due index covers it."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -26,10 +27,8 @@ class OutboxService:
         quarantined = session.scalar(select(func.count()).select_from(OutboxItem)
                                      .where(OutboxItem.status == "quarantined", OutboxItem.archived.is_(False)))
         minutes = 0
-        if oldest is not None:
-            from keyworker.db.base import UTCDateTime
-
-            at = UTCDateTime().process_result_value(oldest, None) if oldest.tzinfo is None else oldest
+        if oldest is not None:  # min() comes back naive UTC from SQLite, whatever the column type
+            at: datetime = oldest if oldest.tzinfo is not None else oldest.replace(tzinfo=UTC)
             minutes = max(0, int((self._book.clock.now() - at).total_seconds() // 60))
         return {"outbox_waiting": int(waiting or 0), "outbox_oldest_minutes": minutes,
                 "outbox_quarantined": int(quarantined or 0)}

@@ -16,7 +16,7 @@ import re
 import socket
 from dataclasses import dataclass
 
-import paramiko
+import paramiko  # type: ignore[import-untyped]
 
 from keyworker.outbox.transport import Delivery, PermanentFailure, Receipt, TransientFailure
 
