@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from keyworker.outbox.transport import Delivery, PermanentFailure, Receipt, TransientFailure
+from keyworker.outbox.transport import Delivery, PermanentFailure, Receipt, TransientFailure, certificate_words
 
 SERVER_WORDS_LIMIT = 300
 
@@ -115,28 +115,13 @@ def _certificate_error(exc: BaseException) -> str | None:
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         if isinstance(current, ssl.SSLCertVerificationError):
-            return _plain_certificate_words(current.verify_message or current.reason or str(current))
+            return certificate_words(current.verify_message or current.reason or str(current))
         current = current.__cause__ or current.__context__
     text = str(exc)
     if "CERTIFICATE_VERIFY_FAILED" in text:
-        return _plain_certificate_words(text.split("certificate verify failed:")[-1].split("(")[0].strip()
+        return certificate_words(text.split("certificate verify failed:")[-1].split("(")[0].strip()
                                         or "certificate verify failed")
     return None
-
-
-def _plain_certificate_words(openssl: str) -> str:
-    lower = openssl.lower()
-    if "issuer" in lower or "self-signed" in lower or "self signed" in lower:
-        plain = "it was not issued by a certificate authority this destination trusts"
-    elif "hostname" in lower or "ip address mismatch" in lower:
-        plain = "it was issued for a different server name"
-    elif "expired" in lower:
-        plain = "it has expired"
-    elif "not yet valid" in lower:
-        plain = "it is not valid yet"
-    else:
-        return openssl
-    return f"{plain} ({openssl})"
 
 
 def _reason(exc: BaseException) -> str:

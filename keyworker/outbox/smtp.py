@@ -22,7 +22,7 @@ from email.utils import formatdate
 
 from pypdf import PdfReader, PdfWriter
 
-from keyworker.outbox.transport import Delivery, PermanentFailure, Receipt, TransientFailure
+from keyworker.outbox.transport import Delivery, PermanentFailure, Receipt, TransientFailure, certificate_words
 
 SECURITY_CHOICES = ("starttls", "tls")
 
@@ -222,7 +222,8 @@ def _translate(exc: BaseException, s: SmtpSettings) -> BaseException:
         return exc
     if isinstance(exc, ssl.SSLCertVerificationError):
         return PermanentFailure(f"The mail server's certificate is not trusted ({where}): "
-                                f"{exc.verify_message or exc.reason}. Check the trusted certificates "
+                                f"{certificate_words(exc.verify_message or exc.reason or str(exc))}. "
+                                f"Check the trusted certificates "
                                 f"for this destination; nothing was sent.")
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return PermanentFailure(f"The mail server refused the sign-in for {s.username} "

@@ -56,3 +56,20 @@ class Transport(Protocol):
     def probe(self) -> None:
         """Reach the destination without sending anything; raise a DeliveryFailure if it cannot."""
         ...
+
+
+def certificate_words(openssl: str) -> str:
+    """A certificate that failed to verify, in words an administrator acts on ("it was issued for
+    a different server name"), with OpenSSL's own words after it. Every TLS transport uses this."""
+    lower = openssl.lower()
+    if "issuer" in lower or "self-signed" in lower or "self signed" in lower:
+        plain = "it was not issued by a certificate authority this destination trusts"
+    elif "hostname" in lower or "ip address mismatch" in lower:
+        plain = "it was issued for a different server name"
+    elif "expired" in lower:
+        plain = "it has expired"
+    elif "not yet valid" in lower:
+        plain = "it is not valid yet"
+    else:
+        return openssl
+    return f"{plain} ({openssl})"
