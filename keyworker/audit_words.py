@@ -314,6 +314,19 @@ def _outbox_enqueue(d: Detail) -> Words:
     return Words(f"Queued to send{waits}", title)
 
 
+def _outbox_action(what: str) -> Formatter:
+    def f(d: Detail) -> Words:
+        title = str(d["title"]) if isinstance(d.get("title"), str) else ""
+        reason = f"Reason: {d['reason']}" if isinstance(d.get("reason"), str) and d.get("reason") else ""
+        return Words(what, _join(title, reason))
+    return f
+
+
+def _outbox_list(d: Detail) -> Words:
+    rows = d.get("rows")
+    return Words("Outbox looked at", f"{rows} item{'s' if rows != 1 else ''} shown" if isinstance(rows, int) else "")
+
+
 def _referral_create(d: Detail) -> Words:
     cat = d.get("category")
     imported = "from the spreadsheet import" if d.get("import_id") or d.get("row") else ""
@@ -662,6 +675,12 @@ ACTIONS: dict[str, Formatter] = {
     "care_plan.share": _plan_share,
     # the outbox (issue 12 adds delivery words as it adds the actions)
     "outbox.enqueue": _outbox_enqueue,
+    "outbox.list": _outbox_list,
+    "outbox.history": _fixed("Outbox item's delivery attempts looked at"),
+    "outbox.retry_now": _outbox_action("Outbox item to be sent again now"),
+    "outbox.release": _outbox_action("Outbox item released from quarantine"),
+    "outbox.cancel": _outbox_action("Outbox item cancelled"),
+    "outbox.password_protect": _outbox_action("Outbox letter protected with a password"),
     # documents
     **{f"document.{verb}": _document(verb) for verb in DOCUMENT_VERBS},
 }

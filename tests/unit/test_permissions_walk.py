@@ -45,6 +45,7 @@ OPEN: dict[str, str] = {
     "unit_profile.get": "the letterhead every role prints on: the unit's public details, no personal data",
     "unit_profile.validate": "checks the form's own values, reads nothing",
     "risk.prompt": "a hook inside another area's transaction, which checked its own permission first",
+    "outbox.status": "the status bar's counts and online state: numbers and destination names, no resident data",
 }
 # A service's counts(session) is open: numbers only, for check, inside the book's own session.
 OPEN_ON_EVERY_SERVICE = {"counts": "numbers only, for check, in the book's own session"}
@@ -173,6 +174,12 @@ CHECKED: dict[str, Permission] = {
     "contacts.check_consent": P.VIEW_RESIDENTS,
     "sharing.record": P.SHARE_CARE_PLAN,
     "sharing.for_plan": P.VIEW_RESIDENTS,
+    "outbox.items": P.VIEW_OUTBOX,
+    "outbox.attempts": P.VIEW_OUTBOX,
+    "outbox.retry_now": P.MANAGE_OUTBOX,
+    "outbox.release": P.MANAGE_OUTBOX,
+    "outbox.cancel": P.MANAGE_OUTBOX,
+    "outbox.protect_with_password": P.MANAGE_OUTBOX,
 }
 
 # Arguments where a placeholder would stop the call before its permission check.
