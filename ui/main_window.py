@@ -52,7 +52,7 @@ _EDIT_ACTIONS: list[tuple[str, str, QKeySequence.StandardKey] | None] = [
 FEATURE_MODULES = ("ui.today", "ui.admin.page", "ui.caseload.page", "ui.referrals.page", "ui.reviews.page",
                    "ui.care_plans", "ui.resident.window", "ui.reports.page", "ui.risk",
                    "ui.incidents", "ui.key_work",
-                   "ui.notes")
+                   "ui.notes", "ui.outbox.page")
 
 
 def register_page(key: str, title: str, factory: Callable[[AppContext], QWidget], order: int = 100) -> None:
@@ -80,7 +80,7 @@ def load_feature_modules() -> None:
 PAGE_PERMISSIONS: dict[str, Permission] = {
     "caseload": Permission.VIEW_RESIDENTS, "referrals": Permission.VIEW_RESIDENTS,
     "reviews_due": Permission.VIEW_RESIDENTS, "discharges": Permission.VIEW_RESIDENTS,
-    "outbox": Permission.VIEW_RESIDENTS, "reports": Permission.VIEW_REPORTS,
+    "outbox": Permission.VIEW_OUTBOX, "reports": Permission.VIEW_REPORTS,
     "admin": Permission.EDIT_UNIT_PROFILE,  # seniors see its Unit tab only (ui/admin/page.py)
     "incidents": Permission.VIEW_UNIT_INCIDENTS,
 }

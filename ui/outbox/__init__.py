@@ -1,0 +1,1 @@
+"""The Outbox area: the Outbox page (ui/outbox/page.py), its cancel and password dialogs."""
