@@ -91,6 +91,7 @@ class _Search(QSortFilterProxyModel):
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
         model = self.sourceModel()
+        assert isinstance(model, OutboxModel)
         return not self.text or all(w in model.search_text(row) for w in self.text.split())
 
 
