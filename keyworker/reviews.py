@@ -127,6 +127,19 @@ class InvitationLetter:
 
 
 @dataclass(frozen=True)
+class InvitationSent:
+    """An invitation kept and waiting in the outbox for the person invited. `created` is False
+    when the same invitation (same meeting, same person) was already queued: nothing was added."""
+
+    document_id: str | None
+    item_id: str
+    recipient_name: str
+    recipient_email: str | None
+    no_destination: bool  # waits until Administration → Destinations has one for invitations
+    created: bool = True
+
+
+@dataclass(frozen=True)
 class FollowUpView:
     action: str
     action_label: str
@@ -642,6 +655,47 @@ class ReviewService:
                                     warnings, missing)
 
 
+    @typed_inputs(requires=Permission.RECORD_REVIEWS)
+    def send_invitation(self, letter: InvitationLetter) -> InvitationSent:
+        """Keep an invitation made by `invitation_letter` in the resident's documents and put it in
+        the outbox for the person invited, in one transaction (audited `document.send` and
+        `outbox.enqueue`). The referrer's email is taken from the referral; other invitees have
+        no email on record, so an email destination uses its own recipients for invitations.
+        Sending the same invitation again (same meeting, same person) adds nothing: the item
+        already queued is returned with `created` False."""
+        from keyworker.outbox.queue import Recipient, document_fields, enqueue_once, existing_item
+
+        p, inv = letter.document, letter.invitation
+        if p.kind != "review_invitation" or not p.subject_id:
+            raise ValidationError({"letter": "This is not a review invitation letter. Make the invitation again."})
+        self._book.documents._check_seal(p)
+        if inv.role not in INVITEE_ROLES or not inv.name.strip():
+            raise ValidationError({"invitation": "Say who is invited: a name, and family, carer, referrer, CTP "
+                                                 "or other."})
+        with self._book._write() as s:
+            adm = s.get(Admission, p.subject_id)
+            if adm is None or adm.resident_id != p.resident_id:
+                raise NotFound("That admission does not exist.")
+            ref = s.get(Referral, adm.referral_id) if adm.referral_id else None
+            email = None
+            if inv.role == "referrer" and ref is not None \
+                    and inv.name.strip().casefold() == (ref.referrer_name or "").strip().casefold():
+                email = ref.referrer_email or None
+            recipient = Recipient(inv.name.strip(), email, inv.role)
+            subject = f"review_invitation|{adm.id}|{p.title}"  # the meeting (kind, date) and who is invited
+            existing = existing_item(s, kind="review_invitation", subject=subject, recipient=recipient)
+            if existing is not None:
+                return InvitationSent(existing.document_id, existing.id, recipient.name or "", email,
+                                      existing.destination_id is None, created=False)
+            doc = self._book.documents._keep_in(s, p)
+            self._book._record(s, "document.send", "document", doc.id, resident_id=doc.resident_id,
+                               detail={"kind": doc.kind})
+            item, created = enqueue_once(self._book, s, kind="review_invitation", subject=subject,
+                                         recipient=recipient, **document_fields(doc))
+            return InvitationSent(doc.id, item.id, recipient.name or "", email, item.destination_id is None,
+                                  created)
+
+
 def _due_query(key_worker_id: str | None, admission_id: str | None = None):  # type: ignore[no-untyped-def]
     """Current admissions with the date their next review is due: the `next_review_on` of the
     latest current review, else admission + 14 days (docs/CONTRACTS.md)."""
@@ -755,6 +809,6 @@ def _review_view(r: Review, version_number: int | None, names: dict[str, str],
     )
 
 
-__all__ = ["Attendee", "Invitation", "InvitationLetter", "GoalProgress", "ReviewInput", "ReviewView", "InvitationView", "ReviewDue",
+__all__ = ["Attendee", "Invitation", "InvitationLetter", "InvitationSent", "GoalProgress", "ReviewInput", "ReviewView", "InvitationView", "ReviewDue",
            "MyWork", "ReviewService", "REFERRER_WARNING", "ReferrerFollowUp", "ReferrerFlag", "FollowUpView", "FOLLOWUP_ACTIONS",
            "after_end_advice"]
