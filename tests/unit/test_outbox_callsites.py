@@ -257,3 +257,18 @@ def test_the_demo_leaves_letters_waiting_with_no_destination(manager_book: Caseb
     items = _items(manager_book)
     assert items and all(i.destination_id is None and i.status == "pending" for i in items)
     assert all(i.kind == "decline_letter" and i.document_id and i.recipient_email for i in items)
+
+
+def test_check_json_on_a_new_demo_reports_letters_waiting(tmp_path: Any) -> None:
+    import json
+
+    from keyworker.demo import DEMO_PASSWORD
+    from keyworker.demo.referrals import WAITING_LETTERS
+    from tests.unit.test_cli import run
+
+    demo = tmp_path / "demo.kwdb"
+    assert run(tmp_path, "demo", "--residents", "4", "--db", str(demo), password=None).returncode == 0
+    res = run(tmp_path, "check", "--json", "--db", str(demo), password=DEMO_PASSWORD)
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    assert report["outbox_waiting"] == WAITING_LETTERS and report["outbox_quarantined"] == 0
