@@ -641,7 +641,7 @@ class ReviewService:
                 key_worker_name=worker.full_name if worker else "",
                 key_worker_title=(worker.job_title or "") if worker else "", written_on=today,
             ), generated_at=self._book.clock.now())
-            role_text = "the referrer" if invitee_role == "referrer" else INVITEE_ROLES[invitee_role].lower()
+            role_text = _role_text(invitee_role)
             doc = self._book.documents._preview(
                 s, kind="review_invitation", content=pdf, resident_id=res.id, subject_id=adm.id,
                 title=f"Invitation to {role_text}: {rs.KIND_LABELS[kind].lower()} on {format_date(meeting_on)} "
@@ -669,9 +669,11 @@ class ReviewService:
         if p.kind != "review_invitation" or not p.subject_id:
             raise ValidationError({"letter": "This is not a review invitation letter. Make the invitation again."})
         self._book.documents._check_seal(p)
-        if inv.role not in INVITEE_ROLES or not inv.name.strip():
-            raise ValidationError({"invitation": "Say who is invited: a name, and family, carer, referrer, CTP "
-                                                 "or other."})
+        # The person must be the one the sealed letter is addressed to (its title names the role).
+        if inv.role not in INVITEE_ROLES or not inv.name.strip() \
+                or not p.title.startswith(f"Invitation to {_role_text(inv.role)}:"):
+            raise ValidationError({"invitation": "Say who is invited, as the letter names them. Make the "
+                                                 "invitation again."})
         with self._book._write() as s:
             adm = s.get(Admission, p.subject_id)
             if adm is None or adm.resident_id != p.resident_id:
@@ -694,6 +696,11 @@ class ReviewService:
                                          recipient=recipient, **document_fields(doc))
             return InvitationSent(doc.id, item.id, recipient.name or "", email, item.destination_id is None,
                                   created)
+
+
+def _role_text(role: str) -> str:
+    """How an invitation's title names who is invited ("the referrer", "family member" ...)."""
+    return "the referrer" if role == "referrer" else INVITEE_ROLES[role].lower()
 
 
 def _due_query(key_worker_id: str | None, admission_id: str | None = None):  # type: ignore[no-untyped-def]

@@ -143,14 +143,16 @@ class DocumentService:
         """Each of the resident's documents (by id) with its delivery state from the outbox: not
         sent, waiting to send (no destination set / destination turned off), sent (when), needs
         attention (the server's words in `detail`), cancelled. One query; audited as a list view."""
-        from keyworker.outbox.queue import delivery_states
+        from keyworker.outbox.queue import delivery_states_of_resident
+
+        from keyworker.db.caseload import Resident
 
         with self._book._write() as s:
-            ids = s.scalars(select(Document.id).where(Document.resident_id == resident_id,
-                                                      Document.archived.is_(False))).all()
-            states = delivery_states(s, ids)
+            if s.get(Resident, resident_id) is None:
+                raise NotFound("That resident does not exist.")
+            states = delivery_states_of_resident(s, resident_id)
             self._book._record(s, "document.list", "resident", resident_id, resident_id=resident_id,
-                               detail={"documents": len(ids)})
+                               detail={"documents": len(states)})
             return states
 
     @typed_inputs(requires=Permission.VIEW_RESIDENTS)

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from keyworker.clock import format_datetime, to_local
+from keyworker.clock import format_datetime
 from keyworker.db.documents import Document
 from keyworker.db.outbox import OutboxDestination, OutboxItem, OutboxRoute
 
@@ -147,22 +147,31 @@ def delivery_states(session: Session, document_ids: Iterable[str]) -> dict[str, 
     needs attention, then waiting (no destination set / destination turned off / waiting), then
     sent (the latest delivery), then cancelled. A document with no item is "Not sent"."""
     ids = list(dict.fromkeys(document_ids))
-    out = {i: not_sent(i) for i in ids}
     if not ids:
-        return out
+        return {}
+    return _states(session, Document.id.in_(ids))
+
+
+def delivery_states_of_resident(session: Session, resident_id: str) -> dict[str, DeliveryState]:
+    """`delivery_states` for every document of one resident, documents and items in one query."""
+    return _states(session, Document.resident_id == resident_id)
+
+
+def _states(session: Session, which: ColumnElement[bool]) -> dict[str, DeliveryState]:
     rows = session.execute(
-        select(OutboxItem.document_id, OutboxItem.status, OutboxItem.destination_id, OutboxDestination.enabled,
+        select(Document.id, OutboxItem.status, OutboxItem.destination_id, OutboxDestination.enabled,
                OutboxItem.last_error, OutboxItem.delivered_at, OutboxItem.recipient_name,
                OutboxItem.cancelled_reason)
+        .outerjoin(OutboxItem, (OutboxItem.document_id == Document.id) & OutboxItem.archived.is_(False))
         .outerjoin(OutboxDestination, OutboxDestination.id == OutboxItem.destination_id)
-        .where(OutboxItem.document_id.in_(ids), OutboxItem.archived.is_(False))
-        .order_by(OutboxItem.created_at)).all()
+        .where(which, Document.archived.is_(False))
+        .order_by(Document.id, OutboxItem.created_at)).all()
     by_doc: dict[str, list[tuple[object, ...]]] = {}
     for row in rows:
-        by_doc.setdefault(row[0], []).append(tuple(row))
-    for doc_id, items in by_doc.items():
-        out[doc_id] = _summarise(doc_id, items)
-    return out
+        items = by_doc.setdefault(row[0], [])
+        if row[1] is not None:  # the outer join's empty row: a document with no item
+            items.append(tuple(row))
+    return {doc_id: _summarise(doc_id, items) if items else not_sent(doc_id) for doc_id, items in by_doc.items()}
 
 
 def _to(names: list[str]) -> str:
@@ -194,7 +203,7 @@ def _summarise(doc_id: str, items: list[tuple[object, ...]]) -> DeliveryState:
     delivered = [r for r in items if r[1] == "delivered"]
     if delivered:
         at = max((r[5] for r in delivered if isinstance(r[5], datetime)), default=None)
-        label = f"Sent {format_datetime(to_local(at))}" if at is not None else "Sent"
+        label = f"Sent {format_datetime(at)}" if at is not None else "Sent"
         return DeliveryState(doc_id, SENT, label, _to([str(r[6] or "") for r in delivered]), n, at)
     reasons = [str(r[7]) for r in items if r[7]]
     return DeliveryState(doc_id, CANCELLED, "Cancelled",

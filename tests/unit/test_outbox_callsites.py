@@ -105,6 +105,11 @@ def test_a_changed_invitation_is_refused(worker_book: Casebook, book_factory: An
     forged = replace(made, document=replace(made.document, content=b"%PDF-1.4 something else"))
     with pytest.raises(ValidationError, match="changed after it was made"):
         worker_book.reviews.send_invitation(forged)
+    from keyworker.reviews import Invitation
+
+    someone_else = replace(made, invitation=Invitation("Ann Whitfield", "family", date(2026, 1, 5)))
+    with pytest.raises(ValidationError, match="as the letter names them"):
+        worker_book.reviews.send_invitation(someone_else)  # the letter is to the referrer
     with pytest.raises(PermissionDenied):
         book_factory("nights").reviews.send_invitation(made)
     assert _items(worker_book) == []
