@@ -61,7 +61,8 @@ class DocumentsTab(QWidget):
         h.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         v.addWidget(self.table, 1)
         self.empty = QLabel("No documents yet. A care plan, letter or resident summary is kept here once it is "
-                            "printed or saved (Print on the Care plan tab, Print summary on the Medication tab).")
+                            "printed, saved or sent (Print on the Care plan tab, Print summary on the Medication "
+                            "tab); the Delivery column then says whether the outbox has sent it.")
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         v.addWidget(self.empty)
