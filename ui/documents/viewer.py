@@ -254,6 +254,7 @@ class PdfDialog(QDialog):
         row = self.layout().itemAt(self.layout().count() - 1)
         assert row is not None and row.layout() is not None
         row.layout().insertWidget(1, button)  # after the stretch: before Print
+        button.setVisible(not self.ctx.state.locked)  # now, not when the event loop next runs
         self.send_button = button
 
         def done(result: Any) -> None:
