@@ -44,6 +44,7 @@ FIELD_WORDS: dict[str, str] = {
     "category": "category", "assessment_summary": "assessment summary",
     "unit_name": "unit name", "address_lines": "postal address", "phone": "phone", "secure_email": "secure email",
     "provider_name": "provider", "cqc_location": "CQC location", "footer_text": "footer text",
+    "authority_name": "Authority's nominated person", "authority_email": "nominated person's email",
     "job_title": "job title", "full_name": "full name", "email": "email", "role": "role",
 }
 
@@ -444,6 +445,12 @@ def _report_declines(d: Detail) -> Words:
         f"{frm} to {to}" if frm and to else "", f"{rows} referrals" if isinstance(rows, int) else "", out))
 
 
+def _report_declines_send(d: Detail) -> Words:
+    frm, to, rows = _day(d.get("from")), _day(d.get("to")), d.get("rows")
+    return Words("Declined-referrals report sent to the Authority's nominated person", _join(
+        f"{frm} to {to}" if frm and to else "", f"{rows} referrals" if isinstance(rows, int) else ""))
+
+
 FILTER_WORDS = {"person": "person", "resident": "resident", "action": "action", "dates": "dates"}
 
 
@@ -591,6 +598,7 @@ ACTIONS: dict[str, Formatter] = {
     "import.residents": _import("Spreadsheet import finished"),
     "import.undo": _import("Spreadsheet import undone"),
     "report.declines": _report_declines,
+    "report.declines_send": _report_declines_send,
     "audit.view": _audit("Audit trail looked at"),
     "audit.export": _audit("Audit trail exported as a CSV file"),
     # referrals and admission
@@ -683,6 +691,7 @@ ACTIONS: dict[str, Formatter] = {
     "outbox.password_protect": _outbox_action("Outbox letter protected with a password"),
     # documents
     **{f"document.{verb}": _document(verb) for verb in DOCUMENT_VERBS},
+    "document.list": _fixed("Documents and their delivery looked at"),
 }
 
 

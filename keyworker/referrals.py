@@ -133,6 +133,8 @@ class ReferralView:
     external_id: str | None
     # What the unit profile lacked when the decline letter was made (name, address, ...).
     letter_missing: tuple[str, ...] = ()
+    # The acceptance confirmation made by `accept` (set on the view `accept` returns).
+    acceptance_letter_id: str | None = None
 
     @property
     def name(self) -> str:
@@ -397,7 +399,8 @@ class ReferralService:
             r.status, r.decided_at, r.decided_by = ACCEPTED, self._book.clock.now(), self._book.actor.id
             senior = s.get(Account, self._book.actor.id)
             signed = Signatory(self._book.actor.full_name, (senior.job_title or "") if senior else "")
-            pdf = acceptance_letter_pdf(r, profile=read_profile(s), signed_by=signed, decided_at=r.decided_at)
+            profile = read_profile(s)
+            pdf = acceptance_letter_pdf(r, profile=profile, signed_by=signed, decided_at=r.decided_at)
             doc = self._book.documents._store(s, kind="acceptance_confirmation",
                                               title=f"Acceptance confirmation to {r.referrer_name}", content=pdf,
                                               referral_id=r.id, subject_id=r.id)
@@ -409,7 +412,8 @@ class ReferralService:
                 r.id,
                 detail={"within_deadline": self._today() <= r.decision_due_on},
             )
-            return view(r, self._today())
+            return replace(view(r, self._today()), acceptance_letter_id=doc.id,
+                           letter_missing=tuple(profile.missing()))
 
     @typed_inputs
     def validate_decline(self, category: str | None, reason: str | None) -> dict[str, str]:

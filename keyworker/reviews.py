@@ -127,6 +127,19 @@ class InvitationLetter:
 
 
 @dataclass(frozen=True)
+class InvitationSent:
+    """An invitation kept and waiting in the outbox for the person invited. `created` is False
+    when the same invitation (same meeting, same person) was already queued: nothing was added."""
+
+    document_id: str | None
+    item_id: str
+    recipient_name: str
+    recipient_email: str | None
+    no_destination: bool  # waits until Administration → Destinations has one for invitations
+    created: bool = True
+
+
+@dataclass(frozen=True)
 class FollowUpView:
     action: str
     action_label: str
@@ -628,7 +641,7 @@ class ReviewService:
                 key_worker_name=worker.full_name if worker else "",
                 key_worker_title=(worker.job_title or "") if worker else "", written_on=today,
             ), generated_at=self._book.clock.now())
-            role_text = "the referrer" if invitee_role == "referrer" else INVITEE_ROLES[invitee_role].lower()
+            role_text = _role_text(invitee_role)
             doc = self._book.documents._preview(
                 s, kind="review_invitation", content=pdf, resident_id=res.id, subject_id=adm.id,
                 title=f"Invitation to {role_text}: {rs.KIND_LABELS[kind].lower()} on {format_date(meeting_on)} "
@@ -640,6 +653,54 @@ class ReviewService:
                                          letters.incomplete_profile_warning(missing)) if w)
             return InvitationLetter(doc, Invitation(invitee_name or "", invitee_role, today, "letter"),
                                     warnings, missing)
+
+
+    @typed_inputs(requires=Permission.RECORD_REVIEWS)
+    def send_invitation(self, letter: InvitationLetter) -> InvitationSent:
+        """Keep an invitation made by `invitation_letter` in the resident's documents and put it in
+        the outbox for the person invited, in one transaction (audited `document.send` and
+        `outbox.enqueue`). The referrer's email is taken from the referral; other invitees have
+        no email on record, so an email destination uses its own recipients for invitations.
+        Sending the same invitation again (same meeting, same person) adds nothing: the item
+        already queued is returned with `created` False."""
+        from keyworker.outbox.queue import Recipient, document_fields, enqueue_once, existing_item
+
+        p, inv = letter.document, letter.invitation
+        if p.kind != "review_invitation" or not p.subject_id:
+            raise ValidationError({"letter": "This is not a review invitation letter. Make the invitation again."})
+        self._book.documents._check_seal(p)
+        # The person must be the one the sealed letter is addressed to (its title names the role).
+        if inv.role not in INVITEE_ROLES or not inv.name.strip() \
+                or not p.title.startswith(f"Invitation to {_role_text(inv.role)}:"):
+            raise ValidationError({"invitation": "Say who is invited, as the letter names them. Make the "
+                                                 "invitation again."})
+        with self._book._write() as s:
+            adm = s.get(Admission, p.subject_id)
+            if adm is None or adm.resident_id != p.resident_id:
+                raise NotFound("That admission does not exist.")
+            ref = s.get(Referral, adm.referral_id) if adm.referral_id else None
+            email = None
+            if inv.role == "referrer" and ref is not None \
+                    and inv.name.strip().casefold() == (ref.referrer_name or "").strip().casefold():
+                email = ref.referrer_email or None
+            recipient = Recipient(inv.name.strip(), email, inv.role)
+            subject = f"review_invitation|{adm.id}|{p.title}"  # the meeting (kind, date) and who is invited
+            existing = existing_item(s, kind="review_invitation", subject=subject, recipient=recipient)
+            if existing is not None:
+                return InvitationSent(existing.document_id, existing.id, recipient.name or "", email,
+                                      existing.destination_id is None, created=False)
+            doc = self._book.documents._keep_in(s, p)
+            self._book._record(s, "document.send", "document", doc.id, resident_id=doc.resident_id,
+                               detail={"kind": doc.kind})
+            item, created = enqueue_once(self._book, s, kind="review_invitation", subject=subject,
+                                         recipient=recipient, **document_fields(doc))
+            return InvitationSent(doc.id, item.id, recipient.name or "", email, item.destination_id is None,
+                                  created)
+
+
+def _role_text(role: str) -> str:
+    """How an invitation's title names who is invited ("the referrer", "family member" ...)."""
+    return "the referrer" if role == "referrer" else INVITEE_ROLES[role].lower()
 
 
 def _due_query(key_worker_id: str | None, admission_id: str | None = None):  # type: ignore[no-untyped-def]
@@ -755,6 +816,6 @@ def _review_view(r: Review, version_number: int | None, names: dict[str, str],
     )
 
 
-__all__ = ["Attendee", "Invitation", "InvitationLetter", "GoalProgress", "ReviewInput", "ReviewView", "InvitationView", "ReviewDue",
+__all__ = ["Attendee", "Invitation", "InvitationLetter", "InvitationSent", "GoalProgress", "ReviewInput", "ReviewView", "InvitationView", "ReviewDue",
            "MyWork", "ReviewService", "REFERRER_WARNING", "ReferrerFollowUp", "ReferrerFlag", "FollowUpView", "FOLLOWUP_ACTIONS",
            "after_end_advice"]

@@ -1,7 +1,8 @@
 """Sharing the care plan once the resident has agreed it (spec 4.1.5.2), `book.sharing`: the
 recipients (the referrer, the Community Treatment Provider, the GP, other services) are chosen,
 each checked against the resident's consents like a contact, and recorded with the version and
-the day. They become outbox items when the outbox lands: `queue_for_outbox` is that hook."""
+the day. The agreed version is filed as a PDF in the resident's documents and each recipient gets
+an outbox item ("care_plan_share") in the same transaction: `queue_for_outbox`."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -15,7 +16,10 @@ from sqlalchemy.orm import Session
 from keyworker.clock import format_date, local_today
 from keyworker.contact_consent import PARTY_KINDS, PARTY_LABELS, refusal
 from keyworker.db.care_plans import CarePlan, CarePlanVersion
+from keyworker.db.caseload import Admission, Referral
+from keyworker.db.documents import Document
 from keyworker.db.notes import CarePlanShare
+from keyworker.db.outbox import OutboxItem
 from keyworker.errors import NotFound, ValidationError
 from keyworker.input_types import typed_inputs
 from keyworker.notes import resident_in
@@ -28,6 +32,7 @@ if TYPE_CHECKING:
 # Who a care plan goes to: services, not family (the resident gives family their own copy).
 RECIPIENT_KINDS = tuple(o for o in PARTY_KINDS if o.code in ("referrer", "ctp", "gp", "agency"))
 MAX_RECIPIENTS = 12
+SHARE_KIND = "care_plan_share"  # the outbox item's kind
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,7 @@ class ShareView:
     name: str
     shared_on: date
     shared_by_name: str
-    queued: bool  # an outbox item exists for it (always False until the outbox lands)
+    queued: bool  # an outbox item sends it (every share since the outbox landed)
 
     @property
     def party_label(self) -> str:
@@ -57,10 +62,30 @@ class ShareView:
         return f"Shared with {self.name} ({self.party_label}) on {format_date(self.shared_on)}"
 
 
-def queue_for_outbox(session: Session, share: CarePlanShare) -> None:
-    """OUTBOX HOOK: when the outbox area lands it makes the item that sends the plan to this
-    recipient here, in the sharing transaction, and sets `share.outbox_item_id`. Until then the
-    share is recorded only (ShareView.queued is False)."""
+def queue_for_outbox(book: Casebook, session: Session, share: CarePlanShare, doc: Document,
+                     email: str | None = None) -> OutboxItem:
+    """The item that sends the shared plan (`doc`) to this recipient, in the sharing transaction;
+    sets `share.outbox_item_id`. The same version shared again with the same service reuses the
+    item already queued (one copy at the receiver)."""
+    from keyworker.outbox.queue import Recipient, document_fields, enqueue_once
+
+    item, _created = enqueue_once(book, session, kind=SHARE_KIND, subject=f"{SHARE_KIND}|{share.version_id}",
+                                  recipient=Recipient(share.name, email, share.party_kind), **document_fields(doc))
+    share.outbox_item_id = item.id
+    return item
+
+
+def _referrer_email(s: Session, plan: CarePlan, kind: str, name: str) -> str | None:
+    """The referrer's email from the referral, when the recipient is that referrer (by name or
+    organisation); other services have no email on record."""
+    if kind != "referrer":
+        return None
+    adm = s.get(Admission, plan.admission_id)
+    ref = s.get(Referral, adm.referral_id) if adm is not None and adm.referral_id else None
+    if ref is None or not ref.referrer_email:
+        return None
+    known = {(x or "").strip().casefold() for x in (ref.referrer_name, ref.referrer_organisation)} - {""}
+    return ref.referrer_email if name.strip().casefold() in known else None
 
 
 def _clean(recipients: Sequence[ShareRecipient]) -> list[tuple[str, str]]:
@@ -108,17 +133,39 @@ class SharingService:
                 message = refusal(s, r, kind, name)
                 if message:
                     raise ValidationError({f"recipients.{n}.party_kind": message})
+            doc = self._shared_copy(s, plan, version)
             rows = []
             for kind, name in chosen:
                 x = CarePlanShare(resident_id=r.id, care_plan_id=plan.id, version_id=version.id, party_kind=kind,
                                   name=name, shared_on=today)
                 s.add(x)
                 s.flush([x])
-                queue_for_outbox(s, x)
+                queue_for_outbox(book, s, x, doc, _referrer_email(s, plan, kind, name))
                 rows.append(x)
             book._record(s, "care_plan.share", "care_plan", plan.id, resident_id=r.id,
                          detail={"version": version.number, "recipients": [PARTY_LABELS[k] for k, _ in chosen]})
             return [self._view(x, version.number, book.actor.full_name) for x in rows]
+
+    def _shared_copy(self, s: Session, plan: CarePlan, version: CarePlanVersion) -> Document:
+        """The agreed version as a PDF, filed once per version shared (a second share of the same
+        version sends the copy already filed)."""
+        from keyworker.documents import care_plan_pdf
+        from keyworker.unit_profile import read_profile
+
+        title_start = f"Care plan v{version.number} shared"
+        doc = s.scalars(select(Document).where(Document.kind == "care_plan", Document.subject_id == version.id,
+                                               Document.title.startswith(title_start),
+                                               Document.archived.is_(False))
+                        .order_by(Document.created_at)).first()
+        if doc is not None:
+            return doc
+        adm = s.get(Admission, plan.admission_id)
+        if adm is None:  # pragma: no cover - a plan always has its admission
+            raise NotFound("That admission does not exist.")
+        view = self._book.care_plans._view(s, adm, version_id=version.id)
+        pdf = care_plan_pdf.build(view, profile=read_profile(s), generated_at=self._book.clock.now())
+        return self._book.documents._store(s, kind="care_plan", title=f"{title_start} ({view.reference})",
+                                           content=pdf, resident_id=plan.resident_id, subject_id=version.id)
 
     @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def for_plan(self, plan_id: str) -> list[ShareView]:

@@ -42,6 +42,9 @@ KEYS: dict[str, str] = {
     "provider_name": "profile.provider_name",
     "cqc_location": "profile.cqc_location",
     "footer_text": "profile.footer_text",
+    # The Authority's nominated person: the declined-referrals report goes to them (4.1.2.3).
+    "authority_name": "profile.authority_name",
+    "authority_email": "profile.authority_email",
 }
 LOGO_KEY = "profile.logo"
 FIELDS = tuple(KEYS)
@@ -54,6 +57,8 @@ LABELS: dict[str, str] = {
     "provider_name": "Provider",
     "cqc_location": "Registered CQC location",
     "footer_text": "Footer text",
+    "authority_name": "Authority's nominated person",
+    "authority_email": "Their email",
     "logo": "Logo",
 }
 
@@ -68,6 +73,8 @@ class UnitProfile:
     provider_name: str = ""
     cqc_location: str = ""
     footer_text: str = ""
+    authority_name: str = ""  # who receives the declined-referrals report for the Authority
+    authority_email: str = ""
     logo: bytes | None = None  # PNG, already scaled for the letterhead
 
     def missing(self) -> list[str]:
@@ -131,6 +138,8 @@ def validate_profile(data: Mapping[str, Any], *, partial: bool = True) -> tuple[
     c.email("secure_email", LABELS["secure_email"])
     c.text("provider_name", LABELS["provider_name"], max_len=200)
     c.text("cqc_location", LABELS["cqc_location"], max_len=200)
+    c.text("authority_name", LABELS["authority_name"], max_len=200)
+    c.email("authority_email", "The nominated person's email")
     c.text("footer_text", LABELS["footer_text"], max_len=MAX_FOOTER * 2)
     footer = c.values.get("footer_text")
     if footer is not None:

@@ -14,10 +14,13 @@ from keyworker.demo.rows import DemoRun, received_at
 from keyworker.demo.vocabulary import CTPS, DECLINE_REASONS, REFERRERS, invent_person
 from keyworker.documents.decline_letter import Signatory, decline_letter_pdf
 from keyworker.imports.bulk import stamp
+from keyworker.outbox.queue import Recipient
 from keyworker.working_days import add_working_days, decision_due, is_working_day
 
 # PDFs cost 10-30 ms each: the newest declines get letters; older synthetic ones keep their reasons only.
 MAX_LETTERS = 60
+# The newest decline letters are still in the outbox: the demo unit has no destination set up yet.
+WAITING_LETTERS = 3
 
 
 def populate(run: DemoRun) -> None:
@@ -145,28 +148,29 @@ def _referrals_only(b: DemoRun, n: int, unit_name: str) -> None:
         signer = (Signatory(decider.full_name, decider.job_title or "") if decider is not None
                   else Signatory(b.book.actor.full_name, ""))
     profile = b.book.unit_profile.get()
-    for row in declines[:MAX_LETTERS]:
+    for n, row in enumerate(declines[:MAX_LETTERS]):
         pdf = decline_letter_pdf(
             Referral(**{k: v for k, v in row.items() if k != "archived"}),
             profile=profile,
             signed_by=signer,
             decided_at=row["decided_at"],
         )
-        b.documents.append(
-            stamp(
-                b.book,
-                {
-                    "resident_id": None,
-                    "referral_id": row["id"],
-                    "kind": "decline_letter",
-                    "title": f"Decline letter to {row['referrer_name']}",
-                    "subject_id": row["id"],
-                    "mime_type": "application/pdf",
-                    "content": pdf,
-                    "sha256": hashlib.sha256(pdf).hexdigest(),
-                    "created_at": row["decided_at"],
-                    "created_by": row["decided_by"],
-                },
-            )
+        doc = stamp(
+            b.book,
+            {
+                "resident_id": None,
+                "referral_id": row["id"],
+                "kind": "decline_letter",
+                "title": f"Decline letter to {row['referrer_name']}",
+                "subject_id": row["id"],
+                "mime_type": "application/pdf",
+                "content": pdf,
+                "sha256": hashlib.sha256(pdf).hexdigest(),
+                "created_at": row["decided_at"],
+                "created_by": row["decided_by"],
+            },
         )
+        b.documents.append(doc)
+        if n < WAITING_LETTERS:
+            b.outbox.append((doc, Recipient(row["referrer_name"], row.get("referrer_email"), "referrer")))
 

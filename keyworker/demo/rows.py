@@ -16,6 +16,7 @@ from keyworker.demo.history import History
 from keyworker.db.caseload import Admission, Consent, MedicationEvent, Referral, Resident
 from keyworker.db.documents import Document
 from keyworker.imports.bulk import AuditItem, append_audit, insert_rows
+from keyworker.outbox.queue import Recipient, enqueue
 
 if TYPE_CHECKING:
     from keyworker.casebook import Casebook
@@ -52,6 +53,9 @@ class DemoRun:
     meds: list[dict[str, Any]] = field(default_factory=list)
     consents: list[dict[str, Any]] = field(default_factory=list)
     documents: list[dict[str, Any]] = field(default_factory=list)
+    # Documents (rows in `documents`) that also wait in the outbox: (document row, recipient). The
+    # demo configures no destination, so they wait visibly as "no destination set".
+    outbox: list[tuple[dict[str, Any], Recipient]] = field(default_factory=list)
 
     @property
     def start(self) -> date:
@@ -63,6 +67,7 @@ class DemoRun:
     def reset(self) -> None:
         for rows in (self.residents, self.admissions, self.referrals, self.meds, self.consents, self.documents):
             rows.clear()
+        self.outbox.clear()
 
     def flush(self, label: str, done: int) -> None:
         book = self.book
@@ -73,6 +78,12 @@ class DemoRun:
             insert_rows(s, MedicationEvent, self.meds)
             insert_rows(s, Consent, self.consents)
             insert_rows(s, Document, self.documents)
+            for doc, recipient in self.outbox:  # through the real enqueue, in the same transaction
+                safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in doc["title"])[:80].strip("-")
+                enqueue(book, s, kind=doc["kind"], title=doc["title"], payload=doc["content"],
+                        filename=f"{safe or doc['kind']}.pdf", mime_type=doc["mime_type"],
+                        resident_id=doc.get("resident_id"), referral_id=doc.get("referral_id"),
+                        document_id=doc["id"], recipient=recipient)
             # Synthetic data: one summary audit entry per batch (see the module docstring).
             append_audit(
                 s,
@@ -91,6 +102,7 @@ class DemoRun:
                             "medication_events": len(self.meds),
                             "consents": len(self.consents),
                             "documents": len(self.documents),
+                            "outbox_items": len(self.outbox),
                             "done": done,
                         },
                     )

@@ -23,6 +23,7 @@ from keyworker.security.permissions import Permission
 
 if TYPE_CHECKING:
     from keyworker.casebook import Casebook
+    from keyworker.outbox.queue import DeliveryState
 
 
 # Why a stored document is fetched; each is its own audit action (document.view, ...).
@@ -94,6 +95,22 @@ class DocumentService:
         return Preview(kind, title, content, resident_id, referral_id, subject_id,
                        self._seal(kind, title, content, resident_id, referral_id, subject_id))
 
+    def _check_seal(self, p: Preview) -> None:
+        """Refuse a preview changed or made up outside the service that made it."""
+        expected = self._seal(p.kind, p.title, p.content, p.resident_id, p.referral_id, p.subject_id)
+        if not hmac.compare_digest(p.seal.encode("utf-8", "surrogatepass"), expected.encode()):
+            raise ValidationError({"preview": "This document was changed after it was made. Make it again."})
+
+    def _keep_in(self, s: Session, p: Preview) -> Document:
+        """The stored document for a checked preview, filed now unless the same one already is."""
+        digest = hashlib.sha256(p.content).hexdigest()
+        doc = s.scalars(select(Document).where(Document.sha256 == digest, Document.kind == p.kind,
+                                               Document.archived.is_(False))).first()
+        if doc is None:
+            doc = self._store(s, kind=p.kind, title=p.title, content=p.content, resident_id=p.resident_id,
+                              referral_id=p.referral_id, subject_id=p.subject_id)
+        return doc
+
     @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def keep(self, preview: Preview, purpose: str = "print") -> DocumentInfo:
         """File a previewed document as it is printed, saved or queued to be sent, with its audit
@@ -101,16 +118,9 @@ class DocumentService:
         if purpose not in KEEP_PURPOSES:
             raise ValidationError({"purpose": "Say whether the document is to be printed, saved or sent."})
         p = preview
-        expected = self._seal(p.kind, p.title, p.content, p.resident_id, p.referral_id, p.subject_id)
-        if not hmac.compare_digest(p.seal.encode("utf-8", "surrogatepass"), expected.encode()):
-            raise ValidationError({"preview": "This document was changed after it was made. Make it again."})
-        digest = hashlib.sha256(p.content).hexdigest()
+        self._check_seal(p)
         with self._book._write() as s:
-            doc = s.scalars(select(Document).where(Document.sha256 == digest, Document.kind == p.kind,
-                                                   Document.archived.is_(False))).first()
-            if doc is None:
-                doc = self._store(s, kind=p.kind, title=p.title, content=p.content, resident_id=p.resident_id,
-                                  referral_id=p.referral_id, subject_id=p.subject_id)
+            doc = self._keep_in(s, p)
             self._book._record(s, f"document.{purpose}", "document", doc.id, resident_id=doc.resident_id,
                                detail={"kind": doc.kind})
             return _info(doc)
@@ -127,6 +137,23 @@ class DocumentService:
             if kind:
                 q = q.where(Document.kind == kind)
             return [_info(d) for d in s.scalars(q)]
+
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
+    def delivery(self, resident_id: str) -> dict[str, DeliveryState]:
+        """Each of the resident's documents (by id) with its delivery state from the outbox: not
+        sent, waiting to send (no destination set / destination turned off), sent (when), needs
+        attention (the server's words in `detail`), cancelled. One query; audited as a list view."""
+        from keyworker.outbox.queue import delivery_states_of_resident
+
+        from keyworker.db.caseload import Resident
+
+        with self._book._write() as s:
+            if s.get(Resident, resident_id) is None:
+                raise NotFound("That resident does not exist.")
+            states = delivery_states_of_resident(s, resident_id)
+            self._book._record(s, "document.list", "resident", resident_id, resident_id=resident_id,
+                               detail={"documents": len(states)})
+            return states
 
     @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def content(self, document_id: str, purpose: str = "view") -> bytes:

@@ -3,6 +3,8 @@ audited with its period and size, never with a name from it."""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from keyworker.errors import ValidationError
@@ -15,6 +17,22 @@ if TYPE_CHECKING:
     from keyworker.casebook import Casebook
 
 OUTPUTS = ("view", "pdf", "csv", "print")
+DECLINES_KIND = "declines_report"  # the document's and the outbox item's kind
+
+
+@dataclass(frozen=True)
+class ReportSent:
+    """A report filed and waiting in the outbox for the Authority's nominated person. `created`
+    is False when exactly this report (same period, same referrals and reasons) was already
+    queued: nothing was added and the earlier item is named."""
+
+    document_id: str | None
+    item_id: str
+    rows: int
+    recipient_name: str
+    recipient_email: str | None
+    no_destination: bool
+    created: bool = True
 
 
 class ReportService:
@@ -45,6 +63,44 @@ class ReportService:
             )
         return report
 
+    @typed_inputs(requires=Permission.DECIDE_REFERRALS)
+    def send_declines(self, period: Period) -> ReportSent:
+        """Send the declined-referrals report for `period` to the Authority's nominated person
+        (the unit profile's `authority_name` / `authority_email`, 4.1.2.3): the PDF is filed as a
+        document and put in the outbox ("declines_report") in one transaction, audited
+        `report.declines_send`. A senior's act: the decisions in it are theirs. The same report
+        sent twice (nothing changed in the period) adds no second item."""
+        from keyworker.documents.declines_report import declines_report_pdf
+        from keyworker.outbox.queue import Recipient, document_fields, enqueue_once, existing_item
+        from keyworker.reports import declines as mod
+        from keyworker.unit_profile import read_profile
+
+        with self._book._write() as s:
+            profile = read_profile(s)
+            if not (profile.authority_name or profile.authority_email):
+                raise ValidationError({"authority_email": "Add the Authority's nominated person (name and email) "
+                                                          "in Administration → Unit profile first: the report is "
+                                                          "sent to them."})
+            report = mod.build(mod.query(s, period), period)
+            recipient = Recipient(profile.authority_name or None, profile.authority_email or None, "authority")
+            # Same period and the same referrals, reasons and decisions: the same report (the CSV
+            # carries no time of making, so its digest says so).
+            subject = f"{DECLINES_KIND}|{period.slug}|{hashlib.sha256(declines_report_csv(report)).hexdigest()[:32]}"
+            existing = existing_item(s, kind=DECLINES_KIND, subject=subject, recipient=recipient)
+            if existing is not None:
+                return ReportSent(existing.document_id, existing.id, report.total, profile.authority_name,
+                                  recipient.email, existing.destination_id is None, created=False)
+            pdf = declines_report_pdf(report, profile.unit_name, self._book.clock.now())
+            doc = self._book.documents._store(s, kind=DECLINES_KIND, title=f"Declined referrals {period.slug}",
+                                              content=pdf, subject_id=period.slug)
+            item, _ = enqueue_once(self._book, s, kind=DECLINES_KIND, subject=subject, recipient=recipient,
+                                   **document_fields(doc))
+            self._book._record(s, "report.declines_send", "report", doc.id,
+                               detail={"from": period.start.isoformat(), "to": period.end.isoformat(),
+                                       "rows": report.total})
+            return ReportSent(doc.id, item.id, report.total, profile.authority_name, recipient.email,
+                              item.destination_id is None)
+
     def unit_name(self) -> str:
         # Open: the letterhead's unit name, as settings.get.
         return str(self._book.settings.get("unit_name") or "")
@@ -52,6 +108,7 @@ class ReportService:
 
 __all__ = [
     "ReportService",
+    "ReportSent",
     "DeclinesReport",
     "DeclineLine",
     "Period",

@@ -166,6 +166,12 @@ def test_midway_review_warns_when_the_referrer_is_not_invited_and_offers_the_let
     qtbot.addWidget(dlg.letter_dialog)
     assert "Invitation to the referrer" in dlg.letter_dialog.windowTitle()
     assert "13/02/2026" in dlg.letter_dialog.windowTitle()
+    # it can go by the outbox from its window: kept, and waiting for the referrer
+    send = dlg.letter_dialog.send_button
+    assert send is not None and not send.isHidden()
+    qtbot.mouseClick(send, Qt.MouseButton.LeftButton)
+    assert "Waiting in the outbox for Priya Shah" in dlg.letter_dialog.note.text()
+    assert [d.kind for d in book.documents.list(resident_id=rid)].count("review_invitation") == 1
     # the good news is shown as such, not in the warning box
     assert "letter made" in dlg.letter_status.text() and dlg.letter_status.objectName() == "hint"
     assert "letter made" not in dlg.referrer_text.text()

@@ -52,6 +52,8 @@ from keyworker.reviews import (
     INVITATION_METHODS,
     Attendee,
     GoalProgress,
+    Invitation,
+    InvitationLetter,
     ReferrerFollowUp,
     ReviewInput,
 )
@@ -268,7 +270,7 @@ FUZZ_CALLS: dict[str, list[FuzzCall]] = {
     "PlanContent": [lambda b, i, v: b.care_plans.save_draft(i["admission"], v),
                     lambda b, i, v: b.care_plans.revise(i["plan"], v, "Fuzzed change")],
     "CaseloadFilter": [lambda b, i, v: b.caseload.ids(v)],
-    "Period": [lambda b, i, v: b.reports.declines(v)],
+    "Period": [lambda b, i, v: b.reports.declines(v), lambda b, i, v: b.reports.send_declines(v)],
     "Preview": [lambda b, i, v: b.documents.keep(v), lambda b, i, v: b.documents.keep(v, "save")],
     "RiskInput": [lambda b, i, v: b.risk.record(i["admission"], v),
                   lambda b, i, v: b.risk.revise(i["planned_admission"], v, "Fuzzed change")],
@@ -284,6 +286,7 @@ FUZZ_CALLS: dict[str, list[FuzzCall]] = {
     "NoteInput": [lambda b, i, v: b.notes.write(v), lambda b, i, v: b.notes.correct(i["note"], v, "Fuzzed")],
     "ContactInput": [lambda b, i, v: b.contacts.log(v), lambda b, i, v: b.contacts.correct(i["contact"], v, "Fuzzed")],
     "ShareRecipient": [lambda b, i, v: b.sharing.record(i["version"], [v])],
+    "InvitationLetter": [lambda b, i, v: b.reviews.send_invitation(v)],
 }
 # Fields set to a real id half of the time, so a call gets past "does not exist".
 REAL_IDS = {"admission_id": "planned_admission", "key_worker_id": "worker", "goal_id": "goal", "actor_id": "worker",
@@ -337,6 +340,9 @@ SEEDS: dict[str, Callable[[dict[str, str]], Any]] = {
     "ContactInput": lambda ids: ContactInput(ids["resident"], "gp", "Dr Shah", "phone", "Asked about bloods",
                                              "05/01/2026 08:30", "in", True, "Concern raised"),
     "ShareRecipient": lambda ids: ShareRecipient("ctp", "Inspire Preston"),
+    "InvitationLetter": lambda ids: InvitationLetter(
+        Preview("review_invitation", "Invitation to the referrer", b"%PDF-1.4", ids["resident"], None,
+                ids["planned_admission"], "0" * 64), Invitation("Priya Shah", "referrer", date(2026, 1, 5))),
 }
 
 

@@ -95,7 +95,17 @@ class UnitProfileScreen(QWidget):
             self.edits[name] = editor
             self.binder.row(footer_form, name, LABELS[name], editor, **kw)
         right.addWidget(footer_box)
-        _align_labels(form, footer_form)
+        authority_box = QGroupBox("The Authority's nominated person")
+        authority_form = QFormLayout(authority_box)
+        for name, editor, kw in (
+            ("authority_name", QLineEdit(), {"hint": "Who receives the declined-referrals report for the Authority."}),
+            ("authority_email", QLineEdit(), {"hint": "Their secure email address; the report is sent there by "
+                                                      "the outbox."}),
+        ):
+            self.edits[name] = editor
+            self.binder.row(authority_form, name, LABELS[name], editor, **kw)
+        right.addWidget(authority_box)
+        _align_labels(form, footer_form, authority_form)
 
         logo_box = QGroupBox("Logo")
         ll = QVBoxLayout(logo_box)
@@ -169,7 +179,8 @@ class UnitProfileScreen(QWidget):
     def _values_of(p: UnitProfile) -> dict[str, Any]:
         return {"unit_name": p.unit_name, "address_lines": "\n".join(p.address_lines), "postcode": p.postcode,
                 "phone": p.phone, "secure_email": p.secure_email, "provider_name": p.provider_name,
-                "cqc_location": p.cqc_location, "footer_text": p.footer_text}
+                "cqc_location": p.cqc_location, "footer_text": p.footer_text,
+                "authority_name": p.authority_name, "authority_email": p.authority_email}
 
     def _on_data_changed(self, area: str) -> None:
         if area == "unit_profile":

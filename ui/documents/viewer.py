@@ -154,6 +154,14 @@ class PdfDialog(QDialog):
         self.status = QLabel("Loading…")
         self.status.setObjectName("pdfStatus")
         layout.addWidget(self.status)
+        # What happens to the document next (for instance: the outbox sends it), when the caller says.
+        self.note = QLabel()
+        self.note.setObjectName("pdfNote")
+        self.note.setWordWrap(True)
+        self.note.setAccessibleName("What happens to this document")
+        self.note.hide()
+        layout.addWidget(self.note)
+        self.send_button: QPushButton | None = None
         self.busy = BusyBar(self)
         layout.addWidget(self.busy)
         self.view: QWidget
@@ -230,6 +238,48 @@ class PdfDialog(QDialog):
     def _set_enabled(self, enabled: bool) -> None:
         self.print_button.setEnabled(enabled and HAVE_QTPDF)
         self.save_button.setEnabled(enabled)
+
+    # -- what happens next, and sending by the outbox -------------------------------------------
+    def set_note(self, text: str) -> None:
+        """A line under the title saying what happens to this document (empty: none)."""
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
+
+    def offer_send(self, label: str, send: Callable[[], Any], said: Callable[[Any], str]) -> QPushButton:
+        """A button that puts this document in the outbox through `send` (a service call, run off
+        the UI thread); `said(result)` is the note shown afterwards. The stored document it
+        returns (`result.document_id`) is what later prints and saves fetch."""
+        button = QPushButton(label)
+        button.setAccessibleName(label.replace("&", ""))
+        row = self.layout().itemAt(self.layout().count() - 1)
+        assert row is not None and row.layout() is not None
+        row.layout().insertWidget(1, button)  # after the stretch: before Print
+        button.setVisible(not self.ctx.state.locked)  # now, not when the event loop next runs
+        self.send_button = button
+
+        def done(result: Any) -> None:
+            self.busy.stop()
+            doc_id = getattr(result, "document_id", None)
+            if doc_id:
+                self.document_id, self.preview = doc_id, None
+            button.hide()
+            self.set_note(said(result))
+            self.ctx.state.data_changed.emit("outbox")
+
+        def failed(exc: BaseException) -> None:
+            self.busy.stop()
+            button.setEnabled(True)
+            show_error(self, exc)
+
+        def go() -> None:
+            if self.ctx.state.locked:
+                return
+            button.setEnabled(False)
+            self.busy.start()
+            self.ctx.tasks.run(send, done, failed)
+
+        button.clicked.connect(go)
+        return button
 
     # -- print and save ---------------------------------------------------------------------
     def _fetch_for(self, purpose: str, then: Callable[[bytes], Any]) -> None:
@@ -327,6 +377,8 @@ class PdfDialog(QDialog):
         self.cover.setVisible(locked)
         for b in (self.print_button, self.save_button):
             b.setVisible(not locked)
+        if self.send_button is not None and self.send_button.isEnabled():
+            self.send_button.setVisible(not locked)
 
 
 def show_pdf(parent: QWidget | None, ctx: AppContext, title: str, source: bytes | str | Preview) -> PdfDialog:

@@ -294,7 +294,8 @@ class DecisionChoice(QWidget):
 
 class DecisionDialog(FormDialog):
     """Accept or decline an open referral. Declining needs a reason category and the reasons in
-    full; the decline letter the core makes is then shown (preview, print, save)."""
+    full. Either way the letter the core makes for the referrer (decline letter or acceptance
+    confirmation) is then shown (preview, print, save), saying it waits in the outbox for them."""
 
     data_area = "referrals"
     save_text = "&Record decision"
@@ -411,9 +412,21 @@ class DecisionDialog(FormDialog):
 
     def _saved(self, result: Any) -> None:
         super()._saved(result)
-        if isinstance(result, ReferralView) and result.decline_letter_id:
-            self.letter_window = self.show_letter(self._parent, self.ctx, f"Decline letter — {result.name}",
-                                                  result.decline_letter_id)
+        if not isinstance(result, ReferralView):
+            return
+        # Either decision's letter is made, kept and queued for the referrer by the core: show it.
+        if result.decline_letter_id:
+            title, letter_id = f"Decline letter — {result.name}", result.decline_letter_id
+        elif result.acceptance_letter_id:
+            title, letter_id = f"Acceptance confirmation — {result.name}", result.acceptance_letter_id
+        else:
+            return
+        self.letter_window = self.show_letter(self._parent, self.ctx, title, letter_id)
+        if self.letter_window is not None and hasattr(self.letter_window, "set_note"):
+            from ui.documents.outbox_note import queued_note
+
+            self.letter_window.set_note(queued_note(result.referrer_name, result.referrer_email))
+        self.ctx.state.data_changed.emit("outbox")
 
     @classmethod
     def ask(cls, parent: QWidget | None, ctx: AppContext, referral: ReferralView) -> ReferralView | None:

@@ -106,6 +106,7 @@ class ReportsPage(QWidget):
         self.busy = False
         self.pdf_dialog: Any = None
         self.saved_csv: Path | None = None
+        self.last_sent: Any = None  # what the last "Send to the Authority" queued (ReportSent)
         # The save-file dialog is an attribute so tests can answer it without a blocking dialog.
         self.choose_csv_path: Callable[[QWidget, str], str | None] = _choose_csv_path
         self.setObjectName("reportsPage")
@@ -206,6 +207,12 @@ class ReportsPage(QWidget):
         self.csv_button = QPushButton("Export &CSV…")
         self.csv_button.setAccessibleName("Export the report as a CSV file")
         self.csv_button.clicked.connect(self.export_csv)
+        # A senior sends the report to the Authority's nominated person through the outbox (4.1.2.3).
+        self.send_button = QPushButton("Send to the &Authority")
+        self.send_button.setAccessibleName("Send the report to the Authority's nominated person")
+        self.send_button.setToolTip("Kept with the unit's documents and sent by the outbox to the nominated "
+                                    "person in Administration → Unit profile.")
+        self.send_button.clicked.connect(self.send_report)
         self.status = QLabel()
         self.status.setObjectName("muted")
         self.status.setWordWrap(True)
@@ -217,6 +224,7 @@ class ReportsPage(QWidget):
         actions.addWidget(self.status, 1)
         actions.addWidget(self.pdf_button)
         actions.addWidget(self.csv_button)
+        actions.addWidget(self.send_button)
 
         lay = QVBoxLayout(self)
         lay.addWidget(title)
@@ -386,6 +394,31 @@ class ReportsPage(QWidget):
         self._set_busy(True, "Saving the CSV file…")
         self.ctx.tasks.run(work, saved, self._failed)
 
+    def send_report(self) -> None:
+        """File the report shown and put it in the outbox for the Authority's nominated person
+        (senior only; the core checks). Sending the same report again adds nothing."""
+        if self.report is None or self.busy or not self.may_send():
+            return
+        book, period = self.ctx.book, self.report.period
+
+        def sent(result: Any) -> None:
+            from ui.documents.outbox_note import queued_note
+
+            self._set_busy(False)
+            self.last_sent = result
+            self.status.setText(queued_note(result.recipient_name, result.recipient_email,
+                                            no_destination=result.no_destination, created=result.created,
+                                            what="report", printable=False))
+            self.ctx.state.data_changed.emit("outbox")
+
+        self._set_busy(True, "Putting the report in the outbox…")
+        self.ctx.tasks.run(lambda: book.reports.send_declines(period), sent, self._failed)
+
+    def may_send(self) -> bool:
+        from keyworker.security.permissions import Permission
+
+        return self.ctx.book.actor.can(Permission.DECIDE_REFERRALS)
+
     # -- state --------------------------------------------------------------------------------
     def _failed(self, exc: BaseException) -> None:
         self._set_busy(False)
@@ -398,6 +431,8 @@ class ReportsPage(QWidget):
         has_report = self.report is not None and not busy
         self.pdf_button.setEnabled(has_report)
         self.csv_button.setEnabled(has_report)
+        self.send_button.setVisible(self.may_send())
+        self.send_button.setEnabled(has_report)
         if message:
             self.status.setText(message)
 

@@ -1,5 +1,7 @@
 """The Documents tab: every document kept for the resident (letters, plans, summaries), newest
-first; open one to preview, print or save it as PDF (each audited by the core)."""
+first, with what became of it in the outbox (not sent, waiting to send, sent when, needs
+attention with the receiver's words in a tooltip, cancelled); open one to preview, print or save
+it as PDF (each audited by the core)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
 from keyworker.audit_words import DOCUMENT_WORDS
 from keyworker.clock import format_datetime
 from keyworker.documents.store import DocumentInfo
+from keyworker.outbox.queue import DeliveryState, not_sent
 from ui.documents import show_pdf
 from ui.widgets.tables import read_only_table
 
@@ -36,19 +39,21 @@ def size_label(n: int) -> str:
 
 
 class DocumentsTab(QWidget):
-    refresh_areas = ("residents", "care_plans", "reviews", "referrals")
+    refresh_areas = ("residents", "care_plans", "reviews", "referrals", "outbox")
+    DELIVERY_COLUMN = 4
 
     def __init__(self, ctx: AppContext, resident_id: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.resident_id = resident_id
         self.docs: list[DocumentInfo] = []
+        self.delivery: dict[str, DeliveryState] = {}
         self.viewer: Callable[..., Any] = show_pdf
         self.setObjectName("documentsTab")
         v = QVBoxLayout(self)
         v.setContentsMargins(0, 0, 0, 0)
-        self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(("Title", "Kind", "Made", "Size"))
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(("Title", "Kind", "Made", "Size", "Delivery"))
         self.table.setAccessibleName("Documents")
         read_only_table(self.table)
         h = self.table.horizontalHeader()
@@ -56,7 +61,8 @@ class DocumentsTab(QWidget):
         h.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         v.addWidget(self.table, 1)
         self.empty = QLabel("No documents yet. A care plan, letter or resident summary is kept here once it is "
-                            "printed or saved (Print on the Care plan tab, Print summary on the Medication tab).")
+                            "printed, saved or sent (Print on the Care plan tab, Print summary on the Medication "
+                            "tab); the Delivery column then says whether the outbox has sent it.")
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         v.addWidget(self.empty)
@@ -81,14 +87,30 @@ class DocumentsTab(QWidget):
         if self.ctx.state.locked:
             return
         book, rid = self.ctx.book, self.resident_id
-        self.ctx.tasks.run(lambda: book.documents.list(resident_id=rid), self._show)
+        self.ctx.tasks.run(lambda: (book.documents.list(resident_id=rid), book.documents.delivery(rid)),
+                           self._loaded)
+
+    def _loaded(self, result: tuple[list[DocumentInfo], dict[str, DeliveryState]]) -> None:
+        docs, self.delivery = result
+        self._show(docs)
+
+    def delivery_of(self, doc: DocumentInfo) -> DeliveryState:
+        return self.delivery.get(doc.id) or not_sent(doc.id)
 
     def _show(self, docs: list[DocumentInfo]) -> None:
         self.docs = docs
         self.table.setRowCount(len(docs))
         for i, d in enumerate(docs):
-            for j, text in enumerate((d.title, kind_label(d.kind), format_datetime(d.created_at), size_label(d.size))):
-                self.table.setItem(i, j, QTableWidgetItem(text))
+            state = self.delivery_of(d)
+            for j, text in enumerate((d.title, kind_label(d.kind), format_datetime(d.created_at), size_label(d.size),
+                                      state.label)):
+                item = QTableWidgetItem(text)
+                if j == self.DELIVERY_COLUMN:
+                    item.setToolTip(state.detail or state.label)
+                    item.setData(Qt.ItemDataRole.AccessibleDescriptionRole, state.detail)
+                    if state.state == "attention":
+                        item.setText(f"⚠ {state.label}")
+                self.table.setItem(i, j, item)
         self.table.setVisible(bool(docs))
         self.empty.setVisible(not docs)
         for b in (self.open_button, self.print_button, self.save_button):

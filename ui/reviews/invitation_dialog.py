@@ -37,6 +37,21 @@ _DETAILS_HINT = {AT_UNIT: "The unit's address (from the unit profile); add the r
                  ELSEWHERE: "The address of the meeting place"}
 
 
+def offer_sending(letter_window: Any, ctx: AppContext, letter: InvitationLetter) -> None:
+    """Put a "Send by the outbox" button on the invitation's window: the letter is kept in the
+    resident's documents and waits in the outbox for the person invited (the referrer's email from
+    the referral). Sending it again adds nothing."""
+    if letter_window is None or not hasattr(letter_window, "offer_send"):
+        return
+    from ui.documents.outbox_note import queued_note
+
+    reviews = ctx.book.reviews
+    letter_window.offer_send(
+        "Send by the &outbox", lambda: reviews.send_invitation(letter),
+        lambda sent: queued_note(sent.recipient_name, sent.recipient_email, no_destination=sent.no_destination,
+                                 created=sent.created))
+
+
 def default_meeting_on(today: date, due_on: date | None) -> date:
     """The review's due date when it leaves a week's notice, else a week from today."""
     earliest = today + timedelta(days=letters.MEETING_NOTICE_DAYS)

@@ -385,11 +385,14 @@ class ReviewDialog(FormDialog):
         from ui.documents import show_pdf
 
         self.letter_produced = result.document
-        self.letter_status.setText("✓ Invitation letter made. Printed or saved, it is kept in the resident's "
-                                   "documents. Record the invitation above once it is sent."
+        self.letter_status.setText("✓ Invitation letter made. Printed, saved or sent by the outbox, it is "
+                                   "kept in the resident's documents. Record the invitation above once it is sent."
                                    + "".join(f"\n⚠ {w}" for w in result.warnings))
         self.letter_status.show()
         self.letter_dialog = show_pdf(self, self.ctx, result.document.title, result.document)  # kept when printed
+        from ui.reviews.invitation_dialog import offer_sending
+
+        offer_sending(self.letter_dialog, self.ctx, result)  # or sent by the outbox, kept then
 
     def keyPressEvent(self, event: Any) -> None:  # noqa: N802 - Enter in a field must not record the review
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not self.save_button.hasFocus():

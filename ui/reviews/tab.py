@@ -297,11 +297,15 @@ class ReviewsTab(QWidget):
             return
         from ui.documents import show_pdf
 
-        text = ("✓ Invitation letter made. Printed or saved, it is kept in the resident's documents. "
+        text = ("✓ Invitation letter made. Printed, saved or sent by the outbox, it is kept in the resident's "
+                "documents. "
                 "Record the invitation on the review.")
         self.letter_status.setText(text + "".join(f"\n⚠ {w}" for w in result.warnings))
         self.letter_status.show()
         self.letter_dialog = show_pdf(self, self.ctx, result.document.title, result.document)  # kept when printed
+        from ui.reviews.invitation_dialog import offer_sending
+
+        offer_sending(self.letter_dialog, self.ctx, result)  # or sent by the outbox, kept then
 
     def _recorded(self, review: ReviewView | None) -> None:
         if review is not None and review.warnings:
