@@ -48,6 +48,9 @@ class Permission(StrEnum):
     RECORD_KEY_WORK = "record_key_work"
     WRITE_NOTES = "write_notes"
     SHARE_CARE_PLAN = "share_care_plan"
+    MANAGE_DESTINATIONS = "manage_destinations"
+    MANAGE_OUTBOX = "manage_outbox"
+    VIEW_OUTBOX = "view_outbox"
 
 
 # The table in words, with the reasons from a unit's work, is docs/PERMISSIONS.md; a test keeps
@@ -68,12 +71,14 @@ _CLINICAL = {
 }
 
 GRANTS: dict[Role, frozenset[Permission]] = {
-    Role.KEY_WORKER: frozenset(_CLINICAL),
+    Role.KEY_WORKER: frozenset(_CLINICAL | {Permission.VIEW_OUTBOX}),
     # Accepting or declining a referral is a managerial decision (contract 4.1.2.3); so is moving
     # a resident to another key worker (caseload allocation).
     Role.SENIOR: frozenset(_CLINICAL | {Permission.DECIDE_REFERRALS, Permission.ASSIGN_KEY_WORKERS,
                                         Permission.VIEW_REPORTS, Permission.VIEW_AUDIT, Permission.IMPORT,
-                                        Permission.EDIT_UNIT_PROFILE, Permission.VIEW_UNIT_INCIDENTS}),
+                                        Permission.EDIT_UNIT_PROFILE, Permission.VIEW_UNIT_INCIDENTS,
+                                        Permission.VIEW_OUTBOX, Permission.MANAGE_OUTBOX,
+                                        Permission.MANAGE_DESTINATIONS}),
     # Nights: read the record to act on it; the fortnightly review is a daytime meeting with the
     # key worker and the resident. They log what happens at night (incidents); safeguarding referrals
     # and MARAC are made by the key worker or a senior (notes and unplanned discharge: their areas).
@@ -81,7 +86,8 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     Role.OUT_OF_HOURS: frozenset({Permission.VIEW_RESIDENTS, Permission.RECORD_INCIDENTS, Permission.WRITE_NOTES}),
     # The administrator runs the system but does not read clinical records (Caldicott: need to know).
     Role.ADMIN: frozenset({Permission.MANAGE_ACCOUNTS, Permission.VIEW_AUDIT, Permission.BACKUP,
-                           Permission.IMPORT, Permission.VIEW_REPORTS, Permission.EDIT_UNIT_PROFILE}),
+                           Permission.IMPORT, Permission.VIEW_REPORTS, Permission.EDIT_UNIT_PROFILE,
+                           Permission.MANAGE_DESTINATIONS}),
 }
 
 

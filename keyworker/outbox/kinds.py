@@ -1,0 +1,24 @@
+"""Every kind of outbox item in words, as the Outbox page and the routes table show them.
+A kind a later issue adds is named here too; an unknown kind still reads as words."""
+from __future__ import annotations
+
+KINDS: dict[str, str] = {
+    "decline_letter": "Referral decline letters",
+    "acceptance_confirmation": "Acceptance confirmations",
+    "review_invitation": "Review invitations",
+    "declines_report": "Declined-referrals report",
+    "care_plan_share": "Care plans shared",
+    "discharge_letter": "Discharge letters",
+    "discharge_summary": "Discharge summaries",
+    "unplanned_discharge_notice": "Unplanned discharge notifications",
+    "ndtms_return": "NDTMS monthly return",
+    "quarterly_report": "Quarterly report",
+}
+
+
+def kind_words(kind: str) -> str:
+    """The kind as a person reads it ("Review invitations"); never the internal name."""
+    if kind in KINDS:
+        return KINDS[kind]
+    words = kind.replace("_", " ").strip()
+    return (words[:1].upper() + words[1:]) or "Other documents"
