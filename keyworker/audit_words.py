@@ -361,7 +361,7 @@ def _route_set(d: Detail) -> Words:
     dest = d.get("destination")
     n = d.get("assigned")
     waiting = f"{n} waiting item{'s' if n != 1 else ''} sent there too" if isinstance(n, int) and n else ""
-    return Words(f"{kind} now go to {dest}" if isinstance(dest, str) and dest else f"Default destination set: {kind}",
+    return Words(f"{kind} to be sent to {dest}" if isinstance(dest, str) and dest else f"Default destination set: {kind}",
                  waiting)
 
 

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from keyworker import __version__
 from keyworker.cli import backup, caseload, incidents, reports, unit
+from keyworker.cli import destinations
 from keyworker.cli.common import Parser, UsageError, db_path, open_book, options, password, username
 from keyworker.errors import KeyworkerError
 
@@ -26,7 +27,7 @@ class CommandModule(Protocol):
 
 
 # In the order `--help` lists them.
-COMMANDS: list[CommandModule] = [unit, backup, caseload, reports, incidents]
+COMMANDS: list[CommandModule] = [unit, backup, caseload, reports, incidents, destinations]
 
 
 def build_parser() -> argparse.ArgumentParser:

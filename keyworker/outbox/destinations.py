@@ -503,7 +503,7 @@ class DestinationService:
             self._book._record(s, "outbox.route_set", "outbox_route", None,
                                detail={"kind": kind, "destination": d.name, "assigned": int(assigned)})
             waiting = f"; {assigned} waiting item{'s' if assigned != 1 else ''} will go there too" if assigned else ""
-            return RouteResult(kind, d.id, int(assigned), f"{kind_words(kind)} go to {d.name}{waiting}.")
+            return RouteResult(kind, d.id, int(assigned), f"{kind_words(kind)} will be sent to {d.name}{waiting}.")
 
     @typed_inputs(requires=Permission.MANAGE_DESTINATIONS)
     def clear_route(self, kind: str) -> RouteResult:
@@ -517,7 +517,7 @@ class DestinationService:
             if route is not None:
                 route.archived = True
                 self._book._record(s, "outbox.route_clear", "outbox_route", route.id, detail={"kind": kind})
-        return RouteResult(kind, None, 0, f"{kind_words(kind)} have no destination: new ones wait until one is set.")
+        return RouteResult(kind, None, 0, f"{kind_words(kind)}: no destination set; new ones wait until one is.")
 
     # -- the network -----------------------------------------------------------------------------
     @typed_inputs(requires=Permission.MANAGE_DESTINATIONS)
