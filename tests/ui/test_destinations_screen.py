@@ -112,7 +112,37 @@ def test_refusals_show_beside_their_fields(qtbot, admin_window) -> None:  # type
     dlg.reject()
 
 
-def test_sftp_host_key_is_fetched_and_confirmed_by_fingerprint(qtbot, admin_window, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_secure_email_with_recipients_per_kind(qtbot, admin_window) -> None:  # type: ignore[no-untyped-def]
+    _page, screen = open_tab(admin_window)
+    dlg = screen.add_destination()
+    dlg.transport.setCurrentIndex(dlg.transport.findData("smtp"))
+    f = dlg.fields["smtp"]
+    qtbot.keyClicks(dlg.name_edit, "Secure mail")
+    qtbot.keyClicks(f["host"], "smtp.example.nhs.uk")
+    f["security"].setCurrentIndex(f["security"].findData("tls"))
+    assert f["port"].value() == 465  # the usual port follows
+    qtbot.keyClicks(f["from_address"], "unit@example.nhs.uk")
+    table = f["recipients_by_kind"]
+    row = [table.item(r, 0).text() for r in range(table.rowCount())].index("Declined-referrals report")
+    table.item(row, 1).setText("authority@lancashire.gov.uk, nope")
+    dlg.submit()
+    assert "nope is not an email address" in dlg.errors["smtp.recipients_by_kind"].message()
+    table.item(row, 1).setText("authority@lancashire.gov.uk")
+    with qtbot.waitSignal(dlg.accepted):
+        dlg.submit()
+    [v] = admin_window.ctx.book.destinations.list()
+    assert v.where == "smtp.example.nhs.uk:465 (TLS)" and not v.has_secret
+    assert v.settings["recipients_by_kind"] == {"declines_report": ["authority@lancashire.gov.uk"]}
+    screen.table.selectRow(0)
+    again = screen.edit_destination()
+    assert again.fields["smtp"]["recipients_by_kind"].item(row, 1).text() == "authority@lancashire.gov.uk"
+    assert again.secret.placeholderText() == ""  # nothing stored, so nothing to keep
+    again.grab().save(str(SHOTS / "destination-dialog-smtp-edit.png"))
+    again.reject()
+
+
+def test_sftp_host_key_is_fetched_and_confirmed_by_fingerprint(
+        qtbot, admin_window, tmp_path) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "root" / "inbox").mkdir(parents=True)
     server = SftpServer(tmp_path / "root")
     server.start()

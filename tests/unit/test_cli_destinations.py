@@ -16,7 +16,8 @@ from tests.unit.test_cli import assert_one_line_error, run
 TOKEN = "cli-token-NEVER-printed-0042"
 
 
-def dest(tmp_path: Path, db: Path, *args: str, secret: str | None = None, user: str | None = None):  # type: ignore[no-untyped-def]
+def dest(tmp_path: Path, db: Path, *args: str, secret: str | None = None,
+         user: str | None = None):  # type: ignore[no-untyped-def]
     extra = {"KEYWORKER_DESTINATION_SECRET": secret} if secret else {}
     return run(tmp_path, "destinations", *args, "--db", str(db), extra_env=extra,
                **({"password": STAFF_PW, "user": user} if user else {}))

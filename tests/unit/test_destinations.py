@@ -254,7 +254,8 @@ def test_disable_and_enable_keep_everything(admin_book: Casebook) -> None:
 
 
 # -- permissions -----------------------------------------------------------------------------------
-def test_a_key_worker_is_refused_and_nothing_is_written(worker_book: Casebook, book_factory) -> None:  # type: ignore[no-untyped-def]
+def test_a_key_worker_is_refused_and_nothing_is_written(
+        worker_book: Casebook, book_factory) -> None:  # type: ignore[no-untyped-def]
     for call in (lambda: worker_book.destinations.list(), lambda: https(worker_book),
                  lambda: worker_book.destinations.routes(),
                  lambda: worker_book.destinations.set_route("decline_letter", "x")):
@@ -282,7 +283,8 @@ def test_test_reaches_a_loopback_https_server_and_records_online(admin_book: Cas
     assert "outbox.destination_test" in audit_text(admin_book) and TOKEN not in audit_text(admin_book)
 
 
-def test_test_of_a_closed_port_is_unreachable_with_words(admin_book: Casebook, clock) -> None:  # type: ignore[no-untyped-def]
+def test_test_of_a_closed_port_is_unreachable_with_words(
+        admin_book: Casebook, clock) -> None:  # type: ignore[no-untyped-def]
     v = https(admin_book, url=f"https://127.0.0.1:{closed_port()}/letters", timeout=5)
     result = admin_book.destinations.test(v.id)
     assert not result.reachable and not result.ok
@@ -293,7 +295,8 @@ def test_test_of_a_closed_port_is_unreachable_with_words(admin_book: Casebook, c
     assert listed.last_error == result.words and listed.last_unreachable_at == clock.now()
 
 
-def test_test_does_not_hold_a_session_while_probing(admin_book: Casebook, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_test_does_not_hold_a_session_while_probing(
+        admin_book: Casebook, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from keyworker.outbox.https import HttpsTransport
 
     v = https(admin_book)

@@ -6,12 +6,14 @@ the server's owner before it is pinned. Saving runs on the task runner; the core
 shown beside their fields."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
+    QHeaderView,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -19,6 +21,8 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -196,8 +200,26 @@ class DestinationDialog(TaskDialog):
             self._row(form, "&From address", f["from_address"], "from_address", t)
             self._row(form, "Default &recipients", f["default_recipients"], "default_recipients", t)
             self._row(form, "&CA certificate file", f["ca_bundle"], "ca_bundle", t)
-            sec.currentIndexChanged.connect(lambda _i: f["port"].setValue(465 if sec.currentData() == "tls" else 587)
-                                            if f["port"].value() in (465, 587) else None)  # type: ignore[attr-defined]
+            by_kind = QTableWidget(len(KINDS), 2)
+            by_kind.setObjectName("recipientsByKind")
+            by_kind.setHorizontalHeaderLabels(["Kind of document", "Send to instead"])
+            by_kind.horizontalHeaderItem(1).setToolTip("Addresses, separated by commas; empty: the default recipients")
+            by_kind.setAccessibleName("Recipients per kind of document")
+            by_kind.verticalHeader().setVisible(False)
+            by_kind.setTabKeyNavigation(False)
+            by_kind.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+            by_kind.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+            for r, (kind, words) in enumerate(KINDS.items()):
+                item = QTableWidgetItem(words)
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                item.setData(Qt.ItemDataRole.UserRole, kind)
+                by_kind.setItem(r, 0, item)
+                by_kind.setItem(r, 1, QTableWidgetItem(""))
+            by_kind.resizeRowsToContents()
+            by_kind.setFixedHeight(by_kind.horizontalHeader().sizeHint().height() + by_kind.rowHeight(0) * 4 + 4)
+            f["recipients_by_kind"] = by_kind
+            self._row(form, "Recipients &per kind", by_kind, "recipients_by_kind", t)
+            sec.currentIndexChanged.connect(self._security_changed)
         self.fields[t] = f
 
     def _fill(self, v: DestinationView) -> None:
@@ -214,6 +236,10 @@ class DestinationDialog(TaskDialog):
                 w.setCurrentIndex(max(0, w.findData(value)))
             elif isinstance(w, QPlainTextEdit):
                 w.setPlainText(str(value or ""))
+            elif isinstance(w, QTableWidget) and isinstance(value, Mapping):
+                for r in range(w.rowCount()):
+                    addresses = value.get(w.item(r, 0).data(Qt.ItemDataRole.UserRole)) or []
+                    w.item(r, 1).setText(", ".join(addresses))
         if v.has_secret:
             self.secret.setPlaceholderText(STORED)
 
@@ -234,6 +260,12 @@ class DestinationDialog(TaskDialog):
         for e in self.errors.values():
             e.set_message(None)
         self.adjustSize()
+
+    def _security_changed(self) -> None:
+        """The usual port follows the security chosen, unless another port was typed."""
+        port: QSpinBox = self.fields["smtp"]["port"]  # type: ignore[assignment]
+        if port.value() in (465, 587):
+            port.setValue(465 if self.fields["smtp"]["security"].currentData() == "tls" else 587)  # type: ignore[attr-defined]
 
     def _auth_changed(self) -> None:
         key = self.kind == "sftp" and self.fields["sftp"]["auth"].currentData() == "key"  # type: ignore[attr-defined]
@@ -285,11 +317,11 @@ class DestinationDialog(TaskDialog):
                 out[key] = w.currentData()
             elif isinstance(w, QPlainTextEdit):
                 out[key] = w.toPlainText().strip() or None
+            elif isinstance(w, QTableWidget):
+                out[key] = {w.item(r, 0).data(Qt.ItemDataRole.UserRole): w.item(r, 1).text().strip()
+                            for r in range(w.rowCount()) if w.item(r, 1).text().strip()}
         if "default_recipients" in out:
             out["default_recipients"] = out["default_recipients"] or ""
-        if self.existing is not None and self.kind == "smtp":
-            out["recipients_by_kind"] = {k: v for k, v in (self.existing.settings.get("recipients_by_kind")
-                                                           or {}).items() if k in KINDS}
         return out
 
     def check(self) -> str | None:
