@@ -129,7 +129,7 @@ def _refused(e: ValidationError) -> ValidationError:
 def read_secret(args: argparse.Namespace, needed: bool) -> str | None:
     """From --secret-file, else the environment, else the terminal (not echoed); None if none."""
     if getattr(args, "secret_file", None):
-        return Path(args.secret_file).read_text(encoding="utf-8")
+        return Path(args.secret_file).read_text(encoding="utf-8").rstrip("\r\n")  # the file's last newline
     env = os.environ.get(SECRET_ENV)
     if env:
         return env

@@ -594,7 +594,8 @@ def _clean_secret(secret: str | None) -> str | None:
         return None
     if len(secret) > MAX_SECRET or not storable(secret):
         raise ValidationError({"secret": "The secret is too long or holds a character that cannot be stored."})
-    return secret.strip() if "PRIVATE KEY" not in secret else secret.strip() + "\n"
+    # A password is kept exactly as typed (spaces are characters too); a pasted key is tidied.
+    return secret.strip() + "\n" if "PRIVATE KEY" in secret else secret
 
 
 def _unit_name(s: Session) -> str:

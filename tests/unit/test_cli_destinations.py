@@ -108,3 +108,11 @@ def test_a_key_worker_is_refused_and_a_senior_may(tmp_path: Path, db_path: Path)
     assert_one_line_error(dest(tmp_path, db_path, "list", user="worker"), 1)
     res = dest(tmp_path, db_path, "list", user="manager")
     assert res.returncode == 0 and "No destinations yet" in res.stdout
+
+
+def test_help_names_every_subcommand_and_how_to_give_a_secret(tmp_path: Path) -> None:
+    res = run(tmp_path, "destinations", "--help")
+    assert res.returncode == 0 and all(w in res.stdout for w in ("list", "add", "test", "route", "host-key"))
+    res = run(tmp_path, "destinations", "add", "sftp", "--help")
+    assert res.returncode == 0 and "--secret-file" in res.stdout and "KEYWORKER_DESTINATION_SECRET" in res.stdout
+    assert "--secret " not in res.stdout and "--token" not in res.stdout

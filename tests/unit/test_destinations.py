@@ -122,6 +122,11 @@ def test_update_without_a_new_secret_keeps_the_old_one(admin_book: Casebook) -> 
     with admin_book._read() as s:
         assert unseal(admin_book, v.id, s.get(OutboxDestination, v.id).secret) == TOKEN
     admin_book.destinations.update(v.id, secret="  ")  # blank: kept too
+    with admin_book._read() as s:
+        assert unseal(admin_book, v.id, s.get(OutboxDestination, v.id).secret) == TOKEN
+    admin_book.destinations.update(v.id, secret=" spaced pass ")  # kept exactly as typed
+    with admin_book._read() as s:
+        assert unseal(admin_book, v.id, s.get(OutboxDestination, v.id).secret) == " spaced pass "
     admin_book.destinations.update(v.id, secret="a-new-token-987")
     with admin_book._read() as s:
         assert unseal(admin_book, v.id, s.get(OutboxDestination, v.id).secret) == "a-new-token-987"
