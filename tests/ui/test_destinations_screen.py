@@ -34,7 +34,11 @@ def add_https(qtbot, screen, url: str, ca: str, name: str = "County hub"):  # ty
     assert dlg.transport.currentData() == "https"
     qtbot.keyClicks(dlg.name_edit, name)
     qtbot.keyClicks(dlg.fields["https"]["url"], url)
-    qtbot.keyClicks(dlg.fields["https"]["ca_bundle"], ca)
+    dlg.choose_file = lambda: ca
+    choose = [b for b in dlg.findChildren(QPushButton) if b.text() == "Choose…" and b.isVisible()]
+    assert len(choose) == 1
+    qtbot.mouseClick(choose[0], Qt.MouseButton.LeftButton)
+    assert dlg.fields["https"]["ca_bundle"].text() == ca
     qtbot.keyClicks(dlg.secret, TOKEN)
     with qtbot.waitSignal(dlg.accepted):
         qtbot.mouseClick(dlg.ok_button, Qt.MouseButton.LeftButton)

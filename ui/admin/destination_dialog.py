@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QFormLayout,
     QHeaderView,
     QHBoxLayout,
@@ -86,6 +87,7 @@ class DestinationDialog(TaskDialog):
         # Replaced in tests: (where, fingerprint) -> whether the person confirmed the key.
         self.confirm_key: Callable[[str, str], bool] = lambda where, fp: confirm_host_key(self, where, fp)
         self.errors: dict[str, ErrorLabel] = {}
+        self.choose_file: Callable[[], str] = self._ask_for_file  # replaced in tests
 
         self.transport = QComboBox()
         self.transport.setObjectName("transport")
@@ -126,7 +128,17 @@ class DestinationDialog(TaskDialog):
         lay = QVBoxLayout(box)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
-        lay.addWidget(editor)
+        if key == "ca_bundle":  # a file: typed, or chosen
+            line = QHBoxLayout()
+            line.setContentsMargins(0, 0, 0, 0)
+            line.addWidget(editor, 1)
+            choose = QPushButton("Choose…")
+            choose.setAccessibleName("Choose the CA certificate file")
+            choose.clicked.connect(lambda: self._choose_ca(editor))  # type: ignore[arg-type]
+            line.addWidget(choose)
+            lay.addLayout(line)
+        else:
+            lay.addWidget(editor)
         err = ErrorLabel()
         lay.addWidget(err)
         self.errors[f"{transport}.{key}" if transport else key] = err
@@ -260,6 +272,16 @@ class DestinationDialog(TaskDialog):
         for e in self.errors.values():
             e.set_message(None)
         self.adjustSize()
+
+    def _choose_ca(self, edit: QLineEdit) -> None:
+        path = self.choose_file()
+        if path:
+            edit.setText(path)
+
+    def _ask_for_file(self) -> str:
+        path, _ = QFileDialog.getOpenFileName(self, "CA certificate file", "", "PEM certificates (*.pem *.crt *.cer);;"
+                                              "All files (*)")
+        return path
 
     def _security_changed(self) -> None:
         """The usual port follows the security chosen, unless another port was typed."""
