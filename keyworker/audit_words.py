@@ -326,6 +326,62 @@ def _outbox_action(what: str) -> Formatter:
 def _outbox_list(d: Detail) -> Words:
     rows = d.get("rows")
     return Words("Outbox looked at", f"{rows} item{'s' if rows != 1 else ''} shown" if isinstance(rows, int) else "")
+def _destination(verb: str) -> Formatter:
+    def f(d: Detail) -> Words:
+        from keyworker.outbox.factory import TRANSPORT_LABELS
+
+        name = d.get("name")
+        what = f"Destination {name} {verb}" if isinstance(name, str) and name else f"Destination {verb}"
+        parts = []
+        if isinstance(d.get("transport"), str):
+            parts.append(TRANSPORT_LABELS.get(d["transport"], "another kind"))
+        fields = d.get("fields")
+        if isinstance(fields, list) and fields:
+            labels = [DESTINATION_FIELD_WORDS.get(str(x), "another setting") for x in fields]
+            parts.append("changed: " + ", ".join(dict.fromkeys(labels)))
+        if d.get("secret") == "replaced":
+            parts.append("new secret stored")
+        elif d.get("secret") is True:
+            parts.append("secret stored encrypted")
+        return Words(what, "; ".join(parts))
+    return f
+
+
+DESTINATION_FIELD_WORDS = {
+    "name": "name", "url": "address", "ca_bundle": "CA certificate file", "timeout": "time limit",
+    "host": "server", "port": "port", "username": "user name", "remote_folder": "remote folder",
+    "host_key": "pinned host key", "auth": "how it signs in", "security": "security",
+    "from_address": "from address", "sender_name": "sender's name", "default_recipients": "default recipients",
+    "recipients_by_kind": "recipients per kind of document",
+}
+
+
+def _destination_test(d: Detail) -> Words:
+    name = d.get("name")
+    what = f"Connection to {name} tested" if isinstance(name, str) and name else "Connection to a destination tested"
+    if d.get("ok"):
+        return Words(what, "it answered")
+    if d.get("reachable"):
+        return Words(what, "it answered but refused")
+    return Words(what, "it could not be reached") if "reachable" in d else Words(what)
+
+
+def _route_set(d: Detail) -> Words:
+    from keyworker.outbox.kinds import kind_words
+
+    kind = kind_words(str(d["kind"])) if isinstance(d.get("kind"), str) else "A kind of document"
+    dest = d.get("destination")
+    n = d.get("assigned")
+    waiting = f"{n} waiting item{'s' if n != 1 else ''} sent there too" if isinstance(n, int) and n else ""
+    return Words(f"{kind} to be sent to {dest}" if isinstance(dest, str) and dest else f"Default destination set: {kind}",
+                 waiting)
+
+
+def _route_clear(d: Detail) -> Words:
+    from keyworker.outbox.kinds import kind_words
+
+    kind = kind_words(str(d["kind"])) if isinstance(d.get("kind"), str) else "a kind of document"
+    return Words(f"Default destination cleared: {kind}", "new ones wait until one is set")
 
 
 def _referral_create(d: Detail) -> Words:
@@ -689,6 +745,13 @@ ACTIONS: dict[str, Formatter] = {
     "outbox.release": _outbox_action("Outbox item released from quarantine"),
     "outbox.cancel": _outbox_action("Outbox item cancelled"),
     "outbox.password_protect": _outbox_action("Outbox letter protected with a password"),
+    "outbox.destination_add": _destination("added"),
+    "outbox.destination_update": _destination("changed"),
+    "outbox.destination_disable": _destination("turned off"),
+    "outbox.destination_enable": _destination("turned on again"),
+    "outbox.destination_test": _destination_test,
+    "outbox.route_set": _route_set,
+    "outbox.route_clear": _route_clear,
     # documents
     **{f"document.{verb}": _document(verb) for verb in DOCUMENT_VERBS},
     "document.list": _fixed("Documents and their delivery looked at"),

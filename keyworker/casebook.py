@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from keyworker.notes import NoteService
     from keyworker.contacts import ContactService
     from keyworker.outbox.service import OutboxService
+    from keyworker.outbox.destinations import DestinationService
     from keyworker.sharing import SharingService
 
 from keyworker.security.vault import (
@@ -118,6 +119,7 @@ SERVICES: list[tuple[str, str]] = [
     ("contacts", "keyworker.contacts:ContactService"),
     ("sharing", "keyworker.sharing:SharingService"),
     ("outbox", "keyworker.outbox.service:OutboxService"),
+    ("destinations", "keyworker.outbox.destinations:DestinationService"),
 ]
 
 
@@ -144,6 +146,7 @@ class Casebook:
     contacts: ContactService
     sharing: SharingService
     outbox: OutboxService
+    destinations: DestinationService
 
     def __init__(
         self,

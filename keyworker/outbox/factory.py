@@ -35,7 +35,9 @@ def settings_of(dest: OutboxDestination) -> dict[str, Any]:
 
 def recipients_for(settings: dict[str, Any], kind: str | None) -> tuple[str, ...]:
     """Email destinations: the addresses for this kind of document, else the default ones."""
-    by_kind = settings.get("recipients_by_kind") or {}
+    by_kind = settings.get("recipients_by_kind")
+    if not isinstance(by_kind, dict):  # a damaged row sends to the default recipients, not a crash
+        by_kind = {}
     chosen = (by_kind.get(kind) if kind else None) or settings.get("default_recipients") or []
     return tuple(str(a) for a in chosen)
 

@@ -1,7 +1,8 @@
-"""Every kind of outbox item in words, as the Outbox page and the routes screen show them."""
+"""Every kind of outbox item in words, as the Outbox page and the routes table show them.
+A kind a later issue adds is named here too; an unknown kind still reads as words."""
 from __future__ import annotations
 
-KIND_WORDS: dict[str, str] = {
+KINDS: dict[str, str] = {
     "decline_letter": "Referral decline letters",
     "acceptance_confirmation": "Acceptance confirmations",
     "review_invitation": "Review invitations",
@@ -16,5 +17,8 @@ KIND_WORDS: dict[str, str] = {
 
 
 def kind_words(kind: str) -> str:
-    """The kind in words; an unknown one still reads as words, never as an internal name."""
-    return KIND_WORDS.get(kind) or kind.replace("_", " ").strip().capitalize() or "Other"
+    """The kind as a person reads it ("Review invitations"); never the internal name."""
+    if kind in KINDS:
+        return KINDS[kind]
+    words = kind.replace("_", " ").strip()
+    return (words[:1].upper() + words[1:]) or "Other documents"

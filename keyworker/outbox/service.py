@@ -26,7 +26,7 @@ from keyworker.db.caseload import Referral, Resident
 from keyworker.db.outbox import STATUSES, WAITING, OutboxAttempt, OutboxDestination, OutboxItem
 from keyworker.errors import NotFound, ValidationError
 from keyworker.input_types import typed_inputs
-from keyworker.outbox.kinds import KIND_WORDS, kind_words
+from keyworker.outbox.kinds import KINDS, kind_words
 from keyworker.security.permissions import Permission
 
 if TYPE_CHECKING:
@@ -261,7 +261,7 @@ class OutboxService:
         text = (search or "").strip().lower()
         if text:
             like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            kinds = [k for k, words in KIND_WORDS.items() if text in words.lower()]
+            kinds = [k for k, words in KINDS.items() if text in words.lower()]
             q = q.where(or_(func.lower(OutboxItem.title).like(like, escape="\\"),
                             func.lower(OutboxItem.recipient_name).like(like, escape="\\"),
                             func.lower(OutboxItem.recipient_email).like(like, escape="\\"),

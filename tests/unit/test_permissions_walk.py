@@ -183,11 +183,26 @@ CHECKED: dict[str, Permission] = {
     "outbox.release": P.MANAGE_OUTBOX,
     "outbox.cancel": P.MANAGE_OUTBOX,
     "outbox.protect_with_password": P.MANAGE_OUTBOX,
+    "destinations.list": P.MANAGE_DESTINATIONS,
+    "destinations.get": P.MANAGE_DESTINATIONS,
+    "destinations.find": P.MANAGE_DESTINATIONS,
+    "destinations.routes": P.MANAGE_DESTINATIONS,
+    "destinations.validate": P.MANAGE_DESTINATIONS,
+    "destinations.add": P.MANAGE_DESTINATIONS,
+    "destinations.update": P.MANAGE_DESTINATIONS,
+    "destinations.enable": P.MANAGE_DESTINATIONS,
+    "destinations.disable": P.MANAGE_DESTINATIONS,
+    "destinations.set_route": P.MANAGE_DESTINATIONS,
+    "destinations.clear_route": P.MANAGE_DESTINATIONS,
+    "destinations.test": P.MANAGE_DESTINATIONS,
+    "destinations.fetch_sftp_host_key": P.MANAGE_DESTINATIONS,
 }
 
 # Arguments where a placeholder would stop the call before its permission check.
 ARGS: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {
     "settings.set": (("idle_lock_minutes", 5), {}),
+    # never a network call from the walk: a host name that is refused before any connection
+    "destinations.fetch_sftp_host_key": (("not a host name!",), {}),
 }
 
 

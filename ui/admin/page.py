@@ -1,7 +1,8 @@
 """The Administration page: staff accounts (add, disable, re-enable, reset password, change role,
 job title) and the unit's idle-lock setting for administrators; the Unit tab (the unit profile on
 every letter, ui/admin/unit_profile.py) and the Audit trail (ui/admin/audit_trail.py) for
-administrators and seniors; Backup (ui/admin/backup.py) for whoever may back up. The services
+administrators and seniors; Backup (ui/admin/backup.py) for whoever may back up; Destinations
+(ui/admin/destinations.py, where the outbox sends things) for administrators and seniors. The services
 check again."""
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from keyworker.security.permissions import ROLE_LABELS, Permission, Role
 from ui.admin.account_dialog import AddAccountDialog, JobTitleDialog
 from ui.admin.audit_trail import AuditTrailTab
 from ui.admin.backup import BackupTab
+from ui.admin.destinations import DestinationsScreen
 from ui.admin.password_dialog import SetPasswordDialog
 from ui.admin.unit_profile import UnitProfileScreen
 from ui.context import AppContext
@@ -64,6 +66,8 @@ class AdminPage(QWidget):
         self.tabs.addTab(self.audit_tab, "Aud&it trail")
         self.backup_tab = BackupTab(ctx)
         self.tabs.addTab(self.backup_tab, "Bac&kup")
+        self.destinations_tab = DestinationsScreen(ctx)
+        self.tabs.addTab(self.destinations_tab, "D&estinations")
         self.accounts_tab = accounts_tab
         lay = QVBoxLayout(accounts_tab)
 
@@ -112,10 +116,11 @@ class AdminPage(QWidget):
         self._show_sections()
 
     def _show_sections(self) -> None:
-        """Each tab for those it serves: seniors see Unit and Audit trail; administrators all four."""
+        """Each tab for those it serves: seniors see Unit, Audit trail and Destinations; administrators all."""
         actor = self.ctx.book.actor
         for tab, permission in ((self.accounts_tab, Permission.MANAGE_ACCOUNTS),
-                                (self.audit_tab, Permission.VIEW_AUDIT), (self.backup_tab, Permission.BACKUP)):
+                                (self.audit_tab, Permission.VIEW_AUDIT), (self.backup_tab, Permission.BACKUP),
+                                (self.destinations_tab, Permission.MANAGE_DESTINATIONS)):
             self.tabs.setTabVisible(self.tabs.indexOf(tab), actor.can(permission))
         if not self.tabs.isTabVisible(self.tabs.currentIndex()):
             self.tabs.setCurrentWidget(self.unit_screen)
