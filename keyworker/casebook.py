@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from keyworker.contacts import ContactService
     from keyworker.outbox.service import OutboxService
     from keyworker.sharing import SharingService
+    from keyworker.discharges import DischargeService
 
 from keyworker.security.vault import (
     ACCOUNT,
@@ -118,6 +119,7 @@ SERVICES: list[tuple[str, str]] = [
     ("contacts", "keyworker.contacts:ContactService"),
     ("sharing", "keyworker.sharing:SharingService"),
     ("outbox", "keyworker.outbox.service:OutboxService"),
+    ("discharges", "keyworker.discharges:DischargeService"),
 ]
 
 
@@ -144,6 +146,7 @@ class Casebook:
     contacts: ContactService
     sharing: SharingService
     outbox: OutboxService
+    discharges: DischargeService
 
     def __init__(
         self,

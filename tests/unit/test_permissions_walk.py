@@ -173,6 +173,19 @@ CHECKED: dict[str, Permission] = {
     "contacts.check_consent": P.VIEW_RESIDENTS,
     "sharing.record": P.SHARE_CARE_PLAN,
     "sharing.for_plan": P.VIEW_RESIDENTS,
+    "discharges.start": P.VIEW_RESIDENTS,
+    "discharges.get": P.VIEW_RESIDENTS,
+    "discharges.for_resident": P.VIEW_RESIDENTS,
+    "discharges.awaiting_senior": P.VIEW_RESIDENTS,
+    "discharges.due_summaries": P.VIEW_RESIDENTS,
+    "discharges.checklist": P.VIEW_RESIDENTS,
+    "discharges.record_unplanned": P.RECORD_UNPLANNED_DISCHARGE,
+    "discharges.confirm_by_password": P.RECORD_UNPLANNED_DISCHARGE,
+    "discharges.record_phone_agreement": P.RECORD_UNPLANNED_DISCHARGE,
+    "discharges.record_notification": P.RECORD_UNPLANNED_DISCHARGE,
+    "discharges.record_summary_sent": P.RECORD_UNPLANNED_DISCHARGE,
+    "discharges.confirm": P.CONFIRM_DISCHARGES,
+    "discharges.resume": P.CONFIRM_DISCHARGES,
 }
 
 # Arguments where a placeholder would stop the call before its permission check.
