@@ -183,3 +183,29 @@ def test_screenshots(qtbot: QtBot, book_factory, tasks) -> None:  # type: ignore
         out = os.environ.get("KW_SHOTS")
         if out:
             dlg.grab().save(os.path.join(out, f"unplanned_{w}x{h}.png"))
+
+
+def test_the_countdown_on_today_and_in_the_record_header(book_factory) -> None:  # type: ignore[no-untyped-def]
+    from keyworker.clock import LONDON
+    from keyworker.discharges import UnplannedDischargeInput
+    from ui.discharges.today import awaiting_senior, summaries_due
+    from ui.resident.tabs import header_sources
+
+    rid, _ = _admitted(book_factory)
+    nights = book_factory("nights")
+    nights.clock.set(datetime(2026, 3, 28, 22, 30))
+    nights.discharges.record_unplanned(UnplannedDischargeInput(
+        rid, "absconded", datetime(2026, 3, 28, 22, 0, tzinfo=LONDON), "Not in room at the check",
+        night_reason="Left unseen"))
+    [item] = summaries_due(nights)
+    # 24 real hours across the spring clock change: 23:00 BST, 23 h 30 min from now.
+    assert "due by 29/03/2026 23:00 (in 23 h 30 min)" in item.text and not item.overdue
+    manager = book_factory("manager")
+    assert "awaiting senior confirmation" in awaiting_senior(manager)[0].text
+    nights.clock.set(datetime(2026, 3, 30, 0, 0))
+    [late] = summaries_due(nights)
+    assert late.overdue and "(overdue by 1 h 00 min)" in late.text
+    source = next(h for h in header_sources() if h.key == "discharges")
+    texts = [h.text for h in source.fetch(nights, rid)]
+    assert any(t.startswith("Discharge summary due by 29/03/2026 23:00 (overdue") for t in texts)
+    assert "Discharge awaiting senior confirmation" in texts
