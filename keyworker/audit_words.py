@@ -713,6 +713,11 @@ ACTIONS: dict[str, Formatter] = {
     "discharge.summary_sent": lambda d: Words("Complete discharge summary recorded as sent",
                                               "after the 24 hours" if d.get("late") else ""),
     "discharge.resume": _fixed("Frozen stay resumed after reassessment"),
+    "placement_risk.flag": lambda d: Words("Placement flagged as at risk of breaking down",
+                                           (f"{d['letters']} letter{'' if d['letters'] == 1 else 's'} queued "
+                                            "for the referrer and the Community Treatment Provider")
+                                           if isinstance(d.get("letters"), int) else ""),
+    "placement_risk.clear": _fixed("Placement no longer at risk"),
     # the outbox (issue 12 adds delivery words as it adds the actions)
     "outbox.enqueue": _outbox_enqueue,
     # documents

@@ -37,7 +37,7 @@ from keyworker import discharge_reasons as dr
 from keyworker import reference_data as ref
 from keyworker.clock import LONDON, format_datetime, to_local
 from keyworker.db.caseload import Admission, Consent, Referral, Resident
-from keyworker.db.discharges import Discharge, DischargeNotification
+from keyworker.db.discharges import Discharge, DischargeNotification, PlacementRisk
 from keyworker.db.foundation import Account, Setting
 from keyworker.errors import AuthenticationFailed, NotFound, SignInThrottled, ValidationError
 from keyworker.input_types import form_fields, typed_inputs
@@ -221,6 +221,24 @@ class DischargeView:
             return f"Complete summary sent {format_datetime(self.summary_sent_at)}"
         return f"Complete summary due by {format_datetime(self.summary_due_at)}" + (
             " (overdue)" if self.summary_overdue else "")
+
+
+@dataclass(frozen=True)
+class PlacementRiskView:
+    id: str
+    resident_id: str
+    admission_id: str
+    raised_at: datetime
+    raised_by_name: str
+    reason: str
+    letters: int  # queued for the referrer and the CTP
+    cleared_at: datetime | None
+    cleared_note: str | None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def current(self) -> bool:
+        return self.cleared_at is None
 
 
 @dataclass(frozen=True)
@@ -616,6 +634,96 @@ class DischargeService:
             book._record(s, "discharge.resume", "discharge", d.id, resident_id=d.resident_id,
                          detail={"type": d.type})
             return self._view(s, d)
+
+    # a placement at risk of breaking down (Annex 3 step 12) ----------------------------------------
+    @typed_inputs(requires=Permission.RECORD_RISK)
+    def flag_placement_at_risk(self, resident_id: str, reason: str) -> PlacementRiskView:
+        """Flag the current stay as at risk of breaking down; the letter to the referrer and to the
+        CTP is filed and queued in the outbox in the same transaction."""
+        from keyworker.documents import placement_risk_letter
+        from keyworker.outbox.queue import Recipient, enqueue_document
+        from keyworker.unit_profile import read_profile
+
+        book = self._book
+        c = Cleaner({"reason": reason})
+        c.text("reason", "Why the placement is at risk", required=True, max_len=TEXT_MAX)
+        if c.errors:
+            raise ValidationError(c.errors)
+        with book._write() as s:
+            res, adm = self._open_stay(s, resident_id)
+            if self._open_risk(s, adm.id) is not None:
+                raise ValidationError({"reason": "This placement is flagged as at risk already."})
+            now = book.clock.now()
+            flag = PlacementRisk(admission_id=adm.id, resident_id=res.id, raised_at=now, reason=c.values["reason"])
+            s.add(flag)
+            s.flush([flag])
+            referral = s.get(Referral, adm.referral_id) if adm.referral_id else None
+            signer = s.get(Account, book.actor.id)
+            parties: list[tuple[Recipient, list[str], str]] = []
+            warnings: list[str] = []
+            if referral is not None:
+                parties.append((Recipient(referral.referrer_name, referral.referrer_email, "referrer"),
+                                [referral.referrer_name, referral.referrer_organisation or ""], referral.referrer_name))
+                if referral.community_treatment_provider:
+                    ctp = referral.community_treatment_provider
+                    parties.append((Recipient(ctp, None, "ctp"), [ctp], ctp))
+                else:
+                    warnings.append("No Community Treatment Provider is named on the referral: tell them yourself.")
+            else:
+                warnings.append("There is no referral on record: tell the referrer and the CTP yourself.")
+            for recipient, lines, dear in parties:
+                pdf = placement_risk_letter.build(
+                    to_lines=lines, dear=dear, resident_name=_name(res), reference=res.reference,
+                    date_of_birth=res.date_of_birth, admitted_on=adm.admitted_on, reason=flag.reason,
+                    profile=read_profile(s), raised_at=now, signed_by=book.actor.full_name,
+                    job_title=signer.job_title if signer else None)
+                doc = book.documents._store(s, kind="placement_at_risk", title=f"Placement at risk: letter to {dear}",
+                                            content=pdf, resident_id=res.id, subject_id=flag.id)
+                flag.letter_document_id = flag.letter_document_id or doc.id
+                enqueue_document(book, s, doc, recipient=recipient)
+            book._record(s, "placement_risk.flag", "admission", adm.id, resident_id=res.id,
+                         detail={"letters": len(parties)})
+            return self._risk_view(s, flag, len(parties), tuple(warnings))
+
+    @typed_inputs(requires=Permission.RECORD_RISK)
+    def clear_placement_risk(self, resident_id: str, note: str) -> PlacementRiskView:
+        """The placement is no longer at risk: the flag is cleared with a note (it stays as history)."""
+        book = self._book
+        c = Cleaner({"note": note})
+        c.text("note", "Why it is no longer at risk", required=True, max_len=TEXT_MAX)
+        if c.errors:
+            raise ValidationError(c.errors)
+        with book._write() as s:
+            _res, adm = self._open_stay(s, resident_id)
+            flag = self._open_risk(s, adm.id)
+            if flag is None:
+                raise ValidationError({"note": "This placement is not flagged as at risk."})
+            flag.cleared_at, flag.cleared_by, flag.cleared_note = book.clock.now(), book.actor.id, c.values["note"]
+            book._record(s, "placement_risk.clear", "admission", adm.id, resident_id=flag.resident_id)
+            return self._risk_view(s, flag, 0)
+
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
+    def placement_risk(self, resident_id: str) -> PlacementRiskView | None:
+        """The current stay's placement-at-risk flag, or None (not audited: a flag, as the header shows)."""
+        with self._book._read() as s:
+            adm = s.scalars(select(Admission).where(Admission.resident_id == resident_id,
+                                                    Admission.discharged_on.is_(None),
+                                                    Admission.archived.is_(False))).first()
+            flag = self._open_risk(s, adm.id) if adm is not None else None
+            return self._risk_view(s, flag, 0) if flag is not None else None
+
+    def _open_risk(self, s: Session, admission_id: str) -> PlacementRisk | None:
+        return s.scalars(select(PlacementRisk).where(PlacementRisk.admission_id == admission_id,
+                                                     PlacementRisk.cleared_at.is_(None),
+                                                     PlacementRisk.archived.is_(False))).first()
+
+    def _risk_view(self, s: Session, flag: PlacementRisk, letters: int,
+                   warnings: tuple[str, ...] = ()) -> PlacementRiskView:
+        from keyworker.residents import account_names
+
+        return PlacementRiskView(flag.id, flag.resident_id, flag.admission_id, flag.raised_at,
+                                 account_names(s).get(flag.created_by or "", ""), flag.reason, letters,
+                                 flag.cleared_at, flag.cleared_note, warnings)
 
     # helpers --------------------------------------------------------------------------------------
     def _send_papers(self, s: Session, d: Discharge, res: Resident, adm: Admission) -> tuple[str, ...]:

@@ -71,3 +71,18 @@ class DischargeNotification(Tracked, Base):
     by_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
     contact: Mapped[str | None] = mapped_column(String(200))  # whom they spoke to or wrote to
     outcome: Mapped[str] = mapped_column(Text)
+
+
+class PlacementRisk(Tracked, Base):
+    """A placement at risk of breaking down (Annex 3 step 12): raised with its reason, the referrer
+    and the CTP told by letter through the outbox in the same transaction; cleared with a note."""
+
+    __tablename__ = "placement_risks"
+    admission_id: Mapped[str] = mapped_column(ForeignKey("admissions.id"), index=True)
+    resident_id: Mapped[str] = mapped_column(ForeignKey("residents.id"), index=True)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    letter_document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"))
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cleared_by: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
+    cleared_note: Mapped[str | None] = mapped_column(Text)

@@ -1,4 +1,5 @@
-"""Discharges (issue 13): one row per discharge or freeze of a stay, and the notifications made.
+"""Discharges (issue 13): one row per discharge or freeze of a stay, the notifications made, and
+placements flagged as at risk of breaking down.
 
 Revises: 0014_outbox
 Create Date: 2026-12-02
@@ -91,6 +92,30 @@ def upgrade() -> None:
                     unique=False)
 
 
+    op.create_table(
+        "placement_risks",
+        *_tracked(),
+        sa.Column("admission_id", sa.String(36), nullable=False),
+        sa.Column("resident_id", sa.String(36), nullable=False),
+        sa.Column("raised_at", sa.DateTime(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("letter_document_id", sa.String(36), nullable=True),
+        sa.Column("cleared_at", sa.DateTime(), nullable=True),
+        sa.Column("cleared_by", sa.String(36), nullable=True),
+        sa.Column("cleared_note", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(["admission_id"], ["admissions.id"],
+                                name=op.f("fk_placement_risks_admission_id_admissions")),
+        sa.ForeignKeyConstraint(["resident_id"], ["residents.id"], name=op.f("fk_placement_risks_resident_id_residents")),
+        sa.ForeignKeyConstraint(["letter_document_id"], ["documents.id"],
+                                name=op.f("fk_placement_risks_letter_document_id_documents")),
+        sa.ForeignKeyConstraint(["cleared_by"], ["accounts.id"], name=op.f("fk_placement_risks_cleared_by_accounts")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_placement_risks")),
+    )
+    for col in ("admission_id", "resident_id"):
+        op.create_index(op.f(f"ix_placement_risks_{col}"), "placement_risks", [col], unique=False)
+
+
 def downgrade() -> None:
+    op.drop_table("placement_risks")
     op.drop_table("discharge_notifications")
     op.drop_table("discharges")

@@ -186,6 +186,9 @@ CHECKED: dict[str, Permission] = {
     "discharges.record_summary_sent": P.RECORD_UNPLANNED_DISCHARGE,
     "discharges.confirm": P.CONFIRM_DISCHARGES,
     "discharges.resume": P.CONFIRM_DISCHARGES,
+    "discharges.flag_placement_at_risk": P.RECORD_RISK,
+    "discharges.clear_placement_risk": P.RECORD_RISK,
+    "discharges.placement_risk": P.VIEW_RESIDENTS,
 }
 
 # Arguments where a placeholder would stop the call before its permission check.

@@ -395,3 +395,48 @@ def test_input_is_checked_at_the_boundary_in_words(unit) -> None:  # type: ignor
     assert "future" in e.value.fields["occurred_at"]
     with pytest.raises(ValidationError):
         manager.discharges.record_unplanned(form(resident_id, occurred_at=datetime(2026, 1, 1, 9, 0, tzinfo=LONDON)))
+
+
+# -- a placement at risk of breaking down (Annex 3 step 12) -------------------------------------
+def test_placement_at_risk_tells_the_referrer_and_the_ctp_by_letter(unit, book_factory) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from pypdf import PdfReader
+
+    manager, resident_id, _ = unit
+    worker = book_factory("worker")
+    assert worker.discharges.placement_risk(resident_id) is None
+    flag = worker.discharges.flag_placement_at_risk(resident_id, "Using on home leave twice; talking of leaving.")
+    assert flag.current and flag.letters == 2 and flag.raised_by_name == "Sam Worker"
+    with worker._read() as s:
+        items = s.execute(select(OutboxItem.kind, OutboxItem.recipient_role, OutboxItem.payload)
+                          .where(OutboxItem.kind == "placement_at_risk")).all()
+    assert sorted(r for _k, r, _p in items) == ["ctp", "referrer"]
+    text = " ".join(" ".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(items[0][2])).pages).split())
+    assert "Placement at risk of breaking down" in text and "Using on home leave twice" in text
+    assert "Test Unit" in text and "_" not in text
+    with pytest.raises(ValidationError, match="already"):
+        worker.discharges.flag_placement_at_risk(resident_id, "Again")
+    with pytest.raises(PermissionDenied):
+        book_factory("nights").discharges.flag_placement_at_risk(resident_id, "Night worry")
+    cleared = worker.discharges.clear_placement_risk(resident_id, "Settled after the review with the referrer.")
+    assert not cleared.current and worker.discharges.placement_risk(resident_id) is None
+    assert last_audit(worker)[0][0] == "placement_risk.clear"
+
+
+def test_a_failure_after_the_placement_letters_are_queued_leaves_nothing(unit, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from keyworker.db.discharges import PlacementRisk
+
+    manager, resident_id, _ = unit
+    real = manager._record
+
+    def failing(session, action, *a, **k):  # type: ignore[no-untyped-def]
+        if action == "placement_risk.flag":
+            raise RuntimeError("disk went away")
+        return real(session, action, *a, **k)
+
+    monkeypatch.setattr(manager, "_record", failing)
+    with pytest.raises(RuntimeError):
+        manager.discharges.flag_placement_at_risk(resident_id, "Talking of leaving")
+    monkeypatch.undo()
+    assert count(manager, PlacementRisk) == 0 and count(manager, OutboxItem, OutboxItem.kind == "placement_at_risk") == 0

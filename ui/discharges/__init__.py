@@ -19,6 +19,9 @@ def _register() -> None:
         items = [HeaderItem(f"Discharge summary {countdown(r, now)}", "danger" if r.summary_overdue else "warning",
                             "⏱")
                  for r in book.discharges.due_summaries() if r.resident_id == resident_id]  # type: ignore[attr-defined]
+        flag = book.discharges.placement_risk(resident_id)  # type: ignore[attr-defined]
+        if flag is not None:
+            items.append(HeaderItem("Placement at risk", "warning", "▲", tooltip=flag.reason))
         items += [HeaderItem("Discharge awaiting senior confirmation", "warning", "!")
                   for r in book.discharges.awaiting_senior() if r.resident_id == resident_id]  # type: ignore[attr-defined]
         return items
