@@ -209,3 +209,47 @@ def test_the_countdown_on_today_and_in_the_record_header(book_factory) -> None: 
     texts = [h.text for h in source.fetch(nights, rid)]
     assert any(t.startswith("Discharge summary due by 29/03/2026 23:00 (overdue") for t in texts)
     assert "Discharge awaiting senior confirmation" in texts
+
+
+def test_the_discharge_tab_checklist_and_the_senior_confirming(qtbot: QtBot, book_factory, tasks) -> None:  # type: ignore[no-untyped-def]
+    from keyworker.clock import LONDON
+    from keyworker.discharges import UnplannedDischargeInput
+    from ui.discharges.tab import DischargeTab, NotificationDialog
+
+    rid, _ = _admitted(book_factory)
+    nights = book_factory("nights")
+    nights.clock.set(datetime(2026, 1, 5, 14, 0))
+    d = nights.discharges.record_unplanned(UnplannedDischargeInput(
+        rid, "self_discharge", datetime(2026, 1, 5, 13, 30, tzinfo=LONDON), "Left after a row"))
+    win = _window(qtbot, nights, tasks, rid)
+    tab = win.show_tab("discharge")
+    assert isinstance(tab, DischargeTab)
+    assert "Awaiting senior confirmation" in tab.summary.text() and "7 still to tell" in tab.summary.text()
+    assert not tab.confirm_button.isVisible()  # night staff do not confirm
+    assert tab.table.item(2, 1).text() == "✕ No consent: do not tell"  # next of kin
+    tab.table.setFocus()
+    tab.table.setCurrentCell(0, 0)
+    tab.notify_button.setFocus()
+    qtbot.keyClick(tab.notify_button, Qt.Key.Key_Space)  # Record notification… (the referrer row chosen)
+    dlg = tab.dialog
+    assert isinstance(dlg, NotificationDialog)
+    qtbot.addWidget(dlg)
+    dlg.confirm_unsaved = lambda _w: Unsaved.DISCARD  # type: ignore[assignment]
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dlg)
+    assert dlg.party.value() == "referrer" and QApplication.focusWidget() is dlg.method
+    qtbot.keyClick(dlg.method, Qt.Key.Key_Down)  # phone
+    _tab_to(qtbot, dlg.outcome)
+    qtbot.keyClicks(dlg.outcome, "Spoke to Priya; she will ring the resident")
+    qtbot.keyClick(dlg.outcome, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert not dlg.isVisible()
+    assert tab.table.item(0, 1).text() == "✓ Told" and "6 still to tell" in tab.summary.text()
+    if os.environ.get("KW_SHOTS"):
+        win.resize(1024, 768)
+        win.grab().save(os.path.join(os.environ["KW_SHOTS"], "discharge_tab_1024x768.png"))
+    manager = book_factory("manager")
+    win2 = _window(qtbot, manager, tasks, rid)
+    tab2 = win2.show_tab("discharge")
+    assert isinstance(tab2, DischargeTab) and tab2.confirm_button.isEnabled()
+    qtbot.mouseClick(tab2.confirm_button, Qt.MouseButton.LeftButton)
+    assert manager.discharges.get(d.id).state == "confirmed"
+    assert "Confirmed by a senior" in tab2.summary.text()

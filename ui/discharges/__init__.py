@@ -1,6 +1,7 @@
 """The discharge screens (issue 13). So far: the unplanned-discharge dialog, reached from the
 resident's record (Ctrl+Shift+U) and from the caseload; the record header's countdown to the
-complete summary; the Today sections. Importing `ui.discharges` registers the
+complete summary; the resident's Discharge tab with the live notification checklist; the
+Today sections. Importing `ui.discharges` registers the
 record window's action."""
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ def _register() -> None:
     from keyworker.security.permissions import Permission
     from ui.discharges.unplanned import SHORTCUT, from_window
     from ui.discharges.today import countdown
-    from ui.resident.tabs import HeaderItem, register_header_item, register_resident_action
+    from ui.discharges.tab import DischargeTab
+    from ui.resident.tabs import HeaderItem, register_header_item, register_resident_action, register_resident_tab
 
     def header(book: object, resident_id: str) -> list[HeaderItem]:
         """The record's countdown to the complete summary, and a discharge still awaiting a senior."""
@@ -17,7 +19,7 @@ def _register() -> None:
             return []
         now = book.clock.now()  # type: ignore[attr-defined]
         items = [HeaderItem(f"Discharge summary {countdown(r, now)}", "danger" if r.summary_overdue else "warning",
-                            "⏱")
+                            "⚠")
                  for r in book.discharges.due_summaries() if r.resident_id == resident_id]  # type: ignore[attr-defined]
         flag = book.discharges.placement_risk(resident_id)  # type: ignore[attr-defined]
         if flag is not None:
@@ -29,6 +31,7 @@ def _register() -> None:
     register_resident_action("unplanned_discharge", "&Unplanned discharge…", SHORTCUT, from_window,
                              Permission.RECORD_UNPLANNED_DISCHARGE,
                              "Record an unplanned discharge or a freeze of treatment")
+    register_resident_tab("discharge", "Discharge", DischargeTab, 70)
     register_header_item("discharges", header, 30)
     import ui.discharges.today  # noqa: F401 - registers the Today sections
 
