@@ -98,8 +98,8 @@ class CaseloadPage(QWidget):
         self.unplanned_button.setToolTip("Record an unplanned discharge or a freeze for the selected resident "
                                          "(Ctrl+Shift+U)")
         self.unplanned_button.clicked.connect(self.unplanned_discharge)
-        QShortcut(QKeySequence("Ctrl+Shift+U"), self, activated=self.unplanned_discharge,
-                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        QShortcut(QKeySequence("Ctrl+Shift+U"), self, self.unplanned_discharge,
+                  Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.columns_button = QPushButton("Colum&ns…")
         self.columns_button.setAccessibleName("Choose the columns shown")
         self.columns_button.setToolTip("Choose which columns the list shows (also: right-click a column heading)")

@@ -221,7 +221,11 @@ class DischargeTab(QWidget):
         if self.dialog is not None:
             self.dialog.deleteLater()
         self.dialog = dlg
-        dlg.accepted.connect(lambda: (self._said(done), self.refresh()))
+        def accepted() -> None:
+            self._said(done)
+            self.refresh()
+
+        dlg.accepted.connect(accepted)
         dlg.open()
 
     def record_notification(self) -> None:

@@ -173,18 +173,18 @@ class UnplannedDischargeDialog(FormDialog):
             "must be avoided. Say below why it could not wait." if night else "")
         self.night_warning.setVisible(night)
         self.night_reason.setEnabled(night or bool(self.night_reason.toPlainText().strip()))
-        for w in (self.naloxone, self.advice):
-            w.setEnabled(self.overdose.isChecked())
-        self.ctp.setEnabled(self.overdose.isChecked() and bool(self.start.ctp_consent))
-        for w in (self.council, self.council_done):
-            w.setEnabled(self.homeless.isChecked())
-        self.reason.setEnabled(not freeze)
+        groups: tuple[tuple[tuple[QWidget, ...], bool], ...] = (
+            ((self.naloxone, self.advice), self.overdose.isChecked()),
+            ((self.ctp,), self.overdose.isChecked() and bool(self.start.ctp_consent)),
+            ((self.council, self.council_done), self.homeless.isChecked()),
+            ((self.reason,), not freeze),
+            ((self.senior_username, self.senior_password), self.how.value() == "password"),
+            ((self.phone_senior, self.agreed_at), self.how.value() == "phone"),
+        )
+        for widgets, enabled in groups:
+            for w in widgets:
+                w.setEnabled(enabled)
         self.senior_group.setVisible(not freeze)
-        how = self.how.value()
-        for w in (self.senior_username, self.senior_password):
-            w.setEnabled(how == "password")
-        for w in (self.phone_senior, self.agreed_at):
-            w.setEnabled(how == "phone")
         self.binder.revalidate()
 
     def first_focus(self) -> QWidget | None:
