@@ -537,6 +537,46 @@ def _incident_list(d: Detail) -> Words:
                                                      ", ".join(kinds)))
 
 
+def _discharge_record(d: Detail) -> Words:
+    from keyworker.discharges import TYPE_LABELS
+
+    kind = TYPE_LABELS.get(str(d.get("type")), "")
+    on = _day(d.get("occurred_at"))
+    what = "Treatment frozen" if d.get("freeze") else "Unplanned discharge recorded"
+    return Words(what + (f": {kind.lower()}" if kind else ""),
+                 _join(f"on {on}" if on else "", "at night" if d.get("night") else ""))
+
+
+def _discharge_confirm(d: Detail) -> Words:
+    from keyworker.discharges import SECOND_HOW_LABELS
+
+    how = SECOND_HOW_LABELS.get(str(d.get("how")), "")
+    senior = d.get("senior")
+    return Words("Unplanned discharge confirmed by a senior",
+                 _join(str(senior) if isinstance(senior, str) else "", how))
+
+
+def _discharge_notification(d: Detail) -> Words:
+    from keyworker.discharges import METHOD_LABELS, PARTY_LABELS
+
+    party = PARTY_LABELS.get(str(d.get("party")), "")
+    method = METHOD_LABELS.get(str(d.get("method")), "")
+    return Words("Discharge notification recorded" + (f": {party}" if party else ""), method.lower())
+
+
+def _discharge_phone(d: Detail) -> Words:
+    senior = d.get("senior")
+    at = d.get("agreed_at")
+    when = format_datetime(datetime.fromisoformat(at)) if isinstance(at, str) else ""
+    return Words("Senior's phone agreement to a discharge recorded",
+                 _join(str(senior) if isinstance(senior, str) else "", f"at {when}" if when else ""))
+
+
+def _discharge_refused(d: Detail) -> Words:
+    reason = d.get("reason")
+    return Words("Senior confirmation of a discharge refused", str(reason) if isinstance(reason, str) else "")
+
+
 def _checklist_record(d: Detail) -> Words:
     on = _day(d.get("completed_on"))
     return Words("Domestic abuse risk checklist recorded" + (f" on {on}" if on else ""),
@@ -737,6 +777,24 @@ ACTIONS: dict[str, Formatter] = {
     "contact.view": _fixed("Contact opened"),
     "contact.history": _fixed("Contact's versions looked at"),
     "care_plan.share": _plan_share,
+    # discharges (issue 13)
+    "discharge.start": _fixed("Unplanned discharge form opened"),
+    "discharge.view": _fixed("Discharge opened"),
+    "discharge.history": _fixed("Discharges looked at"),
+    "discharge.checklist": _fixed("Discharge notification checklist looked at"),
+    "discharge.record_unplanned": _discharge_record,
+    "discharge.confirm": _discharge_confirm,
+    "discharge.confirm_refused": _discharge_refused,
+    "discharge.phone_agreement": _discharge_phone,
+    "discharge.notification": _discharge_notification,
+    "discharge.summary_sent": lambda d: Words("Complete discharge summary recorded as sent",
+                                              "after the 24 hours" if d.get("late") else ""),
+    "discharge.resume": _fixed("Frozen stay resumed after reassessment"),
+    "placement_risk.flag": lambda d: Words("Placement flagged as at risk of breaking down",
+                                           (f"{d['letters']} letter{'' if d['letters'] == 1 else 's'} queued "
+                                            "for the referrer and the Community Treatment Provider")
+                                           if isinstance(d.get("letters"), int) else ""),
+    "placement_risk.clear": _fixed("Placement no longer at risk"),
     # the outbox (issue 12 adds delivery words as it adds the actions)
     "outbox.enqueue": _outbox_enqueue,
     "outbox.list": _outbox_list,

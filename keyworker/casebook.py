@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from keyworker.outbox.service import OutboxService
     from keyworker.outbox.destinations import DestinationService
     from keyworker.sharing import SharingService
+    from keyworker.discharges import DischargeService
 
 from keyworker.security.vault import (
     ACCOUNT,
@@ -120,6 +121,7 @@ SERVICES: list[tuple[str, str]] = [
     ("sharing", "keyworker.sharing:SharingService"),
     ("outbox", "keyworker.outbox.service:OutboxService"),
     ("destinations", "keyworker.outbox.destinations:DestinationService"),
+    ("discharges", "keyworker.discharges:DischargeService"),
 ]
 
 
@@ -147,6 +149,7 @@ class Casebook:
     sharing: SharingService
     outbox: OutboxService
     destinations: DestinationService
+    discharges: DischargeService
 
     def __init__(
         self,

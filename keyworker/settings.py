@@ -35,6 +35,13 @@ SPECS = {
         SettingSpec("shift_early", "Early shift starts", "07:00", str),
         SettingSpec("shift_late", "Late shift starts", "14:30", str),
         SettingSpec("shift_night", "Night shift starts", "21:30", str),
+        # Unplanned discharge to the community at night must be avoided (4.1.7.10): between these
+        # times, "HH:MM" local time, the discharge asks why (keyworker/discharges.py).
+        SettingSpec("discharge_night_starts", "Night starts for discharges", "21:00", str),
+        SettingSpec("discharge_night_ends", "Night ends for discharges", "08:00", str),
+        # Out-of-hours adult social care (4.1.2.6: "as of December 2023 ... 0300 123 6720"; the
+        # unit checks it periodically and changes it here if the Authority gives another).
+        SettingSpec("out_of_hours_social_care_phone", "Out-of-hours adult social care number", "0300 123 6720", str),
     ]
 }
 

@@ -52,7 +52,8 @@ _EDIT_ACTIONS: list[tuple[str, str, QKeySequence.StandardKey] | None] = [
 FEATURE_MODULES = ("ui.today", "ui.admin.page", "ui.caseload.page", "ui.referrals.page", "ui.reviews.page",
                    "ui.care_plans", "ui.resident.window", "ui.reports.page", "ui.risk",
                    "ui.incidents", "ui.key_work",
-                   "ui.notes", "ui.outbox.page")
+                   "ui.notes", "ui.outbox.page",
+                   "ui.discharges")
 
 
 def register_page(key: str, title: str, factory: Callable[[AppContext], QWidget], order: int = 100) -> None:

@@ -51,6 +51,8 @@ class Permission(StrEnum):
     MANAGE_DESTINATIONS = "manage_destinations"
     MANAGE_OUTBOX = "manage_outbox"
     VIEW_OUTBOX = "view_outbox"
+    RECORD_UNPLANNED_DISCHARGE = "record_unplanned_discharge"
+    CONFIRM_DISCHARGES = "confirm_discharges"
 
 
 # The table in words, with the reasons from a unit's work, is docs/PERMISSIONS.md; a test keeps
@@ -71,19 +73,22 @@ _CLINICAL = {
 }
 
 GRANTS: dict[Role, frozenset[Permission]] = {
-    Role.KEY_WORKER: frozenset(_CLINICAL | {Permission.VIEW_OUTBOX}),
+    Role.KEY_WORKER: frozenset(_CLINICAL | {Permission.VIEW_OUTBOX, Permission.RECORD_UNPLANNED_DISCHARGE}),
     # Accepting or declining a referral is a managerial decision (contract 4.1.2.3); so is moving
     # a resident to another key worker (caseload allocation).
     Role.SENIOR: frozenset(_CLINICAL | {Permission.DECIDE_REFERRALS, Permission.ASSIGN_KEY_WORKERS,
                                         Permission.VIEW_REPORTS, Permission.VIEW_AUDIT, Permission.IMPORT,
                                         Permission.EDIT_UNIT_PROFILE, Permission.VIEW_UNIT_INCIDENTS,
                                         Permission.VIEW_OUTBOX, Permission.MANAGE_OUTBOX,
-                                        Permission.MANAGE_DESTINATIONS}),
+                                        Permission.MANAGE_DESTINATIONS,
+                                        Permission.RECORD_UNPLANNED_DISCHARGE, Permission.CONFIRM_DISCHARGES}),
     # Nights: read the record to act on it; the fortnightly review is a daytime meeting with the
     # key worker and the resident. They log what happens at night (incidents); safeguarding referrals
     # and MARAC are made by the key worker or a senior (notes and unplanned discharge: their areas).
     # They write case notes and log contacts at night too (the handover is theirs to write and read).
-    Role.OUT_OF_HOURS: frozenset({Permission.VIEW_RESIDENTS, Permission.RECORD_INCIDENTS, Permission.WRITE_NOTES}),
+    # An unplanned discharge happens when it happens, often at night: they log it (4.1.7.12).
+    Role.OUT_OF_HOURS: frozenset({Permission.VIEW_RESIDENTS, Permission.RECORD_INCIDENTS, Permission.WRITE_NOTES,
+                                  Permission.RECORD_UNPLANNED_DISCHARGE}),
     # The administrator runs the system but does not read clinical records (Caldicott: need to know).
     Role.ADMIN: frozenset({Permission.MANAGE_ACCOUNTS, Permission.VIEW_AUDIT, Permission.BACKUP,
                            Permission.IMPORT, Permission.VIEW_REPORTS, Permission.EDIT_UNIT_PROFILE,

@@ -43,6 +43,7 @@ from keyworker.pre_admission import DOMAINS as PRE_ADMISSION_DOMAINS
 from keyworker.pre_admission import METHODS as PRE_ADMISSION_METHODS
 from keyworker.pre_admission import DomainNote, PreAdmissionInput
 from keyworker.contacts import ContactInput
+from keyworker.discharges import UnplannedDischargeInput
 from keyworker.notes import NoteInput
 from keyworker.sharing import ShareRecipient
 from keyworker.safeguarding import MARAC_GROUNDS, REFERRAL_KINDS, ChecklistInput, SafeguardingReferralInput
@@ -224,13 +225,15 @@ def unit(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     note = book.notes.write(NoteInput(rec.id, "Settled evening", for_next_shift=True))
     contact = book.contacts.log(ContactInput(rec.id, "agency", "Children's social care", "phone", "Called",
                                              safeguarding=True, safeguarding_reason="Disclosure"))
+    frozen = book.discharges.record_unplanned(UnplannedDischargeInput(rec.id, "freeze_police", "05/01/2026 08:30",
+                                                                      "Removed by police"))
     assert rec.current_admission is not None and plan.plan_id is not None and plan.version is not None
     ids = {"resident": rec.id, "admission": rec.current_admission.id, "planned_resident": rid,
            "planned_admission": aid, "plan": plan.plan_id, "version": plan.version.id, "course": course.course_id,
            "referral": open_ref.id, "worker": worker_id(book), "document": doc.id,
            "goal": plan.content.goals[0].id, "review": flagged.id, "incident": incident.id,
            "checklist": checklist.id, "safeguarding_referral": sg_referral.id,
-           "note": note.id, "contact": contact.id}
+           "note": note.id, "contact": contact.id, "discharge": frozen.id}
     yield book, ids
     book.close()
 
@@ -287,6 +290,7 @@ FUZZ_CALLS: dict[str, list[FuzzCall]] = {
     "ContactInput": [lambda b, i, v: b.contacts.log(v), lambda b, i, v: b.contacts.correct(i["contact"], v, "Fuzzed")],
     "ShareRecipient": [lambda b, i, v: b.sharing.record(i["version"], [v])],
     "InvitationLetter": [lambda b, i, v: b.reviews.send_invitation(v)],
+    "UnplannedDischargeInput": [lambda b, i, v: b.discharges.record_unplanned(v)],
 }
 # Fields set to a real id half of the time, so a call gets past "does not exist".
 REAL_IDS = {"admission_id": "planned_admission", "key_worker_id": "worker", "goal_id": "goal", "actor_id": "worker",
@@ -343,6 +347,9 @@ SEEDS: dict[str, Callable[[dict[str, str]], Any]] = {
     "InvitationLetter": lambda ids: InvitationLetter(
         Preview("review_invitation", "Invitation to the referrer", b"%PDF-1.4", ids["resident"], None,
                 ids["planned_admission"], "0" * 64), Invitation("Priya Shah", "referrer", date(2026, 1, 5))),
+    "UnplannedDischargeInput": lambda ids: UnplannedDischargeInput(
+        ids["planned_resident"], "absconded", "05/01/2026 08:30", "Went over the fence", night_reason="Would not wait",
+        overdose_risk=True, harm_reduction_advice=True, homelessness_risk=True, council_name="Preston City Council"),
 }
 
 
@@ -392,11 +399,11 @@ def test_fuzzed_input_dataclasses_get_typed_errors_only(unit, cls_name: str) -> 
 
 # -- every argument of every hardened service method -------------------------------------------
 FUZZED_SERVICES = ("referrals", "residents", "reviews", "care_plans", "documents", "caseload", "reports", "audit",
-                   "risk", "incidents", "safeguarding", "notes", "contacts", "sharing")
+                   "risk", "incidents", "safeguarding", "notes", "contacts", "sharing", "discharges")
 ID_ARGS = {"resident_id": "resident", "admission_id": "planned_admission", "plan_id": "plan", "version_id": "version",
            "version_a": "version", "version_b": "version", "course_id": "course", "referral_id": "referral",
            "account_id": "worker", "document_id": "document", "key_worker_id": "worker", "incident_id": "incident",
-           "note_id": "note", "contact_id": "contact"}
+           "note_id": "note", "contact_id": "contact", "discharge_id": "discharge", "senior_account_id": "worker"}
 
 
 def _method_cases() -> list[tuple[str, str]]:

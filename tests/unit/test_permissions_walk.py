@@ -196,6 +196,22 @@ CHECKED: dict[str, Permission] = {
     "destinations.clear_route": P.MANAGE_DESTINATIONS,
     "destinations.test": P.MANAGE_DESTINATIONS,
     "destinations.fetch_sftp_host_key": P.MANAGE_DESTINATIONS,
+    "discharges.start": P.VIEW_RESIDENTS,
+    "discharges.get": P.VIEW_RESIDENTS,
+    "discharges.for_resident": P.VIEW_RESIDENTS,
+    "discharges.awaiting_senior": P.VIEW_RESIDENTS,
+    "discharges.due_summaries": P.VIEW_RESIDENTS,
+    "discharges.checklist": P.VIEW_RESIDENTS,
+    "discharges.record_unplanned": P.RECORD_UNPLANNED_DISCHARGE,
+    "discharges.confirm_by_password": P.RECORD_UNPLANNED_DISCHARGE,
+    "discharges.record_phone_agreement": P.RECORD_UNPLANNED_DISCHARGE,
+    "discharges.record_notification": P.RECORD_UNPLANNED_DISCHARGE,
+    "discharges.record_summary_sent": P.RECORD_UNPLANNED_DISCHARGE,
+    "discharges.confirm": P.CONFIRM_DISCHARGES,
+    "discharges.resume": P.CONFIRM_DISCHARGES,
+    "discharges.flag_placement_at_risk": P.RECORD_RISK,
+    "discharges.clear_placement_risk": P.RECORD_RISK,
+    "discharges.placement_risk": P.VIEW_RESIDENTS,
 }
 
 # Arguments where a placeholder would stop the call before its permission check.

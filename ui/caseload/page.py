@@ -4,7 +4,7 @@ moves into the table, Enter opens the record (`ctx.open_resident`)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QPoint, Qt, QTimer
-from PySide6.QtGui import QKeyEvent, QResizeEvent
+from PySide6.QtGui import QKeyEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -91,6 +91,15 @@ class CaseloadPage(QWidget):
         self.open_button.setObjectName("primary")
         self.open_button.setAccessibleName("Open the selected resident's record")
         self.open_button.clicked.connect(self.open_current)
+        # The unplanned discharge of the selected resident (issue 13): Ctrl+Shift+U, or this button.
+        self.unplanned_button = QPushButton("Unplanned discharge…")
+        self.unplanned_button.setObjectName("unplannedDischargeButton")
+        self.unplanned_button.setAccessibleName("Record an unplanned discharge for the selected resident")
+        self.unplanned_button.setToolTip("Record an unplanned discharge or a freeze for the selected resident "
+                                         "(Ctrl+Shift+U)")
+        self.unplanned_button.clicked.connect(self.unplanned_discharge)
+        QShortcut(QKeySequence("Ctrl+Shift+U"), self, self.unplanned_discharge,
+                  Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.columns_button = QPushButton("Colum&ns…")
         self.columns_button.setAccessibleName("Choose the columns shown")
         self.columns_button.setToolTip("Choose which columns the list shows (also: right-click a column heading)")
@@ -115,6 +124,7 @@ class CaseloadPage(QWidget):
         top.addWidget(search_label)
         top.addWidget(self.search, 1)
         top.addWidget(self.open_button)
+        top.addWidget(self.unplanned_button)
         filters = QHBoxLayout()  # a row of its own: at 1024 px one row would squeeze the search box
         filters.addWidget(self.mine)
         filters.addWidget(self.discharged)
@@ -241,6 +251,7 @@ class CaseloadPage(QWidget):
     def _actor_changed(self) -> None:
         """"My caseload" only for those who hold one (not night staff or others without residents)."""
         holds = self.ctx.book.actor.can(Permission.RECORD_REVIEWS)
+        self.unplanned_button.setVisible(self.ctx.book.actor.can(Permission.RECORD_UNPLANNED_DISCHARGE))
         self.mine.setVisible(holds)
         if not holds:
             self.mine.setChecked(False)
@@ -335,6 +346,15 @@ class CaseloadPage(QWidget):
         rid = self.selected_resident_id() or self.model.resident_id(0)
         if rid:
             self.ctx.open_resident(rid)
+
+    def unplanned_discharge(self) -> None:
+        """The selected resident's unplanned discharge (two clicks: the row, then the button)."""
+        rid = self.selected_resident_id()
+        if not rid or self.ctx.state.locked or not self.ctx.book.actor.can(Permission.RECORD_UNPLANNED_DISCHARGE):
+            return
+        from ui.discharges.unplanned import open_unplanned_discharge
+
+        open_unplanned_discharge(self, self.ctx, rid)
 
     def flags_column(self) -> int:
         return FLAGS_COLUMN

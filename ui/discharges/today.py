@@ -1,0 +1,39 @@
+"""Today sections for discharges (issue 13): "Discharge summaries due" with the 24-hour countdown
+(everyone who logs discharges; overdue ones marked) and, for seniors, "Discharges awaiting senior
+confirmation". A row opens the resident's record. The record's header says the same for its
+resident (ui/discharges/__init__.py)."""
+from __future__ import annotations
+
+from typing import Any
+
+from keyworker.clock import format_datetime
+from keyworker.security.permissions import Permission
+from ui.today import TodayItem, register_today_section
+
+
+def countdown(row: Any, now: Any) -> str:
+    """"due by 06/01/2026 02:30 (in 3 h 10 min)" or "(overdue by 2 h)", in UK time."""
+    seconds = int((row.summary_due_at - now).total_seconds())
+    minutes = abs(seconds) // 60
+    span = f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+    return f"due by {format_datetime(row.summary_due_at)} " + (f"(overdue by {span})" if seconds < 0 else
+                                                                f"(in {span})")
+
+
+def summaries_due(book: Any) -> list[TodayItem]:
+    now = book.clock.now()
+    return [TodayItem(f"{r.resident_name} ({r.reference}) — {r.type_label}: complete discharge summary "
+                      f"{countdown(r, now)}", r.resident_id, overdue=r.summary_overdue)
+            for r in book.discharges.due_summaries()]
+
+
+def awaiting_senior(book: Any) -> list[TodayItem]:
+    return [TodayItem(f"{r.resident_name} ({r.reference}) — {r.type_label} on {format_datetime(r.occurred_at)}: "
+                      "awaiting senior confirmation", r.resident_id)
+            for r in book.discharges.awaiting_senior()]
+
+
+register_today_section("discharge_summaries_due", "Discharge summaries due (24 hours)", summaries_due, 12,
+                       permission=Permission.RECORD_UNPLANNED_DISCHARGE)
+register_today_section("discharges_awaiting_senior", "Discharges awaiting senior confirmation", awaiting_senior, 13,
+                       permission=Permission.CONFIRM_DISCHARGES)
