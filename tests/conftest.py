@@ -18,6 +18,9 @@ from keyworker.clock import FixedClock  # noqa: E402
 from keyworker.security.permissions import Role  # noqa: E402
 from keyworker.security.vault import FAST_KDF, vault_path_for  # noqa: E402
 
+# Real outbox receivers on loopback (HTTPS, SFTP, SMTP): https_server, sftp_server, smtp_server.
+pytest_plugins = ["tests.fixtures.outbox_servers"]
+
 ADMIN_PW = "Quiet-Harbour-Lamp-42"
 STAFF_PW = "Orange-Kettle-Sky-77"
 # username, full name, role — every role, so permission tests need no setup.
