@@ -9,9 +9,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from keyworker.db.outbox import WAITING, OutboxItem
+from keyworker.errors import ValidationError
+from keyworker.input_types import typed_inputs
 
 if TYPE_CHECKING:
     from keyworker.casebook import Casebook
+    from keyworker.outbox.worker import RunReport
 
 
 class OutboxService:
@@ -32,3 +35,23 @@ class OutboxService:
             minutes = max(0, int((self._book.clock.now() - at).total_seconds() // 60))
         return {"outbox_waiting": int(waiting or 0), "outbox_oldest_minutes": minutes,
                 "outbox_quarantined": int(quarantined or 0)}
+
+    # -- delivery (part W1: keyworker/outbox/worker.py) --------------------------------------------
+    # Kept in its own block at the end of the class so the Outbox page's methods merge beside it.
+    @typed_inputs
+    def deliver_now(self, limit: int | None = None) -> RunReport:
+        """Send what is due now, as the signed-in user (the app's background worker, `outbox
+        deliver`). Open to every signed-in user: it reads items, not records, shows no content,
+        and every attempt is audited. Raises UnitLocked when the unit is locked."""
+        from keyworker.outbox.worker import DeliveryWorker
+
+        if limit is not None and limit < 1:
+            raise ValidationError({"limit": "How many to send must be at least 1."})
+        return DeliveryWorker(self._book, worker_id=self._worker_id).run_once(limit)
+
+    @property
+    def _worker_id(self) -> str:
+        if getattr(self, "_delivery_worker_id", None) is None:
+            from keyworker.outbox.worker import default_worker_id
+            self._delivery_worker_id = default_worker_id()
+        return str(self._delivery_worker_id)
