@@ -26,8 +26,11 @@ import os
 import random
 import socket
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +50,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NO_DESTINATION = "no destination set"
+MIN_DELAY = 1.0  # seconds: a retry is never due again within the same run
+LEASE_CHUNK = 50  # items leased together; the next chunk is leased when these are sent
 DESTINATION_OFF = "destination turned off"
 WORDS_LIMIT = 500  # characters of a server's words kept on an item and in the audit
 
@@ -56,6 +61,11 @@ _UNREACHABLE = ("could not connect", "could not reach", "could not be reached", 
                 "dropped", "closed the connection", "could not be found", "stopped answering",
                 "connection to the sftp server failed", "could not talk to", "certificate",
                 "identity has changed", "secure connection", "timed out")
+
+# Of those, the ones where no connection was made at all: the destination's other items are not
+# tried again in the same run (one timeout per destination, not one per item).
+_NOT_CONNECTED = ("could not connect", "could not reach", "could not be reached", "could not be found",
+                  "did not answer")
 
 
 @dataclass(frozen=True)
@@ -101,6 +111,15 @@ class _Leased:
     attempts: int
     started_at: datetime
     resident_id: str | None
+
+
+@dataclass
+class _Result:
+    item: _Leased
+    dest: OutboxDestination
+    at: datetime
+    receipt: Receipt | None
+    error: BaseException | None
 
 
 @dataclass
@@ -153,8 +172,22 @@ class DeliveryWorker:
     until the event is set. Safe to run in two processes at once on the same unit file."""
 
     def __init__(self, book: Casebook, worker_id: str | None = None, lease_seconds: float = 120,
-                 base_delay: float = 30, max_delay: float = 6 * 3600, rng: random.Random | None = None) -> None:
+                 base_delay: float = 30, max_delay: float = 6 * 3600, rng: random.Random | None = None, *,
+                 db: Callable[[Callable[[], Any]], Any] | None = None,
+                 stop: threading.Event | None = None, batch_size: int = 20, batch_seconds: float = 1.0) -> None:
+        """`db(fn)` runs each short database step where the caller does its database work and
+        returns its result (the app passes its database thread, so the network is on this thread
+        and the database stays on one; default: here). `stop`, once set, ends a run between items:
+        the items not yet sent are given back untouched. Results are written `batch_size` at a time
+        (or after `batch_seconds`), each with its attempt, audit entry and item update: a crash
+        before a batch is written only means those items are sent again, with the same keys."""
         self._book = book
+        self._db: Callable[[Callable[[], Any]], Any] = db or (lambda fn: fn())
+        self._stop = stop
+        self._batch_size = max(1, batch_size)
+        self._batch_seconds = batch_seconds
+        self._results: list[_Result] = []
+        self._batch_started = 0.0
         self.worker_id = worker_id or default_worker_id()
         self.lease = timedelta(seconds=lease_seconds)
         self.base_delay = float(base_delay)
@@ -163,25 +196,66 @@ class DeliveryWorker:
 
     # -- scheduling ------------------------------------------------------------------------------
     def backoff_seconds(self, attempts: int, retry_after: float | None = None) -> float:
-        """Full jitter: a random wait up to base * 2**(attempts-1) (capped); at least Retry-After
-        when the server gave one; never more than max_delay."""
+        """Full jitter: a random wait up to base * 2**(attempts-1) (capped), but at least a second
+        (never again in the same run); at least Retry-After when the server gave one; never more
+        than max_delay."""
         ceiling = min(self.max_delay, self.base_delay * 2 ** max(0, attempts - 1))
-        wait = self._rng.uniform(0, ceiling)
+        wait = max(MIN_DELAY, self._rng.uniform(0, ceiling))
         if retry_after is not None and retry_after > 0:
             wait = max(wait, float(retry_after))
         return min(self.max_delay, wait)
 
     # -- one run ---------------------------------------------------------------------------------
     def run_once(self, limit: int | None = None) -> RunReport:
+        """Send what is due now, at most `limit` items. Items are leased a chunk at a time, and an
+        item is only sent while at least half its lease is left, so a slow destination never lets
+        a lease run out mid-send (which would let another worker send the same item at once)."""
         tally = _Tally()
-        leased, destinations = self._lease(limit, tally)
         # One transport per destination per run (per kind of document for email: its recipients).
         transports: dict[tuple[str, str | None], Transport | BaseException] = {}
         down: dict[str, str] = {}  # destination id -> why it could not be reached in this run
-        for item in leased:
+        self._results = []
+        left = limit
+        first = True
+        try:
+            while left is None or left > 0:
+                chunk = LEASE_CHUNK if left is None else min(LEASE_CHUNK, left)
+                leased, destinations = self._db(partial(self._lease, chunk, tally, set(down), first))
+                first = False
+                if not leased:
+                    break
+                if left is not None:
+                    left -= len(leased)
+                self._send_all(leased, destinations, transports, down, tally)
+                if self._stop is not None and self._stop.is_set():
+                    break
+        finally:
+            for built in transports.values():
+                closer = getattr(built, "close", None)
+                if callable(closer) and not isinstance(built, BaseException):
+                    try:
+                        closer()
+                    except Exception:  # noqa: BLE001 - closing a connection after the run changes nothing
+                        pass
+        self._flush(tally)
+        return tally.report()
+
+    def _send_all(self, leased: list[_Leased], destinations: dict[str, OutboxDestination],
+                  transports: dict[tuple[str, str | None], Transport | BaseException], down: dict[str, str],
+                  tally: _Tally) -> None:
+        since = time.monotonic()
+        for n, item in enumerate(leased):
             dest = destinations[item.destination_id]
+            if self._stop is not None and self._stop.is_set():
+                self._flush(tally)
+                self._db(partial(self._release, item, "the app was closing or locking", tally))
+                continue
+            if n and time.monotonic() - since > self.lease.total_seconds() / 2:
+                self._flush(tally)  # half the lease is gone: give the rest back and lease them afresh
+                self._db(partial(self._release, item, "its turn came too late in this run", tally, quiet=True))
+                continue
             if item.destination_id in down:
-                self._release(item, down[item.destination_id], tally)
+                self._db(partial(self._release, item, down[item.destination_id], tally))
                 continue
             key = (item.destination_id, item.kind if dest.transport == "smtp" else None)
             if key not in transports:
@@ -194,11 +268,11 @@ class DeliveryWorker:
                 self._finish(item, dest, tally, error=transport)
                 continue
             try:
-                delivery = self._delivery(item.id)
+                delivery = self._db(partial(self._delivery, item.id))
                 receipt = transport.deliver(delivery)
             except TransientFailure as exc:
                 self._finish(item, dest, tally, error=exc)
-                if not reached(exc):
+                if any(w in str(exc).lower() for w in _NOT_CONNECTED):
                     down[item.destination_id] = _clip(str(exc))
                 continue
             except Exception as exc:  # noqa: BLE001 - one bad item never blocks the rest
@@ -207,7 +281,6 @@ class DeliveryWorker:
                 self._finish(item, dest, tally, error=exc)
                 continue
             self._finish(item, dest, tally, receipt=receipt)
-        return tally.report()
 
     def run(self, stop_event: threading.Event, idle_seconds: float = 30,
             on_report: Any = None) -> None:
@@ -224,7 +297,8 @@ class DeliveryWorker:
             stop_event.wait(idle_seconds)
 
     # -- phase 1: lease --------------------------------------------------------------------------
-    def _lease(self, limit: int | None, tally: _Tally) -> tuple[list[_Leased], dict[str, OutboxDestination]]:
+    def _lease(self, limit: int | None, tally: _Tally, down: set[str] | None = None,
+               count_skipped: bool = True) -> tuple[list[_Leased], dict[str, OutboxDestination]]:
         book = self._book
         now = book.clock.now()
         leased: list[_Leased] = []
@@ -233,10 +307,11 @@ class DeliveryWorker:
             dests = {d.id: d for d in s.scalars(select(OutboxDestination)
                                                 .where(OutboxDestination.archived.is_(False)))}
             on = [d_id for d_id, d in dests.items() if d.enabled]
+            ready = [d_id for d_id in on if d_id not in (down or ())]
             due = (select(OutboxItem.id, OutboxItem.kind, OutboxItem.title, OutboxItem.destination_id,
                           OutboxItem.attempts, OutboxItem.resident_id, OutboxItem.next_attempt_at)
                    .where(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now,
-                          OutboxItem.archived.is_(False), OutboxItem.destination_id.in_(on))
+                          OutboxItem.archived.is_(False), OutboxItem.destination_id.in_(ready))
                    .order_by(OutboxItem.next_attempt_at, OutboxItem.created_at, OutboxItem.id))
             if limit is not None:
                 due = due.limit(limit)
@@ -258,7 +333,7 @@ class DeliveryWorker:
                     .where(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now,
                            OutboxItem.archived.is_(False),
                            or_(OutboxItem.destination_id.is_(None), OutboxItem.destination_id.not_in(on)))
-                    .order_by(OutboxItem.created_at)):
+                    .order_by(OutboxItem.created_at)) if count_skipped else ():
                 tally.add(ItemOutcome(item_id, kind, title, "skipped",
                                       NO_DESTINATION if dest_id is None or dest_id not in dests else DESTINATION_OFF))
             for d in dests.values():
@@ -306,56 +381,75 @@ class DeliveryWorker:
 
     def _finish(self, item: _Leased, dest: OutboxDestination, tally: _Tally, *, receipt: Receipt | None = None,
                 error: BaseException | None = None) -> None:
-        book = self._book
-        now = book.clock.now()
+        """Keep the result for the next batch write; write the batch when it is full or old."""
+        if not self._results:
+            self._batch_started = time.monotonic()
+        self._results.append(_Result(item, dest, self._book.clock.now(), receipt, error))
+        if len(self._results) >= self._batch_size or time.monotonic() - self._batch_started >= self._batch_seconds:
+            self._flush(tally)
+
+    def _flush(self, tally: _Tally) -> None:
+        if not self._results:
+            return
+        batch, self._results = self._results, []
+        outcomes = self._db(partial(self._write_results, batch))
+        for outcome in outcomes:
+            tally.add(outcome)
+
+    def _write_results(self, batch: list[_Result]) -> list[ItemOutcome]:
+        """One short transaction for a batch of results."""
+        with self._book._write() as s:
+            return [self._write_result(s, r) for r in batch]
+
+    def _write_result(self, s: Session, r: _Result) -> ItemOutcome:
+        item, dest, now, receipt, error = r.item, r.dest, r.at, r.receipt, r.error
         where = dest.name or TRANSPORT_LABELS.get(dest.transport, dest.transport)
         base = {"kind": item.kind, "title": item.title, "destination": where, "attempt": item.attempts}
-        with book._write() as s:
-            if receipt is not None:
-                words = _clip(receipt.detail or f"Received by {where}.")
-                values: dict[str, Any] = {"status": "delivered", "receipt": receipt.receipt_id[:200],
-                                          "delivered_at": now, "last_error": None}
-                outcome, attempt_outcome, next_at = "delivered", "delivered", None
-                online: bool | None = True
-            elif isinstance(error, TransientFailure):
+        if receipt is not None:
+            words = _clip(receipt.detail or f"Received by {where}.")
+            values: dict[str, Any] = {"status": "delivered", "receipt": receipt.receipt_id[:200],
+                                      "delivered_at": now, "last_error": None}
+            outcome, attempt_outcome, next_at = "delivered", "delivered", None
+            online: bool | None = True
+        elif isinstance(error, TransientFailure):
+            words = _clip(str(error))
+            wait = self.backoff_seconds(item.attempts, error.retry_after)
+            next_at = now + timedelta(seconds=wait)
+            values = {"status": "pending", "next_attempt_at": next_at, "last_error": words}
+            outcome, attempt_outcome = "retrying", "transient"
+            online = reached(error)
+        else:
+            assert error is not None
+            if isinstance(error, PermanentFailure):
                 words = _clip(str(error))
-                wait = self.backoff_seconds(item.attempts, error.retry_after)
-                next_at = now + timedelta(seconds=wait)
-                values = {"status": "pending", "next_attempt_at": next_at, "last_error": words}
-                outcome, attempt_outcome = "retrying", "transient"
                 online = reached(error)
             else:
-                assert error is not None
-                if isinstance(error, PermanentFailure):
-                    words = _clip(str(error))
-                    online = reached(error)
-                else:
-                    words = plain_error(error)
-                    online = None  # nothing was said to the server
-                values = {"status": "quarantined", "last_error": words}
-                outcome, attempt_outcome, next_at = "quarantined", "permanent", None
-            values.update(lease_until=None, leased_by=None, updated_at=now)
-            mine = _changed(s, update(OutboxItem).where(self._mine(item)).values(**values)) == 1
-            s.add(OutboxAttempt(item_id=item.id, started_at=item.started_at, finished_at=now,
-                                outcome=attempt_outcome, message=words,
-                                receipt=receipt.receipt_id[:200] if receipt is not None else None))
-            if not mine:  # our lease ran out and someone else has the item now: only the attempt is kept
-                words = f"{words} (this attempt finished after its time ran out; another attempt took over)"
-            if outcome == "delivered":
-                self._book._record(s, "outbox.deliver", "outbox_item", item.id, resident_id=item.resident_id,
-                                   detail={**base, "receipt": receipt.receipt_id[:200] if receipt else None})
-            elif outcome == "retrying":
-                self._book._record(s, "outbox.retry_scheduled", "outbox_item", item.id,
-                                   resident_id=item.resident_id,
-                                   detail={**base, "message": words,
-                                           "next_attempt_at": next_at.isoformat() if next_at else None})
-            else:
-                self._book._record(s, "outbox.quarantine", "outbox_item", item.id, resident_id=item.resident_id,
-                                   detail={**base, "message": words})
-            self._mark_destination(s, dest.id, online, words, now)
-        tally.add(ItemOutcome(item.id, item.kind, item.title, outcome, words, next_at))
+                words = plain_error(error)
+                online = None  # nothing was said to the server
+            values = {"status": "quarantined", "last_error": words}
+            outcome, attempt_outcome, next_at = "quarantined", "permanent", None
+        values.update(lease_until=None, leased_by=None, updated_at=now)
+        mine = _changed(s, update(OutboxItem).where(self._mine(item)).values(**values)) == 1
+        s.add(OutboxAttempt(item_id=item.id, started_at=item.started_at, finished_at=now,
+                            outcome=attempt_outcome, message=words,
+                            receipt=receipt.receipt_id[:200] if receipt is not None else None))
+        if not mine:  # our lease ran out and someone else has the item now: only the attempt is kept
+            words = f"{words} (this attempt finished after its time ran out; another attempt took over)"
+        if outcome == "delivered":
+            self._book._record(s, "outbox.deliver", "outbox_item", item.id, resident_id=item.resident_id,
+                               detail={**base, "receipt": receipt.receipt_id[:200] if receipt else None})
+        elif outcome == "retrying":
+            self._book._record(s, "outbox.retry_scheduled", "outbox_item", item.id,
+                               resident_id=item.resident_id,
+                               detail={**base, "message": words,
+                                       "next_attempt_at": next_at.isoformat() if next_at else None})
+        else:
+            self._book._record(s, "outbox.quarantine", "outbox_item", item.id, resident_id=item.resident_id,
+                               detail={**base, "message": words})
+        self._mark_destination(s, dest.id, online, words, now)
+        return ItemOutcome(item.id, item.kind, item.title, outcome, words, next_at)
 
-    def _release(self, item: _Leased, why: str, tally: _Tally) -> None:
+    def _release(self, item: _Leased, why: str, tally: _Tally, quiet: bool = False) -> None:
         """Not tried: its destination could not be reached a moment ago in this run. The lease and
         the attempt count are given back, and it waits for the next run."""
         now = self._book.clock.now()
@@ -364,7 +458,8 @@ class DeliveryWorker:
             _changed(s, update(OutboxItem).where(self._mine(item))
                      .values(status="pending", lease_until=None, leased_by=None,
                              attempts=func.max(OutboxItem.attempts - 1, 0), updated_at=now))
-        tally.add(ItemOutcome(item.id, item.kind, item.title, "skipped", words))
+        if not quiet:
+            tally.add(ItemOutcome(item.id, item.kind, item.title, "skipped", words))
 
     @staticmethod
     def _mark_destination(s: Session, dest_id: str, online: bool | None, words: str, now: datetime) -> None:

@@ -170,7 +170,7 @@ def _crash_after_sending(monkeypatch, worker: DeliveryWorker) -> None:
     """The transport has sent the item; the process dies before the result is written."""
     def die(*args, **kwargs):
         raise SystemExit("power cut")
-    monkeypatch.setattr(worker, "_finish", die)
+    monkeypatch.setattr(worker, "_write_results", die)
 
 
 @pytest.mark.parametrize("transport", ["https", "sftp", "smtp"])
