@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# A MainWindow in a test starts no background outbox delivery (tests/ui/test_outbox_worker.py turns it on).
+os.environ.setdefault("KEYWORKER_OUTBOX_WORKER", "off")
 os.environ.setdefault("KEYWORKER_DEVICE_ID", "0196a000-0000-7000-8000-0000000000d1")
 
 from keyworker.casebook import Casebook  # noqa: E402
