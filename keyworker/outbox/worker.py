@@ -60,7 +60,7 @@ WORDS_LIMIT = 500  # characters of a server's words kept on an item and in the a
 _UNREACHABLE = ("could not connect", "could not reach", "could not be reached", "did not answer",
                 "dropped", "closed the connection", "could not be found", "stopped answering",
                 "connection to the sftp server failed", "could not talk to", "certificate",
-                "identity has changed", "secure connection", "timed out")
+                "identity has changed", "secure connection")
 
 # Of those, the ones where no connection was made at all: the destination's other items are not
 # tried again in the same run (one timeout per destination, not one per item).

@@ -385,3 +385,61 @@ def test_cli_outbox_deliver_without_a_unit_cannot_run(tmp_path, monkeypatch, cap
     monkeypatch.setenv("KEYWORKER_PASSWORD", "x")
     assert run(["outbox", "deliver", "--once", "--db", str(tmp_path / "none.kwdb")]) == 1
     assert "There is no unit database" in capsys.readouterr().err
+
+
+def test_an_item_is_only_sent_while_half_its_lease_is_left(worker_book, https_server, monkeypatch):
+    """A slow destination: after each letter half the (tiny) lease is gone, so the rest are given
+    back and leased afresh; each is still sent once, with one attempt counted."""
+    import time
+
+    from keyworker.outbox import https as https_module
+
+    dest = https_dest(worker_book, https_server)
+    keys = queue_items(worker_book, dest, 3)
+    real = https_module.HttpsTransport.deliver
+
+    def slow(self, delivery):
+        time.sleep(0.15)
+        return real(self, delivery)
+    monkeypatch.setattr(https_module.HttpsTransport, "deliver", slow)
+    worker = DeliveryWorker(worker_book, lease_seconds=0.2)
+    leases = []
+    original = worker._lease
+    monkeypatch.setattr(worker, "_lease", lambda *a, **k: leases.append(1) or original(*a, **k))
+    report = worker.run_once()
+    assert report.delivered == 3 and report.skipped == 0
+    assert len(leases) >= 3
+    for k in keys:
+        assert item(worker_book, k).attempts == 1 and https_server.receiver.posts_by_key[k] == 1
+
+
+def test_a_stop_request_gives_the_items_back_unsent(worker_book, https_server):
+    dest = https_dest(worker_book, https_server)
+    keys = queue_items(worker_book, dest, 3)
+    stop = threading.Event()
+    stop.set()
+    report = DeliveryWorker(worker_book, stop=stop).run_once()
+    assert report.delivered == 0 and report.skipped == 3
+    assert all(o.words == "Not tried in this run: the app was closing or locking" for o in report.items)
+    for k in keys:
+        i = item(worker_book, k)
+        assert (i.status, i.attempts, i.lease_until) == ("pending", 0, None)
+        assert https_server.receiver.posts_by_key[k] == 0
+
+
+def test_run_repeats_until_stopped(worker_book, https_server):
+    dest = https_dest(worker_book, https_server)
+    [key] = queue_items(worker_book, dest)
+    stop = threading.Event()
+    reports: list = []
+
+    def on_report(r) -> None:
+        reports.append(r)
+        if len(reports) == 2:
+            stop.set()
+    thread = threading.Thread(target=DeliveryWorker(worker_book).run, args=(stop, 0.01, on_report))
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert [r.delivered for r in reports] == [1, 0]
+    assert item(worker_book, key).status == "delivered"
