@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from keyworker.cli.common import Parser, UsageError, open_book
+from keyworker.errors import KeyworkerError
 
 
 def add(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -56,10 +57,21 @@ def cmd_deliver(args: argparse.Namespace) -> int:
             previous = None
     try:
         while True:
-            report = book.outbox.deliver_now(args.limit)
+            try:
+                report = book.outbox.deliver_now(args.limit)
+            except KeyworkerError as e:
+                if args.once:
+                    raise
+                # Left running: one run that could not happen (the file busy, the disk full) is
+                # said in one line and tried again at the next run.
+                print(f"{format_datetime(book.clock.now())} This run could not happen: {e}", file=sys.stderr,
+                      flush=True)
+                if stop.wait(args.every):
+                    break
+                continue
             print(f"{format_datetime(book.clock.now())} {report.summary()}", flush=True)
             for item in report.items:
-                if item.outcome in ("quarantined",):
+                if item.outcome == "quarantined":
                     print(f"  quarantined: {item.title}: {item.words}", flush=True)
             if args.once or stop.wait(args.every):
                 break

@@ -47,11 +47,4 @@ class OutboxService:
 
         if limit is not None and limit < 1:
             raise ValidationError({"limit": "How many to send must be at least 1."})
-        return DeliveryWorker(self._book, worker_id=self._worker_id).run_once(limit)
-
-    @property
-    def _worker_id(self) -> str:
-        if getattr(self, "_delivery_worker_id", None) is None:
-            from keyworker.outbox.worker import default_worker_id
-            self._delivery_worker_id = default_worker_id()
-        return str(self._delivery_worker_id)
+        return DeliveryWorker(self._book).run_once(limit)
