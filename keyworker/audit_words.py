@@ -384,6 +384,16 @@ def _route_clear(d: Detail) -> Words:
     return Words(f"Default destination cleared: {kind}", "new ones wait until one is set")
 
 
+def _outbox_attempt(what: str) -> Formatter:
+    """Delivery attempts (keyworker/outbox/worker.py): the item's title, where, and the server's words."""
+    def f(d: Detail) -> Words:
+        title = str(d["title"]) if isinstance(d.get("title"), str) else ""
+        where = f"to {d['destination']}" if isinstance(d.get("destination"), str) else ""
+        said = str(d["message"]) if isinstance(d.get("message"), str) else ""
+        return Words(what, _join(title, where, said))
+    return f
+
+
 def _referral_create(d: Detail) -> Words:
     cat = d.get("category")
     imported = "from the spreadsheet import" if d.get("import_id") or d.get("row") else ""
@@ -810,6 +820,10 @@ ACTIONS: dict[str, Formatter] = {
     "outbox.destination_test": _destination_test,
     "outbox.route_set": _route_set,
     "outbox.route_clear": _route_clear,
+    "outbox.deliver": _outbox_attempt("Sent, and the receiver confirmed it"),
+    "outbox.retry_scheduled": _outbox_attempt("Could not be sent this time; it will be tried again"),
+    "outbox.quarantine": _outbox_attempt("Refused, so it waits for a senior (quarantine)"),
+    "outbox.lease_expired": _outbox_attempt("An interrupted send found; it will be sent again"),
     # documents
     **{f"document.{verb}": _document(verb) for verb in DOCUMENT_VERBS},
     "document.list": _fixed("Documents and their delivery looked at"),

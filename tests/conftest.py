@@ -11,12 +11,17 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# A MainWindow in a test starts no background outbox delivery (tests/ui/test_outbox_worker.py turns it on).
+os.environ.setdefault("KEYWORKER_OUTBOX_WORKER", "off")
 os.environ.setdefault("KEYWORKER_DEVICE_ID", "0196a000-0000-7000-8000-0000000000d1")
 
 from keyworker.casebook import Casebook  # noqa: E402
 from keyworker.clock import FixedClock  # noqa: E402
 from keyworker.security.permissions import Role  # noqa: E402
 from keyworker.security.vault import FAST_KDF, vault_path_for  # noqa: E402
+
+# Real outbox receivers on loopback (HTTPS, SFTP, SMTP): https_server, sftp_server, smtp_server.
+pytest_plugins = ["tests.fixtures.outbox_servers"]
 
 ADMIN_PW = "Quiet-Harbour-Lamp-42"
 STAFF_PW = "Orange-Kettle-Sky-77"

@@ -152,6 +152,9 @@ class MainWindow(QMainWindow):
         self._restore_state()
         self.show_page("today")
         self.nav.setFocus()  # keyboard users start in the navigation: Up/Down, then Tab into the page
+        from ui.outbox_worker import OutboxWorker  # sends the outbox off the UI thread (issue 12)
+        self.outbox_worker = OutboxWorker(ctx, self)
+        self.outbox_worker.start()
 
     # -- pages ---------------------------------------------------------------------------------
     def show_page(self, key: str) -> QWidget | None:
@@ -394,5 +397,6 @@ class MainWindow(QMainWindow):
             event.ignore()  # a page (e.g. the unit profile) kept its unsaved work
             return
         self.lock.watcher.stop()
+        self.outbox_worker.stop()
         QSettings().setValue("main/geometry", self.saveGeometry())
         super().closeEvent(event)

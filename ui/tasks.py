@@ -62,6 +62,13 @@ class TaskRunner(QObject):
 
         executor.submit(work)
 
+    def call_on_db(self, fn: Callable[[], Any]) -> Any:
+        """From a background thread (never the UI thread): run `fn` on the database thread, wait,
+        and return its result or raise its error. The outbox worker's short database steps go
+        through here, so the database is still used from one thread while the network waits on
+        another."""
+        return self._db.submit(fn).result()
+
     def _post(self, thunk: Callable[[], None]) -> None:
         try:
             self._bridge.deliver.emit(thunk)
@@ -108,6 +115,9 @@ class SyncTaskRunner(QObject):
             return
         if on_done is not None:
             on_done(result)
+
+    def call_on_db(self, fn: Callable[[], Any]) -> Any:
+        return fn()
 
     def shutdown(self, wait: bool = True) -> None:
         pass

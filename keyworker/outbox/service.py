@@ -31,6 +31,7 @@ from keyworker.security.permissions import Permission
 
 if TYPE_CHECKING:
     from keyworker.casebook import Casebook
+    from keyworker.outbox.worker import RunReport
 
 # The filters the Outbox page and `outbox list --status` offer, in words and as the statuses they cover.
 STATUS_FILTERS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -433,3 +434,15 @@ class OutboxService:
             return self._view(s.execute(q).one())
 
     # (part W1 adds `deliver_now` below)
+    # -- delivery (part W1: keyworker/outbox/worker.py) --------------------------------------------
+    # Kept in its own block at the end of the class so the Outbox page's methods merge beside it.
+    @typed_inputs
+    def deliver_now(self, limit: int | None = None) -> RunReport:
+        """Send what is due now, as the signed-in user (the app's background worker, `outbox
+        deliver`). Open to every signed-in user: it reads items, not records, shows no content,
+        and every attempt is audited. Raises UnitLocked when the unit is locked."""
+        from keyworker.outbox.worker import DeliveryWorker
+
+        if limit is not None and limit < 1:
+            raise ValidationError({"limit": "How many to send must be at least 1."})
+        return DeliveryWorker(self._book).run_once(limit)

@@ -15,7 +15,7 @@ from keyworker.outbox.destinations import host_key_fingerprint
 from keyworker.outbox.queue import enqueue
 from keyworker.outbox.secrets import unseal
 from tests.fixtures.destination_servers import https_receiver
-from tests.unit.test_outbox_sftp import _Server as SftpServer
+from tests.fixtures.outbox_servers import SftpServer
 from ui.admin.destination_dialog import STORED
 
 TOKEN = "ui-token-never-shown-5678"

@@ -20,8 +20,8 @@ from keyworker.outbox.kinds import KINDS, kind_words
 from keyworker.outbox.queue import default_destination, enqueue
 from keyworker.outbox.secrets import unseal
 from tests.fixtures.destination_servers import closed_port, https_receiver
-from tests.unit.test_outbox_sftp import PASSWORD as SFTP_PASSWORD
-from tests.unit.test_outbox_sftp import _Server as SftpServer
+from tests.fixtures.outbox_servers import SFTP_PASSWORD
+from tests.fixtures.outbox_servers import SftpServer
 
 TOKEN = "tok-VERY-secret-0123456789abcdef"
 SMTP_PW = "mail-Pass-never-shown-42"

@@ -1,7 +1,6 @@
 """The HTTPS transport against a real uvicorn + Starlette receiver on loopback with a trustme CA."""
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import socket
 import ssl
@@ -10,111 +9,21 @@ import uuid
 
 import pytest
 import trustme
-import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
 
 from keyworker.outbox.https import HttpsSettings, HttpsTransport
 from keyworker.outbox.transport import Delivery, PermanentFailure, TransientFailure
+from tests.fixtures.outbox_servers import TOKEN, HttpsServer
 
-TOKEN = "s3cret-token-never-shown-0123456789"
-
-
-class Receiver:
-    def __init__(self) -> None:
-        self.stored: dict[str, bytes] = {}
-        self.receipts: dict[str, str] = {}
-        self.headers: dict[str, dict[str, str]] = {}
-        self.posts = 0
-
-    async def inbox(self, request: Request) -> Response:
-        if request.method == "OPTIONS":
-            return Response(status_code=204)
-        self.posts += 1
-        if request.headers.get("authorization") != f"Bearer {TOKEN}":
-            return PlainTextResponse("token not valid", status_code=403)
-        key = request.headers["idempotency-key"]
-        body = await request.body()
-        if key not in self.receipts:
-            self.stored[key] = body
-            self.headers[key] = dict(request.headers)
-            self.receipts[key] = f"rcpt-{uuid.uuid4().hex[:12]}"
-        return JSONResponse({"receipt": self.receipts[key]}, status_code=201)
-
-    async def header_receipt(self, request: Request) -> Response:
-        await request.body()
-        return Response(status_code=200, headers={"X-Receipt-Id": "hdr-42"})
-
-    async def no_receipt(self, request: Request) -> Response:
-        await request.body()
-        return JSONResponse({"ok": True})
-
-    async def broken(self, request: Request) -> Response:
-        return PlainTextResponse("database is down", status_code=500)
-
-    async def busy(self, request: Request) -> Response:
-        return PlainTextResponse("slow down", status_code=429, headers={"Retry-After": "7"})
-
-    async def unavailable(self, request: Request) -> Response:
-        return PlainTextResponse("maintenance", status_code=503,
-                                 headers={"Retry-After": "Fri, 01 Jan 2100 00:00:00 GMT"})
-
-    async def bad(self, request: Request) -> Response:
-        return JSONResponse({"message": "filename must end .pdf " + "x" * 500}, status_code=400)
-
-    async def echo(self, request: Request) -> Response:
-        return PlainTextResponse(f"unknown credentials {request.headers.get('authorization')}", status_code=401)
-
-    async def slow(self, request: Request) -> Response:
-        await asyncio.sleep(3)
-        return JSONResponse({"receipt": "late"})
 
 
 @pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
+def ca(outbox_ca) -> trustme.CA:
+    return outbox_ca
 
 
-@pytest.fixture(scope="module")
-def server(ca, tmp_path_factory):
-    receiver = Receiver()
-    app = Starlette(routes=[
-        Route("/inbox", receiver.inbox, methods=["POST", "OPTIONS"]),
-        Route("/header", receiver.header_receipt, methods=["POST"]),
-        Route("/noreceipt", receiver.no_receipt, methods=["POST"]),
-        Route("/broken", receiver.broken, methods=["POST"]),
-        Route("/busy", receiver.busy, methods=["POST"]),
-        Route("/unavailable", receiver.unavailable, methods=["POST"]),
-        Route("/bad", receiver.bad, methods=["POST"]),
-        Route("/slow", receiver.slow, methods=["POST"]),
-        Route("/echo", receiver.echo, methods=["POST"]),
-    ])
-    folder = tmp_path_factory.mktemp("https")
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    cert_file, key_file, ca_file = folder / "server.pem", folder / "server.key", folder / "ca.pem"
-    cert.cert_chain_pems[0].write_to_path(str(cert_file))
-    cert.private_key_pem.write_to_path(str(key_file))
-    ca.cert_pem.write_to_path(str(ca_file))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", ssl_certfile=str(cert_file), ssl_keyfile=str(key_file),
-                            timeout_graceful_shutdown=1, lifespan="off")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(500):
-        if srv.started:
-            break
-        threading.Event().wait(0.01)
-    assert srv.started
-    yield f"https://127.0.0.1:{port}", str(ca_file), receiver
-    srv.should_exit = True
-    thread.join(5)
-    sock.close()
+@pytest.fixture
+def server(https_server: HttpsServer) -> HttpsServer:
+    return https_server
 
 
 def transport(server, path: str, *, timeout: float = 5.0, ca_file: str | None = None) -> HttpsTransport:

@@ -1,127 +1,21 @@
 """The SFTP drop transport against a real asyncssh SFTP server on loopback."""
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import socket
-import threading
-from pathlib import Path
 
 import asyncssh
 import pytest
 
 from keyworker.outbox.sftp import SftpSettings, SftpTransport, fetch_host_key
 from keyworker.outbox.transport import Delivery, PermanentFailure, TransientFailure
+from tests.fixtures.outbox_servers import SFTP_PASSWORD, SftpServer
 
-PASSWORD = "correct horse battery"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class _Server:
-    """An asyncssh SFTP server in an asyncio loop on a background thread."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.port = _free_port()
-        self.key = asyncssh.generate_private_key("ssh-ed25519")
-        self.opens_for_write = 0
-        self.fsyncs = 0
-        self.client_key = asyncssh.generate_private_key("ssh-ed25519")
-        self.drop_after_write = False
-        self.locked_folder = b"locked"
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self._thread.start()
-        self._listener = None
-
-    @property
-    def host_key_line(self) -> str:
-        return self.key.export_public_key("openssh").decode().split()[0] + " " + \
-            self.key.export_public_key("openssh").decode().split()[1]
-
-    def _sftp_factory(self):
-        server = self
-
-        class Sftp(asyncssh.SFTPServer):
-            def __init__(self, chan):
-                super().__init__(chan, chroot=str(server.root))
-
-            def open(self, path, pflags, attrs):
-                if pflags & asyncssh.FXF_WRITE:
-                    if server.locked_folder in path.split(b"/"):
-                        raise asyncssh.SFTPError(asyncssh.FX_PERMISSION_DENIED, "Permission denied")
-                    server.opens_for_write += 1
-                return super().open(path, pflags, attrs)
-
-            def fsync(self, file_obj):
-                server.fsyncs += 1
-                return super().fsync(file_obj)
-
-            def write(self, file_obj, offset, data):
-                if server.drop_after_write:
-                    server.drop_after_write = False
-                    super().write(file_obj, offset, data[: len(data) // 2])
-                    self.connection.abort()
-                    return None
-                return super().write(file_obj, offset, data)
-
-        return Sftp
-
-    def start(self) -> None:
-        client_public = self.client_key.export_public_key("openssh").decode().split()[1]
-
-        class Ssh(asyncssh.SSHServer):
-            def public_key_auth_supported(self):
-                return True
-
-            def validate_public_key(self, username, key):
-                return username == "drop" and key.export_public_key("openssh").decode().split()[1] == client_public
-
-            def begin_auth(self, username):
-                return True
-
-            def password_auth_supported(self):
-                return True
-
-            def validate_password(self, username, password):
-                return username == "drop" and password == PASSWORD
-
-        async def go():
-            return await asyncssh.listen(
-                "127.0.0.1", self.port, server_host_keys=[self.key], server_factory=Ssh,
-                sftp_factory=self._sftp_factory(), allow_scp=False,
-            )
-
-        self._listener = asyncio.run_coroutine_threadsafe(go(), self.loop).result(10)
-
-    def stop(self) -> None:
-        if self._listener is not None:
-            async def halt():
-                self._listener.close()
-                await self._listener.wait_closed()
-            asyncio.run_coroutine_threadsafe(halt(), self.loop).result(10)
-            self._listener = None
-
-    def shutdown(self) -> None:
-        self.stop()
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(5)
+PASSWORD = SFTP_PASSWORD
 
 
 @pytest.fixture
-def server(tmp_path):
-    root = tmp_path / "root"
-    (root / "inbox").mkdir(parents=True)
-    (root / "locked").mkdir()
-    srv = _Server(root)
-    srv.start()
-    yield srv
-    srv.shutdown()
+def server(sftp_server: SftpServer) -> SftpServer:
+    return sftp_server
 
 
 def _settings(server, folder="/inbox", host_key=None) -> SftpSettings:

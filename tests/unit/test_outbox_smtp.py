@@ -4,7 +4,6 @@ from __future__ import annotations
 import email
 import io
 import socket
-import ssl
 import threading
 from email import policy
 
@@ -18,63 +17,32 @@ from reportlab.pdfgen import canvas
 from keyworker.outbox.smtp import (SmtpSettings, SmtpTransport, message_id_for, new_pdf_password,
                                    protect_pdf)
 from keyworker.outbox.transport import Delivery, PermanentFailure, TransientFailure
+from tests.fixtures.outbox_servers import SmtpHandler, SmtpServer, free_port, server_tls_context
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class StoringHandler:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], bytes]] = []
-        self.data_reply: str | None = None
-        self.refuse: dict[str, str] = {}
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.refuse:
-            return self.refuse[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.data_reply:
-            return self.data_reply
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return f"250 2.0.0 Ok: queued as Q{len(self.messages)}"
+StoringHandler = SmtpHandler
+_server_context = server_tls_context
 
 
 @pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
+def ca(outbox_ca) -> trustme.CA:
+    return outbox_ca
 
 
 @pytest.fixture(scope="module")
-def ca_file(ca, tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("ca") / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
-
-
-def _server_context(ca: trustme.CA) -> ssl.SSLContext:
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1", "localhost").configure_cert(ctx)
-    return ctx
+def ca_file(outbox_ca_file) -> str:
+    return outbox_ca_file
 
 
 def _start(handler, **kw) -> Controller:
-    c = Controller(handler, hostname="127.0.0.1", port=_free_port(), **kw)
+    c = Controller(handler, hostname="127.0.0.1", port=free_port(), **kw)
     c.start()
     return c
 
 
 @pytest.fixture()
-def starttls_server(ca):
-    handler = StoringHandler()
-    c = _start(handler, tls_context=_server_context(ca), require_starttls=True)
-    yield c, handler
-    c.stop()
+def starttls_server(smtp_server: SmtpServer):
+    return smtp_server.controller, smtp_server.handler
 
 
 def _settings(port: int, ca_file: str, **kw) -> SmtpSettings:
@@ -197,7 +165,7 @@ def test_server_without_starttls_is_refused_and_nothing_sent(ca_file):
 
 def test_implicit_tls_server_delivers(ca, ca_file):
     handler = StoringHandler()
-    c = Controller(handler, hostname="127.0.0.1", port=_free_port(), ssl_context=_server_context(ca))
+    c = Controller(handler, hostname="127.0.0.1", port=free_port(), ssl_context=_server_context(ca))
     c.start()
     try:
         t = SmtpTransport(_settings(c.port, ca_file, security="tls"))

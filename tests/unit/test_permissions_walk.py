@@ -46,6 +46,8 @@ OPEN: dict[str, str] = {
     "unit_profile.validate": "checks the form's own values, reads nothing",
     "risk.prompt": "a hook inside another area's transaction, which checked its own permission first",
     "outbox.status": "the status bar's counts and online state: numbers and destination names, no resident data",
+    "outbox.deliver_now": "sends what is already queued, as the signed-in user: it reads outbox items, "
+                          "not records, shows no content, and every attempt is audited",
 }
 # A service's counts(session) is open: numbers only, for check, inside the book's own session.
 OPEN_ON_EVERY_SERVICE = {"counts": "numbers only, for check, in the book's own session"}
