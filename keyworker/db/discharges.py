@@ -5,9 +5,9 @@ hospital transfer) keeps the stay open and may be resumed; only one row that end
 (`ends_stay`) may exist per admission. Notifications are append-only, one row per call or letter."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keyworker.db.base import Base, Tracked, UTCDateTime
@@ -54,6 +54,9 @@ class Discharge(Tracked, Base):
     reassessment_note: Mapped[str | None] = mapped_column(Text)
     summary_document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"))
     risk_document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"))
+    # The discharge summary a manager prints: the planned discharge letter, or for an unplanned
+    # discharge the complete summary due within 24 hours (migration 0016_planned_discharge).
+    letter_document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"))
 
     # One discharge that ends a stay per admission; freezes (which keep it open) may come before.
     __table_args__ = (Index("ux_discharges_one_per_stay", "admission_id", unique=True,
@@ -86,3 +89,71 @@ class PlacementRisk(Tracked, Base):
     cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cleared_by: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
     cleared_note: Mapped[str | None] = mapped_column(Text)
+
+
+# -- the planned path (issue 13's planned half; migration 0016_planned_discharge) ------------------
+# route: keyworker/discharge_plans.py ROUTES (completed programme to community services, transfer to
+# further residential treatment, ...). state: draft (being planned) / completed (the stay ended:
+# `discharge_id` is the planned Discharge row, path "planned").
+PLAN_STATES = ("draft", "completed")
+
+
+class DischargePlan(Tracked, Base):
+    """The discharge planning meeting and everything the discharge letter says (4.1.7.1–4.1.7.3):
+    one plan per stay, edited until the discharge happens. Lists are JSON text."""
+
+    __tablename__ = "discharge_plans"
+    admission_id: Mapped[str] = mapped_column(ForeignKey("admissions.id"), unique=True)
+    resident_id: Mapped[str] = mapped_column(ForeignKey("residents.id"), index=True)
+    meeting_on: Mapped[date | None] = mapped_column(Date)
+    attendees: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of {"name", "role"}
+    referrer_invited: Mapped[bool] = mapped_column(Boolean, default=False)
+    planned_date: Mapped[date | None] = mapped_column(Date)
+    route: Mapped[str | None] = mapped_column(String(40))
+    reason_code: Mapped[str | None] = mapped_column(String(60))  # resources/reference/discharge_reasons.json
+    # {"mutual_aid": [..], "ctp": str, "housing": str, "housing_referral_made": bool,
+    #  "home_visits_made": bool, "gp": str, "other": str}
+    aftercare: Mapped[str] = mapped_column(Text, default="{}")
+    recommendations: Mapped[str | None] = mapped_column(Text)
+    goals_achieved: Mapped[str | None] = mapped_column(Text)
+    medication_on_discharge: Mapped[str | None] = mapped_column(Text)  # as agreed; default: current list
+    state: Mapped[str] = mapped_column(String(12), default="draft", index=True)
+    discharge_id: Mapped[str | None] = mapped_column(ForeignKey("discharges.id"))
+    letter_document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"))
+    key_worker_signed_by: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
+    senior_signed_by: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
+    senior_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# -- follow-ups after a completed programme (4.1.8): 3 and 6 months after discharge ----------------
+# status: due (not done yet) / done (reached, with `outcome`) / not_contactable / declined.
+FOLLOW_UP_STATUSES = ("due", "done", "not_contactable", "declined")
+# outcome at follow-up when reached: abstinent / reduced_use / relapsed.
+FOLLOW_UP_OUTCOMES = ("abstinent", "reduced_use", "relapsed")
+
+
+class FollowUp(Tracked, Base):
+    """One scheduled follow-up (3 or 6 months after a completed programme), created with the
+    discharge in the same transaction by `keyworker.follow_ups.schedule`."""
+
+    __tablename__ = "follow_ups"
+    discharge_id: Mapped[str] = mapped_column(ForeignKey("discharges.id"), index=True)
+    admission_id: Mapped[str] = mapped_column(ForeignKey("admissions.id"), index=True)
+    resident_id: Mapped[str] = mapped_column(ForeignKey("residents.id"), index=True)
+    months: Mapped[int] = mapped_column(Integer)  # 3 or 6
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="due", index=True)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class FollowUpAttempt(Tracked, Base):
+    """One try at reaching the person (method, when, what happened), append-only."""
+
+    __tablename__ = "follow_up_attempts"
+    follow_up_id: Mapped[str] = mapped_column(ForeignKey("follow_ups.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    method: Mapped[str] = mapped_column(String(16))  # phone / letter / secure_email / text / in_person
+    reached: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str | None] = mapped_column(Text)

@@ -15,4 +15,5 @@ from keyworker.db.incidents import DaChecklist, Incident, SafeguardingReferral  
 from keyworker.db.key_work import GroupAttendance, GroupSession, KeyWorkSession, PreAdmissionAssessment  # noqa: E402,F401  (issue 11)
 from keyworker.db.notes import CarePlanShare, CaseNote, ContactLog  # noqa: E402,F401  (issue 11, notes)
 from keyworker.db.outbox import OutboxAttempt, OutboxDestination, OutboxItem, OutboxRoute  # noqa: E402,F401  (issue 12)
-from keyworker.db.discharges import Discharge, DischargeNotification, PlacementRisk  # noqa: E402,F401  (issue 13)
+from keyworker.db.discharges import (  # noqa: E402,F401  (issue 13)
+    Discharge, DischargeNotification, DischargePlan, FollowUp, FollowUpAttempt, PlacementRisk)
