@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -424,6 +424,21 @@ class DischargeService:
         """Complete discharge summaries not yet sent, soonest due first; overdue ones say so."""
         with self._book._read() as s:
             return sorted(self._rows(s, Discharge.summary_sent_at.is_(None)), key=lambda r: r.summary_due_at)
+
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
+    def between(self, start: date, end: date, *, ends_stay_only: bool = True) -> list[DischargeRow]:
+        """Discharges (planned and unplanned) that happened on `start`..`end` inclusive, UK dates,
+        oldest first: the Discharges page's recent list and the print list. Freezes are left out
+        unless `ends_stay_only` is False."""
+        if end < start:
+            raise ValidationError({"end": "The end date is before the start date."})
+        lo = datetime.combine(start, time(0, 0), LONDON).astimezone(UTC)
+        hi = datetime.combine(end + timedelta(days=1), time(0, 0), LONDON).astimezone(UTC)
+        where = (Discharge.occurred_at >= lo) & (Discharge.occurred_at < hi)
+        if ends_stay_only:
+            where = where & Discharge.ends_stay.is_(True)
+        with self._book._read() as s:
+            return self._rows(s, where)
 
     @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def checklist(self, discharge_id: str) -> list[ChecklistItem]:

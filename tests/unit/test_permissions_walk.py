@@ -202,6 +202,7 @@ CHECKED: dict[str, Permission] = {
     "discharges.get": P.VIEW_RESIDENTS,
     "discharges.for_resident": P.VIEW_RESIDENTS,
     "discharges.awaiting_senior": P.VIEW_RESIDENTS,
+    "discharges.between": P.VIEW_RESIDENTS,
     "discharges.due_summaries": P.VIEW_RESIDENTS,
     "discharges.checklist": P.VIEW_RESIDENTS,
     "discharges.record_unplanned": P.RECORD_UNPLANNED_DISCHARGE,

@@ -440,3 +440,22 @@ def test_a_failure_after_the_placement_letters_are_queued_leaves_nothing(unit, m
         manager.discharges.flag_placement_at_risk(resident_id, "Talking of leaving")
     monkeypatch.undo()
     assert count(manager, PlacementRisk) == 0 and count(manager, OutboxItem, OutboxItem.kind == "placement_at_risk") == 0
+
+
+def test_between_lists_discharges_by_uk_date_and_leaves_freezes_out(unit) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    manager, resident_id, _ = unit
+    # 00:30 on 05/01 UK time belongs to 05/01, not to the night before.
+    manager.discharges.record_unplanned(form(resident_id, occurred_at=datetime(2026, 1, 5, 0, 30, tzinfo=LONDON),
+                                             night_reason="Left while staff were with another resident"))
+    other_id, _ = admitted(manager, given_name="Sam", family_name="Okafor", nhs_number=None)
+    manager.discharges.record_unplanned(form(other_id, type="freeze_police",
+                                             occurred_at=datetime(2026, 1, 5, 10, 0, tzinfo=LONDON)))
+    on_5th = manager.discharges.between(date(2026, 1, 5), date(2026, 1, 5))
+    assert [r.resident_id for r in on_5th] == [resident_id]
+    assert manager.discharges.between(date(2025, 12, 1), date(2026, 1, 4)) == []
+    with_freezes = manager.discharges.between(date(2026, 1, 1), date(2026, 1, 5), ends_stay_only=False)
+    assert {r.resident_id for r in with_freezes} == {resident_id, other_id}
+    with pytest.raises(ValidationError):
+        manager.discharges.between(date(2026, 1, 6), date(2026, 1, 5))
