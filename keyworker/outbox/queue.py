@@ -58,8 +58,9 @@ def enqueue(book: Casebook, session: Session, *, kind: str, title: str, payload:
             subject: str | None = None) -> OutboxItem:
     """Add one item to the outbox in `session`'s transaction and audit it. `subject` (default: the
     document id) makes the idempotency key; give it when one record sends several items."""
-    key = _key_for(session, kind, subject or document_id or hashlib.sha256(payload).hexdigest(), recipient)
-    item = OutboxItem(kind=kind, title=title, payload=payload, sha256=hashlib.sha256(payload).hexdigest(),
+    digest = hashlib.sha256(payload).hexdigest()
+    key = _key_for(session, kind, subject or document_id or digest, recipient)
+    item = OutboxItem(kind=kind, title=title, payload=payload, sha256=digest,
                       filename=filename, mime_type=mime_type, resident_id=resident_id, referral_id=referral_id,
                       document_id=document_id, recipient_name=recipient.name if recipient else None,
                       recipient_email=recipient.email if recipient else None,
