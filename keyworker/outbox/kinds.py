@@ -22,3 +22,23 @@ def kind_words(kind: str) -> str:
         return KINDS[kind]
     words = kind.replace("_", " ").strip()
     return (words[:1].upper() + words[1:]) or "Other documents"
+
+
+# One item of each kind, as a row of the Outbox page and `outbox list` name it.
+ONE: dict[str, str] = {
+    "decline_letter": "Decline letter",
+    "acceptance_confirmation": "Acceptance confirmation",
+    "review_invitation": "Review invitation",
+    "declines_report": "Declined-referrals report",
+    "care_plan_share": "Care plan shared",
+    "discharge_letter": "Discharge letter",
+    "discharge_summary": "Discharge summary",
+    "unplanned_discharge_notice": "Unplanned discharge notification",
+    "ndtms_return": "NDTMS monthly return",
+    "quarterly_report": "Quarterly report",
+}
+
+
+def item_words(kind: str) -> str:
+    """One item's kind ("Decline letter"); an unknown kind still reads as words."""
+    return ONE.get(kind) or kind_words(kind)

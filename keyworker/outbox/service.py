@@ -26,7 +26,7 @@ from keyworker.db.caseload import Referral, Resident
 from keyworker.db.outbox import STATUSES, WAITING, OutboxAttempt, OutboxDestination, OutboxItem
 from keyworker.errors import NotFound, ValidationError
 from keyworker.input_types import typed_inputs
-from keyworker.outbox.kinds import KINDS, kind_words
+from keyworker.outbox.kinds import KINDS, item_words
 from keyworker.security.permissions import Permission
 
 if TYPE_CHECKING:
@@ -55,7 +55,9 @@ WHERE_TO_SET = ("Ask a senior or the administrator to set a destination in Admin
 
 
 def age_words(minutes: int) -> str:
-    """A short age for the status bar: "5 min", "2 h", "3 days"."""
+    """A short age for the status bar: "under 1 min", "5 min", "2 h", "3 days"."""
+    if minutes < 1:
+        return "under 1 min"
     if minutes < 60:
         return f"{max(minutes, 0)} min"
     if minutes < 48 * 60:
@@ -262,7 +264,7 @@ class OutboxService:
         text = (search or "").strip().lower()
         if text:
             like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            kinds = [k for k, words in KINDS.items() if text in words.lower()]
+            kinds = [k for k, words in KINDS.items() if text in words.lower() or text in item_words(k).lower()]
             q = q.where(or_(func.lower(OutboxItem.title).like(like, escape="\\"),
                             func.lower(OutboxItem.recipient_name).like(like, escape="\\"),
                             func.lower(OutboxItem.recipient_email).like(like, escape="\\"),
@@ -288,7 +290,7 @@ class OutboxService:
             reference = ""
         done = r.status in ("delivered", "cancelled", "quarantined")
         return OutboxItemView(
-            id=r.id, kind=r.kind, kind_label=kind_words(r.kind), title=r.title, status=r.status,
+            id=r.id, kind=r.kind, kind_label=item_words(r.kind), title=r.title, status=r.status,
             status_label=_status_label(r.status, r.destination_id, r.dest_enabled), resident_id=r.resident_id,
             referral_id=r.referral_id, reference=reference,
             recipient=_recipient_words(r.recipient_name, r.recipient_role, r.recipient_email),

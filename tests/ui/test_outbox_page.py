@@ -71,7 +71,7 @@ def test_the_list_by_status_search_and_the_attempts_below(qtbot: QtBot, manager_
     _select(page, "Review invitation for Ana")
     row = _titles(page).index("Review invitation for Ana")
     cells = [page.proxy.index(row, c).data() for c in range(page.model.columnCount())]
-    assert cells[:6] == ["Waiting", "Review invitations", rec.reference, "Pat Fielding", "Council secure email", "1"]
+    assert cells[:6] == ["Waiting", "Review invitation", rec.reference, "Pat Fielding", "Council secure email", "1"]
     assert "Alder" not in " ".join(str(c) for c in cells)
     assert "The mail server did not answer in time" in page.detail.toPlainText()
     assert last_audit(manager_book)[0][0] == "outbox.history"

@@ -66,7 +66,7 @@ def test_polling_every_30_seconds_stops_while_locked(qtbot: QtBot, manager_book,
     assert tasks.calls == calls  # nothing is read while locked
     add_item(manager_book, "While locked")
     bar.ctx.state.set_locked(False)
-    assert bar.timer.isActive() and bar.outbox_label.text() == "Outbox: 1 waiting (oldest 0 min)"
+    assert bar.timer.isActive() and bar.outbox_label.text() == "Outbox: 1 waiting (oldest under 1 min)"
 
 
 def test_it_reads_off_the_ui_thread(qtbot: QtBot, manager_book) -> None:  # type: ignore[no-untyped-def]
@@ -85,7 +85,7 @@ def test_it_reads_off_the_ui_thread(qtbot: QtBot, manager_book) -> None:  # type
     try:
         bar = StatusBar(make_ctx(manager_book, runner))
         qtbot.addWidget(bar)
-        qtbot.waitUntil(lambda: bar.outbox_label.text() == "Outbox: 1 waiting (oldest 0 min)")
+        qtbot.waitUntil(lambda: bar.outbox_label.text() == "Outbox: 1 waiting (oldest under 1 min)")
     finally:
         for engine in (manager_book._engine, manager_book._read_engine):
             event.remove(engine, "before_cursor_execute", seen)

@@ -37,7 +37,7 @@ def test_outbox_list_in_words_and_by_status(tmp_path: Path, db_path: Path, clock
     res = _outbox(tmp_path, db_path)
     assert res.returncode == 0, res.stderr
     out = res.stdout
-    assert "Review invitations" in out and ref in out and "Council secure email" in out
+    assert "Review invitation" in out and ref in out and "Council secure email" in out
     assert "Needs attention" in out and "550 mailbox unavailable" in out and "Alder" not in out
     assert out.splitlines()[-1] == "3 items."  # and the acceptance confirmation queued at accept
     res = _outbox(tmp_path, db_path, "--status", "quarantined")

@@ -61,7 +61,7 @@ def test_each_state_reads_in_words_and_the_resident_by_reference(manager_book, c
         "Waiting one": "Waiting", "Nowhere to go": "No destination set", "Turned off": "Destination turned off",
         "Being sent": "Sending", "Refused": "Needs attention", "Arrived": "Delivered"}
     w = views["Waiting one"]
-    assert w.kind_label == "Referral decline letters"
+    assert w.kind_label == "Decline letter"
     assert w.reference == rec.reference and "Alder" not in w.reference
     assert w.recipient == "Pat Fielding (referrer) <pat.fielding@lancashire.gov.uk>"
     assert w.destination_name == "Council secure email" and w.attempts == 0 and w.next_attempt_at is not None
@@ -70,7 +70,7 @@ def test_each_state_reads_in_words_and_the_resident_by_reference(manager_book, c
     # The acceptance letter queued by accept() belongs to the referral: once admitted, the reference shows.
     accepted = [v for v in views.values() if v.kind == "acceptance_confirmation"]
     assert accepted and accepted[0].reference == rec.reference
-    assert accepted[0].kind_label == "Acceptance confirmations"
+    assert accepted[0].kind_label == "Acceptance confirmation"
 
 
 def test_a_referral_not_yet_admitted_shows_by_its_date_not_the_name(manager_book) -> None:  # type: ignore[no-untyped-def]
