@@ -10,7 +10,9 @@ KINDS: dict[str, str] = {
     "care_plan_share": "Care plans shared",
     "discharge_letter": "Discharge letters",
     "discharge_summary": "Discharge summaries",
-    "unplanned_discharge_notice": "Unplanned discharge notifications",
+    "unplanned_discharge_summary": "Out-of-hours discharge summaries",
+    "risk_analysis": "Risk analyses at discharge",
+    "placement_at_risk": "Placement-at-risk letters",
     "ndtms_return": "NDTMS monthly return",
     "quarterly_report": "Quarterly report",
 }
@@ -33,7 +35,9 @@ ONE: dict[str, str] = {
     "care_plan_share": "Care plan shared",
     "discharge_letter": "Discharge letter",
     "discharge_summary": "Discharge summary",
-    "unplanned_discharge_notice": "Unplanned discharge notification",
+    "unplanned_discharge_summary": "Out-of-hours discharge summary",
+    "risk_analysis": "Risk analysis at discharge",
+    "placement_at_risk": "Placement-at-risk letter",
     "ndtms_return": "NDTMS monthly return",
     "quarterly_report": "Quarterly report",
 }

@@ -54,7 +54,7 @@ def _key_for(session: Session, kind: str, subject: str, recipient: Recipient | N
 
 def enqueue(book: Casebook, session: Session, *, kind: str, title: str, payload: bytes, filename: str,
             mime_type: str = "application/pdf", resident_id: str | None = None, referral_id: str | None = None,
-            document_id: str | None = None, recipient: Recipient | None = None, password_protect: bool = False,
+            document_id: str | None = None, recipient: Recipient | None = None,
             subject: str | None = None) -> OutboxItem:
     """Add one item to the outbox in `session`'s transaction and audit it. `subject` (default: the
     document id) makes the idempotency key; give it when one record sends several items."""
@@ -66,7 +66,10 @@ def enqueue(book: Casebook, session: Session, *, kind: str, title: str, payload:
                       recipient_email=recipient.email if recipient else None,
                       recipient_role=recipient.role if recipient else None,
                       destination_id=default_destination(session, kind), idempotency_key=key, status="pending",
-                      attempts=0, next_attempt_at=book.clock.now(), password_protect=password_protect)
+                      attempts=0, next_attempt_at=book.clock.now(),
+                      # set only by OutboxService.protect_with_password, which encrypts the PDF and
+                      # shows the password once: a flag without encryption would be a false promise
+                      password_protect=False)
     session.add(item)
     session.flush([item])
     book._record(session, "outbox.enqueue", "outbox_item", item.id, resident_id=resident_id,
@@ -75,9 +78,9 @@ def enqueue(book: Casebook, session: Session, *, kind: str, title: str, payload:
 
 
 def enqueue_document(book: Casebook, session: Session, doc: Document, *, recipient: Recipient | None = None,
-                     kind: str | None = None, password_protect: bool = False) -> OutboxItem:
+                     kind: str | None = None) -> OutboxItem:
     """The usual case: a document just stored with `DocumentService._store` goes to `recipient`."""
-    return enqueue(book, session, kind=kind or doc.kind, recipient=recipient, password_protect=password_protect,
+    return enqueue(book, session, kind=kind or doc.kind, recipient=recipient,
                    **document_fields(doc))
 
 

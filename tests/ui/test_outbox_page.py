@@ -99,8 +99,7 @@ def test_a_key_worker_sees_the_list_without_the_buttons(qtbot: QtBot, book_facto
     assert len(_titles(page)) == 3
     for b in (page.retry_button, page.release_button, page.cancel_button, page.protect_button):
         assert not b.isVisible()
-    # no delivery pass on this branch yet: the button is hidden rather than dead
-    assert page.send_button.isVisible() == callable(getattr(page.ctx.book.outbox, "deliver_now", None))
+    assert page.send_button.isVisible()  # sending what is queued is anyone's to start
     page.cancel()
     assert page.cancel_dialog is None
 
@@ -209,3 +208,19 @@ def test_screenshots_have_nothing_cut_off(qtbot: QtBot, manager_book, tasks, sho
     QApplication.processEvents()
     w.grab().save(str(_screens_dir(tmp_path) / f"outbox-attention-{size[0]}x{size[1]}.png"))
     assert _cut_off(page) == []
+
+
+def test_send_now_delivers_to_a_real_receiver_and_the_row_says_delivered(
+        qtbot: QtBot, manager_book, tasks, https_server) -> None:  # type: ignore[no-untyped-def]
+    from tests.fixtures import outbox_servers as srv
+
+    dest = srv.add_destination(manager_book, "https", https_server.settings(), srv.TOKEN, name="County hub")
+    [key] = srv.queue_items(manager_book, dest)
+    page = _page(qtbot, manager_book, tasks)
+    page.filter.setCurrentIndex(page.filter.findData("delivered"))
+    assert _titles(page) == []
+    qtbot.mouseClick(page.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.send_button.isEnabled())
+    assert https_server.receiver.held(key) == 1
+    qtbot.waitUntil(lambda: len(_titles(page)) == 1)
+    assert page.current() is None or page.current().status_label == "Delivered"

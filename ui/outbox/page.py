@@ -127,8 +127,6 @@ class OutboxPage(QWidget):
         self.send_button.setAccessibleName("Send now: try every waiting item that has a destination")
         self.send_button.setToolTip("Try every waiting item that has a destination, now")
         self.send_button.clicked.connect(self.send_now)
-        # Part W1's delivery pass; without it there is nothing to start from here.
-        self.send_button.setVisible(callable(getattr(ctx.book.outbox, "deliver_now", None)))
         bar = QHBoxLayout()
         bar.addWidget(show)
         bar.addWidget(self.filter)
@@ -450,9 +448,9 @@ class OutboxPage(QWidget):
         self.ctx.tasks.run(lambda: book.outbox.protect_with_password(item_id), done, self._failed)
 
     def send_now(self) -> None:
-        deliver = getattr(self.ctx.book.outbox, "deliver_now", None)
-        if not callable(deliver):
-            return
+        """One delivery pass now. With the app's background sender running (ui/outbox_worker.py)
+        it is asked to run at once: its network waits on its own thread and its database steps go
+        to the one database thread. Without it (turned off), the pass runs as a database task."""
         self.send_button.setEnabled(False)
         self.send_button.setText("Sending…")
 
@@ -461,11 +459,22 @@ class OutboxPage(QWidget):
             self.send_button.setText("Send &now")
             self.ctx.state.data_changed.emit("outbox")
 
+        worker = getattr(self.ctx.main_window, "outbox_worker", None)
+        if worker is not None and worker.running:
+            def ran(_report: Any) -> None:
+                worker.ran.disconnect(ran)
+                finished()
+
+            worker.ran.connect(ran)
+            worker.run_now()
+            return
+
         def failed(exc: BaseException) -> None:
             finished()
             show_error(self, exc)
 
-        self.ctx.tasks.run(deliver, finished, failed, pool=True)
+        book = self.ctx.book
+        self.ctx.tasks.run(lambda: book.outbox.deliver_now(), finished, failed)
 
 
 def _register() -> None:
