@@ -64,6 +64,9 @@ PLANNED_TRANSFERS: tuple[ref.Option, ...] = (
     ref.Option("planned_transfer_psychiatric", "Planned transfer to a psychiatric facility"),
 )
 TYPE_LABELS = {o.code: o.label for o in (*UNPLANNED_TYPES, *PLANNED_TRANSFERS)}
+# The planned path (keyworker/discharge_plans.py): by the route out of the unit.
+TYPE_LABELS.update({"planned_completed": "Planned discharge: programme completed",
+                    "planned_transfer": "Planned discharge: transfer to further treatment"})
 # The NDTMS reason each type records unless one is chosen (a freeze records none: the stay goes on).
 DEFAULT_REASONS = {"self_discharge": "incomplete_dropped_out", "absconded": "incomplete_dropped_out",
                    "disciplinary": "incomplete_withdrawn_by_provider"}
