@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from reportlab.platypus import Flowable
 
 from keyworker.clock import format_date, to_local
-from keyworker.documents.layout import fields, grid, heading, keep, letterhead, para, references, render, spacer
+from keyworker.documents.layout import fields, grid, heading, letterhead, para, references, render, spacer
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -131,7 +131,7 @@ def _story(data: LetterData, profile: UnitProfile, outcomes: list[Flowable] | No
         ("Route on discharge", data.route or "Not recorded"), ("Discharge reason", data.reason or "Not recorded"),
     ]
     if data.meeting_on:
-        who = "; ".join(f"{a.name} ({a.role})" for a in data.attendees)
+        who = "; ".join(f"{a.name}, {a.role}" for a in data.attendees)
         rows.append(("Discharge planning meeting", format_date(data.meeting_on) + (f": {who}" if who else "")))
         rows.append(("Referrer invited to it", "Yes" if data.referrer_invited else "No"))
     story.append(fields(rows))
@@ -183,13 +183,13 @@ def _story(data: LetterData, profile: UnitProfile, outcomes: list[Flowable] | No
     story.append(heading("Aftercare and follow-up"))
     ac = data.aftercare
     story.append(fields([
-        ("Mutual aid groups", "; ".join(ac.mutual_aid) or "None arranged"),
-        ("Community Treatment Provider", ac.ctp or "None arranged"),
+        ("Mutual aid groups", "; ".join(ac.mutual_aid) or "Not arranged"),
+        ("Community Treatment Provider", ac.ctp or "Not arranged"),
         ("Housing", ac.housing or "Not recorded"),
         ("Housing options referral made", "Yes" if ac.housing_referral_made else "No"),
         ("Home visits made", "Yes" if ac.home_visits_made else "No"),
         ("GP", ac.gp or data.gp_practice or "Not recorded"),
-        ("Other", ac.other or "None"),
+        ("Other", ac.other or "Nothing else arranged"),
     ]))
     if data.follow_ups:
         story.append(para(f"{unit} will contact {data.resident_name} to see how they are getting on: "
@@ -199,7 +199,7 @@ def _story(data: LetterData, profile: UnitProfile, outcomes: list[Flowable] | No
         story.append(para("No follow-up contacts from the unit are scheduled."))
 
     story.append(heading("Sign-off"))
-    story.append(keep(*_signatures(data)))
+    story += _signatures(data)
     story.append(spacer(2))
     return story
 

@@ -36,7 +36,7 @@ def plan_input(resident_id: str, **over: object) -> DischargePlanInput:
                             gp="Fishergate Surgery"),
         goals_achieved="Abstinent for twelve weeks; reconnected with her sister.",
         recommendations="Keep going to SMART; talk to the CTP early if cravings return.",
-        medication_on_discharge="None")
+        medication_on_discharge="No medicines to take home.")
     values.update(over)
     return DischargePlanInput(**values)  # type: ignore[arg-type]
 
