@@ -544,8 +544,8 @@ class DischargePlanService:
                 if not email:
                     who = {"resident": "the resident", "referrer": "the referrer",
                            "authority": "the Authority's nominated person"}.get(role or "", "")
-                    not_sent.append(f"{name} ({who}): no email address; the letter waits in the outbox"
-                                    if who else f"{name}: no email address; the letter waits in the outbox")
+                    label = f"{name} ({who})" if who and who.lower() != (name or "").lower() else (name or who)
+                    not_sent.append(f"{label}: no email address, so the letter waits in the outbox")
         return DischargePlanView(
             row.id, res.id, _name(res), res.reference, adm.id, adm.admitted_on, row.state, row.meeting_on,
             _attendees(row.attendees), row.referrer_invited, referral.referrer_name if referral else None,
