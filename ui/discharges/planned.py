@@ -257,15 +257,15 @@ class PlannedDischargeDialog(QDialog):
         self.close_button.clicked.connect(self.reject)
         self.add_person.clicked.connect(lambda: self._add_attendee("", ""))
         self.remove_person.clicked.connect(self._remove_attendee)
-        QShortcut(QKeySequence.StandardKey.Save, self, activated=lambda: self.save())
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Save), self, lambda: self.save())
         for w in (self.meeting_on, self.planned_date):
             w.dateChanged.connect(lambda _d: self._changed())
         for c in (self.route, self.reason):
             c.value_changed.connect(self._changed)
         for e in (self.route_other, self.ctp, self.housing, self.gp, self.other):
             e.textChanged.connect(lambda _t: self._changed())
-        for b in (self.mutual_aid, self.goals, self.recommendations, self.medication):
-            b.textChanged.connect(self._changed)
+        for box in (self.mutual_aid, self.goals, self.recommendations, self.medication):
+            box.textChanged.connect(self._changed)
         for cb in (self.referrer_invited, self.housing_referral, self.home_visits):
             cb.toggled.connect(lambda _on: self._changed())
         self.attendees.itemChanged.connect(lambda _i: self._changed())
@@ -491,7 +491,10 @@ def open_planned_discharge(parent: QWidget, ctx: AppContext, resident_id: str) -
         setattr(parent, "planned_dialog", dlg)  # noqa: B010 - tests and the caller find it here
         dlg.open()
 
-    ctx.tasks.run(lambda: book.discharge_plans.plan(resident_id), show, lambda exc: show_error(parent, exc))
+    def failed(exc: BaseException) -> None:
+        show_error(parent, exc)
+
+    ctx.tasks.run(lambda: book.discharge_plans.plan(resident_id), show, failed)
 
 
 def from_window(window: Any) -> None:
