@@ -794,6 +794,9 @@ class DischargeService:
         return tuple(warnings)
 
     def _second_person_problem(self, d: Discharge, acct: Account | None) -> str:
+        if d.path == "planned":  # keyworker/discharge_plans.py: the senior signs the letter
+            return ("A planned discharge is confirmed when a senior manager signs its discharge letter: open "
+                    "Plan discharge and choose Sign and send.")
         if d.state != "awaiting_senior":
             return "This discharge is not awaiting senior confirmation."
         if acct is None or acct.archived:

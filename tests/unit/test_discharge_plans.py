@@ -188,6 +188,16 @@ def test_a_senior_other_than_the_key_worker_signs_and_three_letters_go(unit, boo
         manager.discharge_plans.sign(resident_id)
 
 
+def test_a_planned_discharge_is_confirmed_only_by_signing_its_letter(unit) -> None:  # type: ignore[no-untyped-def]
+    manager, worker, resident_id, _ = unit
+    worker.discharge_plans.save(plan_input(resident_id))
+    done = worker.discharge_plans.complete(resident_id, "30/03/2026")
+    with pytest.raises(ValidationError, match="Sign and send"):
+        manager.discharges.confirm(done.discharge_id)
+    assert manager.discharges.get(done.discharge_id).state == "awaiting_senior"
+    assert manager.discharges.get(done.discharge_id).type_label == "Planned discharge: programme completed"
+
+
 def test_the_person_who_completed_it_cannot_sign(unit) -> None:  # type: ignore[no-untyped-def]
     manager, _, resident_id, _ = unit
     manager.discharge_plans.save(plan_input(resident_id))
