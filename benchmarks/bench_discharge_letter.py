@@ -48,6 +48,47 @@ def letter_data() -> dl.LetterData:
         senior_sign=dl.SignOff("Morgan Manager", "Registered Manager", date(2026, 3, 30)))
 
 
+def through_the_service(n: int) -> list[float]:
+    """`book.discharge_plans.preview_letter` on a real unit file: the reads (stay, referral, sessions,
+    care plan, reviews, risk, follow-ups), the audit entry and the build, for a 12-week stay."""
+    import tempfile
+
+    from keyworker.casebook import Casebook
+    from keyworker.clock import FixedClock
+    from keyworker.key_work_input import SessionInput
+    from keyworker.risk import example_input
+    from keyworker.security.permissions import Role
+    from keyworker.security.vault import FAST_KDF
+    from tests.fixtures.caseload import admit
+    from tests.unit.care_helpers import full_content
+    from tests.unit.test_discharge_plans import plan_input
+
+    clock = FixedClock(datetime(2026, 1, 5, 9, 0))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "unit.kwdb"
+        admin, _ = Casebook.create(path, admin_username="admin", admin_full_name="Ada Admin",
+                                   password="Quiet-Harbour-Lamp-42", kdf=FAST_KDF, clock=clock, unit_name="Test Unit")
+        for username, name, role in (("manager", "Morgan Manager", Role.SENIOR), ("worker", "Sam Worker",
+                                                                                  Role.KEY_WORKER)):
+            admin.accounts.create(username, name, role, "Orange-Kettle-Sky-77", job_title="Recovery Worker")
+        admin.close()
+        book = Casebook.open(path, "manager", "Orange-Kettle-Sky-77", clock=clock, kdf=FAST_KDF)
+        rec = admit(book, gp_practice="Fishergate Surgery")
+        rid, aid = rec.id, rec.admissions[0].id
+        book.risk.record(aid, example_input(date(2026, 1, 5), "medium"))
+        book.care_plans.save_draft(aid, full_content(3))
+        clock.set(datetime(2026, 3, 30, 11, 0))
+        for w in range(11):
+            book.key_work.record(SessionInput(resident_id=rid, held_on=date(2026, 1, 6) + timedelta(days=7 * w),
+                                              start_time="10:30", duration_minutes=50, kind="one_to_one",
+                                              outcome="attended", notes="Talked about cravings at weekends."))
+        book.discharge_plans.save(plan_input(rid))
+        book.discharge_plans.preview_letter(rid)
+        times, _ = timed(lambda: book.discharge_plans.preview_letter(rid), n)
+        book.close()
+    return times
+
+
 def main(n: int = 30) -> None:
     data = letter_data()
     profile = UnitProfile(unit_name="Test Unit", address_lines=("Test House", "1 Example Street"), postcode="PR1 2AB",
@@ -59,6 +100,9 @@ def main(n: int = 30) -> None:
     print(f"discharge letter ({len(pdf) // 1024} KB): median {statistics.median(times):.1f} ms, "
           f"max {max(times):.1f} ms over {n} (target < 250 ms)")
     print(f"draft letter: median {statistics.median(drafts):.1f} ms")
+    service = through_the_service(n)
+    print(f"preview_letter through the service (reads, audit, build): median {statistics.median(service):.1f} ms, "
+          f"max {max(service):.1f} ms over {n}")
 
 
 if __name__ == "__main__":
