@@ -206,7 +206,7 @@ def discharge_type(route: str, reason_code: str | None) -> str:
 
 
 # -- validation ----------------------------------------------------------------------------------
-def _clean(data: DischargePlanInput, admitted_on: date, today: date) -> tuple[dict[str, Any], dict[str, str]]:
+def _clean(data: DischargePlanInput, admitted_on: date) -> tuple[dict[str, Any], dict[str, str]]:
     raw: dict[str, Any] = {
         "meeting_on": data.meeting_on, "planned_date": data.planned_date, "route": data.route,
         "route_other": data.route_other, "reason_code": data.reason_code, "goals_achieved": data.goals_achieved,
@@ -334,7 +334,7 @@ class DischargePlanService:
         book = self._book
         with book._write() as s:
             res, adm, row = self._find(s, data.resident_id, open_only=True)
-            values, errors = _clean(data, adm.admitted_on, self._today())
+            values, errors = _clean(data, adm.admitted_on)
             if errors:
                 raise ValidationError(errors)
             if row is None:
@@ -433,6 +433,9 @@ class DischargePlanService:
         book = self._book
         with book._write() as s:
             res, adm, row = self._find(s, resident_id)
+            waiting = self._awaiting_signature(s, res.id)
+            if waiting is not None:  # even if the resident has come back for another stay since
+                adm, row = waiting
             if row is None or row.state != "completed" or row.discharge_id is None:
                 raise ValidationError({"": "The planned discharge has not been completed yet: the key worker "
                                            "completes it first."})
@@ -486,6 +489,14 @@ class DischargePlanService:
                     return res, a, row
         raise ValidationError({"resident_id": f"{_name(res)} is not in the unit: there is no stay to plan a "
                                               "discharge for."})
+
+    def _awaiting_signature(self, s: Session, resident_id: str) -> tuple[Admission, DischargePlan] | None:
+        q = (select(Admission, DischargePlan).join(DischargePlan, DischargePlan.admission_id == Admission.id)
+             .where(DischargePlan.resident_id == resident_id, DischargePlan.state == "completed",
+                    DischargePlan.senior_signed_at.is_(None), DischargePlan.archived.is_(False))
+             .order_by(Admission.admitted_on.desc()))
+        found = s.execute(q).first()
+        return (found[0], found[1]) if found is not None else None
 
     def _plan_of(self, s: Session, admission_id: str) -> DischargePlan | None:
         return s.scalars(select(DischargePlan).where(DischargePlan.admission_id == admission_id,
