@@ -547,6 +547,28 @@ def _incident_list(d: Detail) -> Words:
                                                      ", ".join(kinds)))
 
 
+_PLAN_FIELD_WORDS = {"meeting_on": "meeting date", "attendees": "who attended", "referrer_invited": "referrer invited",
+                     "planned_date": "planned date", "route": "route", "reason_code": "discharge reason",
+                     "aftercare": "aftercare", "goals_achieved": "goals achieved",
+                     "recommendations": "recommendations", "medication_on_discharge": "medication on discharge"}
+
+
+def _discharge_plan_save(d: Detail) -> Words:
+    changed = d.get("fields")
+    names = [_PLAN_FIELD_WORDS.get(str(f), str(f).replace("_", " ")) for f in changed] \
+        if isinstance(changed, list) else []
+    return Words("Discharge plan saved", _join(f"Changed: {', '.join(names)}" if names else "",
+                                               "" if d.get("referrer_invited", True) else "referrer not invited"))
+
+
+def _discharge_plan_complete(d: Detail) -> Words:
+    on = _day(d.get("discharged_on"))
+    n = d.get("follow_ups")
+    return Words("Planned discharge completed by the key worker",
+                 _join(f"on {on}" if on else "", "awaiting a senior's signature",
+                       f"{n} follow-ups scheduled" if isinstance(n, int) and n else ""))
+
+
 def _discharge_record(d: Detail) -> Words:
     from keyworker.discharges import TYPE_LABELS
 
@@ -800,6 +822,14 @@ ACTIONS: dict[str, Formatter] = {
     "discharge.summary_sent": lambda d: Words("Complete discharge summary recorded as sent",
                                               "after the 24 hours" if d.get("late") else ""),
     "discharge.resume": _fixed("Frozen stay resumed after reassessment"),
+    "discharge_plan.view": _fixed("Discharge plan looked at"),
+    "discharge_plan.preview": _fixed("Discharge letter looked at"),
+    "discharge_plan.save": _discharge_plan_save,
+    "discharge_plan.complete": _discharge_plan_complete,
+    "discharge_plan.sign": lambda d: Words("Discharge letter signed by a senior and sent",
+                                           (f"{d['letters']} letter{'' if d['letters'] == 1 else 's'} queued for "
+                                            "the resident, the referrer and the Authority")
+                                           if isinstance(d.get("letters"), int) else ""),
     "placement_risk.flag": lambda d: Words("Placement flagged as at risk of breaking down",
                                            (f"{d['letters']} letter{'' if d['letters'] == 1 else 's'} queued "
                                             "for the referrer and the Community Treatment Provider")

@@ -64,6 +64,9 @@ PLANNED_TRANSFERS: tuple[ref.Option, ...] = (
     ref.Option("planned_transfer_psychiatric", "Planned transfer to a psychiatric facility"),
 )
 TYPE_LABELS = {o.code: o.label for o in (*UNPLANNED_TYPES, *PLANNED_TRANSFERS)}
+# The planned path (keyworker/discharge_plans.py): by the route out of the unit.
+TYPE_LABELS.update({"planned_completed": "Planned discharge: programme completed",
+                    "planned_transfer": "Planned discharge: transfer to further treatment"})
 # The NDTMS reason each type records unless one is chosen (a freeze records none: the stay goes on).
 DEFAULT_REASONS = {"self_discharge": "incomplete_dropped_out", "absconded": "incomplete_dropped_out",
                    "disciplinary": "incomplete_withdrawn_by_provider"}
@@ -791,6 +794,9 @@ class DischargeService:
         return tuple(warnings)
 
     def _second_person_problem(self, d: Discharge, acct: Account | None) -> str:
+        if d.path == "planned":  # keyworker/discharge_plans.py: the senior signs the letter
+            return ("A planned discharge is confirmed when a senior manager signs its discharge letter: open "
+                    "Plan discharge and choose Sign and send.")
         if d.state != "awaiting_senior":
             return "This discharge is not awaiting senior confirmation."
         if acct is None or acct.archived:

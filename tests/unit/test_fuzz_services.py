@@ -43,6 +43,8 @@ from keyworker.pre_admission import DOMAINS as PRE_ADMISSION_DOMAINS
 from keyworker.pre_admission import METHODS as PRE_ADMISSION_METHODS
 from keyworker.pre_admission import DomainNote, PreAdmissionInput
 from keyworker.contacts import ContactInput
+from keyworker.discharge_plans import Aftercare, DischargePlanInput
+from keyworker.discharge_plans import Attendee as PlanAttendee
 from keyworker.discharges import UnplannedDischargeInput
 from keyworker.notes import NoteInput
 from keyworker.sharing import ShareRecipient
@@ -291,6 +293,7 @@ FUZZ_CALLS: dict[str, list[FuzzCall]] = {
     "ShareRecipient": [lambda b, i, v: b.sharing.record(i["version"], [v])],
     "InvitationLetter": [lambda b, i, v: b.reviews.send_invitation(v)],
     "UnplannedDischargeInput": [lambda b, i, v: b.discharges.record_unplanned(v)],
+    "DischargePlanInput": [lambda b, i, v: b.discharge_plans.save(v)],
 }
 # Fields set to a real id half of the time, so a call gets past "does not exist".
 REAL_IDS = {"admission_id": "planned_admission", "key_worker_id": "worker", "goal_id": "goal", "actor_id": "worker",
@@ -350,6 +353,9 @@ SEEDS: dict[str, Callable[[dict[str, str]], Any]] = {
     "UnplannedDischargeInput": lambda ids: UnplannedDischargeInput(
         ids["planned_resident"], "absconded", "05/01/2026 08:30", "Went over the fence", night_reason="Would not wait",
         overdose_risk=True, harm_reduction_advice=True, homelessness_risk=True, council_name="Preston City Council"),
+    "DischargePlanInput": lambda ids: DischargePlanInput(
+        ids["planned_resident"], "05/01/2026", (PlanAttendee("Robin Hale", "Resident"),), True, "06/01/2026",
+        "community", reason_code="completed_drug_free", aftercare=Aftercare(("SMART Recovery",), gp="Fishergate")),
 }
 
 
@@ -399,7 +405,8 @@ def test_fuzzed_input_dataclasses_get_typed_errors_only(unit, cls_name: str) -> 
 
 # -- every argument of every hardened service method -------------------------------------------
 FUZZED_SERVICES = ("referrals", "residents", "reviews", "care_plans", "documents", "caseload", "reports", "audit",
-                   "risk", "incidents", "safeguarding", "notes", "contacts", "sharing", "discharges")
+                   "risk", "incidents", "safeguarding", "notes", "contacts", "sharing", "discharges",
+                   "discharge_plans")
 ID_ARGS = {"resident_id": "resident", "admission_id": "planned_admission", "plan_id": "plan", "version_id": "version",
            "version_a": "version", "version_b": "version", "course_id": "course", "referral_id": "referral",
            "account_id": "worker", "document_id": "document", "key_worker_id": "worker", "incident_id": "incident",

@@ -215,6 +215,11 @@ CHECKED: dict[str, Permission] = {
     "discharges.flag_placement_at_risk": P.RECORD_RISK,
     "discharges.clear_placement_risk": P.RECORD_RISK,
     "discharges.placement_risk": P.VIEW_RESIDENTS,
+    "discharge_plans.plan": P.VIEW_RESIDENTS,
+    "discharge_plans.preview_letter": P.VIEW_RESIDENTS,
+    "discharge_plans.save": P.EDIT_CARE_PLANS,
+    "discharge_plans.complete": P.EDIT_CARE_PLANS,
+    "discharge_plans.sign": P.CONFIRM_DISCHARGES,
 }
 
 # Arguments where a placeholder would stop the call before its permission check.

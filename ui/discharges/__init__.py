@@ -31,6 +31,10 @@ def _register() -> None:
     register_resident_action("unplanned_discharge", "&Unplanned discharge…", SHORTCUT, from_window,
                              Permission.RECORD_UNPLANNED_DISCHARGE,
                              "Record an unplanned discharge or a freeze of treatment")
+    from ui.discharges import planned
+
+    register_resident_action("planned_discharge", "&Plan discharge…", planned.SHORTCUT, planned.from_window,
+                             Permission.VIEW_RESIDENTS, "The discharge planning meeting, aftercare and the letter")
     register_resident_tab("discharge", "Discharge", DischargeTab, 70)
     register_header_item("discharges", header, 30)
     import ui.discharges.today  # noqa: F401 - registers the Today sections

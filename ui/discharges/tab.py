@@ -143,10 +143,13 @@ class DischargeTab(QWidget):
         self.sent_button.clicked.connect(self.summary_sent)
         self.resume_button = QPushButton("&Resume after reassessment…")
         self.resume_button.clicked.connect(self.resume)
+        self.plan_button = QPushButton("&Plan discharge…")
+        self.plan_button.setToolTip("The discharge planning meeting, aftercare and the discharge letter (Ctrl+Shift+D)")
+        self.plan_button.clicked.connect(self.plan_discharge)
         self._can_record = actor.can(Permission.RECORD_UNPLANNED_DISCHARGE)
         self._can_confirm = actor.can(Permission.CONFIRM_DISCHARGES)
         buttons = QHBoxLayout()
-        for b in (self.notify_button, self.confirm_button, self.sent_button, self.resume_button):
+        for b in (self.notify_button, self.confirm_button, self.sent_button, self.resume_button, self.plan_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         self.status = QLabel()
@@ -264,6 +267,11 @@ class DischargeTab(QWidget):
         self._open(NoteDialog(self, self.ctx, "Complete discharge summary sent", "&Record",
                               lambda at: book.discharges.record_summary_sent(d.id, at), label="When it was sent",
                               timed=True), "✓ Complete summary recorded as sent.")
+
+    def plan_discharge(self) -> None:
+        from ui.discharges.planned import open_planned_discharge
+
+        open_planned_discharge(self, self.ctx, self.resident_id)
 
     def resume(self) -> None:
         d = self.discharge
