@@ -463,6 +463,9 @@ class DischargePlanService:
             recipients = [Recipient(_name(res), None, "resident")]
             if referral is not None:
                 recipients.append(Recipient(referral.referrer_name, referral.referrer_email, "referrer"))
+                # The Community Treatment Provider is told of every discharge (4.1.7.13).
+                if referral.community_treatment_provider:
+                    recipients.append(Recipient(referral.community_treatment_provider, None, "ctp"))
             recipients.append(Recipient(profile.authority_name or "The Authority's nominated person",
                                         profile.authority_email or None, "authority"))
             for r in recipients:

@@ -159,7 +159,7 @@ def test_complete_needs_a_finished_plan_and_a_sane_date(unit) -> None:  # type: 
     assert "before the admission" in e.value.fields["discharged_on"]
 
 
-def test_a_senior_other_than_the_key_worker_signs_and_three_letters_go(unit, book_factory) -> None:  # type: ignore[no-untyped-def]
+def test_a_senior_other_than_the_key_worker_signs_and_four_letters_go(unit, book_factory) -> None:  # type: ignore[no-untyped-def]
     manager, worker, resident_id, _ = unit
     worker.discharge_plans.save(plan_input(resident_id))
     done = worker.discharge_plans.complete(resident_id, "30/03/2026")
@@ -176,10 +176,11 @@ def test_a_senior_other_than_the_key_worker_signs_and_three_letters_go(unit, boo
         assert d.summary_sent_at is not None and d.state == "confirmed"
     assert sorted((k, r, n) for k, r, n, _e in items) == [
         ("discharge_letter", "authority", "The Authority's nominated person"),
+        ("discharge_letter", "ctp", "Inspire Lancashire"),  # told of every discharge (4.1.7.13)
         ("discharge_letter", "referrer", "Pat Fielding"),
         ("discharge_letter", "resident", "Jane Doe")]
     # Whoever has no email waits in the outbox, and the view says who.
-    assert v.letters_queued == 3
+    assert v.letters_queued == 4
     assert any(w.startswith("Jane Doe (the resident)") for w in v.not_sent)
     assert any("Authority's nominated person" in w for w in v.not_sent)
     assert not any("Pat Fielding" in w for w in v.not_sent)
