@@ -800,6 +800,11 @@ ACTIONS: dict[str, Formatter] = {
     "discharge.summary_sent": lambda d: Words("Complete discharge summary recorded as sent",
                                               "after the 24 hours" if d.get("late") else ""),
     "discharge.resume": _fixed("Frozen stay resumed after reassessment"),
+    "discharge.complete_summary": lambda d: Words(
+        "Complete discharge summary made", ", ".join(x for x in (
+            (f"sent to {d['recipients']} recipient{'' if d['recipients'] == 1 else 's'}"
+             if isinstance(d.get("recipients"), int) else ""),
+            "after the 24 hours" if d.get("late") else "") if x)),
     "placement_risk.flag": lambda d: Words("Placement flagged as at risk of breaking down",
                                            (f"{d['letters']} letter{'' if d['letters'] == 1 else 's'} queued "
                                             "for the referrer and the Community Treatment Provider")
