@@ -770,12 +770,6 @@ class DischargeService:
         queued for the referrer and the Authority's representative. The countdown stops. One
         transaction: the document, the discharge, the outbox items and the audit entry.
         The same people who record the discharge write it (key workers, seniors, out of hours)."""
-        from keyworker.documents import discharge_summary_pdf
-        from keyworker.medication import summary_in
-        from keyworker.outbox.queue import Recipient, enqueue_document
-        from keyworker.residents import account_names
-        from keyworker.unit_profile import read_profile
-
         book = self._book
         with book._write() as s:
             d = self._load(s, discharge_id)
@@ -784,48 +778,61 @@ class DischargeService:
                                            "discharge plan."})
             if d.letter_document_id is not None:
                 raise ValidationError({"": "The complete discharge summary has been made already."})
-            res = s.get(Resident, d.resident_id)
-            adm = s.get(Admission, d.admission_id)
-            assert res is not None and adm is not None
-            now = book.clock.now()
-            profile = read_profile(s)
-            signer = s.get(Account, book.actor.id)
-            sent_before = d.summary_sent_at is not None
-            pdf = discharge_summary_pdf.build(
-                self._view(s, d), res, adm, summary_in(s, res.id).current, book.risk._for_plan(s, adm.id),
-                self._checklist(s, d), profile=profile, generated_at=now,
-                signed_by=signer.full_name if signer else book.actor.full_name,
-                job_title=signer.job_title if signer else None,
-                recorded_by=account_names(s).get(d.created_by or "", ""))
-            doc = book.documents._store(s, kind="discharge_summary",
-                                        title=f"{discharge_summary_pdf.title_for(self._view(s, d))} ({res.reference})",
-                                        content=pdf, resident_id=res.id, subject_id=d.id)
-            d.letter_document_id = doc.id
-            warnings: list[str] = []
-            queued = 0
-            if sent_before:
-                warnings.append("The summary was recorded as sent already: it is filed for printing and not "
-                                "sent again.")
+            warnings = self._make_summary(s, d, book.actor.id)
+            return self._view(s, d, warnings)
+
+    def _make_summary(self, s: Session, d: Discharge, signer_id: str) -> tuple[str, ...]:
+        """Build, file and queue the complete summary in the caller's transaction (the demo uses
+        it too, signed by its senior). Returns what could not be sent, in words."""
+        from keyworker.documents import discharge_summary_pdf
+        from keyworker.medication import summary_in
+        from keyworker.outbox.queue import Recipient, enqueue_document
+        from keyworker.residents import account_names
+        from keyworker.unit_profile import read_profile
+
+        book = self._book
+        res = s.get(Resident, d.resident_id)
+        adm = s.get(Admission, d.admission_id)
+        assert res is not None and adm is not None
+        now = book.clock.now()
+        profile = read_profile(s)
+        signer = s.get(Account, signer_id)
+        sent_before = d.summary_sent_at is not None
+        view = self._view(s, d)
+        pdf = discharge_summary_pdf.build(
+            view, res, adm, summary_in(s, res.id).current, book.risk._for_plan(s, adm.id),
+            self._checklist(s, d), profile=profile, generated_at=now,
+            signed_by=signer.full_name if signer else book.actor.full_name,
+            job_title=signer.job_title if signer else None,
+            recorded_by=account_names(s).get(d.created_by or "", ""))
+        doc = book.documents._store(s, kind="discharge_summary",
+                                    title=f"{discharge_summary_pdf.title_for(view)} ({res.reference})",
+                                    content=pdf, resident_id=res.id, subject_id=d.id)
+        d.letter_document_id = doc.id
+        warnings: list[str] = []
+        queued = 0
+        if sent_before:
+            warnings.append("The summary was recorded as sent already: it is filed for printing and not "
+                            "sent again.")
+        else:
+            d.summary_sent_at = now
+            referral = s.get(Referral, adm.referral_id) if adm.referral_id else None
+            if referral is not None:
+                enqueue_document(book, s, doc, recipient=Recipient(referral.referrer_name,
+                                                                   referral.referrer_email, "referrer"))
+                queued += 1
             else:
-                d.summary_sent_at = now
-                referral = s.get(Referral, adm.referral_id) if adm.referral_id else None
-                if referral is not None:
-                    enqueue_document(book, s, doc, recipient=Recipient(referral.referrer_name,
-                                                                       referral.referrer_email, "referrer"))
-                    queued += 1
-                else:
-                    warnings.append("There is no referrer on record: send the summary to the referrer yourself.")
-                if profile.authority_name or profile.authority_email:
-                    enqueue_document(book, s, doc, recipient=Recipient(profile.authority_name or None,
-                                                                       profile.authority_email or None,
-                                                                       "authority"))
-                    queued += 1
-                else:
-                    warnings.append("The Authority's nominated person is not set in the unit profile: send the "
-                                    "summary to the Authority yourself.")
-            book._record(s, "discharge.complete_summary", "discharge", d.id, resident_id=d.resident_id,
-                         detail={"late": now > d.summary_due_at, "recipients": queued})
-            return self._view(s, d, tuple(warnings))
+                warnings.append("There is no referrer on record: send the summary to the referrer yourself.")
+            if profile.authority_name or profile.authority_email:
+                enqueue_document(book, s, doc, recipient=Recipient(profile.authority_name or None,
+                                                                   profile.authority_email or None, "authority"))
+                queued += 1
+            else:
+                warnings.append("The Authority's nominated person is not set in the unit profile: send the "
+                                "summary to the Authority yourself.")
+        book._record(s, "discharge.complete_summary", "discharge", d.id, resident_id=d.resident_id,
+                     detail={"late": now > d.summary_due_at, "recipients": queued})
+        return tuple(warnings)
 
     # helpers --------------------------------------------------------------------------------------
     def _send_papers(self, s: Session, d: Discharge, res: Resident, adm: Admission) -> tuple[str, ...]:
