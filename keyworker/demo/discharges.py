@@ -108,11 +108,12 @@ def populate(run: DemoRun) -> None:
         night = bool(nights) and kind != "disciplinary" and rng.random() < 0.5
         at = _at(a.discharged_on, rng.choice((21, 22, 23)) if night else rng.randint(9, 18), rng.choice((5, 20, 40)))
         by = rng.choice(nights) if night else kw
-        state, how = "confirmed", rng.choice(("password", "phone", "signed_in"))
+        state = "confirmed"
+        how: str | None = rng.choice(("password", "phone", "signed_in"))
         confirmed_at: datetime | None = at + timedelta(minutes=rng.randint(10, 600))
         if a.id in awaiting:
             state, confirmed_at = "awaiting_senior", None
-            how = "phone" if len(awaiting) and a.id == newest[0].id else None
+            how = "phone" if a.id == newest[0].id else None
         sent = None if a.id in overdue or a.id in awaiting else at + timedelta(hours=rng.randint(3, 20))
         overdose = rng.random() < 0.4
         homeless = kind != "disciplinary" and rng.random() < 0.3
@@ -165,12 +166,13 @@ def populate(run: DemoRun) -> None:
             "follow_ups": follow_ups, "attempts": len(attempts)})])
     for a_id in summaries:
         with book._write() as s:
-            d = s.scalars(select(Discharge).where(Discharge.admission_id == a_id, Discharge.ends_stay.is_(True))).one()
-            if d.summary_sent_at is None:
+            row = s.scalars(select(Discharge).where(Discharge.admission_id == a_id,
+                                                    Discharge.ends_stay.is_(True))).one()
+            if row.summary_sent_at is None:
                 continue
             signer = rng.choice(seniors)
-            book.discharges._make_summary(s, d, signer)
-            doc = s.get(Document, d.letter_document_id)
+            book.discharges._make_summary(s, row, signer)
+            doc = s.get(Document, row.letter_document_id)
             if doc is not None:
                 doc.created_by = signer
 
