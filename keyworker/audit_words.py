@@ -683,6 +683,7 @@ ACTIONS: dict[str, Formatter] = {
     "demo.incidents": _fixed("Demo incidents and safeguarding records added"),
     "demo.key_work": _fixed("Demo key-work sessions, groups and pre-admission assessments added"),
     "demo.notes": _fixed("Demo case notes and contacts added"),
+    "demo.discharges": _fixed("Demo discharges, discharge plans and follow-ups added"),
     "vault.repair": _fixed("Key store tidied after an interruption"),
     # signing in
     "sign_in": _sign_in,
