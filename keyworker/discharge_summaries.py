@@ -59,12 +59,12 @@ def parse_range(start: date | str, end: date | str) -> tuple[date, date]:
 def _note_page(book: Casebook, row: DischargeRow, text: str) -> bytes:
     """One page in front of (or instead of) the summary, saying plainly what is and is not there."""
     from keyworker.clock import format_datetime
-    from keyworker.documents.layout import fields, para, render, spacer
+    from keyworker.documents.layout import fields, letterhead, para, render, spacer
     from keyworker.unit_profile import read_profile
 
     with book._read() as s:
         profile = read_profile(s)
-    story = [para(text, "title"), spacer(2),
+    story = [*letterhead(profile), para(text, "title"), spacer(2),
              fields([("Resident", row.resident_name), ("Our reference", row.reference),
                      ("Discharge", f"{row.type_label}, {format_datetime(row.occurred_at)}"),
                      ("State", row.state_label)])]

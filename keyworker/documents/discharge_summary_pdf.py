@@ -97,7 +97,11 @@ def _told_section(checklist: Sequence[ChecklistItem]) -> list[Flowable]:
 def _what_follows(view: DischargeView, checklist: Sequence[ChecklistItem], profile: UnitProfile) -> list[Flowable]:
     unit = profile.unit_name or "The unit"
     out: list[Flowable] = [heading("What follows")]
-    if view.type.startswith("freeze_"):
+    if view.type.startswith("freeze_") and view.ended_later:
+        out.append(para("The stay has since ended: its own discharge summary says how."))
+    elif view.type.startswith("freeze_") and view.resumed_at is not None:
+        out.append(para("Treatment resumed after reassessment, in the same placement."))
+    elif view.type.startswith("freeze_"):
         out.append(para(f"The resident's place is held while treatment is frozen. {unit} will reassess them "
                         "before treatment resumes and will tell you the outcome."))
     else:
@@ -120,7 +124,9 @@ def _what_follows(view: DischargeView, checklist: Sequence[ChecklistItem], profi
 def _story(view: DischargeView, res: Resident, adm: Admission, medication: Sequence[MedicationCourse],
            risk: RiskView | None, checklist: Sequence[ChecklistItem], profile: UnitProfile,
            recorded_by: str) -> list[Flowable]:
-    return [para(f"This is the complete discharge summary for {view.resident_name}. It follows the brief summary "
+    what = "summary of the freeze of the treatment of" if view.type.startswith("freeze_") else \
+        "discharge summary for"
+    return [para(f"This is the complete {what} {view.resident_name}. It follows the brief summary "
                  f"sent at the time, and replaces it."),
             *resident_section(view, res, adm),
             *_stay_section(view, adm),
