@@ -109,11 +109,11 @@ class PrintSummariesDialog(QDialog):
         self.show_button = QPushButton("&Show")
         self.show_button.clicked.connect(self.load)
         grid = QGridLayout()
-        for col, (text, w) in enumerate((("&From", self.from_edit), ("&To", self.to_edit))):
-            label = QLabel(text)
-            label.setBuddy(w)
-            grid.addWidget(label, 0, col)
-            grid.addWidget(w, 1, col)
+        for col, (text, edit) in enumerate((("&From", self.from_edit), ("&To", self.to_edit))):
+            caption = QLabel(text)
+            caption.setBuddy(edit)
+            grid.addWidget(caption, 0, col)
+            grid.addWidget(edit, 1, col)
         grid.addWidget(self.show_button, 1, 2)
         grid.setColumnStretch(3, 1)
 
@@ -149,11 +149,11 @@ class PrintSummariesDialog(QDialog):
         self.close_button = QPushButton("Close")
         self.close_button.clicked.connect(self.reject)
         actions = QHBoxLayout()
-        for w in (self.all_button, self.none_button):
-            actions.addWidget(w)
+        for button in (self.all_button, self.none_button):
+            actions.addWidget(button)
         actions.addStretch(1)
-        for w in (self.print_button, self.save_mode, self.save_button, self.close_button):
-            actions.addWidget(w)
+        for widget in (self.print_button, self.save_mode, self.save_button, self.close_button):
+            actions.addWidget(widget)
         note = QLabel("A saved PDF is health data outside the unit's database: it is readable by you only. "
                       "Keep it safe and delete it when you are done.")
         note.setObjectName("muted")
@@ -279,7 +279,10 @@ class PrintSummariesDialog(QDialog):
         pdf = ds.combined(items)
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         printer.setDocName("Discharge summaries")
-        if self.choose_preview(self, printer, lambda p: self.print_to(p, pdf)):
+        def paint(p: QPrinter) -> None:
+            self.print_to(p, pdf)
+
+        if self.choose_preview(self, printer, paint):
             self._said(f"✓ {len(items)} discharge summar{'y' if len(items) == 1 else 'ies'} sent to the printer.")
         else:
             self._said("Not printed.")
