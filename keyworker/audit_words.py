@@ -705,6 +705,7 @@ ACTIONS: dict[str, Formatter] = {
     "demo.incidents": _fixed("Demo incidents and safeguarding records added"),
     "demo.key_work": _fixed("Demo key-work sessions, groups and pre-admission assessments added"),
     "demo.notes": _fixed("Demo case notes and contacts added"),
+    "demo.discharges": _fixed("Demo discharges, discharge plans and follow-ups added"),
     "vault.repair": _fixed("Key store tidied after an interruption"),
     # signing in
     "sign_in": _sign_in,
@@ -828,8 +829,14 @@ ACTIONS: dict[str, Formatter] = {
     "discharge_plan.complete": _discharge_plan_complete,
     "discharge_plan.sign": lambda d: Words("Discharge letter signed by a senior and sent",
                                            (f"{d['letters']} letter{'' if d['letters'] == 1 else 's'} queued for "
-                                            "the resident, the referrer and the Authority")
+                                            "the resident, the referrer, the Community Treatment Provider "
+                                            "and the Authority")
                                            if isinstance(d.get("letters"), int) else ""),
+    "discharge.complete_summary": lambda d: Words(
+        "Complete discharge summary made", ", ".join(x for x in (
+            (f"sent to {d['recipients']} recipient{'' if d['recipients'] == 1 else 's'}"
+             if isinstance(d.get("recipients"), int) else ""),
+            "after the 24 hours" if d.get("late") else "") if x)),
     "placement_risk.flag": lambda d: Words("Placement flagged as at risk of breaking down",
                                            (f"{d['letters']} letter{'' if d['letters'] == 1 else 's'} queued "
                                             "for the referrer and the Community Treatment Provider")

@@ -72,6 +72,16 @@ DEFAULT_REASONS = {"self_discharge": "incomplete_dropped_out", "absconded": "inc
                    "disciplinary": "incomplete_withdrawn_by_provider"}
 STATE_LABELS = {"awaiting_senior": "Awaiting senior confirmation", "confirmed": "Confirmed by a senior",
                 "frozen": "Treatment frozen", "resumed": "Resumed after reassessment"}
+ENDED_LATER_LABEL = "Frozen, then discharged"
+
+
+def state_label(state: str, ended_later: bool = False) -> str:
+    """The state in words; a freeze whose stay was later ended reads as ended, not frozen."""
+    if state == "frozen" and ended_later:
+        return ENDED_LATER_LABEL
+    return STATE_LABELS.get(state, "Recorded")
+
+
 SECOND_HOW_LABELS = {"password": "signed with their password", "phone": "agreed by phone",
                      "signed_in": "confirmed signed in"}
 
@@ -199,6 +209,10 @@ class DischargeView:
     reassessment_note: str | None
     outbox_items: int  # queued with the discharge
     warnings: tuple[str, ...] = ()  # what could not be sent, in words
+    # The printable discharge summary (the complete summary, or the planned discharge letter).
+    letter_document_id: str | None = None
+    summary_document_id: str | None = None  # the brief out-of-hours summary
+    ended_later: bool = False  # a freeze whose stay was ended since by a discharge
 
     @property
     def type_label(self) -> str:
@@ -206,7 +220,7 @@ class DischargeView:
 
     @property
     def state_label(self) -> str:
-        return STATE_LABELS.get(self.state, "Recorded")
+        return state_label(self.state, self.ended_later)
 
     @property
     def reason_label(self) -> str:
@@ -257,6 +271,10 @@ class DischargeRow:
     state: str
     summary_due_at: datetime
     summary_overdue: bool
+    ended_later: bool = False  # a freeze whose stay was ended since by a discharge
+    letter_document_id: str | None = None  # the printable discharge summary, once made
+    summary_document_id: str | None = None  # the brief out-of-hours summary
+    path: str = "unplanned"
 
     @property
     def type_label(self) -> str:
@@ -264,7 +282,7 @@ class DischargeRow:
 
     @property
     def state_label(self) -> str:
-        return STATE_LABELS.get(self.state, "Recorded")
+        return state_label(self.state, self.ended_later)
 
 
 # -- rules -----------------------------------------------------------------------------------
@@ -616,7 +634,10 @@ class DischargeService:
 
     @typed_inputs(requires=Permission.RECORD_UNPLANNED_DISCHARGE)
     def record_summary_sent(self, discharge_id: str, sent_at: datetime | str | None) -> DischargeView:
-        """The complete discharge summary was sent (4.1.7.13): the 24-hour countdown stops."""
+        """The complete discharge summary was sent some other way (by hand, outside the app): the
+        24-hour countdown stops. `complete_summary` makes, files and sends it, and stops it too;
+        once either has happened the other is refused (or, for `complete_summary`, files the
+        summary for printing without sending it again)."""
         book = self._book
         c = Cleaner({"sent_at": sent_at})
         c.datetime("sent_at", "When it was sent", required=True, not_after=book.clock.now() + timedelta(minutes=5))
@@ -743,6 +764,79 @@ class DischargeService:
                                  account_names(s).get(flag.created_by or "", ""), flag.reason, letters,
                                  flag.cleared_at, flag.cleared_note, warnings)
 
+    # the complete discharge summary (4.1.7.13) ----------------------------------------------------
+    @typed_inputs(requires=Permission.RECORD_UNPLANNED_DISCHARGE)
+    def complete_summary(self, discharge_id: str) -> DischargeView:
+        """Make the complete discharge summary of an unplanned discharge (or a freeze), due within
+        24 hours: built from the record as it stands (the checklist, medication and the latest risk
+        assessment), signed by the signed-in person, filed as the discharge's printable summary and
+        queued for the referrer and the Authority's representative. The countdown stops. One
+        transaction: the document, the discharge, the outbox items and the audit entry.
+        The same people who record the discharge write it (key workers, seniors, out of hours)."""
+        book = self._book
+        with book._write() as s:
+            d = self._load(s, discharge_id)
+            if d.path != "unplanned":
+                raise ValidationError({"": "A planned discharge has its discharge letter: make it from the "
+                                           "discharge plan."})
+            if d.letter_document_id is not None:
+                raise ValidationError({"": "The complete discharge summary has been made already."})
+            warnings = self._make_summary(s, d, book.actor.id)
+            return self._view(s, d, warnings)
+
+    def _make_summary(self, s: Session, d: Discharge, signer_id: str) -> tuple[str, ...]:
+        """Build, file and queue the complete summary in the caller's transaction (the demo uses
+        it too, signed by its senior). Returns what could not be sent, in words."""
+        from keyworker.documents import discharge_summary_pdf
+        from keyworker.medication import summary_in
+        from keyworker.outbox.queue import Recipient, enqueue_document
+        from keyworker.residents import account_names
+        from keyworker.unit_profile import read_profile
+
+        book = self._book
+        res = s.get(Resident, d.resident_id)
+        adm = s.get(Admission, d.admission_id)
+        assert res is not None and adm is not None
+        now = book.clock.now()
+        profile = read_profile(s)
+        signer = s.get(Account, signer_id)
+        sent_before = d.summary_sent_at is not None
+        view = self._view(s, d)
+        pdf = discharge_summary_pdf.build(
+            view, res, adm, summary_in(s, res.id).current, book.risk._for_plan(s, adm.id),
+            self._checklist(s, d), profile=profile, generated_at=now,
+            signed_by=signer.full_name if signer else book.actor.full_name,
+            job_title=signer.job_title if signer else None,
+            recorded_by=account_names(s).get(d.created_by or "", ""))
+        doc = book.documents._store(s, kind="discharge_summary",
+                                    title=f"{discharge_summary_pdf.title_for(view)} ({res.reference})",
+                                    content=pdf, resident_id=res.id, subject_id=d.id)
+        d.letter_document_id = doc.id
+        warnings: list[str] = []
+        queued = 0
+        if sent_before:
+            warnings.append("The summary was recorded as sent already: it is filed for printing and not "
+                            "sent again.")
+        else:
+            d.summary_sent_at = now
+            referral = s.get(Referral, adm.referral_id) if adm.referral_id else None
+            if referral is not None:
+                enqueue_document(book, s, doc, recipient=Recipient(referral.referrer_name,
+                                                                   referral.referrer_email, "referrer"))
+                queued += 1
+            else:
+                warnings.append("There is no referrer on record: send the summary to the referrer yourself.")
+            if profile.authority_name or profile.authority_email:
+                enqueue_document(book, s, doc, recipient=Recipient(profile.authority_name or None,
+                                                                   profile.authority_email or None, "authority"))
+                queued += 1
+            else:
+                warnings.append("The Authority's nominated person is not set in the unit profile: send the "
+                                "summary to the Authority yourself.")
+        book._record(s, "discharge.complete_summary", "discharge", d.id, resident_id=d.resident_id,
+                     detail={"late": now > d.summary_due_at, "recipients": queued})
+        return tuple(warnings)
+
     # helpers --------------------------------------------------------------------------------------
     def _send_papers(self, s: Session, d: Discharge, res: Resident, adm: Admission) -> tuple[str, ...]:
         """File the out-of-hours summary and the risk analysis and queue them (caller's transaction)."""
@@ -845,11 +939,14 @@ class DischargeService:
 
     def _rows(self, s: Session, where: Any) -> list[DischargeRow]:
         now = self._book.clock.now()
-        q = (select(Discharge, Resident).join(Resident, Resident.id == Discharge.resident_id)
+        q = (select(Discharge, Resident, Admission.discharged_on).join(Resident, Resident.id == Discharge.resident_id)
+             .join(Admission, Admission.id == Discharge.admission_id)
              .where(where, Discharge.archived.is_(False)).order_by(Discharge.occurred_at))
         return [DischargeRow(d.id, r.id, _name(r), r.reference, d.type, d.occurred_at, d.state, d.summary_due_at,
-                             d.summary_sent_at is None and d.summary_due_at < now)
-                for d, r in s.execute(q).tuples()]
+                             d.summary_sent_at is None and d.summary_due_at < now,
+                             d.state == "frozen" and ended is not None, d.letter_document_id,
+                             d.summary_document_id, d.path)
+                for d, r, ended in s.execute(q).tuples()]
 
     def _checklist(self, s: Session, d: Discharge) -> list[ChecklistItem]:
         from keyworker.residents import account_names
@@ -890,7 +987,9 @@ class DischargeService:
         names = account_names(s)
         res = s.get(Resident, d.resident_id)
         assert res is not None
-        docs = [x for x in (d.summary_document_id, d.risk_document_id) if x]
+        docs = [x for x in (d.summary_document_id, d.risk_document_id, d.letter_document_id) if x]
+        adm = s.get(Admission, d.admission_id)
+        ended_later = d.state == "frozen" and adm is not None and adm.discharged_on is not None
         queued = s.scalar(select(func.count()).select_from(OutboxItem).where(OutboxItem.document_id.in_(docs))) \
             if docs else 0
         now = self._book.clock.now()
@@ -902,7 +1001,7 @@ class DischargeService:
             names.get(d.second_person_id) if d.second_person_id else None, d.second_how, d.phone_agreed_at,
             d.confirmed_at, d.summary_due_at, d.summary_sent_at,
             d.summary_sent_at is None and d.summary_due_at < now, d.resumed_at, d.reassessment_note,
-            int(queued or 0), warnings)
+            int(queued or 0), warnings, d.letter_document_id, d.summary_document_id, ended_later)
 
 
 def _name(r: Resident) -> str:

@@ -210,6 +210,7 @@ CHECKED: dict[str, Permission] = {
     "discharges.record_phone_agreement": P.RECORD_UNPLANNED_DISCHARGE,
     "discharges.record_notification": P.RECORD_UNPLANNED_DISCHARGE,
     "discharges.record_summary_sent": P.RECORD_UNPLANNED_DISCHARGE,
+    "discharges.complete_summary": P.RECORD_UNPLANNED_DISCHARGE,
     "discharges.confirm": P.CONFIRM_DISCHARGES,
     "discharges.resume": P.CONFIRM_DISCHARGES,
     "discharges.flag_placement_at_risk": P.RECORD_RISK,

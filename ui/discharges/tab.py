@@ -1,7 +1,7 @@
 """The resident's "Discharge" tab (issue 13): the latest discharge or freeze with its state and the
 24-hour countdown, and the live notification checklist (who has been told, how, when, by whom,
 what came of it; what is still outstanding). From here: record a notification, confirm as the
-senior, record that the complete summary was sent, resume a frozen stay after reassessment."""
+senior, make and send the complete discharge summary (complete_summary), resume a frozen stay after reassessment."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -28,6 +28,7 @@ from keyworker.security.permissions import Permission
 from ui.context import AppContext
 from ui.errors import show_error
 from ui.forms import ChoiceCombo, FormDialog, UkDateTimeEdit
+from ui.forms.confirm import ask_to_go_on
 from ui.widgets.tables import read_only_table
 
 HEADINGS = ["Who", "Status", "How", "When", "By", "Outcome or note"]
@@ -139,7 +140,7 @@ class DischargeTab(QWidget):
         self.confirm_button = QPushButton("&Confirm as senior")
         self.confirm_button.setToolTip("Confirm this discharge as the second person, a senior manager")
         self.confirm_button.clicked.connect(self.confirm)
-        self.sent_button = QPushButton("Complete summary &sent…")
+        self.sent_button = QPushButton("Complete &summary…")
         self.sent_button.clicked.connect(self.summary_sent)
         self.resume_button = QPushButton("&Resume after reassessment…")
         self.resume_button.clicked.connect(self.resume)
@@ -148,6 +149,9 @@ class DischargeTab(QWidget):
         self.plan_button.clicked.connect(self.plan_discharge)
         self._can_record = actor.can(Permission.RECORD_UNPLANNED_DISCHARGE)
         self._can_confirm = actor.can(Permission.CONFIRM_DISCHARGES)
+        # Asked before the complete summary is made and sent (tests replace it).
+        self.confirm_summary: Callable[[QWidget, str], bool] = lambda parent, text: ask_to_go_on(
+            parent, text, "Make and send it", "The complete discharge summary")
         buttons = QHBoxLayout()
         for b in (self.notify_button, self.confirm_button, self.sent_button, self.resume_button, self.plan_button):
             buttons.addWidget(b)
@@ -205,7 +209,8 @@ class DischargeTab(QWidget):
         self.confirm_button.setEnabled(self._can_confirm and d is not None and d.state == "awaiting_senior")
         self.sent_button.setEnabled(self._can_record and d is not None and d.summary_sent_at is None)
         self.resume_button.setVisible(self._can_confirm)
-        self.resume_button.setEnabled(self._can_confirm and d is not None and d.state == "frozen")
+        self.resume_button.setEnabled(self._can_confirm and d is not None and d.state == "frozen"
+                                      and not d.ended_later)
         self.table.setRowCount(len(items))
         for r, i in enumerate(items):
             cells = [i.label, STATUS_WORDS.get(i.status, i.status), METHOD_LABELS.get(i.method or "", ""),
@@ -260,13 +265,31 @@ class DischargeTab(QWidget):
         self.ctx.tasks.run(lambda: book.discharges.confirm(d.id), done, failed)
 
     def summary_sent(self) -> None:
+        """Make the complete discharge summary: filed, queued for the referrer and the Authority,
+        and the 24-hour countdown stops (book.discharges.complete_summary)."""
         d = self.discharge
         if d is None or not self._can_record:
             return
         book = self.ctx.book
-        self._open(NoteDialog(self, self.ctx, "Complete discharge summary sent", "&Record",
-                              lambda at: book.discharges.record_summary_sent(d.id, at), label="When it was sent",
-                              timed=True), "✓ Complete summary recorded as sent.")
+        if not self.confirm_summary(self, "Make the complete discharge summary from the record as it stands now, "
+                                          "and send it to the referrer and the Authority's nominated person?"):
+            return
+
+        def done(v: DischargeView) -> None:
+            self._said("✓ Complete summary made and queued to send." + "".join(f" ⚠ {w}" for w in v.warnings))
+            self.ctx.state.data_changed.emit("outbox")
+            self.ctx.state.data_changed.emit("discharges")
+            self.refresh()
+
+        def failed(exc: BaseException) -> None:
+            from keyworker.errors import ValidationError
+
+            if isinstance(exc, ValidationError):
+                self._said("⚠ " + " ".join(exc.fields.values()))
+            else:
+                show_error(self, exc)
+
+        self.ctx.tasks.run(lambda: book.discharges.complete_summary(d.id), done, failed)
 
     def plan_discharge(self) -> None:
         from ui.discharges.planned import open_planned_discharge

@@ -107,6 +107,7 @@ class ReportsPage(QWidget):
         self.pdf_dialog: Any = None
         self.saved_csv: Path | None = None
         self.last_sent: Any = None  # what the last "Send to the Authority" queued (ReportSent)
+        self.print_summaries_dialog: Any = None
         # The save-file dialog is an attribute so tests can answer it without a blocking dialog.
         self.choose_csv_path: Callable[[QWidget, str], str | None] = _choose_csv_path
         self.setObjectName("reportsPage")
@@ -225,6 +226,11 @@ class ReportsPage(QWidget):
         actions.addWidget(self.pdf_button)
         actions.addWidget(self.csv_button)
         actions.addWidget(self.send_button)
+        # Discharge summaries are printed from their own dialog (ui/discharges/print_summaries.py).
+        self.print_summaries_button = QPushButton("Print discharge s&ummaries…")
+        self.print_summaries_button.setAccessibleName("Print or save the discharge summaries of a date range")
+        self.print_summaries_button.clicked.connect(self.open_print_summaries)
+        actions.addWidget(self.print_summaries_button)
 
         lay = QVBoxLayout(self)
         lay.addWidget(title)
@@ -414,6 +420,11 @@ class ReportsPage(QWidget):
         self._set_busy(True, "Putting the report in the outbox…")
         self.ctx.tasks.run(lambda: book.reports.send_declines(period), sent, self._failed)
 
+    def open_print_summaries(self) -> None:
+        from ui.discharges.print_summaries import open_print_summaries
+
+        self.print_summaries_dialog = open_print_summaries(self.ctx, self)
+
     def may_send(self) -> bool:
         from keyworker.security.permissions import Permission
 
@@ -432,6 +443,9 @@ class ReportsPage(QWidget):
         self.pdf_button.setEnabled(has_report)
         self.csv_button.setEnabled(has_report)
         self.send_button.setVisible(self.may_send())
+        from keyworker.security.permissions import Permission
+
+        self.print_summaries_button.setVisible(self.ctx.book.actor.can(Permission.VIEW_RESIDENTS))
         self.send_button.setEnabled(has_report)
         if message:
             self.status.setText(message)
