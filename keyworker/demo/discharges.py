@@ -176,6 +176,31 @@ def populate(run: DemoRun) -> None:
             doc = s.get(Document, row.letter_document_id)
             if doc is not None:
                 doc.created_by = signer
+    _planned_letters(book, rng, seniors)
+
+
+LETTERS_MADE = 8  # the most recent planned discharges get their signed letter (PDFs take time)
+
+
+def _planned_letters(book: Any, rng: random.Random, seniors: list[str]) -> None:
+    """The signed discharge letter of the latest planned discharges, built by the planned path's own
+    builder, filed as it would be on signing, so printing summaries shows real letters."""
+    from keyworker.db.caseload import Resident
+    from keyworker.discharge_plans import LETTER_KIND
+
+    with book._write() as s:
+        latest = s.execute(select(DischargePlan, Discharge).join(Discharge, Discharge.id == DischargePlan.discharge_id)
+                           .where(Discharge.path == "planned").order_by(Discharge.occurred_at.desc())
+                           .limit(LETTERS_MADE)).tuples().all()
+        for plan, d in latest:
+            res, adm = s.get(Resident, d.resident_id), s.get(Admission, d.admission_id)
+            if res is None or adm is None:
+                continue
+            pdf = book.discharge_plans._letter(s, res, adm, plan, draft=False)
+            doc = book.documents._store(s, kind=LETTER_KIND, title=f"Discharge letter ({res.reference})",
+                                        content=pdf, resident_id=res.id, subject_id=d.id)
+            doc.created_by = rng.choice(seniors)
+            plan.letter_document_id = d.letter_document_id = doc.id
 
 
 BOOLEANS = ("overdose_risk", "naloxone_supplied", "harm_reduction_advice", "ctp_referral_made", "homelessness_risk",

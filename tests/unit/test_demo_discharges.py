@@ -27,8 +27,8 @@ def test_demo_discharges(manager_book: Casebook) -> None:
         attempts = s.scalar(select(func.count()).select_from(FollowUpAttempt))
     ending = [d for d in rows if d.ends_stay]
     assert len(ending) == past  # every past stay has its discharge, no current one ended
-    assert {d.type for d in rows} >= {"planned_completed", "planned_transfer", "self_discharge", "absconded", "disciplinary",
-                                      "freeze_mha_acute", "freeze_police"}
+    assert {d.type for d in rows} >= {"planned_completed", "planned_transfer", "self_discharge", "absconded",
+                                      "disciplinary", "freeze_mha_acute", "freeze_police"}
     assert {d.state for d in rows} >= {"confirmed", "awaiting_senior", "frozen", "resumed"}
     assert plans and all(p.state == "completed" and p.discharge_id for p in plans)
     assert follow and {f.months for f in follow} == {3, 6}
@@ -45,3 +45,13 @@ def test_demo_discharges(manager_book: Casebook) -> None:
     assert made
     pdf = ds.summary_of(manager_book, made[0]).pdf
     assert pdf.startswith(b"%PDF")
+    # The latest planned discharges print their signed discharge letter.
+    letters = [r for r in made if r.path == "planned"]
+    assert letters
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    text = "".join(p.extract_text() for p in PdfReader(BytesIO(ds.summary_of(manager_book, letters[0]).pdf)).pages)
+    assert "Discharge summary" in text and "Registered Manager" in text  # signed by the senior
+    assert "DRAFT" not in text
