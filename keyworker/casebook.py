@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from keyworker.outbox.destinations import DestinationService
     from keyworker.sharing import SharingService
     from keyworker.discharges import DischargeService
+    from keyworker.outcome_star import OutcomeStarService
 
 from keyworker.security.vault import (
     ACCOUNT,
@@ -122,6 +123,7 @@ SERVICES: list[tuple[str, str]] = [
     ("outbox", "keyworker.outbox.service:OutboxService"),
     ("destinations", "keyworker.outbox.destinations:DestinationService"),
     ("discharges", "keyworker.discharges:DischargeService"),
+    ("outcome_star", "keyworker.outcome_star:OutcomeStarService"),
 ]
 
 
@@ -150,6 +152,7 @@ class Casebook:
     outbox: OutboxService
     destinations: DestinationService
     discharges: DischargeService
+    outcome_star: OutcomeStarService
 
     def __init__(
         self,

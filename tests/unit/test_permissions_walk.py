@@ -215,6 +215,11 @@ CHECKED: dict[str, Permission] = {
     "discharges.flag_placement_at_risk": P.RECORD_RISK,
     "discharges.clear_placement_risk": P.RECORD_RISK,
     "discharges.placement_risk": P.VIEW_RESIDENTS,
+    "outcome_star.record": P.RECORD_KEY_WORK,
+    "outcome_star.readings": P.VIEW_RESIDENTS,
+    "outcome_star.reading": P.VIEW_RESIDENTS,
+    "outcome_star.distance": P.VIEW_RESIDENTS,
+    "outcome_star.due": P.VIEW_RESIDENTS,
 }
 
 # Arguments where a placeholder would stop the call before its permission check.
