@@ -53,7 +53,7 @@ class StarReadingDialog(FormDialog):
         b.row(top, "completed_by", "Completed &by", self.completed_by)
         self.content_layout.addLayout(top)
 
-        box = QGroupBox(f"{self.definition.name} Star: score every area from 1 to 10")
+        box = QGroupBox(f"{self.definition.name} Star: score every area from 1 to 10".replace("&", "&&"))
         grid = QGridLayout(box)
         for c, head in enumerate(("Area", "Score", "Stage", "Note (optional)")):
             h = QLabel(f"<b>{head}</b>")
@@ -64,7 +64,7 @@ class StarReadingDialog(FormDialog):
         for r, area in enumerate(self.definition.areas, 1):
             spin = ScoreBox()
             spin.setAccessibleName(f"{area.name} score, 1 to 10")
-            label = QLabel(area.name)
+            label = QLabel(area.name.replace("&", "&&"))  # "&" is a shortcut marker to Qt
             label.setBuddy(spin)
             stage_label = QLabel(NOT_SCORED)
             stage_label.setObjectName("hint")
@@ -80,8 +80,10 @@ class StarReadingDialog(FormDialog):
             self.scores[area.key], self.stage_labels[area.key], self.notes[area.key] = spin, stage_label, note
         grid.setColumnStretch(3, 1)
         self.content_layout.addWidget(box)
-        if self.definition.licence:
-            lic = QLabel(self.definition.licence)
+        if not self.definition.descriptors:
+            lic = QLabel("The Outcomes Star is Triangle's copyright and is used under their licence. Use the "
+                         "Star's own guidance with the resident to choose each score; this form records the "
+                         "scores and shows the stage of the Journey of Change for each.")
             lic.setObjectName("hint")
             lic.setWordWrap(True)
             self.content_layout.addWidget(lic)

@@ -70,6 +70,7 @@ def _table(columns: list[str], name: str, accessible: str) -> QTableWidget:
     hh = t.horizontalHeader()
     hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     hh.setStretchLastSection(True)
+    t.setWordWrap(False)
     return t
 
 
@@ -118,8 +119,9 @@ class StarPage(QWidget):
         upper = QSplitter(Qt.Orientation.Horizontal)
         upper.addWidget(self.chart)
         upper.addWidget(right)
-        upper.setStretchFactor(0, 3)
-        upper.setStretchFactor(1, 2)
+        upper.setStretchFactor(0, 1)
+        upper.setStretchFactor(1, 1)
+        right.setMinimumWidth(460)
         upper.setChildrenCollapsible(False)
 
         self.history = _table(["Date", "When", "Total", "Completed by", "Star"], "starHistory",
@@ -132,8 +134,9 @@ class StarPage(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(upper)
         split.addWidget(lower)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 1)
+        split.setStretchFactor(0, 5)
+        split.setStretchFactor(1, 2)
+        self.history.setMinimumHeight(110)
         split.setChildrenCollapsible(False)
         lay = QVBoxLayout(self)
         lay.addLayout(top)
@@ -195,6 +198,7 @@ class StarPage(QWidget):
         for row, a in enumerate(d.areas):
             for c, text in enumerate([a.name, str(a.first), str(a.latest), a.change_text, a.stage_text]):
                 item = QTableWidgetItem(text)
+                item.setToolTip(text)
                 if c == 3:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 self.distance.setItem(row, c, item)
