@@ -170,7 +170,7 @@ def _stay_on(s: Session, resident_id: str, day: date) -> Admission | None:
 def _definition(def_id: str, version: str) -> defs.StarDefinition | None:
     try:
         return defs.get(def_id, version)
-    except KeyError:
+    except (KeyError, defs.OutcomeStarDefinitionError):  # shown by its keys; the error shows on recording
         return None
 
 
@@ -251,6 +251,8 @@ class OutcomeStarService:
                  if fields.get("definition_id") else defs.current())
         except KeyError:
             raise ValidationError({"definition_id": "That Outcome Star definition is not installed on this computer."}) from None
+        except defs.OutcomeStarDefinitionError as e:  # a broken file: say which, and what is wrong
+            raise ValidationError({"definition_id": f"The Outcome Star definition cannot be used: {e}"}) from None
         scores = fields.get("scores")
         notes = fields.get("notes") or {}
         if not isinstance(scores, Mapping):
@@ -273,15 +275,15 @@ class OutcomeStarService:
                 errors[f"scores.{k}"] = f"{k} is not an area of the {d.name} Star."
         clean_notes: dict[str, str] = {}
         for k, v in notes.items():
-            a = d.area(str(k))
-            if a is None:
+            noted = d.area(str(k))
+            if noted is None:
                 errors[f"notes.{k}"] = f"{k} is not an area of the {d.name} Star."
             elif v is None or (isinstance(v, str) and not v.strip()):
                 continue
             elif not isinstance(v, str) or len(v) > NOTE_MAX:
-                errors[f"notes.{k}"] = f"{a.name}: the note must be text of {NOTE_MAX} characters or fewer."
+                errors[f"notes.{k}"] = f"{noted.name}: the note must be text of {NOTE_MAX} characters or fewer."
             else:
-                clean_notes[a.key] = v.strip()
+                clean_notes[noted.key] = v.strip()
         if errors:
             raise ValidationError(errors)
         _resident(s, values["resident_id"])
@@ -366,6 +368,7 @@ class OutcomeStarService:
                 if given is not None and given not in by_id:
                     raise ValidationError({name: "That reading is not one of this resident's."})
             self._book._record(s, "outcome_star.distance", "resident", resident_id, resident_id=resident_id)
+            to_row: StarReading | None
             if to_id is None and from_id is not None:
                 to_row = [r for r in rows if r.admission_id == by_id[from_id].admission_id][-1]
             else:

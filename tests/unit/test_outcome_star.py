@@ -278,3 +278,22 @@ def test_the_chart_keeps_every_label_inside_and_off_the_plot(worker_book: Casebo
         assert any(isinstance(s, Polygon) and s.fill for s in d.shapes)
         assert any(isinstance(s, Line) and s.dashed for s in d.shapes)
         assert "05/01/2026" in d.title
+
+
+def test_a_broken_installed_definition_is_named_when_recording(worker_book: Casebook, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    rid, _ = admit(worker_book)
+    _write(tmp_path, '{"id": "drug_alcohol", "version": "2", "name": "x", "areas": []}', "unit_star.json")
+    monkeypatch.setattr(defs, "LICENSED_DIR", tmp_path)
+    monkeypatch.setattr(defs, "load_all", lambda dirs=(defs.DEFAULT_DIR, tmp_path): _orig_load_all(dirs))
+    defs.definitions.cache_clear()
+    try:
+        with pytest.raises(ValidationError) as e:
+            worker_book.outcome_star.record(reading(rid, ADMITTED, 5, stage="admission"))
+        assert "unit_star.json" in e.value.fields["definition_id"] and "\"areas\"" in e.value.fields["definition_id"]
+    finally:
+        monkeypatch.undo()
+        defs.definitions.cache_clear()
+
+
+_orig_load_all = defs.load_all

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -54,11 +55,15 @@ def default_compare(readings: list[StarReadingView]) -> StarReadingView | None:
     return same_stay[-1] if same_stay else readings[1]
 
 
-def definition_of(r: StarReadingView) -> defs.StarDefinition:
-    try:
-        return defs.get(r.definition_id, r.definition_version)
-    except KeyError:
-        return defs.current()
+def definition_of(r: StarReadingView | None) -> defs.StarDefinition:
+    """The definition a reading was scored on (the current one if it is no longer installed).
+    A broken definition file raises OutcomeStarDefinitionError, naming the file and the problem."""
+    if r is not None:
+        try:
+            return defs.get(r.definition_id, r.definition_version)
+        except KeyError:
+            pass
+    return defs.current()
 
 
 def _table(columns: list[str], name: str, accessible: str) -> QTableWidget:
@@ -177,7 +182,12 @@ class StarPage(QWidget):
         rs = self.state.readings if self.state else []
         latest = rs[0] if rs else None
         compare = self.compared()
-        definition = definition_of(latest) if latest else defs.current()
+        try:
+            definition = definition_of(latest)
+        except defs.OutcomeStarDefinitionError as e:
+            self.chart.set_drawing(None)
+            self.due_label.setText(f"The Outcome Star definition cannot be used: {e}")
+            return
         self.chart.set_drawing(star_chart(definition, latest, compare))
         d: StarDistance | None = distance_between(compare, latest) if latest and compare else None
         self._show_distance(d, latest)
@@ -206,6 +216,11 @@ class StarPage(QWidget):
     def new_reading(self) -> None:
         from ui.outcomes.star_dialog import open_star_dialog
 
+        try:
+            defs.current()
+        except defs.OutcomeStarDefinitionError as e:
+            QMessageBox.warning(self, "Outcome Star", f"The Outcome Star definition cannot be used: {e}")
+            return
         due = self.state.due if self.state else None
         stage = "admission" if due and due.admission_missing and not (self.state and self.state.readings) else "review"
         open_star_dialog(self.ctx, self, self.resident_id, stage=stage)
