@@ -297,3 +297,15 @@ def test_a_broken_installed_definition_is_named_when_recording(worker_book: Case
 
 
 _orig_load_all = defs.load_all
+
+
+def test_check_json_reports_star_readings(tmp_path: Path, db_path: Path, worker_book: Casebook) -> None:
+    from tests.unit.test_cli import run
+
+    rid, _ = admit(worker_book)
+    worker_book.outcome_star.record(reading(rid, ADMITTED, 4, stage="admission"))
+    worker_book.close()
+    res = run(tmp_path, "check", "--json", "--db", str(db_path))
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["star_readings"] == 1
+    assert "Outcome Star readings: 1" in run(tmp_path, "check", "--db", str(db_path)).stdout
