@@ -222,7 +222,10 @@ class StarPage(QWidget):
             QMessageBox.warning(self, "Outcome Star", f"The Outcome Star definition cannot be used: {e}")
             return
         due = self.state.due if self.state else None
-        stage = "admission" if due and due.admission_missing and not (self.state and self.state.readings) else "review"
+        has_stay_readings = bool(self.state and due and any(r.admission_id == due.admission_id
+                                                             for r in self.state.readings))
+        stage = ("admission" if due and due.admission_missing and not has_stay_readings
+                 else "discharge" if due and due.discharge_due else "review")
         open_star_dialog(self.ctx, self, self.resident_id, stage=stage)
 
 
@@ -238,7 +241,7 @@ class OutcomesTab(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("outcomesPages")
         self.star = StarPage(ctx, resident_id)
-        self.tabs.addTab(self.star, "Outcome &Star")
+        self.tabs.addTab(self.star, "Outcome Star")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.tabs)
