@@ -665,6 +665,13 @@ def _demo(d: Detail) -> Words:
     return Words("Demo records added", f"{n} residents" if isinstance(n, int) else "")
 
 
+def _star_saved(verb: str) -> Formatter:
+    def f(d: Detail) -> Words:
+        w = _star_record(d)
+        return Words(w.what.replace("recorded", verb), w.details)
+    return f
+
+
 def _star_record(d: Detail) -> Words:
     stage = {"admission": "at admission", "review": "during the stay", "discharge": "at discharge"}.get(
         str(d.get("stage")), "")
@@ -816,6 +823,7 @@ ACTIONS: dict[str, Formatter] = {
     "placement_risk.clear": _fixed("Placement no longer at risk"),
     # the Outcome Star (issue 14)
     "outcome_star.record": _star_record,
+    "outcome_star.correct": _star_saved("corrected"),
     "outcome_star.history": _fixed("Outcome Star readings looked at"),
     "outcome_star.view": _fixed("Outcome Star reading opened"),
     "outcome_star.distance": _fixed("Outcome Star distance travelled looked at"),

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from keyworker import outcome_star_definitions as defs
 from keyworker.clock import format_date, local_today
+from keyworker.corrections import clean_reason, current_row, supersede
 from keyworker.db.caseload import Admission, Resident
 from keyworker.db.discharges import DischargePlan
 from keyworker.db.outcomes import STAGES, StarReading, StarScore
@@ -83,6 +84,13 @@ class StarReadingView:
     note: str
     recorded_at: datetime
     recorded_by_name: str
+    supersedes_id: str | None = None
+    superseded_by_id: str | None = None
+    correction_reason: str | None = None
+
+    @property
+    def superseded(self) -> bool:
+        return self.superseded_by_id is not None
 
     @property
     def stage_label(self) -> str:
@@ -196,7 +204,8 @@ def _views(s: Session, rows: list[StarReading]) -> list[StarReadingView]:
         areas = tuple(AreaScore(k, name, mine[k][0], _stage_name(d, mine[k][0]), mine[k][1]) for k, name in order)
         out.append(StarReadingView(r.id, r.resident_id, r.admission_id, r.taken_on, r.stage, r.definition_id,
                                    r.definition_version, d.name if d else r.definition_id, areas, r.completed_by,
-                                   r.note or "", r.created_at, names.get(r.created_by or "", "")))
+                                   r.note or "", r.created_at, names.get(r.created_by or "", ""), r.supersedes_id,
+                                   r.superseded_by_id, r.correction_reason))
     return out
 
 
@@ -209,8 +218,12 @@ def _stage_name(d: defs.StarDefinition | None, score: int) -> str:
         return ""
 
 
-def _readings_of(s: Session, resident_id: str, admission_id: str | None = None) -> list[StarReading]:
+def _readings_of(s: Session, resident_id: str, admission_id: str | None = None,
+                 include_superseded: bool = False) -> list[StarReading]:
+    """The resident's readings, oldest first; a corrected reading is left out unless asked."""
     q = select(StarReading).where(StarReading.resident_id == resident_id, StarReading.archived.is_(False))
+    if not include_superseded:
+        q = q.where(StarReading.superseded_by_id.is_(None))
     if admission_id:
         q = q.where(StarReading.admission_id == admission_id)
     return list(s.scalars(q.order_by(StarReading.taken_on, StarReading.created_at)))
@@ -232,8 +245,8 @@ class OutcomeStarService:
         return local_today(self._book.clock)
 
     # -- writing -------------------------------------------------------------------------------
-    def _clean(self, s: Session, data: StarReadingInput | Mapping[str, Any]) -> tuple[dict[str, Any],
-                                                                                      defs.StarDefinition, Admission]:
+    def _clean(self, s: Session, data: StarReadingInput | Mapping[str, Any],
+               replacing: StarReading | None = None) -> tuple[dict[str, Any], defs.StarDefinition, Admission]:
         fields = dict(form_fields(data))
         today = self._today()
         if fields.get("taken_on") in (None, ""):
@@ -294,7 +307,8 @@ class OutcomeStarService:
                                                "A reading is taken during a stay, from the admission date to "
                                                "the discharge date."})
         stage = values["stage"]
-        earlier = _readings_of(s, values["resident_id"], stay.id)
+        earlier = [r for r in _readings_of(s, values["resident_id"], stay.id)
+                   if replacing is None or r.id != replacing.id]
         if stage == "admission":
             if any(r.stage == "admission" for r in earlier):
                 raise ValidationError({"stage": "This stay already has its admission reading. Record this one as "
@@ -324,26 +338,48 @@ class OutcomeStarService:
         docstring); the reading keeps the definition and version it was scored on."""
         with self._book._write() as s:
             v, d, stay = self._clean(s, data)
-            x = StarReading(resident_id=v["resident_id"], admission_id=stay.id, taken_on=v["taken_on"],
-                            stage=v["stage"], definition_id=d.id, definition_version=d.version,
-                            completed_by=v["completed_by"], note=v.get("note"))
+            return self._write_reading(s, v, d, stay, None, "")
+
+    @typed_inputs(requires=Permission.RECORD_KEY_WORK)
+    def correct(self, reading_id: str, data: StarReadingInput, reason: str) -> StarReadingView:
+        """Correct a reading (a score mistyped, the wrong date): a new reading supersedes it, with
+        the reason; the original stays in the history, and only the correction counts."""
+        reason = clean_reason(reason)
+        with self._book._write() as s:
+            old = current_row(s, StarReading, reading_id, "reading")
+            if old.resident_id != data.resident_id:
+                raise ValidationError({"resident_id": "A correction is for the same resident. Record the reading "
+                                                      "for the other resident instead."})
+            v, d, stay = self._clean(s, data, replacing=old)
+            return self._write_reading(s, v, d, stay, old, reason)
+
+    def _write_reading(self, s: Session, v: dict[str, Any], d: defs.StarDefinition, stay: Admission,
+                       old: StarReading | None, reason: str) -> StarReadingView:
+        x = StarReading(resident_id=v["resident_id"], admission_id=stay.id, taken_on=v["taken_on"],
+                        stage=v["stage"], definition_id=d.id, definition_version=d.version,
+                        completed_by=v["completed_by"], note=v.get("note"))
+        if old is not None:
+            supersede(s, old, x, reason)
+        else:
             s.add(x)
-            s.flush()
-            for a in d.areas:
-                s.add(StarScore(reading_id=x.id, area_key=a.key, score=v["scores"][a.key], note=v["notes"].get(a.key)))
-            s.flush()
-            self._book._record(s, "outcome_star.record", "star_reading", x.id, resident_id=x.resident_id,
-                               detail={"taken_on": x.taken_on.isoformat(), "stage": x.stage,
-                                       "definition": d.name, "version": d.version})
-            return _views(s, [x])[0]
+            s.flush([x])
+        for a in d.areas:
+            s.add(StarScore(reading_id=x.id, area_key=a.key, score=v["scores"][a.key], note=v["notes"].get(a.key)))
+        s.flush()
+        self._book._record(s, "outcome_star.correct" if old else "outcome_star.record", "star_reading", x.id,
+                           resident_id=x.resident_id,
+                           detail={"taken_on": x.taken_on.isoformat(), "stage": x.stage, "definition": d.name,
+                                   "version": d.version, **({"supersedes": old.id} if old else {})})
+        return _views(s, [x])[0]
 
     # -- reading -------------------------------------------------------------------------------
     @typed_inputs(requires=Permission.VIEW_RESIDENTS)
-    def readings(self, resident_id: str) -> list[StarReadingView]:
-        """Every reading of the resident over every stay, newest first."""
+    def readings(self, resident_id: str, include_superseded: bool = False) -> list[StarReadingView]:
+        """Every reading of the resident over every stay, newest first; corrected ones too if asked
+        (each just after the correction that replaced it)."""
         with self._book._write() as s:
             _resident(s, resident_id)
-            rows = _readings_of(s, resident_id)
+            rows = _readings_of(s, resident_id, include_superseded=include_superseded)
             self._book._record(s, "outcome_star.history", "resident", resident_id, resident_id=resident_id)
             return list(reversed(_views(s, rows)))
 
@@ -353,6 +389,7 @@ class OutcomeStarService:
             x = s.get(StarReading, reading_id)
             if x is None or x.archived:
                 raise NotFound("That Outcome Star reading does not exist.")
+            # (a corrected reading is still shown, marked, when asked for by id)
             self._book._record(s, "outcome_star.view", "star_reading", x.id, resident_id=x.resident_id)
             return _views(s, [x])[0]
 
@@ -418,5 +455,6 @@ class OutcomeStarService:
         return StarDue(stay.id, missing, next_on, overdue, discharge_due, last, message)
 
     def counts(self, session: Session) -> dict[str, Any]:
-        n = session.scalar(select(func.count()).select_from(StarReading).where(StarReading.archived.is_(False)))
+        n = session.scalar(select(func.count()).select_from(StarReading).where(
+            StarReading.archived.is_(False), StarReading.superseded_by_id.is_(None)))
         return {"star_readings": int(n or 0)}

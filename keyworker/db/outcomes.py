@@ -9,12 +9,16 @@ from datetime import date
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from keyworker.corrections import Correctable
 from keyworker.db.base import Base, Tracked
 
 STAGES = ("admission", "review", "discharge")  # when in the stay the reading was taken
 
 
-class StarReading(Tracked, Base):
+class StarReading(Correctable, Tracked, Base):
+    """Append-only: a correction is a new reading that supersedes this one, with a reason
+    (keyworker/corrections.py); only readings not superseded count anywhere."""
+
     __tablename__ = "star_readings"
     resident_id: Mapped[str] = mapped_column(ForeignKey("residents.id"), index=True)
     admission_id: Mapped[str] = mapped_column(ForeignKey("admissions.id"), index=True)

@@ -192,3 +192,35 @@ def test_the_star_chart_in_a_pdf_is_not_blank(tmp_path: Path, worker_book: Caseb
     assert inked(pages["without"]) > 100  # the rings and labels
     assert blue(pages["without"]) == 0
     assert blue(pages["with"]) > 200  # the reading, filled
+
+
+def test_correcting_a_reading_from_the_history(qtbot, worker_book: Casebook, tasks, clock) -> None:  # type: ignore[no-untyped-def]
+    rid, _aid = admit(worker_book)
+    clock.advance(minutes=60 * 24 * 40)
+    _record(worker_book, rid, ADMITTED, [2, 3, 4, 2, 3, 2, 1, 3, 5, 2], "admission")
+    _record(worker_book, rid, ADMITTED + timedelta(days=28), [6, 7, 6, 5, 4, 5, 3, 4, 8, 6])
+    ctx = make_ctx(worker_book, tasks)
+    tab = OutcomesTab(ctx, rid)
+    qtbot.addWidget(tab)
+    page = tab.star
+    page.history.setCurrentCell(0, 0)
+    assert page.correct_button.isEnabled()
+    page.correct()
+    from ui.outcomes.star_dialog import open_dialogs
+
+    (d,) = [w for w in open_dialogs() if isinstance(w, StarReadingDialog)]  # the page's child: closed with it
+    d.confirm_unsaved = lambda _w: Unsaved.DISCARD
+    assert d.scores["drug_use"].value() == 6 and d.stage_text("drug_use") == "Believing"
+    d.scores["drug_use"].setValue(9)
+    d.save()
+    assert d.result_value is None and "Say why" in d.binder.shown_error("correction_reason")
+    d.reason.setText("Typed 6 for 9")
+    d.save()
+    assert d.result_value is not None and d.result_value.supersedes_id
+    tab.refresh()
+    assert page.history.rowCount() == 3
+    assert "replaced by a correction" in page.history.item(1, 4).text()
+    assert "corrected: Typed 6 for 9" in page.history.item(0, 4).text()
+    assert page.distance.item(0, 2).text() == "9"  # the correction counts
+    page.history.setCurrentCell(1, 0)
+    assert not page.correct_button.isEnabled()

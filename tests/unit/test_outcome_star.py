@@ -309,3 +309,32 @@ def test_check_json_reports_star_readings(tmp_path: Path, db_path: Path, worker_
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["star_readings"] == 1
     assert "Outcome Star readings: 1" in run(tmp_path, "check", "--db", str(db_path)).stdout
+
+
+def test_a_correction_supersedes_and_keeps_the_original(worker_book: Casebook, clock) -> None:  # type: ignore[no-untyped-def]
+    rid, _ = admit(worker_book)
+    clock.advance(minutes=60 * 24 * 40)
+    star = worker_book.outcome_star
+    first = star.record(reading(rid, ADMITTED, 2, stage="admission"))
+    later = star.record(reading(rid, ADMITTED + timedelta(days=28), 5))
+    with pytest.raises(ValidationError, match="Say why"):
+        star.correct(later.id, reading(rid, ADMITTED + timedelta(days=28), 6), "  ")
+    fixed = star.correct(later.id, reading(rid, ADMITTED + timedelta(days=28), 6), "Typed 5 for 6")
+    assert (fixed.supersedes_id, fixed.correction_reason) == (later.id, "Typed 5 for 6")
+    assert last_audit(worker_book)[0] == ("outcome_star.correct", {
+        "taken_on": "2026-02-02", "stage": "review", "definition": "Drug & Alcohol", "version": "1",
+        "supersedes": later.id})
+    assert [r.id for r in star.readings(rid)] == [fixed.id, first.id]  # only the correction counts
+    history = star.readings(rid, include_superseded=True)
+    assert [r.id for r in history] == [fixed.id, later.id, first.id] and history[1].superseded
+    d = star.distance(rid)
+    assert d is not None and d.latest.id == fixed.id and d.areas[0].change == 4
+    with pytest.raises(ValidationError, match="already been corrected"):
+        star.correct(later.id, reading(rid, ADMITTED + timedelta(days=28), 7), "Again")
+    # the admission reading corrected in place: its own rule does not count itself
+    star.correct(first.id, reading(rid, ADMITTED, 3, stage="admission"), "Wrong score")
+    with worker_book._read() as s:
+        assert star.counts(s) == {"star_readings": 2}
+    other, _ = admit(worker_book, given="Robin")
+    with pytest.raises(ValidationError, match="same resident"):
+        star.correct(fixed.id, reading(other, ADMITTED + timedelta(days=28), 6), "Wrong person")

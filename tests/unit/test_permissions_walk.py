@@ -216,6 +216,7 @@ CHECKED: dict[str, Permission] = {
     "discharges.clear_placement_risk": P.RECORD_RISK,
     "discharges.placement_risk": P.VIEW_RESIDENTS,
     "outcome_star.record": P.RECORD_KEY_WORK,
+    "outcome_star.correct": P.RECORD_KEY_WORK,
     "outcome_star.readings": P.VIEW_RESIDENTS,
     "outcome_star.reading": P.VIEW_RESIDENTS,
     "outcome_star.distance": P.VIEW_RESIDENTS,

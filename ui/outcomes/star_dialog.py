@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFormLayout, QGridLayout, QGroupBox, QLabel, QLine
 
 from keyworker import outcome_star_definitions as defs
 from keyworker.clock import local_today
-from keyworker.outcome_star import STAGE_LABELS, StarReadingInput
+from keyworker.outcome_star import STAGE_LABELS, StarReadingInput, StarReadingView
 from ui.forms.dialog import FormDialog
 from ui.forms.widgets import ChoiceCombo, UkDateEdit
 
@@ -38,9 +38,17 @@ class StarReadingDialog(FormDialog):
     min_width = 760
 
     def __init__(self, parent: QWidget | None, ctx: AppContext, resident_id: str,
-                 definition: defs.StarDefinition | None = None, stage: str = "review") -> None:
-        super().__init__(parent, ctx, "New Outcome Star reading", save_text="&Save reading")
+                 definition: defs.StarDefinition | None = None, stage: str = "review",
+                 reading: StarReadingView | None = None) -> None:
+        super().__init__(parent, ctx, "Correct Outcome Star reading" if reading else "New Outcome Star reading",
+                         save_text="&Save correction" if reading else "&Save reading")
         self.resident_id = resident_id
+        self.reading = reading
+        if definition is None and reading is not None:
+            try:  # a correction keeps the areas the reading was scored on
+                definition = defs.get(reading.definition_id, reading.definition_version)
+            except KeyError:
+                definition = None
         self.definition = definition or defs.current()
         b = self.binder
         top = QFormLayout()
@@ -51,6 +59,9 @@ class StarReadingDialog(FormDialog):
         b.row(top, "stage", "&When in the stay", self.stage, required=True)
         self.completed_by = QLineEdit(ctx.book.actor.full_name)
         b.row(top, "completed_by", "Completed &by", self.completed_by)
+        if reading is not None:
+            self.reason = QLineEdit()
+            b.row(top, "correction_reason", "&Why it is corrected", self.reason, required=True)
         self.content_layout.addLayout(top)
 
         box = QGroupBox(f"{self.definition.name} Star: score every area from 1 to 10".replace("&", "&&"))
@@ -87,6 +98,13 @@ class StarReadingDialog(FormDialog):
             lic.setObjectName("hint")
             lic.setWordWrap(True)
             self.content_layout.addWidget(lic)
+        if reading is not None:
+            b.load({"taken_on": reading.taken_on, "stage": reading.stage, "completed_by": reading.completed_by,
+                    **{f"score_{a.key}": a.score for a in reading.scores},
+                    **{f"note_{a.key}": a.note or None for a in reading.scores}})
+            for a in reading.scores:
+                if a.key in self.scores:
+                    self._show_stage(a.key, a.score)
         self.finish_setup()
 
     def _show_stage(self, key: str, value: int) -> None:
@@ -99,8 +117,11 @@ class StarReadingDialog(FormDialog):
         return self.stage_labels[key].text()
 
     def validate(self, values: dict[str, Any]) -> dict[str, str] | None:
-        return {f"score_{a.key}": f"{a.name}: give a score from 1 to 10."
-                for a in self.definition.areas if not values.get(f"score_{a.key}")}
+        errors = {f"score_{a.key}": f"{a.name}: give a score from 1 to 10."
+                  for a in self.definition.areas if not values.get(f"score_{a.key}")}
+        if self.reading is not None and not values.get("correction_reason"):
+            errors["correction_reason"] = "Say why this is being corrected: the original stays in the history."
+        return errors
 
     def operation(self, values: dict[str, Any]) -> Callable[[], Any]:
         data = StarReadingInput(
@@ -110,6 +131,9 @@ class StarReadingDialog(FormDialog):
             completed_by=values.get("completed_by") or "", definition_id=self.definition.id,
             definition_version=self.definition.version)
         book = self.ctx.book
+        if self.reading is not None:
+            rid, why = self.reading.id, values.get("correction_reason") or ""
+            return lambda: book.outcome_star.correct(rid, data, why)
         return lambda: book.outcome_star.record(data)
 
     def _failed(self, exc: BaseException) -> None:
@@ -134,8 +158,9 @@ def open_dialogs() -> list[QWidget]:
 
 
 def open_star_dialog(ctx: AppContext, parent: QWidget | None, resident_id: str,
-                     stage: str = "review") -> StarReadingDialog:
-    dialog = StarReadingDialog(parent, ctx, resident_id, stage=stage)
+                     stage: str = "review", reading: StarReadingView | None = None) -> StarReadingDialog:
+    """"New reading…", or with `reading` "Correct…" (its scores loaded, a reason asked for)."""
+    dialog = StarReadingDialog(parent, ctx, resident_id, stage=stage, reading=reading)
     _OPEN.add(dialog)
     dialog.finished.connect(lambda _r: _OPEN.discard(dialog))
     dialog.destroyed.connect(lambda *_a: _OPEN.discard(dialog))

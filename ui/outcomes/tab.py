@@ -37,13 +37,19 @@ from ui.widgets.tables import read_only_table
 
 @dataclass(frozen=True)
 class StarState:
-    readings: list[StarReadingView]  # newest first
+    history: list[StarReadingView]  # newest first, corrected ones too (marked)
     due: StarDue
+
+    @property
+    def readings(self) -> list[StarReadingView]:
+        """The readings that count (corrections in, what they replaced out), newest first."""
+        return [r for r in self.history if not r.superseded]
 
 
 def load_state(book: Any, resident_id: str) -> StarState:
     """Runs on the database thread."""
-    return StarState(book.outcome_star.readings(resident_id), book.outcome_star.due(resident_id))
+    return StarState(book.outcome_star.readings(resident_id, include_superseded=True),
+                     book.outcome_star.due(resident_id))
 
 
 def default_compare(readings: list[StarReadingView]) -> StarReadingView | None:
@@ -91,7 +97,14 @@ class StarPage(QWidget):
         self.new_button = QPushButton("&New reading…")
         self.new_button.setAccessibleName("New Outcome Star reading")
         self.new_button.clicked.connect(self.new_reading)
-        self.new_button.setVisible(ctx.book.actor.can(Permission.RECORD_KEY_WORK))
+        can = ctx.book.actor.can(Permission.RECORD_KEY_WORK)
+        self.new_button.setVisible(can)
+        self.correct_button = QPushButton("C&orrect…")
+        self.correct_button.setAccessibleName("Correct the chosen reading")
+        self.correct_button.setToolTip("A correction replaces the reading; the original stays in the history")
+        self.correct_button.clicked.connect(self.correct)
+        self.correct_button.setEnabled(False)
+        self.correct_button.setVisible(can)
         self.due_label = QLabel("Loading Outcome Star readings…")
         self.due_label.setObjectName("starDue")
         self.due_label.setWordWrap(True)
@@ -103,6 +116,7 @@ class StarPage(QWidget):
         compare_label.setBuddy(self.compare)
         top = QHBoxLayout()
         top.addWidget(self.new_button)
+        top.addWidget(self.correct_button)
         top.addWidget(self.due_label, 1)
         top.addWidget(compare_label)
         top.addWidget(self.compare)
@@ -131,6 +145,7 @@ class StarPage(QWidget):
 
         self.history = _table(["Date", "When", "Total", "Completed by", "Star"], "starHistory",
                               "Outcome Star readings, newest first")
+        self.history.currentCellChanged.connect(lambda *_a: self._history_chosen())
         lower = QWidget()
         ll = QVBoxLayout(lower)
         ll.setContentsMargins(0, 0, 0, 0)
@@ -166,13 +181,33 @@ class StarPage(QWidget):
         self.compare.setCurrentIndex(max(0, self.compare.findData(first.id)) if first else 0)
         self.compare.setEnabled(len(rs) > 1)
         self.compare.blockSignals(False)
-        self.history.setRowCount(len(rs))
-        for row, r in enumerate(rs):
-            cells = [format_date(r.taken_on), r.stage_label, str(r.total), r.completed_by,
-                     f"{r.definition_name} v{r.definition_version}"]
+        hist = state.history
+        self.history.setRowCount(len(hist))
+        for row, r in enumerate(hist):
+            star = f"{r.definition_name} v{r.definition_version}"
+            if r.superseded:
+                star += " (replaced by a correction)"
+            elif r.supersedes_id:
+                star += f" ✎ corrected: {r.correction_reason or ''}"
+            cells = [format_date(r.taken_on), r.stage_label, str(r.total), r.completed_by, star]
             for c, text in enumerate(cells):
-                self.history.setItem(row, c, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                if r.superseded:
+                    f = item.font()
+                    f.setStrikeOut(True)
+                    item.setFont(f)
+                self.history.setItem(row, c, item)
+        self._history_chosen()
         self._draw()
+
+    def chosen(self) -> StarReadingView | None:
+        row = self.history.currentRow()
+        hist = self.state.history if self.state else []
+        return hist[row] if 0 <= row < len(hist) else None
+
+    def _history_chosen(self) -> None:
+        r = self.chosen()
+        self.correct_button.setEnabled(r is not None and not r.superseded)
 
     def compared(self) -> StarReadingView | None:
         rid = self.compare.currentData()
@@ -212,6 +247,13 @@ class StarPage(QWidget):
                 if c == 3:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 self.distance.setItem(row, c, item)
+
+    def correct(self) -> None:
+        from ui.outcomes.star_dialog import open_star_dialog
+
+        r = self.chosen()
+        if r is not None and not r.superseded:
+            open_star_dialog(self.ctx, self, self.resident_id, reading=r)
 
     def new_reading(self) -> None:
         from ui.outcomes.star_dialog import open_star_dialog
