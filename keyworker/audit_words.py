@@ -687,6 +687,22 @@ def _demo(d: Detail) -> Words:
     return Words("Demo records added", f"{n} residents" if isinstance(n, int) else "")
 
 
+def _star_saved(verb: str) -> Formatter:
+    def f(d: Detail) -> Words:
+        w = _star_record(d)
+        return Words(w.what.replace("recorded", verb), w.details)
+    return f
+
+
+def _star_record(d: Detail) -> Words:
+    stage = {"admission": "at admission", "review": "during the stay", "discharge": "at discharge"}.get(
+        str(d.get("stage")), "")
+    on = _day(d.get("taken_on"))
+    star = str(d.get("definition") or "")
+    return Words("Outcome Star reading recorded" + (f" on {on}" if on else ""),
+                 _join(stage, f"{star} Star, version {d.get('version')}" if star and d.get("version") else ""))
+
+
 ACTIONS: dict[str, Formatter] = {
     # the unit
     "unit.create": _fixed("Unit created"),
@@ -842,6 +858,13 @@ ACTIONS: dict[str, Formatter] = {
                                             "for the referrer and the Community Treatment Provider")
                                            if isinstance(d.get("letters"), int) else ""),
     "placement_risk.clear": _fixed("Placement no longer at risk"),
+    # the Outcome Star (issue 14)
+    "outcome_star.record": _star_record,
+    "outcome_star.correct": _star_saved("corrected"),
+    "outcome_star.history": _fixed("Outcome Star readings looked at"),
+    "outcome_star.view": _fixed("Outcome Star reading opened"),
+    "outcome_star.distance": _fixed("Outcome Star distance travelled looked at"),
+    "outcome_star.due": _fixed("Outcome Star readings due looked at"),
     # the outbox (issue 12 adds delivery words as it adds the actions)
     "outbox.enqueue": _outbox_enqueue,
     "outbox.list": _outbox_list,

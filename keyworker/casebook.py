@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from keyworker.sharing import SharingService
     from keyworker.discharges import DischargeService
     from keyworker.discharge_plans import DischargePlanService
+    from keyworker.outcome_star import OutcomeStarService
 
 from keyworker.security.vault import (
     ACCOUNT,
@@ -124,6 +125,7 @@ SERVICES: list[tuple[str, str]] = [
     ("destinations", "keyworker.outbox.destinations:DestinationService"),
     ("discharges", "keyworker.discharges:DischargeService"),
     ("discharge_plans", "keyworker.discharge_plans:DischargePlanService"),
+    ("outcome_star", "keyworker.outcome_star:OutcomeStarService"),
 ]
 
 
@@ -153,6 +155,7 @@ class Casebook:
     destinations: DestinationService
     discharges: DischargeService
     discharge_plans: DischargePlanService
+    outcome_star: OutcomeStarService
 
     def __init__(
         self,

@@ -22,6 +22,7 @@ LABELS = {
     "outbox_waiting": "Letters and returns waiting to be sent",
     "outbox_oldest_minutes": "Minutes the oldest has waited",
     "outbox_quarantined": "Refused by the receiver, waiting for a person",
+    "star_readings": "Outcome Star readings",
 }
 
 

@@ -93,7 +93,7 @@ def populate(run: DemoRun) -> None:
             reason = rng.choice(PLANNED_REASONS) if rng.random() < 0.25 else "completed_drug_free"
             at = _at(a.discharged_on, 11, rng.choice((0, 15, 30)))
             d = stamp(book, {"admission_id": a.id, "resident_id": a.resident_id, "path": "planned",
-                             "type": "planned_completed" if dr.reason(reason).completed else "planned_transfer",
+                             "type": "planned_completed" if reason in COMPLETED else "planned_transfer",
                              "ends_stay": True, "reason_code": reason, "occurred_at": at,
                              "state": "confirmed", "second_person_id": senior, "second_how": "signed_in",
                              "confirmed_at": at, "summary_due_at": summary_due(at), "summary_sent_at": at,

@@ -87,10 +87,8 @@ def test_risk_and_alerts_come_from_registered_header_items(qtbot, manager_book, 
 def test_tabs_come_from_the_registry_and_only_existing_features_show(opened, qtbot) -> None:  # type: ignore[no-untyped-def]
     _book, ctx, win, rid = opened
     titles = [win.tabs.tabText(i) for i in range(win.tabs.count())]
-    for t in ("Overview", "Medication", "Documents", "History"):
+    for t in ("Overview", "Medication", "Documents", "History", "Outcomes"):  # Outcomes since issue 14
         assert t in titles
-    for t in ("Outcomes",):  # (the Discharge tab exists since issue 13)
-        assert t not in titles
     assert list(win.pages) == ["overview"]  # the others are made when first shown
     register_resident_tab("extra", "Extra", lambda c, r: QLabel(f"extra {r}"), 65)
     try:

@@ -38,6 +38,8 @@ from keyworker.medication import MedicationInput
 from keyworker import da_checklist
 from keyworker.incidents import INCIDENT_TYPES, IncidentFilter, IncidentInput
 from keyworker.key_work_input import ATTENDANCE, OUTCOMES, SESSION_TYPES, Attendance, FollowUp, GoalWork, GroupInput, SessionInput
+from keyworker import outcome_star_definitions as star_definitions
+from keyworker.outcome_star import StarReadingInput
 from keyworker.pre_admission import CHECKLIST as PRE_ADMISSION_CHECKLIST
 from keyworker.pre_admission import DOMAINS as PRE_ADMISSION_DOMAINS
 from keyworker.pre_admission import METHODS as PRE_ADMISSION_METHODS
@@ -294,6 +296,7 @@ FUZZ_CALLS: dict[str, list[FuzzCall]] = {
     "InvitationLetter": [lambda b, i, v: b.reviews.send_invitation(v)],
     "UnplannedDischargeInput": [lambda b, i, v: b.discharges.record_unplanned(v)],
     "DischargePlanInput": [lambda b, i, v: b.discharge_plans.save(v)],
+    "StarReadingInput": [lambda b, i, v: b.outcome_star.record(v)],
 }
 # Fields set to a real id half of the time, so a call gets past "does not exist".
 REAL_IDS = {"admission_id": "planned_admission", "key_worker_id": "worker", "goal_id": "goal", "actor_id": "worker",
@@ -350,6 +353,9 @@ SEEDS: dict[str, Callable[[dict[str, str]], Any]] = {
     "InvitationLetter": lambda ids: InvitationLetter(
         Preview("review_invitation", "Invitation to the referrer", b"%PDF-1.4", ids["resident"], None,
                 ids["planned_admission"], "0" * 64), Invitation("Priya Shah", "referrer", date(2026, 1, 5))),
+    "StarReadingInput": lambda ids: StarReadingInput(
+        ids["resident"], {a.key: 5 for a in star_definitions.current().areas}, "05/01/2026", "admission",
+        notes={"money": "Debts"}),
     "UnplannedDischargeInput": lambda ids: UnplannedDischargeInput(
         ids["planned_resident"], "absconded", "05/01/2026 08:30", "Went over the fence", night_reason="Would not wait",
         overdose_risk=True, harm_reduction_advice=True, homelessness_risk=True, council_name="Preston City Council"),

@@ -221,6 +221,12 @@ CHECKED: dict[str, Permission] = {
     "discharge_plans.save": P.EDIT_CARE_PLANS,
     "discharge_plans.complete": P.EDIT_CARE_PLANS,
     "discharge_plans.sign": P.CONFIRM_DISCHARGES,
+    "outcome_star.record": P.RECORD_KEY_WORK,
+    "outcome_star.correct": P.RECORD_KEY_WORK,
+    "outcome_star.readings": P.VIEW_RESIDENTS,
+    "outcome_star.reading": P.VIEW_RESIDENTS,
+    "outcome_star.distance": P.VIEW_RESIDENTS,
+    "outcome_star.due": P.VIEW_RESIDENTS,
 }
 
 # Arguments where a placeholder would stop the call before its permission check.
