@@ -665,6 +665,17 @@ def _demo(d: Detail) -> Words:
     return Words("Demo records added", f"{n} residents" if isinstance(n, int) else "")
 
 
+_TOP_STAGES = {"start": "Start", "review": "Review", "exit": "Exit",
+               "post_treatment_exit": "Post-treatment exit"}
+
+
+def _iso_day(value: Any) -> str:
+    try:
+        return format_date(date.fromisoformat(str(value)))
+    except ValueError:
+        return ""
+
+
 ACTIONS: dict[str, Formatter] = {
     # the unit
     "unit.create": _fixed("Unit created"),
@@ -805,6 +816,12 @@ ACTIONS: dict[str, Formatter] = {
                                             "for the referrer and the Community Treatment Provider")
                                            if isinstance(d.get("letters"), int) else ""),
     "placement_risk.clear": _fixed("Placement no longer at risk"),
+    # the Treatment Outcomes Profile (issue 14)
+    "top.record": lambda d: Words(f"{_TOP_STAGES.get(str(d.get('stage')), 'TOP')} TOP recorded",
+                                  f"interview on {_iso_day(d.get('interview_on'))}" if d.get("interview_on") else ""),
+    "top.view": _fixed("TOP opened"),
+    "top.history": _fixed("TOPs looked at"),
+    "top.due": _fixed("Due TOPs looked at"),
     # the outbox (issue 12 adds delivery words as it adds the actions)
     "outbox.enqueue": _outbox_enqueue,
     "outbox.list": _outbox_list,

@@ -17,3 +17,4 @@ from keyworker.db.notes import CarePlanShare, CaseNote, ContactLog  # noqa: E402
 from keyworker.db.outbox import OutboxAttempt, OutboxDestination, OutboxItem, OutboxRoute  # noqa: E402,F401  (issue 12)
 from keyworker.db.discharges import (  # noqa: E402,F401  (issue 13)
     Discharge, DischargeNotification, DischargePlan, FollowUp, FollowUpAttempt, PlacementRisk)
+from keyworker.db.top import Top, TopSubstance  # noqa: E402,F401  (issue 14, TOP)
