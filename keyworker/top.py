@@ -167,6 +167,13 @@ class SubstanceView:
     amount_unit: str | None
 
     @property
+    def short_label(self) -> str:
+        """For a chart's legend: "Opiates", or the other substance's name ("Other: ketamine")."""
+        if self.substance == "other" and self.label.startswith("Other substance ("):
+            return "Other: " + self.label[len("Other substance ("):-1]
+        return self.label
+
+    @property
     def amount_text(self) -> str:
         """"4 g", "£20", "12 units" or ""."""
         if self.average_amount is None or self.amount_unit is None:
@@ -348,10 +355,10 @@ def _clean_substance(c: Cleaner, item: Any, seen: set[str]) -> dict[str, Any] | 
             return None
         weeks = []
         for n, raw in enumerate(weeks_raw, start=1):
-            v = _int_in(c, f"{key}.week{n}", raw, 0, 7, f"{label}, week {n}: days must be 0 to 7.")
-            if v is None:
+            day = _int_in(c, f"{key}.week{n}", raw, 0, 7, f"{label}, week {n}: days must be 0 to 7.")
+            if day is None:
                 return None
-            weeks.append(v)
+            weeks.append(day)
     total_raw = data.get("total_days")
     total: int | None = None
     if total_raw is not None:
