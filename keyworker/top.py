@@ -425,9 +425,12 @@ def validate_top(data: Mapping[str, Any] | TopInput, *, today: date) -> tuple[di
         del c.values["interview_on"]
         c.error("interview_on", "The interview date cannot be in the future.")
     for name, label in SCALES:
-        _int = _int_in(c, name, fields.get(name), 0, 20, f"{label} must be 0 to 20.")
-        if _int is not None:
-            c.values[name] = _int
+        if fields.get(name) is None:
+            c.error(name, f"{label}: give a score from 0 to 20.")
+            continue
+        score = _int_in(c, name, fields.get(name), 0, 20, f"{label} must be 0 to 20.")
+        if score is not None:
+            c.values[name] = score
     for name, label in DAY_FIELDS:
         v = _int_in(c, name, fields.get(name, 0), 0, 28, f"{label}: days must be 0 to 28.")
         if v is not None:

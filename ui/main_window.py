@@ -53,7 +53,8 @@ FEATURE_MODULES = ("ui.today", "ui.admin.page", "ui.caseload.page", "ui.referral
                    "ui.care_plans", "ui.resident.window", "ui.reports.page", "ui.risk",
                    "ui.incidents", "ui.key_work",
                    "ui.notes", "ui.outbox.page",
-                   "ui.discharges")
+                   "ui.discharges",
+                   "ui.outcomes")
 
 
 def register_page(key: str, title: str, factory: Callable[[AppContext], QWidget], order: int = 100) -> None:
