@@ -18,11 +18,14 @@ post-treatment exit TOP when the 6-month follow-up could not reach the person, a
 possible": they are listed, but not counted for or against compliance."""
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -99,6 +102,33 @@ YES_NO_FIELDS: tuple[tuple[str, str], ...] = (
     ("eviction_risk", "At risk of eviction"),
 )
 FIELD_LABELS = dict(SCALES + DAY_FIELDS + YES_NO_FIELDS)
+
+# The official TOP form's wording is licensed: a unit that holds it may install it in
+# resources/licensed/top.json ({"wording": {"psychological_health": "...", "opiates": "...", ...}},
+# keys from LICENSABLE), shown on the form beside our short labels. Never shipped with the app.
+LICENSED_FILE = Path(__file__).resolve().parent.parent / "resources" / "licensed" / "top.json"
+LICENSABLE = frozenset({*FIELD_LABELS, *SUBSTANCE_LABELS})
+
+
+@lru_cache(maxsize=1)
+def licensed_wording(path: Path = LICENSED_FILE) -> dict[str, str]:
+    """The unit's licensed wording by field, if installed; else nothing. A file that is not as
+    described (unknown field, not text, unreadable) is ignored as a whole: our labels still work."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        wording = data["wording"]
+        if not isinstance(wording, dict) or not all(isinstance(v, str) for v in wording.values()):
+            return {}
+        out = {str(k): v.strip() for k, v in wording.items() if v.strip()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+    return out if set(out) <= LICENSABLE else {}
+
+
+def field_wording(name: str) -> str:
+    """The licensed wording of a field or substance, or "" (the form then shows our label only)."""
+    return licensed_wording().get(name, "")
+
 
 START_WITHIN_DAYS = 14
 REVIEW_EVERY_MONTHS = 6

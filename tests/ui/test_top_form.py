@@ -107,7 +107,8 @@ def test_a_top_entered_by_keyboard_alone(qtbot: QtBot, book_factory, tasks) -> N
     assert (t.psychological_health, t.physical_health, t.quality_of_life) == (8, 10, 6)
     # the section shows it at once: history, the start TOP done, the next one due
     assert section.history.rowCount() == 1 and section.history.item(0, 1).text() == "Start"
-    assert section.history.item(0, 5).text() == "Alcohol 25, Opiates 6"
+    assert section.history.item(0, 3).text() == "Alcohol 25, Opiates 6"
+    assert section.history.item(0, 2).text() == "8 / 10 / 6"
     assert section.next_due.text() == "Next: Mid-way review TOP due by 16/02/2026."
     assert section.due_table.item(0, 2).text() == "✓ Done on 05/01/2026"
 
@@ -201,3 +202,38 @@ def test_the_chart_is_drawn_on_screen_and_in_a_pdf_alike(qtbot: QtBot, book_fact
     pdf_n, pdf_centre = _dark_pixels(lambda x, y: page.getpixel((x, y)), page.width, page.height)
     assert pdf_n > 10 * max(1, blank_n)
     assert pdf_centre == pytest.approx(screen_centre, abs=0.04)  # the same picture, in the same place
+
+
+def test_tops_due_on_today_and_the_record_header(qtbot: QtBot, book_factory, tasks, clock) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    from ui.outcomes.top_register import header, tops_due
+    from ui.resident.tabs import header_sources
+    from ui.today import today_sections
+
+    assert "tops_due" in {s.key for s in today_sections()} and "top" in {h.key for h in header_sources()}
+    manager = book_factory("manager")
+    rid = admit(manager).id
+    worker = book_factory("worker")
+    assert tops_due(worker) == [] and header(worker, rid) == []  # due 19/01: not yet within a week
+    clock.set(datetime(2026, 1, 20, 9, 0))
+    [item] = tops_due(worker)
+    assert item.text.startswith("Jane Doe (") and item.text.endswith(") — Start TOP")
+    assert (item.overdue, item.due, item.tab, item.resident_id) == (True, date(2026, 1, 19), "outcomes", rid)
+    assert tops_due(manager) == [] and len(tops_due(manager, "unit")) == 1  # not the senior's own resident
+    [alert] = header(worker, rid)
+    assert (alert.text, alert.symbol, alert.tooltip) == ("Start TOP overdue", "⚠", "It was due by 19/01/2026.")
+    assert header(book_factory("admin"), rid) == []
+
+
+def test_a_units_licensed_wording_is_shown_under_its_field(qtbot: QtBot, book_factory, tasks,  # type: ignore[no-untyped-def]
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import ui.outcomes.top_dialog as td
+
+    monkeypatch.setattr(td, "field_wording", lambda name: "The unit's licensed words" if name == "tobacco_days" else "")
+    book = book_factory("worker")
+    rid = admit(book_factory("manager")).id
+    dlg = TopDialog(None, make_ctx(book, tasks), rid)
+    qtbot.addWidget(dlg)
+    notes = [w.text() for w in dlg.findChildren(td.QLabel, "licensedWording")]
+    assert notes == ["The unit's licensed words"] and dlg.tobacco.toolTip() == "The unit's licensed words"

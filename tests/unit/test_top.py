@@ -307,3 +307,20 @@ def test_who_may_record_and_read(book_factory, resident) -> None:
         book_factory("admin").top.for_resident(rid)
     book_factory("worker").top.record(top_input(rid))
     assert len(book_factory("nights").top.for_resident(rid)) == 1
+
+
+def test_licensed_wording_is_read_from_the_units_own_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from keyworker.top import LICENSED_FILE, licensed_wording
+
+    assert not LICENSED_FILE.exists()  # never shipped
+    good = tmp_path / "top.json"
+    good.write_text(json.dumps({"wording": {"psychological_health": "Licensed words", "opiates": "More"}}))
+    assert licensed_wording.__wrapped__(good) == {"psychological_health": "Licensed words", "opiates": "More"}
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"wording": {"no_such_field": "x"}}))
+    assert licensed_wording.__wrapped__(bad) == {}
+    bad.write_text("not json")
+    assert licensed_wording.__wrapped__(bad) == {}
+    assert licensed_wording.__wrapped__(tmp_path / "missing.json") == {}

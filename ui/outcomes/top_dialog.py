@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from keyworker.clock import local_today
-from keyworker.top import AMOUNT_UNIT_WORDS, SCALES, STAGES, SUBSTANCES, SubstanceUse, TopInput, validate_top
+from keyworker.top import (AMOUNT_UNIT_WORDS, SCALES, STAGES, SUBSTANCES, SubstanceUse, TopInput, field_wording,
+                           validate_top)
 from ui.context import AppContext
 from ui.forms import ChoiceCombo, FormDialog, UkDateEdit, to_qdate
 
@@ -37,6 +38,7 @@ def spin(name: str, high: int, accessible: str, *, low: int = 0, width: int = 56
     box.setRange(low, high)
     box.setAccessibleName(accessible)
     box.setMinimumWidth(width)
+    box.setMaximumWidth(width + 30)
     box.setAlignment(Qt.AlignmentFlag.AlignRight)
     return box
 
@@ -44,7 +46,7 @@ def spin(name: str, high: int, accessible: str, *, low: int = 0, width: int = 56
 class TopDialog(FormDialog):
     save_text = "&Save TOP"
     data_area = "top"
-    min_width = 820
+    min_width = 900
 
     def __init__(self, parent: QWidget | None, ctx: AppContext, resident_id: str, *,
                  stage: str | None = None) -> None:
@@ -76,17 +78,21 @@ class TopDialog(FormDialog):
         self.amounts: dict[str, QDoubleSpinBox] = {}
         self.units: dict[str, ChoiceCombo] = {}
         self.other_name = QLineEdit()
-        self.other_name.setPlaceholderText("Name it")
+        self.other_name.setPlaceholderText("Which substance?")
+        self.other_name.setMinimumWidth(130)
         self.other_name.setAccessibleName("Other substance: which")
         for row, sub in enumerate(SUBSTANCES, start=1):
             if sub.code == "other":
                 cell = QWidget()
                 f = QFormLayout(cell)
                 f.setContentsMargins(0, 0, 0, 0)
-                f.addRow(QLabel("Other"), b.add(f"substances.{sub.code}.other_name", self.other_name, "Other substance"))
+                f.addRow(QLabel("Other:"), b.add(f"substances.{sub.code}.other_name", self.other_name, "Other substance"))
                 grid.addWidget(cell, row, 0, Qt.AlignmentFlag.AlignTop)
             else:
-                grid.addWidget(QLabel(sub.label), row, 0, Qt.AlignmentFlag.AlignTop)
+                name = QLabel(sub.label)
+                name.setToolTip(field_wording(sub.code))
+                name.setMinimumHeight(QSpinBox().sizeHint().height())  # level with its spin boxes
+                grid.addWidget(name, row, 0, Qt.AlignmentFlag.AlignTop)
             boxes = []
             for n in range(1, 5):
                 box = spin(f"{sub.code}_week{n}", 7, f"{sub.label}, week {n}: days used")
@@ -99,6 +105,7 @@ class TopDialog(FormDialog):
             total.setObjectName(f"total_{sub.code}")
             total.setAccessibleName(f"{sub.label}: total days")
             total.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            total.setMinimumSize(40, boxes[0].sizeHint().height())
             grid.addWidget(total, row, 5, Qt.AlignmentFlag.AlignTop)
             self.totals[sub.code] = total
             amount = QDoubleSpinBox()
@@ -106,6 +113,8 @@ class TopDialog(FormDialog):
             amount.setRange(0, 10_000)
             amount.setDecimals(1)
             amount.setSpecialValueText("—")
+            amount.setMinimumWidth(90)
+            amount.setMaximumWidth(120)
             amount.setAccessibleName(f"{sub.label}: average amount on a using day")
             grid.addWidget(b.add(f"substances.{sub.code}.average_amount", amount, f"{sub.label}, amount",
                                  getter=lambda a=amount: a.value() or None,
@@ -169,7 +178,20 @@ class TopDialog(FormDialog):
         self.eviction = QCheckBox("At risk of e&viction")
         b.row(hf, "eviction_risk", "", self.eviction)
         self.content_layout.addWidget(health)
+        self._licensed_wording()
         self.finish_setup()
+
+    def _licensed_wording(self) -> None:
+        """A unit's licensed TOP wording (resources/licensed/top.json), if installed, under each field."""
+        for name, f in self.binder.fields.items():
+            wording = field_wording(name)
+            if wording and f.box is not None:
+                note = QLabel(wording)
+                note.setObjectName("licensedWording")
+                note.setWordWrap(True)
+                note.setStyleSheet("QLabel#licensedWording { color: #52606d; }")
+                f.box.layout().insertWidget(1, note)
+                f.editor.setToolTip(wording)
 
     def _update_total(self, code: str) -> None:
         self.totals[code].setText(str(sum(b.value() for b in self.weeks[code])))

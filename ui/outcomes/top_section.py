@@ -28,7 +28,8 @@ from ui.context import AppContext
 from ui.errors import show_error
 from ui.widgets.tables import read_only_table
 
-HISTORY = ["Date", "Stage", "Psychological", "Physical", "Quality of life", "Days used (28)", "By"]
+HISTORY = ["Date", "Stage", "Scores", "Days used (of 28)", "By"]
+SCORES_HINT = "Scores: psychological health / physical health / quality of life, 0 (poor) to 20 (good)."
 DUE = ["TOP", "Due by", "State"]
 SYMBOLS = {OVERDUE: "⚠ ", DONE: "✓ ", MISSED: "✗ ", OPTIONAL: "○ "}
 
@@ -88,10 +89,12 @@ class TopSection(QWidget):
         self.history.setObjectName("topHistory")
         self.history.setAccessibleName("TOPs recorded, oldest first")
         self.history.setHorizontalHeaderLabels(HISTORY)
+        self.history.horizontalHeaderItem(2).setToolTip(SCORES_HINT)
         read_only_table(self.history)
         hh = self.history.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        hh.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        hh.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.history.setWordWrap(True)
         self.empty = QLabel("No TOPs recorded yet.")
         self.empty.setObjectName("muted")
         self.chart = ChartView()
@@ -102,15 +105,20 @@ class TopSection(QWidget):
         ll = QVBoxLayout(lists)
         ll.setContentsMargins(0, 0, 0, 0)
         ll.addWidget(QLabel("<b>Due</b>"))
-        ll.addWidget(self.due_table, 1)
+        ll.addWidget(self.due_table)
         ll.addWidget(QLabel("<b>History</b>"))
+        hint = QLabel(SCORES_HINT)
+        hint.setObjectName("hint")
+        hint.setWordWrap(True)
+        ll.addWidget(hint)
         ll.addWidget(self.empty)
         ll.addWidget(self.history, 2)
+        lists.setMinimumWidth(440)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(lists)
         split.addWidget(self.chart)
-        split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 1)
+        split.setStretchFactor(0, 5)
+        split.setStretchFactor(1, 6)
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addWidget(split, 1)
@@ -142,15 +150,25 @@ class TopSection(QWidget):
                 self.due_table.setItem(r, c, QTableWidgetItem(text))
         self.history.setRowCount(len(self.tops))
         for r, t in enumerate(self.tops):
-            cells = [format_date(t.interview_on), t.stage_label, str(t.psychological_health), str(t.physical_health),
-                     str(t.quality_of_life), used_text(t), t.completed_by_name or "—"]
+            cells = [format_date(t.interview_on), t.stage_label,
+                     f"{t.psychological_health} / {t.physical_health} / {t.quality_of_life}", used_text(t),
+                     t.completed_by_name or "—"]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
+                item.setToolTip(text)
                 item.setData(Qt.ItemDataRole.UserRole, t.id)
                 self.history.setItem(r, c, item)
+        self.history.resizeRowsToContents()
+        self._fit_height(self.due_table)
         self.empty.setVisible(not self.tops)
         self.history.setVisible(bool(self.tops))
         self.chart.set_drawing(top_chart(self.tops))
+
+    @staticmethod
+    def _fit_height(table: QTableWidget) -> None:
+        """The due list is short: as tall as its rows, so the history gets the room."""
+        rows = sum(table.rowHeight(r) for r in range(table.rowCount()))
+        table.setMaximumHeight(table.horizontalHeader().height() + rows + 2 * table.frameWidth() + 4)
 
     def suggested_stage(self) -> str | None:
         """The stage of the first TOP still to do (overdue first), for the form."""
