@@ -44,6 +44,7 @@ from keyworker.pre_admission import METHODS as PRE_ADMISSION_METHODS
 from keyworker.pre_admission import DomainNote, PreAdmissionInput
 from keyworker.contacts import ContactInput
 from keyworker.discharges import UnplannedDischargeInput
+from keyworker.top import SubstanceUse, TopInput
 from keyworker.notes import NoteInput
 from keyworker.sharing import ShareRecipient
 from keyworker.safeguarding import MARAC_GROUNDS, REFERRAL_KINDS, ChecklistInput, SafeguardingReferralInput
@@ -291,6 +292,7 @@ FUZZ_CALLS: dict[str, list[FuzzCall]] = {
     "ShareRecipient": [lambda b, i, v: b.sharing.record(i["version"], [v])],
     "InvitationLetter": [lambda b, i, v: b.reviews.send_invitation(v)],
     "UnplannedDischargeInput": [lambda b, i, v: b.discharges.record_unplanned(v)],
+    "TopInput": [lambda b, i, v: b.top.record(v)],
 }
 # Fields set to a real id half of the time, so a call gets past "does not exist".
 REAL_IDS = {"admission_id": "planned_admission", "key_worker_id": "worker", "goal_id": "goal", "actor_id": "worker",
@@ -350,6 +352,10 @@ SEEDS: dict[str, Callable[[dict[str, str]], Any]] = {
     "UnplannedDischargeInput": lambda ids: UnplannedDischargeInput(
         ids["planned_resident"], "absconded", "05/01/2026 08:30", "Went over the fence", night_reason="Would not wait",
         overdose_risk=True, harm_reduction_advice=True, homelessness_risk=True, council_name="Preston City Council"),
+    "TopInput": lambda ids: TopInput(ids["resident"], "review", "05/01/2026", 8, 10, 6,
+                                     substances=[SubstanceUse("alcohol", [7, 6, 7, 5], average_amount=24),
+                                                 SubstanceUse("other", total_days=2, other_name="Ketamine")],
+                                     tobacco_days=28, injecting_days=2, shared_needles=True),
 }
 
 
