@@ -22,6 +22,8 @@ LABELS = {
     "outbox_waiting": "Letters and returns waiting to be sent",
     "outbox_oldest_minutes": "Minutes the oldest has waited",
     "outbox_quarantined": "Refused by the receiver, waiting for a person",
+    "tops_due": "TOPs due and not yet done",
+    "top_compliance_pct": "TOP compliance (%; the target is 90)",
 }
 
 

@@ -286,6 +286,8 @@ def test_compliance_per_unit_and_per_key_worker(book_factory, clock: FixedClock)
     with manager._read() as s:
         # due now and not done: C's start TOP (C is still in; B's missed ones cannot be done now)
         assert manager.top.counts(s) == {"tops_due": 1, "top_compliance_pct": 71.4}
+    report = manager.check(integrity=False)
+    assert (report["tops_due"], report["top_compliance_pct"]) == (1, 71.4)
 
 
 def test_who_may_see_compliance(book_factory) -> None:
