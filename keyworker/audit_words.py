@@ -701,6 +701,15 @@ def _star_record(d: Detail) -> Words:
     star = str(d.get("definition") or "")
     return Words("Outcome Star reading recorded" + (f" on {on}" if on else ""),
                  _join(stage, f"{star} Star, version {d.get('version')}" if star and d.get("version") else ""))
+_TOP_STAGES = {"start": "Start", "review": "Review", "exit": "Exit",
+               "post_treatment_exit": "Post-treatment exit"}
+
+
+def _iso_day(value: Any) -> str:
+    try:
+        return format_date(date.fromisoformat(str(value)))
+    except ValueError:
+        return ""
 
 
 ACTIONS: dict[str, Formatter] = {
@@ -865,6 +874,12 @@ ACTIONS: dict[str, Formatter] = {
     "outcome_star.view": _fixed("Outcome Star reading opened"),
     "outcome_star.distance": _fixed("Outcome Star distance travelled looked at"),
     "outcome_star.due": _fixed("Outcome Star readings due looked at"),
+    # the Treatment Outcomes Profile (issue 14)
+    "top.record": lambda d: Words(f"{_TOP_STAGES.get(str(d.get('stage')), 'TOP')} TOP recorded",
+                                  f"interview on {_iso_day(d.get('interview_on'))}" if d.get("interview_on") else ""),
+    "top.view": _fixed("TOP opened"),
+    "top.history": _fixed("TOPs looked at"),
+    "top.due": _fixed("Due TOPs looked at"),
     # the outbox (issue 12 adds delivery words as it adds the actions)
     "outbox.enqueue": _outbox_enqueue,
     "outbox.list": _outbox_list,

@@ -66,6 +66,7 @@ if TYPE_CHECKING:
     from keyworker.discharges import DischargeService
     from keyworker.discharge_plans import DischargePlanService
     from keyworker.outcome_star import OutcomeStarService
+    from keyworker.top import TopService
 
 from keyworker.security.vault import (
     ACCOUNT,
@@ -126,6 +127,7 @@ SERVICES: list[tuple[str, str]] = [
     ("discharges", "keyworker.discharges:DischargeService"),
     ("discharge_plans", "keyworker.discharge_plans:DischargePlanService"),
     ("outcome_star", "keyworker.outcome_star:OutcomeStarService"),
+    ("top", "keyworker.top:TopService"),
 ]
 
 
@@ -156,6 +158,7 @@ class Casebook:
     discharges: DischargeService
     discharge_plans: DischargePlanService
     outcome_star: OutcomeStarService
+    top: TopService
 
     def __init__(
         self,

@@ -23,6 +23,8 @@ LABELS = {
     "outbox_oldest_minutes": "Minutes the oldest has waited",
     "outbox_quarantined": "Refused by the receiver, waiting for a person",
     "star_readings": "Outcome Star readings",
+    "tops_due": "TOPs due and not yet done",
+    "top_compliance_pct": "TOP compliance (%; the target is 90)",
 }
 
 

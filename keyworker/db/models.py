@@ -18,3 +18,4 @@ from keyworker.db.outbox import OutboxAttempt, OutboxDestination, OutboxItem, Ou
 from keyworker.db.discharges import (  # noqa: E402,F401  (issue 13)
     Discharge, DischargeNotification, DischargePlan, FollowUp, FollowUpAttempt, PlacementRisk)
 from keyworker.db.outcomes import StarReading, StarScore  # noqa: E402,F401  (issue 14, Outcome Star)
+from keyworker.db.top import Top, TopSubstance  # noqa: E402,F401  (issue 14, TOP)

@@ -151,9 +151,13 @@ def test_the_chart_is_drawn_and_the_distance_shown(qtbot, worker_book: Casebook,
     assert not any(getattr(s, "dashed", False) for s in page.chart.drawing().shapes)  # type: ignore[union-attr]
     assert page.distance.item(0, 2).text() == "6"
 
-    extra = QLabel("TOP goes here")
-    tab.add_page("TOP", extra)
-    assert tab.tabs.count() == 2 and tab.tabs.tabText(1) == "TOP" and tab.pages()[1] is extra
+    from ui.outcomes.top_section import TopSection
+
+    assert [tab.tabs.tabText(i) for i in range(tab.tabs.count())] == ["Outcome Star", "TOP"]
+    assert isinstance(tab.pages()[1], TopSection)
+    extra = QLabel("Another page")
+    tab.add_page("Surveys", extra)
+    assert tab.tabs.count() == 3 and tab.tabs.tabText(2) == "Surveys" and tab.pages()[2] is extra
 
 
 def test_nights_see_the_star_without_new_reading(qtbot, worker_book: Casebook, book_factory, tasks) -> None:  # type: ignore[no-untyped-def]

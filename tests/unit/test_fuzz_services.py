@@ -48,6 +48,7 @@ from keyworker.contacts import ContactInput
 from keyworker.discharge_plans import Aftercare, DischargePlanInput
 from keyworker.discharge_plans import Attendee as PlanAttendee
 from keyworker.discharges import UnplannedDischargeInput
+from keyworker.top import SubstanceUse, TopInput
 from keyworker.notes import NoteInput
 from keyworker.sharing import ShareRecipient
 from keyworker.safeguarding import MARAC_GROUNDS, REFERRAL_KINDS, ChecklistInput, SafeguardingReferralInput
@@ -297,6 +298,7 @@ FUZZ_CALLS: dict[str, list[FuzzCall]] = {
     "UnplannedDischargeInput": [lambda b, i, v: b.discharges.record_unplanned(v)],
     "DischargePlanInput": [lambda b, i, v: b.discharge_plans.save(v)],
     "StarReadingInput": [lambda b, i, v: b.outcome_star.record(v)],
+    "TopInput": [lambda b, i, v: b.top.record(v)],
 }
 # Fields set to a real id half of the time, so a call gets past "does not exist".
 REAL_IDS = {"admission_id": "planned_admission", "key_worker_id": "worker", "goal_id": "goal", "actor_id": "worker",
@@ -362,6 +364,10 @@ SEEDS: dict[str, Callable[[dict[str, str]], Any]] = {
     "DischargePlanInput": lambda ids: DischargePlanInput(
         ids["planned_resident"], "05/01/2026", (PlanAttendee("Robin Hale", "Resident"),), True, "06/01/2026",
         "community", reason_code="completed_drug_free", aftercare=Aftercare(("SMART Recovery",), gp="Fishergate")),
+    "TopInput": lambda ids: TopInput(ids["resident"], "review", "05/01/2026", 8, 10, 6,
+                                     substances=[SubstanceUse("alcohol", [7, 6, 7, 5], average_amount=24),
+                                                 SubstanceUse("other", total_days=2, other_name="Ketamine")],
+                                     tobacco_days=28, injecting_days=2, shared_needles=True),
 }
 
 

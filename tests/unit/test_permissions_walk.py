@@ -46,6 +46,8 @@ OPEN: dict[str, str] = {
     "unit_profile.validate": "checks the form's own values, reads nothing",
     "risk.prompt": "a hook inside another area's transaction, which checked its own permission first",
     "outbox.status": "the status bar's counts and online state: numbers and destination names, no resident data",
+    "top.compliance": "checked inside: view_reports for the unit and any key worker, record_key_work for "
+                      "one's own caseload only (tests/unit/test_top.py)",
     "outbox.deliver_now": "sends what is already queued, as the signed-in user: it reads outbox items, "
                           "not records, shows no content, and every attempt is audited",
 }
@@ -227,6 +229,12 @@ CHECKED: dict[str, Permission] = {
     "outcome_star.reading": P.VIEW_RESIDENTS,
     "outcome_star.distance": P.VIEW_RESIDENTS,
     "outcome_star.due": P.VIEW_RESIDENTS,
+    "top.record": P.RECORD_KEY_WORK,
+    "top.get": P.VIEW_RESIDENTS,
+    "top.for_resident": P.VIEW_RESIDENTS,
+    "top.due": P.VIEW_RESIDENTS,
+    "top.unit_due": P.VIEW_RESIDENTS,
+    "top.overdue": P.VIEW_RESIDENTS,
 }
 
 # Arguments where a placeholder would stop the call before its permission check.

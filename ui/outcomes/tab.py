@@ -272,7 +272,7 @@ class StarPage(QWidget):
 
 
 class OutcomesTab(QWidget):
-    refresh_areas = ("outcomes",)
+    refresh_areas = ("outcomes", "top")
 
     def __init__(self, ctx: AppContext, resident_id: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -284,6 +284,9 @@ class OutcomesTab(QWidget):
         self.tabs.setObjectName("outcomesPages")
         self.star = StarPage(ctx, resident_id)
         self.tabs.addTab(self.star, "Outcome Star")
+        from ui.outcomes.top_section import TopSection
+
+        self.add_page("TOP", TopSection(ctx, resident_id))  # refreshes itself on "top"
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.tabs)
