@@ -180,6 +180,7 @@ class ResidentHeader(QFrame):
         while self.alerts_row.count():
             w = self.alerts_row.takeAt(0).widget()
             if w is not None:
+                w.hide()  # out of the layout now; deleted later, but never drawn loose over the header
                 w.deleteLater()
         for item in self.alerts():
             self.alerts_row.addWidget(chip(item))
