@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from keyworker.outbox.destinations import DestinationService
     from keyworker.sharing import SharingService
     from keyworker.discharges import DischargeService
+    from keyworker.follow_ups import FollowUpService
 
 from keyworker.security.vault import (
     ACCOUNT,
@@ -122,6 +123,7 @@ SERVICES: list[tuple[str, str]] = [
     ("outbox", "keyworker.outbox.service:OutboxService"),
     ("destinations", "keyworker.outbox.destinations:DestinationService"),
     ("discharges", "keyworker.discharges:DischargeService"),
+    ("follow_ups", "keyworker.follow_ups:FollowUpService"),
 ]
 
 
@@ -150,6 +152,7 @@ class Casebook:
     outbox: OutboxService
     destinations: DestinationService
     discharges: DischargeService
+    follow_ups: FollowUpService
 
     def __init__(
         self,

@@ -215,6 +215,11 @@ CHECKED: dict[str, Permission] = {
     "discharges.flag_placement_at_risk": P.RECORD_RISK,
     "discharges.clear_placement_risk": P.RECORD_RISK,
     "discharges.placement_risk": P.VIEW_RESIDENTS,
+    "follow_ups.due": P.VIEW_RESIDENTS,
+    "follow_ups.for_resident": P.VIEW_RESIDENTS,
+    "follow_ups.completion": P.VIEW_REPORTS,
+    "follow_ups.record_attempt": P.RECORD_KEY_WORK,
+    "follow_ups.record_outcome": P.RECORD_KEY_WORK,
 }
 
 # Arguments where a placeholder would stop the call before its permission check.
