@@ -248,3 +248,21 @@ def test_the_page_in_the_main_window_at_both_sizes(qtbot: QtBot, unit, book_fact
         if out:
             win.grab().save(os.path.join(out, f"discharges_page_{w}x{h}.png"))
         win.close()
+
+
+def test_the_page_reads_nothing_on_the_ui_thread(qtbot: QtBot, unit, book_factory) -> None:  # type: ignore[no-untyped-def]
+    from tests.ui.test_ui_thread_queries import StatementThreads
+    from ui.tasks import TaskRunner
+
+    manager = book_factory("manager")
+    runner = TaskRunner()
+    watched = StatementThreads(manager._engine)
+    try:
+        page = shown(qtbot, make_ctx(manager, runner))
+        qtbot.waitUntil(lambda: not runner.busy and page.follow_ups.model.rowCount() == 2)
+        page.ctx.state.data_changed.emit("follow_ups")
+        qtbot.waitUntil(lambda: not runner.busy)
+        assert watched.total > 0 and watched.on_ui_thread == []
+    finally:
+        watched.stop()
+        runner.shutdown()
