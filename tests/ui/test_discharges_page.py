@@ -185,7 +185,7 @@ def test_enter_or_a_double_click_opens_the_resident_on_the_discharge_tab(qtbot: 
     qtbot.keyClick(page.follow_ups.table, Qt.Key.Key_Enter)
     assert ctx.opened[-1] == (unit["ann"], "discharge")
     table = page.recent.table
-    page.scroll.ensureWidgetVisible(table)
+    page.scroll_area.ensureWidgetVisible(table)
     rect = table.visualRect(page.recent.model.index(1, 1))
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # a real mouse presses first
     qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())

@@ -43,8 +43,10 @@ class FollowUpsSection(QWidget):
         if self.ctx.state.locked:
             return
         book, rid = self.ctx.book, self.resident_id
-        self.ctx.tasks.run(lambda: book.follow_ups.for_resident(rid), self.show_views,
-                           lambda exc: show_error(self, exc))
+        self.ctx.tasks.run(lambda: book.follow_ups.for_resident(rid), self.show_views, self._failed)
+
+    def _failed(self, exc: BaseException) -> None:
+        show_error(self, exc)
 
     def show_views(self, views: list[Any]) -> None:
         self.views = views

@@ -241,7 +241,7 @@ class DischargesPage(QWidget):
         scope = QButtonGroup(self)
         scope.addButton(self.mine)
         scope.addButton(self.unit)
-        scope.buttonToggled.connect(lambda _b, on: on and self.refresh())
+        scope.buttonToggled.connect(lambda _b, on: self.refresh() if on else None)
         self.attempt_button = QPushButton("Record a &try…")
         self.attempt_button.setAccessibleName("Record a try at reaching the person")
         self.attempt_button.clicked.connect(self.record_attempt)
@@ -292,7 +292,7 @@ class DischargesPage(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(body)
-        self.scroll = scroll
+        self.scroll_area = scroll
         hint = QLabel("Enter opens the resident's record on the Discharge tab.")
         hint.setObjectName("muted")
         lay = QVBoxLayout(self)
@@ -338,7 +338,7 @@ class DischargesPage(QWidget):
             return (now, today, book.discharges.awaiting_senior(), book.discharges.due_summaries(),
                     book.follow_ups.due(include_future_days=FOLLOW_UP_DAYS_AHEAD, scope=scope), recent)
 
-        self.ctx.tasks.run(load, lambda r: self._show(*r), lambda exc: show_error(self, exc))
+        self.ctx.tasks.run(load, lambda r: self._show(*r), self._failed)
 
     def _show(self, now: datetime, today: date, awaiting: list[Any], summaries: list[Any], follow_ups: list[Any],
               recent: list[Any]) -> None:
@@ -356,6 +356,9 @@ class DischargesPage(QWidget):
         self.recent.show_rows(recent, f"No discharges from {format_date(start)} to {format_date(end)}."
                               if not self.range_error.isVisible() else "Choose a “from” date before the “to” date.")
         self._update_buttons()
+
+    def _failed(self, exc: BaseException) -> None:
+        show_error(self, exc)
 
     # -- acting ----------------------------------------------------------------------------------
     def _open(self, row: Any) -> None:
