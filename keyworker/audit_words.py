@@ -609,6 +609,26 @@ def _discharge_refused(d: Detail) -> Words:
     return Words("Senior confirmation of a discharge refused", str(reason) if isinstance(reason, str) else "")
 
 
+def _follow_up_attempt(d: Detail) -> Words:
+    from keyworker.follow_ups import METHOD_LABELS
+
+    months = d.get("months")
+    which = f"{months}-month follow-up" if isinstance(months, int) else "Follow-up"
+    method = METHOD_LABELS.get(str(d.get("method")), "")
+    return Words(f"{which}: a try at reaching the person recorded",
+                 _join(method.lower(), "reached" if d.get("reached") else "not reached"))
+
+
+def _follow_up_outcome(d: Detail) -> Words:
+    from keyworker.follow_ups import OUTCOME_LABELS, STATUS_LABELS
+
+    months = d.get("months")
+    which = f"{months}-month follow-up" if isinstance(months, int) else "Follow-up"
+    status = STATUS_LABELS.get(str(d.get("status")), "")
+    return Words(f"{which} recorded" + (f" as {status.lower()}" if status else ""),
+                 OUTCOME_LABELS.get(str(d.get("outcome")), "").lower())
+
+
 def _checklist_record(d: Detail) -> Words:
     on = _day(d.get("completed_on"))
     return Words("Domestic abuse risk checklist recorded" + (f" on {on}" if on else ""),
@@ -880,6 +900,10 @@ ACTIONS: dict[str, Formatter] = {
     "top.view": _fixed("TOP opened"),
     "top.history": _fixed("TOPs looked at"),
     "top.due": _fixed("Due TOPs looked at"),
+    # follow-ups after a completed programme (issue 13)
+    "follow_up.history": _fixed("Follow-ups looked at"),
+    "follow_up.attempt": _follow_up_attempt,
+    "follow_up.outcome": _follow_up_outcome,
     # the outbox (issue 12 adds delivery words as it adds the actions)
     "outbox.enqueue": _outbox_enqueue,
     "outbox.list": _outbox_list,

@@ -10,7 +10,8 @@ import ui.main_window as mw
 import ui.today as today
 from ui.today import TodayItem, register_today_section
 
-TITLES = ["Today", "Caseload", "Referrals", "Reviews due", "Handover", "Incidents", "Outbox", "Reports",
+TITLES = ["Today", "Caseload", "Referrals", "Reviews due", "Handover", "Incidents", "Discharges & follow-ups",
+          "Outbox", "Reports",
           "Administration"]
 ALL_AREAS = mw.FEATURE_MODULES  # the app's own list, before a fixture narrows it to the shell's pages
 
@@ -36,7 +37,7 @@ def test_navigation_lists_only_what_is_built(qtbot, every_area) -> None:  # type
     w = every_area("manager")
     assert nav_titles(w) == TITLES  # Administration shows a senior its Unit tab only
     assert w.current_key() == "today"
-    assert w.show_page("discharges") is None  # an area still to come is not a page to click into
+    assert w.show_page("not_built_yet") is None  # an area still to come is not a page to click into
     assert not [lab for lab in w.findChildren(QLabel) if "later release" in lab.text()]
     w.show_page("referrals")
     assert w.windowTitle().startswith("Referrals — ")
@@ -102,8 +103,8 @@ def test_a_registered_page_takes_its_place_in_the_navigation(clean_registries, m
     mw.load_feature_modules()
     mw.register_page("outbox", "Outbox", factory, 60)
     keys = [p.key for p in mw.page_specs()]
-    # after Reviews due (40), Handover (42) and Incidents (45), before Reports (70)
-    assert keys.index("outbox") == keys.index("incidents") + 1 == keys.index("reviews_due") + 3
+    # after Reviews due (40), Handover (42), Incidents (45) and Discharges (50), before Reports (70)
+    assert keys.index("outbox") == keys.index("discharges") + 1 == keys.index("reviews_due") + 4
     assert keys.index("reports") == keys.index("outbox") + 1
     assert mw.page_specs()[keys.index("outbox")].factory is factory
 

@@ -232,13 +232,17 @@ def unit(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
                                              safeguarding=True, safeguarding_reason="Disclosure"))
     frozen = book.discharges.record_unplanned(UnplannedDischargeInput(rec.id, "freeze_police", "05/01/2026 08:30",
                                                                       "Removed by police"))
+    from tests.fixtures.follow_ups import discharged  # follow-ups: a completed programme, scheduled
+
+    follow_up = book.follow_ups.for_resident(discharged(book, date(2026, 1, 5), given_name="Fay",
+                                                        family_name="Follow"))[0]
     assert rec.current_admission is not None and plan.plan_id is not None and plan.version is not None
     ids = {"resident": rec.id, "admission": rec.current_admission.id, "planned_resident": rid,
            "planned_admission": aid, "plan": plan.plan_id, "version": plan.version.id, "course": course.course_id,
            "referral": open_ref.id, "worker": worker_id(book), "document": doc.id,
            "goal": plan.content.goals[0].id, "review": flagged.id, "incident": incident.id,
            "checklist": checklist.id, "safeguarding_referral": sg_referral.id,
-           "note": note.id, "contact": contact.id, "discharge": frozen.id}
+           "note": note.id, "contact": contact.id, "discharge": frozen.id, "follow_up": follow_up.id}
     yield book, ids
     book.close()
 
@@ -418,11 +422,12 @@ def test_fuzzed_input_dataclasses_get_typed_errors_only(unit, cls_name: str) -> 
 # -- every argument of every hardened service method -------------------------------------------
 FUZZED_SERVICES = ("referrals", "residents", "reviews", "care_plans", "documents", "caseload", "reports", "audit",
                    "risk", "incidents", "safeguarding", "notes", "contacts", "sharing", "discharges",
-                   "discharge_plans")
+                   "discharge_plans", "follow_ups")
 ID_ARGS = {"resident_id": "resident", "admission_id": "planned_admission", "plan_id": "plan", "version_id": "version",
            "version_a": "version", "version_b": "version", "course_id": "course", "referral_id": "referral",
            "account_id": "worker", "document_id": "document", "key_worker_id": "worker", "incident_id": "incident",
-           "note_id": "note", "contact_id": "contact", "discharge_id": "discharge", "senior_account_id": "worker"}
+           "note_id": "note", "contact_id": "contact", "discharge_id": "discharge", "senior_account_id": "worker",
+           "follow_up_id": "follow_up"}
 
 
 def _method_cases() -> list[tuple[str, str]]:

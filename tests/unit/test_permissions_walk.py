@@ -235,6 +235,11 @@ CHECKED: dict[str, Permission] = {
     "top.due": P.VIEW_RESIDENTS,
     "top.unit_due": P.VIEW_RESIDENTS,
     "top.overdue": P.VIEW_RESIDENTS,
+    "follow_ups.due": P.VIEW_RESIDENTS,
+    "follow_ups.for_resident": P.VIEW_RESIDENTS,
+    "follow_ups.completion": P.VIEW_REPORTS,
+    "follow_ups.record_attempt": P.RECORD_KEY_WORK,
+    "follow_ups.record_outcome": P.RECORD_KEY_WORK,
 }
 
 # Arguments where a placeholder would stop the call before its permission check.

@@ -38,6 +38,7 @@ def _register() -> None:
     register_resident_tab("discharge", "Discharge", DischargeTab, 70)
     register_header_item("discharges", header, 30)
     import ui.discharges.today  # noqa: F401 - registers the Today sections
+    import ui.discharges.page  # noqa: F401 - registers the Discharges & follow-ups page
 
 
 _register()

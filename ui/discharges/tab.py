@@ -118,7 +118,7 @@ class NoteDialog(FormDialog):
 
 
 class DischargeTab(QWidget):
-    refresh_areas = ("discharges",)
+    refresh_areas = ("discharges", "follow_ups")
 
     def __init__(self, ctx: AppContext, resident_id: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -174,6 +174,12 @@ class DischargeTab(QWidget):
         lay.addLayout(buttons)
         lay.addWidget(self.status)
         lay.addWidget(self.table, 1)
+        # -- follow-ups (P2): the resident's 3- and 6-month follow-ups with their tries -----------
+        from ui.discharges.follow_ups_section import FollowUpsSection
+
+        self.follow_ups = FollowUpsSection(ctx, resident_id, self)
+        lay.addWidget(self.follow_ups)
+        # -- end follow-ups ---------------------------------------------------------------------
         self._show(None, [])
         self.refresh()
 
@@ -188,6 +194,7 @@ class DischargeTab(QWidget):
             return latest, (book.discharges.checklist(latest.id) if latest else [])
 
         self.ctx.tasks.run(load, lambda r: self._show(*r), lambda exc: show_error(self, exc))
+        self.follow_ups.refresh()  # follow-ups (P2)
 
     def _show(self, d: DischargeView | None, items: list[ChecklistItem]) -> None:
         self.discharge, self.items = d, items

@@ -37,3 +37,20 @@ register_today_section("discharge_summaries_due", "Discharge summaries due (24 h
                        permission=Permission.RECORD_UNPLANNED_DISCHARGE)
 register_today_section("discharges_awaiting_senior", "Discharges awaiting senior confirmation", awaiting_senior, 13,
                        permission=Permission.CONFIRM_DISCHARGES)
+
+
+# -- follow-ups after a completed programme (4.1.8): overdue and due this week ---------------------
+FOLLOW_UPS_TODAY_DAYS = 7
+
+
+def follow_ups_due(book: Any, scope: str) -> list[TodayItem]:
+    """The 3- and 6-month follow-ups overdue or due within a week: a key worker's own former
+    residents, or the whole unit when a senior switches Today to it. A row opens the Discharge tab."""
+    return [TodayItem(f"{r.resident_name} ({r.reference}) — {r.label}"
+                      + (f" · key worker {r.key_worker_name}" if scope != "mine" and r.key_worker_name else ""),
+                      r.resident_id, due=r.due_on, overdue=r.overdue, tab="discharge")
+            for r in book.follow_ups.due(include_future_days=FOLLOW_UPS_TODAY_DAYS, scope=scope)]
+
+
+register_today_section("follow_ups_due", "Follow-ups due", follow_ups_due, 14,
+                       permission=Permission.RECORD_KEY_WORK)
