@@ -266,3 +266,15 @@ def test_the_page_reads_nothing_on_the_ui_thread(qtbot: QtBot, unit, book_factor
     finally:
         watched.stop()
         runner.shutdown()
+
+
+def test_long_waits_read_in_days_not_thousands_of_hours() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from ui.discharges.page import countdown_text, span_text
+
+    now = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+    assert span_text(47 * 3600 + 59 * 60) == "47 h 59 min"
+    assert span_text(48 * 3600) == "2 days"
+    assert countdown_text(now - timedelta(days=566, hours=5), now) == "⚠ Overdue by 566 days"
+    assert countdown_text(now + timedelta(hours=5), now) == "○ Due in 5 h"

@@ -49,12 +49,10 @@ REFRESH_AREAS = ("residents", "outbox", "discharges", "follow_ups")
 
 
 def span_text(seconds: float) -> str:
-    """3 h 05 min, 45 min, 2 h (whole hours shown without minutes)."""
-    minutes = int(abs(seconds)) // 60
-    if minutes < 60:
-        return f"{minutes} min"
-    h, m = divmod(minutes, 60)
-    return f"{h} h" if m == 0 else f"{h} h {m:02d} min"
+    """3 h 05 min, 45 min, 2 h (whole hours shown without minutes), 9 days."""
+    from ui.discharges.today import span_text as span
+
+    return span(seconds, whole_hours_short=True)
 
 
 def countdown_text(due_at: datetime, now: datetime) -> str:

@@ -11,11 +11,23 @@ from keyworker.security.permissions import Permission
 from ui.today import TodayItem, register_today_section
 
 
+def span_text(seconds: float, *, whole_hours_short: bool = False) -> str:
+    """How long, in words a countdown reads at a glance: "45 min", "3 h 05 min" (or "2 h" with
+    `whole_hours_short`), and beyond two days "9 days" — hours by the thousand say nothing."""
+    minutes = int(abs(seconds)) // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes >= 48 * 60:
+        days = minutes // (24 * 60)
+        return f"{days} days"
+    h, m = divmod(minutes, 60)
+    return f"{h} h" if m == 0 and whole_hours_short else f"{h} h {m:02d} min"
+
+
 def countdown(row: Any, now: Any) -> str:
-    """"due by 06/01/2026 02:30 (in 3 h 10 min)" or "(overdue by 2 h)", in UK time."""
+    """"due by 06/01/2026 02:30 (in 3 h 10 min)" or "(overdue by 2 h 00 min)", in UK time."""
     seconds = int((row.summary_due_at - now).total_seconds())
-    minutes = abs(seconds) // 60
-    span = f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+    span = span_text(seconds)
     return f"due by {format_datetime(row.summary_due_at)} " + (f"(overdue by {span})" if seconds < 0 else
                                                                 f"(in {span})")
 
