@@ -189,9 +189,12 @@ def _planned_letters(book: Any, rng: random.Random, seniors: list[str]) -> None:
     from keyworker.discharge_plans import LETTER_KIND
 
     with book._write() as s:
+        # Not for a past stay of someone back in the unit (as for the summaries above): the build's
+        # own account would file the paper, and a current resident's story is their key worker's.
+        back = select(Admission.resident_id).where(Admission.discharged_on.is_(None))
         latest = s.execute(select(DischargePlan, Discharge).join(Discharge, Discharge.id == DischargePlan.discharge_id)
-                           .where(Discharge.path == "planned").order_by(Discharge.occurred_at.desc())
-                           .limit(LETTERS_MADE)).tuples().all()
+                           .where(Discharge.path == "planned", Discharge.resident_id.not_in(back))
+                           .order_by(Discharge.occurred_at.desc()).limit(LETTERS_MADE)).tuples().all()
         for plan, d in latest:
             res, adm = s.get(Resident, d.resident_id), s.get(Admission, d.admission_id)
             if res is None or adm is None:
