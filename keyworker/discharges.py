@@ -333,8 +333,8 @@ def validate_unplanned(data: Mapping[str, Any] | UnplannedDischargeInput, *, now
     c.text("resident_id", "Resident", required=True, max_len=36)
     raw_type = c.data.get("type")
     if isinstance(raw_type, str) and ref.find_code(PLANNED_TRANSFERS, raw_type):
-        c.error("type", "A planned transfer to a medical or psychiatric facility is not an unplanned discharge "
-                        "(4.1.7.11): record it as a planned discharge.")
+        c.error("type", "A planned transfer to a medical or psychiatric facility is not an unplanned discharge: "
+                        "record it as a planned discharge.")
     else:
         c.choice("type", "Type of discharge", UNPLANNED_TYPES, required=True)
     c.datetime("occurred_at", "Date and time", required=True, not_after=now + timedelta(minutes=5))

@@ -134,7 +134,7 @@ FOLLOW_UP_OUTCOMES = ("abstinent", "reduced_use", "relapsed")
 
 class FollowUp(Tracked, Base):
     """One scheduled follow-up (3 or 6 months after a completed programme), created with the
-    discharge in the same transaction by `keyworker.follow_ups.schedule`."""
+    discharge in the same transaction by `keyworker.follow_ups_schedule.schedule`."""
 
     __tablename__ = "follow_ups"
     discharge_id: Mapped[str] = mapped_column(ForeignKey("discharges.id"), index=True)

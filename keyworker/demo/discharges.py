@@ -225,8 +225,8 @@ def _plan(book: Any, rng: random.Random, a: Any, d: dict[str, Any], kw: str, sen
                  "gp": "Fishergate Surgery", "other": ""}
     return stamp(book, {
         "admission_id": a.id, "resident_id": a.resident_id, "meeting_on": meeting,
-        "attendees": json.dumps([{"name": "Resident", "role": "resident"}, {"name": "Key worker", "role": "key_worker"},
-                                 {"name": "Referring social worker", "role": "referrer"}]),
+        "attendees": json.dumps([{"name": "The resident", "role": "Resident"}, {"name": "Key worker", "role": "Key worker"},
+                                 {"name": "Referring social worker", "role": "Referrer"}]),
         "referrer_invited": rng.random() < 0.9, "planned_date": on, "route": rng.choice(ROUTES),
         "reason_code": d["reason_code"], "aftercare": json.dumps(aftercare),
         "recommendations": "Keep going to mutual aid twice a week; see the GP about sleep; stay in touch with the "

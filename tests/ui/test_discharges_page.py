@@ -278,3 +278,18 @@ def test_long_waits_read_in_days_not_thousands_of_hours() -> None:
     assert span_text(48 * 3600) == "2 days"
     assert countdown_text(now - timedelta(days=566, hours=5), now) == "⚠ Overdue by 566 days"
     assert countdown_text(now + timedelta(hours=5), now) == "○ Due in 5 h"
+
+
+def test_print_summaries_opens_from_the_page(qtbot, manager_book, tasks) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+
+    from ui.discharges.page import DischargesPage
+    from ui.discharges.print_summaries import PrintSummariesDialog
+    from tests.ui.conftest import make_ctx
+
+    page = DischargesPage(make_ctx(manager_book, tasks))
+    qtbot.addWidget(page)
+    page.show()
+    qtbot.mouseClick(page.print_button, Qt.MouseButton.LeftButton)
+    assert isinstance(page.print_dialog, PrintSummariesDialog) and page.print_dialog.isVisible()
+    page.print_dialog.close()

@@ -192,8 +192,13 @@ class DischargesPage(QWidget):
         self.refresh_button = QPushButton("Re&fresh")
         self.refresh_button.setAccessibleName("Refresh discharges and follow-ups")
         self.refresh_button.clicked.connect(self.refresh)
+        # Managers print discharge summaries from here as from the Reports page.
+        self.print_button = QPushButton("&Print summaries…")
+        self.print_button.setToolTip("Print or save the discharge summaries of a date range")
+        self.print_button.clicked.connect(self.print_summaries)
         top = QHBoxLayout()
         top.addWidget(self.subtitle, 1)
+        top.addWidget(self.print_button)
         top.addWidget(self.refresh_button)
         self.now = ctx.book.clock.now()
         self.today = local_today(ctx.book.clock)
@@ -320,6 +325,11 @@ class DischargesPage(QWidget):
         self.date_from.set_value(today - timedelta(days=RECENT_DAYS))
         self.date_to.set_value(today)
         self.refresh()
+
+    def print_summaries(self) -> None:
+        from ui.discharges.print_summaries import open_print_summaries
+
+        self.print_dialog = open_print_summaries(self.ctx, self)
 
     def refresh(self) -> None:
         if self.ctx.state.locked:

@@ -199,8 +199,8 @@ class DischargeTab(QWidget):
     def _show(self, d: DischargeView | None, items: list[ChecklistItem]) -> None:
         self.discharge, self.items = d, items
         if d is None:
-            self.summary.setText("No discharge recorded for this stay. Record an unplanned discharge with "
-                                 "Ctrl+Shift+U.")
+            self.summary.setText("No discharge recorded for this stay. Plan a discharge (Ctrl+Shift+D) or "
+                                 "record an unplanned discharge (Ctrl+Shift+U).")
         else:
             who = ""
             if d.second_person_name:
@@ -211,10 +211,14 @@ class DischargeTab(QWidget):
             self.summary.setText(f"{d.type_label} on {format_datetime(d.occurred_at)} — {d.state_label}.{who} "
                                  f"{d.due_text}. " + (f"{outstanding} still to tell." if outstanding else
                                                       "Everyone on the checklist has been told."))
-        self.notify_button.setEnabled(self._can_record and d is not None)
+        # A planned discharge is confirmed by the senior signing its letter (Plan discharge…), and
+        # the letter is its summary: the out-of-hours buttons are not for it.
+        unplanned = d is not None and d.path == "unplanned"
+        self.notify_button.setEnabled(self._can_record and unplanned)
         self.confirm_button.setVisible(self._can_confirm)
-        self.confirm_button.setEnabled(self._can_confirm and d is not None and d.state == "awaiting_senior")
-        self.sent_button.setEnabled(self._can_record and d is not None and d.summary_sent_at is None)
+        self.confirm_button.setEnabled(self._can_confirm and unplanned and d is not None
+                                       and d.state == "awaiting_senior")
+        self.sent_button.setEnabled(self._can_record and unplanned and d is not None and d.summary_sent_at is None)
         self.resume_button.setVisible(self._can_confirm)
         self.resume_button.setEnabled(self._can_confirm and d is not None and d.state == "frozen"
                                       and not d.ended_later)
