@@ -67,6 +67,7 @@ if TYPE_CHECKING:
     from keyworker.discharge_plans import DischargePlanService
     from keyworker.outcome_star import OutcomeStarService
     from keyworker.top import TopService
+    from keyworker.surveys import SurveyService
 
 from keyworker.security.vault import (
     ACCOUNT,
@@ -128,6 +129,7 @@ SERVICES: list[tuple[str, str]] = [
     ("discharge_plans", "keyworker.discharge_plans:DischargePlanService"),
     ("outcome_star", "keyworker.outcome_star:OutcomeStarService"),
     ("top", "keyworker.top:TopService"),
+    ("surveys", "keyworker.surveys:SurveyService"),
 ]
 
 
@@ -159,6 +161,7 @@ class Casebook:
     discharge_plans: DischargePlanService
     outcome_star: OutcomeStarService
     top: TopService
+    surveys: SurveyService
 
     def __init__(
         self,

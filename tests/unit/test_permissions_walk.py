@@ -235,6 +235,10 @@ CHECKED: dict[str, Permission] = {
     "top.due": P.VIEW_RESIDENTS,
     "top.unit_due": P.VIEW_RESIDENTS,
     "top.overdue": P.VIEW_RESIDENTS,
+    "surveys.record": P.RECORD_KEY_WORK,
+    "surveys.for_resident": P.VIEW_RESIDENTS,
+    "surveys.due": P.VIEW_RESIDENTS,
+    "reports.outcomes": P.VIEW_REPORTS,
 }
 
 # Arguments where a placeholder would stop the call before its permission check.
