@@ -158,7 +158,10 @@ class SurveyService:
         c = Cleaner(fields)
         c.text("resident_id", "Resident", required=True, max_len=36)
         c.choice("respondent", "Who answered", RESPONDENTS, required=True)
-        c.date("taken_on", "Date of the survey", required=True, not_after=today)
+        c.date("taken_on", "Date of the survey", required=True)
+        if isinstance(c.values.get("taken_on"), date) and c.values["taken_on"] > today:
+            del c.values["taken_on"]
+            c.error("taken_on", "The date of the survey cannot be in the future.")
         c.text("respondent_name", "Name of the carer or family member", max_len=200)
         c.text("relationship", "Relationship to the resident", max_len=60)
         c.text("comments", "Comments", max_len=COMMENTS_MAX)
