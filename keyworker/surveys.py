@@ -229,26 +229,33 @@ class SurveyService:
             return self._views(s, rows)
 
     @typed_inputs(requires=Permission.VIEW_RESIDENTS)
-    def due(self, scope: str = "unit") -> list[SurveyDue]:
+    def due(self, scope: str = "unit", resident_id: str | None = None) -> list[SurveyDue]:
         """Resident surveys overdue or due within 4 weeks for residents staying now, soonest first:
-        `scope` "unit" everyone, "mine" the signed-in user's residents (audited `survey.due`, with
-        the count)."""
+        `scope` "unit" everyone, "mine" the signed-in user's residents; `resident_id` only that
+        resident (the record's Surveys page). Audited `survey.due`, with the count."""
         if scope not in ("mine", "unit"):
             raise ValidationError({"scope": "Choose your residents or the whole unit."},
                                   "Choose your residents or the whole unit.")
         today = self._today()
         with self._book._write() as s:
-            rows = self._due(s, today, self._book.actor.id if scope == "mine" else None)
-            self._book._record(s, "survey.due", "survey", None, detail={"rows": len(rows), "scope": scope})
+            rows = self._due(s, today, self._book.actor.id if scope == "mine" else None, resident_id)
+            if resident_id:
+                self._book._record(s, "survey.due", "resident", resident_id, resident_id=resident_id,
+                                   detail={"rows": len(rows)})
+            else:
+                self._book._record(s, "survey.due", "survey", None, detail={"rows": len(rows), "scope": scope})
             return rows
 
-    def _due(self, s: Session, today: date, key_worker_id: str | None) -> list[SurveyDue]:
+    def _due(self, s: Session, today: date, key_worker_id: str | None,
+             resident_id: str | None = None) -> list[SurveyDue]:
         q = (select(Admission.id, Admission.resident_id, Admission.key_worker_id, Admission.admitted_on,
                     Resident.given_name, Resident.preferred_name, Resident.family_name, Resident.reference)
              .join(Resident, Resident.id == Admission.resident_id)
              .where(Admission.archived.is_(False), Admission.discharged_on.is_(None), Resident.archived.is_(False)))
         if key_worker_id:
             q = q.where(Admission.key_worker_id == key_worker_id)
+        if resident_id:
+            q = q.where(Admission.resident_id == resident_id)
         stays = s.execute(q).all()
         if not stays:
             return []
