@@ -43,6 +43,7 @@ from keyworker.text import starts_like_formula
 from keyworker.top import SCALES, SUBSTANCES, TopCompliance
 
 STAR, TOP, SURVEYS = "Outcome Star", "TOP", "Satisfaction surveys"
+CHUNK = 900  # ids per IN (...), inside SQLite's limit on bound values
 
 
 @dataclass(frozen=True)
@@ -184,27 +185,29 @@ def star_section(s: Session, period: Period, stays: dict[str, str]) -> StarSecti
         dname = d.name
     except defs.OutcomeStarDefinitionError:
         areas, dname = [], "Outcome Star"
-    wanted = set(stays.values())
+    wanted = sorted(set(stays.values()))
     order = (StarReading.taken_on, StarReading.created_at, StarReading.id)
-    ranked = (select(StarReading.id.label("rid"), StarReading.admission_id.label("aid"),
-                     func.row_number().over(partition_by=StarReading.admission_id, order_by=order).label("rf"),
-                     func.row_number().over(partition_by=StarReading.admission_id,
-                                            order_by=[o.desc() for o in order]).label("rl"),
-                     func.count().over(partition_by=StarReading.admission_id).label("n"))
-              .join(Admission, Admission.id == StarReading.admission_id)
-              .where(_open_in(period), StarReading.archived.is_(False), StarReading.superseded_by_id.is_(None),
-                     StarReading.taken_on <= period.end)
-              .subquery())
-    with_readings = {aid for (aid,) in s.execute(select(ranked.c.aid).where(ranked.c.rf == 1)) if aid in wanted}
     firsts: dict[str, dict[str, int]] = defaultdict(dict)
     lasts: dict[str, dict[str, int]] = defaultdict(dict)
-    for aid, rf, rl, key, score in s.execute(
-            select(ranked.c.aid, ranked.c.rf, ranked.c.rl, StarScore.area_key, StarScore.score)
-            .join(StarScore, StarScore.reading_id == ranked.c.rid)
-            .where(ranked.c.n >= 2, or_(ranked.c.rf == 1, ranked.c.rl == 1))):
-        if aid not in wanted:
-            continue
-        (firsts if rf == 1 else lasts)[aid][key] = score
+    with_readings: set[str] = set()
+    for i in range(0, len(wanted), CHUNK):  # by stay: the admission index, never every reading
+        ranked = (select(StarReading.id.label("rid"), StarReading.admission_id.label("aid"),
+                         func.row_number().over(partition_by=StarReading.admission_id, order_by=order).label("rf"),
+                         func.row_number().over(partition_by=StarReading.admission_id,
+                                                order_by=[o.desc() for o in order]).label("rl"))
+                  .where(StarReading.admission_id.in_(wanted[i:i + CHUNK]), StarReading.archived.is_(False),
+                         StarReading.superseded_by_id.is_(None), StarReading.taken_on <= period.end)
+                  .subquery())
+        # The first and the latest reading of each stay with their scores (a stay with one reading
+        # has it as both: counted with readings, not compared).
+        for aid, rf, rl, key, score in s.execute(
+                select(ranked.c.aid, ranked.c.rf, ranked.c.rl, StarScore.area_key, StarScore.score)
+                .join(StarScore, StarScore.reading_id == ranked.c.rid)
+                .where(or_(ranked.c.rf == 1, ranked.c.rl == 1))):
+            with_readings.add(aid)
+            if rf == 1 and rl == 1:
+                continue
+            (firsts if rf == 1 else lasts)[aid][key] = score
     compared = set(firsts) & set(lasts)
     known = {k for k, _n in areas}
     extra = sorted({k for aid in compared for k in firsts[aid]} - known)
@@ -218,15 +221,14 @@ def star_section(s: Session, period: Period, stays: dict[str, str]) -> StarSecti
 
 # -- TOP ---------------------------------------------------------------------------------------
 def top_section(s: Session, period: Period, stays: dict[str, str], compliance: TopCompliance) -> TopSection:
-    wanted = set(stays.values())
-    found = s.execute(select(Top.id, Top.admission_id, Top.stage, Top.interview_on, Top.created_at,
-                             Top.psychological_health, Top.physical_health, Top.quality_of_life)
-                      .join(Admission, Admission.id == Top.admission_id)
-                      .where(_open_in(period), Top.archived.is_(False), Top.interview_on <= period.end,
-                             Top.stage.in_(("start", "review", "exit")))).all()
+    wanted = sorted(set(stays.values()))
     by_stay: dict[str, list] = defaultdict(list)  # type: ignore[type-arg]
-    for row in found:
-        if row.admission_id in wanted:
+    for i in range(0, len(wanted), CHUNK):
+        for row in s.execute(select(Top.id, Top.admission_id, Top.stage, Top.interview_on, Top.created_at,
+                                    Top.psychological_health, Top.physical_health, Top.quality_of_life)
+                             .where(Top.admission_id.in_(wanted[i:i + CHUNK]), Top.archived.is_(False),
+                                    Top.interview_on <= period.end, Top.stage.in_(("start", "review", "exit")))
+                             .order_by(Top.interview_on, Top.created_at, Top.id)):
             by_stay[row.admission_id].append(row)
     pairs = []
     for rows in by_stay.values():
@@ -244,9 +246,9 @@ def top_section(s: Session, period: Period, stays: dict[str, str], compliance: T
                               _mean([getattr(b, f) for _a, b in pairs])) for f, label in SCALES)
     ids = [t.id for p in pairs for t in p]
     days: dict[str, dict[str, int]] = defaultdict(dict)
-    for i in range(0, len(ids), 900):
+    for i in range(0, len(ids), CHUNK):
         for tid, sub, total in s.execute(select(TopSubstance.top_id, TopSubstance.substance, TopSubstance.total_days)
-                                         .where(TopSubstance.top_id.in_(ids[i:i + 900]),
+                                         .where(TopSubstance.top_id.in_(ids[i:i + CHUNK]),
                                                 TopSubstance.archived.is_(False))):
             days[tid][sub] = total
     use = []
