@@ -200,7 +200,7 @@ def star_section(s: Session, period: Period, stays: dict[str, str]) -> StarSecti
                   .subquery())
         # The first and the latest reading of each stay with their scores (a stay with one reading
         # has it as both: counted with readings, not compared).
-        for aid, rf, rl, key, score in s.execute(
+        for aid, rf, rl, key, score in s.connection().execute(  # Core rows: no ORM per-row cost
                 select(ranked.c.aid, ranked.c.rf, ranked.c.rl, StarScore.area_key, StarScore.score)
                 .join(StarScore, StarScore.reading_id == ranked.c.rid)
                 .where(or_(ranked.c.rf == 1, ranked.c.rl == 1))):
