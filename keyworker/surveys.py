@@ -259,13 +259,13 @@ class SurveyService:
         stays = s.execute(q).all()
         if not stays:
             return []
-        last = dict(s.execute(select(Survey.resident_id, func.max(Survey.taken_on))
+        last: dict[str, date] = dict(s.execute(select(Survey.resident_id, func.max(Survey.taken_on))
                               .where(Survey.respondent == "resident", Survey.archived.is_(False))
-                              .group_by(Survey.resident_id)).all())
+                              .group_by(Survey.resident_id)).tuples().all())
         in_stay = {a for (a,) in s.execute(select(Survey.admission_id).where(
             Survey.respondent == "resident", Survey.archived.is_(False)).distinct())}
-        plans = dict(s.execute(select(DischargePlan.admission_id, DischargePlan.planned_date)
-                               .where(DischargePlan.archived.is_(False))).all())
+        plans: dict[str, date | None] = dict(s.execute(select(DischargePlan.admission_id, DischargePlan.planned_date)
+                               .where(DischargePlan.archived.is_(False))).tuples().all())
         soon = today + timedelta(days=DUE_SOON_DAYS)
         out = []
         for a in stays:

@@ -28,6 +28,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import cast
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -316,7 +317,7 @@ def generated_on(at: datetime) -> str:
 
 
 # -- the unit's radar ----------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass
 class _MeanReading:
     """The unit's mean scores per area, shaped as a reading for `star_chart`."""
 
@@ -332,7 +333,7 @@ def unit_star_chart(report: OutcomesReport, width: float = 420, height: float = 
     per area, over the residents compared: `star_chart` itself, with the legend saying so. None
     when nobody has two readings or the definition cannot be read."""
     from keyworker.charts.primitives import Drawing, Text
-    from keyworker.charts.radar import star_chart
+    from keyworker.charts.radar import Reading, star_chart
 
     if not report.star.residents_compared:
         return None
@@ -344,7 +345,8 @@ def unit_star_chart(report: OutcomesReport, width: float = 420, height: float = 
                                                if a.mean_first is not None})
     latest = _MeanReading(report.period.end, {a.key: a.mean_latest for a in report.star.areas
                                               if a.mean_latest is not None})
-    chart = star_chart(d, latest, first, width, height)
+    # star_chart's Reading gives whole scores; a mean is drawn where it falls the same way (v / 10).
+    chart = star_chart(d, cast("Reading", latest), cast("Reading", first), width, height)
     n = report.star.residents_compared
     words = {"Latest:": f"Mean latest reading ({n} resident{'' if n == 1 else 's'})",
              "Compared with:": "Mean first reading"}
