@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from keyworker import reference_data as ref
@@ -259,13 +259,17 @@ class SurveyService:
         stays = s.execute(q).all()
         if not stays:
             return []
+        # Only the residents and stays listed (one resident for the record's page).
+        mine_s: list[ColumnElement[bool]] = [Survey.respondent == "resident", Survey.archived.is_(False)]
+        mine_p: list[ColumnElement[bool]] = [DischargePlan.archived.is_(False)]
+        if resident_id:
+            mine_s.append(Survey.resident_id == resident_id)
+            mine_p.append(DischargePlan.resident_id == resident_id)
         last: dict[str, date] = dict(s.execute(select(Survey.resident_id, func.max(Survey.taken_on))
-                              .where(Survey.respondent == "resident", Survey.archived.is_(False))
-                              .group_by(Survey.resident_id)).tuples().all())
-        in_stay = {a for (a,) in s.execute(select(Survey.admission_id).where(
-            Survey.respondent == "resident", Survey.archived.is_(False)).distinct())}
+                                               .where(*mine_s).group_by(Survey.resident_id)).tuples().all())
+        in_stay = {a for (a,) in s.execute(select(Survey.admission_id).where(*mine_s).distinct())}
         plans: dict[str, date | None] = dict(s.execute(select(DischargePlan.admission_id, DischargePlan.planned_date)
-                               .where(DischargePlan.archived.is_(False))).tuples().all())
+                                                       .where(*mine_p)).tuples().all())
         soon = today + timedelta(days=DUE_SOON_DAYS)
         out = []
         for a in stays:

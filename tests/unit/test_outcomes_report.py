@@ -224,3 +224,20 @@ def test_permissions_and_audit(book_factory, unit: dict[str, Any]) -> None:
     assert admin.reports.outcomes(quarter("2026Q1")).star.residents_with_readings == 3
     with pytest.raises(ValidationError):
         admin.reports.outcomes(quarter("2026Q1"), output="fax")
+
+
+def test_an_empty_quarter_says_so_in_the_pdf(manager_book: Casebook, clock: FixedClock) -> None:
+    from pypdf import PdfReader
+
+    from keyworker.documents.outcomes_report import outcomes_report_pdf
+
+    r = manager_book.reports.outcomes(quarter("2025Q4"))
+    assert (r.stays, r.star.residents_with_readings, r.top.compliance.due, r.surveys.resident_surveys) == (0, 0, 0, 0)
+    assert all(a.mean_change is None and a.improved_pct is None for a in r.star.areas)
+    pdf = outcomes_report_pdf(r, "Test Unit", datetime(2026, 1, 5, 9, 0).astimezone())
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
+    for words in ("No resident had two readings by the end of the period", "No TOPs were due",
+                  "No stay had a start TOP and a later TOP", "No satisfaction surveys were recorded in this period"):
+        assert words in text, words
+    rows = list(csv.reader(io.StringIO(outcomes_report_csv(r).decode("utf-8-sig"))))
+    assert ["Outcome Star", "Drug use: mean change", ""] in rows  # nobody to average: empty, not 0

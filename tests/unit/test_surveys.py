@@ -94,6 +94,9 @@ def test_the_due_list(book_factory, clock: FixedClock) -> None:
         ("Bea Doe", date(2026, 3, 30), "before_discharge", False)]
     assert rows[0].text == "Satisfaction survey due 30/03/2026 (before the planned discharge)"
     assert last_audit(m)[0] == ("survey.due", {"rows": 1, "scope": "unit"})
+    assert [r.resident_name for r in m.surveys.due(resident_id=bea.id)] == ["Bea Doe"]
+    assert m.surveys.due(resident_id=ann.id) == []  # the record's page: that resident only
+    assert last_audit(m)[0][0] == "survey.due"
     assert book_factory("worker").surveys.due("mine") == []  # Bea is worker2's
     assert [r.resident_name for r in book_factory("worker2").surveys.due("mine")] == ["Bea Doe"]
     clock.set(datetime(2026, 4, 1, 9, 0))
