@@ -4,7 +4,7 @@ due list (yearly, and before a planned discharge), the check count, permissions.
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import pytest
 
