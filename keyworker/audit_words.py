@@ -517,6 +517,15 @@ def _report_declines_send(d: Detail) -> Words:
         f"{frm} to {to}" if frm and to else "", f"{rows} referrals" if isinstance(rows, int) else ""))
 
 
+def _report_outcomes(d: Detail) -> Words:
+    frm, to = _day(d.get("from")), _day(d.get("to"))
+    out = OUTPUT_WORDS.get(str(d.get("output")), "")
+    n = d.get("residents")
+    return Words("Quarterly outcomes report made", _join(
+        f"{frm} to {to}" if frm and to else "",
+        f"{n} resident{'' if n == 1 else 's'} with Outcome Star readings" if isinstance(n, int) else "", out))
+
+
 FILTER_WORDS = {"person": "person", "resident": "resident", "action": "action", "dates": "dates"}
 
 
@@ -904,6 +913,13 @@ ACTIONS: dict[str, Formatter] = {
     "follow_up.history": _fixed("Follow-ups looked at"),
     "follow_up.attempt": _follow_up_attempt,
     "follow_up.outcome": _follow_up_outcome,
+    # satisfaction surveys and the quarterly outcomes report (issue 14)
+    "survey.record": lambda d: Words("Satisfaction survey recorded",
+                                     "from a carer or family member" if d.get("respondent") == "carer"
+                                     else "from the resident"),
+    "survey.history": _fixed("Satisfaction surveys looked at"),
+    "survey.due": _fixed("Satisfaction surveys due looked at"),
+    "report.outcomes": _report_outcomes,
     # the outbox (issue 12 adds delivery words as it adds the actions)
     "outbox.enqueue": _outbox_enqueue,
     "outbox.list": _outbox_list,

@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from keyworker.outcome_star import OutcomeStarService
     from keyworker.top import TopService
     from keyworker.follow_ups import FollowUpService
+    from keyworker.surveys import SurveyService
 
 from keyworker.security.vault import (
     ACCOUNT,
@@ -130,6 +131,7 @@ SERVICES: list[tuple[str, str]] = [
     ("outcome_star", "keyworker.outcome_star:OutcomeStarService"),
     ("top", "keyworker.top:TopService"),
     ("follow_ups", "keyworker.follow_ups:FollowUpService"),
+    ("surveys", "keyworker.surveys:SurveyService"),
 ]
 
 
@@ -162,6 +164,7 @@ class Casebook:
     outcome_star: OutcomeStarService
     top: TopService
     follow_ups: FollowUpService
+    surveys: SurveyService
 
     def __init__(
         self,

@@ -28,7 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from keyworker import reference_data as ref
@@ -758,6 +758,13 @@ class TopService:
 
         with self._book._read() as s:
             where = Admission.key_worker_id == key_worker_id if key_worker_id else None
+            if start is not None:  # only stays with a due point in the period (all are on or after
+                # admission and on or before discharge, but the post-treatment exit at the follow-up)
+                window = and_(Admission.admitted_on <= end, or_(
+                    Admission.discharged_on.is_(None), Admission.discharged_on >= start,
+                    Admission.id.in_(select(FollowUp.admission_id).where(
+                        FollowUp.months == POST_EXIT_MONTHS, FollowUp.due_on >= start, FollowUp.archived.is_(False)))))
+                where = window if where is None else and_(where, window)
             items = [(stay.key_worker_id, d) for stay, d in self._schedule(s, today, where)]
             names = account_names(s)
         due, done, per = tally(items, start, end)

@@ -25,6 +25,7 @@ LABELS = {
     "star_readings": "Outcome Star readings",
     "tops_due": "TOPs due and not yet done",
     "top_compliance_pct": "TOP compliance (%; the target is 90)",
+    "surveys_12m": "Satisfaction surveys in the last 12 months",
 }
 
 

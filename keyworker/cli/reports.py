@@ -1,5 +1,5 @@
 """Command-line reports: `report declines (--from DATE --to DATE | --quarter YYYYQn)
-[--csv FILE | --pdf FILE]`. Listed in keyworker.cli.COMMANDS. Without --csv/--pdf the report is
+[--csv FILE | --pdf FILE]` and `report outcomes --quarter YYYYQn [--pdf FILE] [--csv FILE]`. Listed in keyworker.cli.COMMANDS. Without --csv/--pdf the report is
 printed as a table."""
 
 from __future__ import annotations
@@ -43,6 +43,22 @@ def add(sub: Any, common: argparse.ArgumentParser) -> None:
                      help="save as a CSV spreadsheet (UTF-8, opens in Excel); plaintext, owner-only")
     out.add_argument("--pdf", type=Path, metavar="FILE", help="save as an A4 PDF report; plaintext, owner-only")
     add_overwrite(d, "the CSV or PDF file")
+    o = kinds.add_parser(
+        "outcomes",
+        parents=[common],
+        help="the quarterly outcomes report: Outcome Star, TOP and satisfaction surveys (11.1.4-11.1.12)",
+        description="The unit's outcomes for a calendar quarter (2026Q3 is July to September): residents "
+        "with Outcome Star readings, the mean change per area and the share improved, TOP compliance "
+        "against the 90% target and the mean change in the 0-20 scales and in days of use, and the "
+        "satisfaction surveys. Unit figures only, no names. Give --pdf, --csv or both to save files. "
+        + SAVED_FILES_WARNING,
+    )
+    o.add_argument("--quarter", metavar="YYYYQn", required=True,
+                   help="a calendar quarter, e.g. 2026Q3 (1 Jul to 30 Sep)")
+    o.add_argument("--csv", type=Path, metavar="FILE",
+                   help="save as a CSV spreadsheet, one row per figure (section, measure, value); owner-only")
+    o.add_argument("--pdf", type=Path, metavar="FILE", help="save as an A4 PDF report; owner-only")
+    add_overwrite(o, "the CSV or PDF file")
 
 
 def _period(args: argparse.Namespace) -> Any:
@@ -84,7 +100,62 @@ def print_table(report: Any) -> None:
             print(f"    {line}")
 
 
+def print_outcomes(report: Any) -> None:
+
+    print(f"Quarterly outcomes report: {report.period.label}")
+    last = ""
+    for section, measure, value in report.figures():
+        if section != last:
+            print()
+            print(f"{section}:")
+            last = section
+        print(f"  {measure:<62} {value or '-'}")
+
+
+def cmd_outcomes(args: argparse.Namespace) -> int:
+    from keyworker.reports import quarter
+
+    try:
+        period = quarter(args.quarter)
+    except ValidationError as e:
+        raise UsageError("; ".join(f"--{k}: {v}" if k else v for k, v in e.fields.items())) from e
+    targets = [t for t in (args.csv, args.pdf) if t is not None]
+    for target in targets:  # before the report is made and audited
+        if not target.parent.exists():
+            raise StorageError(f"the folder {target.parent} does not exist")
+        refuse_existing(target, args.overwrite)
+    if args.csv is not None and args.pdf is not None and args.csv.resolve() == args.pdf.resolve():
+        raise UsageError("give --csv and --pdf different file names")
+    output = "pdf" if args.pdf else "csv" if args.csv else "view"
+    book = open_book(args)
+    try:
+        report = book.reports.outcomes(period, output=output)
+        unit_name = book.reports.unit_name()
+    finally:
+        book.close()
+    if not targets:
+        print_outcomes(report)
+        return 0
+    from keyworker.reports.files import write_private
+
+    if args.csv is not None:
+        from keyworker.reports import outcomes_report_csv
+
+        write_private(args.csv, outcomes_report_csv(report))
+        print(f"Outcomes report, {period.label}: CSV saved to {args.csv}")
+    if args.pdf is not None:
+        from keyworker.documents.outcomes_report import outcomes_report_pdf
+
+        write_private(args.pdf, outcomes_report_pdf(report, unit_name, datetime.now(UTC)))
+        print(f"Outcomes report, {period.label}: PDF saved to {args.pdf}")
+    print("These files are not encrypted: keep them safe and delete them once sent." if len(targets) > 1 else
+          "This file is not encrypted: keep it safe and delete it once it has been sent.")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
+    if getattr(args, "report_kind", None) == "outcomes":
+        return cmd_outcomes(args)
     try:
         period = _period(args)
     except ValidationError as e:  # named by their options: "--from: '31/02' is not a date (...)"

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 
 from keyworker.errors import ValidationError
 from keyworker.input_types import typed_inputs
+from keyworker.clock import local_today
 from keyworker.reports.declines import DeclineLine, DeclinesReport, declines_report_csv
+from keyworker.reports.outcomes import OutcomesReport, outcomes_report_csv
 from keyworker.reports.periods import Period, between, previous_quarter, quarter, quarter_of
 from keyworker.security.permissions import Permission
 
@@ -101,6 +103,35 @@ class ReportService:
             return ReportSent(doc.id, item.id, report.total, profile.authority_name, recipient.email,
                               item.destination_id is None)
 
+    @typed_inputs(requires=Permission.VIEW_REPORTS)
+    def outcomes(self, period: Period, *, output: str = "view") -> OutcomesReport:
+        """The quarterly outcomes report for `period` (keyworker/reports/outcomes.py: the Outcome
+        Star's change per area, TOP compliance and change, satisfaction surveys). Unit figures
+        only; audited `report.outcomes` with the period, the residents counted and `output`."""
+        from keyworker.reports import outcomes as mod
+
+        if output not in OUTPUTS:
+            raise ValidationError({"output": f"Unknown report output '{output}'."})
+        today = local_today(self._book.clock)
+        if period.start > today:
+            raise ValidationError({"quarter": f"{period.label} has not started yet: choose a period up to today."})
+        compliance = self._book.top.compliance(period.start, min(period.end, today))
+        with self._book._write() as s:
+            report = mod.query(s, period, compliance)
+            self._book._record(
+                s,
+                "report.outcomes",
+                "report",
+                None,
+                detail={
+                    "from": period.start.isoformat(),
+                    "to": period.end.isoformat(),
+                    "residents": report.star.residents_with_readings,
+                    "output": output,
+                },
+            )
+        return report
+
     def unit_name(self) -> str:
         # Open: the letterhead's unit name, as settings.get.
         return str(self._book.settings.get("unit_name") or "")
@@ -117,4 +148,6 @@ __all__ = [
     "previous_quarter",
     "between",
     "declines_report_csv",
+    "OutcomesReport",
+    "outcomes_report_csv",
 ]

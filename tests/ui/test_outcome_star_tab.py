@@ -153,11 +153,11 @@ def test_the_chart_is_drawn_and_the_distance_shown(qtbot, worker_book: Casebook,
 
     from ui.outcomes.top_section import TopSection
 
-    assert [tab.tabs.tabText(i) for i in range(tab.tabs.count())] == ["Outcome Star", "TOP"]
+    assert [tab.tabs.tabText(i) for i in range(tab.tabs.count())] == ["Outcome Star", "TOP", "Surveys"]
     assert isinstance(tab.pages()[1], TopSection)
     extra = QLabel("Another page")
-    tab.add_page("Surveys", extra)
-    assert tab.tabs.count() == 3 and tab.tabs.tabText(2) == "Surveys" and tab.pages()[2] is extra
+    tab.add_page("More", extra)
+    assert tab.tabs.count() == 4 and tab.tabs.tabText(3) == "More" and tab.pages()[3] is extra
 
 
 def test_nights_see_the_star_without_new_reading(qtbot, worker_book: Casebook, book_factory, tasks) -> None:  # type: ignore[no-untyped-def]

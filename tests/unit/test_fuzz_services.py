@@ -49,6 +49,7 @@ from keyworker.discharge_plans import Aftercare, DischargePlanInput
 from keyworker.discharge_plans import Attendee as PlanAttendee
 from keyworker.discharges import UnplannedDischargeInput
 from keyworker.top import SubstanceUse, TopInput
+from keyworker.surveys import SurveyInput
 from keyworker.notes import NoteInput
 from keyworker.sharing import ShareRecipient
 from keyworker.safeguarding import MARAC_GROUNDS, REFERRAL_KINDS, ChecklistInput, SafeguardingReferralInput
@@ -303,6 +304,7 @@ FUZZ_CALLS: dict[str, list[FuzzCall]] = {
     "DischargePlanInput": [lambda b, i, v: b.discharge_plans.save(v)],
     "StarReadingInput": [lambda b, i, v: b.outcome_star.record(v)],
     "TopInput": [lambda b, i, v: b.top.record(v)],
+    "SurveyInput": [lambda b, i, v: b.surveys.record(v)],
 }
 # Fields set to a real id half of the time, so a call gets past "does not exist".
 REAL_IDS = {"admission_id": "planned_admission", "key_worker_id": "worker", "goal_id": "goal", "actor_id": "worker",
@@ -372,6 +374,8 @@ SEEDS: dict[str, Callable[[dict[str, str]], Any]] = {
                                      substances=[SubstanceUse("alcohol", [7, 6, 7, 5], average_amount=24),
                                                  SubstanceUse("other", total_days=2, other_name="Ketamine")],
                                      tobacco_days=28, injecting_days=2, shared_needles=True),
+    "SurveyInput": lambda ids: SurveyInput(ids["resident"], "carer", "05/01/2026", "Mary Doe", "Mother", 4, 5,
+                                           None, 4, 5, "Kind staff"),
 }
 
 

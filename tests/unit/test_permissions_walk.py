@@ -240,6 +240,10 @@ CHECKED: dict[str, Permission] = {
     "follow_ups.completion": P.VIEW_REPORTS,
     "follow_ups.record_attempt": P.RECORD_KEY_WORK,
     "follow_ups.record_outcome": P.RECORD_KEY_WORK,
+    "surveys.record": P.RECORD_KEY_WORK,
+    "surveys.for_resident": P.VIEW_RESIDENTS,
+    "surveys.due": P.VIEW_RESIDENTS,
+    "reports.outcomes": P.VIEW_REPORTS,
 }
 
 # Arguments where a placeholder would stop the call before its permission check.

@@ -287,6 +287,9 @@ class OutcomesTab(QWidget):
         from ui.outcomes.top_section import TopSection
 
         self.add_page("TOP", TopSection(ctx, resident_id))  # refreshes itself on "top"
+        from ui.outcomes.surveys_page import SurveysPage
+
+        self.add_page("Surveys", SurveysPage(ctx, resident_id))  # refreshes itself on "surveys"
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.tabs)

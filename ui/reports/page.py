@@ -39,7 +39,7 @@ Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Received", "Decided", "In time?", "Name", "Referrer", "Reason", "Reasons given")
 IN_TIME, REFERRER, REASON, REASONS_COLUMN = 2, 4, 5, 6
 THIS_QUARTER, LAST_QUARTER, CUSTOM = "this", "last", "custom"
-REPORTS = (("declines", "Declined referrals"),)
+REPORTS = (("declines", "Declined referrals"), ("outcomes", "Quarterly outcomes"))
 PLAINTEXT_NOTE = ("A saved PDF or CSV is not encrypted: it holds names and reasons in plain form. "
                   "Save it only to send it, and delete it once sent.")
 
@@ -116,7 +116,8 @@ class ReportsPage(QWidget):
         title = QLabel("Reports")
         title.setObjectName("pageTitle")
         subtitle = QLabel("Declined referrals and their reasons, for the Authority's nominated person and the "
-                          "quarterly report on activity (specification 4.1.2.3).")
+                          "quarterly report on activity (specification 4.1.2.3); the quarterly outcomes report "
+                          "(Outcome Star, TOP and satisfaction surveys, 11.1.4 to 11.1.12).")
         subtitle.setObjectName("pageSubtitle")
         subtitle.setWordWrap(True)
 
@@ -246,6 +247,18 @@ class ReportsPage(QWidget):
         lay.addWidget(self.reasons)
         lay.addLayout(actions)
         lay.addWidget(note)
+        # The quarterly outcomes report (ui/reports/outcomes_panel.py) in place of the declines' widgets.
+        from ui.reports.outcomes_panel import OutcomesPanel
+
+        self.outcomes = OutcomesPanel(ctx)  # asks this page's choose_csv_path for the file name
+        lay.insertWidget(lay.indexOf(self.table), self.outcomes, 1)
+        self.declines_widgets = [self.summary, self.table, reasons_label, self.reasons, self.pdf_button,
+                                 self.csv_button, self.send_button]
+        self.kind.currentIndexChanged.connect(self._kind_chosen)
+        QWidget.setTabOrder(self.show_button, self.outcomes.table)
+        QWidget.setTabOrder(self.outcomes.table, self.outcomes.pdf_button)
+        QWidget.setTabOrder(self.outcomes.pdf_button, self.outcomes.csv_button)
+        self._kind_chosen()
         self.setFocusProxy(self.period)
         self._set_busy(False)
 
@@ -295,7 +308,24 @@ class ReportsPage(QWidget):
             return
         super().keyPressEvent(event)
 
+    def _kind_chosen(self, _index: int = 0) -> None:
+        outcomes = self.kind.currentData() == "outcomes"
+        self.outcomes.setVisible(outcomes)
+        for w in self.declines_widgets:
+            w.setVisible(not outcomes)
+        self.counts_row.setVisible(not outcomes and self.report is not None and bool(self.report.total))
+        if not outcomes:
+            self.send_button.setVisible(self.may_send())
+
     def show_report(self) -> None:
+        if self.kind.currentData() == "outcomes":
+            try:
+                period = self.chosen_period()
+            except Exception as exc:  # noqa: BLE001 - a ValidationError for the person, shown in one place
+                show_error(self, exc)
+                return
+            self.outcomes.show_report(period)
+            return
         if self.busy or self.ctx.locked_now():
             return
         try:
@@ -442,7 +472,7 @@ class ReportsPage(QWidget):
         has_report = self.report is not None and not busy
         self.pdf_button.setEnabled(has_report)
         self.csv_button.setEnabled(has_report)
-        self.send_button.setVisible(self.may_send())
+        self.send_button.setVisible(self.may_send() and self.kind.currentData() != "outcomes")
         from keyworker.security.permissions import Permission
 
         self.print_summaries_button.setVisible(self.ctx.book.actor.can(Permission.VIEW_RESIDENTS))
@@ -464,6 +494,7 @@ class ReportsPage(QWidget):
         self.status.setText("")
         self._fill_periods()
         self._set_busy(False)
+        self.outcomes.clear()
 
 
 def _choose_csv_path(parent: QWidget, suggested: str) -> str | None:
