@@ -484,13 +484,18 @@ class OutcomeStarService:
     def _due_rows(self, s: Session, where: Any) -> list[StarDueRow]:
         today = self._today()
 
-        live = (StarReading.archived.is_(False), StarReading.superseded_by_id.is_(None))
+        # Only the current stays' readings and plans are aggregated (through the admission index), so
+        # the list grows with the unit's current residents, not with every reading ever taken.
+        open_stays = select(Admission.id).where(Admission.archived.is_(False), Admission.discharged_on.is_(None))
+        live = (StarReading.archived.is_(False), StarReading.superseded_by_id.is_(None),
+                StarReading.admission_id.in_(open_stays))
         figures = (select(StarReading.admission_id.label("aid"), func.max(StarReading.taken_on).label("last_on"),
                           func.sum(case((StarReading.stage == "discharge", 1), else_=0)).label("exits"))
                    .where(*live).group_by(StarReading.admission_id).subquery())
         plans = (select(DischargePlan.admission_id.label("aid"), func.max(DischargePlan.planned_date).label("planned"),
                         func.count().label("n"))
-                 .where(DischargePlan.archived.is_(False)).group_by(DischargePlan.admission_id).subquery())
+                 .where(DischargePlan.archived.is_(False), DischargePlan.admission_id.in_(open_stays))
+                 .group_by(DischargePlan.admission_id).subquery())
         q = (select(Admission.id, Admission.resident_id, Admission.key_worker_id, Admission.admitted_on,
                     Resident.given_name, Resident.preferred_name, Resident.family_name, Resident.reference,
                     figures.c.last_on, figures.c.exits, plans.c.n, plans.c.planned)

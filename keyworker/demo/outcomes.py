@@ -111,8 +111,8 @@ def _star(run: DemoRun, rng: random.Random, d: defs.StarDefinition, a: Any, by: 
     steps = (BACKWARDS if rng.random() < 0.1 else UNPLANNED if a.discharge_type == "unplanned" else FORWARDS)
     values = {x.key: rng.randint(1, 5) for x in d.areas}
     days = [a.admitted_on + timedelta(days=rng.randint(0, 6))]
-    while days[-1] + timedelta(days=STAR_EVERY + 6) < end:
-        days.append(days[-1] + timedelta(days=STAR_EVERY + rng.randint(-4, 5)))
+    while (nxt := days[-1] + timedelta(days=STAR_EVERY + rng.randint(-4, 2))) <= end:
+        days.append(nxt)
     if a.discharged_on is None and late and len(days) > 1:
         days.pop()  # the latest one was not taken: overdue
     days = [x for x in days if x <= end]
