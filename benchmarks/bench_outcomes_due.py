@@ -51,11 +51,12 @@ def measure(db: Path, residents: int, repeat: int) -> dict[str, float]:
     try:
         with manager._read() as s:
             stays = s.scalar(select(func.count()).select_from(Admission))
-            current = s.scalar(select(func.count()).select_from(Admission).where(Admission.discharged_on.is_(None)))
+            current = s.scalar(select(func.count()).select_from(Admission)
+                               .where(Admission.discharged_on.is_(None)))
             readings = s.scalar(select(func.count()).select_from(StarReading))
             tops = s.scalar(select(func.count()).select_from(Top))
-        print(f"\n{db.name}: {residents} residents, {stays} stays ({current} current), {readings} Star readings, "
-              f"{tops} TOPs")
+        print(f"\n{db.name}: {residents} residents, {stays} stays ({current} current), "
+              f"{readings} Star readings, {tops} TOPs")
         print(f"{'measure (ms)':<46} {'n':>5} {'p50':>9} {'p95':>9} {'max':>9}  {'budget':>6}")
         cases = (("outcome_star.unit_due('unit') (senior)", lambda: manager.outcome_star.unit_due("unit")),
                  ("outcome_star.unit_due('mine') (key worker)", lambda: worker.outcome_star.unit_due("mine")),

@@ -184,7 +184,8 @@ class StarDueRow:
 
     @property
     def label(self) -> str:
-        return {"admission": "Admission reading", "discharge": "Discharge reading"}.get(self.kind, "Star reading")
+        return {"admission": "Admission reading", "discharge": "Discharge reading"}.get(self.kind,
+                                                                                        "Star reading")
 
     @property
     def text(self) -> str:
@@ -486,14 +487,16 @@ class OutcomeStarService:
 
         # Only the current stays' readings and plans are aggregated (through the admission index), so
         # the list grows with the unit's current residents, not with every reading ever taken.
-        open_stays = select(Admission.id).where(Admission.archived.is_(False), Admission.discharged_on.is_(None))
+        open_stays = select(Admission.id).where(Admission.archived.is_(False),
+                                                Admission.discharged_on.is_(None))
         live = (StarReading.archived.is_(False), StarReading.superseded_by_id.is_(None),
                 StarReading.admission_id.in_(open_stays))
-        figures = (select(StarReading.admission_id.label("aid"), func.max(StarReading.taken_on).label("last_on"),
+        figures = (select(StarReading.admission_id.label("aid"),
+                          func.max(StarReading.taken_on).label("last_on"),
                           func.sum(case((StarReading.stage == "discharge", 1), else_=0)).label("exits"))
                    .where(*live).group_by(StarReading.admission_id).subquery())
-        plans = (select(DischargePlan.admission_id.label("aid"), func.max(DischargePlan.planned_date).label("planned"),
-                        func.count().label("n"))
+        plans = (select(DischargePlan.admission_id.label("aid"),
+                        func.max(DischargePlan.planned_date).label("planned"), func.count().label("n"))
                  .where(DischargePlan.archived.is_(False), DischargePlan.admission_id.in_(open_stays))
                  .group_by(DischargePlan.admission_id).subquery())
         q = (select(Admission.id, Admission.resident_id, Admission.key_worker_id, Admission.admitted_on,
@@ -502,8 +505,8 @@ class OutcomeStarService:
              .join(Resident, Resident.id == Admission.resident_id)
              .outerjoin(figures, figures.c.aid == Admission.id)
              .outerjoin(plans, plans.c.aid == Admission.id)
-             .where(Admission.archived.is_(False), Admission.discharged_on.is_(None), Resident.archived.is_(False),
-                    Admission.admitted_on <= today))
+             .where(Admission.archived.is_(False), Admission.discharged_on.is_(None),
+                    Resident.archived.is_(False), Admission.admitted_on <= today))
         if where is not None:
             q = q.where(where)
         out: list[StarDueRow] = []

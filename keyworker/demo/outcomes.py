@@ -49,17 +49,18 @@ def populate(run: DemoRun) -> None:
     book, today = run.book, run.today
     rng = random.Random(run.seed * 104729 + 29)
     with book._read() as s:
-        adms = s.execute(select(Admission.id, Admission.resident_id, Admission.admitted_on, Admission.planned_weeks,
-                                Admission.discharged_on, Admission.discharge_type, Admission.key_worker_id,
-                                Resident.primary_substance)
+        adms = s.execute(select(Admission.id, Admission.resident_id, Admission.admitted_on,
+                                Admission.planned_weeks, Admission.discharged_on, Admission.discharge_type,
+                                Admission.key_worker_id, Resident.primary_substance)
                          .join(Resident, Resident.id == Admission.resident_id)
                          .where(Admission.archived.is_(False), Admission.admitted_on <= today)
                          .order_by(Admission.admitted_on, Admission.id)).all()
-        names = dict(s.execute(select(Account.id, Account.full_name)).all())
+        names: dict[str, str] = {i: name for i, name in s.execute(select(Account.id, Account.full_name))}
     if not adms:
         return
     d = defs.current()
-    current = sorted((a for a in adms if a.discharged_on is None), key=lambda a: (a.admitted_on, a.id), reverse=True)
+    current = sorted((a for a in adms if a.discharged_on is None), key=lambda a: (a.admitted_on, a.id),
+                     reverse=True)
     # The newest two admissions: nothing yet. The most recent one past its first 14 days: no start
     # TOP (overdue). The stay whose mid-way review passed most recently: no review TOP (overdue).
     fresh = {a.id for a in current[:2]}
@@ -67,7 +68,11 @@ def populate(run: DemoRun) -> None:
     passed = sorted((a for a in current if a.id not in fresh and a.id != late_start and _midway(a) < today),
                     key=_midway, reverse=True)
     late_review = passed[0].id if passed else None
-    star_late = {a.id for a in current[3:] if rng.random() < 0.12}  # a reading overdue
+    # A Star reading overdue: the most recent stay two months in, and about one in ten others.
+    star_late = {a.id for a in current[3:] if rng.random() < 0.1}
+    two_months = next((a.id for a in current[3:] if (today - a.admitted_on).days >= 60), None)
+    if two_months:
+        star_late.add(two_months)
 
     readings: list[dict[str, Any]] = []
     scores: list[dict[str, Any]] = []
@@ -102,8 +107,8 @@ def _midway(a: Any) -> date:
     return rs.midway_date(a.admitted_on, a.planned_weeks)
 
 
-def _star(run: DemoRun, rng: random.Random, d: defs.StarDefinition, a: Any, by: str, readings: list[dict[str, Any]],
-          scores: list[dict[str, Any]], *, late: bool) -> None:
+def _star(run: DemoRun, rng: random.Random, d: defs.StarDefinition, a: Any, by: str,
+          readings: list[dict[str, Any]], scores: list[dict[str, Any]], *, late: bool) -> None:
     today = run.today
     end = a.discharged_on or today
     planned_exit = a.discharged_on is not None and a.discharge_type == "planned"
@@ -113,7 +118,7 @@ def _star(run: DemoRun, rng: random.Random, d: defs.StarDefinition, a: Any, by: 
     days = [a.admitted_on + timedelta(days=rng.randint(0, 6))]
     while (nxt := days[-1] + timedelta(days=STAR_EVERY + rng.randint(-4, 2))) <= end:
         days.append(nxt)
-    if a.discharged_on is None and late and len(days) > 1:
+    while a.discharged_on is None and late and len(days) > 1 and days[-1] > today - timedelta(days=35):
         days.pop()  # the latest one was not taken: overdue
     days = [x for x in days if x <= end]
     if not days:
@@ -129,12 +134,13 @@ def _star(run: DemoRun, rng: random.Random, d: defs.StarDefinition, a: Any, by: 
         if n:
             for k in values:
                 values[k] = max(1, min(10, values[k] + rng.choice(steps)))
-        row = stamp(run.book, {"resident_id": a.resident_id, "admission_id": a.id, "taken_on": on, "stage": stage,
-                               "definition_id": d.id, "definition_version": d.version, "completed_by": by,
-                               "note": None, "created_at": run.at(on, 14), "created_by": a.key_worker_id
-                               or run.book.actor.id})
+        row = stamp(run.book, {"resident_id": a.resident_id, "admission_id": a.id, "taken_on": on,
+                               "stage": stage, "definition_id": d.id, "definition_version": d.version,
+                               "completed_by": by, "note": None, "created_at": run.at(on, 14),
+                               "created_by": a.key_worker_id or run.book.actor.id})
         readings.append(row)
-        scores.extend({"reading_id": row["id"], "area_key": k, "score": v, "note": None} for k, v in values.items())
+        scores.extend({"reading_id": row["id"], "area_key": k, "score": v, "note": None}
+                      for k, v in values.items())
 
 
 def _tops(run: DemoRun, rng: random.Random, a: Any, kw: str, tops: list[dict[str, Any]],
@@ -143,13 +149,14 @@ def _tops(run: DemoRun, rng: random.Random, a: Any, kw: str, tops: list[dict[str
     end = a.discharged_on or today
     main = MAIN.get(a.primary_substance or "", MAIN["Alcohol"])
     psych, phys, qol = rng.randint(3, 10), rng.randint(5, 12), rng.randint(2, 9)
-    gain = rng.choice((-1, 1, 2, 2, 3, 3, 4)) if a.discharge_type != "unplanned" else rng.choice((-2, 0, 1, 2))
+    gain = rng.choice((-2, 0, 1, 2) if a.discharge_type == "unplanned" else (-1, 1, 2, 2, 3, 3, 4))
     injects = main[0] in ("opiates", "crack") and rng.random() < 0.35
     held: list[tuple[str, date]] = []
     start_on = a.admitted_on + timedelta(days=rng.randint(1, 12))
     if not skip_start and start_on <= end:
         held.append(("start", start_on))
-    stay = StayFacts(a.id, a.resident_id, kw, a.admitted_on, a.planned_weeks, a.discharged_on, a.discharge_type)
+    stay = StayFacts(a.id, a.resident_id, kw, a.admitted_on, a.planned_weeks, a.discharged_on,
+                     a.discharge_type)
     for _label, due_on, window in review_points(stay, today):
         on = due_on - timedelta(days=rng.randint(0, min(6, (due_on - window).days)))
         if on > end or on <= start_on or on > today:
@@ -173,7 +180,8 @@ def _tops(run: DemoRun, rng: random.Random, a: Any, kw: str, tops: list[dict[str
         using = before or (after and rng.random() < 0.4) or rng.random() < 0.12  # a lapse in treatment
         inj = rng.randint(1, 12) if injects and before else 0
         row = stamp(run.book, {
-            "resident_id": a.resident_id, "admission_id": a.id, "stage": stage, "interview_on": on, "completed_by": kw,
+            "resident_id": a.resident_id, "admission_id": a.id, "stage": stage, "interview_on": on,
+            "completed_by": kw,
             "tobacco_days": rng.choice((0, 28, 28, 28, rng.randint(10, 27))),
             "injecting_days": inj, "shared_needles": inj > 0 and rng.random() < 0.2,
             "shared_other_equipment": inj > 0 and rng.random() < 0.3,
@@ -184,7 +192,8 @@ def _tops(run: DemoRun, rng: random.Random, a: Any, kw: str, tops: list[dict[str
             "psychological_health": psych, "physical_health": phys, "quality_of_life": qol,
             "paid_work_days": rng.randint(0, 20) if after and rng.random() < 0.4 else 0,
             "education_days": rng.randint(1, 8) if not before and rng.random() < 0.15 else 0,
-            "acute_housing_problem": before and rng.random() < 0.2, "eviction_risk": before and rng.random() < 0.1,
+            "acute_housing_problem": before and rng.random() < 0.2,
+            "eviction_risk": before and rng.random() < 0.1,
             "created_at": run.at(on, 15), "created_by": kw})
         tops.append(row)
         if using:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from reportlab.lib.units import cm
 from reportlab.platypus import Flowable
@@ -25,6 +25,7 @@ from keyworker.documents.layout import grid, heading, para
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from keyworker.charts.radar import Reading
     from keyworker.outcome_star import StarReadingView
 
 CHART_WIDTH = 12 * cm
@@ -64,19 +65,21 @@ def star_flowables(first: StarReadingView, latest: StarReadingView, count: int) 
     else:
         dist = star.distance_between(first, latest)
         out.append(para(f"{count} Outcome Star readings were taken during the stay. From the first, "
-                        f"{_when(first)}, to the latest, {_when(latest)}, the total score moved from {first.total} "
-                        f"to {latest.total} ({change_text(first.total, latest.total)}); {dist.improved} of "
-                        f"{len(dist.areas)} areas improved."))
+                        f"{_when(first)}, to the latest, {_when(latest)}, the total score moved from "
+                        f"{first.total} to {latest.total} ({change_text(first.total, latest.total)}); "
+                        f"{dist.improved} of {len(dist.areas)} areas improved."))
     d = star._definition(latest.definition_id, latest.definition_version)
     if d is not None:  # a definition no longer installed: the figures without the chart
-        out.append(ChartFlowable(star_chart(d, latest, None if one else first), CHART_WIDTH))
+        # (the views are frozen, so they meet the chart's Reading protocol read-only)
+        chart = star_chart(d, cast("Reading", latest), None if one else cast("Reading", first))
+        out.append(ChartFlowable(chart, CHART_WIDTH))
     if one:
         out.append(grid(["Area", format_date(latest.taken_on), "Stage"],
                         [[a.name, str(a.score), a.stage] for a in latest.scores], [48, 26, 96]))
     else:
-        out.append(grid(["Area", format_date(first.taken_on), format_date(latest.taken_on), "Change", "Stage"],
-                        [[a.name, str(a.first), str(a.latest), a.change_text, a.stage_text] for a in dist.areas],
-                        [48, 26, 26, 22, 48]))
+        header = ["Area", format_date(first.taken_on), format_date(latest.taken_on), "Change", "Stage"]
+        out.append(grid(header, [[a.name, str(a.first), str(a.latest), a.change_text, a.stage_text]
+                                 for a in dist.areas], [48, 26, 26, 22, 48]))
     return out
 
 
@@ -119,8 +122,8 @@ def top_part(session: Session, adm: Admission) -> list[Flowable]:
         days[r.top_id][r.substance] = r.total_days
         if r.substance == "other" and r.other_name:
             other = r.other_name
-    figures = [TopFigures(t.stage, t.interview_on, t.psychological_health, t.physical_health, t.quality_of_life,
-                          days[t.id]) for t in chosen]
+    figures = [TopFigures(t.stage, t.interview_on, t.psychological_health, t.physical_health,
+                          t.quality_of_life, days[t.id]) for t in chosen]
     return top_flowables(figures[0], figures[1] if len(figures) > 1 else None, other)
 
 
@@ -145,13 +148,13 @@ def top_flowables(first: TopFigures, last: TopFigures | None, other_name: str = 
         return out
     out.append(para(f"From the {when(first)} to the {when(last)}."
                     + ("" if used else " No substance use was reported at either.")))
-    rows = [[name, str(getattr(first, f)), str(getattr(last, f)), change_text(getattr(first, f), getattr(last, f))]
-            for f, name in SCALE_FIELDS]
+    rows = [[name, str(getattr(first, f)), str(getattr(last, f)),
+             change_text(getattr(first, f), getattr(last, f))] for f, name in SCALE_FIELDS]
     for c in used:
         a, b = first.days.get(c, 0), last.days.get(c, 0)
         rows.append([f"{label[c]}: days used in the past 28", str(a), str(b), change_text(a, b)])
-    out.append(grid(["Measure", format_date(first.interview_on), format_date(last.interview_on), "Change"], rows,
-                    [86, 28, 28, 28]))
+    header = ["Measure", format_date(first.interview_on), format_date(last.interview_on), "Change"]
+    out.append(grid(header, rows, [86, 28, 28, 28]))
     return out
 
 
