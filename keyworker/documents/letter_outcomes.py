@@ -20,7 +20,7 @@ from sqlalchemy import select
 from keyworker.clock import format_date
 from keyworker.db.caseload import Admission
 from keyworker.db.top import Top, TopSubstance
-from keyworker.documents.layout import grid, heading, para
+from keyworker.documents.layout import grid, heading, keep, para, spacer
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -73,13 +73,15 @@ def star_flowables(first: StarReadingView, latest: StarReadingView, count: int) 
         # (the views are frozen, so they meet the chart's Reading protocol read-only)
         chart = star_chart(d, cast("Reading", latest), None if one else cast("Reading", first))
         out.append(ChartFlowable(chart, CHART_WIDTH))
+        out.append(spacer(3))
     if one:
         out.append(grid(["Area", format_date(latest.taken_on), "Stage"],
                         [[a.name, str(a.score), a.stage] for a in latest.scores], [48, 26, 96]))
     else:
-        header = ["Area", format_date(first.taken_on), format_date(latest.taken_on), "Change", "Stage"]
-        out.append(grid(header, [[a.name, str(a.first), str(a.latest), a.change_text, a.stage_text]
-                                 for a in dist.areas], [48, 26, 26, 22, 48]))
+        # (the two dates are in the sentence above, so the columns stay narrow)
+        out.append(keep(grid(["Area", "First", "Latest", "Change", "Stage"],  # one table, on one page
+                             [[a.name, str(a.first), str(a.latest), a.change_text, a.stage_text]
+                              for a in dist.areas], [48, 18, 18, 22, 64])))
     return out
 
 
