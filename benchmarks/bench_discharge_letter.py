@@ -48,7 +48,29 @@ def letter_data() -> dl.LetterData:
         senior_sign=dl.SignOff("Morgan Manager", "Registered Manager", date(2026, 3, 30)))
 
 
-def through_the_service(n: int) -> list[float]:
+def outcomes() -> list:  # type: ignore[type-arg]
+    """The "Outcome Star and TOP" section of a 12-week stay: four readings (the chart of the first
+    and the latest, the distance per area) and the start and exit TOPs. Fresh flowables per build."""
+    from keyworker import outcome_star_definitions as defs
+    from keyworker.documents.letter_outcomes import TopFigures, star_flowables, top_flowables
+    from keyworker.outcome_star import AreaScore, StarReadingView
+
+    d = defs.current()
+
+    def reading(rid: str, on: date, base: int) -> StarReadingView:
+        scores = tuple(AreaScore(a.key, a.name, min(10, base + i % 4), d.stage_for(min(10, base + i % 4)).name, "")
+                       for i, a in enumerate(d.areas))
+        return StarReadingView(rid, "r", "a", on, "review", d.id, d.version, d.name, scores, "Sam Worker", "",
+                               datetime(2026, 3, 30, tzinfo=UTC), "Sam Worker")
+
+    start = date(2026, 1, 5)
+    first, latest = reading("s1", start, 2), reading("s4", start + timedelta(weeks=12), 5)
+    t1 = TopFigures("start", start + timedelta(days=2), 8, 10, 6, {"alcohol": 25, "opiates": 6, "cannabis": 4})
+    t2 = TopFigures("exit", start + timedelta(weeks=12), 14, 15, 12, {"alcohol": 1})
+    return star_flowables(first, latest, 4) + top_flowables(t1, t2)
+
+
+def through_the_service(n: int, with_outcomes: bool = False) -> list[float]:
     """`book.discharge_plans.preview_letter` on a real unit file: the reads (stay, referral, sessions,
     care plan, reviews, risk, follow-ups), the audit entry and the build, for a 12-week stay."""
     import tempfile
@@ -83,6 +105,20 @@ def through_the_service(n: int) -> list[float]:
                                               start_time="10:30", duration_minutes=50, kind="one_to_one",
                                               outcome="attended", notes="Talked about cravings at weekends."))
         book.discharge_plans.save(plan_input(rid))
+        if with_outcomes:  # four Star readings and the start, review and exit TOPs
+            from keyworker import outcome_star_definitions as defs
+            from keyworker.outcome_star import StarReadingInput
+            from keyworker.top import SubstanceUse, TopInput
+
+            keys = [a.key for a in defs.current().areas]
+            for w, stage in ((0, "admission"), (4, "review"), (8, "review"), (11, "discharge")):
+                book.outcome_star.record(StarReadingInput(rid, {k: min(10, 2 + w // 2 + i % 3)
+                                                                for i, k in enumerate(keys)},
+                                                          date(2026, 1, 6) + timedelta(weeks=w), stage))
+            for on, stage, p, days in ((date(2026, 1, 7), "start", 8, 24), (date(2026, 2, 16), "review", 11, 3),
+                                       (date(2026, 3, 27), "exit", 14, 0)):
+                book.top.record(TopInput(rid, stage, on, p, p + 1, p - 1,
+                                         [SubstanceUse("alcohol", total_days=days)] if days else []))
         book.discharge_plans.preview_letter(rid)
         times, _ = timed(lambda: book.discharge_plans.preview_letter(rid), n)
         book.close()
@@ -100,9 +136,18 @@ def main(n: int = 30) -> None:
     print(f"discharge letter ({len(pdf) // 1024} KB): median {statistics.median(times):.1f} ms, "
           f"max {max(times):.1f} ms over {n} (target < 250 ms)")
     print(f"draft letter: median {statistics.median(drafts):.1f} ms")
+    dl.build(data, profile=profile, generated_at=now, draft=False, outcomes=outcomes())
+    charted, pdf = timed(lambda: dl.build(data, profile=profile, generated_at=now, draft=False, outcomes=outcomes()), n)
+    print(f"with the Outcome Star chart and TOP ({len(pdf) // 1024} KB): median {statistics.median(charted):.1f} ms, "
+          f"p95 {sorted(charted)[int(0.95 * (n - 1))]:.1f} ms, max {max(charted):.1f} ms over {n} (target < 250 ms)")
     service = through_the_service(n)
     print(f"preview_letter through the service (reads, audit, build): median {statistics.median(service):.1f} ms, "
           f"max {max(service):.1f} ms over {n}")
+    service = through_the_service(n, with_outcomes=True)
+    print(f"  the same with readings and TOPs (the section read and drawn): median "
+          f"{statistics.median(service):.1f} ms, max {max(service):.1f} ms over {n}")
+    if statistics.median(charted) > 250:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

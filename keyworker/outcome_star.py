@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from keyworker import outcome_star_definitions as defs
@@ -159,6 +159,39 @@ class StarDue:
     discharge_due: bool
     last_taken_on: date | None
     message: str  # one sentence for the tab and Today ("" when nothing is due)
+
+
+DUE_SOON_DAYS = 7  # Today lists readings overdue or due within a week
+
+
+@dataclass(frozen=True)
+class StarDueRow:
+    """An Outcome Star reading due now or soon for a current stay, for Today and the record's
+    header (rows only, like `book.top.unit_due`: not audited). `kind` is "admission" (the stay
+    has no reading yet: the baseline, due in the first 4 weeks), "discharge" (discharge is
+    planned and the discharge reading is still to take, by the planned date) or "review" (the
+    next reading, 4 weeks after the latest)."""
+
+    resident_id: str
+    admission_id: str
+    resident_name: str
+    reference: str
+    key_worker_id: str | None
+    kind: str
+    due_on: date
+    overdue: bool
+    last_taken_on: date | None
+
+    @property
+    def label(self) -> str:
+        return {"admission": "Admission reading", "discharge": "Discharge reading"}.get(self.kind,
+                                                                                        "Star reading")
+
+    @property
+    def text(self) -> str:
+        if self.kind == "review" and self.overdue and self.last_taken_on is not None:
+            return f"Star reading overdue: the last was on {format_date(self.last_taken_on)}"
+        return f"{self.label} {'was due' if self.overdue else 'due'} {format_date(self.due_on)}"
 
 
 def _resident(s: Session, resident_id: str) -> Resident:
@@ -425,6 +458,71 @@ class OutcomeStarService:
             _resident(s, resident_id)
             self._book._record(s, "outcome_star.due", "resident", resident_id, resident_id=resident_id)
             return self._due(s, resident_id)
+
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
+    def unit_due(self, scope: str = "mine") -> list[StarDueRow]:
+        """Admission readings missing (from the first day: the baseline is best taken early), and
+        readings overdue or due within a week, for the current stays, soonest first: `scope`
+        "mine" the signed-in user's residents, "unit" everyone's. One query for the unit (the
+        stays joined to their readings' figures and to their discharge plans); rows only, for
+        Today (not audited, like TOPs due)."""
+        if scope not in ("mine", "unit"):
+            raise ValidationError({"scope": "Choose your residents or the whole unit."},
+                                  "Choose your residents or the whole unit.")
+        where = Admission.key_worker_id == self._book.actor.id if scope == "mine" else None
+        with self._book._read() as s:
+            soon = self._today() + timedelta(days=DUE_SOON_DAYS)
+            return [r for r in self._due_rows(s, where) if r.kind == "admission" or r.due_on <= soon]
+
+    @typed_inputs(requires=Permission.VIEW_RESIDENTS)
+    def alerts(self, resident_id: str) -> list[StarDueRow]:
+        """For the record's header: the current stay's admission reading missing, or a reading
+        overdue (rows only; not audited)."""
+        with self._book._read() as s:
+            return [r for r in self._due_rows(s, Admission.resident_id == resident_id)
+                    if r.overdue or r.kind == "admission"]
+
+    def _due_rows(self, s: Session, where: Any) -> list[StarDueRow]:
+        today = self._today()
+
+        # Only the current stays' readings and plans are aggregated (through the admission index), so
+        # the list grows with the unit's current residents, not with every reading ever taken.
+        open_stays = select(Admission.id).where(Admission.archived.is_(False),
+                                                Admission.discharged_on.is_(None))
+        live = (StarReading.archived.is_(False), StarReading.superseded_by_id.is_(None),
+                StarReading.admission_id.in_(open_stays))
+        figures = (select(StarReading.admission_id.label("aid"),
+                          func.max(StarReading.taken_on).label("last_on"),
+                          func.sum(case((StarReading.stage == "discharge", 1), else_=0)).label("exits"))
+                   .where(*live).group_by(StarReading.admission_id).subquery())
+        plans = (select(DischargePlan.admission_id.label("aid"),
+                        func.max(DischargePlan.planned_date).label("planned"), func.count().label("n"))
+                 .where(DischargePlan.archived.is_(False), DischargePlan.admission_id.in_(open_stays))
+                 .group_by(DischargePlan.admission_id).subquery())
+        q = (select(Admission.id, Admission.resident_id, Admission.key_worker_id, Admission.admitted_on,
+                    Resident.given_name, Resident.preferred_name, Resident.family_name, Resident.reference,
+                    figures.c.last_on, figures.c.exits, plans.c.n, plans.c.planned)
+             .join(Resident, Resident.id == Admission.resident_id)
+             .outerjoin(figures, figures.c.aid == Admission.id)
+             .outerjoin(plans, plans.c.aid == Admission.id)
+             .where(Admission.archived.is_(False), Admission.discharged_on.is_(None),
+                    Resident.archived.is_(False), Admission.admitted_on <= today))
+        if where is not None:
+            q = q.where(where)
+        out: list[StarDueRow] = []
+        for r in s.execute(q):
+            if r.last_on is None:
+                kind, due_on = "admission", r.admitted_on + timedelta(days=ADMISSION_WITHIN_DAYS)
+            elif r.n and not r.exits:
+                kind, due_on = "discharge", r.planned or today
+            elif r.n:
+                continue  # discharge planned and its reading taken: nothing more for this stay
+            else:
+                kind, due_on = "review", r.last_on + timedelta(days=EVERY_DAYS)
+            name = f"{r.preferred_name or r.given_name} {r.family_name}"
+            out.append(StarDueRow(r.resident_id, r.id, name, r.reference, r.key_worker_id, kind, due_on,
+                                  today > due_on, r.last_on))
+        return sorted(out, key=lambda x: (x.due_on, x.resident_name))
 
     def _due(self, s: Session, resident_id: str) -> StarDue:
         today = self._today()

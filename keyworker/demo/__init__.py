@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from keyworker.clock import local_today
 from keyworker.db.foundation import Account
-from keyworker.demo import care_plans, discharges, incidents, key_work, notes, people, referrals, risk
+from keyworker.demo import care_plans, discharges, incidents, key_work, notes, outcomes, people, referrals, risk
 from keyworker.demo.history import History
 from keyworker.demo.rows import DemoRun
 from keyworker.demo.unit import DEMO_ACCOUNTS, DEMO_PASSWORD, build_demo, create_unit
@@ -29,10 +29,11 @@ __all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "POPULATORS", "create_demo", "popul
 # In order: residents and admissions first (with the referral behind each), then the referrals
 # still open or declined, then risk assessments (which the care plans link), then care plans and
 # their reviews, then incidents and safeguarding, then key work (sessions link to plan goals), then case
-# notes and contacts, then discharges (the past stays' discharges, freezes and follow-ups).
+# notes and contacts, then outcomes (Star readings and TOPs, before the discharge letters that show
+# them), then discharges (the past stays' discharges, freezes and follow-ups).
 POPULATORS: list[Callable[[DemoRun], None]] = [people.populate, referrals.populate, risk.populate,
                                                care_plans.populate, incidents.populate, key_work.populate,
-                                               notes.populate, discharges.populate]
+                                               notes.populate, outcomes.populate, discharges.populate]
 
 
 def create_demo(path: Path, residents: int, seed: int, pw: str, *, kdf: Any = None,

@@ -90,8 +90,11 @@ class LetterData:
 def outcomes_section(session: Session, admission_id: str) -> list[Flowable] | None:
     """The hook for the outcomes issue: the Outcome Star distance travelled (with its chart) and
     the TOP change for the stay, as flowables under the heading "Outcome Star and TOP". Until
-    outcomes are recorded this returns None and the letter says nothing about them."""
-    return None
+    outcomes are recorded this returns None and the letter says nothing about them (built in
+    keyworker/documents/letter_outcomes.py)."""
+    from keyworker.documents.letter_outcomes import section
+
+    return section(session, admission_id)
 
 
 def build(data: LetterData, *, profile: UnitProfile, generated_at: datetime, draft: bool,

@@ -229,6 +229,8 @@ CHECKED: dict[str, Permission] = {
     "outcome_star.reading": P.VIEW_RESIDENTS,
     "outcome_star.distance": P.VIEW_RESIDENTS,
     "outcome_star.due": P.VIEW_RESIDENTS,
+    "outcome_star.unit_due": P.VIEW_RESIDENTS,
+    "outcome_star.alerts": P.VIEW_RESIDENTS,
     "top.record": P.RECORD_KEY_WORK,
     "top.get": P.VIEW_RESIDENTS,
     "top.for_resident": P.VIEW_RESIDENTS,
