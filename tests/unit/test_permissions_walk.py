@@ -235,6 +235,8 @@ CHECKED: dict[str, Permission] = {
     "top.due": P.VIEW_RESIDENTS,
     "top.unit_due": P.VIEW_RESIDENTS,
     "top.overdue": P.VIEW_RESIDENTS,
+    "extracts.pseudonymised": P.VIEW_REPORTS,
+    "extracts.queue_pseudonymised": P.VIEW_REPORTS,
 }
 
 # Arguments where a placeholder would stop the call before its permission check.
