@@ -65,6 +65,7 @@ OUTSIDE = "Outside Lancashire"
 NOT_RECORDED = "Not recorded"
 SETTING_WORDS = {"24h_residential": "24-hour residential", "non_24h_residential": "Residential, not 24-hour",
                  "day_programme": "Day programme"}
+PATH_WORDS = {"planned": "Planned discharge", "unplanned": "Unplanned discharge"}
 STRAND_WORDS = {"level_1": "Level 1", "level_2": "Level 2"}
 ETHNIC_GROUPS = (("White", "White"), ("Mixed", "Mixed or multiple ethnic groups"),
                  ("Asian", "Asian or Asian British"), ("Black", "Black or Black British"),
@@ -256,7 +257,8 @@ def build(s: Session, secret: bytes, period: Period) -> Extract:
     from keyworker.discharges import TYPE_LABELS
 
     start, end = period.start, period.end
-    active = ((Admission.admitted_on <= end) & ((Admission.discharged_on.is_(None)) | (Admission.discharged_on >= start))
+    active = ((Admission.admitted_on <= end)
+              & ((Admission.discharged_on.is_(None)) | (Admission.discharged_on >= start))
               & Admission.archived.is_(False))
     adms = s.execute(
         select(Admission.id, Admission.resident_id, Admission.admitted_on, Admission.discharged_on,
@@ -278,8 +280,7 @@ def build(s: Session, secret: bytes, period: Period) -> Extract:
         .group_by(StarReading.id).order_by(StarReading.taken_on, StarReading.created_at)).all()
     star: dict[str, tuple[int, int]] = {}
     for aid, _on, total in totals:
-        first = star[aid][0] if aid in star else int(total)
-        star[aid] = (first, int(total))
+        star[aid] = (star[aid][0] if aid in star else int(total), int(total))
     tops: dict[tuple[str, str], tuple[int, int, int]] = {}
     for aid, stage, psy, phys, qol in s.execute(
             select(Top.admission_id, Top.stage, Top.psychological_health, Top.physical_health, Top.quality_of_life)
@@ -295,12 +296,14 @@ def build(s: Session, secret: bytes, period: Period) -> Extract:
         dtype = dreason = dcode = ""
         if ended is not None:
             kind, code = discharges.get(a.id, (None, None))
-            dtype = TYPE_LABELS.get(kind or "", "") or {"planned": "Planned discharge", "unplanned": "Unplanned discharge"
-                                                        }.get(a.discharge_type or "", NOT_RECORDED)
+            dtype = TYPE_LABELS.get(kind or "", "") or PATH_WORDS.get(a.discharge_type or "", NOT_RECORDED)
             r = reason_of(code) if code else None
             dreason, dcode = (r.label, r.ndtms_code) if r else (NOT_RECORDED, "")
         primary, others, injecting = _substances(a.primary_substance, a.primary_route, a.other_substances)
-        first, latest = star.get(a.id, (None, None))
+        first: int | None = None
+        latest: int | None = None
+        if a.id in star:
+            first, latest = star[a.id]
         rows.append(ExtractRow(
             pseudo_id=rid, age_band=age_band(a.date_of_birth, a.admitted_on), sex=a.sex or NOT_RECORDED,
             ethnicity_group=ethnicity_group(a.ethnicity), district=district_of(a.district),
@@ -321,7 +324,12 @@ def build(s: Session, secret: bytes, period: Period) -> Extract:
 
 # -- CSV -------------------------------------------------------------------------------------
 def _cell(text: str) -> str:
-    """A cell that starts like a formula is prefixed with an apostrophe (a spreadsheet shows it)."""
+    """A cell that starts like a formula is prefixed with an apostrophe (a spreadsheet shows it).
+    A cell starting with an ASCII letter or digit cannot (its first visible character is that one):
+    the fast path for the ids, bands and numbers that make most of an extract."""
+    first = text[:1]
+    if first.isascii() and first.isalnum():
+        return text
     return "'" + text if starts_like_formula(text) else text
 
 
