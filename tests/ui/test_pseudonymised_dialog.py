@@ -63,3 +63,13 @@ def test_queue_refused_in_words_then_sent_to_sftp(qtbot, manager_book, tasks, cl
     dlg.queue()
     assert "queued to send to Authority drop (SFTP drop)" in dlg.status.text()
     assert changed == ["outbox"] and dlg.save_button.isEnabled() and not dlg.bar.isVisible()
+
+
+def test_the_bar_shows_only_after_half_a_second(qtbot, manager_book, tasks) -> None:  # type: ignore[no-untyped-def]
+    dlg = dialog(qtbot, manager_book, tasks)
+    dlg.show()
+    dlg._start("Making the extract…")  # as a slow task leaves it
+    assert not dlg.bar.isVisible() and not dlg.queue_button.isEnabled()
+    qtbot.waitUntil(dlg.bar.isVisible, timeout=3000)
+    dlg._stop()
+    assert not dlg.bar.isVisible() and dlg.queue_button.isEnabled()
