@@ -511,6 +511,22 @@ def _report_declines(d: Detail) -> Words:
         f"{frm} to {to}" if frm and to else "", f"{rows} referrals" if isinstance(rows, int) else "", out))
 
 
+def _extract_pseudonymised(d: Detail) -> Words:
+    frm, to, rows = _day(d.get("from")), _day(d.get("to")), d.get("rows")
+    out = OUTPUT_WORDS.get(str(d.get("output")), "")
+    return Words("Pseudonymised extract made", _join(
+        f"{frm} to {to}" if frm and to else "", f"{rows} episodes" if isinstance(rows, int) else "", out))
+
+
+def _extract_pseudonymised_queue(d: Detail) -> Words:
+    frm, to, rows = _day(d.get("from")), _day(d.get("to")), d.get("rows")
+    dest = d.get("destination")
+    return Words("Pseudonymised extract queued to send to the Authority", _join(
+        f"{frm} to {to}" if frm and to else "", f"{rows} episodes" if isinstance(rows, int) else "",
+        f"to {dest}" if isinstance(dest, str) and dest else "",
+        "already queued, nothing added" if d.get("new") is False else ""))
+
+
 def _report_declines_send(d: Detail) -> Words:
     frm, to, rows = _day(d.get("from")), _day(d.get("to")), d.get("rows")
     return Words("Declined-referrals report sent to the Authority's nominated person", _join(
@@ -782,6 +798,8 @@ ACTIONS: dict[str, Formatter] = {
     "import.undo": _import("Spreadsheet import undone"),
     "report.declines": _report_declines,
     "report.declines_send": _report_declines_send,
+    "extract.pseudonymised": _extract_pseudonymised,
+    "extract.pseudonymised_queue": _extract_pseudonymised_queue,
     "audit.view": _audit("Audit trail looked at"),
     "audit.export": _audit("Audit trail exported as a CSV file"),
     # referrals and admission

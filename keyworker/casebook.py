@@ -69,6 +69,7 @@ if TYPE_CHECKING:
     from keyworker.top import TopService
     from keyworker.follow_ups import FollowUpService
     from keyworker.surveys import SurveyService
+    from keyworker.returns.pseudonymised import ExtractService
 
 from keyworker.security.vault import (
     ACCOUNT,
@@ -132,6 +133,7 @@ SERVICES: list[tuple[str, str]] = [
     ("top", "keyworker.top:TopService"),
     ("follow_ups", "keyworker.follow_ups:FollowUpService"),
     ("surveys", "keyworker.surveys:SurveyService"),
+    ("extracts", "keyworker.returns.pseudonymised:ExtractService"),
 ]
 
 
@@ -165,6 +167,7 @@ class Casebook:
     top: TopService
     follow_ups: FollowUpService
     surveys: SurveyService
+    extracts: ExtractService
 
     def __init__(
         self,

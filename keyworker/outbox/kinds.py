@@ -15,6 +15,7 @@ KINDS: dict[str, str] = {
     "placement_at_risk": "Placement-at-risk letters",
     "ndtms_return": "NDTMS monthly return",
     "quarterly_report": "Quarterly report",
+    "pseudonymised_extract": "Pseudonymised extracts",
 }
 
 
@@ -40,6 +41,7 @@ ONE: dict[str, str] = {
     "placement_at_risk": "Placement-at-risk letter",
     "ndtms_return": "NDTMS monthly return",
     "quarterly_report": "Quarterly report",
+    "pseudonymised_extract": "Pseudonymised extract",
 }
 
 

@@ -426,7 +426,7 @@ def test_fuzzed_input_dataclasses_get_typed_errors_only(unit, cls_name: str) -> 
 # -- every argument of every hardened service method -------------------------------------------
 FUZZED_SERVICES = ("referrals", "residents", "reviews", "care_plans", "documents", "caseload", "reports", "audit",
                    "risk", "incidents", "safeguarding", "notes", "contacts", "sharing", "discharges",
-                   "discharge_plans", "follow_ups")
+                   "discharge_plans", "follow_ups", "extracts")
 ID_ARGS = {"resident_id": "resident", "admission_id": "planned_admission", "plan_id": "plan", "version_id": "version",
            "version_a": "version", "version_b": "version", "course_id": "course", "referral_id": "referral",
            "account_id": "worker", "document_id": "document", "key_worker_id": "worker", "incident_id": "incident",

@@ -246,6 +246,8 @@ CHECKED: dict[str, Permission] = {
     "surveys.for_resident": P.VIEW_RESIDENTS,
     "surveys.due": P.VIEW_RESIDENTS,
     "reports.outcomes": P.VIEW_REPORTS,
+    "extracts.pseudonymised": P.VIEW_REPORTS,
+    "extracts.queue_pseudonymised": P.VIEW_REPORTS,
 }
 
 # Arguments where a placeholder would stop the call before its permission check.

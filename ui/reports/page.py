@@ -232,6 +232,15 @@ class ReportsPage(QWidget):
         self.print_summaries_button.setAccessibleName("Print or save the discharge summaries of a date range")
         self.print_summaries_button.clicked.connect(self.open_print_summaries)
         actions.addWidget(self.print_summaries_button)
+        # The pseudonymised extract has its own dialog (ui/reports/pseudonymised.py).
+        self.pseudonymised_dialog: Any = None
+        self.pseudonymised_button = QPushButton("Pseudonymised e&xtract…")
+        self.pseudonymised_button.setAccessibleName("Save or send the pseudonymised extract of a date range")
+        self.pseudonymised_button.clicked.connect(self.open_pseudonymised)
+        # On a row of its own, so the actions row still fits a narrow window.
+        extracts_row = QHBoxLayout()
+        extracts_row.addWidget(self.pseudonymised_button)
+        extracts_row.addStretch(1)
 
         lay = QVBoxLayout(self)
         lay.addWidget(title)
@@ -246,6 +255,7 @@ class ReportsPage(QWidget):
         lay.addWidget(reasons_label)
         lay.addWidget(self.reasons)
         lay.addLayout(actions)
+        lay.addLayout(extracts_row)
         lay.addWidget(note)
         # The quarterly outcomes report (ui/reports/outcomes_panel.py) in place of the declines' widgets.
         from ui.reports.outcomes_panel import OutcomesPanel
@@ -454,6 +464,11 @@ class ReportsPage(QWidget):
         from ui.discharges.print_summaries import open_print_summaries
 
         self.print_summaries_dialog = open_print_summaries(self.ctx, self)
+
+    def open_pseudonymised(self) -> None:
+        from ui.reports.pseudonymised import open_pseudonymised
+
+        self.pseudonymised_dialog = open_pseudonymised(self.ctx, self)
 
     def may_send(self) -> bool:
         from keyworker.security.permissions import Permission

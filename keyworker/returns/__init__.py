@@ -1,0 +1,1 @@
+"""Returns to the commissioner (issue 15): the NDTMS monthly return and the pseudonymised extract."""
