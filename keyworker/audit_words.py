@@ -511,6 +511,16 @@ def _report_declines(d: Detail) -> Words:
         f"{frm} to {to}" if frm and to else "", f"{rows} referrals" if isinstance(rows, int) else "", out))
 
 
+def _returns_ndtms(title: str) -> Callable[[Detail], Words]:
+    def f(d: Detail) -> Words:
+        rows, problems = d.get("rows"), d.get("problems")
+        out = OUTPUT_WORDS.get(str(d.get("output")), "")
+        return Words(title, _join(str(d.get("month") or ""),
+                                  f"{rows} episodes" if isinstance(rows, int) else "",
+                                  f"{problems} data-quality problems" if isinstance(problems, int) else "", out))
+    return f
+
+
 def _report_declines_send(d: Detail) -> Words:
     frm, to, rows = _day(d.get("from")), _day(d.get("to")), d.get("rows")
     return Words("Declined-referrals report sent to the Authority's nominated person", _join(
@@ -753,6 +763,8 @@ ACTIONS: dict[str, Formatter] = {
     "import.undo": _import("Spreadsheet import undone"),
     "report.declines": _report_declines,
     "report.declines_send": _report_declines_send,
+    "returns.ndtms": _returns_ndtms("NDTMS monthly return made"),
+    "returns.ndtms_send": _returns_ndtms("NDTMS monthly return queued to send, with its data-quality report"),
     "audit.view": _audit("Audit trail looked at"),
     "audit.export": _audit("Audit trail exported as a CSV file"),
     # referrals and admission

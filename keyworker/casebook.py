@@ -67,6 +67,7 @@ if TYPE_CHECKING:
     from keyworker.discharge_plans import DischargePlanService
     from keyworker.outcome_star import OutcomeStarService
     from keyworker.top import TopService
+    from keyworker.returns.service import ReturnsService
 
 from keyworker.security.vault import (
     ACCOUNT,
@@ -128,6 +129,7 @@ SERVICES: list[tuple[str, str]] = [
     ("discharge_plans", "keyworker.discharge_plans:DischargePlanService"),
     ("outcome_star", "keyworker.outcome_star:OutcomeStarService"),
     ("top", "keyworker.top:TopService"),
+    ("returns", "keyworker.returns.service:ReturnsService"),
 ]
 
 
@@ -159,6 +161,7 @@ class Casebook:
     discharge_plans: DischargePlanService
     outcome_star: OutcomeStarService
     top: TopService
+    returns: ReturnsService
 
     def __init__(
         self,

@@ -1,0 +1,2 @@
+"""Returns to the commissioner (issue 15): the NDTMS monthly return and its data-quality report
+(keyworker/returns/ndtms.py, `book.returns`) and the pseudonymised extract."""
