@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from keyworker import __version__
-from keyworker.cli import backup, caseload, destinations, incidents, outbox, printing, reports, unit
+from keyworker.cli import backup, caseload, destinations, incidents, outbox, printing, reports, returns, unit
 from keyworker.cli.common import Parser, UsageError, db_path, open_book, options, password, username
 from keyworker.errors import KeyworkerError
 
@@ -26,7 +26,8 @@ class CommandModule(Protocol):
 
 
 # In the order `--help` lists them.
-COMMANDS: list[CommandModule] = [unit, backup, caseload, reports, incidents, outbox, destinations, printing]
+COMMANDS: list[CommandModule] = [unit, backup, caseload, reports, incidents, outbox, destinations, printing,
+                                  returns]
 
 
 def build_parser() -> argparse.ArgumentParser:

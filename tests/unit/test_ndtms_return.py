@@ -310,3 +310,26 @@ def test_the_shipped_mapping_loads_even_when_copied(tmp_path: Path) -> None:
     p = tmp_path / "copy.json"
     shutil.copy(mapping_mod.FILE, p)
     assert mapping_mod.load(p).header == mapping_mod.load().header
+
+
+def test_the_command_saves_owner_only_or_queues(book_factory, unit, db_path: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import stat
+
+    from tests.conftest import STAFF_PW
+    from tests.unit.test_cli import assert_one_line_error, run
+
+    out, quality = tmp_path / "ndtms.csv", tmp_path / "quality.pdf"
+    res = run(tmp_path, "export", "ndtms", "--db", str(db_path), "--month", MONTH, "--out", str(out),
+              "--quality", str(quality), password=STAFF_PW, user="manager")
+    assert res.returncode == 0, res.stderr
+    assert "4 episodes, 1 data-quality problems" in res.stdout and "not encrypted" in res.stdout
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600 and stat.S_IMODE(quality.stat().st_mode) == 0o600
+    assert {r["EPISODID"] for r in parse(out.read_bytes())} == {unit[k][1] for k in ("ann", "ben", "cara", "dan")}
+    assert quality.read_bytes().startswith(b"%PDF")
+    res = run(tmp_path, "export", "ndtms", "--db", str(db_path), "--month", MONTH, password=STAFF_PW, user="manager")
+    assert res.returncode == 0 and "Queued in the outbox" in res.stdout, res.stderr
+    assert_one_line_error(run(tmp_path, "export", "ndtms", "--db", str(db_path), "--month", "March",
+                              password=STAFF_PW, user="manager"), 2, "--month")
+    assert_one_line_error(run(tmp_path, "export", "ndtms", "--db", str(db_path), "--month", MONTH,
+                              "--out", str(tmp_path / "admin.csv")), 1)
+    assert not (tmp_path / "admin.csv").exists()
