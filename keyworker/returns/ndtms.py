@@ -21,10 +21,10 @@ import io
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
@@ -39,9 +39,6 @@ from keyworker.errors import ValidationError
 from keyworker.reports.periods import Period, long_date
 from keyworker.returns.mapping import Field, Mapping
 from keyworker.text import starts_like_formula
-
-if TYPE_CHECKING:
-    from keyworker.top import TopCompliance
 
 CONSENT_KIND = "ndtms"  # resources/reference/caseload.json consent_kinds
 CORE_TARGET_PCT = 100.0
@@ -269,57 +266,72 @@ def _injecting(e: Episode) -> str | None:
     return None if r.primary_route is None else "not_currently_injecting"
 
 
-def value_of(e: Episode, source: str) -> Any:
-    """Our raw value for one named source (a str, date, int or None)."""
-    r, a, t = e.resident, e.admission, e.top
-    if source == "none":
-        return None
+_TOP_SUBSTANCES = ("alcohol", "opiates", "crack", "cocaine", "amphetamines", "cannabis", "other")
+
+
+def _other(i: int) -> Callable[[Episode], Any]:
+    def get(e: Episode) -> Any:
+        others = _others(e.resident)
+        return others[i][0] if len(others) > i else None
+    return get
+
+
+def _initial(name: str) -> Callable[[Episode], Any]:
+    return lambda e: (getattr(e.resident, name) or "").strip()[:1].upper() or None
+
+
+def _top_value(name: str) -> Callable[[Episode], Any]:
+    def get(e: Episode) -> Any:
+        if e.top is None:
+            return None
+        v = getattr(e.top, name)
+        return ("yes" if v else "no") if isinstance(v, bool) else v
+    return get
+
+
+def getter(source: str) -> Callable[[Episode], Any]:
+    """How to read our raw value (a str, date, int or None) of one named source from an episode."""
     head, _, transform = source.partition(":")
+    if source == "none":
+        return lambda e: None
     if head.startswith("resident."):
         name = head[9:]
-        if name == "substance1":
-            return r.primary_substance
-        if name in ("substance2", "substance3"):
-            others = _others(r)
-            i = 0 if name == "substance2" else 1
-            return others[i][0] if len(others) > i else None
-        if name == "route1":
-            return r.primary_route
-        if name == "injecting_status":
-            return _injecting(e)
-        v = getattr(r, name)
+        special: dict[str, Callable[[Episode], Any]] = {
+            "substance1": lambda e: e.resident.primary_substance, "substance2": _other(0),
+            "substance3": _other(1), "route1": lambda e: e.resident.primary_route,
+            "injecting_status": _injecting}
+        if name in special:
+            return special[name]
         if transform == "initial":
-            return (v or "").strip()[:1].upper() or None
-        return v
+            return _initial(name)
+        return lambda e: getattr(e.resident, name)
     if source == "consent.ndtms":
-        return None if e.consent is None else ("given" if e.consent else "declined")
+        return lambda e: None if e.consent is None else ("given" if e.consent else "declined")
+    if head == "admission.discharged_on":
+        return lambda e: e.admission.discharged_on if e.discharged else None
     if head.startswith("admission."):
         name = head[10:]
-        if name == "discharged_on":
-            return a.discharged_on if e.discharged else None
-        return getattr(a, name)
+        return lambda e: getattr(e.admission, name)
     if head.startswith("referral."):
-        if e.referral is None:
-            return None
-        return _local_day(getattr(e.referral, head[9:]))
+        name = head[9:]
+        return lambda e: None if e.referral is None else _local_day(getattr(e.referral, name))
     if source == "care_plan.completed_at:date":
-        return _local_day(e.care_plan_completed_at)
+        return lambda e: _local_day(e.care_plan_completed_at)
     if source == "discharge.reason":
-        return e.discharge_reason if e.discharged else None
+        return lambda e: e.discharge_reason if e.discharged else None
+    if head == "top.interview_on":
+        return lambda e: None if e.top is None else e.top.interview_on
+    if head.startswith("top.") and head.endswith("_days") and head[4:-5] in _TOP_SUBSTANCES:
+        sub = head[4:-5]
+        return lambda e: None if e.top is None else e.top_days.get(sub, 0)
     if head.startswith("top."):
-        if t is None:
-            return None
-        name = head[4:]
-        if name == "interview_on":
-            return t.interview_on
-        if name.endswith("_days") and name[:-5] in ("alcohol", "opiates", "crack", "cocaine", "amphetamines",
-                                                     "cannabis", "other"):
-            return e.top_days.get(name[:-5], 0)
-        v = getattr(t, name)
-        if isinstance(v, bool):
-            return "yes" if v else "no"
-        return v
+        return _top_value(head[4:])
     raise ValueError(f"unknown source {source}")  # the loader refuses these first
+
+
+def value_of(e: Episode, source: str) -> Any:
+    """Our raw value for one named source."""
+    return getter(source)(e)
 
 
 # -- building the return ---------------------------------------------------------------------------
@@ -334,6 +346,7 @@ def build_rows(mapping: Mapping, eps: list[Episode], period: Period
     problems: list[Problem] = []
     complete = withheld = 0
     fmt = mapping.date_format
+    getters = [getter(f.source) for f in mapping.fields]
     for e in eps:
         r = e.resident
         consented = e.consent is True
@@ -345,11 +358,11 @@ def build_rows(mapping: Mapping, eps: list[Episode], period: Period
             problems.append(Problem(r.id, r.reference, _name(r), e.admission.id, f.name, f.label, kind, message,
                                     f.where.tab, f.where.app_field))
 
-        for f in mapping.fields:
+        for f, get in zip(mapping.fields, getters, strict=True):
             if f.identifying and not consented:
                 cells.append("")
                 continue
-            raw = value_of(e, f.source)
+            raw = get(e)
             core = f.core_for(e.discharged)
             if raw is None or raw == "":
                 cells.append("")
@@ -398,9 +411,10 @@ def build_rows(mapping: Mapping, eps: list[Episode], period: Period
 
 
 def make_return(month: str, period: Period, mapping: Mapping, eps: list[Episode],
-                top: TopCompliance | None) -> NdtmsReturn:
+                top: tuple[int, int] | None) -> NdtmsReturn:
+    """`top`: (due, completed) TOPs of the month, as `book.top.compliance` counts them."""
     rows, problems, complete, withheld = build_rows(mapping, eps, period)
-    comp = Compliance(len(eps), complete, top.due if top else 0, top.completed if top else 0)
+    comp = Compliance(len(eps), complete, *(top or (0, 0)))
     return NdtmsReturn(month, period, mapping.dataset, mapping.version, mapping.codes_checked, mapping.header,
                        tuple(rows), tuple(problems), comp, withheld)
 

@@ -182,7 +182,8 @@ def test_missing_core_field_named_in_the_data_quality_report(book_factory, unit)
     c = ret.compliance
     assert (c.episodes, c.complete, c.core_pct, c.core_meets) == (4, 3, 75.0, False)
     tc = book.top.compliance(date(2026, 3, 1), date(2026, 3, 31))
-    assert (c.top_due, c.top_done) == (tc.due, tc.completed)
+    assert (c.top_due, c.top_done) == (tc.due, tc.completed) == (3, 1)  # Ann's review; Ben's start TOP missed
+    assert c.top_text == "TOP: 1 of 3 due TOPs completed (33.3%), target 90% — below target"
     report = list(csv.DictReader(io.StringIO(quality_csv(ret).decode("utf-8-sig"))))
     assert [(r["Reference"], r["NDTMS field"], r["Field"], r["Problem"], r["Where to fix it"]) for r in report] == [
         ("R-00103", "ETHNIC", "Ethnicity", "Missing", "Overview tab: Ethnicity")]
