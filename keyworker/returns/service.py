@@ -17,7 +17,7 @@ from keyworker.db.caseload import Admission
 from keyworker.errors import ValidationError
 from keyworker.input_types import typed_inputs
 from keyworker.returns import mapping as mapping_mod
-from keyworker.returns import ndtms
+from keyworker.returns import ndtms as nd
 from keyworker.security.permissions import Permission
 
 if TYPE_CHECKING:
@@ -50,22 +50,22 @@ class ReturnsService:
     def _mapping(self) -> mapping_mod.Mapping:
         return mapping_mod.current(self.mapping_path)
 
-    def _month(self, month: str | None) -> tuple[str, ndtms.Period]:
+    def _month(self, month: str | None) -> tuple[str, nd.Period]:
         if month is None:
             today = local_today(self._book.clock)
             month = f"{today.year:04d}-{today.month:02d}"
-        return ndtms.month_period(month)
+        return nd.month_period(month)
 
-    def _build(self, month: str | None) -> tuple[ndtms.NdtmsReturn, mapping_mod.Mapping]:
+    def _build(self, month: str | None) -> tuple[nd.NdtmsReturn, mapping_mod.Mapping]:
         slug, period = self._month(month)
         m = self._mapping()
         today = local_today(self._book.clock)
         with self._book._read() as s:
-            eps = ndtms.episodes(s, m, period)
+            eps = nd.episodes(s, m, period)
             top = self._top_compliance(s, period, today) if period.start <= today else None
-        return ndtms.make_return(slug, period, m, eps, top), m
+        return nd.make_return(slug, period, m, eps, top), m
 
-    def _top_compliance(self, s: Any, period: ndtms.Period, today: date) -> tuple[int, int]:
+    def _top_compliance(self, s: Any, period: nd.Period, today: date) -> tuple[int, int]:
         """(due, completed) as `book.top.compliance(month start, month end)` counts them for the unit,
         scheduling only the stays that can have a TOP due in the month: admitted by its end and not
         discharged more than a year before it (the last due point, the post-treatment exit TOP, falls
@@ -81,7 +81,7 @@ class ReturnsService:
         return due, done
 
     @typed_inputs(requires=Permission.MAKE_NDTMS_RETURN)
-    def ndtms(self, month: str, *, output: str = "view") -> ndtms.NdtmsReturn:
+    def ndtms(self, month: str, *, output: str = "view") -> nd.NdtmsReturn:
         """The NDTMS return for `month` ("2026-03"): its rows (one per residential rehabilitation
         episode active in the month), the data-quality problems and the compliance figures.
         Audited `returns.ndtms` with the month, the counts and what it is for (`output`)."""
@@ -94,7 +94,7 @@ class ReturnsService:
         return ret
 
     @typed_inputs(requires=Permission.VIEW_REPORTS)
-    def ndtms_compliance(self, month: str | None = None) -> ndtms.Compliance:
+    def ndtms_compliance(self, month: str | None = None) -> nd.Compliance:
         """Numbers only (no resident data): core-field compliance against 100% and TOP compliance
         against 90% for `month` (None: this month), for Today and the administrator."""
         return self._build(month)[0].compliance
@@ -107,8 +107,8 @@ class ReturnsService:
         from keyworker.outbox.queue import enqueue_once
 
         ret, _m = self._build(month)
-        body = ndtms.return_csv(ret)
-        quality = ndtms.quality_csv(ret, names=False)
+        body = nd.return_csv(ret)
+        quality = nd.quality_csv(ret, names=False)
         digest = hashlib.sha256(body).hexdigest()[:32]
         with self._book._write() as s:
             item, created = enqueue_once(
