@@ -30,6 +30,7 @@ def make_page(qtbot, book, tasks) -> NdtmsPage:  # type: ignore[no-untyped-def]
 def test_the_month_shows_its_counts_compliance_and_problems(qtbot, book_factory, tasks, unit) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     page = make_page(qtbot, book_factory("manager"), tasks)
     assert page.month.currentText() == "April 2026" and not page.send_button.isEnabled()
+    assert page.minimumSizeHint().width() <= 800  # fits 1024 px beside the navigation
     page.choose_month(MONTH)
     qtbot.mouseClick(page.show_button, Qt.MouseButton.LeftButton)
     assert page.summary.text().startswith("March 2026: 4 episodes; 1 problem for 1 resident")
@@ -67,7 +68,10 @@ def test_saving_is_owner_only_and_sending_queues_two_items(qtbot, book_factory, 
         assert target.exists() and stat.S_IMODE(target.stat().st_mode) == 0o600
         assert "not encrypted" in page.summary.text()
     assert len(parse((tmp_path / "r.csv").read_bytes())) == 4
-    assert (tmp_path / "q.pdf").read_bytes().startswith(b"%PDF")
+    from pypdf import PdfReader
+
+    text = "".join(pg.extract_text() for pg in PdfReader(str(tmp_path / "q.pdf")).pages)
+    assert "Test Unit" in text and "NDTMS data quality: March 2026" in text and "Ethnicity is not recorded" in text
     areas: list[str] = []
     page.ctx.state.data_changed.connect(areas.append)
     qtbot.mouseClick(page.send_button, Qt.MouseButton.LeftButton)

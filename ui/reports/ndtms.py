@@ -117,8 +117,11 @@ class NdtmsPage(QWidget):
         controls.addWidget(self.month)
         controls.addWidget(self.show_button)
         controls.addStretch(1)
+        # The actions on their own row, so the page fits 1024 px beside the navigation.
+        actions = QHBoxLayout()
         for b in (self.csv_button, self.pdf_button, self.quality_csv_button, self.send_button):
-            controls.addWidget(b)
+            actions.addWidget(b)
+        actions.addStretch(1)
 
         self.summary = QLabel("Choose a month and press Show.")
         self.summary.setObjectName("sectionTitle")
@@ -150,6 +153,7 @@ class NdtmsPage(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.compliance)
         layout.addWidget(self.table, 1)
+        layout.addLayout(actions)
         layout.addWidget(self.note)
         self.setFocusProxy(self.month)
         self._enable(False)
