@@ -5,7 +5,7 @@ Double-click or Enter on a problem opens the resident's record on the tab named.
 (CSV) or the data-quality report (PDF on the unit letterhead, or CSV), or queue the return for its
 destination with the report beside it. All database and PDF work runs off the UI thread.
 
-Registered as its own page ("ndtms", after Reports), shown to seniors (`make_ndtms_return`); the
+Registered as its own page ("ndtms", last in the navigation, so the Ctrl+number shortcuts keep their pages), shown to seniors (`make_ndtms_return`); the
 Today section "NDTMS data quality" (seniors) opens it."""
 from __future__ import annotations
 
@@ -312,7 +312,8 @@ def _register() -> None:
     from ui.main_window import register_page
     from ui.today import register_today_section
 
-    register_page("ndtms", "NDTMS return", NdtmsPage, 71)
+    # After Administration, so Ctrl+1 … Ctrl+9 keep their pages.
+    register_page("ndtms", "NDTMS return", NdtmsPage, 85)
     register_today_section("ndtms_quality", "NDTMS data quality", today_items, 36,
                            permission=Permission.MAKE_NDTMS_RETURN)
 
