@@ -98,3 +98,17 @@ def test_today_shows_seniors_the_compliance_and_opens_the_page(qtbot, book_facto
             return page
     page.ctx.main_window = Main()  # type: ignore[assignment]
     assert open_page(page.ctx) is page and page.summary.text().startswith("April 2026:")
+
+
+def test_the_record_opens_at_the_field(qtbot, book_factory, tasks, unit) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    page = make_page(qtbot, book_factory("manager"), tasks)
+    page.choose_month(MONTH)
+    page.show_return()
+    try:
+        editor = page.open_problem(0)
+        window = page.ctx.resident_windows[unit["cara"][0]]
+        assert window.tabs.tabText(window.tabs.currentIndex()) == "Overview"
+        assert editor is not None and editor.objectName() == "field_ethnicity"
+    finally:
+        for w in list(page.ctx.resident_windows.values()):
+            w.close()

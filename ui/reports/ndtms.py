@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -200,10 +201,14 @@ class NdtmsPage(QWidget):
         self.send_button.setEnabled(on and may)
 
     # -- opening the record -------------------------------------------------------------------------
-    def open_problem(self, row: int) -> None:
-        if 0 <= row < len(self.model.rows):
-            p: Problem = self.model.rows[row]
-            self.ctx.open_resident(p.resident_id, tab=p.tab)
+    def open_problem(self, row: int) -> QWidget | None:
+        """Open the record on the problem's tab, with its field focused when the tab has an editor
+        of that name (`field_<name>`, as the form binder names them). Returns that editor."""
+        if not 0 <= row < len(self.model.rows):
+            return None
+        p: Problem = self.model.rows[row]
+        self.ctx.open_resident(p.resident_id, tab=p.tab)
+        return focus_field(self.ctx, p.resident_id, p.tab, p.app_field)
 
     def eventFilter(self, obj: Any, event: Any) -> bool:  # noqa: N802 - Qt override
         if obj is self.table and isinstance(event, QKeyEvent) and event.type() == QKeyEvent.Type.KeyPress \
@@ -281,6 +286,31 @@ class NdtmsPage(QWidget):
     def _on_data_changed(self, area: str) -> None:
         if self.ret is not None and area in ("residents", "care_plans", "discharges", "top", "outcomes"):
             self.show_return()
+
+
+def focus_field(ctx: AppContext, resident_id: str, tab: str, app_field: str) -> QWidget | None:
+    window = getattr(ctx, "resident_windows", {}).get(resident_id)
+    show = getattr(window, "show_tab", None)
+    page = show(tab) if callable(show) else None
+    if page is None or not app_field:
+        return None
+    editor = page.findChild(QWidget, f"field_{app_field}")
+    if editor is None:
+        return None
+    area = next((a for a in _ancestors(editor) if isinstance(a, QScrollArea)), None)
+    if area is not None:
+        area.ensureWidgetVisible(editor)
+    editor.setFocus(Qt.FocusReason.OtherFocusReason)
+    return editor
+
+
+def _ancestors(w: QWidget) -> list[QWidget]:
+    out = []
+    p = w.parentWidget()
+    while p is not None:
+        out.append(p)
+        p = p.parentWidget()
+    return out
 
 
 def _choose_path(parent: QWidget, suggested: str, filters: str) -> str | None:
