@@ -525,6 +525,14 @@ def _extract_pseudonymised_queue(d: Detail) -> Words:
         f"{frm} to {to}" if frm and to else "", f"{rows} episodes" if isinstance(rows, int) else "",
         f"to {dest}" if isinstance(dest, str) and dest else "",
         "already queued, nothing added" if d.get("new") is False else ""))
+def _returns_ndtms(title: str) -> Callable[[Detail], Words]:
+    def f(d: Detail) -> Words:
+        rows, problems = d.get("rows"), d.get("problems")
+        out = OUTPUT_WORDS.get(str(d.get("output")), "")
+        return Words(title, _join(str(d.get("month") or ""),
+                                  f"{rows} episodes" if isinstance(rows, int) else "",
+                                  f"{problems} data-quality problems" if isinstance(problems, int) else "", out))
+    return f
 
 
 def _report_declines_send(d: Detail) -> Words:
@@ -800,6 +808,8 @@ ACTIONS: dict[str, Formatter] = {
     "report.declines_send": _report_declines_send,
     "extract.pseudonymised": _extract_pseudonymised,
     "extract.pseudonymised_queue": _extract_pseudonymised_queue,
+    "returns.ndtms": _returns_ndtms("NDTMS monthly return made"),
+    "returns.ndtms_send": _returns_ndtms("NDTMS monthly return queued to send, with its data-quality report"),
     "audit.view": _audit("Audit trail looked at"),
     "audit.export": _audit("Audit trail exported as a CSV file"),
     # referrals and admission

@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     from keyworker.follow_ups import FollowUpService
     from keyworker.surveys import SurveyService
     from keyworker.returns.pseudonymised import ExtractService
+    from keyworker.returns.service import ReturnsService
 
 from keyworker.security.vault import (
     ACCOUNT,
@@ -134,6 +135,7 @@ SERVICES: list[tuple[str, str]] = [
     ("follow_ups", "keyworker.follow_ups:FollowUpService"),
     ("surveys", "keyworker.surveys:SurveyService"),
     ("extracts", "keyworker.returns.pseudonymised:ExtractService"),
+    ("returns", "keyworker.returns.service:ReturnsService"),
 ]
 
 
@@ -168,6 +170,7 @@ class Casebook:
     follow_ups: FollowUpService
     surveys: SurveyService
     extracts: ExtractService
+    returns: ReturnsService
 
     def __init__(
         self,

@@ -54,7 +54,8 @@ FEATURE_MODULES = ("ui.today", "ui.admin.page", "ui.caseload.page", "ui.referral
                    "ui.incidents", "ui.key_work",
                    "ui.notes", "ui.outbox.page",
                    "ui.discharges",
-                   "ui.outcomes")
+                   "ui.outcomes",
+                   "ui.reports.ndtms")
 
 
 def register_page(key: str, title: str, factory: Callable[[AppContext], QWidget], order: int = 100) -> None:
@@ -85,6 +86,7 @@ PAGE_PERMISSIONS: dict[str, Permission] = {
     "outbox": Permission.VIEW_OUTBOX, "reports": Permission.VIEW_REPORTS,
     "admin": Permission.EDIT_UNIT_PROFILE,  # seniors see its Unit tab only (ui/admin/page.py)
     "incidents": Permission.VIEW_UNIT_INCIDENTS,
+    "ndtms": Permission.MAKE_NDTMS_RETURN,
 }
 
 

@@ -53,6 +53,7 @@ class Permission(StrEnum):
     VIEW_OUTBOX = "view_outbox"
     RECORD_UNPLANNED_DISCHARGE = "record_unplanned_discharge"
     CONFIRM_DISCHARGES = "confirm_discharges"
+    MAKE_NDTMS_RETURN = "make_ndtms_return"
 
 
 # The table in words, with the reasons from a unit's work, is docs/PERMISSIONS.md; a test keeps
@@ -81,7 +82,8 @@ GRANTS: dict[Role, frozenset[Permission]] = {
                                         Permission.EDIT_UNIT_PROFILE, Permission.VIEW_UNIT_INCIDENTS,
                                         Permission.VIEW_OUTBOX, Permission.MANAGE_OUTBOX,
                                         Permission.MANAGE_DESTINATIONS,
-                                        Permission.RECORD_UNPLANNED_DISCHARGE, Permission.CONFIRM_DISCHARGES}),
+                                        Permission.RECORD_UNPLANNED_DISCHARGE, Permission.CONFIRM_DISCHARGES,
+                                        Permission.MAKE_NDTMS_RETURN}),
     # Nights: read the record to act on it; the fortnightly review is a daytime meeting with the
     # key worker and the resident. They log what happens at night (incidents); safeguarding referrals
     # and MARAC are made by the key worker or a senior (notes and unplanned discharge: their areas).

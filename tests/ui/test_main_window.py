@@ -11,8 +11,7 @@ import ui.today as today
 from ui.today import TodayItem, register_today_section
 
 TITLES = ["Today", "Caseload", "Referrals", "Reviews due", "Handover", "Incidents", "Discharges & follow-ups",
-          "Outbox", "Reports",
-          "Administration"]
+          "Outbox", "Reports", "Administration", "NDTMS return"]
 ALL_AREAS = mw.FEATURE_MODULES  # the app's own list, before a fixture narrows it to the shell's pages
 
 

@@ -266,7 +266,8 @@ def test_change_cannot_be_dated_before_the_start(opened, qtbot) -> None:  # type
 def test_consents_record_with_named_parties(opened, qtbot) -> None:  # type: ignore[no-untyped-def]
     book, ctx, win, rid = opened
     panel = _overview(win).consents
-    assert panel.table.rowCount() == 3 and panel.table.item(0, 1).text() == "Not recorded"
+    # four kinds: NDTMS consent added (issue 15)
+    assert panel.table.rowCount() == 4 and panel.table.item(0, 1).text() == "Not recorded"
     d = ConsentDialog(panel, ctx, rid, "information_sharing")
     qtbot.addWidget(d)
     d.confirm_unsaved = lambda _w: Unsaved.DISCARD
