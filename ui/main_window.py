@@ -260,9 +260,10 @@ class MainWindow(QMainWindow):
 
         view_menu = mb.addMenu("&View")
         self.page_actions: dict[str, QAction] = {}
-        for i, spec in enumerate(self.specs):
+        for spec in self.specs:
+            # Ctrl+1 … Ctrl+9 are numbered over the pages this user sees (_on_actor), as the list shows them.
             act = self._action(spec.title.replace("&", "&&"), lambda _checked=False, k=spec.key: self.go_to(k),
-                               f"Ctrl+{i + 1}" if i < 9 else None)
+                               None)
             self.page_actions[spec.key] = act
             view_menu.addAction(act)
         view_menu.addSeparator()
@@ -336,7 +337,7 @@ class MainWindow(QMainWindow):
             refresh()
 
     def _shortcuts(self) -> None:
-        rows = [("Ctrl+L", "Lock now"), ("Ctrl+1 … Ctrl+8", "Go to a page"), ("Ctrl+F", "Find"),
+        rows = [("Ctrl+L", "Lock now"), ("Ctrl+1 … Ctrl+9", "Go to a page, in the list's order"), ("Ctrl+F", "Find"),
                 ("Ctrl+O", "Open a resident"), ("F5", "Refresh"), ("Ctrl+Q", "Quit")]
         QMessageBox.information(self, "Keyboard shortcuts", "\n".join(f"{k}\t{v}" for k, v in rows))
 
@@ -357,10 +358,15 @@ class MainWindow(QMainWindow):
         self._update_title()
 
     def _on_actor(self) -> None:
+        shown = 0
         for row, spec in enumerate(self.specs):
             visible = _page_visible(spec.key, self.ctx)
             self.nav.item(row).setHidden(not visible)
             self.page_actions_visible(spec.key, visible)
+            act = self.page_actions.get(spec.key)
+            if act is not None:
+                shown += visible
+                act.setShortcut(QKeySequence(f"Ctrl+{shown}") if visible and shown <= 9 else QKeySequence())
         self.act_import.setVisible(self.ctx.book.actor.can(Permission.IMPORT))
         self.act_backup.setVisible(self.ctx.book.actor.can(Permission.BACKUP))
         reads_records = self.ctx.book.actor.can(Permission.VIEW_RESIDENTS)

@@ -282,3 +282,12 @@ def test_import_menu_only_for_roles_that_may_import(qtbot, book_factory) -> None
         win = MainWindow(ctx)
         qtbot.addWidget(win)
         assert win.act_import.isVisible() is expected, user
+
+
+def test_page_shortcuts_follow_the_pages_this_user_sees(qtbot, every_area) -> None:  # type: ignore[no-untyped-def]
+    w = every_area("admin")  # sees Today, Reports, Administration: Ctrl+1, 2, 3 go there
+    shown = [s.key for s in w.specs if not w.nav.item(w.specs.index(s)).isHidden()]
+    assert [w.page_actions[k].shortcut().toString() for k in shown[:3]] == ["Ctrl+1", "Ctrl+2", "Ctrl+3"]
+    assert "admin" in shown and w.page_actions["admin"].shortcut().toString() == f"Ctrl+{shown.index('admin') + 1}"
+    hidden = [s.key for s in w.specs if s.key not in shown]
+    assert hidden and all(w.page_actions[k].shortcut().isEmpty() for k in hidden)
