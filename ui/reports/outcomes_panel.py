@@ -5,7 +5,6 @@ thread and audited by the core each time (view, PDF, CSV)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -96,27 +95,13 @@ class OutcomesPanel(QWidget):
     def open_pdf(self) -> None:
         if self.report is None or self.busy:
             return
-        book, period, tasks = self.ctx.book, self.report.period, self.ctx.tasks
+        from keyworker.documents.outcomes_report import outcomes_report_pdf
+        from ui.reports.pdf_flow import make_and_show_pdf
 
-        def rendered(pdf: bytes) -> None:
-            from ui.documents import show_pdf
-
-            self._set_busy(False)
-            if self.ctx.locked_now():
-                self.status.setText("The unit locked before the PDF was ready: ask for it again.")
-                return
-            self.pdf_dialog = show_pdf(self, self.ctx, f"Outcomes report {period.slug}", pdf)
-
-        def made(result: tuple[OutcomesReport, str]) -> None:
-            from keyworker.documents.outcomes_report import outcomes_report_pdf
-
-            report, unit_name = result
-            tasks.run(lambda: outcomes_report_pdf(report, unit_name, datetime.now(UTC)), rendered, self._failed,
-                      pool=True)
-
-        self._set_busy(True, "Making the PDF…")
-        tasks.run(lambda: (book.reports.outcomes(period, output="pdf"), book.reports.unit_name()), made,
-                  self._failed)
+        book, period = self.ctx.book, self.report.period
+        make_and_show_pdf(self, f"Outcomes report {period.slug}",
+                          lambda: (book.reports.outcomes(period, output="pdf"), book.reports.unit_name()),
+                          outcomes_report_pdf)
 
     def export_csv(self) -> None:
         if self.report is None or self.busy:

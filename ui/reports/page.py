@@ -5,7 +5,7 @@ thread; each report produced is audited by the core."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -395,27 +395,13 @@ class ReportsPage(QWidget):
         """Make the PDF (the report again, audited as a PDF) and open it in the shared viewer."""
         if self.report is None or self.busy:
             return
-        book, period, tasks = self.ctx.book, self.report.period, self.ctx.tasks
+        from keyworker.documents.declines_report import declines_report_pdf
+        from ui.reports.pdf_flow import make_and_show_pdf
 
-        def rendered(pdf: bytes) -> None:
-            from ui.documents import show_pdf
-
-            self._set_busy(False)
-            if self.ctx.locked_now():  # locked while the PDF was made: show nothing behind the lock
-                self.status.setText("The unit locked before the PDF was ready: ask for it again.")
-                return
-            self.pdf_dialog = show_pdf(self, self.ctx, f"Declined referrals {period.slug}", pdf)
-
-        def made(result: tuple[DeclinesReport, str]) -> None:
-            from keyworker.documents.declines_report import declines_report_pdf
-
-            report, unit_name = result
-            tasks.run(lambda: declines_report_pdf(report, unit_name, datetime.now(UTC)), rendered, self._failed,
-                      pool=True)
-
-        self._set_busy(True, "Making the PDF…")
-        tasks.run(lambda: (book.reports.declines(period, output="pdf"), book.reports.unit_name()), made,
-                  self._failed)
+        book, period = self.ctx.book, self.report.period
+        make_and_show_pdf(self, f"Declined referrals {period.slug}",
+                          lambda: (book.reports.declines(period, output="pdf"), book.reports.unit_name()),
+                          declines_report_pdf)
 
     def export_csv(self) -> None:
         if self.report is None or self.busy:
