@@ -138,6 +138,8 @@ DUE_SOON_DAYS = 7
 # After the stay has ended, an exit or post-treatment exit TOP not done within this many days of
 # its date is missed (counted, no longer listed as due).
 LATE_LIMIT_DAYS = 90
+# A stay discharged longer ago than this has no TOP left to fall due (6 months + the late limit, and margin).
+RECENT_ENOUGH_DAYS = 31 * (POST_EXIT_MONTHS + 1) + LATE_LIMIT_DAYS
 TARGET_PCT = 90.0
 
 # Due point states.
@@ -727,6 +729,12 @@ class TopService:
     def _due_rows(self, where: Any) -> list[TopDueRow]:
         today = local_today(self._book.clock)
         soon = today + timedelta(days=DUE_SOON_DAYS)
+        # Only stays that can still have a TOP due: open ones, and those discharged recently enough
+        # for the post-treatment exit TOP (6 months on, late for LATE_LIMIT_DAYS after) — so Today
+        # costs the current caseload, not the unit's whole history.
+        recent = or_(Admission.discharged_on.is_(None),
+                     Admission.discharged_on >= today - timedelta(days=RECENT_ENOUGH_DAYS))
+        where = recent if where is None else and_(where, recent)
         with self._book._read() as s:
             found = [(stay, d) for stay, d in self._schedule(s, today, where)
                      if d.counted and d.state in (OVERDUE, DUE, UPCOMING) and d.due_on <= soon]
