@@ -7,7 +7,7 @@ in our own short words (RATINGS), and may leave free comments. A question may be
 answered. The survey belongs to the stay it is about: the stay covering its date, or the latest
 stay before it (a survey at or just after leaving is about that stay).
 
-Due (`due`), decided here and in docs/parts/outcomes_report.md: for each resident staying now,
+Due (`due`), decided here (docs/OUTCOMES.md says the same): for each resident staying now,
 a resident survey is due
 - yearly: 12 months after the latest resident survey (of any stay), or 12 months after admission
   when there is none; and

@@ -51,7 +51,7 @@ def add(sub: Any, common: argparse.ArgumentParser) -> None:
         "with Outcome Star readings, the mean change per area and the share improved, TOP compliance "
         "against the 90% target and the mean change in the 0-20 scales and in days of use, and the "
         "satisfaction surveys. Unit figures only, no names. Give --pdf, --csv or both to save files. "
-        + SAVED_FILES_WARNING,
+        "A saved file is NOT encrypted: it is written owner-only (mode 0600); delete it once sent.",
     )
     o.add_argument("--quarter", metavar="YYYYQn", required=True,
                    help="a calendar quarter, e.g. 2026Q3 (1 Jul to 30 Sep)")

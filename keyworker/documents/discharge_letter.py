@@ -1,9 +1,9 @@
 """The planned discharge letter (the discharge summary of a planned discharge): one letter, sent
-to the resident, the referrer and the Authority's nominated person. The unit's letterhead, our
+to the resident, the referrer, the Community Treatment Provider and the Authority's nominated person. The unit's letterhead, our
 reference and the referrer's, the date; the resident; the stay (dates, setting and strand); the
 treatment provided (interventions from key-work sessions and groups, the care plan and the
-reviews held); the goals achieved; the Outcome Star and TOP when the outcomes area supplies them
-(`outcomes_section`: nothing until then, not even a heading); risk at discharge; medication on
+reviews held); the goals achieved; the Outcome Star and TOP of the stay
+(`outcomes_section`, keyworker/documents/letter_outcomes.py; with no reading and no TOP, no heading); risk at discharge; medication on
 discharge; recommendations; aftercare and follow-up; the key worker's and the senior's sign-off.
 Marked DRAFT until a senior has signed. Every value is in words: no internal codes."""
 from __future__ import annotations

@@ -2,7 +2,7 @@
 (normally a calendar quarter), the Outcome Star distance travelled, TOP compliance and change,
 and the satisfaction surveys. Unit figures only: means, shares and counts, never a name.
 
-What is counted, and why (docs/parts/outcomes_report.md says the same):
+What is counted, and why (docs/OUTCOMES.md says the same):
 - **Stays in the period**: every stay (not archived) that was open on at least one day of it
   (admitted on or before its last day, not discharged before its first day). A resident with
   two such stays is counted by the later one.

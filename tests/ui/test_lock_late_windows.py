@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QWidget
 from sqlalchemy import select
 
+from keyworker.reference_data import consent_kinds
 from keyworker.db.foundation import AuditEntry
 from tests.conftest import STAFF_PW
 from tests.ui.conftest import make_ctx
@@ -50,7 +51,7 @@ def test_resident_window_opened_while_locked_starts_covered_and_loads_after_sign
     assert not ctx.state.locked and not win.body.isHidden() and _unveiled(win)
     qtbot.waitUntil(lambda: win.record is not None)  # read once someone signed in
     assert win.header.reference.text() == "R-00001" and "Lee" in win.windowTitle()
-    assert win.pages["overview"].consents.table.rowCount() == 3
+    assert win.pages["overview"].consents.table.rowCount() == len(consent_kinds())  # one row per kind
     close_resident_windows(ctx)
 
 

@@ -12,6 +12,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
+from keyworker.reference_data import consent_kinds
+import ui.outcomes  # noqa: F401,E402 - registers the Outcomes tab, as the app does at start
 from keyworker.clock import LONDON
 from keyworker.db.caseload import PREFER_NOT_TO_SAY
 from tests.ui.conftest import make_ctx
@@ -350,7 +352,7 @@ def test_opens_with_the_real_task_runner(qtbot, manager_book) -> None:  # type: 
         qtbot.waitUntil(lambda: win.record is not None)
         assert win.header.reference.text() == "R-00001"
         ov = win.pages["overview"]
-        qtbot.waitUntil(lambda: ov.consents.table.rowCount() == 3)
+        qtbot.waitUntil(lambda: ov.consents.table.rowCount() == len(consent_kinds()))
         ov.binder.fields["gp_practice"].editor.setText("Fishergate Surgery")
         win.save_current()
         qtbot.waitUntil(lambda: not ov.is_dirty())
