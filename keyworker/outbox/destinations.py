@@ -30,7 +30,7 @@ from keyworker.db.outbox import OutboxDestination, OutboxItem, OutboxRoute
 from keyworker.errors import ValidationError
 from keyworker.input_types import storable, typed_inputs
 from keyworker.outbox.factory import TRANSPORT_LABELS, TRANSPORTS, settings_of, transport_for
-from keyworker.outbox.kinds import KINDS, kind_words
+from keyworker.outbox.kinds import KINDS, LINE_LEVEL, kind_words
 from keyworker.outbox.secrets import SecretUnreadable, seal
 from keyworker.outbox.transport import DeliveryFailure, PermanentFailure, TransientFailure
 from keyworker.security.permissions import Permission
@@ -491,6 +491,9 @@ class DestinationService:
             raise ValidationError({"kind": "This is not a kind of document the outbox sends."})
         with self._book._write() as s:
             d = _row(s, destination_id)
+            if kind in LINE_LEVEL and d.transport == "smtp":
+                raise ValidationError({"destination": f"{kind_words(kind)}: line-level data about residents is not "
+                                                      "sent by email. Choose an HTTPS API or an SFTP drop."})
             route = s.scalars(select(OutboxRoute).where(OutboxRoute.kind == kind)).first()
             if route is None:
                 s.add(OutboxRoute(kind=kind, destination_id=d.id))

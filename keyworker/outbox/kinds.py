@@ -48,3 +48,8 @@ ONE: dict[str, str] = {
 def item_words(kind: str) -> str:
     """One item's kind ("Decline letter"); an unknown kind still reads as words."""
     return ONE.get(kind) or kind_words(kind)
+
+
+# Line-level returns (rows about people): they go to an HTTPS API or an SFTP drop, never by email
+# (the contract's automated exchange, 11.4.4). A route to an email destination is refused.
+LINE_LEVEL = frozenset({"ndtms_return", "pseudonymised_extract"})

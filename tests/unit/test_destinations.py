@@ -313,3 +313,13 @@ def test_test_does_not_hold_a_session_while_probing(
     monkeypatch.setattr(HttpsTransport, "probe", probe)
     assert admin_book.destinations.test(v.id).ok
     assert seen == [0]
+
+
+@pytest.mark.parametrize("kind", ["ndtms_return", "pseudonymised_extract"])
+def test_line_level_returns_cannot_be_routed_to_email(admin_book: Casebook, kind: str) -> None:
+    mail = admin_book.destinations.add("smtp", "Council mail", smtp_settings(), "pw")
+    e = errors_of(lambda: admin_book.destinations.set_route(kind, mail.id))
+    assert "not sent by email" in e["destination"]
+    assert {r.kind: r.destination_id for r in admin_book.destinations.routes()}.get(kind) is None
+    mail_ok = admin_book.destinations.set_route("decline_letter", mail.id)  # a letter may go by email
+    assert mail_ok.destination_id == mail.id
