@@ -293,7 +293,16 @@ def test_email_and_no_destination_are_refused_and_nothing_is_queued(unit) -> Non
     with pytest.raises(ValidationError) as e:
         book.extracts.queue_pseudonymised(START, END)
     assert "No destination is set" in e.value.fields["destination"]
-    _route(book, "smtp")
+    with pytest.raises(ValidationError) as e:
+        _route(book, "smtp")  # the route itself is refused
+    assert "not sent by email" in e.value.fields["destination"]
+    # and a route to email written before that rule (straight into the table) is refused at queueing
+    from keyworker.db.outbox import OutboxRoute
+
+    mail = add_destination(book, "smtp", {"host": "127.0.0.1", "port": 2525, "security": "starttls",
+                                          "from_address": "unit@example.nhs.uk"}, "pw", name="Old mail route")
+    with book._write() as s:
+        s.add(OutboxRoute(kind=ps.KIND, destination_id=mail))
     with pytest.raises(ValidationError) as e:
         book.extracts.queue_pseudonymised(START, END)
     assert "not sent by email" in e.value.fields["destination"]
