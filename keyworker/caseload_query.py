@@ -7,8 +7,9 @@ Listing the caseload is not a read of anyone's record, so it writes no audit ent
 resident (`book.residents.get`) does."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, text
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from keyworker import reference_data
 from keyworker import risk_domains as rd
-from keyworker.clock import SystemClock, format_date, local_today
+from keyworker.clock import SystemClock, format_date, format_datetime, local_today
 from keyworker.errors import ValidationError
 from keyworker.input_types import typed_inputs
 from keyworker.review_schedule import REVIEW_INTERVAL_DAYS
@@ -37,6 +38,8 @@ REVIEW_OVERDUE = "review_overdue"
 REVIEW_DUE_TODAY = "review_due_today"
 RISK_REVIEW_OVERDUE = "risk_review_overdue"
 DISCHARGED = "discharged"
+SUMMARY_DUE = "summary_due"  # the complete summary of an unplanned discharge or freeze, within 24 hours
+SUMMARY_OVERDUE = "summary_overdue"
 
 
 @dataclass(frozen=True)
@@ -105,8 +108,8 @@ class CaseloadRow:
 
     @property
     def overdue(self) -> bool:
-        return any(f.code in (DECISION_OVERDUE, REVIEW_OVERDUE, PLAN_INCOMPLETE, RISK_REVIEW_OVERDUE)
-                   for f in self.flags)
+        return any(f.code in (DECISION_OVERDUE, REVIEW_OVERDUE, PLAN_INCOMPLETE, RISK_REVIEW_OVERDUE,
+                              SUMMARY_OVERDUE) for f in self.flags)
 
 
 # -- SQL pieces ------------------------------------------------------------------------------
@@ -130,6 +133,12 @@ _PLAN_INCOMPLETE = f"""(a.id IS NOT NULL AND a.discharged_on IS NULL AND a.admit
 # "+" keeps SQLite on the resident_id index: by status it would scan every open referral per row.
 _DECISION_OVERDUE = """EXISTS (SELECT 1 FROM referrals rf WHERE rf.resident_id = r.id
     AND +rf.status = 'open' AND rf.archived = 0 AND +rf.decision_due_on < :today)"""
+# The complete-summary deadline of the shown stay's latest unplanned discharge (or freeze), while
+# that summary is not sent: one lookup on ix_discharges_admission_id. A planned discharge has its
+# letter instead and never counts here.
+_SUMMARY_DUE = """(SELECT CASE WHEN d.summary_sent_at IS NULL THEN d.summary_due_at END FROM discharges d
+    WHERE d.admission_id = a.id AND d.path = 'unplanned' AND d.archived = 0
+    ORDER BY d.occurred_at DESC, d.id DESC LIMIT 1)"""
 _NAME_ORDER = "r.family_name COLLATE NOCASE, r.given_name COLLATE NOCASE, r.reference_no"
 # The shown stay's risk assessment: one row per admission (unique index), level and date denormalised.
 _RISK_JOIN = "LEFT JOIN risk_assessments ra ON ra.admission_id = a.id AND ra.archived = 0"
@@ -150,7 +159,8 @@ def _sort_sql(key: str) -> str:
         # Highest risk first when ascending; "Not assessed" last.
         "risk": f"{_RISK_RANK} {{r}}",
         # Most flags first when ascending: the list a manager wants to work down.
-        "flags": f"(({_PLAN_INCOMPLETE}) + ({_DECISION_OVERDUE}) + coalesce(({_NEXT_REVIEW}) < :today, 0)) {{r}}",
+        "flags": f"(({_PLAN_INCOMPLETE}) + ({_DECISION_OVERDUE}) + coalesce(({_NEXT_REVIEW}) < :today, 0)"
+                 f" + (({_SUMMARY_DUE}) IS NOT NULL)) {{r}}",
     }[key]
 
 
@@ -162,6 +172,18 @@ def _session_of(session_or_book: Any) -> tuple[Session | None, Any]:
     if isinstance(session_or_book, Session):
         return session_or_book, None
     return None, session_or_book
+
+
+def _utc_text(at: datetime) -> str:
+    """An aware datetime as the UTC columns store it (naive UTC, SQLAlchemy's SQLite format)."""
+    return at.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _utc(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def caseload_ids(session_or_book: Session | Casebook, flt: CaseloadFilter, *, today: date | None = None) -> list[str]:
@@ -224,7 +246,8 @@ SELECT r.id, r.given_name, r.family_name, r.preferred_name, r.reference,
        {_NEXT_REVIEW} AS next_review_on,
        {_PLAN_INCOMPLETE} AS plan_incomplete,
        {_DECISION_OVERDUE} AS decision_overdue,
-       ra.overall_level AS risk_level, ra.review_on AS risk_review_on
+       ra.overall_level AS risk_level, ra.review_on AS risk_review_on,
+       {_SUMMARY_DUE} AS summary_due_at
 FROM residents r
 LEFT JOIN admissions a ON a.id = {_SHOWN_ADMISSION}
 LEFT JOIN accounts k ON k.id = a.key_worker_id
@@ -234,16 +257,19 @@ WHERE r.id IN :ids
 _ROWS_SQL = text(_ROWS_SQL_TEXT).bindparams(bindparam("ids", expanding=True))
 
 
-def caseload_rows(session: Session, ids: list[str], *, today: date | None = None) -> list[CaseloadRow]:
-    """The rows for these ids, in the same order (ids that no longer exist are left out)."""
+def caseload_rows(session: Session, ids: list[str], *, today: date | None = None,
+                  now: datetime | None = None) -> list[CaseloadRow]:
+    """The rows for these ids, in the same order (ids that no longer exist are left out). `now`
+    (aware) places the complete-summary deadlines; by default the system clock."""
     if not ids:
         return []
+    now = now or SystemClock().now()
     today = today or local_today(SystemClock())
     found: dict[str, CaseloadRow] = {}
     for start in range(0, len(ids), 500):
         chunk = list(ids[start:start + 500])
         for m in session.execute(_ROWS_SQL, {"ids": chunk, "today": today.isoformat()}).mappings():
-            found[m["id"]] = _row(m, today)
+            found[m["id"]] = _row(m, today, now)
     return [found[i] for i in ids if i in found]
 
 
@@ -253,7 +279,19 @@ def _d(value: Any) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
-def _row(m: Any, today: date) -> CaseloadRow:
+def _summary_flag(due: datetime, now: datetime) -> Flag:
+    """The 24-hour countdown of the complete discharge summary, as the record and Today show it."""
+    if due <= now:
+        late = int((now - due).total_seconds() // 3600)
+        ago = f", {late} h ago" if late >= 1 else ""
+        return Flag(SUMMARY_OVERDUE, "Summary overdue",
+                    f"The complete discharge summary was due by {format_datetime(due)} (UK time){ago}.")
+    hours = max(1, math.ceil((due - now).total_seconds() / 3600))
+    return Flag(SUMMARY_DUE, f"Summary due in {hours} h",
+                f"The complete discharge summary is due by {format_datetime(due)} (UK time).")
+
+
+def _row(m: Any, today: date, now: datetime | None = None) -> CaseloadRow:
     name = f"{m['family_name']}, {m['given_name']}"
     if m["preferred_name"]:
         name += f" ({m['preferred_name']})"
@@ -281,6 +319,9 @@ def _row(m: Any, today: date) -> CaseloadRow:
         days = (today - risk_review).days
         flags.append(Flag(RISK_REVIEW_OVERDUE, "Risk review overdue",
                           f"The risk review was due on {format_date(risk_review)}, {days} day{'s' * (days != 1)} ago."))
+    summary_due = _utc(m["summary_due_at"])
+    if summary_due is not None:
+        flags.append(_summary_flag(summary_due, now or SystemClock().now()))
     if discharged is not None:
         flags.append(Flag(DISCHARGED, "Discharged", f"Discharged on {format_date(discharged)}."))
     return CaseloadRow(
@@ -316,4 +357,4 @@ class CaseloadService:
     @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def rows(self, ids: list[str]) -> list[CaseloadRow]:
         with self._book._read() as s:
-            return caseload_rows(s, ids, today=local_today(self._book.clock))
+            return caseload_rows(s, ids, today=local_today(self._book.clock), now=self._book.clock.now())

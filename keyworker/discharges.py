@@ -749,7 +749,23 @@ class DischargeService:
                                                     Admission.discharged_on.is_(None),
                                                     Admission.archived.is_(False))).first()
             flag = self._open_risk(s, adm.id) if adm is not None else None
-            return self._risk_view(s, flag, 0) if flag is not None else None
+            if flag is None or adm is None:
+                return None
+            from keyworker.db.documents import Document
+
+            # What the Discharge tab shows: the letters filed (one per party queued) and, again,
+            # who could not be written to.
+            letters = s.scalar(select(func.count()).select_from(Document).where(
+                Document.subject_id == flag.id, Document.kind == "placement_at_risk")) or 0
+            return self._risk_view(s, flag, int(letters), self._risk_warnings(s, adm))
+
+    def _risk_warnings(self, s: Session, adm: Admission) -> tuple[str, ...]:
+        referral = s.get(Referral, adm.referral_id) if adm.referral_id else None
+        if referral is None:
+            return ("There is no referral on record: tell the referrer and the CTP yourself.",)
+        if not referral.community_treatment_provider:
+            return ("No Community Treatment Provider is named on the referral: tell them yourself.",)
+        return ()
 
     def _open_risk(self, s: Session, admission_id: str) -> PlacementRisk | None:
         return s.scalars(select(PlacementRisk).where(PlacementRisk.admission_id == admission_id,

@@ -49,7 +49,8 @@ COLUMN_KEYS = tuple(c.key for c in COLUMNS)
 FLAGS_COLUMN = COLUMN_KEYS.index("flags")
 # Shown until a user chooses otherwise (header menu); the name is always shown.
 DEFAULT_HIDDEN = frozenset({"admitted", "setting"})
-_WARNING_FLAGS = frozenset({"decision_overdue", "plan_incomplete", "review_overdue", "risk_review_overdue"})
+_WARNING_FLAGS = frozenset({"decision_overdue", "plan_incomplete", "review_overdue", "risk_review_overdue",
+                            "summary_due", "summary_overdue"})
 
 
 class CaseloadModel(QAbstractTableModel):

@@ -118,7 +118,7 @@ class NoteDialog(FormDialog):
 
 
 class DischargeTab(QWidget):
-    refresh_areas = ("discharges", "follow_ups")
+    refresh_areas = ("discharges", "follow_ups", "residents")  # residents: the placement-at-risk box
 
     def __init__(self, ctx: AppContext, resident_id: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -174,6 +174,11 @@ class DischargeTab(QWidget):
         lay.addLayout(buttons)
         lay.addWidget(self.status)
         lay.addWidget(self.table, 1)
+        # -- placement at risk (Annex 3 step 12): raise, see and clear the flag ----------------------
+        from ui.discharges.placement_risk import PlacementRiskBox
+
+        self.placement_risk = PlacementRiskBox(ctx, resident_id, self)
+        lay.addWidget(self.placement_risk)
         # -- follow-ups (P2): the resident's 3- and 6-month follow-ups with their tries -----------
         from ui.discharges.follow_ups_section import FollowUpsSection
 
@@ -182,6 +187,9 @@ class DischargeTab(QWidget):
         # -- end follow-ups ---------------------------------------------------------------------
         self._show(None, [])
         self.refresh()
+
+    def set_record(self, record: Any) -> None:
+        self.placement_risk.set_record(record)
 
     def refresh(self) -> None:
         if self.ctx.state.locked:
@@ -195,6 +203,7 @@ class DischargeTab(QWidget):
 
         self.ctx.tasks.run(load, lambda r: self._show(*r), lambda exc: show_error(self, exc))
         self.follow_ups.refresh()  # follow-ups (P2)
+        self.placement_risk.refresh()
 
     def _show(self, d: DischargeView | None, items: list[ChecklistItem]) -> None:
         self.discharge, self.items = d, items
