@@ -7,6 +7,9 @@ import stat
 from datetime import date, datetime
 from pathlib import Path
 
+import pytest
+
+from keyworker.errors import ValidationError
 from keyworker.returns import pseudonymised as ps
 from tests.fixtures.caseload import admit
 from tests.fixtures.outbox_servers import add_destination
@@ -51,7 +54,12 @@ def test_queue_refused_in_words_then_sent_to_sftp(qtbot, manager_book, tasks, cl
     email = add_destination(manager_book, "smtp", {"host": "127.0.0.1", "port": 2525, "security": "starttls",
                                                    "from_address": "unit@example.nhs.uk", "default_recipients": []},
                             "x", name="Council email")
-    manager_book.destinations.set_route(ps.KIND, email)
+    with pytest.raises(ValidationError, match="not sent by email"):
+        manager_book.destinations.set_route(ps.KIND, email)  # the route to email is refused itself
+    from keyworker.db.outbox import OutboxRoute
+
+    with manager_book._write() as s:  # a route to email from before that rule: queueing refuses it too
+        s.add(OutboxRoute(kind=ps.KIND, destination_id=email))
     dlg.queue()
     assert "not sent by email" in dlg.status.text()
     sftp = add_destination(manager_book, "sftp", {"host": "127.0.0.1", "port": 2222, "username": "unit",
