@@ -96,7 +96,7 @@ class OutcomesPanel(QWidget):
         if self.report is None or self.busy:
             return
         from keyworker.documents.outcomes_report import outcomes_report_pdf
-        from ui.reports.pdf_flow import make_and_show_pdf
+        from ui.reports.report_files import make_and_show_pdf
 
         book, period = self.ctx.book, self.report.period
         make_and_show_pdf(self, f"Outcomes report {period.slug}",
@@ -113,21 +113,11 @@ class OutcomesPanel(QWidget):
         path = chooser(self, f"outcomes-{period.slug}.csv")
         if not path:
             return
+        from keyworker.reports import outcomes_report_csv
+        from ui.reports.report_files import save_csv
+
         book = self.ctx.book
-
-        def work() -> Path:
-            from keyworker.reports import outcomes_report_csv
-            from keyworker.reports.files import write_private
-
-            return write_private(path, outcomes_report_csv(book.reports.outcomes(period, output="csv")))
-
-        def saved(target: Path) -> None:
-            self._set_busy(False)
-            self.saved_csv = target
-            self.status.setText(f"Saved to {target} (owner-only). Delete it once it has been sent.")
-
-        self._set_busy(True, "Saving the CSV file…")
-        self.ctx.tasks.run(work, saved, self._failed)
+        save_csv(self, path, lambda: outcomes_report_csv(book.reports.outcomes(period, output="csv")))
 
     def clear(self) -> None:
         self.report = None

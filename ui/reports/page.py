@@ -396,7 +396,7 @@ class ReportsPage(QWidget):
         if self.report is None or self.busy:
             return
         from keyworker.documents.declines_report import declines_report_pdf
-        from ui.reports.pdf_flow import make_and_show_pdf
+        from ui.reports.report_files import make_and_show_pdf
 
         book, period = self.ctx.book, self.report.period
         make_and_show_pdf(self, f"Declined referrals {period.slug}",
@@ -410,21 +410,11 @@ class ReportsPage(QWidget):
         path = self.choose_csv_path(self, f"declined-referrals-{period.slug}.csv")
         if not path:
             return
+        from keyworker.reports import declines_report_csv
+        from ui.reports.report_files import save_csv
+
         book = self.ctx.book
-
-        def work() -> Path:
-            from keyworker.reports import declines_report_csv
-            from keyworker.reports.files import write_private
-
-            return write_private(path, declines_report_csv(book.reports.declines(period, output="csv")))
-
-        def saved(target: Path) -> None:
-            self._set_busy(False)
-            self.saved_csv = target
-            self.status.setText(f"Saved to {target} (owner-only). Delete it once it has been sent.")
-
-        self._set_busy(True, "Saving the CSV file…")
-        self.ctx.tasks.run(work, saved, self._failed)
+        save_csv(self, path, lambda: declines_report_csv(book.reports.declines(period, output="csv")))
 
     def send_report(self) -> None:
         """File the report shown and put it in the outbox for the Authority's nominated person
