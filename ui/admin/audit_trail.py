@@ -12,7 +12,6 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSettings, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -33,6 +32,7 @@ from ui.context import AppContext
 from ui.errors import show_error
 from ui.forms.widgets import OptionalDateEdit
 from ui.widgets.row_model import RowsModel
+from ui.widgets.save_file import choose_save_path
 from ui.widgets.tables import read_only_table
 
 Index = QModelIndex | QPersistentModelIndex
@@ -387,9 +387,5 @@ class AuditTrailTab(QWidget):
 
 
 def _choose_csv_path(parent: QWidget, suggested: str) -> str | None:
-    folder = QSettings().value("admin/audit_export_folder") or str(Path.home())
-    path, _filter = QFileDialog.getSaveFileName(parent, "Export the audit trail", str(Path(str(folder)) / suggested),
-                                                "CSV spreadsheets (*.csv)")
-    if not path:
-        return None
-    return path if path.lower().endswith(".csv") else path + ".csv"
+    folder = QSettings().value("admin/audit_export_folder") or None
+    return choose_save_path(parent, "Export the audit trail", suggested, ".csv", folder)

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 from keyworker.clock import format_datetime, local_today
 from ui.errors import show_error
 from ui.forms import UkDateEdit
+from ui.widgets.save_file import choose_save_path
 
 if TYPE_CHECKING:
     from keyworker.discharge_summaries import PrintedSummary
@@ -72,11 +73,7 @@ def _preview(parent: QWidget, printer: QPrinter, paint: Callable[[QPrinter], Non
 
 
 def _choose_file(parent: QWidget, suggested: str) -> str | None:
-    path, _f = QFileDialog.getSaveFileName(parent, "Save discharge summaries as PDF", str(Path.home() / suggested),
-                                           "PDF documents (*.pdf)")
-    if not path:
-        return None
-    return path if path.lower().endswith(".pdf") else path + ".pdf"
+    return choose_save_path(parent, "Save discharge summaries as PDF", suggested, ".pdf")
 
 
 def _choose_folder(parent: QWidget) -> str | None:

@@ -20,7 +20,6 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QSize, Qt
 from PySide6.QtGui import QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 from ui.errors import show_error
 from ui.forms.confirm import ask_to_go_on
 from ui.forms.dialog import BusyBar, LockCover
+from ui.widgets.save_file import choose_save_path
 
 try:  # QtPdf ships in PySide6-Addons; without it the viewer still saves the file.
     from PySide6.QtPdf import QPdfDocument
@@ -59,11 +59,7 @@ def _default_choose_printer(parent: QWidget, printer: QPrinter) -> bool:
 
 
 def _default_choose_save_path(parent: QWidget, suggested: str) -> str | None:
-    path, _filter = QFileDialog.getSaveFileName(parent, "Save as PDF", str(Path.home() / suggested),
-                                                "PDF documents (*.pdf)")
-    if not path:
-        return None
-    return path if path.lower().endswith(".pdf") else path + ".pdf"
+    return choose_save_path(parent, "Save as PDF", suggested, ".pdf")
 
 
 def print_file_name(printer: QPrinter) -> str | None:

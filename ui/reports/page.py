@@ -13,7 +13,6 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
@@ -31,6 +30,7 @@ from ui.context import AppContext
 from ui.errors import show_error
 from ui.forms.widgets import UkDateEdit
 from ui.widgets.row_model import RowsModel
+from ui.widgets.save_file import choose_save_path
 from ui.widgets.tables import read_only_table
 
 Index = QModelIndex | QPersistentModelIndex
@@ -489,11 +489,7 @@ class ReportsPage(QWidget):
 
 
 def _choose_csv_path(parent: QWidget, suggested: str) -> str | None:
-    path, _filter = QFileDialog.getSaveFileName(parent, "Export CSV", str(Path.home() / suggested),
-                                                "CSV spreadsheets (*.csv)")
-    if not path:
-        return None
-    return path if path.lower().endswith(".csv") else path + ".csv"
+    return choose_save_path(parent, "Export CSV", suggested, ".csv")
 
 
 def _register() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QDialog, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from keyworker.clock import local_today
 from keyworker.errors import ValidationError
@@ -20,6 +20,7 @@ from keyworker.reports import previous_quarter, quarter_of
 from ui.errors import show_error
 from ui.forms import UkDateEdit
 from ui.widgets.busy import busy_bar
+from ui.widgets.save_file import choose_save_path
 
 if TYPE_CHECKING:
     from ui.context import AppContext
@@ -34,11 +35,7 @@ def summary_path(target: Path) -> Path:
 
 
 def _choose_file(parent: QWidget, suggested: str) -> str | None:
-    path, _f = QFileDialog.getSaveFileName(parent, "Save the pseudonymised extract", str(Path.home() / suggested),
-                                           "CSV spreadsheets (*.csv)")
-    if not path:
-        return None
-    return path if path.lower().endswith(".csv") else path + ".csv"
+    return choose_save_path(parent, "Save the pseudonymised extract", suggested, ".csv")
 
 
 def save_extract(book: Any, start: date, end: date, target: Path) -> tuple[int, Path, Path]:
