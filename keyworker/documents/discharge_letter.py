@@ -17,6 +17,7 @@ from reportlab.platypus import Flowable
 
 from keyworker.clock import format_date, to_local
 from keyworker.documents.layout import fields, grid, heading, letterhead, para, references, render, spacer
+from keyworker.nhs import format_nhs_number
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -122,7 +123,7 @@ def _story(data: LetterData, profile: UnitProfile, outcomes: list[Flowable] | No
                                             "and the arrangements agreed for after discharge.")]
     story.append(heading("Resident"))
     story.append(fields([("Name", data.resident_name), ("Date of birth", format_date(data.date_of_birth)),
-                         ("NHS number", data.nhs_number or "Not recorded"), ("Our reference", data.reference),
+                         ("NHS number", format_nhs_number(data.nhs_number) or "Not recorded"), ("Our reference", data.reference),
                          ("GP practice", data.gp_practice or "Not recorded")]))
     story.append(heading("The stay"))
     rows: list[tuple[str, str | None]] = [

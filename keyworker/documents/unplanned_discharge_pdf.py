@@ -14,6 +14,7 @@ from reportlab.platypus import Flowable
 from keyworker import risk_domains as rd
 from keyworker.clock import format_date, format_datetime
 from keyworker.documents.layout import fields, grid, heading, letterhead, markup, para, render, spacer
+from keyworker.nhs import format_nhs_number
 
 if TYPE_CHECKING:
     from keyworker.db.caseload import Admission, Resident
@@ -72,7 +73,7 @@ def resident_section(view: DischargeView, res: Resident, adm: Admission) -> list
     return [heading("Resident"), fields([
         ("Name", view.resident_name),
         ("Date of birth", format_date(res.date_of_birth)),
-        ("NHS number", res.nhs_number or "Not recorded"),
+        ("NHS number", format_nhs_number(res.nhs_number) or "Not recorded"),
         ("Our reference", view.reference),
         ("GP practice", res.gp_practice or "Not recorded"),
         ("Admitted", format_date(adm.admitted_on)),
