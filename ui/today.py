@@ -100,12 +100,17 @@ def today_sections() -> list[TodaySection]:
 
 
 def item_label(item: TodayItem) -> str:
-    parts = [item.text]
-    if item.due is not None:
-        parts.append(f"overdue since {format_date(item.due)}" if item.overdue else f"due {format_date(item.due)}")
-    elif item.overdue:
-        parts.append("overdue")
-    return " — ".join(parts)
+    """The item's words with its due date. An overdue item with no date says so only in the
+    row's "⚠ Overdue:" prefix (`shown_label`): its text already says by how much."""
+    if item.due is None:
+        return item.text
+    return f"{item.text} — " + (f"overdue since {format_date(item.due)}" if item.overdue
+                                else f"due {format_date(item.due)}")
+
+
+def shown_label(item: TodayItem) -> str:
+    """What the Today list shows for an item: overdue ones start with a warning."""
+    return ("⚠ Overdue: " if item.overdue else "") + item_label(item)
 
 
 def sees_whole_unit(actor: Any) -> bool:
@@ -266,10 +271,10 @@ class TodayPage(QWidget):
         lst.setObjectName(f"today_{section.key}")
         lst.setAccessibleName(section.title)
         for it in items:
-            row = QListWidgetItem(("⚠ Overdue: " if it.overdue else "") + item_label(it))
+            row = QListWidgetItem(shown_label(it))
             row.setData(Qt.ItemDataRole.UserRole, it.resident_id)
             row.setData(Qt.ItemDataRole.AccessibleTextRole, ("Overdue. " if it.overdue else "") + item_label(it))
-            row.setToolTip(item_label(it) + ("\nPress Enter or double-click to open." if _opens(it) else ""))
+            row.setToolTip(shown_label(it) + ("\nPress Enter or double-click to open." if _opens(it) else ""))
             if it.overdue:
                 row.setData(Qt.ItemDataRole.UserRole + 1, "overdue")
                 font = row.font()

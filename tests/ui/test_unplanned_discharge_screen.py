@@ -205,6 +205,10 @@ def test_the_countdown_on_today_and_in_the_record_header(book_factory) -> None: 
     nights.clock.set(datetime(2026, 3, 30, 0, 0))
     [late] = summaries_due(nights)
     assert late.overdue and "(overdue by 1 h 00 min)" in late.text
+    from ui.today import shown_label
+    # The Today row says "overdue" once: the warning prefix, then by how much.
+    assert shown_label(late).startswith("⚠ Overdue: ") and shown_label(late).lower().count("overdue") == 2
+    assert not shown_label(late).endswith("overdue")
     source = next(h for h in header_sources() if h.key == "discharges")
     texts = [h.text for h in source.fetch(nights, rid)]
     assert any(t.startswith("Discharge summary due by 29/03/2026 23:00 (overdue") for t in texts)
