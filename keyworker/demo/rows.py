@@ -25,8 +25,8 @@ BATCH = 2000
 YEARS = 4  # how far back the demo unit's history goes (the plain demo's; `years` overrides it)
 # With `years` (the benchmark unit): the populators in order and their share of the build time,
 # for one progress bar over the whole build (DemoRun.tick). Measured at 20,000 residents / 5 years.
-PHASES = {"people": 3, "referrals": 1, "risk": 7, "care_plans": 11, "incidents": 1, "key_work": 11,
-          "notes": 3, "outcomes": 9, "discharges": 8, "activity": 46}
+PHASES = {"people": 3, "referrals": 1, "risk": 8, "care_plans": 13, "incidents": 1, "key_work": 12,
+          "notes": 4, "outcomes": 10, "discharges": 11, "activity": 37}
 
 
 def received_at(rng: random.Random, day: date) -> datetime:
