@@ -26,6 +26,9 @@ def add(sub: Any, common: argparse.ArgumentParser) -> None:
                        "the data folder, the one --demo opens), never the real unit.")
     s.add_argument("--residents", type=int, default=40, metavar="N", help="synthetic residents to create (default 40)")
     s.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default 7)")
+    s.add_argument("--years", type=int, default=None, metavar="Y",
+                   help="give the unit Y years of history, as the benchmarks use: returning residents, "
+                   "full-length stays, the staff's sign-ins and record views (default: the plain demo)")
     s.add_argument("--overwrite", dest="force", action="store_true",
                    help="replace the demo unit if it already exists (never a real unit)")
     s.add_argument("--force", dest="force", action="store_true", help=argparse.SUPPRESS)  # its old name
@@ -60,9 +63,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     path = Path(args.db) if args.db else demo_db_path()
     if args.residents < 0:
         raise UsageError("--residents must be 0 or more")
+    if args.years is not None and not 1 <= args.years <= 20:
+        raise UsageError("--years must be between 1 and 20")
     pw = os.environ.get("KEYWORKER_PASSWORD") or DEMO_PASSWORD
-    create_demo(path, args.residents, args.seed, pw, force=args.force)
-    print(f"Created demo unit {path} with {args.residents} residents")
+    create_demo(path, args.residents, args.seed, pw, force=args.force, years=args.years)
+    print(f"Created demo unit {path} with {args.residents} residents"
+          + (f" and {args.years} years of history" if args.years else ""))
     print("Accounts: " + ", ".join(u for u, _, _ in DEMO_ACCOUNTS)
           + ("" if os.environ.get("KEYWORKER_PASSWORD") else f" (password: {DEMO_PASSWORD})"))
     return 0

@@ -37,10 +37,12 @@ POPULATORS: list[Callable[[DemoRun], None]] = [people.populate, referrals.popula
 
 
 def create_demo(path: Path, residents: int, seed: int, pw: str, *, kdf: Any = None,
-                progress: Callable[[int, int], None] | None = None, force: bool = False) -> None:
+                progress: Callable[[int, int], None] | None = None, force: bool = False,
+                years: int | None = None) -> None:
     """The demo unit: four accounts sharing one password, then synthetic residents. Built under a
     temporary name and renamed into place when complete (keyworker.demo.unit): a build that fails
-    or is killed leaves nothing at `path`; `force` replaces only a unit marked as a demo."""
+    or is killed leaves nothing at `path`; `force` replaces only a unit marked as a demo.
+    `years`: a unit with that many years of history (see `populate`); None, the plain demo."""
 
     def build_into(build: Path) -> None:
         from keyworker.demo.profile import apply_demo_profile
@@ -49,15 +51,22 @@ def create_demo(path: Path, residents: int, seed: int, pw: str, *, kdf: Any = No
         try:
             apply_demo_profile(book)  # the letterhead and signatories' job titles
             if residents > 0:
-                populate(book, residents, seed, progress)
+                populate(book, residents, seed, progress, years=years)
         finally:
             book.close()
 
     build_demo(Path(path), build_into, force=force)
 
 
-def populate(book: Casebook, n: int, seed: int, progress: Callable[[int, int], None] | None = None) -> None:
-    """Add `n` synthetic residents (and referrals, plans and reviews around them) to an open unit."""
+def populate(book: Casebook, n: int, seed: int, progress: Callable[[int, int], None] | None = None, *,
+             years: int | None = None) -> None:
+    """Add `n` synthetic residents (and referrals, plans and reviews around them) to an open unit.
+
+    Without `years`, the plain demo: four years, few returning residents, progress as (residents
+    done, n). With `years` (the benchmark unit, keyworker.bench.unit): history reaching that far
+    back, residents coming back for second and third stays, full-length stays, every key-work
+    session in the audit trail, and the staff's sign-ins and record views day by day
+    (keyworker/demo/activity.py); progress as (thousandths of the whole build, 1000)."""
     today = local_today(book.clock)
     with book._read() as s:
         staff = s.execute(select(Account.id, Account.role)
@@ -67,9 +76,20 @@ def populate(book: Casebook, n: int, seed: int, progress: Callable[[int, int], N
     workers = [a.id for a in staff if a.role == "key_worker"] or [a.id for a in staff]
     run = DemoRun(book=book, n=n, seed=seed, rng=random.Random(seed), today=today,
                   workers=workers or [book.actor.id], history=History.of(book, seed),
-                  unit_name=book.settings.get("unit_name"), progress=progress)
+                  unit_name=book.settings.get("unit_name"), progress=progress, years=years)
     for populate_area in POPULATORS:
+        run.phase = populate_area.__module__.rsplit(".", 1)[-1]
         populate_area(run)
+        run.tick(1, 1)
+    if run.long_history:
+        from keyworker.demo import activity
+
+        run.phase = "activity"
+        # Who did what and when, oldest first, with the sign-ins and record views of every day between.
+        run.history.write(book, activity.days(run), tick=run.tick)
+        if progress:
+            progress(1000, 1000)
+        return
     run.history.write(book)  # who did what and when, oldest first (keyworker/demo/history.py)
     if progress:
         progress(n, n)

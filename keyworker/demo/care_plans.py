@@ -66,11 +66,11 @@ NEEDS = {
 
 
 def populate(run: DemoRun) -> None:
-    add_plans_and_reviews(run.book, run.seed, history=run.history)
+    add_plans_and_reviews(run.book, run.seed, history=run.history, tick=run.tick)
 
 
 def add_plans_and_reviews(book: Casebook, seed: int, progress: Callable[[int, int], None] | None = None,
-                          history: History | None = None) -> None:
+                          history: History | None = None, tick: Callable[[int, int], None] | None = None) -> None:
     """Give every admission without a plan a realistic plan, versions and reviews, audited as the
     key worker made them (into `history`, or written here at the end if none is given)."""
     own_history = history is None
@@ -95,8 +95,10 @@ def add_plans_and_reviews(book: Casebook, seed: int, progress: Callable[[int, in
     # However small the unit, the demo shows incomplete plans: the two latest admissions' are drafts.
     gen.force_draft = {r["id"] for r in [r for r in rows if r["discharged_on"] is None][-2:]}
     for i in range(0, total, BATCH):
-        for r in rows[i:i + BATCH]:
+        for j, r in enumerate(rows[i:i + BATCH], start=i):
             gen.admission(r)
+            if tick and j % 100 == 0:
+                tick(j, total)
         gen.flush(min(i + BATCH, total))
         if progress:
             progress(min(i + BATCH, total), total)

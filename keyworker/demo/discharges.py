@@ -86,7 +86,9 @@ def populate(run: DemoRun) -> None:
     discharges: list[dict[str, Any]] = []
     plans: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
-    for a in past:
+    for i, a in enumerate(past):
+        if i % 100 == 0:
+            run.tick(i, 2 * len(past))  # the stays' ends are the first half of the work, the follow-ups the rest
         kw = a.key_worker_id or seniors[0]
         senior = rng.choice(seniors)
         if a.discharge_type == "planned":
@@ -160,7 +162,7 @@ def populate(run: DemoRun) -> None:
         insert_rows(s, DischargePlan, plans)
         insert_rows(s, DischargeNotification, notes)
         follow_ups, attempts = _follow_ups(s, book, rng, [d for d in discharges if d["path"] == "planned"
-                                                       and d["reason_code"] in COMPLETED], today)
+                                                       and d["reason_code"] in COMPLETED], today, run.tick)
         insert_rows(s, FollowUpAttempt, attempts)
         append_audit(s, book, [AuditItem("demo.discharges", "unit", None, None, {
             "discharges": len(discharges), "plans": len(plans), "notifications": len(notes),
@@ -267,10 +269,12 @@ def _freezes(run: DemoRun, rng: random.Random, current: list[Any], seniors: list
 
 
 def _follow_ups(s: Any, book: Any, rng: random.Random, planned: list[dict[str, Any]],
-                today: date) -> tuple[int, list[dict[str, Any]]]:
+                today: date, tick: Any = None) -> tuple[int, list[dict[str, Any]]]:
     attempts: list[dict[str, Any]] = []
     made = 0
-    for d in planned:
+    for i, d in enumerate(planned):
+        if tick and i % 100 == 0:
+            tick(len(planned) + i, 2 * len(planned))
         row = s.get(Discharge, d["id"])
         for f in schedule(s, row, d["occurred_at"].astimezone(LONDON).date()):
             made += 1

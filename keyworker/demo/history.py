@@ -6,7 +6,10 @@ the demo. The area populators note events here; `write` appends them at the end,
 (the chain's order is the order things happened)."""
 from __future__ import annotations
 
+import heapq
+import itertools
 import random
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -60,9 +63,17 @@ class History:
         self.items.append(AuditItem(action, entity, entity_id, resident_id, detail or None,
                                     at=min(at, self.now), actor=(actor_id, self.usernames[actor_id])))
 
-    def write(self, book: Casebook) -> None:
+    def write(self, book: Casebook, between: Iterable[AuditItem] = (),
+              tick: Callable[[int, int], None] | None = None) -> None:
+        """Append the noted events, oldest first; `between`: more events already in time order (the
+        benchmark unit's sign-ins and record views), merged in as they come, never all in memory."""
         items = sorted(self.items, key=lambda it: it.at or self.now)  # stable: same-time events keep their order
-        for i in range(0, len(items), CHUNK):
-            with book._write() as s:
-                append_audit(s, book, items[i:i + CHUNK])
         self.items = []
+        merged = heapq.merge(items, between, key=lambda it: it.at or self.now)
+        first = items[0].at if items and items[0].at else self.now
+        span = max(1, int((self.now - first).total_seconds()))
+        while chunk := list(itertools.islice(merged, CHUNK)):
+            with book._write() as s:
+                append_audit(s, book, chunk)
+            if tick:  # how far through the unit's years the chain has got
+                tick(int(((chunk[-1].at or self.now) - first).total_seconds()), span)

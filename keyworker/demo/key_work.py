@@ -86,11 +86,15 @@ def populate(run: DemoRun) -> None:
         open_refs = s.execute(select(Referral.id, Referral.received_at, Referral.status)
                               .where(Referral.status.in_(("open", "accepted")))).all()
     workers = [a.id for a in staff if a.role in ("key_worker", "senior")] or [book.actor.id]
-    story_from = today - timedelta(days=STORY_DAYS)
+    # The benchmark unit (`years`) has every session in the History, as a real unit would.
+    story_from = run.start if run.long_history else today - timedelta(days=STORY_DAYS)
+    weekly_from = today - timedelta(days=STORY_DAYS)
     for i in range(0, len(adms), BATCH):
         rows = _Rows()
-        for a in adms[i:i + BATCH]:
-            _stay(run, rng, rows, a, goals.get(a.id, []), today, story_from)
+        for j, a in enumerate(adms[i:i + BATCH], start=i):
+            if j % 100 == 0:
+                run.tick(j, len(adms))
+            _stay(run, rng, rows, a, goals.get(a.id, []), today, story_from, weekly_from)
             if a.referral_id:
                 _pre_admission(run, rng, rows, a.referral_id, a.admitted_on - timedelta(days=rng.randint(3, 12)),
                                a.key_worker_id or workers[0], names, a.resident_id, story_from)
@@ -132,10 +136,11 @@ def _current_goals(s: Any) -> dict[str, list[tuple[str, str]]]:
 
 
 def _stay(run: DemoRun, rng: random.Random, rows: _Rows, a: Any, goals: list[tuple[str, str]], today: date,
-          story_from: date) -> None:
+          story_from: date, weekly_from: date) -> None:
     end = min(a.discharged_on or today, today)
-    # Older stays: a session a fortnight (the History sums them up); recent ones weekly and more.
-    step = 7 if end >= story_from else 14
+    # Older stays: a session a fortnight (the History sums them up, but for the benchmark unit's);
+    # recent ones weekly and more.
+    step = 7 if end >= weekly_from else 14
     day, week = a.admitted_on + timedelta(days=1), 0
     while day <= end:
         _session(run, rng, rows, a, day, "one_to_one", None, rng.choice(ONE_TO_ONE), goals, week, today, story_from)

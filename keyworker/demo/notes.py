@@ -84,7 +84,9 @@ def populate(run: DemoRun) -> None:
                                                .where(Consent.superseded_by_id.is_(None))).tuples()}
     for i in range(0, len(adms), BATCH):
         rows = _Rows()
-        for a in adms[i:i + BATCH]:
+        for j, a in enumerate(adms[i:i + BATCH], start=i):
+            if j % 100 == 0:
+                run.tick(j, len(adms))
             name = a.preferred_name or a.given_name
             if a.discharged_on is None:
                 _current(run, rng, rows, a, name, nights, consents, now)

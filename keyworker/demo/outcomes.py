@@ -99,6 +99,8 @@ def populate(run: DemoRun) -> None:
             _tops(run, rng, a, kw, tops, subs, skip_start=a.id == late_start, skip_review=a.id == late_review)
         if i % BATCH == 0 or i == len(adms):
             flush(i)
+        if i % 100 == 0:
+            run.tick(i, len(adms))
 
 
 def _midway(a: Any) -> date:

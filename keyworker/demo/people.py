@@ -13,7 +13,7 @@ from keyworker.db.caseload import PREFER_NOT_TO_SAY
 from keyworker.demo.consents import consent_rows
 from keyworker.demo.medication import medication
 from keyworker.demo.referrals import admitted_referral
-from keyworker.demo.rows import BATCH, DemoRun
+from keyworker.demo.rows import BATCH, YEARS, DemoRun
 from keyworker.demo.vocabulary import (
     GIVEN_F,
     GIVEN_M,
@@ -45,8 +45,9 @@ def populate(run: DemoRun) -> None:
         ref_no += 1
         if i % BATCH == 0 or i == n:
             run.flush("residents", i)
-            if run.progress:
+            if run.progress and not run.long_history:
                 run.progress(i, n)
+        run.tick(i, n)
 
 
 def resident(run: DemoRun, ref_no: int, stage: str) -> None:
@@ -59,7 +60,10 @@ def resident(run: DemoRun, ref_no: int, stage: str) -> None:
     else:
         district, outward = rng.choice(OTHER_AUTHORITIES)
     postcode = f"{outward} {rng.randint(1, 9)}{rng.choice(INWARD_LETTERS)}{rng.choice(INWARD_LETTERS)}"
-    if stage == "current":
+    if run.long_history:
+        episodes = _episodes(run, stage)
+        admitted_on = episodes[0]
+    elif stage == "current":
         admitted_on = run.today - timedelta(
             days=rng.choice((0, 0, 1)) if rng.random() < 0.04 else rng.randint(2, 25 * 7)
         )
@@ -138,6 +142,9 @@ def resident(run: DemoRun, ref_no: int, stage: str) -> None:
         },
     )
     run.residents.append(row)
+    if run.long_history:
+        _returning(run, row, episodes, stage, worker)
+        return
     # A returning resident has an earlier, discharged stay.
     first = True
     if stage == "current" and rng.random() < 0.06 and admitted_on - timedelta(days=400) > run.start:
@@ -166,12 +173,16 @@ def admission(
     first: bool = True,
 ) -> dict[str, Any]:
     rng = run.rng
-    weeks = rng.randint(12, 26)
+    # With `years`: the full-length stays of a unit's real history (16 weeks to 36, most completed).
+    weeks = rng.randint(16, 36) if run.long_history else rng.randint(12, 26)
     if stage == "current":  # still here, so not yet past the planned length
         weeks = max(weeks, (run.today - admitted_on).days // 7 + 1)
     discharged_on = discharge_type = None
     if stage == "discharged":
-        stay = rng.randint(7, weeks * 7 + 14)
+        if run.long_history and rng.random() < 0.75:
+            stay = rng.randint(weeks * 7 - 10, weeks * 7 + 7)  # completed, give or take a week
+        else:
+            stay = rng.randint(7, weeks * 7 + 14)
         discharged_on = min(admitted_on + timedelta(days=stay), run.today - timedelta(days=1))
         discharge_type = "planned" if stay >= weeks * 7 - 7 or rng.random() < 0.4 else "unplanned"
     referral_id = admitted_referral(run, given, family, dob, rid, admitted_on)
@@ -202,6 +213,46 @@ def admission(
     run.admissions.append(row)
     _story(run, row, key_worker, reference, first)
     return row
+
+
+def _episodes(run: DemoRun, stage: str) -> list[date]:
+    """With `years`: the days a resident's stays began, first to last. The longer the unit has been
+    open, the more residents have come back (at five years over a quarter, a quarter of those
+    twice: 20,000 residents make about 25,000 stays); stays never overlap, and the last one is
+    current or ended as `stage` says."""
+    rng, years = run.rng, run.years or YEARS
+    roll = rng.random()
+    returning = min(0.35, 0.055 * years)
+    stays = 3 if roll < returning * 0.25 else 2 if roll < returning else 1
+    if stage == "current":
+        last = run.today - timedelta(days=rng.choice((0, 0, 1)) if rng.random() < 0.04 else rng.randint(2, 25 * 7))
+    else:
+        last = run.start + timedelta(days=rng.randint(0, max(1, (run.today - run.start).days - 120)))
+    days = [last]
+    for _ in range(stays - 1):
+        # An earlier stay (at most 36 weeks and a fortnight) ended months before the next began.
+        earlier = days[0] - timedelta(days=rng.randint(300, 700))
+        if earlier < run.start:
+            break
+        days.insert(0, earlier)
+    return days
+
+
+def _returning(run: DemoRun, row: dict[str, Any], episodes: list[date], stage: str, worker: str) -> None:
+    """With `years`: every stay of the resident, the earlier ones ended (discharged)."""
+    rid, reference = row["id"], row["reference"]
+    given, family, dob = row["given_name"], row["family_name"], row["date_of_birth"]
+    this: dict[str, Any] = {}
+    for k, day in enumerate(episodes):
+        last = k == len(episodes) - 1
+        this = admission(run, rid, given, family, dob, day, stage if last else "discharged",
+                         worker if last else None, reference=reference, first=k == 0)
+        if k == 0:
+            row["created_by"] = this["key_worker_id"]  # the key worker who admitted them made the record
+    row["created_at"] = row["updated_at"] = run.at(episodes[0])
+    if stage == "current":
+        medication(run, rid, episodes[-1], this["key_worker_id"])
+        consent_rows(run, rid, episodes[-1])
 
 
 def _story(run: DemoRun, adm: dict[str, Any], key_worker: str, reference: str, first: bool) -> None:

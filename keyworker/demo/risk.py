@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -98,10 +99,11 @@ class _Build:
 
 
 def populate(run: DemoRun) -> None:
-    add_assessments(run.book, run.seed, history=run.history)
+    add_assessments(run.book, run.seed, history=run.history, tick=run.tick)
 
 
-def add_assessments(book: Casebook, seed: int, history: History | None = None) -> None:
+def add_assessments(book: Casebook, seed: int, history: History | None = None,
+                    tick: Callable[[int, int], None] | None = None) -> None:
     """Assess every admission without an assessment (but the newest), with its reviews, audited as
     the key worker made them (into `history`, or written here at the end if none is given)."""
     today = local_today(book.clock)
@@ -128,6 +130,8 @@ def add_assessments(book: Casebook, seed: int, history: History | None = None) -
         if len(versions) >= BATCH or i == len(rows):
             _flush(run, assessments, versions, i)
             assessments, versions = [], []
+        if tick and i % 100 == 0:
+            tick(i, len(rows))
     if history is None:
         run.history.write(book)
 

@@ -79,7 +79,7 @@ def append_audit(session: Session, book: Casebook, items: Iterable[AuditItem]) -
             entity=it.entity,
             entity_id=it.entity_id,
             resident_id=it.resident_id,
-            detail=json.dumps(it.detail or {}, sort_keys=True, ensure_ascii=False, default=str),
+            detail=json.dumps(it.detail, sort_keys=True, ensure_ascii=False, default=str) if it.detail else "{}",
             prev_hash=prev,
         )
         e.hash = prev = entry_hash(cast(AuditEntry, e))
