@@ -13,10 +13,10 @@ BAR = "#1f5f9e"
 GRID = "#d0d5da"
 INK = "#222222"
 ROW_H = 20.0
-LABEL_W = 170.0
+LABEL_W = 200.0
 VALUE_W = 96.0
 TOP = 26.0
-LABEL_MAX = 34  # characters
+LABEL_MAX = 40  # characters
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ def _rows(figures: list[q.Figure]) -> list[list[str | None]]:
         if f.group != group and f.group:
             out.append([f"{f.group}:", "", "", ""])
         group = f.group
-        name = f"   {f.name}" if f.group else f.name
+        name = f"\u00a0\u00a0\u00a0\u00a0{f.name}" if f.group else f.name  # kept by the table
         count = "" if f.count is None else str(f.count)
         if f.value:
             count = f"{count} (mean {f.value})" if count else f.value

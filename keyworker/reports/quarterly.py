@@ -446,5 +446,6 @@ def breakdown_chart(report: QuarterlyReport, section: str, group: str, title: st
     if not rows:
         return None
     top = max(f.count or 0 for f in rows)
+    maximum = 4 * max(1, -(-top // 4))  # a multiple of 4: the grid's quarters are whole numbers
     return bar_chart([Bar(f.name, float(f.count or 0), str(f.count)) for f in rows], title=title,
-                     maximum=float(max(top, 1)), width=width, alt=f"{title}, {report.period.label}")
+                     maximum=float(maximum), width=width, alt=f"{title}, {report.period.label}")
