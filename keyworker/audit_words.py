@@ -550,6 +550,21 @@ def _report_outcomes(d: Detail) -> Words:
         f"{n} resident{'' if n == 1 else 's'} with Outcome Star readings" if isinstance(n, int) else "", out))
 
 
+def _report_quarterly(d: Detail) -> Words:
+    frm, to = _day(d.get("from")), _day(d.get("to"))
+    out = OUTPUT_WORDS.get(str(d.get("output")), "")
+    n = d.get("residents")
+    return Words("Quarterly contract report made", _join(
+        f"{frm} to {to}" if frm and to else "",
+        f"{n} resident{'' if n == 1 else 's'} in treatment" if isinstance(n, int) else "", out))
+
+
+def _report_quarterly_send(d: Detail) -> Words:
+    frm, to = _day(d.get("from")), _day(d.get("to"))
+    return Words("Quarterly contract report sent to the Authority's nominated person",
+                 f"{frm} to {to}" if frm and to else "")
+
+
 FILTER_WORDS = {"person": "person", "resident": "resident", "action": "action", "dates": "dates"}
 
 
@@ -948,6 +963,9 @@ ACTIONS: dict[str, Formatter] = {
     "survey.history": _fixed("Satisfaction surveys looked at"),
     "survey.due": _fixed("Satisfaction surveys due looked at"),
     "report.outcomes": _report_outcomes,
+    # the quarterly contract report (issue 15)
+    "report.quarterly": _report_quarterly,
+    "report.quarterly_send": _report_quarterly_send,
     # the outbox (issue 12 adds delivery words as it adds the actions)
     "outbox.enqueue": _outbox_enqueue,
     "outbox.list": _outbox_list,

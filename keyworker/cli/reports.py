@@ -1,5 +1,7 @@
 """Command-line reports: `report declines (--from DATE --to DATE | --quarter YYYYQn)
-[--csv FILE | --pdf FILE]` and `report outcomes --quarter YYYYQn [--pdf FILE] [--csv FILE]`. Listed in keyworker.cli.COMMANDS. Without --csv/--pdf the report is
+[--csv FILE | --pdf FILE]` and `report outcomes --quarter YYYYQn [--pdf FILE] [--csv FILE]`, and the quarterly contract report as
+`report quarterly` and `export quarterly --quarter YYYYQn [--out FILE.pdf|.csv] [--csv FILE] [--pdf FILE]`
+(one implementation, `cmd_quarterly`). Listed in keyworker.cli.COMMANDS. Without --csv/--pdf the report is
 printed as a table."""
 
 from __future__ import annotations
@@ -59,6 +61,83 @@ def add(sub: Any, common: argparse.ArgumentParser) -> None:
                    help="save as a CSV spreadsheet, one row per figure (section, measure, value); owner-only")
     o.add_argument("--pdf", type=Path, metavar="FILE", help="save as an A4 PDF report; owner-only")
     add_overwrite(o, "the CSV or PDF file")
+    add_quarterly(kinds, common, "quarterly")
+
+
+QUARTERLY_HELP = "the quarterly contract report: referrals, admissions, reviews, discharges, follow-ups, outcomes, " \
+                 "incidents and protected characteristics, with shares"
+
+
+def add_quarterly(kinds: Any, common: argparse.ArgumentParser, name: str) -> None:
+    """`report quarterly` and `export quarterly`: the same options and one handler."""
+    qp = kinds.add_parser(
+        name, parents=[common], help=QUARTERLY_HELP,
+        description="The quarterly contract report for a calendar quarter (2026Q3 is July to September): every "
+        "figure with its count and share (docs/RETURNS.md, The quarterly report). Unit figures only, no names. "
+        "Without a file it is printed. A saved file is NOT encrypted: it is written owner-only (mode 0600).")
+    qp.add_argument("--quarter", metavar="YYYYQn", required=True, help="a calendar quarter, e.g. 2026Q3")
+    qp.add_argument("--out", type=Path, metavar="FILE", help="save as PDF or CSV by the file's ending (.pdf, .csv)")
+    qp.add_argument("--csv", type=Path, metavar="FILE", help="save as CSV, one row per figure; owner-only")
+    qp.add_argument("--pdf", type=Path, metavar="FILE", help="save as an A4 PDF report; owner-only")
+    add_overwrite(qp, "the CSV or PDF file")
+    qp.set_defaults(handler=cmd_quarterly)
+
+
+def print_quarterly(report: Any) -> None:
+    print(f"Quarterly contract report: {report.period.label}")
+    last = None
+    for f in report.figures:
+        if f.section != last:
+            print()
+            print(f"{f.section}:")
+            last = f.section
+        name = f"{f.group}: {f.name}" if f.group else f.name
+        count = "-" if f.count is None else str(f.count)
+        share = f"  of {f.denominator}  {f.share_text or '-'}" if f.denominator is not None else ""
+        mean = f"  (mean {f.value})" if f.value else ""
+        print(f"  {name[:64]:<64} {count:>6}{share}{mean}")
+
+
+def cmd_quarterly(args: argparse.Namespace) -> int:
+    from keyworker.reports import quarter
+
+    try:
+        period = quarter(args.quarter)
+    except ValidationError as e:
+        raise UsageError("; ".join(f"--{k}: {v}" if k else v for k, v in e.fields.items())) from e
+    csv_path, pdf_path = args.csv, args.pdf
+    if args.out is not None:
+        ending = args.out.suffix.lower()
+        if ending not in (".csv", ".pdf"):
+            raise UsageError("--out: give a file name ending in .pdf or .csv")
+        if (ending == ".csv" and csv_path) or (ending == ".pdf" and pdf_path):
+            raise UsageError(f"--out and --{ending[1:]} both name the {ending[1:].upper()} file: give one")
+        csv_path, pdf_path = (args.out, pdf_path) if ending == ".csv" else (csv_path, args.out)
+    targets = [t for t in (csv_path, pdf_path) if t is not None]
+    for target in targets:  # before the report is made and audited
+        if not target.parent.exists():
+            raise StorageError(f"the folder {target.parent} does not exist")
+        refuse_existing(target, args.overwrite)
+    if csv_path is not None and pdf_path is not None and csv_path.resolve() == pdf_path.resolve():
+        raise UsageError("give the CSV and the PDF different file names")
+    from keyworker.reports.files import write_private
+
+    book = open_book(args)
+    try:
+        if not targets:
+            print_quarterly(book.reports.quarterly(period))
+            return 0
+        if csv_path is not None:
+            write_private(csv_path, book.reports.quarterly_csv(period))
+            print(f"Quarterly report, {period.label}: CSV saved to {csv_path}")
+        if pdf_path is not None:
+            write_private(pdf_path, book.reports.quarterly_pdf(period))
+            print(f"Quarterly report, {period.label}: PDF saved to {pdf_path}")
+    finally:
+        book.close()
+    print("These files are not encrypted: keep them safe and delete them once sent." if len(targets) > 1 else
+          "This file is not encrypted: keep it safe and delete it once it has been sent.")
+    return 0
 
 
 def _period(args: argparse.Namespace) -> Any:
@@ -156,6 +235,8 @@ def cmd_outcomes(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     if getattr(args, "report_kind", None) == "outcomes":
         return cmd_outcomes(args)
+    if getattr(args, "report_kind", None) == "quarterly":
+        return cmd_quarterly(args)
     try:
         period = _period(args)
     except ValidationError as e:  # named by their options: "--from: '31/02' is not a date (...)"

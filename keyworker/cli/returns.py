@@ -31,6 +31,9 @@ def add(sub: Any, common: argparse.ArgumentParser) -> None:
                    help="also save the data-quality report, as CSV or PDF by the file's extension")
     add_overwrite(n, "the files")
     n.set_defaults(handler=cmd_ndtms)
+    from keyworker.cli.reports import add_quarterly
+
+    add_quarterly(kinds, common, "quarterly")  # `export quarterly`: the same as `report quarterly`
 
 
 def cmd_ndtms(args: argparse.Namespace) -> int:

@@ -249,6 +249,10 @@ CHECKED: dict[str, Permission] = {
     "surveys.for_resident": P.VIEW_RESIDENTS,
     "surveys.due": P.VIEW_RESIDENTS,
     "reports.outcomes": P.VIEW_REPORTS,
+    "reports.quarterly": P.VIEW_REPORTS,
+    "reports.quarterly_pdf": P.VIEW_REPORTS,
+    "reports.quarterly_csv": P.VIEW_REPORTS,
+    "reports.send_quarterly": P.DECIDE_REFERRALS,
     "extracts.pseudonymised": P.VIEW_REPORTS,
     "extracts.queue_pseudonymised": P.VIEW_REPORTS,
 }

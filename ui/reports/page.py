@@ -39,7 +39,9 @@ Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Received", "Decided", "In time?", "Name", "Referrer", "Reason", "Reasons given")
 IN_TIME, REFERRER, REASON, REASONS_COLUMN = 2, 4, 5, 6
 THIS_QUARTER, LAST_QUARTER, CUSTOM = "this", "last", "custom"
-REPORTS = (("declines", "Declined referrals"), ("outcomes", "Quarterly outcomes"))
+REPORTS = (("declines", "Declined referrals"), ("outcomes", "Quarterly outcomes"),
+           ("quarterly", "Quarterly contract report"))
+PANELS = ("outcomes", "quarterly")  # kinds shown by their own panel in place of the declines' widgets
 PLAINTEXT_NOTE = ("A saved PDF or CSV is not encrypted: it holds names and reasons in plain form. "
                   "Save it only to send it, and delete it once sent.")
 
@@ -117,7 +119,8 @@ class ReportsPage(QWidget):
         title.setObjectName("pageTitle")
         subtitle = QLabel("Declined referrals and their reasons, for the Authority's nominated person and the "
                           "quarterly report on activity (specification 4.1.2.3); the quarterly outcomes report "
-                          "(Outcome Star, TOP and satisfaction surveys, 11.1.4 to 11.1.12).")
+                          "(Outcome Star, TOP and satisfaction surveys, 11.1.4 to 11.1.12); the quarterly "
+                          "contract report (every figure with its share, section 11).")
         subtitle.setObjectName("pageSubtitle")
         subtitle.setWordWrap(True)
 
@@ -262,6 +265,11 @@ class ReportsPage(QWidget):
 
         self.outcomes = OutcomesPanel(ctx)  # asks this page's choose_csv_path for the file name
         lay.insertWidget(lay.indexOf(self.table), self.outcomes, 1)
+        # The quarterly contract report (ui/reports/quarterly_panel.py), the same way.
+        from ui.reports.quarterly_panel import QuarterlyPanel
+
+        self.quarterly = QuarterlyPanel(ctx)
+        lay.insertWidget(lay.indexOf(self.table), self.quarterly, 1)
         self.declines_widgets = [self.summary, self.table, reasons_label, self.reasons, self.pdf_button,
                                  self.csv_button, self.send_button]
         self.kind.currentIndexChanged.connect(self._kind_chosen)
@@ -319,8 +327,10 @@ class ReportsPage(QWidget):
         super().keyPressEvent(event)
 
     def _kind_chosen(self, _index: int = 0) -> None:
-        outcomes = self.kind.currentData() == "outcomes"
-        self.outcomes.setVisible(outcomes)
+        kind = self.kind.currentData()
+        outcomes = kind in PANELS
+        self.outcomes.setVisible(kind == "outcomes")
+        self.quarterly.setVisible(kind == "quarterly")
         for w in self.declines_widgets:
             w.setVisible(not outcomes)
         self.counts_row.setVisible(not outcomes and self.report is not None and bool(self.report.total))
@@ -328,13 +338,14 @@ class ReportsPage(QWidget):
             self.send_button.setVisible(self.may_send())
 
     def show_report(self) -> None:
-        if self.kind.currentData() == "outcomes":
+        if self.kind.currentData() in PANELS:
             try:
                 period = self.chosen_period()
             except Exception as exc:  # noqa: BLE001 - a ValidationError for the person, shown in one place
                 show_error(self, exc)
                 return
-            self.outcomes.show_report(period)
+            panel = self.outcomes if self.kind.currentData() == "outcomes" else self.quarterly
+            panel.show_report(period)
             return
         if self.busy or self.ctx.locked_now():
             return
@@ -463,7 +474,7 @@ class ReportsPage(QWidget):
         has_report = self.report is not None and not busy
         self.pdf_button.setEnabled(has_report)
         self.csv_button.setEnabled(has_report)
-        self.send_button.setVisible(self.may_send() and self.kind.currentData() != "outcomes")
+        self.send_button.setVisible(self.may_send() and self.kind.currentData() not in PANELS)
         from keyworker.security.permissions import Permission
 
         self.print_summaries_button.setVisible(self.ctx.book.actor.can(Permission.VIEW_RESIDENTS))
@@ -486,6 +497,7 @@ class ReportsPage(QWidget):
         self._fill_periods()
         self._set_busy(False)
         self.outcomes.clear()
+        self.quarterly.clear()
 
 
 def _choose_csv_path(parent: QWidget, suggested: str) -> str | None:
