@@ -106,6 +106,9 @@ def main() -> int:
     ap.add_argument("--db", type=Path, help="an existing unit (opened as --user with KEYWORKER_PASSWORD)")
     ap.add_argument("--user", default="manager")
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--dump", type=Path, help="also write each month's return and data-quality CSV to this "
+                    "folder (to check that a change leaves the output byte-identical)")
+    ap.add_argument("--profile", action="store_true", help="print a cProfile of one all-active return")
     args = ap.parse_args()
     print(f"{'measure (ms)':<46} {'n':>5} {'p50':>9} {'p95':>9} {'max':>9}  {'budget':>6}")
     if args.db is not None:
@@ -118,7 +121,7 @@ def main() -> int:
         finally:
             book.close()
         return 0
-    from keyworker.returns.ndtms import return_csv
+    from keyworker.returns.ndtms import quality_csv, return_csv
 
     with tempfile.TemporaryDirectory(prefix="kw-ndtms-") as tmp:
         clock = FixedClock(datetime(2026, 4, 2, 9, 0))
@@ -133,6 +136,17 @@ def main() -> int:
                 t, ret = timed(lambda b=book: return_csv(b.returns.ndtms("2026-03")), args.repeat)
                 rows = book.returns.ndtms("2026-03")
                 print(line(f"{label}: {len(rows.rows)} episodes, {len(rows.problems)} problems", t, 2000), flush=True)
+                if args.dump is not None:
+                    args.dump.mkdir(parents=True, exist_ok=True)
+                    stem = args.dump / f"ndtms-{'all' if all_active else 'usual'}-{args.residents}"
+                    stem.with_suffix(".csv").write_bytes(return_csv(rows))
+                    stem.with_name(stem.name + "-quality.csv").write_bytes(quality_csv(rows))
+                if args.profile and all_active:
+                    import cProfile
+                    import pstats
+                    prof = cProfile.Profile()
+                    prof.runcall(lambda b=book: return_csv(b.returns.ndtms("2026-03")))
+                    pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
             finally:
                 book.close()
     return 0

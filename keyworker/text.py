@@ -29,4 +29,6 @@ def starts_like_formula(text: str) -> bool:
     full-width '＝' is '=' after NFKC, and zero-width characters or spaces in front hide nothing."""
     if text.startswith(("\t", "\r")):
         return True
+    if text.isascii():  # NFKC and Cf change nothing in ASCII: the common case, without the walk
+        return text.lstrip()[:1] in FORMULA_START
     return visible(text).lstrip()[:1] in FORMULA_START
