@@ -261,13 +261,13 @@ def build(rows: Rows, period: Period, outcomes: OutcomesReport | None = None) ->
             for k, n in _ordered(reasons, list(labels.values()) + [NOT_RECORDED])]
     # follow-ups
     for months in (3, 6):
-        mine = [st for m, st in rows.follow_ups if m == months]
-        out += [F(FOLLOW_UPS, "", f"{months}-month follow-ups due", len(mine)),
-                F(FOLLOW_UPS, "", f"{months}-month follow-ups done", mine.count("done"), len(mine)),
-                F(FOLLOW_UPS, "", f"{months}-month follow-ups not contactable", mine.count("not_contactable"),
-                  len(mine)),
-                F(FOLLOW_UPS, "", f"{months}-month follow-ups declined", mine.count("declined"), len(mine)),
-                F(FOLLOW_UPS, "", f"{months}-month follow-ups still open", mine.count("due"), len(mine))]
+        states = [st for m, st in rows.follow_ups if m == months]
+        out += [F(FOLLOW_UPS, "", f"{months}-month follow-ups due", len(states)),
+                F(FOLLOW_UPS, "", f"{months}-month follow-ups done", states.count("done"), len(states)),
+                F(FOLLOW_UPS, "", f"{months}-month follow-ups not contactable", states.count("not_contactable"),
+                  len(states)),
+                F(FOLLOW_UPS, "", f"{months}-month follow-ups declined", states.count("declined"), len(states)),
+                F(FOLLOW_UPS, "", f"{months}-month follow-ups still open", states.count("due"), len(states))]
     # outcomes (reused: keyworker/reports/outcomes.py)
     if outcomes is not None:
         st, tp, sv = outcomes.star, outcomes.top, outcomes.surveys

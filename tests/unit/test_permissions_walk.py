@@ -42,6 +42,7 @@ OPEN: dict[str, str] = {
     "residents.validate_consent": "checks the form's own values, reads nothing",
     "caseload.filter": "builds a filter, reads nothing",
     "reports.unit_name": "the letterhead's unit name, as settings.get",
+    "reports.prepared_by": "the signed-in person's own name, for \"Prepared by\" on a report they make",
     "unit_profile.get": "the letterhead every role prints on: the unit's public details, no personal data",
     "unit_profile.validate": "checks the form's own values, reads nothing",
     "risk.prompt": "a hook inside another area's transaction, which checked its own permission first",
