@@ -40,7 +40,7 @@ COLUMNS = ("Received", "Decided", "In time?", "Name", "Referrer", "Reason", "Rea
 IN_TIME, REFERRER, REASON, REASONS_COLUMN = 2, 4, 5, 6
 THIS_QUARTER, LAST_QUARTER, CUSTOM = "this", "last", "custom"
 REPORTS = (("declines", "Declined referrals"), ("outcomes", "Quarterly outcomes"),
-           ("quarterly", "Quarterly contract report"))
+           ("quarterly", "Contract report"))
 PANELS = ("outcomes", "quarterly")  # kinds shown by their own panel in place of the declines' widgets
 PLAINTEXT_NOTE = ("A saved PDF or CSV is not encrypted: it holds names and reasons in plain form. "
                   "Save it only to send it, and delete it once sent.")
