@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from keyworker.errors import ValidationError
@@ -17,7 +18,11 @@ from keyworker.reports.periods import Period, between, previous_quarter, quarter
 from keyworker.security.permissions import Permission
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from keyworker.casebook import Casebook
+    from keyworker.top import TopCompliance
+    from keyworker.unit_profile import UnitProfile
 
 OUTPUTS = ("view", "pdf", "csv", "print")
 DECLINES_KIND = "declines_report"  # the document's and the outbox item's kind
@@ -75,35 +80,15 @@ class ReportService:
         `report.declines_send`. A senior's act: the decisions in it are theirs. The same report
         sent twice (nothing changed in the period) adds no second item."""
         from keyworker.documents.declines_report import declines_report_pdf
-        from keyworker.outbox.queue import Recipient, document_fields, enqueue_once, existing_item
         from keyworker.reports import declines as mod
-        from keyworker.unit_profile import read_profile
 
         with self._book._write() as s:
-            profile = read_profile(s)
-            if not (profile.authority_name or profile.authority_email):
-                raise ValidationError({"authority_email": "Add the Authority's nominated person (name and email) "
-                                                          "in Administration → Unit profile first: the report is "
-                                                          "sent to them."})
+            profile = _authority_profile(s)
             report = mod.build(mod.query(s, period), period)
-            recipient = Recipient(profile.authority_name or None, profile.authority_email or None, "authority")
-            # Same period and the same referrals, reasons and decisions: the same report (the CSV
-            # carries no time of making, so its digest says so).
-            subject = f"{DECLINES_KIND}|{period.slug}|{hashlib.sha256(declines_report_csv(report)).hexdigest()[:32]}"
-            existing = existing_item(s, kind=DECLINES_KIND, subject=subject, recipient=recipient)
-            if existing is not None:
-                return ReportSent(existing.document_id, existing.id, report.total, profile.authority_name,
-                                  recipient.email, existing.destination_id is None, created=False)
-            pdf = declines_report_pdf(report, profile.unit_name, self._book.clock.now())
-            doc = self._book.documents._store(s, kind=DECLINES_KIND, title=f"Declined referrals {period.slug}",
-                                              content=pdf, subject_id=period.slug)
-            item, _ = enqueue_once(self._book, s, kind=DECLINES_KIND, subject=subject, recipient=recipient,
-                                   **document_fields(doc))
-            self._book._record(s, "report.declines_send", "report", doc.id,
-                               detail={"from": period.start.isoformat(), "to": period.end.isoformat(),
-                                       "rows": report.total})
-            return ReportSent(doc.id, item.id, report.total, profile.authority_name, recipient.email,
-                              item.destination_id is None)
+            return self._queue_for_authority(
+                s, profile, kind=DECLINES_KIND, period=period, csv=declines_report_csv(report), rows=report.total,
+                title=f"Declined referrals {period.slug}", action="report.declines_send",
+                pdf=lambda: declines_report_pdf(report, profile.unit_name, self._book.clock.now()))
 
     @typed_inputs(requires=Permission.VIEW_REPORTS)
     def outcomes(self, period: Period, *, output: str = "view") -> OutcomesReport:
@@ -114,10 +99,7 @@ class ReportService:
 
         if output not in OUTPUTS:
             raise ValidationError({"output": f"Unknown report output '{output}'."})
-        today = local_today(self._book.clock)
-        if period.start > today:
-            raise ValidationError({"quarter": f"{period.label} has not started yet: choose a period up to today."})
-        compliance = self._book.top.compliance(period.start, min(period.end, today))
+        compliance = self._compliance(period)
         with self._book._write() as s:
             report = mod.query(s, period, compliance)
             self._book._record(
@@ -141,17 +123,13 @@ class ReportService:
         safeguarding, protected characteristics), unit figures only. The outcomes figures are
         `outcomes`' own. Audited `report.quarterly` with the period, the residents in treatment and
         `output` (view, pdf, csv, print)."""
-        from keyworker.reports import outcomes as outcomes_mod
         from keyworker.reports import quarterly as mod
 
         if output not in OUTPUTS:
             raise ValidationError({"output": f"Unknown report output '{output}'."})
-        today = local_today(self._book.clock)
-        if period.start > today:
-            raise ValidationError({"quarter": f"{period.label} has not started yet: choose a period up to today."})
-        compliance = self._book.top.compliance(period.start, min(period.end, today))
+        compliance = self._compliance(period)
         with self._book._write() as s:
-            report = mod.build(mod.query(s, period), period, outcomes_mod.query(s, period, compliance))
+            report = _quarterly_report(s, period, compliance)
             self._book._record(s, "report.quarterly", "report", None,
                                detail={"from": period.start.isoformat(), "to": period.end.isoformat(),
                                        "residents": report.get(mod.PEOPLE, "Residents in treatment in the period")
@@ -171,8 +149,6 @@ class ReportService:
     @typed_inputs(requires=Permission.VIEW_REPORTS)
     def quarterly_csv(self, period: Period) -> bytes:
         """The quarterly report as CSV, one row per figure (audited as a CSV)."""
-        from keyworker.reports.quarterly import quarterly_report_csv
-
         return quarterly_report_csv(self.quarterly(period, output="csv"))
 
     @typed_inputs(requires=Permission.DECIDE_REFERRALS)
@@ -182,40 +158,41 @@ class ReportService:
         ("quarterly_report": aggregate figures, no line-level data) in one transaction, audited
         `report.quarterly_send`. The same figures sent twice add no second item."""
         from keyworker.documents.quarterly_report import quarterly_report_pdf
-        from keyworker.outbox.queue import Recipient, document_fields, enqueue_once, existing_item
-        from keyworker.reports import outcomes as outcomes_mod
-        from keyworker.reports import quarterly as mod
-        from keyworker.unit_profile import read_profile
 
+        compliance = self._compliance(period)
+        with self._book._write() as s:
+            profile = _authority_profile(s)
+            report = _quarterly_report(s, period, compliance)
+            return self._queue_for_authority(
+                s, profile, kind=QUARTERLY_KIND, period=period, csv=quarterly_report_csv(report),
+                rows=len(report.figures), title=f"Quarterly report {period.slug}", action="report.quarterly_send",
+                pdf=lambda: quarterly_report_pdf(report, profile, self._book.clock.now(), self.prepared_by()))
+
+    def _queue_for_authority(self, s: Session, profile: UnitProfile, *, kind: str, period: Period, csv: bytes,
+                             rows: int, title: str, action: str, pdf: Callable[[], bytes]) -> ReportSent:
+        """File a report's PDF and queue it for the Authority's nominated person, in the caller's
+        transaction, unless exactly this report was queued before. Same period and the same CSV
+        (which carries no time of making): the same report, so no second item."""
+        from keyworker.outbox.queue import Recipient, document_fields, enqueue_once, existing_item
+
+        recipient = Recipient(profile.authority_name or None, profile.authority_email or None, "authority")
+        subject = f"{kind}|{period.slug}|{hashlib.sha256(csv).hexdigest()[:32]}"
+        existing = existing_item(s, kind=kind, subject=subject, recipient=recipient)
+        if existing is not None:
+            return ReportSent(existing.document_id, existing.id, rows, profile.authority_name, recipient.email,
+                              existing.destination_id is None, created=False)
+        doc = self._book.documents._store(s, kind=kind, title=title, content=pdf(), subject_id=period.slug)
+        item, _ = enqueue_once(self._book, s, kind=kind, subject=subject, recipient=recipient, **document_fields(doc))
+        self._book._record(s, action, "report", doc.id,
+                           detail={"from": period.start.isoformat(), "to": period.end.isoformat(), "rows": rows})
+        return ReportSent(doc.id, item.id, rows, profile.authority_name, recipient.email, item.destination_id is None)
+
+    def _compliance(self, period: Period) -> TopCompliance:
+        """TOP compliance up to today for a period that has started (the outcomes figures need it)."""
         today = local_today(self._book.clock)
         if period.start > today:
             raise ValidationError({"quarter": f"{period.label} has not started yet: choose a period up to today."})
-        compliance = self._book.top.compliance(period.start, min(period.end, today))
-        with self._book._write() as s:
-            profile = read_profile(s)
-            if not (profile.authority_name or profile.authority_email):
-                raise ValidationError({"authority_email": "Add the Authority's nominated person (name and email) "
-                                                          "in Administration → Unit profile first: the report is "
-                                                          "sent to them."})
-            report = mod.build(mod.query(s, period), period, outcomes_mod.query(s, period, compliance))
-            figures = len(report.figures)
-            recipient = Recipient(profile.authority_name or None, profile.authority_email or None, "authority")
-            digest = hashlib.sha256(mod.quarterly_report_csv(report)).hexdigest()[:32]
-            subject = f"{QUARTERLY_KIND}|{period.slug}|{digest}"
-            existing = existing_item(s, kind=QUARTERLY_KIND, subject=subject, recipient=recipient)
-            if existing is not None:
-                return ReportSent(existing.document_id, existing.id, figures, profile.authority_name,
-                                  recipient.email, existing.destination_id is None, created=False)
-            pdf = quarterly_report_pdf(report, profile, self._book.clock.now(), self.prepared_by())
-            doc = self._book.documents._store(s, kind=QUARTERLY_KIND, title=f"Quarterly report {period.slug}",
-                                              content=pdf, subject_id=period.slug)
-            item, _ = enqueue_once(self._book, s, kind=QUARTERLY_KIND, subject=subject, recipient=recipient,
-                                   **document_fields(doc))
-            self._book._record(s, "report.quarterly_send", "report", doc.id,
-                               detail={"from": period.start.isoformat(), "to": period.end.isoformat(),
-                                       "rows": figures})
-            return ReportSent(doc.id, item.id, figures, profile.authority_name, recipient.email,
-                              item.destination_id is None)
+        return self._book.top.compliance(period.start, min(period.end, today))
 
     def prepared_by(self) -> str:
         # Open: the signed-in person's own name, for "Prepared by" on a report they make.
@@ -243,3 +220,23 @@ __all__ = [
     "QuarterlyReport",
     "quarterly_report_csv",
 ]
+
+
+def _authority_profile(s: Session) -> UnitProfile:
+    """The unit profile, which must name the Authority's nominated person: reports are sent to them."""
+    from keyworker.unit_profile import read_profile
+
+    profile = read_profile(s)
+    if not (profile.authority_name or profile.authority_email):
+        raise ValidationError({"authority_email": "Add the Authority's nominated person (name and email) "
+                                                  "in Administration → Unit profile first: the report is "
+                                                  "sent to them."})
+    return profile
+
+
+def _quarterly_report(s: Session, period: Period, compliance: TopCompliance) -> QuarterlyReport:
+    """The quarterly contract report with the outcomes report's own figures."""
+    from keyworker.reports import outcomes as outcomes_mod
+    from keyworker.reports import quarterly as mod
+
+    return mod.build(mod.query(s, period), period, outcomes_mod.query(s, period, compliance))
