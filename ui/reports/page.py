@@ -432,20 +432,10 @@ class ReportsPage(QWidget):
         (senior only; the core checks). Sending the same report again adds nothing."""
         if self.report is None or self.busy or not self.may_send():
             return
+        from ui.reports.report_files import send_to_authority
+
         book, period = self.ctx.book, self.report.period
-
-        def sent(result: Any) -> None:
-            from ui.documents.outbox_note import queued_note
-
-            self._set_busy(False)
-            self.last_sent = result
-            self.status.setText(queued_note(result.recipient_name, result.recipient_email,
-                                            no_destination=result.no_destination, created=result.created,
-                                            what="report", printable=False))
-            self.ctx.state.data_changed.emit("outbox")
-
-        self._set_busy(True, "Putting the report in the outbox…")
-        self.ctx.tasks.run(lambda: book.reports.send_declines(period), sent, self._failed)
+        send_to_authority(self, lambda: book.reports.send_declines(period))
 
     def open_print_summaries(self) -> None:
         from ui.discharges.print_summaries import open_print_summaries

@@ -1,8 +1,9 @@
-"""Making a report's PDF and showing it, and saving its CSV, the same way for every report panel.
-The PDF: the report is read again off the UI thread (audited as a PDF), drawn on the pool, and
-opened in the shared viewer unless the unit locked meanwhile. The CSV: made and written owner-only
-off the UI thread. The panel has `ctx`, `status`, `_set_busy(busy, text="")`, `_failed(exc)`, and
-keeps the viewer in `pdf_dialog` and the saved file in `saved_csv`."""
+"""Making a report's PDF and showing it, saving its CSV and sending it to the Authority, the
+same way for every report panel. The PDF: the report is read again off the UI thread (audited as
+a PDF), drawn on the pool, and opened in the shared viewer unless the unit locked meanwhile. The
+CSV: made and written owner-only off the UI thread. The panel has `ctx`, `status`,
+`_set_busy(busy, text="")`, `_failed(exc)`, and keeps the viewer in `pdf_dialog`, the saved file in
+`saved_csv` and what was sent in `last_sent`."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -49,3 +50,21 @@ def save_csv(panel: Any, path: str, make: Callable[[], bytes]) -> None:
 
     panel._set_busy(True, "Saving the CSV file…")
     panel.ctx.tasks.run(work, saved, panel._failed)
+
+
+def send_to_authority(panel: Any, send: Callable[[], Any]) -> None:
+    """`send()` -> ReportSent (files the report and queues it, in the core), on the database
+    thread; the panel then says who it goes to and whether it waits for a destination."""
+
+    def sent(result: Any) -> None:
+        from ui.documents.outbox_note import queued_note
+
+        panel._set_busy(False)
+        panel.last_sent = result
+        panel.status.setText(queued_note(result.recipient_name, result.recipient_email,
+                                         no_destination=result.no_destination, created=result.created,
+                                         what="report", printable=False))
+        panel.ctx.state.data_changed.emit("outbox")
+
+    panel._set_busy(True, "Putting the report in the outbox…")
+    panel.ctx.tasks.run(send, sent, panel._failed)
