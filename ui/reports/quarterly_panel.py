@@ -1,7 +1,7 @@
 """The Reports page's "Quarterly contract report" (issue 15): for the chosen period, the shares the
 contract holds the unit to as a bar chart, a chart of admissions by setting, and every figure in
-grouped tables (one tab per section: figure, count, of, share), then Open PDF (the shared viewer),
-Save CSV, and Send to the Authority's nominated person (seniors). Unit figures only, no names.
+grouped tables (one tab per section: figure, count, of, share), then Print / save PDF (the shared viewer),
+Export CSV, and Send to the Authority's nominated person (seniors). Unit figures only, no names.
 Everything is made off the UI thread and audited by the core each time (view, PDF, CSV)."""
 from __future__ import annotations
 
@@ -87,11 +87,11 @@ class QuarterlyPanel(QWidget):
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 2)
         split.setChildrenCollapsible(False)
-        self.pdf_button = QPushButton("Open P&DF…")
-        self.pdf_button.setAccessibleName("Open the quarterly report as a PDF to print or save")
+        self.pdf_button = QPushButton("Print / save P&DF…")
+        self.pdf_button.setAccessibleName("Print or save the quarterly report as PDF")
         self.pdf_button.clicked.connect(self.open_pdf)
-        self.csv_button = QPushButton("Save &CSV…")
-        self.csv_button.setAccessibleName("Save the quarterly report as a CSV file")
+        self.csv_button = QPushButton("Export &CSV…")
+        self.csv_button.setAccessibleName("Export the quarterly report as a CSV file")
         self.csv_button.clicked.connect(self.export_csv)
         self.send_button = QPushButton("Send to the A&uthority")
         self.send_button.setAccessibleName("Send the quarterly report to the Authority's nominated person")
