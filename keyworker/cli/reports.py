@@ -99,12 +99,7 @@ def print_quarterly(report: Any) -> None:
 
 
 def cmd_quarterly(args: argparse.Namespace) -> int:
-    from keyworker.reports import quarter
-
-    try:
-        period = quarter(args.quarter)
-    except ValidationError as e:
-        raise UsageError("; ".join(f"--{k}: {v}" if k else v for k, v in e.fields.items())) from e
+    period = _quarter_arg(args.quarter)
     csv_path, pdf_path = args.csv, args.pdf
     if args.out is not None:
         ending = args.out.suffix.lower()
@@ -138,6 +133,16 @@ def cmd_quarterly(args: argparse.Namespace) -> int:
     print("These files are not encrypted: keep them safe and delete them once sent." if len(targets) > 1 else
           "This file is not encrypted: keep it safe and delete it once it has been sent.")
     return 0
+
+
+def _quarter_arg(text: str) -> Any:
+    """--quarter as a Period; a quarter written wrongly is a usage error in the option's words."""
+    from keyworker.reports import quarter
+
+    try:
+        return quarter(text)
+    except ValidationError as e:
+        raise UsageError("; ".join(f"--{k}: {v}" if k else v for k, v in e.fields.items())) from e
 
 
 def _period(args: argparse.Namespace) -> Any:
@@ -192,12 +197,7 @@ def print_outcomes(report: Any) -> None:
 
 
 def cmd_outcomes(args: argparse.Namespace) -> int:
-    from keyworker.reports import quarter
-
-    try:
-        period = quarter(args.quarter)
-    except ValidationError as e:
-        raise UsageError("; ".join(f"--{k}: {v}" if k else v for k, v in e.fields.items())) from e
+    period = _quarter_arg(args.quarter)
     targets = [t for t in (args.csv, args.pdf) if t is not None]
     for target in targets:  # before the report is made and audited
         if not target.parent.exists():
