@@ -27,13 +27,24 @@ def reference(report: q.QuarterlyReport) -> str:
     return f"QR-{report.period.slug}"
 
 
+def _empty_item(f: q.Figure) -> bool:
+    """A line of a breakdown with nothing behind it (a Star area no resident had two readings in,
+    a TOP measure nobody answered twice, a survey question unanswered): left out of the printed
+    table, which would otherwise be a column of zeros on a quiet quarter. The CSV keeps every line."""
+    return bool(f.group) and not f.count and not f.denominator and not f.value
+
+
 def _rows(figures: list[q.Figure]) -> list[list[str | None]]:
     out: list[list[str | None]] = []
     group = None
     for f in figures:
         if f.group != group and f.group:
             out.append([f"{f.group}:", "", "", ""])
+            if all(_empty_item(g) for g in figures if g.group == f.group):
+                out.append(["\u00a0\u00a0\u00a0\u00a0None this quarter", "", "", ""])
         group = f.group
+        if _empty_item(f):
+            continue
         name = f"\u00a0\u00a0\u00a0\u00a0{f.name}" if f.group else f.name  # kept by the table
         count = "" if f.count is None else str(f.count)
         if f.value:

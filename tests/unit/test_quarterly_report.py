@@ -277,7 +277,14 @@ def test_empty_quarter_and_refusals(book_factory, clock) -> None:  # type: ignor
     report = book.reports.quarterly(quarter("2026Q2"))
     assert report.get(q.REFERRALS, "Decided within 5 working days").share is None
     assert "Nothing" not in q.quarterly_report_csv(report).decode("utf-8-sig")
-    book.reports.quarterly_pdf(quarter("2026Q2"))  # draws with nothing to count
+    # A quiet quarter prints no column of zeros: each empty breakdown says so once (the CSV keeps
+    # every line for whoever reads it by machine).
+    empty_pdf = book.reports.quarterly_pdf(quarter("2026Q2"))
+    flat = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(empty_pdf)).pages).split())
+    assert "Outcome Star: improved per area: None this quarter" in flat
+    areas = [f.name for f in report.section(q.OUTCOMES) if f.group == "Outcome Star: improved per area"]
+    assert areas and not [a for a in areas if f" {a} 0" in flat]
+    assert all(a in q.quarterly_report_csv(report).decode("utf-8-sig") for a in areas)
     with pytest.raises(ValidationError):
         book.reports.quarterly(quarter("2027Q1"))
     with pytest.raises(PermissionDenied):
