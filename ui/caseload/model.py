@@ -49,6 +49,12 @@ COLUMN_KEYS = tuple(c.key for c in COLUMNS)
 FLAGS_COLUMN = COLUMN_KEYS.index("flags")
 # Shown until a user chooses otherwise (header menu); the name is always shown.
 DEFAULT_HIDDEN = frozenset({"admitted", "setting"})
+# What data() answers; every other role (font, alignment, colours ... the view asks for each of them
+# for every cell it sizes or paints) is turned away before any other work.
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+_ANSWERED = frozenset({_DISPLAY, RESIDENT_ID_ROLE, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole,
+                       Qt.ItemDataRole.DecorationRole})
+_CELL_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 _WARNING_FLAGS = frozenset({"decision_overdue", "plan_incomplete", "review_overdue", "risk_review_overdue",
                             "summary_due", "summary_overdue"})
 
@@ -65,6 +71,7 @@ class CaseloadModel(QAbstractTableModel):
         self.filter = CaseloadFilter(actor_id=ctx.book.actor.id)
         self.ids: list[str] = []
         self.rows: list[CaseloadRow] = []
+        self._texts: dict[int, tuple[str, ...]] = {}  # row -> each column's text, made once per query
         self.generation = 0  # bumped by every query; answers for an older one are dropped
         self.querying = False
         self._fetching = False
@@ -97,6 +104,7 @@ class CaseloadModel(QAbstractTableModel):
         _gen, ids, rows = answer
         self.beginResetModel()
         self.ids, self.rows = ids, rows
+        self._texts.clear()
         self._fetching = False
         self.endResetModel()
         self.querying = False
@@ -145,9 +153,7 @@ class CaseloadModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(COLUMNS)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return _CELL_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
@@ -160,11 +166,17 @@ class CaseloadModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.rows) or not 0 <= index.column() < len(COLUMNS):
+        if role not in _ANSWERED:
             return None
-        row, col = self.rows[index.row()], COLUMNS[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return col.text(row)
+        r, c = index.row(), index.column()  # -1 for an invalid index
+        if not 0 <= r < len(self.rows) or not 0 <= c < len(COLUMNS):
+            return None
+        if role == _DISPLAY:
+            texts = self._texts.get(r)
+            if texts is None:
+                texts = self._texts[r] = tuple(col.text(self.rows[r]) for col in COLUMNS)
+            return texts[c]
+        row, col = self.rows[r], COLUMNS[c]
         if role == RESIDENT_ID_ROLE:
             return row.resident_id
         if role == Qt.ItemDataRole.ToolTipRole:
