@@ -529,7 +529,7 @@ class ReviewService:
                     Resident.reference, Admission.key_worker_id, Review.kind, Review.held_on)
              .join(Admission, Admission.id == Review.admission_id)
              .join(Resident, Resident.id == Review.resident_id)
-             .where(Review.referrer_missing.is_(True), Review.referrer_followup.is_(None),
+             .where(Review.referrer_missing == 1, Review.referrer_followup.is_(None),  # "= 1": the partial index
                     Review.superseded_by_id.is_(None), Admission.archived.is_(False))
              .order_by(Review.held_on, Resident.family_name))
         if scope == "mine":
