@@ -138,8 +138,6 @@ DUE_SOON_DAYS = 7
 # After the stay has ended, an exit or post-treatment exit TOP not done within this many days of
 # its date is missed (counted, no longer listed as due).
 LATE_LIMIT_DAYS = 90
-# A stay discharged longer ago than this has no TOP left to fall due (6 months + the late limit, and margin).
-RECENT_ENOUGH_DAYS = 31 * (POST_EXIT_MONTHS + 1) + LATE_LIMIT_DAYS
 TARGET_PCT = 90.0
 
 # Due point states.
@@ -610,6 +608,18 @@ def tally(items: Iterable[tuple[str, DueTop]], start: date | None, end: date) ->
     return due, done, per
 
 
+def stays_due_between(start: date, end: date) -> Any:
+    """The stays (a condition on Admission) that can have a TOP due from `start` to `end`: every due
+    point is on or after admission and on or before discharge, but the post-treatment exit TOP, due
+    at the 6-month follow-up. So a stay that ended before `start` counts only if that follow-up
+    falls in the period; on a unit with years of history this leaves out most of them."""
+    return and_(Admission.admitted_on <= end, or_(
+        Admission.discharged_on.is_(None), Admission.discharged_on >= start,
+        Admission.id.in_(select(FollowUp.admission_id).where(
+            FollowUp.months == POST_EXIT_MONTHS, FollowUp.due_on >= start, FollowUp.due_on <= end,
+            FollowUp.archived.is_(False)))))
+
+
 # -- the service ------------------------------------------------------------------------------------
 def _name(r: Resident) -> str:
     return f"{r.preferred_name or r.given_name} {r.family_name}"
@@ -729,11 +739,15 @@ class TopService:
     def _due_rows(self, where: Any) -> list[TopDueRow]:
         today = local_today(self._book.clock)
         soon = today + timedelta(days=DUE_SOON_DAYS)
-        # Only stays that can still have a TOP due: open ones, and those discharged recently enough
-        # for the post-treatment exit TOP (6 months on, late for LATE_LIMIT_DAYS after) — so Today
-        # costs the current caseload, not the unit's whole history.
-        recent = or_(Admission.discharged_on.is_(None),
-                     Admission.discharged_on >= today - timedelta(days=RECENT_ENOUGH_DAYS))
+        # Only stays that can still have a TOP outstanding, so Today costs the current caseload, not
+        # the unit's whole history: open ones; after discharge the exit TOP is outstanding for
+        # LATE_LIMIT_DAYS (every earlier point is missed by then), and the post-treatment exit TOP
+        # from its follow-up's date until LATE_LIMIT_DAYS after it.
+        late = today - timedelta(days=LATE_LIMIT_DAYS)
+        recent = or_(Admission.discharged_on.is_(None), Admission.discharged_on >= late,
+                     Admission.id.in_(select(FollowUp.admission_id).where(
+                         FollowUp.months == POST_EXIT_MONTHS, FollowUp.due_on >= late, FollowUp.due_on <= soon,
+                         FollowUp.archived.is_(False))))
         where = recent if where is None else and_(where, recent)
         with self._book._read() as s:
             found = [(stay, d) for stay, d in self._schedule(s, today, where)
@@ -766,12 +780,8 @@ class TopService:
 
         with self._book._read() as s:
             where = Admission.key_worker_id == key_worker_id if key_worker_id else None
-            if start is not None:  # only stays with a due point in the period (all are on or after
-                # admission and on or before discharge, but the post-treatment exit at the follow-up)
-                window = and_(Admission.admitted_on <= end, or_(
-                    Admission.discharged_on.is_(None), Admission.discharged_on >= start,
-                    Admission.id.in_(select(FollowUp.admission_id).where(
-                        FollowUp.months == POST_EXIT_MONTHS, FollowUp.due_on >= start, FollowUp.archived.is_(False)))))
+            if start is not None:
+                window = stays_due_between(start, end)
                 where = window if where is None else and_(where, window)
             items = [(stay.key_worker_id, d) for stay, d in self._schedule(s, today, where)]
             names = account_names(s)

@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, or_
-
 from keyworker.clock import local_today
-from keyworker.db.caseload import Admission
 from keyworker.errors import ValidationError
 from keyworker.input_types import typed_inputs
 from keyworker.returns import mapping as mapping_mod
@@ -67,16 +64,12 @@ class ReturnsService:
 
     def _top_compliance(self, s: Any, period: nd.Period, today: date) -> tuple[int, int]:
         """(due, completed) as `book.top.compliance(month start, month end)` counts them for the unit,
-        scheduling only the stays that can have a TOP due in the month: admitted by its end and not
-        discharged more than a year before it (the last due point, the post-treatment exit TOP, falls
-        6 months after discharge). The same figures at a fraction of the cost on a large unit."""
-        from keyworker.top import tally
+        scheduling only the stays that can have a TOP due in the month (keyworker.top.stays_due_between)."""
+        from keyworker.top import stays_due_between, tally
 
         end = min(period.end, today)
-        where = and_(Admission.admitted_on <= end,
-                     or_(Admission.discharged_on.is_(None),
-                         Admission.discharged_on >= period.start - timedelta(days=366)))
-        items = [(stay.key_worker_id, d) for stay, d in self._book.top._schedule(s, today, where)]
+        items = [(stay.key_worker_id, d)
+                 for stay, d in self._book.top._schedule(s, today, stays_due_between(period.start, end))]
         due, done, _per = tally(items, period.start, end)
         return due, done
 

@@ -249,6 +249,30 @@ def test_due_and_overdue_through_the_service(worker_book: Casebook, manager_book
     assert worker_book.top.overdue(rid) == []
 
 
+def test_today_lists_a_discharged_stays_exit_tops_while_they_can_still_be_done(
+        worker_book: Casebook, manager_book: Casebook, resident, clock: FixedClock) -> None:
+    """After a planned discharge on 30/03 the exit TOP is listed until its 90-day limit (28/06), then
+    dropped (missed); the post-treatment exit TOP comes up a week before the follow-up (30/09) and
+    stays until 90 days after it — long after the stay ended, so the stay is still looked at."""
+    rid, aid = resident
+    clock.set(datetime(2026, 3, 30, 9, 0))
+    worker_book.top.record(top_input(rid, interview_on=date(2026, 1, 12)))
+    worker_book.top.record(top_input(rid, stage="review", interview_on=date(2026, 2, 16)))
+    discharge(manager_book, aid, date(2026, 3, 30), "planned", follow_up="due")
+
+    def listed(on: date) -> list[str]:
+        clock.set(datetime(on.year, on.month, on.day, 9, 0))
+        return [r.label for r in manager_book.top.unit_due("unit")]
+
+    assert listed(date(2026, 4, 10)) == ["Exit TOP"]
+    assert listed(date(2026, 6, 28)) == ["Exit TOP"]
+    assert listed(date(2026, 6, 29)) == []  # past the late limit: missed, no longer listed
+    assert listed(date(2026, 9, 22)) == []  # the follow-up is more than a week away
+    assert listed(date(2026, 9, 23)) == ["Post-treatment exit TOP"]
+    assert listed(date(2026, 12, 29)) == ["Post-treatment exit TOP"]
+    assert listed(date(2026, 12, 30)) == []
+
+
 # -- compliance -------------------------------------------------------------------------------------
 def test_compliance_per_unit_and_per_key_worker(book_factory, clock: FixedClock) -> None:
     """Three stays, all admitted 05/01/2026 for 12 weeks, counted on 01/04/2026:
