@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from keyworker import discharge_reasons as dr
@@ -392,6 +392,10 @@ def validate_unplanned(data: Mapping[str, Any] | UnplannedDischargeInput, *, now
 
 
 # -- the service -------------------------------------------------------------------------------
+def _of(resident_id: str | None, where: Any) -> Any:
+    return where if resident_id is None else and_(where, Discharge.resident_id == resident_id)
+
+
 class DischargeService:
     def __init__(self, book: Casebook) -> None:
         self._book = book
@@ -435,16 +439,19 @@ class DischargeService:
             return [self._view(s, d) for d in rows]
 
     @typed_inputs(requires=Permission.VIEW_RESIDENTS)
-    def awaiting_senior(self) -> list[DischargeRow]:
-        """Discharges two staff have not yet agreed, oldest first (rows only: opening one reads it)."""
+    def awaiting_senior(self, resident_id: str | None = None) -> list[DischargeRow]:
+        """Discharges two staff have not yet agreed, oldest first (rows only: opening one reads it);
+        the unit's, or one resident's (the record's header)."""
         with self._book._read() as s:
-            return self._rows(s, Discharge.state == "awaiting_senior")
+            return self._rows(s, _of(resident_id, Discharge.state == "awaiting_senior"))
 
     @typed_inputs(requires=Permission.VIEW_RESIDENTS)
-    def due_summaries(self) -> list[DischargeRow]:
-        """Complete discharge summaries not yet sent, soonest due first; overdue ones say so."""
+    def due_summaries(self, resident_id: str | None = None) -> list[DischargeRow]:
+        """Complete discharge summaries not yet sent, soonest due first; overdue ones say so; the
+        unit's, or one resident's (the record's header)."""
         with self._book._read() as s:
-            return sorted(self._rows(s, Discharge.summary_sent_at.is_(None)), key=lambda r: r.summary_due_at)
+            return sorted(self._rows(s, _of(resident_id, Discharge.summary_sent_at.is_(None))),
+                          key=lambda r: r.summary_due_at)
 
     @typed_inputs(requires=Permission.VIEW_RESIDENTS)
     def between(self, start: date, end: date, *, ends_stay_only: bool = True) -> list[DischargeRow]:

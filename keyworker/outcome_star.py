@@ -489,6 +489,8 @@ class OutcomeStarService:
         # the list grows with the unit's current residents, not with every reading ever taken.
         open_stays = select(Admission.id).where(Admission.archived.is_(False),
                                                 Admission.discharged_on.is_(None))
+        if where is not None:  # one resident's (the record's header): aggregate only their stay
+            open_stays = open_stays.where(where)
         live = (StarReading.archived.is_(False), StarReading.superseded_by_id.is_(None),
                 StarReading.admission_id.in_(open_stays))
         figures = (select(StarReading.admission_id.label("aid"),

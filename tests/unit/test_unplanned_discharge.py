@@ -243,6 +243,11 @@ def test_summary_overdue_is_counted_then_cleared(unit, book_factory) -> None:  #
     report = manager.check(integrity=False)
     assert report["summaries_overdue"] == 1 and report["discharges_awaiting_senior"] == 1
     assert [r.summary_overdue for r in manager.discharges.due_summaries()] == [True]
+    # the record's header asks for one resident's: this one's, nobody else's
+    assert [r.id for r in manager.discharges.due_summaries(resident_id)] == [d.id]
+    assert [r.id for r in manager.discharges.awaiting_senior(resident_id)] == [d.id]
+    assert manager.discharges.due_summaries("01a23aea-0000-7000-8000-000000000000") == []
+    assert manager.discharges.awaiting_senior("01a23aea-0000-7000-8000-000000000000") == []
     sent = manager.discharges.record_summary_sent(d.id, "29/03/2026 23:01")
     assert sent.due_text.startswith("Complete summary sent") and not sent.summary_overdue
     assert manager.check(integrity=False)["summaries_overdue"] == 0

@@ -20,12 +20,12 @@ def _register() -> None:
         now = book.clock.now()  # type: ignore[attr-defined]
         items = [HeaderItem(f"Discharge summary {countdown(r, now)}", "danger" if r.summary_overdue else "warning",
                             "⚠")
-                 for r in book.discharges.due_summaries() if r.resident_id == resident_id]  # type: ignore[attr-defined]
+                 for r in book.discharges.due_summaries(resident_id)]  # type: ignore[attr-defined]
         flag = book.discharges.placement_risk(resident_id)  # type: ignore[attr-defined]
         if flag is not None:
             items.append(HeaderItem("Placement at risk", "warning", "▲", tooltip=flag.reason))
         items += [HeaderItem("Discharge awaiting senior confirmation", "warning", "!")
-                  for r in book.discharges.awaiting_senior() if r.resident_id == resident_id]  # type: ignore[attr-defined]
+                  for r in book.discharges.awaiting_senior(resident_id)]  # type: ignore[attr-defined]
         return items
 
     register_resident_action("unplanned_discharge", "&Unplanned discharge…", SHORTCUT, from_window,
