@@ -11,6 +11,8 @@ silently shorten, empty or replace the chain from inside the database file.
 
 What this cannot see (README, "Security model"): entries appended or rewritten after the last
 anchor, and anything done by someone who also edits the vault file and holds no backup to compare.
+`check` without --full walks only the entries after the last link a check found sound (the vault's
+`audit_verified`), so an entry before it altered in place, its stored hash kept, waits for --full.
 """
 from __future__ import annotations
 
