@@ -169,3 +169,31 @@ def test_a_row_removed_before_the_mark_sends_the_check_over_the_whole_trail(db_p
     assert trail["ok"] is False and trail["audit_walk"] == "full" and "entries, not the" in trail["walk_note"]
     assert trail["first_broken_seq"] == 3 and "entry 3 is missing" in trail["problem"]
     assert _mark(db_path) == mark
+
+
+def test_the_walk_hashes_exactly_what_an_entry_hashes(db_path: Path, clock: FixedClock) -> None:
+    """The walk reads plain driver rows with each column's own result processing; canonical() of
+    such a row is byte for byte _canonical() of the ORM entry, across keyset batches."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from keyworker.db.foundation import AuditEntry
+    from keyworker.security import audit as chain
+
+    book = _open(db_path, clock)
+    try:
+        with book._write() as s:
+            chain.append(s, at=datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC), actor_id=None,
+                         actor_name="Zoë “nights”", device_id=book.device_id, action="test.odd", entity="unit",
+                         detail={"note": "café – \u2028 \\ \"quoted\"", "n": 1.5})
+        with book._read() as s:
+            walked = [row for rows in chain._batches(s, 0, 7) for row in rows]
+            entries = list(s.scalars(select(AuditEntry).order_by(AuditEntry.seq)))
+            assert len(walked) == len(entries) > 7
+            for row, entry in zip(walked, entries, strict=True):
+                assert chain.canonical(row) == chain._canonical(entry)
+                assert row[len(chain.CANONICAL_FIELDS)] == entry.hash == chain.entry_hash(entry)
+            assert chain.verify(s, batch=7).ok
+    finally:
+        book.close()
