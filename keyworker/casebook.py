@@ -546,9 +546,11 @@ class Casebook:
         self._slot_changes.remove_after_commit(kind, username)
 
     # -- monitoring --------------------------------------------------------------------------
-    def check(self, *, integrity: bool = True, against: Path | str | None = None) -> dict[str, Any]:
+    def check(self, *, integrity: bool = True, against: Path | str | None = None,
+              full: bool = False) -> dict[str, Any]:
         """What `check --json` prints: integrity, audit chain (with its anchors outside the file,
-        and the head of backup `against` if given), and each area's counts."""
+        and the head of backup `against` if given), and each area's counts. The chain is walked
+        from where the last check left it unless `full` (`check --full`): then all of it."""
         report: dict[str, Any] = {}
         backup_head = None
         if against is not None:
@@ -558,7 +560,7 @@ class Casebook:
             if integrity:
                 rows = s.execute(text("PRAGMA quick_check")).scalars().all()
                 report["integrity"] = "ok" if rows == ["ok"] else "; ".join(map(str, rows[:5]))
-            report["audit_chain"] = audit_anchor.report(s, self._vault, backup_head)
+            report["audit_chain"] = audit_anchor.report(s, self._vault, backup_head, full=full)
             for service in self._monitored_services():
                 report.update(service.counts(s))
         report["ok"] = report.get("integrity", "ok") == "ok" and report["audit_chain"]["ok"]

@@ -54,11 +54,23 @@ def accounts_lines(accounts: dict[str, Any]) -> list[str]:
     return lines
 
 
+def walk_text(chain: dict[str, Any]) -> str:
+    """How much of the trail this check walked, in words: "1,204 entries, all checked"."""
+    entries = f"{chain['entries']:,} entries"
+    if chain.get("audit_walk") == "incremental":
+        added = chain.get("walked", 0)
+        since = (f"checked the {added:,} added since the last check" if added != 1
+                 else "checked the 1 added since the last check")
+        return f"{entries}; {since}; `check --full` re-checks all"
+    note = chain.get("walk_note")
+    return f"{entries}, all checked" + (f": {note}" if note and note != "asked for" else "")
+
+
 def check_lines(report: dict[str, Any]) -> list[str]:
     chain = report["audit_chain"]
     lines = [f"Database integrity: {report.get('integrity')}",
              f"Audit chain: {'intact' if chain['ok'] else 'BROKEN: ' + str(chain['problem'])} "
-             f"({chain['entries']} entries)"]
+             f"({walk_text(chain)})"]
     against = chain.get("against")
     for problem in chain["problems"][1:]:
         if not against or problem != against["problem"]:

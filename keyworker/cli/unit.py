@@ -38,6 +38,9 @@ def add(sub: Any, common: argparse.ArgumentParser) -> None:
     s.add_argument("--json", action="store_true", help="print one JSON object for monitoring")
     s.add_argument("--against", type=Path, metavar="BACKUP",
                    help="also check that the audit trail still holds everything in this backup of the unit")
+    s.add_argument("--full", action="store_true",
+                   help="re-check every entry of the audit trail, not only those added since the last check "
+                   "(do this monthly and after a restore)")
     s.set_defaults(handler=cmd_check)
 
 
@@ -77,7 +80,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     book = open_book(args)
     try:
-        report = book.check(against=args.against)
+        report = book.check(against=args.against, full=args.full)
     finally:
         book.close()
     if args.json:

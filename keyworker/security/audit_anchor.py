@@ -11,6 +11,8 @@ silently shorten, empty or replace the chain from inside the database file.
 
 What this cannot see (README, "Security model"): entries appended or rewritten after the last
 anchor, and anything done by someone who also edits the vault file and holds no backup to compare.
+`check` without --full walks only the entries after the last link a check found sound (the vault's
+`audit_verified`), so an entry before it altered in place, its stored hash kept, waits for --full.
 """
 from __future__ import annotations
 
@@ -188,9 +190,52 @@ def compare_with_backup(session: Session, backup: ChainHead | None, name: str,
 
 
 # -- the report `check` prints -----------------------------------------------------------------
-def report(session: Session, vault: Vault, against: tuple[str, ChainHead | None] | None = None) -> dict[str, Any]:
-    """`audit_chain` of `check --json`: the chain walk, then the anchors, triggers and backup."""
-    verified = chain.verify(session)
+def vault_verified(vault: Vault) -> ChainHead | None:
+    """The last entry a check walked the chain to and found sound (the vault's `audit_verified`)."""
+    raw = vault.chain_verified()
+    if raw is None:
+        return None
+    try:
+        return ChainHead(int(raw["seq"]), str(raw["hash"]))
+    except (KeyError, TypeError, ValueError):
+        return None  # unreadable: walk it all
+
+
+def _walk(session: Session, vault: Vault, full: bool) -> tuple[chain.ChainReport, dict[str, Any]]:
+    """The chain walk: from the vault's verified mark on (when the entry there still holds the
+    hash the mark remembers), else from the start. Returns it and how it was walked."""
+    mark = None if full else vault_verified(vault)
+    why = "asked for" if full else "no earlier check to continue from"
+    if mark is not None:
+        changed = chain.changed_since(session, mark.seq, mark.hash)
+        if changed is None:
+            walked = chain.verify(session, after=(mark.seq, mark.hash))
+            total = int(session.execute(text("SELECT count(*) FROM audit_log")).scalar() or 0)
+            # Entries 1..mark were found sound before and nothing is missing only if the count
+            # says so; a row gone from the middle sends the check back over the whole trail.
+            if walked.ok and total != walked.last_seq:
+                why = f"the trail holds {total} entries, not the {walked.last_seq} its numbering says"
+            else:
+                report = chain.ChainReport(walked.ok, total if walked.ok else mark.seq + walked.entries,
+                                           walked.first_broken_seq, walked.problem, walked.last_seq,
+                                           walked.last_hash)
+                return report, {"audit_walk": "incremental", "walked": walked.entries,
+                                "verified_from": mark.seq + 1, "trusted_up_to": mark.seq, "walk_note": None}
+        else:
+            why = f"the last check ended at entry {mark.seq}, but {changed}"
+    walked = chain.verify(session)
+    return walked, {"audit_walk": "full", "walked": walked.entries, "verified_from": 1, "trusted_up_to": None,
+                    "walk_note": why}
+
+
+def report(session: Session, vault: Vault, against: tuple[str, ChainHead | None] | None = None,
+           *, full: bool = False) -> dict[str, Any]:
+    """`audit_chain` of `check --json`: the chain walk, then the anchors, triggers and backup.
+
+    The walk is incremental unless `full`: it continues from the last entry a check found sound
+    (the vault's verified mark; README, "Security model", says what that trusts). A trail found
+    sound in every respect raises the mark to the entry walked to; anything wrong keeps it."""
+    verified, walk = _walk(session, vault, full)
     found: list[tuple[int | None, str]] = []
     if not verified.ok:
         found.append((verified.first_broken_seq, verified.problem or "the audit chain is broken"))
@@ -200,6 +245,7 @@ def report(session: Session, vault: Vault, against: tuple[str, ChainHead | None]
     found += [(None, p) for p in triggers]
     last = head(session)
     out = verified.as_json()
+    out.update(walk)
     out.update(head_seq=last.seq if last else None, anchored_seq=anchor.seq if anchor else None,
                triggers="ok" if not triggers else "; ".join(triggers))
     if against is not None:
@@ -209,4 +255,6 @@ def report(session: Session, vault: Vault, against: tuple[str, ChainHead | None]
     seqs = [seq for seq, _ in found if seq is not None]
     out.update(ok=not found, first_broken_seq=min(seqs) if seqs else None,
                problem=found[0][1] if found else None, problems=[p for _, p in found])
+    if not found and verified.last_seq:
+        vault.record_chain_verified(verified.last_seq, verified.last_hash)
     return out

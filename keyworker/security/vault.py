@@ -334,6 +334,22 @@ class Vault:
         head = self._data.get("audit_chain")
         return dict(head) if isinstance(head, dict) else None
 
+    def record_chain_verified(self, seq: int, hash_: str) -> None:
+        """The last entry a `check` walked the chain to and found sound: the next check need
+        only walk the entries after it (keyworker/security/audit_anchor.py, `report`)."""
+        def change(data: dict[str, Any]) -> None:
+            old = data.get("audit_verified")
+            # Another process may have checked further already: the mark never goes down here.
+            if isinstance(old, dict) and isinstance(old.get("seq"), int) and old["seq"] > seq:
+                return
+            data["audit_verified"] = {"seq": seq, "hash": hash_}
+
+        self.update(change)
+
+    def chain_verified(self) -> dict[str, Any] | None:
+        mark = self._data.get("audit_verified")
+        return dict(mark) if isinstance(mark, dict) else None
+
     # -- throttling --------------------------------------------------------------------------
     def attempt(self, counter: str, clock: Clock, try_open: Callable[[], bytes | None]) -> bytes:
         """Count one sign-in attempt on `counter` (under the lock, before the slow check, so
