@@ -86,13 +86,13 @@ def _measure(unit: BenchUnit, figures: list[measures.Figure], repeats: int) -> d
 
 def _scale(sizes: list[int], years: int, seed: int, repeats: int, rebuild: bool) -> dict[str, Any]:
     figures: dict[str, dict[str, Any]] = {
-        key: {"name": measures.BY_KEY[key].name, "medians": {}} for key, _ in measures.SCALE_FIGURES}
+        key: {"name": name, "medians": {}} for key, name, _ in measures.SCALE_FIGURES}
     for n in sizes:
         unit = _unit(n, years, seed, rebuild)
         with measures.temp_folder() as tmp:
             run = measures.Run(measures.working_copy(unit, Path(tmp)), Path(tmp), repeats)
             try:
-                for key, fn in measures.SCALE_FIGURES:
+                for key, _name, fn in measures.SCALE_FIGURES:
                     report.stderr(f"scale {n:,}: {figures[key]['name']} …")
                     try:
                         figures[key]["medians"][str(n)] = measures.summarise(fn(run))["median"]

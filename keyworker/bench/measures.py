@@ -425,8 +425,10 @@ def scale_search(run: Run) -> list[float]:
     return list(script("bench_caseload").keystrokes(book, book.caseload.filter()))
 
 
-SCALE_FIGURES: list[tuple[str, Callable[[Run], list[float]]]] = [
-    ("search_keystroke", scale_search), ("reviews_due", reviews_due), ("ndtms_month", ndtms_month)]
+SCALE_FIGURES: list[tuple[str, str, Callable[[Run], list[float]]]] = [
+    ("search_keystroke", "Caseload search, per keystroke (core)", scale_search),
+    ("reviews_due", "Reviews due, whole unit", reviews_due),
+    ("ndtms_month", "Monthly NDTMS return + CSV", ndtms_month)]
 
 
 def summarise(samples: list[float]) -> dict[str, float]:
