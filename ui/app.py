@@ -8,17 +8,20 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QMainWindow, QProgressDialog, QStyleFactory, QWidget
 
-from keyworker.casebook import Casebook
 from keyworker.security.vault import KdfParams, vault_path_for
 from ui.context import AppContext
 from ui.errors import configure_logging, install_excepthook, show_error
 from ui.icons import RESOURCES, app_icon
 from ui.tasks import SyncTaskRunner, TaskRunner
+
+if TYPE_CHECKING:  # imported when first needed: the login window shows without SQLAlchemy
+    from keyworker.casebook import Casebook
 
 log = logging.getLogger("keyworker.ui")
 

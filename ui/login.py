@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QPushButton, QVBoxLayout, QWidget
 
-from keyworker.casebook import Casebook
 from keyworker.clock import Clock
 from keyworker.errors import KeyworkerError, SignInThrottled
 from keyworker.unit_name import unit_name_before_sign_in
@@ -19,9 +18,14 @@ from ui.icons import app_icon
 from ui.tasks import SyncTaskRunner, TaskRunner
 from ui.widgets.sign_in import SignInPanel
 
+if TYPE_CHECKING:  # imported when first needed: the login window shows without SQLAlchemy
+    from keyworker.casebook import Casebook
+
 
 def open_and_check(path: Path, username: str, password: str, clock: Clock | None) -> tuple[Casebook, bool]:
     """Runs on the database thread: unlock, open, and see whether the password must be changed."""
+    from keyworker.casebook import Casebook
+
     book = Casebook.open(path, username, password, clock=clock)
     try:
         must_change = book.accounts.get(book.actor.id).must_change_password
