@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QRect, QSignalBlocker, QSize, Qt
-from PySide6.QtGui import QFontMetrics, QResizeEvent
+from PySide6.QtGui import QFontMetrics, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
@@ -189,9 +189,25 @@ class TodayPage(QWidget):
         self.items: dict[str, list[TodayItem]] = {}
         self.first_steps: FirstStepsBox | None = None
         self.nothing_due: QLabel | None = None
-        ctx.state.data_changed.connect(lambda _area: self.refresh())
+        # A change anywhere may change Today, but a hidden page is read again only when it is shown:
+        # on a large unit its sections take a second or two of the one database thread, which the
+        # screen in use should not queue behind after every save.
+        self._stale = False
+        ctx.state.data_changed.connect(self._data_changed)
         ctx.state.actor_changed.connect(self._actor_changed)
         self._actor_changed()
+
+    def _data_changed(self, _area: str) -> None:
+        if self.isVisible():
+            self.refresh()
+        else:
+            self._stale = True
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self.refresh()
 
     # -- scope ---------------------------------------------------------------------------------
     def scope(self) -> str:

@@ -181,6 +181,8 @@ def test_a_new_units_administrator_gets_first_steps(qtbot, fresh_window) -> None
     dialog.reject()
     w.ctx.book.accounts.create("sam", "Sam Worker", Role.KEY_WORKER, "Orange-Kettle-Sky-77")
     w.ctx.state.data_changed.emit("accounts")
+    assert not page.first_steps.done["staff"]  # Today is hidden behind Administration: read when shown
+    w.show_page("today")
     steps = page.first_steps
     assert steps is not None and steps.done["staff"]  # ticked off
     mark = [lab.text() for lab in steps.findChildren(QLabel)]
@@ -261,3 +263,19 @@ def test_night_staff_read_high_risk_first_in_the_residents_list(qtbot, unit, boo
     cat = next(r for r in rows if r.startswith("Clarke, Cat"))
     assert "— ⚠ High risk, " in cat  # before the flags, in words
     assert "High risk" not in next(r for r in rows if r.startswith("Baker, Ann"))
+
+
+def test_a_hidden_today_is_read_again_when_shown_not_on_every_change(qtbot, fresh_window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    w = fresh_window
+    page = w.pages["today"]
+    runs: list[int] = []
+    real = page.refresh
+    monkeypatch.setattr(page, "refresh", lambda: (runs.append(1), real())[1])
+    w.show_page("admin")
+    for area in ("accounts", "residents", "reviews"):
+        w.ctx.state.data_changed.emit(area)
+    assert runs == []  # three changes while hidden: no reads queued on the database thread
+    w.show_page("today")
+    assert runs == [1]  # one read when it is seen
+    w.ctx.state.data_changed.emit("reviews")
+    assert runs == [1, 1]  # shown: every change still refreshes it
