@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_caseload import line  # noqa: E402
-from benchmarks.common import PASSWORD, timed  # noqa: E402
+from benchmarks.common import PASSWORD, print_profile, timed  # noqa: E402
 from keyworker.casebook import Casebook  # noqa: E402
 from keyworker.clock import FixedClock  # noqa: E402
 from keyworker.security.permissions import Role  # noqa: E402
@@ -142,11 +142,7 @@ def main() -> int:
                     stem.with_suffix(".csv").write_bytes(return_csv(rows))
                     stem.with_name(stem.name + "-quality.csv").write_bytes(quality_csv(rows))
                 if args.profile and all_active:
-                    import cProfile
-                    import pstats
-                    prof = cProfile.Profile()
-                    prof.runcall(lambda b=book: return_csv(b.returns.ndtms("2026-03")))
-                    pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
+                    print_profile(lambda b=book: return_csv(b.returns.ndtms("2026-03")))
             finally:
                 book.close()
     return 0

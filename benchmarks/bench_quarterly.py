@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_caseload import line  # noqa: E402
-from benchmarks.common import timed  # noqa: E402
+from benchmarks.common import print_profile, timed  # noqa: E402
 from keyworker.bench.measures import working_copy  # noqa: E402
 from keyworker.bench.unit import ensure_unit  # noqa: E402
 from keyworker.casebook import Casebook  # noqa: E402
@@ -54,11 +54,7 @@ def main() -> int:
             t, _ = timed(lambda: quarterly_report_csv(book.reports.quarterly(period)), args.repeat)
             print(line(f"{period.quarter}: report + CSV", t, 3000), flush=True)
             if args.profile:
-                import cProfile
-                import pstats
-                prof = cProfile.Profile()
-                prof.runcall(lambda: book.reports.quarterly(period))
-                pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
+                print_profile(lambda: book.reports.quarterly(period))
         finally:
             book.close()
     return 0

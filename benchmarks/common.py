@@ -35,3 +35,13 @@ def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[list[float], Any]:
         result = fn()
         out.append((time.perf_counter() - t) * 1000)
     return out, result
+
+
+def print_profile(fn: Callable[[], Any], lines: int = 30) -> None:
+    """One call of `fn` under cProfile, the `lines` costliest by cumulative time (for --profile)."""
+    import cProfile
+    import pstats
+
+    prof = cProfile.Profile()
+    prof.runcall(fn)
+    pstats.Stats(prof).sort_stats("cumulative").print_stats(lines)

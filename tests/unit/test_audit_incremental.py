@@ -12,18 +12,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from keyworker.casebook import Casebook
 from keyworker.clock import FixedClock
 from keyworker.db.engine import raw_connect
 from keyworker.security.audit_anchor import EXPECTED_TRIGGERS
-from keyworker.security.vault import FAST_KDF, vault_path_for
+from keyworker.security.vault import vault_path_for
 from tests.conftest import ADMIN_PW
+from tests.unit.test_audit_anchor import _key, _open
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _open(db_path: Path, clock: FixedClock) -> Casebook:
-    return Casebook.open(db_path, "admin", ADMIN_PW, clock=clock, kdf=FAST_KDF)
 
 
 def _check(db_path: Path, clock: FixedClock, full: bool = False) -> dict[str, Any]:
@@ -36,14 +32,6 @@ def _check(db_path: Path, clock: FixedClock, full: bool = False) -> dict[str, An
 
 def _mark(db_path: Path) -> dict[str, Any] | None:
     return json.loads(vault_path_for(db_path).read_text()).get("audit_verified")
-
-
-def _key(db_path: Path, clock: FixedClock) -> bytes:
-    book = _open(db_path, clock)
-    try:
-        return book._key
-    finally:
-        book.close()
 
 
 def _tamper(db_path: Path, key: bytes, sql: str, *params: object) -> None:
