@@ -187,6 +187,8 @@ async def _read_body(request: Request) -> bytes:
 
 
 def _parse_json(raw: bytes) -> dict[str, Any]:
+    if not raw.strip():
+        return {}  # a POST that needs nothing (revoke) may send nothing
     try:
         body = json.loads(raw)
     except ValueError:

@@ -179,3 +179,11 @@ def another_laptop(laptop: Laptop, name: str = "Second") -> Laptop:
     assert r.status_code == 201, r.text
     body = r.json()
     return Laptop(laptop.hub, body["device_id"], body["unit_id"], body["token"])
+
+
+def scalar(url: str, query: str, *args: Any) -> Any:
+    """One value from the hub's database, read as the role in `url`."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(query, args).fetchone()
+    assert row is not None
+    return row[0]

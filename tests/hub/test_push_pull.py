@@ -7,7 +7,7 @@ import threading
 
 import psycopg
 
-from tests.hub.servers import HubProcess, Laptop, another_laptop, first_laptop
+from tests.hub.servers import HubProcess, Laptop, another_laptop, first_laptop, scalar
 
 
 def push(laptop: Laptop, ops: list[dict], chain_head: dict | None = None) -> dict:
@@ -87,10 +87,9 @@ def test_a_device_seq_reused_for_another_op_is_refused_and_audited(hub: HubProce
     with a.client() as c:
         r = c.post("/v1/push", json={"ops": [forged]})
     assert r.status_code == 409 and "already on the hub" in r.json()["error"]
-    with psycopg.connect(hub.db.owner_url) as conn:
-        assert conn.execute("SELECT count(*) FROM hub_audit WHERE action = 'refused.device_seq_reused' "
-                            "AND device_id = %s", (a.device_id,)).fetchone()[0] == 1
-        assert conn.execute("SELECT count(*) FROM ops WHERE unit_id = 'reuse'").fetchone()[0] == 2
+    assert scalar(hub.db.owner_url, "SELECT count(*) FROM hub_audit WHERE action = 'refused.device_seq_reused' "
+                  "AND device_id = %s", a.device_id) == 1
+    assert scalar(hub.db.owner_url, "SELECT count(*) FROM ops WHERE unit_id = 'reuse'") == 2
 
 
 def test_two_laptops_pushing_at_once_get_one_gap_free_interleaved_sequence(hub: HubProcess) -> None:
@@ -135,7 +134,7 @@ def test_the_hub_keeps_the_payload_bytes_exactly_as_sent(hub: HubProcess) -> Non
         a.sent[op["op_id"]] = payload
     push(a, ops)
     with psycopg.connect(hub.db.owner_url) as conn:
-        stored = dict(conn.execute("SELECT op_id::text, payload FROM ops WHERE unit_id = 'bytes'").fetchall())
+        stored: dict[str, bytes] = dict(conn.execute("SELECT op_id::text, payload FROM ops WHERE unit_id = 'bytes'").fetchall())
     assert {k: bytes(v) for k, v in stored.items()} == a.sent
 
 
