@@ -5,11 +5,20 @@ from __future__ import annotations
 
 from alembic import context
 
-connection = context.config.attributes.get("connection")
-if connection is None:
-    raise RuntimeError("The hub's migrations run from `main.py hub init --pg URL`")
 
-# Raw SQL revisions, no ORM metadata: the hub's schema is PostgreSQL's own (bytea, uuid, grants).
-context.configure(connection=connection, target_metadata=None, transaction_per_migration=False)
-with context.begin_transaction():
-    context.run_migrations()
+def run_migrations() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        raise RuntimeError("The hub's migrations run from `main.py hub init --pg URL`")
+    # Raw SQL revisions, no ORM metadata: the hub's schema is PostgreSQL's own (bytea, uuid, grants).
+    context.configure(connection=connection, target_metadata=None)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+try:
+    context.config  # noqa: B018 - set only while Alembic runs this file
+except (NameError, AttributeError):
+    pass  # imported as a module (the architecture test imports every core module): nothing to run
+else:
+    run_migrations()
