@@ -232,3 +232,28 @@ def seed_ops(session: Session) -> int:
             conn.execute(insert(ops_t), batch)
             written += len(batch)
     return written
+
+
+def adopt_ops(session: Session) -> int:
+    """Give this device every op in the log that was never pushed and was written under another
+    device id: a unit used before it joined a hub, under a device id since changed (a new user
+    profile, KEYWORKER_DEVICE_ID). Only for the laptop that brings the unit to the hub: a laptop
+    that joins pulls the unit instead. Returns how many."""
+    ctx = session.info["ctx"]
+    conn = session.connection()
+    t = SyncOp.__table__
+    rows = conn.execute(select(t.c.op_id).where(t.c.device_id != ctx.device_id, t.c.acknowledged.is_(False),
+                                                t.c.unit_seq.is_(None))
+                        .order_by(t.c.created_at, t.c.device_id, t.c.device_seq)).scalars().all()
+    seq = next_seq(session, ctx.device_id)
+    for op_id in rows:
+        seq += 1
+        conn.execute(update(t).where(t.c.op_id == op_id).values(device_id=ctx.device_id, device_seq=seq))
+    return len(rows)
+
+
+def first_join(session: Session) -> int:
+    """What the first laptop of a unit does before its first push: adopt the ops of earlier device
+    ids, then seed ops for the rows that have none. Returns how many ops it will push."""
+    adopted = adopt_ops(session)
+    return adopted + seed_ops(session)
