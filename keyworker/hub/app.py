@@ -34,7 +34,8 @@ from keyworker.hub.ratelimit import Limit, RateLimiter
 
 log = logging.getLogger("keyworker.hub")
 
-MAX_BODY_BYTES = 64 * 1024 * 1024
+MAX_BODY_BYTES = 64 * 1024 * 1024   # a push; a join is far smaller
+JOIN_MAX_BODY_BYTES = 64 * 1024
 DATABASE_DOWN = "The hub cannot reach its database just now: try again in a minute"
 INTERNAL = "The hub hit a problem it did not expect: try again later"
 
@@ -78,8 +79,10 @@ def create_app(config: HubConfig) -> Starlette:
         except Exception:  # noqa: BLE001 - the refusal is answered even if its audit row cannot be written
             log.exception("could not audit a refused request (%s)", r.action)
 
-    def route(work: Callable[..., Any], *, signed_in: bool = True, status: int = 200) -> Callable[..., Any]:
-        """Wrap `work(conn, device, request_info, now)` (device omitted when not signed in)."""
+    def route(work: Callable[..., Any], *, signed_in: bool = True, status: int = 200,
+              max_body: int = MAX_BODY_BYTES) -> Callable[..., Any]:
+        """Wrap `work(conn, [device,] body, request, address, now)`: the limits, the sign-in, then the
+        work, with database calls and JSON (which can be megabytes) off the event loop."""
         async def endpoint(request: Request) -> Response:
             address = request.client.host if request.client else None
             now = config.clock()
@@ -89,9 +92,11 @@ def create_app(config: HubConfig) -> Starlette:
                     raise Refused(429, "Too many requests from this address: wait a moment and try again",
                                   action="refused.rate_limited_address" if by_address.should_report(address or "-")
                                   else None, headers={"Retry-After": str(math.ceil(wait))})
-                raw = await _read_body(request) if request.method == "POST" else b""
-                result = await run_in_threadpool(unit_of_work, request, raw, address, now)
-                return json_response(result, status)
+                # Signed in before the body is read: a stranger cannot make the hub take in megabytes.
+                device = await run_in_threadpool(sign_in, request, now) if signed_in else None
+                raw = await _read_body(request, max_body) if request.method == "POST" else b""
+                body = await run_in_threadpool(unit_of_work, device, request, raw, address, now)
+                return Response(body, status_code=status, media_type="application/json")
             except Refused as r:
                 if r.action:
                     await run_in_threadpool(write_audit, r, address, now)
@@ -100,22 +105,27 @@ def create_app(config: HubConfig) -> Starlette:
                 log.exception("database unreachable")
                 return json_response({"error": DATABASE_DOWN}, 503, {"Retry-After": "30"})
 
-        def unit_of_work(request: Request, raw: bytes, address: str | None, now: datetime) -> Any:
+        def unit_of_work(device: Device | None, request: Request, raw: bytes, address: str | None,
+                         now: datetime) -> bytes:
             body = _parse_json(raw) if request.method == "POST" else {}
             with state["pool"].connection() as conn:
-                if not signed_in:
-                    return work(conn, body, request, address, now)
-                device = authenticate(conn, request.headers.get("authorization"), now)
-                wait = by_device.take(str(device.device_id))
-                if wait:
-                    key = str(device.device_id)
-                    raise Refused(429, "This laptop is sending too many requests: wait a moment and try again",
-                                  action="refused.rate_limited_device" if by_device.should_report(key) else None,
-                                  unit_id=device.unit_id, device_id=device.device_id,
-                                  headers={"Retry-After": str(math.ceil(wait))})
-                return work(conn, device, body, request, address, now)
+                result = work(conn, body, request, address, now) if device is None else \
+                    work(conn, device, body, request, address, now)
+            return json.dumps(result, separators=(",", ":")).encode()
 
         return endpoint
+
+    def sign_in(request: Request, now: datetime) -> Device:
+        with state["pool"].connection() as conn:
+            device = authenticate(conn, request.headers.get("authorization"), now)
+        key = str(device.device_id)
+        wait = by_device.take(key)
+        if wait:
+            raise Refused(429, "This laptop is sending too many requests: wait a moment and try again",
+                          action="refused.rate_limited_device" if by_device.should_report(key) else None,
+                          unit_id=device.unit_id, device_id=device.device_id,
+                          headers={"Retry-After": str(math.ceil(wait))})
+        return device
 
     def health(conn: psycopg.Connection, body: dict, request: Request, address: str | None, now: datetime) -> Any:
         conn.execute("SELECT 1")
@@ -164,7 +174,8 @@ def create_app(config: HubConfig) -> Starlette:
         Route("/v1/pull", route(pull), methods=["GET"]),
         Route("/v1/chain-head", route(get_chain_head), methods=["GET"]),
         Route("/v1/enrol/codes", route(create_code, status=201), methods=["POST"]),
-        Route("/v1/enrol/join", route(join, signed_in=False, status=201), methods=["POST"]),
+        Route("/v1/enrol/join", route(join, signed_in=False, status=201, max_body=JOIN_MAX_BODY_BYTES),
+              methods=["POST"]),
         Route("/v1/devices", route(list_devices), methods=["GET"]),
         Route("/v1/devices/{device_id}/revoke", route(revoke), methods=["POST"]),
     ]
@@ -172,16 +183,17 @@ def create_app(config: HubConfig) -> Starlette:
                      exception_handlers={HTTPException: _http_error, Exception: _internal_error})
 
 
-async def _read_body(request: Request) -> bytes:
+async def _read_body(request: Request, limit: int) -> bytes:
+    too_big = Refused(413, f"The request is larger than the hub takes ({max(limit // 2**20, 1)} MiB): "
+                           "send fewer ops at a time")
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise Refused(413, f"The request is larger than the hub takes ({MAX_BODY_BYTES // 2**20} MiB): send fewer ops")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise too_big
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise Refused(413, f"The request is larger than the hub takes ({MAX_BODY_BYTES // 2**20} MiB): "
-                               "send fewer ops")
+        if size > limit:
+            raise too_big
         chunks.append(chunk)
     return b"".join(chunks)
 

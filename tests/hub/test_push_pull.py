@@ -156,4 +156,10 @@ def test_malformed_pushes_get_a_plain_json_error(hub: HubProcess) -> None:
         assert r.status_code == 405 and "error" in r.json()
     with hub.client("not-a-token") as c:
         r = c.get("/v1/pull")
-    assert r.status_code == 401 and "not known" in r.json()["error"]
+        assert r.status_code == 401 and "not known" in r.json()["error"]
+        # Signed in before the body is read: a stranger's large push is refused as a stranger.
+        r = c.post("/v1/push", content=b"x" * 2_000_000)
+        assert r.status_code == 401
+    with hub.client() as c:
+        r = c.post("/v1/enrol/join", content=b"x" * 100_000)
+    assert r.status_code == 413 and "larger than the hub takes" in r.json()["error"]
