@@ -133,7 +133,7 @@ def create_app(config: HubConfig) -> Starlette:
 
     def push(conn: psycopg.Connection, device: Device, body: dict, request: Request, address: str | None,
              now: datetime) -> Any:
-        ops, head = store.parse_push(body)
+        ops, head = store.parse_push(body, device)
         result = store.push(conn, device, ops, head, now, address)
         held = None if result.chain_head is None else {"seq": result.chain_head.seq, "hash": result.chain_head.hash}
         return {"acks": [{"op_id": str(op_id), "unit_seq": seq} for op_id, seq in result.acks],

@@ -44,7 +44,13 @@ class ChainHead:
     hash: str
 
 
-def parse_push(body: dict[str, Any]) -> tuple[list[IncomingOp], ChainHead | None]:
+# What an op may carry: exactly the columns of `ops`. Anything else (a `kind`, a key epoch) would be
+# lost on the way to the other laptops, so it is refused: it belongs inside the payload.
+OP_FIELDS = frozenset({"device_seq", "op_id", "entity_type", "entity_id", "base_seq", "created_at", "payload",
+                       "device_id"})
+
+
+def parse_push(body: dict[str, Any], device: Device) -> tuple[list[IncomingOp], ChainHead | None]:
     raw_ops = body.get("ops")
     if not isinstance(raw_ops, list) or len(raw_ops) > MAX_OPS_PER_PUSH:
         raise bad_request(f"ops must be a list of at most {MAX_OPS_PER_PUSH} ops")
@@ -52,6 +58,12 @@ def parse_push(body: dict[str, Any]) -> tuple[list[IncomingOp], ChainHead | None
     for i, o in enumerate(raw_ops):
         if not isinstance(o, dict):
             raise bad_request(f"ops[{i}] is not an object")
+        extra = sorted(set(o) - OP_FIELDS)
+        if extra:
+            raise bad_request(f"ops[{i}] has fields the hub does not keep ({', '.join(extra)}): they belong "
+                              "inside the sealed payload")
+        if "device_id" in o and uuid_of(o["device_id"], f"ops[{i}].device_id") != device.device_id:
+            raise bad_request(f"ops[{i}] was written by another device: a laptop pushes only its own ops")
         base = o.get("base_seq")
         ops.append(IncomingOp(
             device_seq=whole(o.get("device_seq"), f"ops[{i}].device_seq", minimum=1),

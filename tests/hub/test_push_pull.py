@@ -67,7 +67,7 @@ def test_units_see_only_their_own_ops(hub: HubProcess) -> None:
 
 def test_a_replayed_push_stores_nothing_twice_and_answers_the_same_seqs(hub: HubProcess) -> None:
     a = first_laptop(hub, "replay")
-    ops = a.make_ops(10)
+    ops = [dict(o, device_id=a.device_id) for o in a.make_ops(10)]  # naming itself is allowed
     first = push(a, ops)
     again = push(a, ops)
     assert again["acks"] == first["acks"] and again["head"] == first["head"] == 10
@@ -145,7 +145,10 @@ def test_malformed_pushes_get_a_plain_json_error(hub: HubProcess) -> None:
         for body, words in (({"ops": "no"}, "ops must be a list"),
                             ({"ops": [dict(good, payload="%%%")]}, "not valid base64"),
                             ({"ops": [dict(good, op_id="x")]}, "not a UUID"),
-                            ({"ops": [good], "chain_head": {"seq": 1, "hash": "zz"}}, "chain_head")):
+                            ({"ops": [good], "chain_head": {"seq": 1, "hash": "zz"}}, "chain_head"),
+                            ({"ops": [dict(good, kind="insert")]}, "fields the hub does not keep (kind)"),
+                            ({"ops": [dict(good, device_id="0196a000-0000-7000-8000-0000000000d1")]},
+                             "written by another device")):
             r = c.post("/v1/push", json=body)
             assert r.status_code == 400 and words in r.json()["error"], r.text
         r = c.post("/v1/push", content=b"{not json", headers={"Content-Type": "application/json"})
