@@ -185,14 +185,24 @@ def _open(keyring: Keyring, epoch: int, op_id: str, etype: str, eid: str, payloa
     return data
 
 
-def _local_pending(session: Session, me: str, keyring: Keyring) -> dict[tuple[str, str], list[_Local]]:
+def _local_pending(session: Session, me: str, keyring: Keyring,
+                   entities: set[tuple[str, str]]) -> dict[tuple[str, str], list[_Local]]:
+    """This device's open ops on the entities the page touches (only those: after a first join
+    a laptop has a whole unit of open ops, and a page must not open them all)."""
     t = SyncOp.__table__
     out: dict[tuple[str, str], list[_Local]] = defaultdict(list)
-    for r in session.connection().execute(select(t).where(t.c.device_id == me, t.c.acknowledged.is_(False))
-                                          .order_by(t.c.device_seq)).all():
-        data = _open(keyring, r.key_epoch, r.op_id, r.entity_type, r.entity_id, r.payload)
-        out[(r.entity_type, r.entity_id)].append(_Local(r.device_seq, r.op_id, data.get("by"), r.created_at,
-                                                        data["f"]))
+    ids = sorted({eid for _, eid in entities})
+    conn = session.connection()
+    for i in range(0, len(ids), 500):
+        for r in conn.execute(select(t).where(t.c.entity_id.in_(ids[i:i + 500]), t.c.device_id == me,
+                                              t.c.acknowledged.is_(False)).order_by(t.c.device_seq)).all():
+            if (r.entity_type, r.entity_id) not in entities or r.entity_type in CHILD_TABLES:
+                continue
+            data = _open(keyring, r.key_epoch, r.op_id, r.entity_type, r.entity_id, r.payload)
+            out[(r.entity_type, r.entity_id)].append(_Local(r.device_seq, r.op_id, data.get("by"), r.created_at,
+                                                            data["f"]))
+    for v in out.values():
+        v.sort(key=lambda lo: lo.device_seq)
     return out
 
 
@@ -213,8 +223,10 @@ def _put_conflict(page: _Page, row: dict[str, Any]) -> None:
 
 def _withdraw_conflict(page: _Page, cid: str) -> None:
     t = SyncConflict.__table__
-    # hard-delete-ok: sync bookkeeping that never moves; a local edit that now agrees is no conflict
-    page.session.connection().execute(delete(t).where(t.c.id == cid, t.c.resolved_at.is_(None)))
+    # A local edit that now agrees with the latest pulled value is no conflict (as on every other
+    # laptop, which never records one): sync bookkeeping that never moves as an op.
+    gone = delete(t).where(t.c.id == cid, t.c.resolved_at.is_(None))  # hard-delete-ok: sync bookkeeping
+    page.session.connection().execute(gone)
 
 
 def _set_heads(page: _Page, op: PulledOp, actor: str | None, fields: dict[str, Any]) -> None:
@@ -472,6 +484,7 @@ def apply_page(session: Session, ops: list[PulledOp]) -> ApplyResult:
     write transaction. Idempotent: ops at or below last_seen, or already met, are skipped."""
     ctx = session.info["ctx"]
     keyring: Keyring = session.info[KEYRING]
+    session.flush()  # anything the caller changed first gets its ops as usual
     before = session.info.get(APPLYING)
     session.info[APPLYING] = True
     try:
@@ -481,9 +494,9 @@ def apply_page(session: Session, ops: list[PulledOp]) -> ApplyResult:
 
 
 def _apply(session: Session, ctx: Any, keyring: Keyring, ops: list[PulledOp]) -> ApplyResult:
-    session.flush()
     resolve_bases(session, ctx.device_id)  # before any head moves
-    page = _Page(session, ctx.device_id, keyring, _local_pending(session, ctx.device_id, keyring))
+    page = _Page(session, ctx.device_id, keyring,
+                 _local_pending(session, ctx.device_id, keyring, {(o.entity_type, o.entity_id) for o in ops}))
     conn = session.connection()
     seen = last_seen(session)
     t = SyncOp.__table__

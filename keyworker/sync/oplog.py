@@ -234,6 +234,37 @@ def seed_ops(session: Session) -> int:
     return written
 
 
+def record_rows(session: Session, table_name: str, ids: list[str], columns: list[str] | None = None) -> int:
+    """Ops for rows a bulk writer changed with Core statements (the CSV importer, an import's
+    undo), in the caller's transaction: an insert op with the whole row for a row that has no
+    insert op yet, otherwise an update op with `columns` (default: every column). Returns how many."""
+    ctx = session.info["ctx"]
+    if session.info.get(APPLYING) or not ids:
+        return 0
+    keyring = session.info.get(KEYRING)
+    conn = session.connection()
+    table = Base.metadata.tables[table_name]
+    ops_t = SyncOp.__table__
+    have = set(conn.execute(select(ops_t.c.entity_id).where(ops_t.c.entity_type == table_name, ops_t.c.kind == "insert",
+                                                             ops_t.c.entity_id.in_(ids))).scalars())
+    seq = next_seq(session, ctx.device_id)
+    now = ctx.clock.now()
+    batch = []
+    for r in conn.execute(select(table).where(table.c.id.in_(ids)).order_by(table.c.id)).mappings():
+        kind = "update" if r["id"] in have else "insert"
+        cols = [c for k, c in _columns(table) if kind == "insert" or columns is None or k in columns]
+        fields = {c.key: codec.encode(r[c.name]) for c in cols}
+        seq += 1
+        op_id = new_id()
+        epoch, payload = _seal(keyring, op_id, table_name, r["id"], _payload(ctx.actor_id, fields))
+        batch.append({"op_id": op_id, "device_id": ctx.device_id, "device_seq": seq, "entity_type": table_name,
+                      "entity_id": r["id"], "kind": kind, "base_seq": None, "key_epoch": epoch, "payload": payload,
+                      "created_at": now, "unit_seq": None, "acknowledged": False})
+    if batch:
+        conn.execute(insert(ops_t), batch)
+    return len(batch)
+
+
 def adopt_ops(session: Session) -> int:
     """Give this device every op in the log that was never pushed and was written under another
     device id: a unit used before it joined a hub, under a device id since changed (a new user

@@ -196,3 +196,18 @@ def test_seed_ops_covers_rows_written_without_the_orm(manager_book: Casebook) ->
     assert len(seeded) == 1 and seeded[0].kind == "insert" and fields(book, seeded[0])["reference_no"] == 77777
     with book._write() as s:
         assert seed_ops(s) == 0  # once
+
+
+def test_record_rows_gives_a_bulk_write_its_ops(manager_book: Casebook) -> None:
+    from sqlalchemy import update
+
+    book = manager_book
+    rec = admit(book)
+    before = last_seq(book)
+    with book._write() as s:
+        s.connection().execute(update(Resident.__table__).where(Resident.id == rec.id).values(gp_practice="Bulk GP"))
+        from keyworker.sync.oplog import record_rows
+
+        assert record_rows(s, "residents", [rec.id], ["gp_practice"]) == 1
+    (op,) = ops(book, before)
+    assert op.kind == "update" and fields(book, op) == {"gp_practice": "Bulk GP"}
