@@ -10,6 +10,8 @@ sealed payloads the laptops send. Modules:
   store.py      ops: push (gap-free unit_seq under the counter lock), pull, chain heads
   enrol.py      units, bootstrap and enrolment codes, joining, revocation
   auth.py       device tokens (only their SHA-256 is stored) and the hub's audit
+  errors.py     `Refused`: a status, plain words, and what to audit
+  wire.py       checking the values of a request's JSON
   ratelimit.py  in-memory token buckets per device and per client address
   app.py        the Starlette app: routes under /v1, JSON errors
   cli.py        `main.py hub init | serve | add-unit`

@@ -16,7 +16,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from psycopg import sql
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.pool import NullPool
 
 from keyworker.hub.db import HubDatabaseError, connect
@@ -50,7 +50,7 @@ def head_revision() -> str:
     return head
 
 
-def _sqlalchemy_engine(conninfo: str):  # type: ignore[no-untyped-def]
+def _sqlalchemy_engine(conninfo: str) -> Engine:
     # Alembic needs SQLAlchemy; psycopg makes the connection, so any libpq URL or key=value string works.
     return create_engine("postgresql+psycopg://", creator=lambda: connect(conninfo), poolclass=NullPool)
 
