@@ -471,6 +471,15 @@ def _check(d: Detail) -> Words:
     return Words("Unit checked", "" if ok is None else ("all well" if ok else "problems found"))
 
 
+def _sync_apply(d: Detail) -> Words:
+    def n(key: str, one: str, many: str) -> str:
+        v = d.get(key)
+        return f"{v} {one if v == 1 else many}" if isinstance(v, int) and v else ""
+    return Words("Changes from other laptops applied", _join(
+        n("applied", "change", "changes"), n("residents", "resident", "residents"),
+        n("conflicts", "conflict to look at", "conflicts to look at"), n("quarantined", "held back", "held back")))
+
+
 def _migrate(d: Detail) -> Words:
     b = d.get("backup")
     return Words("Database upgraded for this version of Keyworker", f"Backup kept first: {b}" if b else "")
@@ -789,6 +798,7 @@ ACTIONS: dict[str, Formatter] = {
     "unit.restore.rolled_back": _restore("Interrupted restore undone; the unit is as it was"),
     "backup": _backup,
     "check": _check,
+    "sync.apply": _sync_apply,
     "setting.change": _setting,
     "unit_profile.update": _profile_update,
     "unit_profile.logo": _logo,

@@ -16,8 +16,9 @@ they never move as ops themselves.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import Boolean, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
+from sqlalchemy import Boolean, Index, Integer, LargeBinary, String, Table, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keyworker.db.base import Base, UTCDateTime
@@ -104,3 +105,11 @@ class SyncQuarantine(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(Text)
     held_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# The tables, typed for Core statements (keyworker/sync writes them without the ORM).
+OPS_T = cast(Table, SyncOp.__table__)
+STATE_T = cast(Table, SyncState.__table__)
+HEADS_T = cast(Table, SyncHead.__table__)
+CONFLICTS_T = cast(Table, SyncConflict.__table__)
+QUARANTINE_T = cast(Table, SyncQuarantine.__table__)

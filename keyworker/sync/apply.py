@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 
 from keyworker.db.base import Base
 from keyworker.db.foundation import Account
-from keyworker.db.sync import SyncConflict, SyncHead, SyncOp, SyncQuarantine, SyncState
+from keyworker.db.sync import CONFLICTS_T, HEADS_T, OPS_T, QUARANTINE_T, STATE_T
 from keyworker.security import audit as audit_chain
 from keyworker.sync import codec
 from keyworker.sync.keys import Keyring, PayloadUnreadable
@@ -130,13 +130,13 @@ class _Page:
 
 # -- state ---------------------------------------------------------------------------------
 def get_state(session: Session, key: str, default: str | None = None) -> str | None:
-    v = session.connection().execute(select(SyncState.value).where(SyncState.key == key)).scalar()
+    v = session.connection().execute(select(STATE_T.c.value).where(STATE_T.c.key == key)).scalar()
     return default if v is None else v
 
 
 def set_state(session: Session, key: str, value: str) -> None:
     conn = session.connection()
-    t = SyncState.__table__
+    t = STATE_T
     if conn.execute(update(t).where(t.c.key == key).values(value=value)).rowcount == 0:
         conn.execute(insert(t).values(key=key, value=value))
 
@@ -148,7 +148,7 @@ def last_seen(session: Session) -> int:
 # -- reading -------------------------------------------------------------------------------
 def conflicts(session: Session, *, include_resolved: bool = False, entity_id: str | None = None) -> list[ConflictView]:
     """The conflicts recorded on this laptop (field, fork, duplicate), oldest op first."""
-    t = SyncConflict.__table__
+    t = CONFLICTS_T
     q = select(t)
     if not include_resolved:
         q = q.where(t.c.resolved_at.is_(None))
@@ -163,7 +163,7 @@ def conflicts(session: Session, *, include_resolved: bool = False, entity_id: st
 
 def forked(session: Session, entity_type: str, entity_id: str) -> bool:
     """Whether a care plan or risk assessment is flagged "Two versions: choose or merge"."""
-    t = SyncConflict.__table__
+    t = CONFLICTS_T
     return session.connection().execute(select(t.c.id).where(
         t.c.kind == "fork", t.c.entity_type == entity_type, t.c.entity_id == entity_id,
         t.c.resolved_at.is_(None)).limit(1)).first() is not None
@@ -171,7 +171,7 @@ def forked(session: Session, entity_type: str, entity_id: str) -> bool:
 
 def quarantined(session: Session) -> list[tuple[int, str, str]]:
     """(unit_seq, op_id, reason) of every op held back."""
-    t = SyncQuarantine.__table__
+    t = QUARANTINE_T
     return [(r.unit_seq, r.op_id, r.reason)
             for r in session.connection().execute(select(t).order_by(t.c.unit_seq)).all()]
 
@@ -189,7 +189,7 @@ def _local_pending(session: Session, me: str, keyring: Keyring,
                    entities: set[tuple[str, str]]) -> dict[tuple[str, str], list[_Local]]:
     """This device's open ops on the entities the page touches (only those: after a first join
     a laptop has a whole unit of open ops, and a page must not open them all)."""
-    t = SyncOp.__table__
+    t = OPS_T
     out: dict[tuple[str, str], list[_Local]] = defaultdict(list)
     ids = sorted({eid for _, eid in entities})
     conn = session.connection()
@@ -212,7 +212,7 @@ def _cid(*parts: str) -> str:
 
 def _put_conflict(page: _Page, row: dict[str, Any]) -> None:
     conn = page.session.connection()
-    t = SyncConflict.__table__
+    t = CONFLICTS_T
     exists = conn.execute(select(t.c.id, t.c.resolved_at).where(t.c.id == row["id"])).first()
     if exists is None:
         conn.execute(insert(t).values(**row))
@@ -222,7 +222,7 @@ def _put_conflict(page: _Page, row: dict[str, Any]) -> None:
 
 
 def _withdraw_conflict(page: _Page, cid: str) -> None:
-    t = SyncConflict.__table__
+    t = CONFLICTS_T
     # A local edit that now agrees with the latest pulled value is no conflict (as on every other
     # laptop, which never records one): sync bookkeeping that never moves as an op.
     gone = delete(t).where(t.c.id == cid, t.c.resolved_at.is_(None))  # hard-delete-ok: sync bookkeeping
@@ -231,7 +231,7 @@ def _withdraw_conflict(page: _Page, cid: str) -> None:
 
 def _set_heads(page: _Page, op: PulledOp, actor: str | None, fields: dict[str, Any]) -> None:
     conn = page.session.connection()
-    t = SyncHead.__table__
+    t = HEADS_T
     rows = [{"entity_type": op.entity_type, "entity_id": op.entity_id, "field": f, "unit_seq": op.unit_seq,
              "op_id": op.op_id, "device_id": op.device_id, "actor_id": actor, "at": op.created_at,
              "value": codec.dumps(v)} for f, v in fields.items()]
@@ -241,7 +241,7 @@ def _set_heads(page: _Page, op: PulledOp, actor: str | None, fields: dict[str, A
 
 def _insert_op_of(page: _Page, etype: str, eid: str) -> tuple[str, int | None, bool] | None:
     """(op id, unit_seq, met in hub order) of the op that inserted a row, if this laptop has it."""
-    t = SyncOp.__table__
+    t = OPS_T
     r = page.session.connection().execute(select(t.c.op_id, t.c.unit_seq, t.c.acknowledged).where(
         t.c.entity_type == etype, t.c.entity_id == eid, t.c.kind == "insert").order_by(t.c.device_seq).limit(1)).first()
     return None if r is None else (r.op_id, r.unit_seq, bool(r.acknowledged))
@@ -386,7 +386,7 @@ def _apply_update(page: _Page, op: PulledOp, actor: str | None, fields: dict[str
     if row is None:
         raise LookupError("the record it changes is not on this laptop")
     base = (op.base_seq or 0) if base is None else base
-    ht = SyncHead.__table__
+    ht = HEADS_T
     heads = {h.field: h for h in conn.execute(select(ht).where(
         ht.c.entity_type == op.entity_type, ht.c.entity_id == op.entity_id)).all()}
     star = heads.get(ALL_FIELDS)
@@ -429,7 +429,7 @@ def _apply_update(page: _Page, op: PulledOp, actor: str | None, fields: dict[str
 
 
 def _quarantine(page: _Page, op: PulledOp, reason: str) -> None:
-    t = SyncQuarantine.__table__
+    t = QUARANTINE_T
     ctx = page.session.info["ctx"]
     page.session.connection().execute(insert(t).prefix_with("OR IGNORE").values(
         op_id=op.op_id, unit_seq=op.unit_seq, device_id=op.device_id, device_seq=op.device_seq,
@@ -446,7 +446,7 @@ def _acknowledge(page: _Page, op: PulledOp, row: Any) -> None:
         _set_heads(page, op, data.get("by"), {ALL_FIELDS: None} if row.kind == "insert" else fields)
     if row.kind == "insert" and (row.entity_type == RESIDENTS or row.entity_type in VERSIONED):
         _insert_checks_on_ack(page, op)
-    t = SyncOp.__table__
+    t = OPS_T
     page.session.connection().execute(update(t).where(t.c.op_id == op.op_id).values(
         unit_seq=op.unit_seq, acknowledged=True))
     key = (row.entity_type, row.entity_id)
@@ -499,7 +499,7 @@ def _apply(session: Session, ctx: Any, keyring: Keyring, ops: list[PulledOp]) ->
                  _local_pending(session, ctx.device_id, keyring, {(o.entity_type, o.entity_id) for o in ops}))
     conn = session.connection()
     seen = last_seen(session)
-    t = SyncOp.__table__
+    t = OPS_T
     applied = acked = skipped = held = 0
     top = seen
     for op in ops:

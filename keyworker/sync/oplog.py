@@ -21,13 +21,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Column, Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from keyworker.db.base import Base, Tracked
-from keyworker.db.sync import SyncOp
+from keyworker.db.sync import OPS_T, SyncOp
 from keyworker.ids import new_id
 from keyworker.sync import codec
 from keyworker.sync.keys import Keyring
@@ -75,7 +75,7 @@ def table_order() -> dict[str, int]:
 
 def synced_tables() -> list[Table]:
     """Every table whose rows move as ops, parents first."""
-    tracked = {m.local_table.name for m in Base.registry.mappers if issubclass(m.class_, Tracked)}
+    tracked = {cast(Table, m.local_table).name for m in Base.registry.mappers if issubclass(m.class_, Tracked)}
     return [t for t in Base.metadata.sorted_tables
             if (t.name in tracked and t.name not in LOCAL_TABLES) or t.name in CHILD_TABLES]
 
@@ -88,6 +88,10 @@ def _seal(keyring: Keyring | None, op_id: str, etype: str, eid: str, plain: byte
 
 def _payload(actor: str | None, fields: dict[str, Any]) -> bytes:
     return codec.dumps({"by": actor, "f": fields}).encode()
+
+
+def _str(v: Any) -> str | None:
+    return v if isinstance(v, str) else None
 
 
 def next_seq(session: Session, device_id: str) -> int:
@@ -151,7 +155,7 @@ def write_ops(session: Session, flush_context: Any) -> None:
         rows.append({"op_id": op_id, "device_id": ctx.device_id, "device_seq": seq, "entity_type": name,
                      "entity_id": eid, "kind": kind, "base_seq": None, "key_epoch": epoch, "payload": payload,
                      "created_at": now, "unit_seq": None, "acknowledged": False})
-    session.connection().execute(insert(SyncOp.__table__), rows)
+    session.connection().execute(insert(OPS_T), rows)
 
 
 def resolve_bases(session: Session, device_id: str) -> None:
@@ -171,7 +175,7 @@ def pending_ops(session: Session, limit: int = 500) -> list[OutgoingOp]:
     keyring: Keyring = session.info[KEYRING]
     resolve_bases(session, ctx.device_id)
     conn = session.connection()
-    t = SyncOp.__table__
+    t = OPS_T
     cond = (t.c.device_id == ctx.device_id) & (t.c.acknowledged.is_(False)) & (t.c.unit_seq.is_(None))
     for r in conn.execute(select(t.c.op_id, t.c.entity_type, t.c.entity_id, t.c.payload)
                           .where(cond, t.c.key_epoch == 0)).all():
@@ -186,7 +190,7 @@ def record_acks(session: Session, acks: list[tuple[str, int]]) -> None:
     """Store the hub's answer: each op's unit_seq. From then on it is "pushed"."""
     if not acks:
         return
-    t = SyncOp.__table__
+    t = OPS_T
     session.connection().execute(
         update(t).where(t.c.op_id == bindparam("o"), t.c.unit_seq.is_(None)).values(unit_seq=bindparam("s")),
         [{"o": o, "s": s} for o, s in acks])
@@ -199,12 +203,13 @@ def seed_ops(session: Session) -> int:
     ctx = session.info["ctx"]
     keyring = session.info.get(KEYRING)
     conn = session.connection()
-    ops_t = SyncOp.__table__
+    ops_t = OPS_T
     seq = next_seq(session, ctx.device_id)
     now = ctx.clock.now()
     written = 0
     for table in synced_tables():
         has_op = select(ops_t.c.entity_id).where(ops_t.c.entity_type == table.name, ops_t.c.kind == "insert")
+        items: list[tuple[str, dict[str, Any]]]
         if table.name in CHILD_TABLES:
             parent_col = table.c[CHILD_TABLES[table.name]]
             grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -219,7 +224,7 @@ def seed_ops(session: Session) -> int:
         for eid, fields in items:
             seq += 1
             op_id = new_id()
-            epoch, payload = _seal(keyring, op_id, table.name, eid, _payload(fields.get("created_by"), fields))
+            epoch, payload = _seal(keyring, op_id, table.name, eid, _payload(_str(fields.get("created_by")), fields))
             batch.append({"op_id": op_id, "device_id": ctx.device_id, "device_seq": seq,
                           "entity_type": table.name, "entity_id": eid, "kind": "insert", "base_seq": None,
                           "key_epoch": epoch, "payload": payload, "created_at": now, "unit_seq": None,
@@ -244,7 +249,7 @@ def record_rows(session: Session, table_name: str, ids: list[str], columns: list
     keyring = session.info.get(KEYRING)
     conn = session.connection()
     table = Base.metadata.tables[table_name]
-    ops_t = SyncOp.__table__
+    ops_t = OPS_T
     have = set(conn.execute(select(ops_t.c.entity_id).where(ops_t.c.entity_type == table_name, ops_t.c.kind == "insert",
                                                              ops_t.c.entity_id.in_(ids))).scalars())
     seq = next_seq(session, ctx.device_id)
@@ -272,7 +277,7 @@ def adopt_ops(session: Session) -> int:
     that joins pulls the unit instead. Returns how many."""
     ctx = session.info["ctx"]
     conn = session.connection()
-    t = SyncOp.__table__
+    t = OPS_T
     rows = conn.execute(select(t.c.op_id).where(t.c.device_id != ctx.device_id, t.c.acknowledged.is_(False),
                                                 t.c.unit_seq.is_(None))
                         .order_by(t.c.created_at, t.c.device_id, t.c.device_seq)).scalars().all()
