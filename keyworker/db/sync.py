@@ -43,7 +43,7 @@ class SyncOp(Base):
     key_epoch: Mapped[int] = mapped_column(Integer)  # 0: not sealed yet (sealed before it is pushed)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    unit_seq: Mapped[int | None] = mapped_column(Integer, index=True)
+    unit_seq: Mapped[int | None] = mapped_column(Integer)  # no index: every index is paid on the write path
     acknowledged: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -179,7 +180,10 @@ def quarantined(session: Session) -> list[tuple[int, str, str]]:
 # -- applying ------------------------------------------------------------------------------
 def _open(keyring: Keyring, epoch: int, op_id: str, etype: str, eid: str, payload: bytes) -> dict[str, Any]:
     plain = payload if epoch == 0 else keyring.open(epoch, op_id, etype, eid, payload)
-    data = codec.loads(plain)
+    try:
+        data = codec.unpack(plain)
+    except (ValueError, zlib.error) as e:
+        raise PayloadUnreadable("the payload is not an op") from e
     if not isinstance(data, dict) or not isinstance(data.get("f"), dict):
         raise PayloadUnreadable("the payload is not an op")
     return data

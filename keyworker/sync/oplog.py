@@ -23,7 +23,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Column, Table, bindparam, func, insert, select, text, update
+from sqlalchemy import Column, Table, bindparam, event, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from keyworker.db.base import Base, Tracked
@@ -87,17 +87,35 @@ def _seal(keyring: Keyring | None, op_id: str, etype: str, eid: str, plain: byte
 
 
 def _payload(actor: str | None, fields: dict[str, Any]) -> bytes:
-    return codec.dumps({"by": actor, "f": fields}).encode()
+    return codec.pack({"by": actor, "f": fields})
 
 
 def _str(v: Any) -> str | None:
     return v if isinstance(v, str) else None
 
 
-def next_seq(session: Session, device_id: str) -> int:
-    """The last device_seq this device used (0: none). Under the write lock of the transaction."""
-    return int(session.connection().execute(
-        select(func.coalesce(func.max(SyncOp.device_seq), 0)).where(SyncOp.device_id == device_id)).scalar_one())
+_SEQ = "sync_last_seq"  # session.info: (root transaction, device, last device_seq taken in it)
+
+
+def next_seq(session: Session, device_id: str, take: int = 0) -> int:
+    """The last device_seq this device used (0: none), then `take` more are this caller's (the
+    next is the returned value + 1). Under the write lock of the transaction: one indexed lookup
+    per transaction, the rest from session.info (dropped on any rollback, savepoints too)."""
+    tx = session.get_transaction()
+    held = session.info.get(_SEQ)
+    if held is not None and held[0] is tx and held[1] == device_id:
+        last = held[2]
+    else:
+        last = session.connection().execute(
+            select(OPS_T.c.device_seq).where(OPS_T.c.device_id == device_id)
+            .order_by(OPS_T.c.device_seq.desc()).limit(1)).scalar() or 0
+    session.info[_SEQ] = (tx, device_id, last + take)
+    return int(last)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_seq(session: Session, previous_transaction: Any) -> None:
+    session.info.pop(_SEQ, None)
 
 
 def write_ops(session: Session, flush_context: Any) -> None:
@@ -145,7 +163,7 @@ def write_ops(session: Session, flush_context: Any) -> None:
         return
     found.sort(key=lambda f: (f[0], f[1]))
     keyring = session.info.get(KEYRING)
-    seq = next_seq(session, ctx.device_id)
+    seq = next_seq(session, ctx.device_id, len(found))
     now = ctx.clock.now()
     rows = []
     for _, _, name, eid, kind, fields in found:
@@ -205,6 +223,7 @@ def seed_ops(session: Session) -> int:
     conn = session.connection()
     ops_t = OPS_T
     seq = next_seq(session, ctx.device_id)
+    session.info.pop(_SEQ, None)  # it takes many: the next caller looks again
     now = ctx.clock.now()
     written = 0
     for table in synced_tables():
@@ -253,6 +272,7 @@ def record_rows(session: Session, table_name: str, ids: list[str], columns: list
     have = set(conn.execute(select(ops_t.c.entity_id).where(ops_t.c.entity_type == table_name, ops_t.c.kind == "insert",
                                                              ops_t.c.entity_id.in_(ids))).scalars())
     seq = next_seq(session, ctx.device_id)
+    session.info.pop(_SEQ, None)  # it takes many: the next caller looks again
     now = ctx.clock.now()
     batch = []
     for r in conn.execute(select(table).where(table.c.id.in_(ids)).order_by(table.c.id)).mappings():
@@ -282,6 +302,7 @@ def adopt_ops(session: Session) -> int:
                                                 t.c.unit_seq.is_(None))
                         .order_by(t.c.created_at, t.c.device_id, t.c.device_seq)).scalars().all()
     seq = next_seq(session, ctx.device_id)
+    session.info.pop(_SEQ, None)  # it takes many: the next caller looks again
     for op_id in rows:
         seq += 1
         conn.execute(update(t).where(t.c.op_id == op_id).values(device_id=ctx.device_id, device_seq=seq))

@@ -42,7 +42,6 @@ def upgrade() -> None:
     op.create_index("ix_sync_ops_entity", "sync_ops", ["entity_type", "entity_id"], unique=False)
     op.create_index("ix_sync_ops_open", "sync_ops", ["device_id", "device_seq"], unique=False,
                     sqlite_where=sa.text("acknowledged = 0"))
-    op.create_index(op.f("ix_sync_ops_unit_seq"), "sync_ops", ["unit_seq"], unique=False)
     op.create_table(
         "sync_state",
         sa.Column("key", sa.String(64), nullable=False),

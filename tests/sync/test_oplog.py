@@ -29,7 +29,8 @@ def ops(book: Casebook, after: int = 0) -> list[SyncOp]:
 
 
 def fields(book: Casebook, op: SyncOp) -> dict:
-    return json.loads(book._sync_keyring().open(op.key_epoch, op.op_id, op.entity_type, op.entity_id, op.payload))["f"]
+    return codec.unpack(book._sync_keyring().open(op.key_epoch, op.op_id, op.entity_type, op.entity_id,
+                                                  op.payload))["f"]
 
 
 def last_seq(book: Casebook) -> int:
@@ -152,7 +153,7 @@ def test_the_payload_opens_only_with_its_key_and_its_op(manager_book: Casebook) 
     rec = admit(book)
     op = next(o for o in ops(book) if o.entity_type == "residents" and o.entity_id == rec.id)
     ring = book._sync_keyring()
-    assert json.loads(ring.open(op.key_epoch, op.op_id, op.entity_type, op.entity_id, op.payload))["f"]["id"] == rec.id
+    assert codec.unpack(ring.open(op.key_epoch, op.op_id, op.entity_type, op.entity_id, op.payload))["f"]["id"] == rec.id
     assert b"Jane" not in op.payload  # sealed, even inside the encrypted database
     with pytest.raises(PayloadUnreadable):
         ring.open(op.key_epoch, op.op_id, op.entity_type, "0196a000-0000-7000-8000-000000000000", op.payload)
