@@ -25,6 +25,12 @@ def _app():  # type: ignore[no-untyped-def]
 
 
 def unlock(db: Path, user: str, pw: str, repeats: int) -> list[float]:
+    """As the app: its pages' modules are imported while the password is typed (ui/app.py
+    `_preload_pages`), so the first unlock is not charged 0.5-0.7 s of imports no user waits for."""
+    from ui.main_window import load_feature_modules
+
+    _app()
+    load_feature_modules()
     return ui_unlock_to_caseload(db, user, pw, repeat=repeats)
 
 
