@@ -68,7 +68,8 @@ def walk_text(chain: dict[str, Any]) -> str:
 
 def check_lines(report: dict[str, Any]) -> list[str]:
     chain = report["audit_chain"]
-    lines = [f"Database integrity: {report.get('integrity')}",
+    integrity = report.get("integrity", "not checked this time (--no-integrity)")
+    lines = [f"Database integrity: {integrity}",
              f"Audit chain: {'intact' if chain['ok'] else 'BROKEN: ' + str(chain['problem'])} "
              f"({walk_text(chain)})"]
     against = chain.get("against")
