@@ -399,7 +399,19 @@ class Vault:
         """A restored vault keeps the live unit's sign-in counters and its failures not yet
         audited (not the backup's own, which were audited before the backup was made)."""
         source = throttle.counters(live._data) if live is not None else {}
-        self.update(lambda data: throttle.replace_counters(data, source))
+        # The sync keys too (keyworker/sync/keys.py): a backup older than an epoch must still
+        # open what the unit's other laptops seal, so the live vault's epochs are kept.
+        live_keys = live.sync_keys() if live is not None and live.unit_id == self.unit_id else []
+
+        def change(data: dict[str, Any]) -> None:
+            throttle.replace_counters(data, source)
+            keys = data.setdefault("sync_keys", [])
+            have = {k.get("epoch") for k in keys if isinstance(k, dict)}
+            keys.extend(k for k in live_keys if k.get("epoch") not in have)
+            if not keys:
+                data.pop("sync_keys")
+
+        self.update(change)
 
 
 def _drop(data: dict[str, Any], which: Callable[[dict[str, Any]], bool]) -> int:
