@@ -47,7 +47,7 @@ from keyworker.db.foundation import Account
 from keyworker.db.sync import CONFLICTS_T, HEADS_T, OPS_T, QUARANTINE_T, STATE_T
 from keyworker.security import audit as audit_chain
 from keyworker.sync import codec
-from keyworker.sync.keys import Keyring, PayloadUnreadable
+from keyworker.sync.keys import Keyring, PayloadUnreadable, epoch_of
 from keyworker.sync.oplog import APPLYING, CHILD_TABLES, KEYRING, LOCAL_TABLES, resolve_bases
 
 NAMESPACE = uuid.UUID("0196a000-5e1c-5000-8000-000000000017")
@@ -70,11 +70,9 @@ class PulledOp:
     device_seq: int
     entity_type: str
     entity_id: str
-    kind: str
     base_seq: int | None
-    key_epoch: int
-    payload: bytes
     created_at: datetime
+    payload: bytes  # sealed; it names its key epoch and holds the kind (keyworker/sync/keys.py)
 
 
 @dataclass(frozen=True)
@@ -178,13 +176,13 @@ def quarantined(session: Session) -> list[tuple[int, str, str]]:
 
 
 # -- applying ------------------------------------------------------------------------------
-def _open(keyring: Keyring, epoch: int, op_id: str, etype: str, eid: str, payload: bytes) -> dict[str, Any]:
+def _open(keyring: Keyring, epoch: int | None, op_id: str, etype: str, eid: str, payload: bytes) -> dict[str, Any]:
     plain = payload if epoch == 0 else keyring.open(epoch, op_id, etype, eid, payload)
     try:
         data = codec.unpack(plain)
     except (ValueError, zlib.error) as e:
         raise PayloadUnreadable("the payload is not an op") from e
-    if not isinstance(data, dict) or not isinstance(data.get("f"), dict):
+    if not isinstance(data, dict) or not isinstance(data.get("f"), dict) or data.get("k") not in ("insert", "update"):
         raise PayloadUnreadable("the payload is not an op")
     return data
 
@@ -432,13 +430,17 @@ def _apply_update(page: _Page, op: PulledOp, actor: str | None, fields: dict[str
     _set_heads(page, op, actor, fields)
 
 
-def _quarantine(page: _Page, op: PulledOp, reason: str) -> None:
+def _quarantine(page: _Page, op: PulledOp, reason: str, kind: str = "") -> None:
     t = QUARANTINE_T
     ctx = page.session.info["ctx"]
+    try:
+        epoch = epoch_of(op.payload)
+    except PayloadUnreadable:
+        epoch = -1
     page.session.connection().execute(insert(t).prefix_with("OR IGNORE").values(
         op_id=op.op_id, unit_seq=op.unit_seq, device_id=op.device_id, device_seq=op.device_seq,
-        entity_type=op.entity_type, entity_id=op.entity_id, kind=op.kind, base_seq=op.base_seq,
-        key_epoch=op.key_epoch, payload=op.payload, created_at=op.created_at, reason=reason,
+        entity_type=op.entity_type, entity_id=op.entity_id, kind=kind, base_seq=op.base_seq,
+        key_epoch=epoch, payload=op.payload, created_at=op.created_at, reason=reason,
         held_at=ctx.clock.now()))
 
 
@@ -520,7 +522,7 @@ def _apply(session: Session, ctx: Any, keyring: Keyring, ops: list[PulledOp]) ->
                 acked += 1
             continue
         try:
-            data = _open(keyring, op.key_epoch, op.op_id, op.entity_type, op.entity_id, op.payload)
+            data = _open(keyring, None, op.op_id, op.entity_type, op.entity_id, op.payload)
         except (PayloadUnreadable, ValueError) as e:
             _quarantine(page, op, f"payload: {e}")
             held += 1
@@ -533,21 +535,20 @@ def _apply(session: Session, ctx: Any, keyring: Keyring, ops: list[PulledOp]) ->
         residents = set(page.residents)
         try:
             with conn.begin_nested():
-                if op.kind == "insert":
+                kind = data["k"]
+                if kind == "insert":
                     _apply_insert(page, op, data.get("by"), data["f"])
-                elif op.kind == "update":
-                    _apply_update(page, op, data.get("by"), data["f"])
                 else:
-                    raise ValueError(f"unknown kind {op.kind}")
+                    _apply_update(page, op, data.get("by"), data["f"])
                 conn.execute(insert(t).values(
                     op_id=op.op_id, device_id=op.device_id, device_seq=op.device_seq, entity_type=op.entity_type,
-                    entity_id=op.entity_id, kind=op.kind, base_seq=op.base_seq, key_epoch=op.key_epoch,
+                    entity_id=op.entity_id, kind=kind, base_seq=op.base_seq, key_epoch=epoch_of(op.payload),
                     payload=op.payload, created_at=op.created_at, unit_seq=op.unit_seq, acknowledged=True))
         except (sa_exc.IntegrityError, LookupError, ValueError) as e:
             del page.conflicts[mark:]
             page.residents = residents
             reason = str(getattr(e, "orig", e)).splitlines()[0]
-            _quarantine(page, op, f"not written: {reason}")
+            _quarantine(page, op, f"not written: {reason}", data["k"])
             held += 1
             continue
         applied += 1

@@ -2,7 +2,9 @@
 key (AES-256-GCM under an HKDF-SHA256 key of the database key, as the outbox secrets are), and
 created the first time it is needed. Op payloads are sealed under it with AES-256-GCM; the
 associated data is op_id | entity_type | entity_id, so a payload cannot be moved to another op
-or record. A sealed payload: 1 byte version, 12 bytes nonce, ciphertext and tag."""
+or record. A sealed payload: 1 byte version (2), the key epoch (4 bytes, big-endian: the hub
+keeps no epoch column, so the payload says which key opens it), 12 bytes nonce, ciphertext and
+tag."""
 from __future__ import annotations
 
 import base64
@@ -18,7 +20,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from keyworker.errors import VaultError
 from keyworker.security.vault import Vault
 
-_VERSION = b"\x01"
+_VERSION = b"\x02"
+_HEAD = 1 + 4 + 12
 _WRAP_INFO = b"keyworker sync keys v1"
 
 
@@ -61,18 +64,27 @@ class Keyring:
     def seal(self, op_id: str, entity_type: str, entity_id: str, plaintext: bytes) -> tuple[int, bytes]:
         epoch = self.current
         nonce = os.urandom(12)
-        return epoch, _VERSION + nonce + self._cipher(epoch).encrypt(nonce, plaintext,
-                                                                     _aad(op_id, entity_type, entity_id))
+        return epoch, _VERSION + epoch.to_bytes(4, "big") + nonce + self._cipher(epoch).encrypt(
+            nonce, plaintext, _aad(op_id, entity_type, entity_id))
 
-    def open(self, epoch: int, op_id: str, entity_type: str, entity_id: str, sealed: bytes) -> bytes:
-        if epoch not in self.keys:
-            raise PayloadUnreadable(f"no sync key of epoch {epoch} on this laptop")
-        if sealed[:1] != _VERSION or len(sealed) < 1 + 12 + 16:
-            raise PayloadUnreadable("the payload is damaged")
+    def open(self, epoch: int | None, op_id: str, entity_type: str, entity_id: str, sealed: bytes) -> bytes:
+        """The plaintext; `epoch` (when the caller knows it) must be the one the payload names."""
+        named = epoch_of(sealed)
+        if epoch is not None and named != epoch:
+            raise PayloadUnreadable("the payload names another key epoch")
+        if named not in self.keys:
+            raise PayloadUnreadable(f"no sync key of epoch {named} on this laptop")
         try:
-            return self._cipher(epoch).decrypt(sealed[1:13], sealed[13:], _aad(op_id, entity_type, entity_id))
+            return self._cipher(named).decrypt(sealed[5:_HEAD], sealed[_HEAD:], _aad(op_id, entity_type, entity_id))
         except InvalidTag as e:
             raise PayloadUnreadable("the payload does not open with this unit's sync key") from e
+
+
+def epoch_of(sealed: bytes) -> int:
+    """The key epoch a sealed payload names."""
+    if sealed[:1] != _VERSION or len(sealed) < _HEAD + 16:
+        raise PayloadUnreadable("the payload is damaged")
+    return int.from_bytes(sealed[1:5], "big")
 
 
 _lock = threading.Lock()

@@ -10,7 +10,9 @@ written by the unit of work in the same transaction as the change.
   `resolve_bases`, before the next page is applied or the op is pushed: heads change only when a
   page is applied, so "the entity's head when the op is resolved" is the head it was written on,
   and the write path needs no lookup.
-- Payload (sealed): {"by": actor id, "f": {column: value}} in canonical JSON (keyworker/sync/codec).
+- Payload (sealed): {"by": actor id, "k": insert|update, "f": {column: value}} in canonical JSON
+  (keyworker/sync/codec). The kind and the key epoch travel inside the payload (the hub keeps
+  neither); the local log keeps them in columns of its own too.
 - Bulk writers that bypass the ORM (the demo generator, the CSV importer's insert_rows, the
   audit chain) write no ops: `seed_ops` writes an insert op for every synchronised row that has
   none, once, when a laptop first joins a hub.
@@ -54,11 +56,9 @@ class OutgoingOp:
     device_seq: int
     entity_type: str
     entity_id: str
-    kind: str
     base_seq: int | None
-    key_epoch: int
-    payload: bytes
     created_at: datetime
+    payload: bytes
 
 
 @lru_cache(maxsize=None)
@@ -86,8 +86,8 @@ def _seal(keyring: Keyring | None, op_id: str, etype: str, eid: str, plain: byte
     return keyring.seal(op_id, etype, eid, plain)
 
 
-def _payload(actor: str | None, fields: dict[str, Any]) -> bytes:
-    return codec.pack({"by": actor, "f": fields})
+def _payload(actor: str | None, kind: str, fields: dict[str, Any]) -> bytes:
+    return codec.pack({"by": actor, "k": kind, "f": fields})
 
 
 def _str(v: Any) -> str | None:
@@ -169,7 +169,7 @@ def write_ops(session: Session, flush_context: Any) -> None:
     for _, _, name, eid, kind, fields in found:
         seq += 1
         op_id = new_id()
-        epoch, payload = _seal(keyring, op_id, name, eid, _payload(ctx.actor_id, fields))
+        epoch, payload = _seal(keyring, op_id, name, eid, _payload(ctx.actor_id, kind, fields))
         rows.append({"op_id": op_id, "device_id": ctx.device_id, "device_seq": seq, "entity_type": name,
                      "entity_id": eid, "kind": kind, "base_seq": None, "key_epoch": epoch, "payload": payload,
                      "created_at": now, "unit_seq": None, "acknowledged": False})
@@ -200,8 +200,8 @@ def pending_ops(session: Session, limit: int = 500) -> list[OutgoingOp]:
         epoch, sealed = keyring.seal(r.op_id, r.entity_type, r.entity_id, r.payload)
         conn.execute(update(t).where(t.c.op_id == r.op_id).values(key_epoch=epoch, payload=sealed))
     rows = conn.execute(select(t).where(cond).order_by(t.c.device_seq).limit(limit)).all()
-    return [OutgoingOp(r.op_id, r.device_id, r.device_seq, r.entity_type, r.entity_id, r.kind, r.base_seq,
-                       r.key_epoch, r.payload, r.created_at) for r in rows]
+    return [OutgoingOp(r.op_id, r.device_id, r.device_seq, r.entity_type, r.entity_id, r.base_seq, r.created_at,
+                       r.payload) for r in rows]
 
 
 def record_acks(session: Session, acks: list[tuple[str, int]]) -> None:
@@ -243,7 +243,7 @@ def seed_ops(session: Session) -> int:
         for eid, fields in items:
             seq += 1
             op_id = new_id()
-            epoch, payload = _seal(keyring, op_id, table.name, eid, _payload(_str(fields.get("created_by")), fields))
+            epoch, payload = _seal(keyring, op_id, table.name, eid, _payload(_str(fields.get("created_by")), "insert", fields))
             batch.append({"op_id": op_id, "device_id": ctx.device_id, "device_seq": seq,
                           "entity_type": table.name, "entity_id": eid, "kind": "insert", "base_seq": None,
                           "key_epoch": epoch, "payload": payload, "created_at": now, "unit_seq": None,
@@ -281,7 +281,7 @@ def record_rows(session: Session, table_name: str, ids: list[str], columns: list
         fields = {c.key: codec.encode(r[c.name]) for c in cols}
         seq += 1
         op_id = new_id()
-        epoch, payload = _seal(keyring, op_id, table_name, r["id"], _payload(ctx.actor_id, fields))
+        epoch, payload = _seal(keyring, op_id, table_name, r["id"], _payload(ctx.actor_id, kind, fields))
         batch.append({"op_id": op_id, "device_id": ctx.device_id, "device_seq": seq, "entity_type": table_name,
                       "entity_id": r["id"], "kind": kind, "base_seq": None, "key_epoch": epoch, "payload": payload,
                       "created_at": now, "unit_seq": None, "acknowledged": False})

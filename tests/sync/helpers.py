@@ -35,7 +35,7 @@ class Exchange:
             if key not in self.by_device:
                 seq = len(self.ops) + 1
                 self.ops.append(PulledOp(seq, o.op_id, o.device_id, o.device_seq, o.entity_type, o.entity_id,
-                                         o.kind, o.base_seq, o.key_epoch, o.payload, o.created_at))
+                                         o.base_seq, o.created_at, o.payload))
                 self.by_device[key] = seq
             acks.append((o.op_id, self.by_device[key]))
         return acks

@@ -160,8 +160,8 @@ def test_the_same_page_twice_changes_nothing(unit) -> None:  # type: ignore[no-u
     assert digest(books["B"]) == once
     # the same op under a later seq (a hub that served it twice) is skipped by its id
     op = page[-1]
-    twin = PulledOp(op.unit_seq + 1000, op.op_id, op.device_id, op.device_seq, op.entity_type, op.entity_id, op.kind,
-                    op.base_seq, op.key_epoch, op.payload, op.created_at)
+    twin = PulledOp(op.unit_seq + 1000, op.op_id, op.device_id, op.device_seq, op.entity_type, op.entity_id,
+                    op.base_seq, op.created_at, op.payload)
     with books["B"]._write() as s:
         assert apply_page(s, [twin]).skipped == 1
     assert digest(books["B"]) == once
@@ -204,8 +204,8 @@ def test_a_payload_that_does_not_open_is_quarantined(unit) -> None:  # type: ign
     books["A"].residents.update(people[0][0], {"postcode": "PR3 1AA"})
     push(books["A"], ex)
     op = ex.ops[-1]
-    ex.ops[-1] = PulledOp(op.unit_seq, op.op_id, op.device_id, op.device_seq, op.entity_type, op.entity_id, op.kind,
-                          op.base_seq, op.key_epoch, op.payload[:-1] + bytes([op.payload[-1] ^ 1]), op.created_at)
+    ex.ops[-1] = PulledOp(op.unit_seq, op.op_id, op.device_id, op.device_seq, op.entity_type, op.entity_id,
+                          op.base_seq, op.created_at, op.payload[:-1] + bytes([op.payload[-1] ^ 1]))
     (result,) = pull(books["B"], ex)
     assert result.quarantined == 1 and result.applied == 0
     assert _postcode(books["B"], people[0][0]) != "PR3 1AA"

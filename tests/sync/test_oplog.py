@@ -163,6 +163,8 @@ def test_the_payload_opens_only_with_its_key_and_its_op(manager_book: Casebook) 
         ring.open(op.key_epoch, "0196a000-0000-7000-8000-000000000001", op.entity_type, op.entity_id, op.payload)
     with pytest.raises(PayloadUnreadable):
         Keyring({1: os.urandom(32)}).open(op.key_epoch, op.op_id, op.entity_type, op.entity_id, op.payload)
+    with pytest.raises(PayloadUnreadable):  # the payload names its epoch; a laptop without it cannot open it
+        Keyring({2: ring.keys[1]}).open(None, op.op_id, op.entity_type, op.entity_id, op.payload)
     tampered = op.payload[:-1] + bytes([op.payload[-1] ^ 1])
     with pytest.raises(PayloadUnreadable):
         ring.open(op.key_epoch, op.op_id, op.entity_type, op.entity_id, tampered)
