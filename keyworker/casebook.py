@@ -71,6 +71,7 @@ if TYPE_CHECKING:
     from keyworker.surveys import SurveyService
     from keyworker.returns.pseudonymised import ExtractService
     from keyworker.returns.service import ReturnsService
+    from keyworker.sync.service import SyncService
 
 from keyworker.security.vault import (
     ACCOUNT,
@@ -136,6 +137,7 @@ SERVICES: list[tuple[str, str]] = [
     ("surveys", "keyworker.surveys:SurveyService"),
     ("extracts", "keyworker.returns.pseudonymised:ExtractService"),
     ("returns", "keyworker.returns.service:ReturnsService"),
+    ("sync", "keyworker.sync.service:SyncService"),
 ]
 
 
@@ -171,6 +173,7 @@ class Casebook:
     surveys: SurveyService
     extracts: ExtractService
     returns: ReturnsService
+    sync: SyncService
 
     def __init__(
         self,
