@@ -114,8 +114,10 @@ class Admission(Tracked, Base):
     discharged_on: Mapped[date | None] = mapped_column(Date, index=True)
     discharge_type: Mapped[str | None] = mapped_column(String(16))  # planned / unplanned (issue: discharges)
 
-    # Current admissions (discharged_on IS NULL) with their resident and key worker, index-only.
-    __table_args__ = (Index("ix_admissions_open", "discharged_on", "archived", "resident_id", "key_worker_id"),)
+    # Current admissions (discharged_on IS NULL) with their resident and key worker, index-only;
+    # with id, admission date and planned length, Reviews due reads no table page (migration 0020).
+    __table_args__ = (Index("ix_admissions_open", "discharged_on", "archived", "resident_id", "key_worker_id",
+                            "id", "admitted_on", "planned_weeks"),)
 
 
 class MedicationEvent(Tracked, Base):

@@ -1,4 +1,4 @@
-"""Migration 0020 on a unit that already has care plans, versions, reviews pointing at them and
+"""Migration 0021 on a unit that already has care plans, versions, reviews pointing at them and
 risk assessments: nothing is lost, every foreign key still holds, versions may now fork, and the
 first laptop to join a hub seeds ops for every row."""
 from __future__ import annotations
@@ -15,7 +15,7 @@ from keyworker.sync.oplog import first_join
 from tests.conftest import ADMIN_PW
 from tests.unit.test_migrations import DEVICE, make_unit_at
 
-BEFORE = "0019_surveys"
+BEFORE = "0020_admissions_open_covering"
 ADMIN = "0196a000-0000-7000-8000-00000000a001"
 
 
@@ -35,7 +35,7 @@ def _fill(conn, table: str, **given: object) -> None:  # type: ignore[no-untyped
     conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(values))})", list(values.values()))
 
 
-def test_0020_upgrades_a_unit_with_plans_and_reviews_without_loss(tmp_path: Path, clock: FixedClock) -> None:
+def test_0021_upgrades_a_unit_with_plans_and_reviews_without_loss(tmp_path: Path, clock: FixedClock) -> None:
     path = tmp_path / "unit.kwdb"
     key = make_unit_at(path, BEFORE, clock)
     conn = raw_connect(path, key)

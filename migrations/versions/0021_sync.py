@@ -7,7 +7,7 @@ The two version tables are rebuilt (SQLite cannot drop a constraint in place). k
 runs every migration with foreign keys off and checks them all before the commit, so the rows
 that point at versions (reviews, parents) are kept as they are.
 
-Revises: 0019_surveys
+Revises: 0020_admissions_open_covering
 Create Date: 2026-12-03
 """
 from __future__ import annotations
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020_sync"
-down_revision = "0019_surveys"
+revision = "0021_sync"
+down_revision = "0020_admissions_open_covering"
 branch_labels = None
 depends_on = None
 
