@@ -48,7 +48,7 @@ from keyworker.db.sync import CONFLICTS_T, HEADS_T, OPS_T, QUARANTINE_T, STATE_T
 from keyworker.security import audit as audit_chain
 from keyworker.sync import codec
 from keyworker.sync.keys import Keyring, PayloadUnreadable, epoch_of
-from keyworker.sync.oplog import APPLYING, CHILD_TABLES, KEYRING, LOCAL_TABLES, resolve_bases
+from keyworker.sync.oplog import APPLYING, CHILD_TABLES, KEYRING, LOCAL_TABLES, VAULT_SLOTS, resolve_bases
 
 NAMESPACE = uuid.UUID("0196a000-5e1c-5000-8000-000000000017")
 ALL_FIELDS = "*"  # the head an insert leaves: every field, its value the row's
@@ -526,6 +526,16 @@ def _apply(session: Session, ctx: Any, keyring: Keyring, ops: list[PulledOp]) ->
         except (PayloadUnreadable, ValueError) as e:
             _quarantine(page, op, f"payload: {e}")
             held += 1
+            continue
+        if op.entity_type == VAULT_SLOTS:
+            # An account's key slot: kept in the op-log here and written to the vault after the
+            # commit (keyworker/sync/slots.py), which is outside the database.
+            conn.execute(insert(t).values(
+                op_id=op.op_id, device_id=op.device_id, device_seq=op.device_seq, entity_type=op.entity_type,
+                entity_id=op.entity_id, kind=data["k"], base_seq=op.base_seq, key_epoch=epoch_of(op.payload),
+                payload=op.payload, created_at=op.created_at, unit_seq=op.unit_seq, acknowledged=True))
+            applied += 1
+            page.touched[op.entity_type] += 1
             continue
         if op.entity_type not in Base.metadata.tables or op.entity_type in LOCAL_TABLES:
             _quarantine(page, op, f"unknown table {op.entity_type}")

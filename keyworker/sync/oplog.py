@@ -45,6 +45,9 @@ LOCAL_COLUMNS: dict[str, frozenset[str]] = {"accounts": frozenset({"last_sign_in
 # op per parent and flush, entity_id the parent's id, fields {"rows": [...]}. Append-only.
 CHILD_TABLES: dict[str, str] = {"star_scores": "reading_id"}
 STAMP_ONLY = frozenset({"updated_at"})
+# Key slots (the unit key wrapped under each account's password) live in the vault, not in a table:
+# they move as ops of this entity type, written and applied by keyworker/sync/slots.py.
+VAULT_SLOTS = "vault_slots"
 
 
 @dataclass(frozen=True)
