@@ -55,7 +55,8 @@ FEATURE_MODULES = ("ui.today", "ui.admin.page", "ui.caseload.page", "ui.referral
                    "ui.notes", "ui.outbox.page",
                    "ui.discharges",
                    "ui.outcomes",
-                   "ui.reports.ndtms")
+                   "ui.reports.ndtms",
+                   "ui.sync")
 
 
 def register_page(key: str, title: str, factory: Callable[[AppContext], QWidget], order: int = 100) -> None:
@@ -87,6 +88,7 @@ PAGE_PERMISSIONS: dict[str, Permission] = {
     "admin": Permission.EDIT_UNIT_PROFILE,  # seniors see its Unit tab only (ui/admin/page.py)
     "incidents": Permission.VIEW_UNIT_INCIDENTS,
     "ndtms": Permission.MAKE_NDTMS_RETURN,
+    "sync_conflicts": Permission.RESOLVE_SYNC_CONFLICTS,
 }
 
 

@@ -170,6 +170,8 @@ class Laptop:
 class EnrolmentCode:
     code: str
     expires_at: datetime
+    hub_url: str = ""  # what the new laptop types beside the code
+    fingerprint: str = ""  # the hub certificate's SHA-256, in pairs, as the new laptop checks it
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -373,7 +375,7 @@ class SyncService:
         if device_id == self._book.device_id:
             return "this laptop"
         known = json.loads(engine.get_state(s, "laptop_names", "{}") or "{}")
-        return known.get(device_id) or f"laptop {device_id[-6:]}"
+        return known.get(device_id) or f"another laptop ({device_id[-6:]})"
 
     def _op_device(self, s: Session, op_id: str) -> str | None:
         return s.connection().execute(select(OPS_T.c.device_id).where(OPS_T.c.op_id == op_id)).scalar()
@@ -628,58 +630,46 @@ class SyncService:
                                detail={"conflict": c.id, "other": c.record_b})
 
     # -- laptops ---------------------------------------------------------------------------------
-    def _client(self) -> Any:
-        from keyworker.sync import client, hubconf
-
-        cfg = hubconf.hub_config(self._book._vault)
-        if cfg is None:
-            raise ValidationError({"": "This laptop has not joined a unit hub yet."})
-        return client.HubClient(cfg, hubconf.device_token(self._book._vault, self._book._key))
-
     @typed_inputs(requires=Permission.MANAGE_LAPTOPS)
     def laptops(self) -> list[Laptop]:
-        """The unit's enrolled laptops as the hub knows them (a network call: off the UI thread)."""
-        with self._client() as hub:
-            devices = hub.devices()
+        """The unit's enrolled laptops as the hub knows them (a network call: off the UI thread).
+        Their names are kept here, so a conflict can say which laptop wrote a value."""
+        from keyworker.sync import enrol
+
         now = self._book.clock.now()
         out = []
-        for d in devices:
+        for d in enrol.laptops(self._book):
             seen, enrolled, revoked = _aware(d.last_seen_at), _aware(d.enrolled_at), _aware(d.revoked_at)
             days = None if revoked else ((now - (seen or enrolled or now)).days or None)
             out.append(Laptop(d.device_id, d.name or "(no name)", enrolled, seen, revoked,
                               d.device_id == self._book.device_id, days))
         with self._book._write() as s:
-            engine.set_state(s, "laptop_names", json.dumps({lp.device_id: lp.name for lp in out}, sort_keys=True))
-            self._book._record(s, "sync.laptops.list", "unit", None, detail={"count": len(out)})
+            names = json.loads(engine.get_state(s, "laptop_names", "{}") or "{}")
+            names.update({lp.device_id: lp.name for lp in out})
+            engine.set_state(s, "laptop_names", json.dumps(names, sort_keys=True))
         return out
 
     @typed_inputs(requires=Permission.MANAGE_LAPTOPS)
     def enrolment_code(self) -> EnrolmentCode:
-        """A one-time code for a new laptop, valid 15 minutes (a network call)."""
+        """A one-time code for a new laptop, valid 15 minutes and usable once (a network call;
+        audited by keyworker/sync/enrol.py)."""
         from keyworker.sync import enrol
+
+        from keyworker.sync import hubconf
 
         made = enrol.make_code(self._book)
-        code = getattr(made, "code", None) or (made[0] if isinstance(made, tuple) else str(made))
-        expires = getattr(made, "expires_at", None) or (made[1] if isinstance(made, tuple) else None)
-        expires = _parse_time(expires) if isinstance(expires, str) else _aware(expires)
-        if expires is None:
-            expires = self._book.clock.now() + timedelta(minutes=15)
-        with self._book._write() as s:
-            self._book._record(s, "sync.enrolment_code", "unit", None,
-                               detail={"expires_at": expires.isoformat(), "name": str(code)[:5]})
-        return EnrolmentCode(str(code), expires)
+        cfg = hubconf.hub_config(self._book._vault)
+        pin = cfg.cert_sha256.upper() if cfg else ""
+        return EnrolmentCode(made.text, _aware(made.expires_at) or self._book.clock.now() + timedelta(minutes=15),
+                             cfg.url if cfg else "", ":".join(pin[i:i + 2] for i in range(0, len(pin), 2)))
 
     @typed_inputs(requires=Permission.MANAGE_LAPTOPS)
-    def revoke(self, device_id: str) -> None:
-        """Remove a laptop from the unit on the hub (a network call). It cannot reach into the
-        laptop: what it holds stays as readable as its passwords allow."""
-        if device_id == self._book.device_id:
-            raise ValidationError({"device_id": "This is the laptop you are using: revoke it from another one."})
+    def revoke(self, device_id: str) -> datetime | None:
+        """Remove a laptop from the unit on the hub (a network call; audited). It cannot reach into
+        the laptop: what it holds stays as readable as its passwords allow."""
         from keyworker.sync import enrol
 
-        enrol.revoke(self._book, device_id)
-        with self._book._write() as s:
-            self._book._record(s, "sync.laptop.revoke", "device", device_id)
+        return _aware(enrol.revoke(self._book, device_id))
 
 
 __all__ = ["ConflictItem", "ConflictSide", "EnrolmentCode", "Laptop", "SyncService", "SyncStatus", "ago",
