@@ -182,7 +182,9 @@ def test_today_and_the_record_flag_lead_to_the_conflict(qtbot: QtBot, sync_unit:
     window.ctx.open_resident(sync_unit.resident_id)
     rec = window.ctx.resident_windows[sync_unit.resident_id]
     qtbot.waitUntil(lambda: "1 sync conflict waiting" in rec.header.alert_texts())
-    _shot(rec, "record-flag")
+    rec.resize(1280, 800)
+    qtbot.wait(50)
+    _shot(rec, "record-flag-1280x800")
     chip = next(w for w in rec.header.findChildren(type(rec.header.name)) if "sync conflict" in w.text())
     window.show_page("today")
     qtbot.mouseClick(chip, Qt.MouseButton.LeftButton)
