@@ -160,6 +160,10 @@ class MainWindow(QMainWindow):
         from ui.outbox_worker import OutboxWorker  # sends the outbox off the UI thread (issue 12)
         self.outbox_worker = OutboxWorker(ctx, self)
         self.outbox_worker.start()
+        from ui.sync.worker import SyncWorkerHook  # pushes and pulls with the unit hub (issue 17)
+
+        self.sync_worker = SyncWorkerHook(ctx, self)
+        self.sync_worker.start()
 
     # -- pages ---------------------------------------------------------------------------------
     def show_page(self, key: str) -> QWidget | None:
@@ -409,5 +413,6 @@ class MainWindow(QMainWindow):
             return
         self.lock.watcher.stop()
         self.outbox_worker.stop()
+        self.sync_worker.stop()
         QSettings().setValue("main/geometry", self.saveGeometry())
         super().closeEvent(event)

@@ -80,7 +80,7 @@ def test_the_empty_page_says_nothing_is_waiting(qtbot: QtBot, worker_book, tasks
     assert page.empty.text().startswith("Nothing is waiting.")
 
 
-def test_search_as_you_type_and_ctrl_2_keeps_that(qtbot: QtBot, sync_unit: Unit, tasks) -> None:  # noqa: F811
+def test_search_as_you_type_and_alt_2_keeps_that(qtbot: QtBot, sync_unit: Unit, tasks) -> None:  # noqa: F811
     sync_unit.postcode_conflict()
     page = _page(qtbot, sync_unit.books["A"], tasks)
     qtbot.keyClicks(page.search, "nobody")
@@ -89,7 +89,7 @@ def test_search_as_you_type_and_ctrl_2_keeps_that(qtbot: QtBot, sync_unit: Unit,
     qtbot.keyClicks(page.search, "bb1")  # a value
     assert page.proxy.rowCount() == 1
     page.table.setFocus()
-    qtbot.keyClick(page.table, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(page.table, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
     assert _postcode(sync_unit.books["A"], sync_unit.resident_id) == "BB1 1AA"
     assert page.model.rowCount() == 0
 
@@ -178,6 +178,12 @@ def test_today_and_the_record_flag_lead_to_the_conflict(qtbot: QtBot, sync_unit:
     assert item.text.startswith("Lee Park (R-") and "Postcode: “PR2 9ZZ” or “BB1 1AA”" in item.text
     item.open(window.ctx, window)
     assert window.current_key() == "sync_conflicts"
+    page = window.pages["sync_conflicts"]
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)  # Find lands in the search
+    assert page.search.hasFocus()
     _shot(window, "main-window-conflicts-1280x800")
     window.ctx.open_resident(sync_unit.resident_id)
     rec = window.ctx.resident_windows[sync_unit.resident_id]

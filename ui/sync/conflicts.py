@@ -3,14 +3,14 @@ synced, in a key worker's words, each one side by side. Key workers see the valu
 residents; seniors see the whole unit, with two versions of a plan or assessment and probable
 duplicates too (the service decides: `book.sync.conflicts()`).
 
-- A value: Keep this (Ctrl+1) / Keep that (Ctrl+2); the choice is written as a change of its own
+- A value: Keep this (Alt+1) / Keep that (Alt+2); the choice is written as a change of its own
   and goes to every laptop at the next sync.
-- Two versions: Choose this version (Ctrl+1) / Choose that version (Ctrl+2), or Merge… (Ctrl+M),
+- Two versions: Choose this version (Alt+1) / Choose that version (Alt+2), or Merge… (Ctrl+M),
   which opens both side by side with a merge editor seeded from the one chosen to start from.
-- A probable duplicate: Merge records, keeping this one (Ctrl+1) or that one (Ctrl+2), or Not the
+- A probable duplicate: Merge records, keeping this one (Alt+1) or that one (Alt+2), or Not the
   same person (Ctrl+Shift+N).
 Search as you type over names, references, what changed and the values. Every call runs off the
-UI thread."""
+UI thread. (Ctrl+1 … Ctrl+9 are the main window's pages; Ctrl+F finds here.)"""
 from __future__ import annotations
 
 from typing import Any
@@ -242,7 +242,7 @@ class ConflictsPage(QWidget):
         lay.addWidget(self.message)
         lay.addWidget(self.stack, 1)
 
-        for keys, slot in (("Ctrl+1", lambda: self.take(0)), ("Ctrl+2", lambda: self.take(1)),
+        for keys, slot in (("Alt+1", lambda: self.take(0)), ("Alt+2", lambda: self.take(1)),
                            ("Ctrl+M", self.merge), ("Ctrl+Shift+N", self.not_duplicate)):
             act = QAction(self)
             act.setShortcut(QKeySequence(keys))
@@ -255,6 +255,11 @@ class ConflictsPage(QWidget):
         ctx.state.actor_changed.connect(self.refresh)
         self._show_current()
         self.refresh()
+
+    def focus_search(self) -> None:
+        """Ctrl+F (the main window's Find) lands in this page's search."""
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
 
     # -- loading ----------------------------------------------------------------------------------
     def _on_data_changed(self, area: str) -> None:
@@ -335,7 +340,7 @@ class ConflictsPage(QWidget):
             card.button.setObjectName("primary" if n == 0 else "")
             card.button.style().unpolish(card.button)
             card.button.style().polish(card.button)
-            card.button.setToolTip(f"{tips} (Ctrl+{n + 1})")
+            card.button.setToolTip(f"{tips} (Alt+{n + 1})")
             card.button.setAccessibleName(labels[n].replace("&", "") + f": {c.sides[n].value}")
         self.merge_button.setVisible(c.kind == "fork")
         self.apart_button.setVisible(c.kind == "duplicate")

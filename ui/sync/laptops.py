@@ -86,17 +86,19 @@ class CodeDialog(QDialog):
         self.expiry.setObjectName("sectionTitle")
         v.addWidget(self.expiry)
         steps = QLabel(
-            "On the new laptop, choose “Join a unit hub” and type the hub's address, its fingerprint and "
-            "this code. The code carries the unit's keys, sealed so that only someone holding it can open "
-            "them: read it out or type it, never email it.")
+            "Enrol the new laptop with the hub's address, its fingerprint and this code. Read the code out or "
+            "type it, never email it: it carries the unit's keys, sealed so that only someone holding it can "
+            "open them. On the new laptop, in a terminal:")
         steps.setWordWrap(True)
         v.addWidget(steps)
-        if code.hub_url:
-            hub = QLabel(f"Hub address: {code.hub_url}\nFingerprint: {code.fingerprint}")
-            hub.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            hub.setWordWrap(True)
-            hub.setObjectName("hint")
-            v.addWidget(hub)
+        self.command = QLabel(f"python main.py sync join --hub {code.hub_url or 'https://…'} --code {code.code} "
+                              f"--cert-sha256 {code.fingerprint or '…'} --db <the new unit file>")
+        self.command.setObjectName("hint")
+        self.command.setWordWrap(True)
+        self.command.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.command.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.command.setAccessibleName("The command to type on the new laptop")
+        v.addWidget(self.command)
         buttons = QDialogButtonBox()
         self.copy_button = buttons.addButton("&Copy the code", QDialogButtonBox.ButtonRole.ActionRole)
         self.copy_button.clicked.connect(self.copy)
