@@ -91,17 +91,18 @@ class SyncStatus:
 
 
 def status_words(st: SyncStatus, now: datetime | None) -> str:
-    parts = []
+    """"Synced 2 min ago", "Offline since 21:40", "3 conflicts waiting" (the status bar is narrow:
+    while syncing goes well, conflicts waiting is the news; offline or behind, both are said)."""
+    n = st.conflicts_waiting
     if st.offline_since is not None:
-        parts.append(f"Offline since {_hhmm(st.offline_since, now)}")
+        head = f"Offline since {_hhmm(st.offline_since, now)}"
     elif st.last_synced_at is None:
-        parts.append("Not synced yet")
+        head = "Not synced yet"
+    elif n and not st.stale:
+        return f"{n} conflict{'s' if n != 1 else ''} waiting"
     else:
-        parts.append(f"Synced {ago(st.last_synced_at, now)}")
-    if st.conflicts_waiting:
-        n = st.conflicts_waiting
-        parts.append(f"{n} conflict{'s' if n != 1 else ''} waiting")
-    return " · ".join(parts)
+        head = f"Synced {ago(st.last_synced_at, now)}"
+    return head + (f" · {n} conflict{'s' if n != 1 else ''}" if n else "")
 
 
 def ago(at: datetime, now: datetime | None) -> str:

@@ -3,6 +3,8 @@
 resolve), and a click on it opens Sync conflicts."""
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -45,12 +47,19 @@ def test_conflicts_waiting_and_a_click_opens_them(qtbot: QtBot, sync_unit, enrol
     sync_unit.postcode_conflict()
     book = sync_unit.books["A"]  # Lee's key worker
     enrolled.synced(book, 1)
-    window = shown_window(make_ctx(book, tasks))
+    window = shown_window(make_ctx(book, tasks), (1024, 768))
     label = window.status.sync_label
-    assert label.text() == "Synced 1 min ago · 1 conflict waiting"
+    assert label.text() == "1 conflict waiting"
+    assert "Last synced 05/01/2026 08:59" in label.toolTip() and "Click to open Sync conflicts" in label.toolTip()
+    assert label.isVisible() and label.width() >= label.sizeHint().width()  # not cut off at 1024
+    if os.environ.get("SYNC_SHOTS"):
+        window.grab().save(os.path.join(os.environ["SYNC_SHOTS"], "status-bar-1024x768.png"))
     qtbot.mouseClick(label, Qt.MouseButton.LeftButton)
     assert window.current_key() == "sync_conflicts"
     other = sync_unit.books["C"]  # Jo Second: not Lee's key worker, so nothing of theirs waits
     enrolled.synced(other, 1)
     bar = _bar(qtbot, other, tasks)
     assert bar.sync_label.text() == "Synced 1 min ago"
+    enrolled.offline(book, 5)  # offline: both are said
+    window.status.sync_label.poll()
+    assert label.text() == "Offline since 08:55 · 1 conflict"
