@@ -803,6 +803,17 @@ ACTIONS: dict[str, Formatter] = {
     "sync.join": lambda d: Words("Laptop joined the unit hub"),
     "sync.enrol_code": lambda d: Words("Enrolment code made for a new laptop"),
     "sync.revoke": lambda d: Words("Laptop removed from the unit hub"),
+    # resolving what two laptops changed differently (keyworker/sync/service.py)
+    "sync.conflicts.list": lambda d: Words("Sync conflicts looked at", f"{d.get('count', 0)} shown"),
+    "sync.conflict.keep_value": lambda d: Words(
+        f"Sync conflict resolved: {_words(str(d.get('field') or 'a value'))} chosen",
+        "Kept the " + ("earlier" if d.get("kept") == "a" else "later") + " of the two values"),
+    "sync.fork.choose": lambda d: Words(f"Two versions from two laptops: one kept as version {d.get('version')}"),
+    "sync.fork.merge": lambda d: Words(f"Two versions from two laptops merged into version {d.get('version')}"),
+    "sync.duplicate.merge": lambda d: Words(
+        "Two records of one person merged",
+        f"The other record ({d.get('archived_reference') or 'its reference'}) was archived and what it held moved here"),
+    "sync.duplicate.not_same": lambda d: Words("Two records kept apart: not the same person"),
     "setting.change": _setting,
     "unit_profile.update": _profile_update,
     "unit_profile.logo": _logo,
