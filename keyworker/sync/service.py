@@ -347,8 +347,9 @@ class SyncService:
             if mine_only:
                 me = self._book.actor.id
                 ids = {i.resident_id for i in items if i.resident_id}
-                kw = dict(s.execute(select(Resident.id, Resident.key_worker_id).where(Resident.id.in_(ids))).all())
-                items = [i for i in items if kw.get(i.resident_id) == me]
+                kw: dict[str, str | None] = {rid_: worker for rid_, worker in s.execute(
+                    select(Resident.id, Resident.key_worker_id).where(Resident.id.in_(ids))).tuples()}
+                items = [i for i in items if kw.get(i.resident_id or "") == me]
             if items:
                 shown = sorted({i.resident_id for i in items if i.resident_id})
                 self._book._record(s, "sync.conflicts.list", "sync_conflict", None,
@@ -368,7 +369,7 @@ class SyncService:
         return n
 
     def _names(self, s: Session) -> dict[str, str]:
-        return dict(s.execute(select(Account.id, Account.full_name)).all())
+        return {aid: name for aid, name in s.execute(select(Account.id, Account.full_name)).tuples()}
 
     def _laptop_name(self, s: Session, device_id: str | None) -> str:
         if device_id is None:
@@ -407,7 +408,7 @@ class SyncService:
             current = s.connection().execute(select(parent.c.current_version_id).where(
                 parent.c.id == c.entity_id)).scalar()
             sides = []
-            for vid in (c.record_a, c.record_b):
+            for vid in (c.record_a or "", c.record_b or ""):
                 v = s.connection().execute(select(t).where(t.c.id == vid)).mappings().first()
                 if v is None:
                     continue
@@ -421,7 +422,7 @@ class SyncService:
                                 "from the same one. Both are kept: choose one, or merge them.",
                                 tuple(sides), c.entity_type, c.entity_id, None)
         sides = []
-        for r_id in (c.record_a, c.record_b):
+        for r_id in (c.record_a or "", c.record_b or ""):
             r = s.get(Resident, r_id)
             if r is None:
                 continue
@@ -515,8 +516,8 @@ class SyncService:
                     p = _table(c0.entity_type)
                     cur = s.connection().execute(select(p.c.current_version_id).where(p.c.id == c0.entity_id)).scalar()
                     if cur in (c0.record_a, c0.record_b):
-                        based_on = cur
-            version_id = based_on
+                        based_on = str(cur)
+            version_id: str = based_on
             c = self._fork(s, conflict_id, version_id)
             if c.entity_type == "risk_assessments":
                 content = json.dumps(parsed, sort_keys=True)
@@ -540,7 +541,7 @@ class SyncService:
     def _new_version(self, s: Session, c: engine.ConflictView, chosen: str, content: str, how: str) -> str:
         vtable, parent_col = VERSIONS[c.entity_type]
         cls = _orm_class(vtable)
-        other = c.record_b if chosen == c.record_a else c.record_a
+        other = (c.record_b if chosen == c.record_a else c.record_a) or ""
         t = _table(vtable)
         top = s.connection().execute(select(func.max(t.c.number)).where(t.c[parent_col] == c.entity_id)).scalar() or 0
         chosen_row = s.get(cls, chosen)
@@ -561,6 +562,8 @@ class SyncService:
         s.add(v)
         s.flush([v])
         parent = s.get(_orm_class(c.entity_type), c.entity_id)
+        if parent is None:
+            raise NotFound("The plan or assessment these versions belong to is not on this laptop.")
         parent.current_version_id = v.id
         if c.entity_type == "risk_assessments":
             from datetime import date
