@@ -651,7 +651,34 @@ class SyncService:
             names = json.loads(engine.get_state(s, "laptop_names", "{}") or "{}")
             names.update({lp.device_id: lp.name for lp in out})
             engine.set_state(s, "laptop_names", json.dumps(names, sort_keys=True))
+            engine.set_state(s, "laptops_seen", json.dumps({
+                "at": now.isoformat(),
+                "laptops": [{"device_id": lp.device_id, "name": lp.name, "revoked": lp.revoked_at is not None,
+                             "last_seen_at": lp.last_seen_at.isoformat() if lp.last_seen_at else None,
+                             "enrolled_at": lp.enrolled_at.isoformat() if lp.enrolled_at else None}
+                            for lp in out]}, sort_keys=True))
         return out
+
+    @typed_inputs(requires=Permission.MANAGE_LAPTOPS)
+    def laptops_not_synced(self, days: int = NOT_SYNCED_DAYS) -> tuple[datetime | None, list[Laptop]]:
+        """The laptops not synced for `days` days, as the hub listed them when Administration ->
+        Laptops last asked (no network: for Today), and when that was (None: never asked here)."""
+        with self._book._read() as s:
+            raw = engine.get_state(s, "laptops_seen")
+        if not raw:
+            return None, []
+        data = json.loads(raw)
+        now = self._book.clock.now()
+        out = []
+        for d in data.get("laptops", []):
+            if d.get("revoked") or d.get("device_id") == self._book.device_id:
+                continue
+            seen = _parse_time(d.get("last_seen_at")) or _parse_time(d.get("enrolled_at"))
+            if seen is None or (now - seen).days < days:
+                continue
+            out.append(Laptop(d["device_id"], d.get("name") or "(no name)", _parse_time(d.get("enrolled_at")),
+                              _parse_time(d.get("last_seen_at")), None, False, (now - seen).days))
+        return _parse_time(data.get("at")), sorted(out, key=lambda lp: -(lp.not_synced_for_days or 0))
 
     @typed_inputs(requires=Permission.MANAGE_LAPTOPS)
     def enrolment_code(self) -> EnrolmentCode:

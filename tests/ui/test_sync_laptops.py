@@ -144,3 +144,20 @@ def test_revoke_says_what_it_cannot_do_and_then_revokes(qtbot: QtBot, admin_book
     screen.confirm_revoke = lambda _p, lp: True
     screen.revoke_button.click()
     assert hub["revoked"] == ["0196a000-0000-7000-8000-00000000000b"]
+
+
+def test_today_names_the_laptops_not_synced_for_7_days(qtbot: QtBot, admin_book, tasks, hub, enrolled,  # type: ignore[no-untyped-def]  # noqa: F811
+                                                       shown_window, monkeypatch) -> None:
+    import ui.main_window as mw
+    from ui.sync.today import laptops_not_synced
+
+    assert laptops_not_synced(admin_book) == []  # the hub never asked from here: nothing guessed
+    _screen(qtbot, admin_book, tasks)  # Administration → Laptops read the list
+    (item,) = laptops_not_synced(admin_book)  # not this laptop, not the removed one
+    assert item.text == ("Night office laptop — not synced since 27/12/2025 (9 days; as the hub said "
+                         "05/01/2026 09:00)")
+    monkeypatch.setattr(mw, "FEATURE_MODULES", ("ui.today", "ui.admin.page", "ui.sync"))
+    window = shown_window(make_ctx(admin_book, tasks))
+    item.open(window.ctx, window)
+    assert window.current_key() == "admin" and window.pages["admin"].tabs.currentWidget() is \
+        window.pages["admin"].laptops_tab
