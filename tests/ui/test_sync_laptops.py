@@ -157,7 +157,12 @@ def test_today_names_the_laptops_not_synced_for_7_days(qtbot: QtBot, admin_book,
     assert item.text == ("Night office laptop — not synced since 27/12/2025 (9 days; as the hub said "
                          "05/01/2026 09:00)")
     monkeypatch.setattr(mw, "FEATURE_MODULES", ("ui.today", "ui.admin.page", "ui.sync"))
-    window = shown_window(make_ctx(admin_book, tasks))
+    window = shown_window(make_ctx(admin_book, tasks), (1024, 768))
+    if SHOTS:
+        window.grab().save(os.path.join(SHOTS, "today-admin-1024x768.png"))
     item.open(window.ctx, window)
+    if SHOTS:
+        qtbot.wait(50)
+        window.grab().save(os.path.join(SHOTS, "admin-laptops-1024x768.png"))
     assert window.current_key() == "admin" and window.pages["admin"].tabs.currentWidget() is \
         window.pages["admin"].laptops_tab
