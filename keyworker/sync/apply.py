@@ -197,7 +197,7 @@ def _local_pending(session: Session, me: str, keyring: Keyring,
     conn = session.connection()
     for i in range(0, len(ids), 500):
         for r in conn.execute(select(t).where(t.c.entity_id.in_(ids[i:i + 500]), t.c.device_id == me,
-                                              t.c.acknowledged.is_(False)).order_by(t.c.device_seq)).all():
+                                              t.c.acknowledged == False).order_by(t.c.device_seq)).all():  # noqa: E712 - "= 0" uses ix_sync_ops_open
             if (r.entity_type, r.entity_id) not in entities or r.entity_type in CHILD_TABLES:
                 continue
             data = _open(keyring, r.key_epoch, r.op_id, r.entity_type, r.entity_id, r.payload)

@@ -197,7 +197,9 @@ def pending_ops(session: Session, limit: int = 500) -> list[OutgoingOp]:
     resolve_bases(session, ctx.device_id)
     conn = session.connection()
     t = OPS_T
-    cond = (t.c.device_id == ctx.device_id) & (t.c.acknowledged.is_(False)) & (t.c.unit_seq.is_(None))
+    # "= 0", not "IS 0": SQLite uses the partial index ix_sync_ops_open only for the former, and a
+    # laptop that brought its unit to the hub has every row's op under its own device id.
+    cond = (t.c.device_id == ctx.device_id) & (t.c.acknowledged == False) & (t.c.unit_seq.is_(None))  # noqa: E712
     for r in conn.execute(select(t.c.op_id, t.c.entity_type, t.c.entity_id, t.c.payload)
                           .where(cond, t.c.key_epoch == 0)).all():
         epoch, sealed = keyring.seal(r.op_id, r.entity_type, r.entity_id, r.payload)
