@@ -82,18 +82,18 @@ def publish(session: Session, vault: Vault) -> int:
     seq = next_seq(session, ctx.device_id, len(changed))
     now = ctx.clock.now()
     rows = []
-    for key, slot in changed:
+    for key, published in changed:
         seq += 1
         op_id = new_id()
         eid = entity_id(key)
         kind = "update" if key in have else "insert"
-        plain = codec.pack({"by": ctx.actor_id, "k": kind, "f": {"key": key, "slot": slot}})
+        plain = codec.pack({"by": ctx.actor_id, "k": kind, "f": {"key": key, "slot": published}})
         epoch, sealed = keyring.seal(op_id, VAULT_SLOTS, eid, plain)
         rows.append({"op_id": op_id, "device_id": ctx.device_id, "device_seq": seq, "entity_type": VAULT_SLOTS,
                      "entity_id": eid, "kind": kind, "base_seq": None if kind == "insert" else 0,
                      "key_epoch": epoch, "payload": sealed, "created_at": now, "unit_seq": None,
                      "acknowledged": False})
-        have[key] = None if slot is None else str(slot["id"])
+        have[key] = None if published is None else str(published["id"])
     session.connection().execute(insert(OPS_T), rows)
     remember(session, have)
     return len(rows)
