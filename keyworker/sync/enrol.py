@@ -259,7 +259,11 @@ def join(hub_url: str, code_text: str, db_path: Path | str, cert_sha256_shown_to
     book = _write_unit(path, bundle, HubConfig(url, joined.unit_id, joined.device_id, pin), joined.token,
                        private, clock or SystemClock(), kdf or DEFAULT_KDF)
     try:
-        sync_once(book, progress=progress)
+        try:
+            sync_once(book, progress=progress)
+        except HubError as e:
+            raise EnrolmentError(f"This laptop joined the unit ({path}), but its first sync stopped: {e.message}. "
+                                 f"Finish it with `main.py sync now --db {path}` when the hub can be reached.") from e
         with book._read() as s:
             seen = last_seen(s)
         start = int(bundle.get("start_seq") or 0)
