@@ -253,8 +253,9 @@ class SyncService:
             last = _parse_time(engine.get_state(s, "last_synced_at"))
             offline = _parse_time(engine.get_state(s, "offline_since"))
             error = engine.get_state(s, "last_error") or None
+            # "= 0", not "IS 0": only that form matches the partial index ix_sync_ops_open.
             pending = conn.execute(select(func.count()).select_from(OPS_T).where(
-                OPS_T.c.device_id == self._book.device_id, OPS_T.c.acknowledged.is_(False),
+                OPS_T.c.device_id == self._book.device_id, OPS_T.c.acknowledged == False,  # noqa: E712
                 OPS_T.c.unit_seq.is_(None))).scalar() or 0
             waiting = len(self._visible(s, self._open(s)))
             held = len(engine.quarantined(s))
