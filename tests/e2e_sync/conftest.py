@@ -3,45 +3,12 @@ with a trustme certificate (tests/hub/servers.py), and real SQLCipher laptops en
 keyworker/sync/enrol.py. One cluster and one hub per module; each test has a unit of its own."""
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from keyworker.hub.schema import init
-from tests.hub.servers import Certs, HubDb, HubProcess, make_certs
-from tests.pg import PostgresCluster, find_bindir
-
-
-@pytest.fixture(scope="session")
-def pg() -> Iterator[PostgresCluster]:
-    bindir = find_bindir()
-    if bindir is None:
-        message = "PostgreSQL's initdb was not found (bash .ci/setup --test installs it)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    cluster = PostgresCluster(bindir)
-    try:
-        cluster.start()
-        yield cluster
-    finally:
-        cluster.stop()
-
-
-@pytest.fixture(scope="session")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
-    return make_certs(tmp_path_factory.mktemp("e2e-tls"))
-
-
-@pytest.fixture(scope="module")
-def hub_db(pg: PostgresCluster, request: pytest.FixtureRequest) -> HubDb:
-    name = "e2e_" + re.sub(r"\W", "_", request.module.__name__.rsplit(".", 1)[-1])
-    owner_url, service_url = pg.create_hub_database(name)
-    init(owner_url)
-    return HubDb(owner_url, service_url)
+from tests.hub.servers import Certs, HubDb, HubProcess
 
 
 @pytest.fixture(scope="module")
