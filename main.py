@@ -28,6 +28,12 @@ def start_gui(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["hub"]:
+        # The unit hub's server commands (keyworker/hub/cli.py): no Qt and no unit database.
+        from keyworker.hub.cli import run as run_hub
+
+        return run_hub(args[1:])
     from keyworker.cli import run
 
     return run(argv, start_gui=start_gui)

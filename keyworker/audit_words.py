@@ -471,6 +471,15 @@ def _check(d: Detail) -> Words:
     return Words("Unit checked", "" if ok is None else ("all well" if ok else "problems found"))
 
 
+def _sync_apply(d: Detail) -> Words:
+    def n(key: str, one: str, many: str) -> str:
+        v = d.get(key)
+        return f"{v} {one if v == 1 else many}" if isinstance(v, int) and v else ""
+    return Words("Changes from other laptops applied", _join(
+        n("applied", "change", "changes"), n("residents", "resident", "residents"),
+        n("conflicts", "conflict to look at", "conflicts to look at"), n("quarantined", "held back", "held back")))
+
+
 def _migrate(d: Detail) -> Words:
     b = d.get("backup")
     return Words("Database upgraded for this version of Keyworker", f"Backup kept first: {b}" if b else "")
@@ -789,6 +798,22 @@ ACTIONS: dict[str, Formatter] = {
     "unit.restore.rolled_back": _restore("Interrupted restore undone; the unit is as it was"),
     "backup": _backup,
     "check": _check,
+    "sync.apply": _sync_apply,
+    "sync.bootstrap": lambda d: Words("Unit brought to the unit hub (this is its first laptop)"),
+    "sync.join": lambda d: Words("Laptop joined the unit hub"),
+    "sync.enrol_code": lambda d: Words("Enrolment code made for a new laptop"),
+    "sync.revoke": lambda d: Words("Laptop removed from the unit hub"),
+    # resolving what two laptops changed differently (keyworker/sync/service.py)
+    "sync.conflicts.list": lambda d: Words("Sync conflicts looked at", f"{d.get('count', 0)} shown"),
+    "sync.conflict.keep_value": lambda d: Words(
+        f"Sync conflict resolved: {_words(str(d.get('field') or 'a value'))} chosen",
+        "Kept the " + ("earlier" if d.get("kept") == "a" else "later") + " of the two values"),
+    "sync.fork.choose": lambda d: Words(f"Two versions from two laptops: one kept as version {d.get('version')}"),
+    "sync.fork.merge": lambda d: Words(f"Two versions from two laptops merged into version {d.get('version')}"),
+    "sync.duplicate.merge": lambda d: Words(
+        "Two records of one person merged",
+        f"The other record ({d.get('archived_reference') or 'its reference'}) was archived and what it held moved here"),
+    "sync.duplicate.not_same": lambda d: Words("Two records kept apart: not the same person"),
     "setting.change": _setting,
     "unit_profile.update": _profile_update,
     "unit_profile.logo": _logo,

@@ -71,6 +71,7 @@ if TYPE_CHECKING:
     from keyworker.surveys import SurveyService
     from keyworker.returns.pseudonymised import ExtractService
     from keyworker.returns.service import ReturnsService
+    from keyworker.sync.service import SyncService
 
 from keyworker.security.vault import (
     ACCOUNT,
@@ -136,6 +137,7 @@ SERVICES: list[tuple[str, str]] = [
     ("surveys", "keyworker.surveys:SurveyService"),
     ("extracts", "keyworker.returns.pseudonymised:ExtractService"),
     ("returns", "keyworker.returns.service:ReturnsService"),
+    ("sync", "keyworker.sync.service:SyncService"),
 ]
 
 
@@ -171,6 +173,7 @@ class Casebook:
     surveys: SurveyService
     extracts: ExtractService
     returns: ReturnsService
+    sync: SyncService
 
     def __init__(
         self,
@@ -399,6 +402,7 @@ class Casebook:
             try:
                 with Session(self._engine, expire_on_commit=False) as s:
                     s.info["ctx"] = UnitContext(self.clock, self.actor.id, self.device_id)
+                    s.info["sync_keyring"] = self._sync_keyring()  # seals the op-log (keyworker/sync)
                     with s.begin():
                         yield s
             except BaseException as e:
@@ -412,6 +416,15 @@ class Casebook:
         self._writes_since_anchor += 1
         if self._writes_since_anchor >= audit_anchor.ANCHOR_EVERY_WRITES:
             self._anchor_chain()
+
+    def _sync_keyring(self) -> Any:
+        """The unit's sync keys (keyworker/sync/keys.py), unwrapped once per open book."""
+        ring = getattr(self, "_keyring", None)
+        if ring is None:
+            from keyworker.sync.keys import keyring
+
+            ring = self._keyring = keyring(self._vault, self._key)
+        return ring
 
     def _anchor_chain(self) -> None:
         """Raise the audit chain's high-water mark in the vault. Best effort: the writes it

@@ -5,10 +5,15 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.hub.servers import Certs, HubDb
+    from tests.pg import PostgresCluster
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # A MainWindow in a test starts no background outbox delivery (tests/ui/test_outbox_worker.py turns it on).
@@ -121,3 +126,45 @@ def worker_book(book_factory) -> Casebook:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def manager_book(book_factory) -> Casebook:  # type: ignore[no-untyped-def]
     return book_factory("manager")
+
+
+# -- the unit hub's tests (tests/hub, tests/e2e_sync): one PostgreSQL cluster for the whole run ----
+@pytest.fixture(scope="session")
+def pg() -> Iterator["PostgresCluster"]:
+    """A real PostgreSQL cluster (tests/pg.py). Without PostgreSQL's binaries the tests skip, except
+    on CI (CI set), where .ci/setup installs them and their absence is a failure."""
+    from tests.pg import PostgresCluster, find_bindir
+
+    bindir = find_bindir()
+    if bindir is None:
+        message = "PostgreSQL's initdb was not found (bash .ci/setup --test installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    cluster = PostgresCluster(bindir)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> "Certs":
+    from tests.hub.servers import make_certs
+
+    return make_certs(tmp_path_factory.mktemp("hub-tls"))
+
+
+@pytest.fixture(scope="module")
+def hub_db(pg: "PostgresCluster", request: pytest.FixtureRequest) -> "HubDb":
+    """A hub database of its own for each test module, initialised by `hub init`'s code."""
+    import re
+
+    from keyworker.hub.schema import init
+    from tests.hub.servers import HubDb
+
+    name = re.sub(r"\W", "_", request.module.__name__)[-60:]  # tests.hub.test_cli and tests.e2e_sync.test_cli apart
+    owner_url, service_url = pg.create_hub_database(name)
+    init(owner_url)
+    return HubDb(owner_url, service_url)

@@ -55,7 +55,8 @@ FEATURE_MODULES = ("ui.today", "ui.admin.page", "ui.caseload.page", "ui.referral
                    "ui.notes", "ui.outbox.page",
                    "ui.discharges",
                    "ui.outcomes",
-                   "ui.reports.ndtms")
+                   "ui.reports.ndtms",
+                   "ui.sync")
 
 
 def register_page(key: str, title: str, factory: Callable[[AppContext], QWidget], order: int = 100) -> None:
@@ -87,6 +88,7 @@ PAGE_PERMISSIONS: dict[str, Permission] = {
     "admin": Permission.EDIT_UNIT_PROFILE,  # seniors see its Unit tab only (ui/admin/page.py)
     "incidents": Permission.VIEW_UNIT_INCIDENTS,
     "ndtms": Permission.MAKE_NDTMS_RETURN,
+    "sync_conflicts": Permission.RESOLVE_SYNC_CONFLICTS,
 }
 
 
@@ -158,6 +160,10 @@ class MainWindow(QMainWindow):
         from ui.outbox_worker import OutboxWorker  # sends the outbox off the UI thread (issue 12)
         self.outbox_worker = OutboxWorker(ctx, self)
         self.outbox_worker.start()
+        from ui.sync.worker import SyncWorkerHook  # pushes and pulls with the unit hub (issue 17)
+
+        self.sync_worker = SyncWorkerHook(ctx, self)
+        self.sync_worker.start()
 
     # -- pages ---------------------------------------------------------------------------------
     def show_page(self, key: str) -> QWidget | None:
@@ -407,5 +413,6 @@ class MainWindow(QMainWindow):
             return
         self.lock.watcher.stop()
         self.outbox_worker.stop()
+        self.sync_worker.stop()
         QSettings().setValue("main/geometry", self.saveGeometry())
         super().closeEvent(event)

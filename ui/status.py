@@ -50,8 +50,11 @@ class StatusBar(QStatusBar):
         self.outbox_label.setCursor(Qt.CursorShape.PointingHandCursor)
         self.outbox_label.clicked.connect(self.open_outbox)
         self.online_label = _label("statusOnline", "Whether the destinations can be reached")
+        from ui.sync.status_line import SyncStatusLabel  # "Synced 2 min ago" (issue 17), beside the outbox
+
+        self.sync_label = SyncStatusLabel(ctx)
         self.addWidget(self.user_label)
-        for lab in (self.lock_label, self.outbox_label, self.online_label):
+        for lab in (self.lock_label, self.sync_label, self.outbox_label, self.online_label):
             self.addPermanentWidget(lab)
         self.outbox_label.hide()  # until the first reading: no count of nothing
         self.online_label.hide()

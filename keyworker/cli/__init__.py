@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from keyworker import __version__
 from keyworker.cli import (backup, caseload, destinations, extracts, incidents, outbox, printing, reports, returns,
-                           unit)
+                           sync, unit)
 from keyworker.cli.common import Parser, UsageError, db_path, open_book, options, password, username
 from keyworker.errors import KeyworkerError
 
@@ -28,7 +28,7 @@ class CommandModule(Protocol):
 
 # In the order `--help` lists them.
 COMMANDS: list[CommandModule] = [unit, backup, caseload, reports, incidents, outbox, destinations, printing,
-                                 extracts, returns]
+                                 extracts, returns, sync]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -72,3 +72,14 @@ def stamp_rows(session: Session, flush_context: Any, instances: Any) -> None:
     for obj in session.dirty:
         if isinstance(obj, Tracked) and session.is_modified(obj, include_collections=False):
             obj.updated_at = now
+
+
+@event.listens_for(Session, "after_flush")
+def record_ops(session: Session, flush_context: Any) -> None:
+    """One op per inserted or changed synchronised row, in the same transaction (docs/SYNC.md,
+    "The op-log"; keyworker/sync/oplog.py). Nothing for a session without a unit of work."""
+    if session.info.get("ctx") is None:
+        return
+    from keyworker.sync.oplog import write_ops
+
+    write_ops(session, flush_context)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keyworker.db.base import Base, Tracked, UTCDateTime
@@ -39,7 +39,9 @@ class CarePlan(Tracked, Base):
 
 class CarePlanVersion(Tracked, Base):
     __tablename__ = "care_plan_versions"
-    __table_args__ = (UniqueConstraint("plan_id", "number"),)
+    # Not unique: a fork (two laptops each saving a new version of the same one) holds two
+    # versions numbered N+1 (docs/SYNC.md, "Versioned records").
+    __table_args__ = (Index("ix_care_plan_versions_plan_number", "plan_id", "number"),)
     plan_id: Mapped[str] = mapped_column(ForeignKey("care_plans.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     parent_version_id: Mapped[str | None] = mapped_column(ForeignKey("care_plan_versions.id"))

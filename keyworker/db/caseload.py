@@ -57,7 +57,8 @@ class Resident(Tracked, Base):
     preferred_name: Mapped[str | None] = mapped_column(String(100))
     # Lower-cased "given family preferred reference postcode" for search-as-you-type.
     search_text: Mapped[str] = mapped_column(String(400), default="", index=True)
-    date_of_birth: Mapped[date] = mapped_column(Date)
+    # Indexed for the probable-duplicate check when a resident arrives by sync (keyworker/sync/apply).
+    date_of_birth: Mapped[date] = mapped_column(Date, index=True)
     age_override_reason: Mapped[str | None] = mapped_column(Text)
     nhs_number: Mapped[str | None] = mapped_column(String(10))
     sex: Mapped[str | None] = mapped_column(String(40))

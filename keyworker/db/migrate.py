@@ -36,5 +36,18 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, target: str = "head") -> None:
-    with engine.begin() as conn:
-        command.upgrade(_config(conn), target)
+    """Run the migrations in one transaction. Foreign keys are off meanwhile (SQLite's own recipe
+    for rebuilding a table, which a batch migration does: with them on, dropping the old table
+    would fail or cascade), and every one is checked before the commit."""
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        raw.execute("PRAGMA foreign_keys = OFF")  # outside the transaction: inside one it is ignored
+        try:
+            with conn.begin():
+                command.upgrade(_config(conn), target)
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"a migration left rows pointing at nothing: {broken[:5]}")
+        finally:
+            raw.execute("PRAGMA foreign_keys = ON")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keyworker.db.base import Base, Tracked, UTCDateTime
@@ -32,7 +32,8 @@ class RiskAssessment(Tracked, Base):
 
 class RiskAssessmentVersion(Tracked, Base):
     __tablename__ = "risk_assessment_versions"
-    __table_args__ = (UniqueConstraint("assessment_id", "number"),)
+    # Not unique: a fork holds two versions numbered N+1 (docs/SYNC.md, "Versioned records").
+    __table_args__ = (Index("ix_risk_assessment_versions_assessment_number", "assessment_id", "number"),)
     assessment_id: Mapped[str] = mapped_column(ForeignKey("risk_assessments.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     parent_version_id: Mapped[str | None] = mapped_column(ForeignKey("risk_assessment_versions.id"))

@@ -54,6 +54,10 @@ class Permission(StrEnum):
     RECORD_UNPLANNED_DISCHARGE = "record_unplanned_discharge"
     CONFIRM_DISCHARGES = "confirm_discharges"
     MAKE_NDTMS_RETURN = "make_ndtms_return"
+    # Issue 17, the unit hub (keyworker/sync/service.py).
+    RESOLVE_SYNC_CONFLICTS = "resolve_sync_conflicts"
+    MERGE_SYNC_RECORDS = "merge_sync_records"
+    MANAGE_LAPTOPS = "manage_laptops"
 
 
 # The table in words, with the reasons from a unit's work, is docs/PERMISSIONS.md; a test keeps
@@ -74,7 +78,8 @@ _CLINICAL = {
 }
 
 GRANTS: dict[Role, frozenset[Permission]] = {
-    Role.KEY_WORKER: frozenset(_CLINICAL | {Permission.VIEW_OUTBOX, Permission.RECORD_UNPLANNED_DISCHARGE}),
+    Role.KEY_WORKER: frozenset(_CLINICAL | {Permission.VIEW_OUTBOX, Permission.RECORD_UNPLANNED_DISCHARGE,
+                                            Permission.RESOLVE_SYNC_CONFLICTS}),
     # Accepting or declining a referral is a managerial decision (contract 4.1.2.3); so is moving
     # a resident to another key worker (caseload allocation).
     Role.SENIOR: frozenset(_CLINICAL | {Permission.DECIDE_REFERRALS, Permission.ASSIGN_KEY_WORKERS,
@@ -83,7 +88,8 @@ GRANTS: dict[Role, frozenset[Permission]] = {
                                         Permission.VIEW_OUTBOX, Permission.MANAGE_OUTBOX,
                                         Permission.MANAGE_DESTINATIONS,
                                         Permission.RECORD_UNPLANNED_DISCHARGE, Permission.CONFIRM_DISCHARGES,
-                                        Permission.MAKE_NDTMS_RETURN}),
+                                        Permission.MAKE_NDTMS_RETURN, Permission.RESOLVE_SYNC_CONFLICTS,
+                                        Permission.MERGE_SYNC_RECORDS}),
     # Nights: read the record to act on it; the fortnightly review is a daytime meeting with the
     # key worker and the resident. They log what happens at night (incidents); safeguarding referrals
     # and MARAC are made by the key worker or a senior (notes and unplanned discharge: their areas).
@@ -94,7 +100,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     # The administrator runs the system but does not read clinical records (Caldicott: need to know).
     Role.ADMIN: frozenset({Permission.MANAGE_ACCOUNTS, Permission.VIEW_AUDIT, Permission.BACKUP,
                            Permission.IMPORT, Permission.VIEW_REPORTS, Permission.EDIT_UNIT_PROFILE,
-                           Permission.MANAGE_DESTINATIONS}),
+                           Permission.MANAGE_DESTINATIONS, Permission.MANAGE_LAPTOPS}),
 }
 
 

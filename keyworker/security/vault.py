@@ -350,6 +350,23 @@ class Vault:
         mark = self._data.get("audit_verified")
         return dict(mark) if isinstance(mark, dict) else None
 
+    # -- the unit's sync keys (keyworker/sync/keys.py) ----------------------------------------
+    def sync_keys(self) -> list[dict[str, Any]]:
+        """The sync key epochs, each wrapped under the unit key: [{"epoch", "nonce", "wrapped"}]."""
+        keys = self._data.get("sync_keys")
+        return [dict(k) for k in keys if isinstance(k, dict)] if isinstance(keys, list) else []
+
+    def add_sync_key(self, entry: dict[str, Any]) -> list[dict[str, Any]]:
+        """Add one wrapped epoch unless the current file already has that epoch (another process
+        may have created it first). Returns the epochs now in the file."""
+        def change(data: dict[str, Any]) -> list[dict[str, Any]]:
+            keys = data.setdefault("sync_keys", [])
+            if not any(isinstance(k, dict) and k.get("epoch") == entry["epoch"] for k in keys):
+                keys.append(dict(entry))
+            return [dict(k) for k in keys if isinstance(k, dict)]
+
+        return self.update(change)
+
     # -- throttling --------------------------------------------------------------------------
     def attempt(self, counter: str, clock: Clock, try_open: Callable[[], bytes | None]) -> bytes:
         """Count one sign-in attempt on `counter` (under the lock, before the slow check, so
@@ -382,7 +399,19 @@ class Vault:
         """A restored vault keeps the live unit's sign-in counters and its failures not yet
         audited (not the backup's own, which were audited before the backup was made)."""
         source = throttle.counters(live._data) if live is not None else {}
-        self.update(lambda data: throttle.replace_counters(data, source))
+        # The sync keys too (keyworker/sync/keys.py): a backup older than an epoch must still
+        # open what the unit's other laptops seal, so the live vault's epochs are kept.
+        live_keys = live.sync_keys() if live is not None and live.unit_id == self.unit_id else []
+
+        def change(data: dict[str, Any]) -> None:
+            throttle.replace_counters(data, source)
+            keys = data.setdefault("sync_keys", [])
+            have = {k.get("epoch") for k in keys if isinstance(k, dict)}
+            keys.extend(k for k in live_keys if k.get("epoch") not in have)
+            if not keys:
+                data.pop("sync_keys")
+
+        self.update(change)
 
 
 def _drop(data: dict[str, Any], which: Callable[[dict[str, Any]], bool]) -> int:

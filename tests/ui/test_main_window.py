@@ -11,7 +11,7 @@ import ui.today as today
 from ui.today import TodayItem, register_today_section
 
 TITLES = ["Today", "Caseload", "Referrals", "Reviews due", "Handover", "Incidents", "Discharges & follow-ups",
-          "Outbox", "Reports", "Administration", "NDTMS return"]
+          "Outbox", "Sync conflicts", "Reports", "Administration", "NDTMS return"]
 ALL_AREAS = mw.FEATURE_MODULES  # the app's own list, before a fixture narrows it to the shell's pages
 
 
@@ -102,9 +102,9 @@ def test_a_registered_page_takes_its_place_in_the_navigation(clean_registries, m
     mw.load_feature_modules()
     mw.register_page("outbox", "Outbox", factory, 60)
     keys = [p.key for p in mw.page_specs()]
-    # after Reviews due (40), Handover (42), Incidents (45) and Discharges (50), before Reports (70)
+    # after Reviews due (40), Handover (42), Incidents (45) and Discharges (50), before Sync conflicts (65)
     assert keys.index("outbox") == keys.index("discharges") + 1 == keys.index("reviews_due") + 4
-    assert keys.index("reports") == keys.index("outbox") + 1
+    assert keys.index("sync_conflicts") == keys.index("outbox") + 1 == keys.index("reports") - 1
     assert mw.page_specs()[keys.index("outbox")].factory is factory
 
 

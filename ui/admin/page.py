@@ -68,6 +68,10 @@ class AdminPage(QWidget):
         self.tabs.addTab(self.backup_tab, "Bac&kup")
         self.destinations_tab = DestinationsScreen(ctx)
         self.tabs.addTab(self.destinations_tab, "D&estinations")
+        from ui.sync.laptops import LaptopsScreen  # the unit hub's laptops (issue 17)
+
+        self.laptops_tab = LaptopsScreen(ctx)
+        self.tabs.addTab(self.laptops_tab, "Laptops")  # every letter of it is taken on Staff accounts
         self.accounts_tab = accounts_tab
         lay = QVBoxLayout(accounts_tab)
 
@@ -120,7 +124,8 @@ class AdminPage(QWidget):
         actor = self.ctx.book.actor
         for tab, permission in ((self.accounts_tab, Permission.MANAGE_ACCOUNTS),
                                 (self.audit_tab, Permission.VIEW_AUDIT), (self.backup_tab, Permission.BACKUP),
-                                (self.destinations_tab, Permission.MANAGE_DESTINATIONS)):
+                                (self.destinations_tab, Permission.MANAGE_DESTINATIONS),
+                                (self.laptops_tab, Permission.MANAGE_LAPTOPS)):
             self.tabs.setTabVisible(self.tabs.indexOf(tab), actor.can(permission))
         if not self.tabs.isTabVisible(self.tabs.currentIndex()):
             self.tabs.setCurrentWidget(self.unit_screen)

@@ -80,6 +80,10 @@ class UnplannedDischargeDialog(FormDialog):
         intro = QLabel("Two staff, including a senior manager, must agree an unplanned or disciplinary discharge. "
                        "A freeze keeps the stay open until the resident is reassessed.")
         intro.setWordWrap(True)
+        from ui.sync.banner import SyncBanner  # "As of last sync HH:MM" when this laptop is behind (issue 17)
+
+        self.sync_banner = SyncBanner(ctx)
+        self.content_layout.addWidget(self.sync_banner)
         self.content_layout.addWidget(intro)
         form = QFormLayout()
         self.type = ChoiceCombo([(o.code, o.label) for o in UNPLANNED_TYPES], blank="Choose the type…")

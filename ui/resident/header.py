@@ -77,8 +77,16 @@ def chip(item: HeaderItem) -> QLabel:
     return lab
 
 
+class _Held:
+    """A header item kept on its chip (a Qt property holds any Python object through this)."""
+
+    def __init__(self, value: HeaderItem) -> None:
+        self.value = value
+
+
 class ResidentHeader(QFrame):
     risk_activated = Signal()  # the risk level was clicked: the window opens the Risk tab
+    alert_activated = Signal(object)  # a chip whose item has `open` was clicked: the window runs it
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -153,6 +161,10 @@ class ResidentHeader(QFrame):
         if obj is self.risk and event.type() == QEvent.Type.MouseButtonRelease and self._risk_item() is not None:
             self.risk_activated.emit()
             return True
+        item = obj.property("header_item") if isinstance(obj, QLabel) else None
+        if item is not None and event.type() == QEvent.Type.MouseButtonRelease:
+            self.alert_activated.emit(item.value)
+            return True
         return super().eventFilter(obj, event)
 
     def _risk_item(self) -> HeaderItem | None:
@@ -183,7 +195,12 @@ class ResidentHeader(QFrame):
                 w.hide()  # out of the layout now; deleted later, but never drawn loose over the header
                 w.deleteLater()
         for item in self.alerts():
-            self.alerts_row.addWidget(chip(item))
+            lab = chip(item)
+            if item.open is not None:
+                lab.setProperty("header_item", _Held(item))
+                lab.setCursor(Qt.CursorShape.PointingHandCursor)
+                lab.installEventFilter(self)
+            self.alerts_row.addWidget(lab)
         self.alerts_row.addStretch(1)
 
     def alert_texts(self) -> list[str]:

@@ -186,6 +186,10 @@ class MedicationTab(QWidget):
         self.setObjectName("medicationTab")
         v = QVBoxLayout(self)
         v.setContentsMargins(0, 0, 0, 0)
+        from ui.sync.banner import SyncBanner  # "As of last sync HH:MM" when this laptop is behind (issue 17)
+
+        self.sync_banner = SyncBanner(ctx)
+        v.addWidget(self.sync_banner)
         split = QSplitter(Qt.Orientation.Vertical)
         current = QWidget()
         cv = QVBoxLayout(current)

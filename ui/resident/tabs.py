@@ -17,7 +17,7 @@ Header items run `fetch` on the database thread; a key of "risk" fills the heade
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -45,6 +45,8 @@ class HeaderItem:
     severity: str = "info"
     symbol: str = ""
     tooltip: str = ""
+    # Clicking the chip runs `open(ctx, window)` (e.g. the sync conflicts flag opens them).
+    open: Callable[[Any, Any], object] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

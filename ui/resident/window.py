@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ui.context import AppContext
 
 log = logging.getLogger("keyworker.ui")
-HEADER_AREAS = ("risk", "incidents", "safeguarding")  # areas whose changes show in the header
+HEADER_AREAS = ("risk", "incidents", "safeguarding", "sync")  # areas whose changes show in the header
 
 
 class ResidentWindow(QWidget):
@@ -49,6 +49,7 @@ class ResidentWindow(QWidget):
         body.setContentsMargins(0, 0, 0, 0)
         self.header = ResidentHeader()
         self.header.risk_activated.connect(lambda: self.show_tab("risk"))
+        self.header.alert_activated.connect(lambda item: item.open(self.ctx, self))
         body.addWidget(self.header)
         self.toolbar = self._build_actions()
         if self.toolbar is not None:

@@ -99,6 +99,10 @@ class RiskTab(QWidget):
         self.body.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
         lay = QVBoxLayout(self)
+        from ui.sync.banner import SyncBanner  # "As of last sync HH:MM" when this laptop is behind (issue 17)
+
+        self.sync_banner = SyncBanner(ctx)
+        lay.addWidget(self.sync_banner)
         lay.addLayout(top)
         lay.addWidget(self.prompts)
         lay.addWidget(self.empty)

@@ -1,0 +1,580 @@
+"""Applying a pull (docs/SYNC.md, "Applying a pull, and conflicts"). Every laptop applies the
+same ops in the same unit_seq order by the same rules, so they converge: the same rows and the
+same conflict records (ids are UUIDv5 of the op ids).
+
+`apply_page(session, ops)` applies one page and advances `last_seen` in the caller's
+transaction (one `book._write()`), writes one summary audit entry for the page, and makes no
+op of its own: rows are written with Core statements, and the op-log listener is off.
+
+The rules, per op:
+1. Own op (or an op already in this laptop's op-log, as a copied unit has): mark it
+   acknowledged, note its unit_seq, and move the heads of the fields it wrote.
+2. Insert of an unknown id: insert the row. A resident first meets the probable-duplicate check
+   (same normalised name and date of birth as another live resident: a `duplicate` conflict) and
+   the reference check (the same R-number as another resident: the later one in hub order is
+   given a number derived from its op id, the same on every laptop, and a `duplicate` conflict
+   on "reference" says so). A version row on the same parent as another version is a `fork`.
+   An insert of a row already here is taken as an update on base 0.
+3. Update: per field, a conflict when the field's head (the last op in hub order that wrote it)
+   is after the op's base, from another device, with another value. The op's value stands.
+4. Unpushed local edits win locally: a field this laptop has an own op on that is not yet met in
+   hub order is not written. The conflict is recorded (its id is derived from the local op, and
+   it is kept up to date while the local op is open), as every other laptop will when the
+   local op arrives there.
+5. Versioned records: see 2 (fork). Both versions are kept.
+6. Append-only records are plain inserts; they never conflict.
+
+A payload that does not open, or a row that cannot be written (a unique key or a missing parent
+row), puts the op in `sync_quarantine` with the reason: never applied, never silently skipped.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session
+
+from keyworker.db.base import Base
+from keyworker.db.foundation import Account
+from keyworker.db.sync import CONFLICTS_T, HEADS_T, OPS_T, QUARANTINE_T, STATE_T
+from keyworker.security import audit as audit_chain
+from keyworker.sync import codec
+from keyworker.sync.keys import Keyring, PayloadUnreadable, epoch_of
+from keyworker.sync.oplog import APPLYING, CHILD_TABLES, KEYRING, LOCAL_TABLES, VAULT_SLOTS, resolve_bases
+
+NAMESPACE = uuid.UUID("0196a000-5e1c-5000-8000-000000000017")
+ALL_FIELDS = "*"  # the head an insert leaves: every field, its value the row's
+NO_CONFLICT = frozenset({"updated_at", "search_text"})  # stamps and derived columns: later stands
+VERSIONED: dict[str, tuple[str, str]] = {  # version table -> (parent column, parent table)
+    "care_plan_versions": ("plan_id", "care_plans"),
+    "risk_assessment_versions": ("assessment_id", "risk_assessments"),
+}
+RESIDENTS = "residents"
+
+
+@dataclass(frozen=True)
+class PulledOp:
+    """An op as the hub hands it out, in unit_seq order."""
+
+    unit_seq: int
+    op_id: str
+    device_id: str
+    device_seq: int
+    entity_type: str
+    entity_id: str
+    base_seq: int | None
+    created_at: datetime
+    payload: bytes  # sealed; it names its key epoch and holds the kind (keyworker/sync/keys.py)
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    applied: int = 0
+    acknowledged: int = 0
+    skipped: int = 0  # already applied (a page repeated, an op twice in a pull)
+    quarantined: int = 0
+    conflicts: tuple[str, ...] = ()  # ids recorded or brought up to date in this page
+    last_seen: int = 0
+
+
+@dataclass(frozen=True)
+class ConflictView:
+    id: str
+    kind: str
+    entity_type: str
+    entity_id: str
+    field: str | None
+    op_a: str
+    op_b: str
+    record_a: str | None
+    record_b: str | None
+    value_a: Any
+    value_b: Any
+    by_a: str | None
+    by_b: str | None
+    at_a: datetime | None
+    at_b: datetime | None
+    resolved: bool
+
+
+@dataclass
+class _Local:
+    """An own op not yet met in hub order, opened: the fields it wrote."""
+
+    device_seq: int
+    op_id: str
+    actor: str | None
+    at: datetime
+    fields: dict[str, Any]
+
+
+@dataclass
+class _Page:
+    session: Session
+    me: str
+    keyring: Keyring
+    pending: dict[tuple[str, str], list[_Local]]
+    conflicts: list[str] = field(default_factory=list)
+    touched: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    residents: set[str] = field(default_factory=set)
+
+
+# -- state ---------------------------------------------------------------------------------
+def get_state(session: Session, key: str, default: str | None = None) -> str | None:
+    v = session.connection().execute(select(STATE_T.c.value).where(STATE_T.c.key == key)).scalar()
+    return default if v is None else v
+
+
+def set_state(session: Session, key: str, value: str) -> None:
+    conn = session.connection()
+    t = STATE_T
+    if conn.execute(update(t).where(t.c.key == key).values(value=value)).rowcount == 0:
+        conn.execute(insert(t).values(key=key, value=value))
+
+
+def last_seen(session: Session) -> int:
+    return int(get_state(session, "last_seen", "0") or 0)
+
+
+# -- reading -------------------------------------------------------------------------------
+def conflicts(session: Session, *, include_resolved: bool = False, entity_id: str | None = None) -> list[ConflictView]:
+    """The conflicts recorded on this laptop (field, fork, duplicate), oldest op first."""
+    t = CONFLICTS_T
+    q = select(t)
+    if not include_resolved:
+        q = q.where(t.c.resolved_at.is_(None))
+    if entity_id is not None:
+        q = q.where((t.c.entity_id == entity_id) | (t.c.record_a == entity_id) | (t.c.record_b == entity_id))
+    rows = session.connection().execute(q.order_by(t.c.op_a, t.c.op_b, t.c.field)).all()
+    return [ConflictView(r.id, r.kind, r.entity_type, r.entity_id, r.field, r.op_a, r.op_b, r.record_a, r.record_b,
+                         None if r.value_a is None else codec.loads(r.value_a),
+                         None if r.value_b is None else codec.loads(r.value_b),
+                         r.by_a, r.by_b, r.at_a, r.at_b, r.resolved_at is not None) for r in rows]
+
+
+def forked(session: Session, entity_type: str, entity_id: str) -> bool:
+    """Whether a care plan or risk assessment is flagged "Two versions: choose or merge"."""
+    t = CONFLICTS_T
+    return session.connection().execute(select(t.c.id).where(
+        t.c.kind == "fork", t.c.entity_type == entity_type, t.c.entity_id == entity_id,
+        t.c.resolved_at.is_(None)).limit(1)).first() is not None
+
+
+def quarantined(session: Session) -> list[tuple[int, str, str]]:
+    """(unit_seq, op_id, reason) of every op held back."""
+    t = QUARANTINE_T
+    return [(r.unit_seq, r.op_id, r.reason)
+            for r in session.connection().execute(select(t).order_by(t.c.unit_seq)).all()]
+
+
+# -- applying ------------------------------------------------------------------------------
+def _open(keyring: Keyring, epoch: int | None, op_id: str, etype: str, eid: str, payload: bytes) -> dict[str, Any]:
+    plain = payload if epoch == 0 else keyring.open(epoch, op_id, etype, eid, payload)
+    try:
+        data = codec.unpack(plain)
+    except (ValueError, zlib.error) as e:
+        raise PayloadUnreadable("the payload is not an op") from e
+    if not isinstance(data, dict) or not isinstance(data.get("f"), dict) or data.get("k") not in ("insert", "update"):
+        raise PayloadUnreadable("the payload is not an op")
+    return data
+
+
+def _local_pending(session: Session, me: str, keyring: Keyring,
+                   entities: set[tuple[str, str]]) -> dict[tuple[str, str], list[_Local]]:
+    """This device's open ops on the entities the page touches (only those: after a first join
+    a laptop has a whole unit of open ops, and a page must not open them all)."""
+    t = OPS_T
+    out: dict[tuple[str, str], list[_Local]] = defaultdict(list)
+    ids = sorted({eid for _, eid in entities})
+    conn = session.connection()
+    for i in range(0, len(ids), 500):
+        for r in conn.execute(select(t).where(t.c.entity_id.in_(ids[i:i + 500]), t.c.device_id == me,
+                                              t.c.acknowledged == False).order_by(t.c.device_seq)).all():  # noqa: E712 - "= 0" uses ix_sync_ops_open
+            if (r.entity_type, r.entity_id) not in entities or r.entity_type in CHILD_TABLES:
+                continue
+            data = _open(keyring, r.key_epoch, r.op_id, r.entity_type, r.entity_id, r.payload)
+            out[(r.entity_type, r.entity_id)].append(_Local(r.device_seq, r.op_id, data.get("by"), r.created_at,
+                                                            data["f"]))
+    for v in out.values():
+        v.sort(key=lambda lo: lo.device_seq)
+    return out
+
+
+def _cid(*parts: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, "|".join(parts)))
+
+
+def _put_conflict(page: _Page, row: dict[str, Any]) -> None:
+    conn = page.session.connection()
+    t = CONFLICTS_T
+    exists = conn.execute(select(t.c.id, t.c.resolved_at).where(t.c.id == row["id"])).first()
+    if exists is None:
+        conn.execute(insert(t).values(**row))
+    elif exists.resolved_at is None:
+        conn.execute(update(t).where(t.c.id == row["id"]).values(**row))
+    page.conflicts.append(row["id"])
+
+
+def _withdraw_conflict(page: _Page, cid: str) -> None:
+    t = CONFLICTS_T
+    # A local edit that now agrees with the latest pulled value is no conflict (as on every other
+    # laptop, which never records one): sync bookkeeping that never moves as an op.
+    gone = delete(t).where(t.c.id == cid, t.c.resolved_at.is_(None))  # hard-delete-ok: sync bookkeeping
+    page.session.connection().execute(gone)
+
+
+def _set_heads(page: _Page, op: PulledOp, actor: str | None, fields: dict[str, Any]) -> None:
+    conn = page.session.connection()
+    t = HEADS_T
+    rows = [{"entity_type": op.entity_type, "entity_id": op.entity_id, "field": f, "unit_seq": op.unit_seq,
+             "op_id": op.op_id, "device_id": op.device_id, "actor_id": actor, "at": op.created_at,
+             "value": codec.dumps(v)} for f, v in fields.items()]
+    if rows:
+        conn.execute(insert(t).prefix_with("OR REPLACE"), rows)
+
+
+def _insert_op_of(page: _Page, etype: str, eid: str) -> tuple[str, int | None, bool] | None:
+    """(op id, unit_seq, met in hub order) of the op that inserted a row, if this laptop has it."""
+    t = OPS_T
+    r = page.session.connection().execute(select(t.c.op_id, t.c.unit_seq, t.c.acknowledged).where(
+        t.c.entity_type == etype, t.c.entity_id == eid, t.c.kind == "insert").order_by(t.c.device_seq).limit(1)).first()
+    return None if r is None else (r.op_id, r.unit_seq, bool(r.acknowledged))
+
+
+def _earlier(page: _Page, etype: str, other_id: str, op: PulledOp) -> tuple[str, bool]:
+    """The other row's insert op id, and whether it comes before `op` in hub order (a row with
+    no op, or one met in hub order, does; a row whose op is still open here comes later)."""
+    found = _insert_op_of(page, etype, other_id)
+    if found is None:
+        return other_id, True
+    oid, useq, acked = found
+    return oid, acked or (useq is not None and useq < op.unit_seq)
+
+
+def _pair_conflict(page: _Page, kind: str, etype: str, field_: str | None, op: PulledOp, this_id: str,
+                   other_id: str, other_table: str) -> None:
+    other_op, other_first = _earlier(page, other_table, other_id, op)
+    (oa, ra), (ob, rb) = ((other_op, other_id), (op.op_id, this_id)) if other_first else \
+        ((op.op_id, this_id), (other_op, other_id))
+    parent = etype
+    _put_conflict(page, {"id": _cid(kind, field_ or "", *sorted((oa, ob))), "kind": kind, "entity_type": parent,
+                         "entity_id": ra if kind != "fork" else this_id, "field": field_, "op_a": oa,
+                         "op_b": ob, "record_a": ra, "record_b": rb, "value_a": None, "value_b": None,
+                         "by_a": None, "by_b": None, "at_a": None, "at_b": None})
+
+
+def _normal(name: str) -> str:
+    s = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode().casefold()
+    return re.sub(r"[^a-z]+", "", s)
+
+
+def _residents_checks(page: _Page, op: PulledOp, values: dict[str, Any]) -> None:
+    """Before a resident arrives: the probable duplicate and the reference clash."""
+    conn = page.session.connection()
+    t: Table = Base.metadata.tables[RESIDENTS]
+    dob = values.get("date_of_birth")
+    if dob is not None:
+        key = (_normal(values.get("given_name", "")), _normal(values.get("family_name", "")))
+        for r in conn.execute(select(t.c.id, t.c.given_name, t.c.family_name).where(
+                t.c.date_of_birth == dob, t.c.archived.is_(False), t.c.id != op.entity_id)).all():
+            if (_normal(r.given_name), _normal(r.family_name)) == key:
+                _pair_conflict(page, "duplicate", RESIDENTS, None, op, op.entity_id, r.id, RESIDENTS)
+    n = values.get("reference_no")
+    if n is None:
+        return
+    clash = conn.execute(select(t.c.id).where(t.c.reference_no == n, t.c.id != op.entity_id)).scalar()
+    if clash is None:
+        return
+    other_op, other_first = _earlier(page, RESIDENTS, clash, op)
+    later_id, later_op = (op.entity_id, op.op_id) if other_first else (clash, other_op)
+    new_no = _renumber(conn, t, later_op)
+    if later_id == op.entity_id:
+        values["reference_no"], values["reference"] = new_no, _reference(new_no)
+    else:
+        conn.execute(update(t).where(t.c.id == later_id).values(reference_no=new_no, reference=_reference(new_no)))
+        page.residents.add(later_id)
+    _pair_conflict(page, "duplicate", RESIDENTS, "reference", op, op.entity_id, clash, RESIDENTS)
+
+
+def _reference(n: int) -> str:
+    from keyworker.residents import format_reference
+
+    return format_reference(n)
+
+
+def _renumber(conn: Any, t: Table, op_id: str) -> int:
+    """A number for the later of two residents that arrived with the same one: derived from its
+    op id (so every laptop gives the same), above any a unit allocates by counting."""
+    n = 900000 + uuid.uuid5(NAMESPACE, "reference|" + op_id).int % 100000
+    while conn.execute(select(t.c.id).where(t.c.reference_no == n)).first() is not None:
+        n += 1  # practically never
+    return n
+
+
+def _refresh_search_text(page: _Page) -> None:
+    if not page.residents:
+        return
+    from keyworker.residents import search_text_of
+
+    conn = page.session.connection()
+    t: Table = Base.metadata.tables[RESIDENTS]
+    for r in conn.execute(select(t.c.id, t.c.given_name, t.c.family_name, t.c.preferred_name, t.c.reference,
+                                 t.c.postcode, t.c.search_text).where(t.c.id.in_(sorted(page.residents)))).all():
+        want = search_text_of(r.given_name, r.family_name, r.preferred_name, r.reference, r.postcode)
+        if want != r.search_text:
+            conn.execute(update(t).where(t.c.id == r.id).values(search_text=want))
+
+
+def _decoded(table: Table, fields: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in fields.items():
+        col = table.c.get(k)
+        if col is None:
+            raise ValueError(f"the op names a column this version does not have: {table.name}.{k}")
+        out[k] = codec.decode(col, v)
+    return out
+
+
+def _apply_insert(page: _Page, op: PulledOp, actor: str | None, fields: dict[str, Any]) -> None:
+    conn = page.session.connection()
+    table: Table = Base.metadata.tables[op.entity_type]
+    if op.entity_type in CHILD_TABLES:
+        rows = [_decoded(table, r) for r in fields.get("rows", [])]
+        if rows:
+            conn.execute(insert(table).prefix_with("OR IGNORE"), rows)
+        return
+    if conn.execute(select(table.c.id).where(table.c.id == op.entity_id)).first() is not None:
+        _apply_update(page, op, actor, fields, base=0)
+        return
+    values = _decoded(table, fields)
+    if op.entity_type == RESIDENTS:
+        _residents_checks(page, op, values)
+        page.residents.add(op.entity_id)
+    if op.entity_type in VERSIONED:
+        parent_col, parent_table = VERSIONED[op.entity_type]
+        others = conn.execute(select(table.c.id).where(
+            table.c[parent_col] == values.get(parent_col), table.c.id != op.entity_id,
+            table.c.parent_version_id == values.get("parent_version_id"),
+            table.c.archived.is_(False))).scalars().all() if values.get("parent_version_id") else []
+        for other in others:
+            _fork(page, op, parent_table, values[parent_col], other)
+    conn.execute(insert(table).values(**values))
+    _set_heads(page, op, actor, {ALL_FIELDS: None})
+
+
+def _fork(page: _Page, op: PulledOp, parent_table: str, parent_id: str, other_version: str) -> None:
+    other_op, other_first = _earlier(page, op.entity_type, other_version, op)
+    (oa, ra), (ob, rb) = ((other_op, other_version), (op.op_id, op.entity_id)) if other_first else \
+        ((op.op_id, op.entity_id), (other_op, other_version))
+    _put_conflict(page, {"id": _cid("fork", *sorted((oa, ob))), "kind": "fork", "entity_type": parent_table,
+                         "entity_id": parent_id, "field": None, "op_a": oa, "op_b": ob, "record_a": ra,
+                         "record_b": rb, "value_a": None, "value_b": None, "by_a": None, "by_b": None,
+                         "at_a": None, "at_b": None})
+
+
+def _apply_update(page: _Page, op: PulledOp, actor: str | None, fields: dict[str, Any], *,
+                  base: int | None = None) -> None:
+    conn = page.session.connection()
+    table: Table = Base.metadata.tables[op.entity_type]
+    row = conn.execute(select(table).where(table.c.id == op.entity_id)).mappings().first()
+    if row is None:
+        raise LookupError("the record it changes is not on this laptop")
+    base = (op.base_seq or 0) if base is None else base
+    ht = HEADS_T
+    heads = {h.field: h for h in conn.execute(select(ht).where(
+        ht.c.entity_type == op.entity_type, ht.c.entity_id == op.entity_id)).all()}
+    star = heads.get(ALL_FIELDS)
+    local = page.pending.get((op.entity_type, op.entity_id), [])
+    write: dict[str, Any] = {}
+    for f, v in sorted(fields.items()):
+        if f not in table.c:
+            raise ValueError(f"the op names a column this version does not have: {table.name}.{f}")
+        mine = next((lo for lo in local if f in lo.fields), None)
+        if f not in NO_CONFLICT:
+            h = heads.get(f)
+            if h is None or (star is not None and star.unit_seq > h.unit_seq):
+                h = star
+            if h is not None and h.unit_seq > base and h.device_id != op.device_id:
+                head_value = codec.loads(h.value) if h.field != ALL_FIELDS else codec.encode(row[f])
+                if head_value != v:
+                    _put_conflict(page, {
+                        "id": _cid("field", op.entity_type, op.entity_id, f, op.op_id), "kind": "field",
+                        "entity_type": op.entity_type, "entity_id": op.entity_id, "field": f, "op_a": h.op_id,
+                        "op_b": op.op_id, "record_a": None, "record_b": None, "value_a": codec.dumps(head_value),
+                        "value_b": codec.dumps(v), "by_a": h.actor_id, "by_b": actor, "at_a": h.at,
+                        "at_b": op.created_at})
+            if mine is not None:
+                cid = _cid("field", op.entity_type, op.entity_id, f, mine.op_id)
+                if mine.fields[f] != v:
+                    _put_conflict(page, {
+                        "id": cid, "kind": "field", "entity_type": op.entity_type, "entity_id": op.entity_id,
+                        "field": f, "op_a": op.op_id, "op_b": mine.op_id, "record_a": None, "record_b": None,
+                        "value_a": codec.dumps(v), "value_b": codec.dumps(mine.fields[f]), "by_a": actor,
+                        "by_b": mine.actor, "at_a": op.created_at, "at_b": mine.at})
+                else:
+                    _withdraw_conflict(page, cid)
+        if mine is None:
+            write[f] = v
+    if write:
+        conn.execute(update(table).where(table.c.id == op.entity_id).values(**_decoded(table, write)))
+    if op.entity_type == RESIDENTS:
+        page.residents.add(op.entity_id)
+    _set_heads(page, op, actor, fields)
+
+
+def _quarantine(page: _Page, op: PulledOp, reason: str, kind: str = "") -> None:
+    t = QUARANTINE_T
+    ctx = page.session.info["ctx"]
+    try:
+        epoch = epoch_of(op.payload)
+    except PayloadUnreadable:
+        epoch = -1
+    page.session.connection().execute(insert(t).prefix_with("OR IGNORE").values(
+        op_id=op.op_id, unit_seq=op.unit_seq, device_id=op.device_id, device_seq=op.device_seq,
+        entity_type=op.entity_type, entity_id=op.entity_id, kind=kind, base_seq=op.base_seq,
+        key_epoch=epoch, payload=op.payload, created_at=op.created_at, reason=reason,
+        held_at=ctx.clock.now()))
+
+
+def _acknowledge(page: _Page, op: PulledOp, row: Any) -> None:
+    """Rule 1: an op this laptop already has (its own, or one copied with the unit)."""
+    data = _open(page.keyring, row.key_epoch, row.op_id, row.entity_type, row.entity_id, row.payload)
+    fields = data["f"]
+    if row.entity_type not in CHILD_TABLES:
+        _set_heads(page, op, data.get("by"), {ALL_FIELDS: None} if row.kind == "insert" else fields)
+    if row.kind == "insert" and (row.entity_type == RESIDENTS or row.entity_type in VERSIONED):
+        _insert_checks_on_ack(page, op)
+    t = OPS_T
+    page.session.connection().execute(update(t).where(t.c.op_id == op.op_id).values(
+        unit_seq=op.unit_seq, acknowledged=True))
+    key = (row.entity_type, row.entity_id)
+    if key in page.pending:
+        page.pending[key] = [lo for lo in page.pending[key] if lo.op_id != op.op_id]
+
+
+def _insert_checks_on_ack(page: _Page, op: PulledOp) -> None:
+    """The duplicate, reference and fork checks for a row this laptop inserted itself, met now in
+    hub order: another laptop runs them when the row arrives there, so this one must too."""
+    conn = page.session.connection()
+    table: Table = Base.metadata.tables[op.entity_type]
+    row = conn.execute(select(table).where(table.c.id == op.entity_id)).mappings().first()
+    if row is None:
+        return
+    values = dict(row)
+    if op.entity_type == RESIDENTS:
+        before = values.get("reference_no")
+        _residents_checks(page, op, values)
+        if values.get("reference_no") != before:
+            conn.execute(update(table).where(table.c.id == op.entity_id).values(
+                reference_no=values["reference_no"], reference=values["reference"]))
+            page.residents.add(op.entity_id)
+        return
+    parent_col, parent_table = VERSIONED[op.entity_type]
+    if values.get("parent_version_id"):
+        for other in conn.execute(select(table.c.id).where(
+                table.c[parent_col] == values[parent_col], table.c.id != op.entity_id,
+                table.c.parent_version_id == values["parent_version_id"], table.c.archived.is_(False))).scalars():
+            _fork(page, op, parent_table, values[parent_col], other)
+
+
+def apply_page(session: Session, ops: list[PulledOp]) -> ApplyResult:
+    """Apply one page of pulled ops (in unit_seq order) and advance last_seen, inside the caller's
+    write transaction. Idempotent: ops at or below last_seen, or already met, are skipped."""
+    ctx = session.info["ctx"]
+    keyring: Keyring = session.info[KEYRING]
+    session.flush()  # anything the caller changed first gets its ops as usual
+    before = session.info.get(APPLYING)
+    session.info[APPLYING] = True
+    try:
+        return _apply(session, ctx, keyring, sorted(ops, key=lambda o: o.unit_seq))
+    finally:
+        session.info[APPLYING] = before
+
+
+def _apply(session: Session, ctx: Any, keyring: Keyring, ops: list[PulledOp]) -> ApplyResult:
+    resolve_bases(session, ctx.device_id)  # before any head moves
+    page = _Page(session, ctx.device_id, keyring,
+                 _local_pending(session, ctx.device_id, keyring, {(o.entity_type, o.entity_id) for o in ops}))
+    conn = session.connection()
+    seen = last_seen(session)
+    t = OPS_T
+    applied = acked = skipped = held = 0
+    top = seen
+    for op in ops:
+        if op.unit_seq <= seen:
+            skipped += 1
+            continue
+        top = max(top, op.unit_seq)
+        known = conn.execute(select(t).where(t.c.op_id == op.op_id)).first()
+        if known is not None:
+            if known.acknowledged:
+                skipped += 1
+            else:
+                _acknowledge(page, op, known)
+                acked += 1
+            continue
+        try:
+            data = _open(keyring, None, op.op_id, op.entity_type, op.entity_id, op.payload)
+        except (PayloadUnreadable, ValueError) as e:
+            _quarantine(page, op, f"payload: {e}")
+            held += 1
+            continue
+        if op.entity_type == VAULT_SLOTS:
+            # An account's key slot: kept in the op-log here and written to the vault after the
+            # commit (keyworker/sync/slots.py), which is outside the database.
+            conn.execute(insert(t).values(
+                op_id=op.op_id, device_id=op.device_id, device_seq=op.device_seq, entity_type=op.entity_type,
+                entity_id=op.entity_id, kind=data["k"], base_seq=op.base_seq, key_epoch=epoch_of(op.payload),
+                payload=op.payload, created_at=op.created_at, unit_seq=op.unit_seq, acknowledged=True))
+            applied += 1
+            page.touched[op.entity_type] += 1
+            continue
+        if op.entity_type not in Base.metadata.tables or op.entity_type in LOCAL_TABLES:
+            _quarantine(page, op, f"unknown table {op.entity_type}")
+            held += 1
+            continue
+        mark = len(page.conflicts)
+        residents = set(page.residents)
+        try:
+            with conn.begin_nested():
+                kind = data["k"]
+                if kind == "insert":
+                    _apply_insert(page, op, data.get("by"), data["f"])
+                else:
+                    _apply_update(page, op, data.get("by"), data["f"])
+                conn.execute(insert(t).values(
+                    op_id=op.op_id, device_id=op.device_id, device_seq=op.device_seq, entity_type=op.entity_type,
+                    entity_id=op.entity_id, kind=kind, base_seq=op.base_seq, key_epoch=epoch_of(op.payload),
+                    payload=op.payload, created_at=op.created_at, unit_seq=op.unit_seq, acknowledged=True))
+        except (sa_exc.IntegrityError, LookupError, ValueError) as e:
+            del page.conflicts[mark:]
+            page.residents = residents
+            reason = str(getattr(e, "orig", e)).splitlines()[0]
+            _quarantine(page, op, f"not written: {reason}", data["k"])
+            held += 1
+            continue
+        applied += 1
+        page.touched[op.entity_type] += 1
+    _refresh_search_text(page)
+    set_state(session, "last_seen", str(top))
+    if applied or held:
+        name = session.connection().execute(select(Account.username).where(Account.id == ctx.actor_id)).scalar()
+        audit_chain.append(session, at=ctx.clock.now(), actor_id=ctx.actor_id, actor_name=name or "sync",
+                           device_id=ctx.device_id, action="sync.apply", entity="unit", entity_id=None,
+                           detail={"from_seq": seen + 1, "to_seq": top, "applied": applied,
+                                   "quarantined": held, "conflicts": len(set(page.conflicts)),
+                                   "tables": dict(sorted(page.touched.items())),
+                                   "residents": len(page.residents)})
+    return ApplyResult(applied, acked, skipped, held, tuple(dict.fromkeys(page.conflicts)), top)
+
+
+__all__ = ["ApplyResult", "ConflictView", "PulledOp", "apply_page", "conflicts", "forked", "last_seen",
+           "quarantined"]

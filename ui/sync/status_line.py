@@ -1,0 +1,112 @@
+"""The status bar's sync line, beside the outbox: "Synced 2 min ago", "Offline since 21:40",
+"3 conflicts waiting" (docs/SYNC.md, "The screens"). Nothing at all while this laptop has not
+joined a unit hub. Read off the UI thread (`book.sync.status()` on the task runner) every 30
+seconds, after a sync or a conflict resolved (`data_changed("sync")`), never while locked.
+Clicking it opens Sync conflicts (for those who may resolve them)."""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QLabel, QWidget
+
+from keyworker.clock import format_datetime
+from keyworker.security.permissions import Permission
+from keyworker.sync.service import SyncStatus, status_words
+from ui.context import AppContext
+
+POLL_MS = 30_000
+
+
+class SyncStatusLabel(QLabel):
+    clicked = Signal()
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.status: SyncStatus | None = None
+        self.setObjectName("statusSync")
+        self.setAccessibleName("Sync with the unit hub")
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.hide()  # until the first reading, and for good on a laptop that has not joined a hub
+        self._polling = False
+        self.timer = QTimer(self)
+        self.timer.setInterval(POLL_MS)
+        self.timer.timeout.connect(self.poll)
+        ctx.state.locked_changed.connect(self._locked)
+        ctx.state.actor_changed.connect(self.poll)
+        ctx.state.data_changed.connect(lambda area: self.poll() if area in ("sync", "residents") else None)
+        self.clicked.connect(self.open_conflicts)
+        if not ctx.state.locked:
+            self.timer.start()
+            self.poll()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit()
+        super().mouseReleaseEvent(event)
+
+    def _locked(self, locked: bool) -> None:
+        if locked:
+            self.timer.stop()
+        else:
+            self.timer.start()
+            self.poll()
+
+    def poll(self) -> None:
+        if self.ctx.state.locked or self._polling:
+            return
+        self._polling = True
+        book = self.ctx.book
+
+        def done(status: SyncStatus) -> None:
+            self._polling = False
+            if not self.ctx.state.locked:
+                self.set_status(status)
+
+        def failed(_exc: BaseException) -> None:  # a locked or busy unit: the next reading tries again
+            self._polling = False
+
+        self.ctx.tasks.run(book.sync.status, done, failed)
+
+    def set_status(self, st: SyncStatus) -> None:
+        self.status = st
+        if not st.enrolled:
+            self.hide()
+            return
+        now = self.ctx.book.clock.now()
+        self.setText(status_words(st, now))
+        tips = [f"Unit hub: {st.hub_url}" if st.hub_url else "Joined to a unit hub."]
+        if st.last_synced_at is not None:
+            tips.append(f"Last synced {format_datetime(st.last_synced_at)}.")
+        else:
+            tips.append("Not synced with the hub yet.")
+        if st.offline_since is not None:
+            tips.append(f"The hub has not been reached since {format_datetime(st.offline_since)}: "
+                        "everything typed here is kept and goes when it is reached again.")
+        if st.last_error:
+            tips.append(st.last_error)
+        if st.pending_ops:
+            tips.append(f"{st.pending_ops} change{'s' if st.pending_ops != 1 else ''} on this laptop "
+                        "still to send.")
+        if st.quarantined:
+            tips.append(f"{st.quarantined} change{'s' if st.quarantined != 1 else ''} from other laptops "
+                        "could not be applied here: the administrator can see them with `check`.")
+        if st.conflicts_waiting and self._may_resolve():
+            tips.append("Click to open Sync conflicts.")
+        self.setToolTip("\n".join(tips))
+        self.setAccessibleDescription(" ".join(tips))
+        warn = st.offline_since is not None or st.stale or st.conflicts_waiting
+        self.setProperty("tone", "warning" if warn else "ok")
+        self.setStyleSheet("QLabel { color: #7a3e00; }" if warn else "")
+        self.show()
+
+    def _may_resolve(self) -> bool:
+        return bool(self.ctx.book.actor.can(Permission.RESOLVE_SYNC_CONFLICTS))
+
+    def open_conflicts(self) -> None:
+        window: Any = self.ctx.main_window
+        go_to = getattr(window, "go_to", None)
+        if callable(go_to) and not self.ctx.state.locked and self._may_resolve():
+            go_to("sync_conflicts")
