@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from ui.context import AppContext
+from ui.status_poll import POLL_MS, StatusPoller
 
-POLL_MS = 30_000
+__all__ = ["POLL_MS", "ClickableLabel", "StatusBar"]
 WHERE_TO_SET = "Ask a senior or the administrator to set a destination in Administration → Destinations."
 
 
@@ -60,16 +61,12 @@ class StatusBar(QStatusBar):
         self.online_label.hide()
         ctx.state.actor_changed.connect(self.refresh)
         ctx.state.actor_changed.connect(self.poll)
-        ctx.state.locked_changed.connect(self._locked)
+        ctx.state.locked_changed.connect(lambda _locked: self.refresh())
         ctx.state.data_changed.connect(lambda area: self.poll() if area == "outbox" else None)
-        self.timer = QTimer(self)
-        self.timer.setInterval(POLL_MS)
-        self.timer.timeout.connect(self.poll)
-        self._polling = False
+        self._poller = StatusPoller(ctx, lambda: ctx.book.outbox.status(), self.set_outbox, self)
+        self.timer = self._poller.timer
         self.refresh()
-        if not ctx.state.locked:
-            self.timer.start()
-            self.poll()
+        self._poller.start()
 
     def refresh(self) -> None:
         actor = self.ctx.book.actor
@@ -81,30 +78,9 @@ class StatusBar(QStatusBar):
             self.lock_label.setText("Unlocked")
 
     # -- the outbox line ---------------------------------------------------------------------------
-    def _locked(self, locked: bool) -> None:
-        self.refresh()
-        if locked:
-            self.timer.stop()
-        else:
-            self.timer.start()
-            self.poll()
-
     def poll(self) -> None:
         """Read the outbox's status off the UI thread (one reading at a time)."""
-        if self.ctx.state.locked or self._polling:
-            return
-        self._polling = True
-        book = self.ctx.book
-
-        def done(status: Any) -> None:
-            self._polling = False
-            if not self.ctx.state.locked:
-                self.set_outbox(status)
-
-        def failed(_exc: BaseException) -> None:  # a locked or busy unit: the next reading tries again
-            self._polling = False
-
-        self.ctx.tasks.run(book.outbox.status, done, failed)
+        self._poller.poll()
 
     def set_outbox(self, status: Any) -> None:
         """Show an `OutboxStatus` (keyworker.outbox.service): the line, and online or offline."""

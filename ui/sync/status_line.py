@@ -7,21 +7,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
 
 from keyworker.clock import format_datetime
 from keyworker.security.permissions import Permission
 from keyworker.sync.service import SyncStatus, status_words
 from ui.context import AppContext
+from ui.status import ClickableLabel
+from ui.status_poll import StatusPoller
 
-POLL_MS = 30_000
 
-
-class SyncStatusLabel(QLabel):
-    clicked = Signal()
-
+class SyncStatusLabel(ClickableLabel):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -30,45 +27,15 @@ class SyncStatusLabel(QLabel):
         self.setAccessibleName("Sync with the unit hub")
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.hide()  # until the first reading, and for good on a laptop that has not joined a hub
-        self._polling = False
-        self.timer = QTimer(self)
-        self.timer.setInterval(POLL_MS)
-        self.timer.timeout.connect(self.poll)
-        ctx.state.locked_changed.connect(self._locked)
+        self._poller = StatusPoller(ctx, lambda: ctx.book.sync.status(), self.set_status, self)
+        self.timer = self._poller.timer
         ctx.state.actor_changed.connect(self.poll)
         ctx.state.data_changed.connect(lambda area: self.poll() if area in ("sync", "residents") else None)
         self.clicked.connect(self.open_conflicts)
-        if not ctx.state.locked:
-            self.timer.start()
-            self.poll()
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
-        if event.button() == Qt.MouseButton.LeftButton:
-            self.clicked.emit()
-        super().mouseReleaseEvent(event)
-
-    def _locked(self, locked: bool) -> None:
-        if locked:
-            self.timer.stop()
-        else:
-            self.timer.start()
-            self.poll()
+        self._poller.start()
 
     def poll(self) -> None:
-        if self.ctx.state.locked or self._polling:
-            return
-        self._polling = True
-        book = self.ctx.book
-
-        def done(status: SyncStatus) -> None:
-            self._polling = False
-            if not self.ctx.state.locked:
-                self.set_status(status)
-
-        def failed(_exc: BaseException) -> None:  # a locked or busy unit: the next reading tries again
-            self._polling = False
-
-        self.ctx.tasks.run(book.sync.status, done, failed)
+        self._poller.poll()
 
     def set_status(self, st: SyncStatus) -> None:
         self.status = st
