@@ -602,8 +602,9 @@ class _Bulk:
     one `*` head and its op-log row: it is an insert (payload opened, columns known) of an
     ordinary synchronised table (not a child table, not vault slots), its op id is not in the
     op-log, its entity is not in its table when the page starts and no earlier op of the page
-    names it, this laptop has no open op on it, a version row has no parent version (so no fork
-    check can fire) and a resident meets neither another live resident with the same normalised
+    names it, this laptop has no open op on it, a version row has no parent version or no other
+    live version on the same parent and parent version (so no fork check can fire; looked up per
+    page and kept up to date) and a resident meets neither another live resident with the same normalised
     name and date of birth nor another resident with its reference number (looked up per page,
     kept up to date as the page goes). Every other op goes the op-by-op way, in hub order, after
     the fast ops queued before it are written; so every check that reads the database sees what
@@ -655,6 +656,13 @@ class _Bulk:
         self.dobs = sorted({v["date_of_birth"] for v in rvals if v.get("date_of_birth") is not None})
         self.refnos = sorted({v["reference_no"] for v in rvals if v.get("reference_no") is not None})
         self._residents_state()
+        self.parents: dict[str, list[str]] = {
+            name: sorted({self.values[o.op_id]["parent_version_id"] for o in ops if o.entity_type == name
+                          and o.op_id in self.values and self.values[o.op_id].get("parent_version_id")})
+            for name in VERSIONED}
+        self.siblings: dict[str, set[tuple[Any, Any]]] = {}
+        for name in VERSIONED:
+            self._versions_state(name)
         self.named: set[tuple[str, str]] = set()  # entities an earlier op of the page names
         self.queue: list[tuple[PulledOp, dict[str, Any], str | None]] = []
         self.queued_keys: set[tuple[str, str, Any]] = set()  # (table, column, value) a queued row holds
@@ -673,6 +681,17 @@ class _Bulk:
         for chunk in _chunks(self.refnos):
             self.refs.update(self.conn.execute(select(t.c.reference_no).where(t.c.reference_no.in_(chunk))).scalars())
 
+    def _versions_state(self, name: str) -> None:
+        """(parent, parent version) of the live versions on the page's parent versions: a version
+        with the same pair is a fork (one query per version table)."""
+        table: Table = Base.metadata.tables[name]
+        parent_col = VERSIONED[name][0]
+        got: set[tuple[Any, Any]] = set()
+        for chunk in _chunks(self.parents[name]):
+            got.update((r[0], r[1]) for r in self.conn.execute(select(table.c[parent_col], table.c.parent_version_id).where(
+                table.c.parent_version_id.in_(chunk), table.c.archived.is_(False))).all())
+        self.siblings[name] = got
+
     def _fast(self, op: PulledOp) -> dict[str, Any] | None:
         key = (op.entity_type, op.entity_id)
         if (op.op_id in self.known or key in self.named or key in self.present or key in self.page.pending
@@ -680,7 +699,9 @@ class _Bulk:
             return None
         values = self.values[op.op_id]
         if op.entity_type in VERSIONED and values.get("parent_version_id"):
-            return None
+            parent = values.get(VERSIONED[op.entity_type][0])
+            if parent is None or (parent, values["parent_version_id"]) in self.siblings[op.entity_type]:
+                return None  # the fork check would fire (or compares with null): op by op
         if op.entity_type == RESIDENTS:
             dob = values.get("date_of_birth")
             if dob is not None and (dob, _normal(values.get("given_name", "")),
@@ -698,6 +719,8 @@ class _Bulk:
             _apply_one(self.page, op, self.n, self.data.get(op.op_id))
             if op.entity_type == RESIDENTS:
                 self._residents_state()
+            elif op.entity_type in VERSIONED:
+                self._versions_state(op.entity_type)
             return
         table: Table = Base.metadata.tables[op.entity_type]
         holds = {(table.name, c.name, values[c.key]) for c in _referred(table) if values.get(c.key) is not None}
@@ -715,6 +738,8 @@ class _Bulk:
                 self.people.add((dob, _normal(values.get("given_name", "")), _normal(values.get("family_name", ""))))
             if values.get("reference_no") is not None:
                 self.refs.add(values["reference_no"])
+        elif op.entity_type in VERSIONED and values.get("parent_version_id") and not values.get("archived"):
+            self.siblings[op.entity_type].add((values[VERSIONED[op.entity_type][0]], values["parent_version_id"]))
 
     def flush(self) -> None:
         if not self.queue:
@@ -748,6 +773,8 @@ class _Bulk:
                 _apply_one(self.page, op, self.n, self.data.get(op.op_id))
             if any(op.entity_type == RESIDENTS for op, _, _ in queue):
                 self._residents_state()
+            for name in {op.entity_type for op, _, _ in queue} & set(VERSIONED):
+                self._versions_state(name)
             return
         for op, _, _ in queue:
             self.n.applied += 1
