@@ -610,12 +610,10 @@ class _Bulk:
     the fast ops queued before it are written; so every check that reads the database sees what
     the op-by-op path would have seen.
 
-    Queued rows are written parents first (Base.metadata.sorted_tables; within a table in hub
-    order), with one executemany per table and set of columns, then the heads and the op-log
-    rows, inside one savepoint. Writing parents first could make a row succeed that in hub order
-    would have come before its parent and failed: a row whose key an earlier queued row refers to
-    without finding it queued first is not queued (the queue is written first). If the batch
-    fails on a constraint, the savepoint is rolled back and its ops are applied one by one (the
+    Queued rows are written in hub order, one executemany per run of consecutive rows of one
+    table and set of columns (so a row meets its parents exactly as op by op: no reordering), then
+    the heads and the op-log rows, inside one savepoint. If the batch fails (a constraint, a value
+    its column refuses), the savepoint is rolled back and its ops are applied one by one (the
     failing op is quarantined, exactly as the op-by-op path does)."""
 
     def __init__(self, page: _Page, ops: list[PulledOp], n: _Counts) -> None:
@@ -665,8 +663,6 @@ class _Bulk:
             self._versions_state(name)
         self.named: set[tuple[str, str]] = set()  # entities an earlier op of the page names
         self.queue: list[tuple[PulledOp, dict[str, Any], str | None]] = []
-        self.queued_keys: set[tuple[str, str, Any]] = set()  # (table, column, value) a queued row holds
-        self.wanted: set[tuple[str, str, Any]] = set()  # referred to by a queued row, not queued before it
 
     def _residents_state(self) -> None:
         """The live residents' (date of birth, names) and the reference numbers in use, for the
@@ -722,15 +718,6 @@ class _Bulk:
             elif op.entity_type in VERSIONED:
                 self._versions_state(op.entity_type)
             return
-        table: Table = Base.metadata.tables[op.entity_type]
-        holds = {(table.name, c.name, values[c.key]) for c in _referred(table) if values.get(c.key) is not None}
-        if holds & self.wanted:
-            self.flush()  # written parents first, an earlier queued row would find this one
-        for col, rtable, rcol in _references(table):
-            v = values.get(col)
-            if v is not None and (rtable, rcol, v) not in self.queued_keys:
-                self.wanted.add((rtable, rcol, v))
-        self.queued_keys |= holds
         self.queue.append((op, values, self.data[op.op_id].get("by")))
         if op.entity_type == RESIDENTS:
             dob = values.get("date_of_birth")
@@ -745,25 +732,20 @@ class _Bulk:
         if not self.queue:
             return
         queue, self.queue = self.queue, []
-        self.queued_keys, self.wanted = set(), set()
-        order = table_rank()
-        runs: dict[str, list[list[dict[str, Any]]]] = defaultdict(list)
+        runs: list[tuple[str, list[dict[str, Any]]]] = []  # hub order: consecutive rows of one table
         for op, values, _ in queue:
-            rs = runs[op.entity_type]
-            if rs and rs[-1][0].keys() == values.keys():
-                rs[-1].append(values)
+            if runs and runs[-1][0] == op.entity_type and runs[-1][1][0].keys() == values.keys():
+                runs[-1][1].append(values)
             else:
-                rs.append([values])
+                runs.append((op.entity_type, [values]))
         heads = [{"entity_type": op.entity_type, "entity_id": op.entity_id, "field": ALL_FIELDS,
                   "unit_seq": op.unit_seq, "op_id": op.op_id, "device_id": op.device_id, "actor_id": by,
                   "at": op.created_at, "value": _NULL} for op, _, by in queue]
         oplog = [_oplog_row(op, "insert") for op, _, _ in queue]
         try:
             with self.conn.begin_nested():
-                for name in sorted(runs, key=lambda nm: order.get(nm, len(order))):
-                    stmt = _insert_of(Base.metadata.tables[name])
-                    for rows in runs[name]:
-                        self.conn.execute(stmt, rows)
+                for name, rows in runs:
+                    self.conn.execute(_insert_of(Base.metadata.tables[name]), rows)
                 self.conn.execute(_HEADS_INSERT, heads)
                 self.conn.execute(_OPS_INSERT, oplog)
         except (sa_exc.StatementError, LookupError, ValueError, TypeError):
@@ -781,38 +763,6 @@ class _Bulk:
             self.page.touched[op.entity_type] += 1
             if op.entity_type == RESIDENTS:
                 self.page.residents.add(op.entity_id)
-
-
-_RANK: dict[str, int] = {}
-
-
-def table_rank() -> dict[str, int]:
-    if not _RANK:
-        _RANK.update({t.name: i for i, t in enumerate(Base.metadata.sorted_tables)})
-    return _RANK
-
-
-_REFS: dict[str, tuple[tuple[str, str, str], ...]] = {}
-_REFERRED: dict[str, tuple[Any, ...]] = {}
-
-
-def _references(table: Table) -> tuple[tuple[str, str, str], ...]:
-    """(column key, referred table, referred column) of the table's foreign keys."""
-    got = _REFS.get(table.name)
-    if got is None:
-        got = _REFS[table.name] = tuple((fk.parent.key, fk.column.table.name, fk.column.name)
-                                        for fk in table.foreign_keys)
-    return got
-
-
-def _referred(table: Table) -> tuple[Any, ...]:
-    """The table's columns that some foreign key refers to."""
-    got = _REFERRED.get(table.name)
-    if got is None:
-        names = {fk.column.name for t in Base.metadata.tables.values() for fk in t.foreign_keys
-                 if fk.column.table.name == table.name}
-        got = _REFERRED[table.name] = tuple(c for c in table.columns if c.name in names)
-    return got
 
 
 def _apply(session: Session, ctx: Any, keyring: Keyring, ops: list[PulledOp], bulk: bool = True) -> ApplyResult:
