@@ -29,6 +29,7 @@ row), puts the op in `sync_quarantine` with the reason: never applied, never sil
 """
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 import uuid
@@ -485,84 +486,304 @@ def _insert_checks_on_ack(page: _Page, op: PulledOp) -> None:
             _fork(page, op, parent_table, values[parent_col], other)
 
 
-def apply_page(session: Session, ops: list[PulledOp]) -> ApplyResult:
+ONE_BY_ONE = "KEYWORKER_SYNC_ONE_BY_ONE"  # env: "1" forces the op-by-op path (tests compare both)
+
+
+def apply_page(session: Session, ops: list[PulledOp], *, bulk: bool | None = None) -> ApplyResult:
     """Apply one page of pulled ops (in unit_seq order) and advance last_seen, inside the caller's
-    write transaction. Idempotent: ops at or below last_seen, or already met, are skipped."""
+    write transaction. Idempotent: ops at or below last_seen, or already met, are skipped.
+
+    `bulk` (default: on, unless the environment sets KEYWORKER_SYNC_ONE_BY_ONE=1) writes the runs
+    of plain inserts of new rows with one executemany per table (see `_Bulk`); the result is the
+    same as applying every op one by one."""
     ctx = session.info["ctx"]
     keyring: Keyring = session.info[KEYRING]
+    if bulk is None:
+        bulk = os.environ.get(ONE_BY_ONE, "") not in ("1", "true", "yes")
     session.flush()  # anything the caller changed first gets its ops as usual
     before = session.info.get(APPLYING)
     session.info[APPLYING] = True
     try:
-        return _apply(session, ctx, keyring, sorted(ops, key=lambda o: o.unit_seq))
+        return _apply(session, ctx, keyring, sorted(ops, key=lambda o: o.unit_seq), bulk)
     finally:
         session.info[APPLYING] = before
 
 
-def _apply(session: Session, ctx: Any, keyring: Keyring, ops: list[PulledOp]) -> ApplyResult:
+@dataclass
+class _Counts:
+    applied: int = 0
+    acked: int = 0
+    skipped: int = 0
+    held: int = 0
+
+
+_INSERTS: dict[str, Any] = {}  # table name -> insert(table): built once, compiled once per key set
+
+
+def _insert_of(table: Table) -> Any:
+    stmt = _INSERTS.get(table.name)
+    if stmt is None:
+        stmt = _INSERTS[table.name] = insert(table)
+    return stmt
+
+
+_NULL = codec.dumps(None)
+_HEADS_INSERT = insert(HEADS_T).prefix_with("OR REPLACE")
+_OPS_INSERT = insert(OPS_T)
+
+
+def _oplog_row(op: PulledOp, kind: str) -> dict[str, Any]:
+    return {"op_id": op.op_id, "device_id": op.device_id, "device_seq": op.device_seq,
+            "entity_type": op.entity_type, "entity_id": op.entity_id, "kind": kind, "base_seq": op.base_seq,
+            "key_epoch": epoch_of(op.payload), "payload": op.payload, "created_at": op.created_at,
+            "unit_seq": op.unit_seq, "acknowledged": True}
+
+
+def _apply_one(page: _Page, op: PulledOp, n: _Counts, data: dict[str, Any] | None = None) -> None:
+    """Rules 1-6 for one op (the op-by-op path; the bulk path's fallback)."""
+    conn = page.session.connection()
+    t = OPS_T
+    known = conn.execute(select(t).where(t.c.op_id == op.op_id)).first()
+    if known is not None:
+        if known.acknowledged:
+            n.skipped += 1
+        else:
+            _acknowledge(page, op, known)
+            n.acked += 1
+        return
+    if data is None:
+        try:
+            data = _open(page.keyring, None, op.op_id, op.entity_type, op.entity_id, op.payload)
+        except (PayloadUnreadable, ValueError) as e:
+            _quarantine(page, op, f"payload: {e}")
+            n.held += 1
+            return
+    if op.entity_type == VAULT_SLOTS:
+        # An account's key slot: kept in the op-log here and written to the vault after the
+        # commit (keyworker/sync/slots.py), which is outside the database.
+        conn.execute(insert(t).values(**_oplog_row(op, data["k"])))
+        n.applied += 1
+        page.touched[op.entity_type] += 1
+        return
+    if op.entity_type not in Base.metadata.tables or op.entity_type in LOCAL_TABLES:
+        _quarantine(page, op, f"unknown table {op.entity_type}")
+        n.held += 1
+        return
+    mark = len(page.conflicts)
+    residents = set(page.residents)
+    try:
+        with conn.begin_nested():
+            kind = data["k"]
+            if kind == "insert":
+                _apply_insert(page, op, data.get("by"), data["f"])
+            else:
+                _apply_update(page, op, data.get("by"), data["f"])
+            conn.execute(insert(t).values(**_oplog_row(op, kind)))
+    except (sa_exc.IntegrityError, LookupError, ValueError) as e:
+        del page.conflicts[mark:]
+        page.residents = residents
+        reason = str(getattr(e, "orig", e)).splitlines()[0]
+        _quarantine(page, op, f"not written: {reason}", data["k"])
+        n.held += 1
+        return
+    n.applied += 1
+    page.touched[op.entity_type] += 1
+
+
+def _chunks(xs: list[Any], size: int = 500) -> Any:
+    for i in range(0, len(xs), size):
+        yield xs[i:i + size]
+
+
+class _Bulk:
+    """The bulk path for one page (docs/SYNC.md, "Applying as built").
+
+    An op goes the fast way only when the op-by-op rules would do nothing but insert its row,
+    one `*` head and its op-log row: it is an insert (payload opened, columns known) of an
+    ordinary synchronised table (not a child table, not vault slots), its op id is not in the
+    op-log, its entity is not in its table when the page starts and no earlier op of the page
+    names it, this laptop has no open op on it, a version row has no parent version or no other
+    live version on the same parent and parent version (so no fork check can fire; looked up per
+    page and kept up to date) and a resident meets neither another live resident with the same normalised
+    name and date of birth nor another resident with its reference number (looked up per page,
+    kept up to date as the page goes). Every other op goes the op-by-op way, in hub order, after
+    the fast ops queued before it are written; so every check that reads the database sees what
+    the op-by-op path would have seen.
+
+    Queued rows are written in hub order, one executemany per run of consecutive rows of one
+    table and set of columns (so a row meets its parents exactly as op by op: no reordering), then
+    the heads and the op-log rows, inside one savepoint. If the batch fails (a constraint, a value
+    its column refuses), the savepoint is rolled back and its ops are applied one by one (the
+    failing op is quarantined, exactly as the op-by-op path does)."""
+
+    def __init__(self, page: _Page, ops: list[PulledOp], n: _Counts) -> None:
+        self.page, self.n = page, n
+        conn = page.session.connection()
+        self.conn = conn
+        t = OPS_T
+        ids = sorted({o.op_id for o in ops})
+        self.known: set[str] = set()
+        for chunk in _chunks(ids):
+            self.known.update(conn.execute(select(t.c.op_id).where(t.c.op_id.in_(chunk))).scalars())
+        self.data: dict[str, dict[str, Any]] = {}
+        self.values: dict[str, dict[str, Any]] = {}
+        by_table: dict[str, set[str]] = defaultdict(set)
+        for o in ops:
+            if (o.op_id in self.known or o.entity_type in CHILD_TABLES or o.entity_type in LOCAL_TABLES
+                    or o.entity_type not in Base.metadata.tables):
+                continue
+            try:
+                d = _open(page.keyring, None, o.op_id, o.entity_type, o.entity_id, o.payload)
+            except (PayloadUnreadable, ValueError):
+                continue
+            self.data[o.op_id] = d
+            if d["k"] != "insert":
+                continue
+            try:
+                self.values[o.op_id] = _decoded(Base.metadata.tables[o.entity_type], d["f"])
+            except Exception:  # noqa: BLE001 - the op-by-op path meets it and does what it does
+                continue
+            by_table[o.entity_type].add(o.entity_id)
+        self.present: set[tuple[str, str]] = set()
+        for name, eids in by_table.items():
+            table = Base.metadata.tables[name]
+            for chunk in _chunks(sorted(eids)):
+                self.present.update((name, e) for e in conn.execute(
+                    select(table.c.id).where(table.c.id.in_(chunk))).scalars())
+        rvals = [self.values[o.op_id] for o in ops if o.entity_type == RESIDENTS and o.op_id in self.values]
+        self.dobs = sorted({v["date_of_birth"] for v in rvals if v.get("date_of_birth") is not None})
+        self.refnos = sorted({v["reference_no"] for v in rvals if v.get("reference_no") is not None})
+        self._residents_state()
+        self.parents: dict[str, list[str]] = {
+            name: sorted({self.values[o.op_id]["parent_version_id"] for o in ops if o.entity_type == name
+                          and o.op_id in self.values and self.values[o.op_id].get("parent_version_id")})
+            for name in VERSIONED}
+        self.siblings: dict[str, set[tuple[Any, Any]]] = {}
+        for name in VERSIONED:
+            self._versions_state(name)
+        self.named: set[tuple[str, str]] = set()  # entities an earlier op of the page names
+        self.queue: list[tuple[PulledOp, dict[str, Any], str | None]] = []
+
+    def _residents_state(self) -> None:
+        """The live residents' (date of birth, names) and the reference numbers in use, for the
+        page's residents only (one query each)."""
+        t: Table = Base.metadata.tables[RESIDENTS]
+        self.people: set[tuple[Any, str, str]] = set()
+        self.refs: set[Any] = set()
+        for chunk in _chunks(self.dobs):
+            for r in self.conn.execute(select(t.c.date_of_birth, t.c.given_name, t.c.family_name).where(
+                    t.c.date_of_birth.in_(chunk), t.c.archived.is_(False))).all():
+                self.people.add((r.date_of_birth, _normal(r.given_name), _normal(r.family_name)))
+        for chunk in _chunks(self.refnos):
+            self.refs.update(self.conn.execute(select(t.c.reference_no).where(t.c.reference_no.in_(chunk))).scalars())
+
+    def _versions_state(self, name: str) -> None:
+        """(parent, parent version) of the live versions on the page's parent versions: a version
+        with the same pair is a fork (one query per version table)."""
+        table: Table = Base.metadata.tables[name]
+        parent_col = VERSIONED[name][0]
+        got: set[tuple[Any, Any]] = set()
+        for chunk in _chunks(self.parents[name]):
+            got.update((r[0], r[1]) for r in self.conn.execute(select(table.c[parent_col], table.c.parent_version_id).where(
+                table.c.parent_version_id.in_(chunk), table.c.archived.is_(False))).all())
+        self.siblings[name] = got
+
+    def _fast(self, op: PulledOp) -> dict[str, Any] | None:
+        key = (op.entity_type, op.entity_id)
+        if (op.op_id in self.known or key in self.named or key in self.present or key in self.page.pending
+                or op.op_id not in self.values):
+            return None
+        values = self.values[op.op_id]
+        if op.entity_type in VERSIONED and values.get("parent_version_id"):
+            parent = values.get(VERSIONED[op.entity_type][0])
+            if parent is None or (parent, values["parent_version_id"]) in self.siblings[op.entity_type]:
+                return None  # the fork check would fire (or compares with null): op by op
+        if op.entity_type == RESIDENTS:
+            dob = values.get("date_of_birth")
+            if dob is not None and (dob, _normal(values.get("given_name", "")),
+                                    _normal(values.get("family_name", ""))) in self.people:
+                return None
+            if values.get("reference_no") is not None and values["reference_no"] in self.refs:
+                return None
+        return values
+
+    def step(self, op: PulledOp) -> None:
+        values = self._fast(op)
+        self.named.add((op.entity_type, op.entity_id))
+        if values is None:
+            self.flush()
+            _apply_one(self.page, op, self.n, self.data.get(op.op_id))
+            if op.entity_type == RESIDENTS:
+                self._residents_state()
+            elif op.entity_type in VERSIONED:
+                self._versions_state(op.entity_type)
+            return
+        self.queue.append((op, values, self.data[op.op_id].get("by")))
+        if op.entity_type == RESIDENTS:
+            dob = values.get("date_of_birth")
+            if dob is not None and not values.get("archived"):
+                self.people.add((dob, _normal(values.get("given_name", "")), _normal(values.get("family_name", ""))))
+            if values.get("reference_no") is not None:
+                self.refs.add(values["reference_no"])
+        elif op.entity_type in VERSIONED and values.get("parent_version_id") and not values.get("archived"):
+            self.siblings[op.entity_type].add((values[VERSIONED[op.entity_type][0]], values["parent_version_id"]))
+
+    def flush(self) -> None:
+        if not self.queue:
+            return
+        queue, self.queue = self.queue, []
+        runs: list[tuple[str, list[dict[str, Any]]]] = []  # hub order: consecutive rows of one table
+        for op, values, _ in queue:
+            if runs and runs[-1][0] == op.entity_type and runs[-1][1][0].keys() == values.keys():
+                runs[-1][1].append(values)
+            else:
+                runs.append((op.entity_type, [values]))
+        heads = [{"entity_type": op.entity_type, "entity_id": op.entity_id, "field": ALL_FIELDS,
+                  "unit_seq": op.unit_seq, "op_id": op.op_id, "device_id": op.device_id, "actor_id": by,
+                  "at": op.created_at, "value": _NULL} for op, _, by in queue]
+        oplog = [_oplog_row(op, "insert") for op, _, _ in queue]
+        try:
+            with self.conn.begin_nested():
+                for name, rows in runs:
+                    self.conn.execute(_insert_of(Base.metadata.tables[name]), rows)
+                self.conn.execute(_HEADS_INSERT, heads)
+                self.conn.execute(_OPS_INSERT, oplog)
+        except (sa_exc.StatementError, LookupError, ValueError, TypeError):
+            # a constraint (or a value its column refuses): the savepoint is gone, and the op-by-op
+            # path quarantines the op that fails (or raises what it raises), as it always does
+            for op, _, _ in queue:  # as the op-by-op path would: the failing op is quarantined
+                _apply_one(self.page, op, self.n, self.data.get(op.op_id))
+            if any(op.entity_type == RESIDENTS for op, _, _ in queue):
+                self._residents_state()
+            for name in {op.entity_type for op, _, _ in queue} & set(VERSIONED):
+                self._versions_state(name)
+            return
+        for op, _, _ in queue:
+            self.n.applied += 1
+            self.page.touched[op.entity_type] += 1
+            if op.entity_type == RESIDENTS:
+                self.page.residents.add(op.entity_id)
+
+
+def _apply(session: Session, ctx: Any, keyring: Keyring, ops: list[PulledOp], bulk: bool = True) -> ApplyResult:
     resolve_bases(session, ctx.device_id)  # before any head moves
     page = _Page(session, ctx.device_id, keyring,
                  _local_pending(session, ctx.device_id, keyring, {(o.entity_type, o.entity_id) for o in ops}))
-    conn = session.connection()
     seen = last_seen(session)
-    t = OPS_T
-    applied = acked = skipped = held = 0
+    n = _Counts()
     top = seen
-    for op in ops:
-        if op.unit_seq <= seen:
-            skipped += 1
-            continue
+    fresh = [op for op in ops if op.unit_seq > seen]
+    n.skipped = len(ops) - len(fresh)
+    runner = _Bulk(page, fresh, n) if bulk and fresh else None
+    for op in fresh:
         top = max(top, op.unit_seq)
-        known = conn.execute(select(t).where(t.c.op_id == op.op_id)).first()
-        if known is not None:
-            if known.acknowledged:
-                skipped += 1
-            else:
-                _acknowledge(page, op, known)
-                acked += 1
-            continue
-        try:
-            data = _open(keyring, None, op.op_id, op.entity_type, op.entity_id, op.payload)
-        except (PayloadUnreadable, ValueError) as e:
-            _quarantine(page, op, f"payload: {e}")
-            held += 1
-            continue
-        if op.entity_type == VAULT_SLOTS:
-            # An account's key slot: kept in the op-log here and written to the vault after the
-            # commit (keyworker/sync/slots.py), which is outside the database.
-            conn.execute(insert(t).values(
-                op_id=op.op_id, device_id=op.device_id, device_seq=op.device_seq, entity_type=op.entity_type,
-                entity_id=op.entity_id, kind=data["k"], base_seq=op.base_seq, key_epoch=epoch_of(op.payload),
-                payload=op.payload, created_at=op.created_at, unit_seq=op.unit_seq, acknowledged=True))
-            applied += 1
-            page.touched[op.entity_type] += 1
-            continue
-        if op.entity_type not in Base.metadata.tables or op.entity_type in LOCAL_TABLES:
-            _quarantine(page, op, f"unknown table {op.entity_type}")
-            held += 1
-            continue
-        mark = len(page.conflicts)
-        residents = set(page.residents)
-        try:
-            with conn.begin_nested():
-                kind = data["k"]
-                if kind == "insert":
-                    _apply_insert(page, op, data.get("by"), data["f"])
-                else:
-                    _apply_update(page, op, data.get("by"), data["f"])
-                conn.execute(insert(t).values(
-                    op_id=op.op_id, device_id=op.device_id, device_seq=op.device_seq, entity_type=op.entity_type,
-                    entity_id=op.entity_id, kind=kind, base_seq=op.base_seq, key_epoch=epoch_of(op.payload),
-                    payload=op.payload, created_at=op.created_at, unit_seq=op.unit_seq, acknowledged=True))
-        except (sa_exc.IntegrityError, LookupError, ValueError) as e:
-            del page.conflicts[mark:]
-            page.residents = residents
-            reason = str(getattr(e, "orig", e)).splitlines()[0]
-            _quarantine(page, op, f"not written: {reason}", data["k"])
-            held += 1
-            continue
-        applied += 1
-        page.touched[op.entity_type] += 1
+        if runner is not None:
+            runner.step(op)
+        else:
+            _apply_one(page, op, n)
+    if runner is not None:
+        runner.flush()
+    applied, held = n.applied, n.held
     _refresh_search_text(page)
     set_state(session, "last_seen", str(top))
     if applied or held:
@@ -573,7 +794,7 @@ def _apply(session: Session, ctx: Any, keyring: Keyring, ops: list[PulledOp]) ->
                                    "quarantined": held, "conflicts": len(set(page.conflicts)),
                                    "tables": dict(sorted(page.touched.items())),
                                    "residents": len(page.residents)})
-    return ApplyResult(applied, acked, skipped, held, tuple(dict.fromkeys(page.conflicts)), top)
+    return ApplyResult(applied, n.acked, n.skipped, held, tuple(dict.fromkeys(page.conflicts)), top)
 
 
 __all__ = ["ApplyResult", "ConflictView", "PulledOp", "apply_page", "conflicts", "forked", "last_seen",
