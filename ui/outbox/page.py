@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -32,6 +32,7 @@ from keyworker.outbox.service import (
 )
 from keyworker.security.permissions import Permission
 from ui.context import AppContext
+from ui.word_search import WordSearchProxy
 from ui.errors import show_error
 from ui.widgets.row_model import RowsModel
 from ui.widgets.tables import list_over_detail, read_only_table
@@ -76,23 +77,6 @@ class OutboxModel(RowsModel):
         self.beginResetModel()
         self.rows = list(rows)
         self.endResetModel()
-
-
-class _Search(QSortFilterProxyModel):
-    """Search as you type over everything a row says (its title too, which has no column)."""
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.text = ""
-
-    def set_text(self, text: str) -> None:
-        self.text = " ".join(text.lower().split())
-        self.setFilterFixedString(self.text)  # re-filters; the words are matched in filterAcceptsRow
-
-    def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
-        model = self.sourceModel()
-        assert isinstance(model, OutboxModel)
-        return not self.text or all(w in model.search_text(row) for w in self.text.split())
 
 
 class OutboxPage(QWidget):
@@ -141,7 +125,7 @@ class OutboxPage(QWidget):
         self.notice.hide()
 
         self.model = OutboxModel(self)
-        self.proxy = _Search(self)
+        self.proxy = WordSearchProxy(lambda row: self.model.search_text(row), self)
         self.proxy.setSourceModel(self.model)
         self.search.textChanged.connect(self._search)
         self.search.returnPressed.connect(self._table_focus)

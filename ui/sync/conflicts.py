@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from keyworker.clock import format_datetime
 from keyworker.sync.service import ConflictItem, ConflictSide
 from ui.context import AppContext
+from ui.word_search import WordSearchProxy
 from ui.errors import show_error
 from ui.widgets.row_model import RowsModel
 from ui.widgets.tables import read_only_table
@@ -66,22 +67,6 @@ class ConflictsModel(RowsModel):
         self.beginResetModel()
         self.rows = list(rows)
         self.endResetModel()
-
-
-class _Search(QSortFilterProxyModel):
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.text = ""
-
-    def set_text(self, text: str) -> None:
-        self.text = " ".join(text.lower().split())
-        self.setFilterFixedString(self.text)
-
-    def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
-        model = self.sourceModel()
-        assert isinstance(model, ConflictsModel)
-        hay = model.rows[row].search_text
-        return not self.text or all(w in hay for w in self.text.split())
 
 
 class SideCard(QFrame):
@@ -160,7 +145,7 @@ class ConflictsPage(QWidget):
         find = QLabel("&Find")
         find.setBuddy(self.search)
         self.model = ConflictsModel(self)
-        self.proxy = _Search(self)
+        self.proxy = WordSearchProxy(lambda row: self.model.rows[row].search_text, self)
         self.proxy.setSourceModel(self.model)
         self.table = QTableView()
         self.table.setObjectName("conflictsTable")
