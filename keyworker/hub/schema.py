@@ -25,7 +25,8 @@ OWNER_ROLE = "keyworker_hub_owner"
 SERVICE_ROLE = "keyworker_hub"
 MIGRATIONS = Path(__file__).with_name("migrations")
 
-# table -> what the service role may do there. Nothing else, and never DELETE.
+# table -> what the service role may do there. Nothing else, and never UPDATE or DELETE on ops:
+# only snapshots (a cache of what the ops say) may be replaced.
 GRANTS: dict[str, tuple[str, ...]] = {
     "units": ("SELECT",),
     "unit_counters": ("SELECT", "UPDATE"),
@@ -34,6 +35,8 @@ GRANTS: dict[str, tuple[str, ...]] = {
     "chain_heads": ("SELECT", "INSERT", "UPDATE"),
     "enrol_codes": ("SELECT", "INSERT", "UPDATE"),
     "hub_audit": ("SELECT", "INSERT"),
+    "snapshots": ("SELECT", "INSERT", "UPDATE", "DELETE"),
+    "snapshot_chunks": ("SELECT", "INSERT", "DELETE"),
     "alembic_version": ("SELECT",),  # so `hub serve` can refuse a schema older than its code
 }
 
