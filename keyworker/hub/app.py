@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from keyworker.hub import enrol, store
+from keyworker.hub import enrol, snapshots, store
 from keyworker.hub.auth import Device, audit, authenticate
 from keyworker.hub.db import open_pool
 from keyworker.hub.errors import Refused, bad_request
@@ -168,6 +168,28 @@ def create_app(config: HubConfig) -> Starlette:
                      address: str | None, now: datetime) -> Any:
         return {"devices": enrol.devices(conn, device.unit_id)}
 
+    def snapshot_begin(conn: psycopg.Connection, device: Device, body: dict, request: Request,
+                       address: str | None, now: datetime) -> Any:
+        return snapshots.begin(conn, device, body, now)
+
+    def snapshot_put(conn: psycopg.Connection, device: Device, body: dict, request: Request,
+                     address: str | None, now: datetime) -> Any:
+        p = request.path_params
+        return snapshots.put_chunk(conn, device, p["snapshot_id"], p["n"], body)
+
+    def snapshot_complete(conn: psycopg.Connection, device: Device, body: dict, request: Request,
+                          address: str | None, now: datetime) -> Any:
+        return snapshots.complete(conn, device, request.path_params["snapshot_id"], body, now, address)
+
+    def snapshot_latest(conn: psycopg.Connection, device: Device, body: dict, request: Request,
+                        address: str | None, now: datetime) -> Any:
+        return snapshots.latest(conn, device)
+
+    def snapshot_get(conn: psycopg.Connection, device: Device, body: dict, request: Request,
+                     address: str | None, now: datetime) -> Any:
+        p = request.path_params
+        return snapshots.get_chunk(conn, device, p["snapshot_id"], p["n"])
+
     routes = [
         Route("/v1/health", route(health, signed_in=False), methods=["GET"]),
         Route("/v1/push", route(push), methods=["POST"]),
@@ -178,6 +200,11 @@ def create_app(config: HubConfig) -> Starlette:
               methods=["POST"]),
         Route("/v1/devices", route(list_devices), methods=["GET"]),
         Route("/v1/devices/{device_id}/revoke", route(revoke), methods=["POST"]),
+        Route("/v1/snapshots", route(snapshot_begin, status=201), methods=["POST"]),
+        Route("/v1/snapshots/latest", route(snapshot_latest), methods=["GET"]),
+        Route("/v1/snapshots/{snapshot_id}/chunks/{n}", route(snapshot_put), methods=["POST"]),
+        Route("/v1/snapshots/{snapshot_id}/chunks/{n}", route(snapshot_get), methods=["GET"]),
+        Route("/v1/snapshots/{snapshot_id}/complete", route(snapshot_complete), methods=["POST"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan,
                      exception_handlers={HTTPException: _http_error, Exception: _internal_error})

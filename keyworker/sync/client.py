@@ -113,6 +113,18 @@ class PullPage:
 
 
 @dataclass(frozen=True)
+class HubSnapshot:
+    """The newest complete snapshot of the unit on the hub: sealed, `chunks` of them."""
+
+    snapshot_id: str
+    unit_seq: int
+    chunks: int
+    bytes: int
+    created_at: datetime | None
+    device_id: str
+
+
+@dataclass(frozen=True)
 class HubDevice:
     device_id: str
     name: str
@@ -233,6 +245,27 @@ class HubClient:
 
     def revoke(self, device_id: str) -> datetime | None:
         return _when(self._http.call("POST", f"/v1/devices/{device_id}/revoke")["revoked_at"])
+
+    # -- snapshots (keyworker/sync/snapshot.py) --------------------------------------------------
+    def snapshot_begin(self, unit_seq: int) -> str:
+        return str(self._http.call("POST", "/v1/snapshots", json={"unit_seq": unit_seq})["snapshot_id"])
+
+    def snapshot_put(self, snapshot_id: str, n: int, data: bytes) -> None:
+        self._http.call("POST", f"/v1/snapshots/{snapshot_id}/chunks/{n}",
+                        json={"data": base64.b64encode(data).decode("ascii")})
+
+    def snapshot_complete(self, snapshot_id: str, chunks: int) -> int:
+        return int(self._http.call("POST", f"/v1/snapshots/{snapshot_id}/complete", json={"chunks": chunks})["unit_seq"])
+
+    def latest_snapshot(self) -> HubSnapshot | None:
+        s = self._http.call("GET", "/v1/snapshots/latest")["snapshot"]
+        if s is None:
+            return None
+        return HubSnapshot(str(s["snapshot_id"]), int(s["unit_seq"]), int(s["chunks"]), int(s["bytes"]),
+                           _when(s["created_at"]), str(s["device_id"]))
+
+    def snapshot_chunk(self, snapshot_id: str, n: int) -> bytes:
+        return base64.b64decode(self._http.call("GET", f"/v1/snapshots/{snapshot_id}/chunks/{n}")["data"])
 
     def create_code(self, code_name: str, verifier_sha256: str, bundle: bytes) -> datetime:
         answer = self._http.call("POST", "/v1/enrol/codes", json={

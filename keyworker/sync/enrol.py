@@ -1,9 +1,10 @@
 """Enrolment end to end (docs/SYNC.md, "Enrolment, revocation, keys").
 
 - `bootstrap(book, hub_url, code, pin)`: the unit's first laptop joins with the bootstrap code
-  `hub add-unit` printed, stores its enrolment, gives every row an op (`oplog.first_join`) and
-  pushes the whole unit.
-- `make_code(book)`: on an enrolled laptop, an administrator's one-time code. The laptop builds
+  `hub add-unit` printed, stores its enrolment and uploads the whole unit as a snapshot
+  (keyworker/sync/snapshot.py).
+- `make_code(book)`: on an enrolled laptop, an administrator's one-time code. The laptop first makes
+  sure the hub holds a recent snapshot of the unit (it uploads one if not), then builds
   the **enrolment bundle** (the unit id and key, the sync keys as wrapped in the vault, the
   vault's committed key slots, the unit's settings, the hub's address, unit and certificate pin as
   this laptop has them, and the hub seq this laptop has seen), seals it with AES-256-GCM under
@@ -14,7 +15,8 @@
   the verifier, marks the code used and hands over a token and the bundle; the bundle must open
   with the code and name the same pin and unit, else the new laptop removes itself from the hub
   at once. Then a new unit database and vault are written from the bundle (every account signs
-  in with its own password: the slots are the unit's own) and the first pull fills it.
+  in with its own password: the slots are the unit's own); the first sync loads the hub's
+  snapshot and pulls the ops after it.
 - `revoke(book, device_id)` and `laptops(book)`: Administration -> Laptops.
 
 Each is an administrator's (MANAGE_LAPTOPS) and audited on this laptop's chain."""
@@ -41,11 +43,12 @@ from sqlalchemy.orm import Session
 from keyworker.errors import KeyworkerError, StorageError, ValidationError
 from keyworker.hub import codes
 from keyworker.security.permissions import Actor, Permission, Role
-from keyworker.sync import slots
-from keyworker.sync.apply import last_seen
+from keyworker.sync import slots, snapshot
+from keyworker.sync.apply import last_seen, set_state
 from keyworker.sync.client import HubClient, HubDevice, HubError, join as hub_join
 from keyworker.sync.hubconf import (HubConfig, device_token, forget_hub_config, hub_config, normalise_pin,
                                     normalise_url, save_hub_config)
+from keyworker.sync.oplog import clear_unsent_history
 from keyworker.sync.run import NotEnrolled, Progress, SyncReport, client_for, sync_once
 
 if TYPE_CHECKING:
@@ -138,19 +141,22 @@ def build_bundle(book: Casebook, config: HubConfig) -> dict[str, Any]:
     return {"v": BUNDLE_VERSION, "unit_id": vault.unit_id, "unit_key": base64.b64encode(book._key).decode(),
             "sync_keys": vault.sync_keys(), "slots": list(slots.committed_slots(vault).values()),
             "settings": settings, "hub_url": config.url, "hub_unit_id": config.unit_id,
-            "cert_sha256": config.cert_sha256, "start_seq": seen, "made_by": config.device_id,
+            "cert_sha256": config.cert_sha256, "start_seq": seen, "snapshot": True, "made_by": config.device_id,
             "made_at": datetime.now(UTC).isoformat()}
 
 
 # -- on an enrolled laptop ------------------------------------------------------------------------
-def make_code(book: Casebook) -> EnrolmentCode:
+def make_code(book: Casebook, *, progress: Progress | None = None) -> EnrolmentCode:
+    """The code, after making sure the hub holds a recent copy of the unit for the new laptop to
+    load (keyworker/sync/snapshot.py: made here when the hub's is missing or too far behind)."""
     book.require(MANAGE_LAPTOPS)
     config = hub_config(book._vault)
     if config is None:
         raise NotEnrolled()
     code = codes.new_code()
-    sealed = seal_bundle(code, build_bundle(book, config))
-    with client_for(book) as hub:
+    with client_for(book, timeout=120.0) as hub:
+        snapshot.ensure_recent(book, hub, progress=progress)
+        sealed = seal_bundle(code, build_bundle(book, config))
         expires = hub.create_code(codes.code_name(code), codes.verifier_sha256(code), sealed)
     with book._write() as s:
         book._record(s, "sync.enrol_code", "unit", book._vault.unit_id,
@@ -196,8 +202,9 @@ def _leave(url: str, pin: str, joined: Any) -> None:
 
 def bootstrap(book: Casebook, hub_url: str, code_text: str, cert_sha256: str, *, device_name: str | None = None,
               progress: Progress | None = None) -> SyncReport:
-    from keyworker.sync.oplog import first_join
-
+    """The unit's first laptop: enrol, then upload the unit as a snapshot (not as an op per row: a
+    laptop that joins loads the snapshot). What the op-log held from before is history no other
+    laptop needs, since the snapshot holds its result, so it is cleared in the same step."""
     book.require(MANAGE_LAPTOPS)
     url, code, pin = _url(hub_url), _code(code_text), _pin(cert_sha256)
     if hub_config(book._vault) is not None:
@@ -210,10 +217,13 @@ def bootstrap(book: Casebook, hub_url: str, code_text: str, cert_sha256: str, *,
     config = HubConfig(url, joined.unit_id, joined.device_id, pin)
     save_hub_config(book._vault, book._key, config, joined.token, private_key=private)
     with book._write() as s:
-        n = first_join(s)
+        n = clear_unsent_history(s)
         book._record(s, "sync.bootstrap", "unit", book._vault.unit_id,
-                     detail={"hub": url, "hub_unit": joined.unit_id, "ops": n})
-    return sync_once(book, progress=progress)
+                     detail={"hub": url, "hub_unit": joined.unit_id, "ops_cleared": n})
+    with client_for(book, timeout=120.0) as hub:
+        report = sync_once(book, client=hub)  # the key slots, as ops
+        snapshot.publish(book, hub, progress=progress)
+    return report
 
 
 def _default_name() -> str:
@@ -318,6 +328,8 @@ def _write_unit(path: Path, bundle: dict[str, Any], config: HubConfig, token: st
                     set_setting(s, SETTING_PREFIX + str(slot["username"]), slot["id"])
             s.flush()
             slots.remember(s, {slots.slot_key(sl): str(sl["id"]) for sl in slot_list})
+            if bundle.get("snapshot"):
+                set_state(s, snapshot.NEEDED, "1")
             audit_chain.append(s, at=clock.now(), actor_id=None, actor_name=JOIN_ACTOR.username,
                                device_id=config.device_id, action="sync.join", entity="unit", entity_id=vault.unit_id,
                                detail={"hub": config.url, "hub_unit": config.unit_id})

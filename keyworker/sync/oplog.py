@@ -14,8 +14,9 @@ written by the unit of work in the same transaction as the change.
   (keyworker/sync/codec). The kind and the key epoch travel inside the payload (the hub keeps
   neither); the local log keeps them in columns of its own too.
 - Bulk writers that bypass the ORM (the demo generator, the CSV importer's insert_rows, the
-  audit chain) write no ops: `seed_ops` writes an insert op for every synchronised row that has
-  none, once, when a laptop first joins a hub.
+  audit chain) write no ops. A unit's first laptop uploads the unit as a snapshot when it joins a
+  hub (`clear_unsent_history`, keyworker/sync/snapshot.py); `seed_ops` / `first_join` instead give
+  every row an op (tests and tools that copy a unit between laptops without a hub).
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Column, Table, bindparam, event, insert, select, text, update
+from sqlalchemy import Column, Table, bindparam, delete, event, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from keyworker.db.base import Base, Tracked
@@ -312,6 +313,16 @@ def adopt_ops(session: Session) -> int:
         seq += 1
         conn.execute(update(t).where(t.c.op_id == op_id).values(device_id=ctx.device_id, device_seq=seq))
     return len(rows)
+
+
+def clear_unsent_history(session: Session) -> int:
+    """What the first laptop of a unit does before it uploads the unit as a snapshot
+    (keyworker/sync/snapshot.py): the ops it wrote before it had a hub were never pushed, and the
+    snapshot holds their result, so they go rather than reach the others a second time. Returns
+    how many."""
+    gone = session.connection().execute(delete(OPS_T).where(OPS_T.c.unit_seq.is_(None)))  # hard-delete-ok: never-sent op-log history, superseded by the snapshot
+    session.info.pop(_SEQ, None)
+    return int(gone.rowcount or 0)
 
 
 def first_join(session: Session) -> int:

@@ -39,7 +39,7 @@ from keyworker.db.sync import CONFLICTS_T, OPS_T, QUARANTINE_T, STATE_T
 from keyworker.errors import KeyworkerError
 from keyworker.security import audit_anchor
 from keyworker.security.slot_changes import crash_point
-from keyworker.sync import slots
+from keyworker.sync import slots, snapshot
 from keyworker.sync.apply import apply_page, get_state, last_seen, set_state
 from keyworker.sync.client import HubClient, HubError, HubRefused, HubUnreachable
 from keyworker.sync.hubconf import HubConfig, device_token, hub_config
@@ -113,6 +113,8 @@ def sync_once(book: Casebook, *, progress: Progress | None = None, db: Callable[
         own = client is None
         hub = client_for(book) if client is None else client
         try:
+            if run(partial(_snapshot_needed, book)):
+                snapshot.load(book, hub, progress=progress, db=run)  # a laptop that joined: the unit first
             before = run(partial(_open_conflicts, book))
             pushed = push_all(book, hub, progress=progress, db=run)
             pulled, held = pull_all(book, hub, progress=progress, db=run, pushed=pushed)
@@ -127,6 +129,11 @@ def sync_once(book: Casebook, *, progress: Progress | None = None, db: Callable[
         at = datetime.now(UTC)
         run(partial(_record_success, book, at))
         return SyncReport(pushed, pulled, len(after - before), held, at)
+
+
+def _snapshot_needed(book: Casebook) -> bool:
+    with book._read() as s:
+        return snapshot.needed(s)
 
 
 # -- push --------------------------------------------------------------------------------------

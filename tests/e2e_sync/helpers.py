@@ -63,28 +63,8 @@ def bootstrap(hub: HubProcess, certs: Certs, db_path: Path, clock: FixedClock) -
     code = bootstrap_code(hub.db, unit_id)
     unit = Unit(hub, pin_of(certs), unit_id, {"A": db_path}, clock, new_devices())
     a = open_laptop(unit, "A")
-    _fresh_op_ids(a)
     report = enrol.bootstrap(a, hub.base_url, code, pin_of(certs), device_name="Laptop A")
     return unit, a, report
-
-
-def _fresh_op_ids(book: Casebook) -> None:
-    """Every test copies the same template unit, whose ops (written when it was made) would carry
-    the same op ids to the hub under each test's unit: op ids are the hub's keys across units.
-    Nothing refers to an op that was never pushed, so new ids change nothing else."""
-    import uuid
-
-    from sqlalchemy import text
-
-    ring = book._sync_keyring()
-    with book._write() as s:
-        for op_id, etype, eid, epoch, payload in s.execute(text(
-                "SELECT op_id, entity_type, entity_id, key_epoch, payload FROM sync_ops WHERE unit_seq IS NULL")).all():
-            new = str(uuid.uuid4())
-            plain = payload if epoch == 0 else ring.open(None, op_id, etype, eid, payload)
-            epoch, sealed = ring.seal(new, etype, eid, plain)  # the op id is in the associated data
-            s.execute(text("UPDATE sync_ops SET op_id = :n, key_epoch = :e, payload = :p WHERE op_id = :o"),
-                      {"n": new, "e": epoch, "p": sealed, "o": op_id})
 
 
 def join(unit: Unit, maker: Casebook, name: str, folder: Path) -> Path:

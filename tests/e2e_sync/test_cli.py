@@ -12,10 +12,9 @@ from tests.hub.servers import bootstrap_code
 
 def test_the_sync_commands(hub, certs, db_path: Path, tmp_path: Path, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
     unit = Unit(hub, pin_of(certs), new_unit_id(), {"A": db_path}, clock, new_devices())
-    from tests.e2e_sync.helpers import _fresh_op_ids, open_laptop
+    from tests.e2e_sync.helpers import open_laptop
 
     a = open_laptop(unit, "A")
-    _fresh_op_ids(a)
     a.close()
     db = ["--db", str(db_path)]
     r = cli(unit, "A", "sync", "bootstrap", *db, "--hub", unit.url, "--code", bootstrap_code(hub.db, unit.unit_id),

@@ -25,7 +25,7 @@ def upgrade() -> None:
         unit_id       text NOT NULL REFERENCES units,
         device_id     uuid NOT NULL REFERENCES devices,
         unit_seq      bigint NOT NULL CHECK (unit_seq >= 0),
-        chunks        integer NOT NULL CHECK (chunks > 0 AND chunks <= 100000),
+        chunks        integer CHECK (chunks > 0 AND chunks <= 100000),  -- set when complete
         bytes         bigint NOT NULL DEFAULT 0 CHECK (bytes >= 0),
         created_at    timestamptz NOT NULL,
         completed_at  timestamptz
