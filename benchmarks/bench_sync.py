@@ -4,9 +4,10 @@ with a trustme certificate (tests/hub/servers.py), real SQLCipher laptops.
   python benchmarks/bench_sync.py [--residents 2000,20000] [--ops 1000000] [--rss-seconds 20] [--soak]
 
 1. **First sync of a new laptop** onto a unit of N demo residents (`main.py demo --residents N`,
-   built once and kept in --cache): the unit's first laptop bootstraps (first_join, then pushes
-   every row), an administrator makes a code, and a new laptop joins (writes its unit, pulls it
-   all). Target: under 60 s at 20,000 residents.
+   built once and kept in --cache; or `--unit PATH`): the unit's first laptop bootstraps (uploads
+   the unit as a snapshot), an administrator makes a code (a fresh snapshot), and a new laptop
+   joins (writes its unit, loads the snapshot, pulls what came after). Target: under 60 s at
+   20,000 residents.
 2. **Steady state**: 100 changes on one laptop, its sync (push), and another's (pull). Target < 1 s.
 3. **Hub pull latency as `ops` grows**: ops generated straight into PostgreSQL for several units,
    then pages of 500 pulled at random places, and an up-to-date pull, at each size.
@@ -89,24 +90,34 @@ def _copy(src: Path, dest: Path) -> Path:
     return dest
 
 
-def first_sync(env: Env, cache: Path, n: int) -> dict[str, object]:
+def first_sync(env: Env, cache: Path, n: int, src: Path | None = None) -> dict[str, object]:
+    """Bootstrap (the unit goes up as a snapshot), a code (a fresh snapshot), a new laptop's join
+    (loads the snapshot, pulls what came after), each timed; `src` instead of a demo unit."""
     import uuid
 
     from keyworker.casebook import Casebook
     from keyworker.sync import enrol
-    from tests.hub.servers import bootstrap_code
+    from tests.hub.servers import bootstrap_code, scalar
 
-    src = demo_unit(cache, n)
+    src = src or demo_unit(cache, n)
     folder = env.work / f"unit-{n}"
+    t = time.perf_counter()
     a_path = _copy(src, folder / "a" / "unit.kwdb")
+    print(f"[{n} residents] copied the unit ({a_path.stat().st_size / 2**20:.0f} MB) in "
+          f"{time.perf_counter() - t:.1f} s", flush=True)
     devices = {k: str(uuid.uuid4()) for k in "ABC"}
     unit_id = f"demo-{n}"
     a = Casebook.open(a_path, "admin", DEMO_PW, device_id=devices["A"])
     t = time.perf_counter()
     report = enrol.bootstrap(a, env.hub.base_url, bootstrap_code(env.hub.db, unit_id), env.pin, device_name="A")
     boot = time.perf_counter() - t
-    print(f"[{n} residents] bootstrap (first_join + push of {report.pushed} ops): {boot:.1f} s", flush=True)
+    snap_mb = scalar(env.hub.db.owner_url, "SELECT bytes FROM snapshots WHERE unit_id = %s", unit_id) / 2**20
+    print(f"[{n} residents] bootstrap (snapshot upload, {snap_mb:.0f} MB sealed; {report.pushed} ops): {boot:.1f} s",
+          flush=True)
+    t = time.perf_counter()
     code = enrol.make_code(a)
+    code_s = time.perf_counter() - t
+    print(f"[{n} residents] enrolment code (a fresh snapshot first): {code_s:.1f} s", flush=True)
     a.close()
     b_path = folder / "b" / "unit.kwdb"
     marks: list[tuple[float, int, int]] = []
@@ -114,13 +125,13 @@ def first_sync(env: Env, cache: Path, n: int) -> dict[str, object]:
     enrol.join(env.hub.base_url, code.text, b_path, env.pin, device_name="B", device_id=devices["B"],
                progress=lambda d, tot: marks.append((time.perf_counter(), d, tot)))
     join_s = time.perf_counter() - t
-    pull_s = marks[-1][0] - marks[0][0] if marks else 0.0
+    rows = max((tot for _, _, tot in marks), default=0)
     size_mb = b_path.stat().st_size / 2**20
-    print(f"[{n} residents] first sync of a new laptop (join: {report.pushed} ops): {join_s:.1f} s total, "
-          f"pull+apply {pull_s:.1f} s, {report.pushed / max(join_s, 1e-9):.0f} ops/s; database {size_mb:.0f} MB",
+    print(f"[{n} residents] first sync of a new laptop (join: {rows:,} rows from the snapshot): {join_s:.1f} s, "
+          f"{rows / max(join_s, 1e-9):,.0f} rows/s; {len(marks)} progress updates; database {size_mb:.0f} MB",
           flush=True)
-    return {"n": n, "ops": report.pushed, "bootstrap_s": boot, "join_s": join_s, "paths": (a_path, b_path),
-            "devices": devices, "unit_id": unit_id}
+    return {"n": n, "rows": rows, "bootstrap_s": boot, "code_s": code_s, "join_s": join_s, "snapshot_mb": snap_mb,
+            "paths": (a_path, b_path), "devices": devices, "unit_id": unit_id}
 
 
 def steady(env: Env, unit: dict[str, object], rounds: int = 3) -> None:
@@ -296,13 +307,18 @@ def main() -> None:
     ap.add_argument("--rss-seconds", type=float, default=20.0)
     ap.add_argument("--soak", action="store_true", help="also the bigger soak (3 x 500)")
     ap.add_argument("--soak-only", action="store_true")
+    ap.add_argument("--unit", type=Path, help="the first sync from this unit file (password as the demo's), e.g. the "
+                    "benchmark suite's cached 20,000-resident unit, instead of a demo of --residents")
+    ap.add_argument("--first-sync-only", action="store_true")
     args = ap.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kw-bench-sync-") as tmp:
         env = Env(Path(tmp))
         try:
             if not args.soak_only:
-                units = [first_sync(env, args.cache, int(n)) for n in args.residents.split(",")]
+                units = [first_sync(env, args.cache, int(n), args.unit) for n in args.residents.split(",")]
+                if args.first_sync_only:
+                    return
                 steady(env, units[0])
                 hub_rss(env, units[0], args.rss_seconds)
                 if args.ops:

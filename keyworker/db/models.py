@@ -21,3 +21,4 @@ from keyworker.db.outcomes import StarReading, StarScore  # noqa: E402,F401  (is
 from keyworker.db.top import Top, TopSubstance  # noqa: E402,F401  (issue 14, TOP)
 from keyworker.db.surveys import Survey  # noqa: E402,F401  (issue 14, satisfaction surveys)
 from keyworker.db.sync import SyncConflict, SyncHead, SyncOp, SyncQuarantine, SyncState  # noqa: E402,F401  (issue 17, sync)
+from keyworker.db.sync_decisions import SyncDecision  # noqa: E402,F401  (issue 17, synced conflict decisions)

@@ -77,7 +77,7 @@ def complete(conn: psycopg.Connection, device: Device, sid_text: str, body: dict
         seq = conn.execute("UPDATE snapshots SET completed_at = %s, chunks = %s, bytes = %s WHERE snapshot_id = %s "
                            "RETURNING unit_seq", (now, chunks, size, sid)).fetchone()[0]  # type: ignore[index]
         # Older ones go (chunks by ON DELETE CASCADE): complete ones behind this, unfinished ones abandoned.
-        conn.execute("DELETE FROM snapshots WHERE unit_id = %s AND snapshot_id <> %s AND "
+        conn.execute("DELETE FROM snapshots WHERE unit_id = %s AND snapshot_id <> %s AND "  # hard-delete-ok: a cache of the ops
                      "((completed_at IS NOT NULL AND unit_seq <= %s) OR (completed_at IS NULL AND created_at < %s))",
                      (device.unit_id, sid, seq, now - ABANDONED_AFTER))
         audit(conn, "snapshot.completed", at=now, unit_id=device.unit_id, device_id=device.device_id, address=address,

@@ -3,8 +3,8 @@
 - `bootstrap(book, hub_url, code, pin)`: the unit's first laptop joins with the bootstrap code
   `hub add-unit` printed, stores its enrolment and uploads the whole unit as a snapshot
   (keyworker/sync/snapshot.py).
-- `make_code(book)`: on an enrolled laptop, an administrator's one-time code. The laptop first makes
-  sure the hub holds a recent snapshot of the unit (it uploads one if not), then builds
+- `make_code(book)`: on an enrolled laptop, an administrator's one-time code. The laptop first
+  uploads a fresh snapshot of the unit, then builds
   the **enrolment bundle** (the unit id and key, the sync keys as wrapped in the vault, the
   vault's committed key slots, the unit's settings, the hub's address, unit and certificate pin as
   this laptop has them, and the hub seq this laptop has seen), seals it with AES-256-GCM under
@@ -50,6 +50,7 @@ from keyworker.sync.hubconf import (HubConfig, device_token, forget_hub_config, 
                                     normalise_url, save_hub_config)
 from keyworker.sync.oplog import clear_unsent_history
 from keyworker.sync.run import NotEnrolled, Progress, SyncReport, client_for, sync_once
+from keyworker.sync.snapshot import SnapshotError
 
 if TYPE_CHECKING:
     from keyworker.casebook import Casebook
@@ -147,15 +148,15 @@ def build_bundle(book: Casebook, config: HubConfig) -> dict[str, Any]:
 
 # -- on an enrolled laptop ------------------------------------------------------------------------
 def make_code(book: Casebook, *, progress: Progress | None = None) -> EnrolmentCode:
-    """The code, after making sure the hub holds a recent copy of the unit for the new laptop to
-    load (keyworker/sync/snapshot.py: made here when the hub's is missing or too far behind)."""
+    """The code, after a fresh copy of the unit is on the hub for the new laptop to load
+    (keyworker/sync/snapshot.py: made here each time, so a damaged or old one never lingers)."""
     book.require(MANAGE_LAPTOPS)
     config = hub_config(book._vault)
     if config is None:
         raise NotEnrolled()
     code = codes.new_code()
     with client_for(book, timeout=120.0) as hub:
-        snapshot.ensure_recent(book, hub, progress=progress)
+        snapshot.publish(book, hub, progress=progress)
         sealed = seal_bundle(code, build_bundle(book, config))
         expires = hub.create_code(codes.code_name(code), codes.verifier_sha256(code), sealed)
     with book._write() as s:
@@ -268,11 +269,25 @@ def join(hub_url: str, code_text: str, db_path: Path | str, cert_sha256_shown_to
                              "administrator (this laptop was not enrolled).")
     book = _write_unit(path, bundle, HubConfig(url, joined.unit_id, joined.device_id, pin), joined.token,
                        private, clock or SystemClock(), kdf or DEFAULT_KDF)
+    discarded = False
     try:
         try:
             sync_once(book, progress=progress)
-        except HubError as e:
-            raise EnrolmentError(f"This laptop joined the unit ({path}), but its first sync stopped: {e.message}. "
+        except (HubError, SnapshotError) as e:
+            with book._read() as s:
+                loaded = not snapshot.needed(s)
+            why = e.message if isinstance(e, HubError) else str(e)
+            if not loaded:
+                # Nobody can sign in to a unit without its accounts, which come with the snapshot:
+                # all or nothing, so the laptop leaves the hub and its files go.
+                book.close()
+                discarded = True
+                _leave(url, pin, joined)
+                _remove_unit_files(path)
+                raise EnrolmentError(f"The unit could not be copied to this laptop: {why}. Nothing was kept here "
+                                     "and this laptop is not enrolled: ask your administrator for a new code and "
+                                     "try again.") from e
+            raise EnrolmentError(f"This laptop joined the unit ({path}), but its first sync stopped: {why}. "
                                  f"Finish it with `main.py sync now --db {path}` when the hub can be reached.") from e
         with book._read() as s:
             seen = last_seen(s)
@@ -281,7 +296,8 @@ def join(hub_url: str, code_text: str, db_path: Path | str, cert_sha256_shown_to
             raise EnrolmentError(f"The hub holds fewer changes ({seen}) than the laptop that made the code had "
                                  f"seen ({start}): ask your administrator before using this laptop.")
     finally:
-        book.close()
+        if not discarded:
+            book.close()
     return path
 
 
@@ -340,10 +356,19 @@ def _write_unit(path: Path, bundle: dict[str, Any], config: HubConfig, token: st
     except BaseException:
         if lock is not None:
             lock.release()
-        for p in (*created, Path(f"{path}-wal"), Path(f"{path}-shm"), lock_path_for(vpath)):
-            if p.exists():
-                p.unlink()
+        _remove_unit_files(path, created)
         raise
+
+
+def _remove_unit_files(path: Path, created: list[Path] | None = None) -> None:
+    """A join's files, when the join is undone (its unit was never usable)."""
+    from keyworker.security.vault import lock_path_for, vault_path_for
+
+    vpath = vault_path_for(path)
+    for p in (*(created if created is not None else (vpath, path)), Path(f"{path}-wal"), Path(f"{path}-shm"),
+              lock_path_for(vpath), lock_path_for(path)):
+        if p.exists():
+            p.unlink()
 
 
 __all__ = ["EnrolmentCode", "EnrolmentError", "bootstrap", "build_bundle", "join", "laptops", "make_code",

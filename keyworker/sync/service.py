@@ -14,10 +14,11 @@ record's flag, Today, the out-of-hours banner and Administration -> Laptops show
   - `choose_version` / `merge_versions` (a care plan or risk assessment fork, seniors): a new
     version whose parent is the chosen one and whose reason names the other;
   - `merge_duplicate` (seniors): the other record archived, its children pointed at the kept one;
-    `not_duplicate`: the two stay apart.
+    `not_duplicate`: the two stay apart, and a `sync_decisions` row (an op) says so everywhere.
 - On a laptop that meets the choice by a pull, a conflict is *settled* (not listed) when what
   moved says so: a later write of the field made on top of both values, a new version on top of
-  one fork naming the other, one of the two duplicate records archived.
+  one fork naming the other, one of the two duplicate records archived, a "not the same person"
+  decision on the pair.
 - Laptops (administrators): `laptops()`, `enrolment_code()`, `revoke()`, through the transport
   (keyworker/sync/client.py, enrol.py).
 """
@@ -37,6 +38,7 @@ from keyworker.db.base import Base
 from keyworker.db.caseload import Admission, Resident
 from keyworker.db.foundation import Account
 from keyworker.db.sync import CONFLICTS_T, HEADS_T, OPS_T
+from keyworker.db.sync_decisions import NOT_SAME, SyncDecision
 from keyworker.errors import NotFound, ValidationError
 from keyworker.input_types import typed_inputs
 from keyworker.security.permissions import Permission
@@ -302,8 +304,16 @@ class SyncService:
             t = _table("residents")
             archived = conn.execute(select(func.count()).select_from(t).where(
                 t.c.id.in_([c.record_a, c.record_b]), t.c.archived.is_(True))).scalar()
-            return bool(archived)
+            return bool(archived) or self._found_not_same(s, c)
         return False
+
+    @staticmethod
+    def _found_not_same(s: Session, c: engine.ConflictView) -> bool:
+        """Someone on any laptop found the pair to be two people (a synced decision)."""
+        d = SyncDecision
+        pair = sorted((c.record_a or "", c.record_b or ""))
+        return s.scalar(select(func.count()).select_from(d).where(
+            d.kind == NOT_SAME, d.resident_a == pair[0], d.resident_b == pair[1], d.archived.is_(False))) != 0
 
     def _resident_of(self, s: Session, c: engine.ConflictView) -> str | None:
         if c.entity_type == "residents":
@@ -631,6 +641,8 @@ class SyncService:
             for other in engine.conflicts(s):
                 if other.kind == "duplicate" and {other.record_a, other.record_b} == {c.record_a, c.record_b}:
                     self._resolve(s, other)
+            pair = sorted((c.record_a or "", c.record_b or ""))
+            s.add(SyncDecision(kind=NOT_SAME, conflict_id=c.id, resident_a=pair[0], resident_b=pair[1]))  # moves as an op
             self._book._record(s, "sync.duplicate.not_same", "resident", c.record_a, resident_id=c.record_a,
                                detail={"conflict": c.id, "other": c.record_b})
 

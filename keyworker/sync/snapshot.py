@@ -54,9 +54,9 @@ if TYPE_CHECKING:
 
 FORMAT = 1
 NEEDED = "snapshot_needed"   # sync_state: this laptop joined and loads a snapshot before its first pull
+LOADED_AT_SEQ = "snapshot_seq"  # sync_state: the unit_seq of the snapshot it loaded (ops up to it are not in its log)
 CHUNK_JSON_BYTES = 4 * 2**20  # about this much JSON per chunk before compression
 FETCH_ROWS = 2000
-REFRESH_AFTER = 5000          # `sync code` makes a new snapshot when the hub's is this many ops behind
 ATTEMPTS = 3
 _KIND = "snapshot"            # the entity type in a chunk's associated data (no table has this name)
 Progress = Callable[[int, int], None]
@@ -127,7 +127,7 @@ def _open(keyring: Keyring, sid: str, n: int, sealed: bytes) -> Any:
         return json.loads(zlib.decompress(keyring.open(None, sid, _KIND, str(n), sealed)))
     except (PayloadUnreadable, zlib.error, ValueError) as e:
         raise SnapshotError(f"Part {n + 1} of the unit's copy on the hub does not open with this unit's keys "
-                            f"({e}): nothing was written. Ask your administrator to make a new enrolment code.") from e
+                            f"({e}): nothing was written. Ask your administrator for a new enrolment code.") from e
 
 
 # -- publish -----------------------------------------------------------------------------------
@@ -218,14 +218,6 @@ def publish(book: Casebook, hub: HubClient, *, progress: Progress | None = None)
                         "in a quieter moment.")
 
 
-def ensure_recent(book: Casebook, hub: HubClient, *, progress: Progress | None = None) -> None:
-    """Before an enrolment code: a snapshot on the hub no more than REFRESH_AFTER ops behind."""
-    latest = hub.latest_snapshot()
-    head = hub.pull(0, 1).head if hub.head is None else hub.head
-    if latest is None or head - latest.unit_seq > REFRESH_AFTER:
-        publish(book, hub, progress=progress)
-
-
 # -- load --------------------------------------------------------------------------------------
 def needed(s: Session) -> bool:
     return get_state(s, NEEDED) == "1"
@@ -310,12 +302,13 @@ def _load(book: Casebook, hub: HubClient, keyring: Keyring, info: HubSnapshot, m
         short = {k: (v, got.get(k, 0)) for k, v in want.items() if got.get(k, 0) != v}
         if short:
             raise SnapshotError(f"The unit's copy on the hub is incomplete ({len(short)} tables short): nothing was "
-                                "written. Ask your administrator to make a new enrolment code.")
+                                "written. Ask your administrator for a new enrolment code.")
         set_state(s, "last_seen", str(info.unit_seq))
         set_state(s, NEEDED, "0")
+        set_state(s, LOADED_AT_SEQ, str(info.unit_seq))
         book._record(s, "sync.snapshot_loaded", "unit", book._vault.unit_id,
                      detail={"unit_seq": info.unit_seq, "rows": done, "chunks": info.chunks,
                              "made_by": manifest.get("made_by")})
 
 
-__all__ = ["NEEDED", "SnapshotError", "ensure_recent", "load", "needed", "parts", "publish"]
+__all__ = ["NEEDED", "SnapshotError", "load", "needed", "parts", "publish"]

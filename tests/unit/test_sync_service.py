@@ -230,6 +230,11 @@ def test_not_the_same_person_keeps_both(unit) -> None:  # type: ignore[no-untype
     assert last_audit(books["B"])[0][0] == "sync.duplicate.not_same"
     with books["B"]._read() as s:
         assert not s.get(Resident, ra.id).archived and not s.get(Resident, rb.id).archived
+    # the decision moves: the other senior's laptop no longer offers the pair for merging
+    assert any(i.kind == "duplicate" for i in books["C"].sync.conflicts())
+    settle(books, ex)
+    assert not any(i.kind == "duplicate" for i in books["C"].sync.conflicts())
+    assert len({str(digest(b)) for b in books.values()}) == 1
 
 
 def test_status_says_when_it_last_synced_and_whether_it_is_stale(unit, monkeypatch) -> None:  # type: ignore[no-untyped-def]

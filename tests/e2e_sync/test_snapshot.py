@@ -1,0 +1,150 @@
+"""A new laptop's first sync from a snapshot (keyworker/sync/snapshot.py) through a real hub: the
+unit arrives as sealed rows and only the ops after the snapshot are pulled; a damaged, missing or
+other-version snapshot is refused with nothing kept on the new laptop."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import func, select, text
+
+from keyworker.clock import FixedClock
+from keyworker.db.caseload import Resident
+from keyworker.db.sync import SyncOp
+from keyworker.security.vault import FAST_KDF, vault_path_for
+from keyworker.sync import enrol, snapshot
+from keyworker.sync.enrol import EnrolmentError
+from keyworker.sync.run import sync_once
+from tests.e2e_sync.helpers import bootstrap, open_laptop, settle
+from tests.fixtures.caseload import last_audit
+from tests.hub.servers import scalar
+from tests.sync.helpers import digest
+
+
+def _residents(book) -> list[str]:  # type: ignore[no-untyped-def]
+    with book._read() as s:
+        return list(s.scalars(select(Resident.id).where(Resident.archived.is_(False)).order_by(Resident.id)))
+
+
+def _join(unit, made, path: Path):  # type: ignore[no-untyped-def]
+    return enrol.join(unit.url, made.text, path, unit.pin, device_name="Laptop B", device_id=unit.devices["B"],
+                      clock=unit.clock, kdf=FAST_KDF)
+
+
+def test_a_new_laptop_loads_the_snapshot_then_only_the_ops_after_it(hub, certs, db_path: Path, tmp_path: Path,
+                                                                    clock: FixedClock) -> None:
+    from tests.sync.test_apply import _resident_with_plan
+
+    unit, admin, _ = bootstrap(hub, certs, db_path, clock)
+    a = open_laptop(unit, "A", "manager")
+    first, second = (_resident_with_plan(a, g, f)[0] for g, f in (("Lee", "Park"), ("Kim", "Lowe")))
+    a.residents.update(first, {"postcode": "PR1 1AA"})  # before the code: in the snapshot
+    made = enrol.make_code(admin)
+    admin.close()
+    covered = scalar(hub.db.owner_url, "SELECT unit_seq FROM snapshots WHERE unit_id = %s AND completed_at IS NOT NULL",
+                     unit.unit_id)
+    a.residents.update(second, {"postcode": "PR2 2BB"})  # after it: an op the new laptop pulls
+    sync_once(a)
+    head = scalar(hub.db.owner_url, "SELECT last_seq FROM unit_counters WHERE unit_id = %s", unit.unit_id)
+    assert head > covered
+    seen: list[tuple[int, int]] = []
+    unit.paths["B"] = enrol.join(unit.url, made.text, tmp_path / "b" / "unit.kwdb", unit.pin, device_name="Laptop B",
+                                 device_id=unit.devices["B"], clock=clock, kdf=FAST_KDF,
+                                 progress=lambda d, t: seen.append((d, t)))
+    assert seen and seen[-1][0] == seen[-1][1]  # the progress bar reached its end
+    b = open_laptop(unit, "B", "manager")
+    try:
+        assert digest(b) == digest(a)  # every synchronised table and the conflicts, as on A
+        assert b.residents.get(second).postcode == "PR2 2BB"
+        with b._read() as s:
+            # the unit came as rows: B's op-log holds only what the rules look up, no payloads but the key slots'
+            assert s.scalar(select(func.count()).select_from(SyncOp).where(
+                SyncOp.unit_seq <= covered, SyncOp.entity_type != "vault_slots", SyncOp.payload != b"")) == 0
+            assert s.scalar(text("SELECT value FROM sync_state WHERE key = 'last_seen'")) == str(head)
+            assert s.scalar(text("SELECT count(*) FROM note_search_rows")) == a_count(a, "note_search_rows")
+        assert ("sync.snapshot_loaded", {"unit_seq": covered}) in [
+            (act, {"unit_seq": d.get("unit_seq")}) for act, d in last_audit(b, 5)]
+        # a row that came in the snapshot changes on B and reaches A as an op
+        b.residents.update(first, {"postcode": "LA1 4YW"})
+        settle({"A": a, "B": b})
+        assert a.residents.get(first).postcode == "LA1 4YW" and digest(a) == digest(b)
+    finally:
+        b.close()
+        a.close()
+
+
+def a_count(book, table: str) -> int:  # type: ignore[no-untyped-def]
+    with book._read() as s:
+        return int(s.scalar(text(f"SELECT count(*) FROM {table}")) or 0)
+
+
+def _gone(path: Path) -> bool:
+    return not path.exists() and not vault_path_for(path).exists()
+
+
+def test_a_damaged_snapshot_is_refused_and_the_join_undone(hub, certs, db_path: Path, tmp_path: Path,
+                                                           clock: FixedClock) -> None:
+    unit, a, _ = bootstrap(hub, certs, db_path, clock)
+    made = enrol.make_code(a)
+    with psycopg.connect(hub.db.owner_url, autocommit=True) as conn:  # one bit flipped in the hub's copy
+        conn.execute("UPDATE snapshot_chunks SET data = set_byte(data, 40, get_byte(data, 40) # 1) WHERE n = 0 AND "
+                     "snapshot_id IN (SELECT snapshot_id FROM snapshots WHERE unit_id = %s)", (unit.unit_id,))
+    path = tmp_path / "b" / "unit.kwdb"
+    with pytest.raises(EnrolmentError, match="could not be copied.*does not open.*Nothing was kept"):
+        _join(unit, made, path)
+    assert _gone(path)
+    # the half-joined laptop took itself off the hub
+    assert scalar(hub.db.owner_url, "SELECT revoked_at IS NOT NULL FROM devices WHERE device_id = %s",
+                  unit.devices["B"])
+    # a new code uploads a fresh copy, and a new laptop joins with it
+    unit.devices["B"] = unit.devices["C"]
+    unit.paths["B"] = _join(unit, enrol.make_code(a), path)
+    b = open_laptop(unit, "B")
+    assert digest(b) == digest(a)
+    b.close()
+    a.close()
+
+
+def test_a_missing_part_or_another_version_is_refused(hub, certs, db_path: Path, tmp_path: Path, clock: FixedClock,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    unit, a, _ = bootstrap(hub, certs, db_path, clock)
+    made = enrol.make_code(a)
+    with psycopg.connect(hub.db.owner_url, autocommit=True) as conn:
+        conn.execute("DELETE FROM snapshot_chunks WHERE n = 0 AND snapshot_id IN "
+                     "(SELECT snapshot_id FROM snapshots WHERE unit_id = %s)", (unit.unit_id,))
+    path = tmp_path / "b" / "unit.kwdb"
+    with pytest.raises(EnrolmentError, match="no longer on the hub"):
+        _join(unit, made, path)
+    assert _gone(path)
+    # a copy made by another version of Keyworker (another schema) is refused before anything is written
+    real = snapshot._schema
+    monkeypatch.setattr(snapshot, "_schema", lambda conn: "9999_future")
+    made = enrol.make_code(a)
+    monkeypatch.setattr(snapshot, "_schema", real)
+    unit.devices["B"] = unit.devices["C"]
+    with pytest.raises(EnrolmentError, match="another version of Keyworker"):
+        _join(unit, made, path)
+    assert _gone(path)
+    a.close()
+
+
+def test_publishing_waits_for_a_quiet_moment(hub, certs, db_path: Path, clock: FixedClock,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A change not yet met in hub order would make the copy differ from what the ops say: the
+    snapshot is not made until a round has synced it."""
+    unit, a, _ = bootstrap(hub, certs, db_path, clock)
+    import keyworker.sync.run as run
+
+    def round_that_misses_a_change(book, **kw):  # type: ignore[no-untyped-def]
+        from keyworker.db.foundation import Account
+
+        with book._write() as s:  # someone edits on this laptop while the round runs
+            acct = s.get(Account, book.actor.id)
+            acct.job_title = f"{acct.job_title or 'Administrator'}."
+        return None
+
+    monkeypatch.setattr(run, "sync_once", round_that_misses_a_change)
+    with pytest.raises(snapshot.SnapshotError, match="Changes kept arriving"):
+        enrol.make_code(a)
+    a.close()
