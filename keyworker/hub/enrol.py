@@ -6,6 +6,7 @@ the people. Every function takes `now`, so tests move time instead of waiting.""
 from __future__ import annotations
 
 import hashlib
+from base64 import b64encode
 import hmac
 import re
 import uuid
@@ -167,9 +168,10 @@ def revoke(conn: psycopg.Connection, by: Device, target: str, now: datetime, add
 
 
 def devices(conn: psycopg.Connection, unit_id: str) -> list[dict[str, Any]]:
-    """The unit's laptops for Administration -> Laptops: never their tokens."""
-    rows = conn.execute("SELECT device_id, name, enrolled_at, last_seen_at, revoked_at FROM devices "
+    """The unit's laptops for Administration -> Laptops, with the X25519 public key each registered
+    (key rotation wraps the new key for it): never their tokens."""
+    rows = conn.execute("SELECT device_id, name, enrolled_at, last_seen_at, revoked_at, public_key FROM devices "
                         "WHERE unit_id = %s ORDER BY enrolled_at", (unit_id,)).fetchall()
     iso = lambda t: None if t is None else t.isoformat()  # noqa: E731
     return [{"device_id": str(r[0]), "name": r[1], "enrolled_at": iso(r[2]), "last_seen_at": iso(r[3]),
-             "revoked_at": iso(r[4])} for r in rows]
+             "revoked_at": iso(r[4]), "public_key": b64encode(bytes(r[5])).decode("ascii")} for r in rows]
