@@ -46,6 +46,7 @@ from keyworker.sync.apply import last_seen
 from keyworker.sync.client import HubClient, HubDevice, HubError, join as hub_join
 from keyworker.sync.hubconf import (HubConfig, device_token, forget_hub_config, hub_config, normalise_pin,
                                     normalise_url, save_hub_config)
+from keyworker.sync.rotate import take_new_keys
 from keyworker.sync.run import NotEnrolled, Progress, SyncReport, client_for, sync_once
 
 if TYPE_CHECKING:
@@ -149,8 +150,9 @@ def make_code(book: Casebook) -> EnrolmentCode:
     if config is None:
         raise NotEnrolled()
     code = codes.new_code()
-    sealed = seal_bundle(code, build_bundle(book, config))
     with client_for(book) as hub:
+        take_new_keys(book, hub)  # the bundle carries every epoch: a new laptop has no wrap of the old ones
+        sealed = seal_bundle(code, build_bundle(book, config))
         expires = hub.create_code(codes.code_name(code), codes.verifier_sha256(code), sealed)
     with book._write() as s:
         book._record(s, "sync.enrol_code", "unit", book._vault.unit_id,
