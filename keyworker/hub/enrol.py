@@ -19,7 +19,8 @@ import psycopg
 from keyworker.hub import codes
 from keyworker.hub.auth import Device, audit, new_token, token_sha256
 from keyworker.hub.errors import Refused, bad_request
-from keyworker.hub.wire import b64, uuid_of
+from keyworker.hub.keys import current_epoch
+from keyworker.hub.wire import b64, uuid_of, whole
 
 CODE_LIFETIME = timedelta(minutes=15)
 MAX_BUNDLE_BYTES = 4 * 1024 * 1024
@@ -78,8 +79,19 @@ def create_code(conn: psycopg.Connection, device: Device, body: dict[str, Any], 
     bundle = b64(body.get("bundle"), "bundle", max_bytes=MAX_BUNDLE_BYTES)
     if not bundle:
         raise bad_request("bundle is empty")
+    # The newest sync key epoch inside the bundle (optional): one older than the unit's is refused.
+    key_epoch = None if body.get("key_epoch") is None else whole(body["key_epoch"], "key_epoch", minimum=1)
     expires = now + CODE_LIFETIME
     with conn.transaction():
+        if key_epoch is not None:
+            # FOR SHARE: a rotation (FOR UPDATE) waits for this code, and expires it if it is unused.
+            conn.execute("SELECT 1 FROM unit_counters WHERE unit_id = %s FOR SHARE", (device.unit_id,))
+            current = current_epoch(conn, device.unit_id)
+            if key_epoch < current:
+                raise Refused(409, "The unit's sync key was rotated while this code was being made: sync this laptop "
+                                   "and make a new code", action="refused.enrol_code_old_keys",
+                              unit_id=device.unit_id, device_id=device.device_id,
+                              detail=f"code {name}, key epoch {key_epoch} < {current}")
         row = conn.execute(
             "INSERT INTO enrol_codes (code_name, unit_id, verifier_sha256, bundle, created_at, expires_at, "
             "created_by_device) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (code_name) DO NOTHING "

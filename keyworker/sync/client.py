@@ -263,10 +263,12 @@ class HubClient:
     def revoke(self, device_id: str) -> datetime | None:
         return _when(self._http.call("POST", f"/v1/devices/{device_id}/revoke")["revoked_at"])
 
-    def create_code(self, code_name: str, verifier_sha256: str, bundle: bytes) -> datetime:
-        answer = self._http.call("POST", "/v1/enrol/codes", json={
-            "code_name": code_name, "verifier_sha256": verifier_sha256,
-            "bundle": base64.b64encode(bundle).decode("ascii")})
+    def create_code(self, code_name: str, verifier_sha256: str, bundle: bytes, key_epoch: int | None = None) -> datetime:
+        body: dict[str, Any] = {"code_name": code_name, "verifier_sha256": verifier_sha256,
+                                "bundle": base64.b64encode(bundle).decode("ascii")}
+        if key_epoch is not None:
+            body["key_epoch"] = key_epoch  # the bundle's newest sync key epoch: the hub refuses an old one
+        answer = self._http.call("POST", "/v1/enrol/codes", json=body)
         expires = _when(answer["expires_at"])
         assert expires is not None
         return expires

@@ -152,8 +152,10 @@ def make_code(book: Casebook) -> EnrolmentCode:
     code = codes.new_code()
     with client_for(book) as hub:
         take_new_keys(book, hub)  # the bundle carries every epoch: a new laptop has no wrap of the old ones
-        sealed = seal_bundle(code, build_bundle(book, config))
-        expires = hub.create_code(codes.code_name(code), codes.verifier_sha256(code), sealed)
+        bundle = build_bundle(book, config)
+        newest = max((int(k["epoch"]) for k in bundle["sync_keys"]), default=None)
+        expires = hub.create_code(codes.code_name(code), codes.verifier_sha256(code), seal_bundle(code, bundle),
+                                  key_epoch=newest)
     with book._write() as s:
         book._record(s, "sync.enrol_code", "unit", book._vault.unit_id,
                      detail={"code": codes.code_name(code)[:5], "expires_at": expires.isoformat()})

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import secrets
 
+import httpx
 import psycopg
 import pytest
 
@@ -120,3 +121,24 @@ def test_the_service_role_cannot_change_or_delete_a_wrap_or_an_epoch(hub: HubPro
                       "UPDATE key_epochs SET epoch = 9", "DELETE FROM key_epochs"):
         with service(hub.db) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute(statement)
+
+
+def test_a_code_whose_bundle_holds_only_older_epochs_is_refused(hub: HubProcess) -> None:
+    from keyworker.hub import codes
+
+    a = first_laptop(hub, "keys-bundle")
+    assert _publish(a, 2, _wraps(a)).status_code == 201
+
+    def upload(**extra: int) -> httpx.Response:
+        code = codes.new_code()
+        with a.client() as c:
+            return c.post("/v1/enrol/codes", json={"code_name": codes.code_name(code),
+                                                   "verifier_sha256": codes.verifier_sha256(code),
+                                                   "bundle": base64.b64encode(b"sealed").decode(), **extra})
+
+    old = upload(key_epoch=1)
+    assert old.status_code == 409 and old.json()["error"] == (
+        "The unit's sync key was rotated while this code was being made: sync this laptop and make a new code")
+    assert audited(hub, "refused.enrol_code_old_keys", unit_id="keys-bundle") == 1
+    assert upload(key_epoch=2).status_code == 201
+    assert upload().status_code == 201  # a laptop that does not say
