@@ -803,6 +803,10 @@ ACTIONS: dict[str, Formatter] = {
     "sync.join": lambda d: Words("Laptop joined the unit hub"),
     "sync.enrol_code": lambda d: Words("Enrolment code made for a new laptop"),
     "sync.revoke": lambda d: Words("Laptop removed from the unit hub"),
+    "sync.rotate_key": lambda d: Words(
+        "The unit's sync key rotated",
+        f"Key {d.get('epoch')} given to the {d.get('laptops')} laptops still enrolled"
+        + (f"; {d.get('codes_expired')} unused enrolment codes stopped working" if d.get("codes_expired") else "")),
     # resolving what two laptops changed differently (keyworker/sync/service.py)
     "sync.conflicts.list": lambda d: Words("Sync conflicts looked at", f"{d.get('count', 0)} shown"),
     "sync.conflict.keep_value": lambda d: Words(

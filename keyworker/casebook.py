@@ -426,6 +426,10 @@ class Casebook:
             ring = self._keyring = keyring(self._vault, self._key)
         return ring
 
+    def _forget_sync_keyring(self) -> None:
+        """The vault has a new sync key epoch (keyworker/sync/rotate.py): the next write reads them again."""
+        self.__dict__.pop("_keyring", None)
+
     def _anchor_chain(self) -> None:
         """Raise the audit chain's high-water mark in the vault. Best effort: the writes it
         covers are already committed, and the next sign-in, lock, close or check tries again."""

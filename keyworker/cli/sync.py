@@ -7,6 +7,7 @@
   sync status [--json]                                      enrolled, last synced, offline, waiting
   sync laptops [--json]                                     the unit's laptops as the hub knows them
   sync revoke DEVICE_ID                                     remove a laptop from the unit
+  sync rotate-key                                           a new sync key for the laptops still enrolled
   sync fingerprint --hub URL                                the certificate fingerprint a server shows now
 
 Errors are one line (exit 1; 2 for usage), never a traceback: the hub's own words when it refused."""
@@ -68,6 +69,12 @@ def add(sub: Any, common: argparse.ArgumentParser) -> None:
                            "is already on it stays as readable as its passwords allow (see the README).")
     p.add_argument("device_id", metavar="DEVICE_ID", help="as `sync laptops` lists it")
     p.set_defaults(handler=cmd_revoke)
+
+    p = actions.add_parser("rotate-key", parents=[common], help="a new sync key for the laptops still enrolled",
+                           description="Make the unit's next sync key, give it to every laptop still enrolled (each "
+                           "takes it at its next sync) and seal this laptop's changes with it from now on. A removed "
+                           "laptop never gets it; what it already holds stays readable there. An administrator's.")
+    p.set_defaults(handler=cmd_rotate_key)
 
     p = actions.add_parser("fingerprint", help="the certificate fingerprint a hub presents now",
                            description="Prints the SHA-256 of the certificate the server at --hub presents now, to "
@@ -227,6 +234,22 @@ def cmd_revoke(args: argparse.Namespace) -> int:
         book.close()
     print(f"Laptop {args.device_id} was removed from the unit: the hub refuses it from now on. What is already "
           "on it stays there, protected only by its encryption and passwords.")
+    return 0
+
+
+def cmd_rotate_key(args: argparse.Namespace) -> int:
+    from keyworker.sync.rotate import rotate_sync_key
+
+    book = open_book(args)
+    try:
+        done = rotate_sync_key(book)
+    finally:
+        book.close()
+    expired = (f" {done.codes_expired} unused enrolment code(s) expired: make a new one for a laptop still to join."
+               if done.codes_expired else "")
+    print(f"The unit's sync key is now epoch {done.epoch}, given to {done.laptops} laptop(s); each takes it at its "
+          "next sync. Changes from now on are sealed with it: a removed laptop cannot open them, but what it "
+          f"already holds stays readable there.{expired}")
     return 0
 
 

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from keyworker.hub import enrol, snapshots, store
+from keyworker.hub import enrol, keys, snapshots, store
 from keyworker.hub.auth import Device, audit, authenticate
 from keyworker.hub.db import open_pool
 from keyworker.hub.errors import Refused, bad_request
@@ -190,6 +190,14 @@ def create_app(config: HubConfig) -> Starlette:
         p = request.path_params
         return snapshots.get_chunk(conn, device, p["snapshot_id"], p["n"])
 
+    def publish_keys(conn: psycopg.Connection, device: Device, body: dict, request: Request, address: str | None,
+                     now: datetime) -> Any:
+        return keys.publish(conn, device, body, now, address)
+
+    def get_keys(conn: psycopg.Connection, device: Device, body: dict, request: Request, address: str | None,
+                 now: datetime) -> Any:
+        return keys.wraps_for(conn, device, _query_int(request, "after", 0))
+
     routes = [
         Route("/v1/health", route(health, signed_in=False), methods=["GET"]),
         Route("/v1/push", route(push), methods=["POST"]),
@@ -205,6 +213,8 @@ def create_app(config: HubConfig) -> Starlette:
         Route("/v1/snapshots/{snapshot_id}/chunks/{n}", route(snapshot_put), methods=["POST"]),
         Route("/v1/snapshots/{snapshot_id}/chunks/{n}", route(snapshot_get), methods=["GET"]),
         Route("/v1/snapshots/{snapshot_id}/complete", route(snapshot_complete), methods=["POST"]),
+        Route("/v1/keys", route(publish_keys, status=201, max_body=JOIN_MAX_BODY_BYTES * 8), methods=["POST"]),
+        Route("/v1/keys", route(get_keys), methods=["GET"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan,
                      exception_handlers={HTTPException: _http_error, Exception: _internal_error})

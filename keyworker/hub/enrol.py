@@ -6,6 +6,7 @@ the people. Every function takes `now`, so tests move time instead of waiting.""
 from __future__ import annotations
 
 import hashlib
+from base64 import b64encode
 import hmac
 import re
 import uuid
@@ -18,7 +19,8 @@ import psycopg
 from keyworker.hub import codes
 from keyworker.hub.auth import Device, audit, new_token, token_sha256
 from keyworker.hub.errors import Refused, bad_request
-from keyworker.hub.wire import b64, uuid_of
+from keyworker.hub.keys import current_epoch
+from keyworker.hub.wire import b64, uuid_of, whole
 
 CODE_LIFETIME = timedelta(minutes=15)
 MAX_BUNDLE_BYTES = 4 * 1024 * 1024
@@ -77,8 +79,19 @@ def create_code(conn: psycopg.Connection, device: Device, body: dict[str, Any], 
     bundle = b64(body.get("bundle"), "bundle", max_bytes=MAX_BUNDLE_BYTES)
     if not bundle:
         raise bad_request("bundle is empty")
+    # The newest sync key epoch inside the bundle (optional): one older than the unit's is refused.
+    key_epoch = None if body.get("key_epoch") is None else whole(body["key_epoch"], "key_epoch", minimum=1)
     expires = now + CODE_LIFETIME
     with conn.transaction():
+        if key_epoch is not None:
+            # FOR SHARE: a rotation (FOR UPDATE) waits for this code, and expires it if it is unused.
+            conn.execute("SELECT 1 FROM unit_counters WHERE unit_id = %s FOR SHARE", (device.unit_id,))
+            current = current_epoch(conn, device.unit_id)
+            if key_epoch < current:
+                raise Refused(409, "The unit's sync key was rotated while this code was being made: sync this laptop "
+                                   "and make a new code", action="refused.enrol_code_old_keys",
+                              unit_id=device.unit_id, device_id=device.device_id,
+                              detail=f"code {name}, key epoch {key_epoch} < {current}")
         row = conn.execute(
             "INSERT INTO enrol_codes (code_name, unit_id, verifier_sha256, bundle, created_at, expires_at, "
             "created_by_device) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (code_name) DO NOTHING "
@@ -167,9 +180,10 @@ def revoke(conn: psycopg.Connection, by: Device, target: str, now: datetime, add
 
 
 def devices(conn: psycopg.Connection, unit_id: str) -> list[dict[str, Any]]:
-    """The unit's laptops for Administration -> Laptops: never their tokens."""
-    rows = conn.execute("SELECT device_id, name, enrolled_at, last_seen_at, revoked_at FROM devices "
+    """The unit's laptops for Administration -> Laptops, with the X25519 public key each registered
+    (key rotation wraps the new key for it): never their tokens."""
+    rows = conn.execute("SELECT device_id, name, enrolled_at, last_seen_at, revoked_at, public_key FROM devices "
                         "WHERE unit_id = %s ORDER BY enrolled_at", (unit_id,)).fetchall()
     iso = lambda t: None if t is None else t.isoformat()  # noqa: E731
     return [{"device_id": str(r[0]), "name": r[1], "enrolled_at": iso(r[2]), "last_seen_at": iso(r[3]),
-             "revoked_at": iso(r[4])} for r in rows]
+             "revoked_at": iso(r[4]), "public_key": b64encode(bytes(r[5])).decode("ascii")} for r in rows]

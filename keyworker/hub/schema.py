@@ -37,6 +37,8 @@ GRANTS: dict[str, tuple[str, ...]] = {
     "hub_audit": ("SELECT", "INSERT"),
     "snapshots": ("SELECT", "INSERT", "UPDATE", "DELETE"),
     "snapshot_chunks": ("SELECT", "INSERT", "DELETE"),
+    "key_epochs": ("SELECT", "INSERT"),   # an epoch is published once and never changed
+    "key_wraps": ("SELECT", "INSERT"),
     "alembic_version": ("SELECT",),  # so `hub serve` can refuse a schema older than its code
 }
 

@@ -131,6 +131,15 @@ class HubDevice:
     enrolled_at: datetime | None
     last_seen_at: datetime | None
     revoked_at: datetime | None
+    public_key: bytes | None = None  # X25519, registered at enrolment (key rotation)
+
+
+@dataclass(frozen=True)
+class WrappedKey:
+    """One sync key epoch, wrapped for this laptop by the laptop that rotated (keyworker/sync/rotate.py)."""
+    epoch: int
+    wrapped: bytes
+    created_by_device: str
 
 
 @dataclass(frozen=True)
@@ -241,7 +250,27 @@ class HubClient:
 
     def devices(self) -> list[HubDevice]:
         return [HubDevice(str(d["device_id"]), str(d["name"]), _when(d["enrolled_at"]), _when(d["last_seen_at"]),
-                          _when(d["revoked_at"])) for d in self._http.call("GET", "/v1/devices")["devices"]]
+                          _when(d["revoked_at"]),
+                          None if d.get("public_key") is None else base64.b64decode(d["public_key"]))
+                for d in self._http.call("GET", "/v1/devices")["devices"]]
+
+    def keys(self, after: int) -> tuple[int, list[WrappedKey]]:
+        """The unit's current key epoch and this laptop's wraps of the epochs after `after`. A hub
+        from before key rotation (no such address) has published none: (0, [])."""
+        try:
+            answer = self._http.call("GET", "/v1/keys", params={"after": after})
+        except HubRefused as e:
+            if e.status == 404:
+                return 0, []
+            raise
+        return int(answer["epoch"]), [WrappedKey(int(k["epoch"]), base64.b64decode(k["wrapped"]),
+                                                 str(k["created_by_device"])) for k in answer["keys"]]
+
+    def publish_keys(self, epoch: int, wraps: dict[str, bytes]) -> dict[str, Any]:
+        """Publish key epoch `epoch`: {device_id: wrapped} for every live laptop of the unit."""
+        return dict(self._http.call("POST", "/v1/keys", json={
+            "epoch": epoch, "wraps": [{"device_id": d, "wrapped": base64.b64encode(w).decode("ascii")}
+                                      for d, w in wraps.items()]}))
 
     def revoke(self, device_id: str) -> datetime | None:
         return _when(self._http.call("POST", f"/v1/devices/{device_id}/revoke")["revoked_at"])
@@ -267,10 +296,12 @@ class HubClient:
     def snapshot_chunk(self, snapshot_id: str, n: int) -> bytes:
         return base64.b64decode(self._http.call("GET", f"/v1/snapshots/{snapshot_id}/chunks/{n}")["data"])
 
-    def create_code(self, code_name: str, verifier_sha256: str, bundle: bytes) -> datetime:
-        answer = self._http.call("POST", "/v1/enrol/codes", json={
-            "code_name": code_name, "verifier_sha256": verifier_sha256,
-            "bundle": base64.b64encode(bundle).decode("ascii")})
+    def create_code(self, code_name: str, verifier_sha256: str, bundle: bytes, key_epoch: int | None = None) -> datetime:
+        body: dict[str, Any] = {"code_name": code_name, "verifier_sha256": verifier_sha256,
+                                "bundle": base64.b64encode(bundle).decode("ascii")}
+        if key_epoch is not None:
+            body["key_epoch"] = key_epoch  # the bundle's newest sync key epoch: the hub refuses an old one
+        answer = self._http.call("POST", "/v1/enrol/codes", json=body)
         expires = _when(answer["expires_at"])
         assert expires is not None
         return expires

@@ -49,6 +49,7 @@ from keyworker.sync.client import HubClient, HubDevice, HubError, join as hub_jo
 from keyworker.sync.hubconf import (HubConfig, device_token, forget_hub_config, hub_config, normalise_pin,
                                     normalise_url, save_hub_config)
 from keyworker.sync.oplog import clear_unsent_history
+from keyworker.sync.rotate import take_new_keys
 from keyworker.sync.run import NotEnrolled, Progress, SyncReport, client_for, sync_once
 from keyworker.sync.snapshot import SnapshotError
 
@@ -156,9 +157,12 @@ def make_code(book: Casebook, *, progress: Progress | None = None) -> EnrolmentC
         raise NotEnrolled()
     code = codes.new_code()
     with client_for(book, timeout=120.0) as hub:
+        take_new_keys(book, hub)  # the bundle carries every epoch: a new laptop has no wrap of the old ones
         snapshot.publish(book, hub, progress=progress)
-        sealed = seal_bundle(code, build_bundle(book, config))
-        expires = hub.create_code(codes.code_name(code), codes.verifier_sha256(code), sealed)
+        bundle = build_bundle(book, config)
+        newest = max((int(k["epoch"]) for k in bundle["sync_keys"]), default=None)
+        expires = hub.create_code(codes.code_name(code), codes.verifier_sha256(code), seal_bundle(code, bundle),
+                                  key_epoch=newest)
     with book._write() as s:
         book._record(s, "sync.enrol_code", "unit", book._vault.unit_id,
                      detail={"code": codes.code_name(code)[:5], "expires_at": expires.isoformat()})

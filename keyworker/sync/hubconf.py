@@ -87,6 +87,24 @@ def device_token(vault: Vault, unit_key: bytes) -> str:
     return plain.decode()
 
 
+def device_private_key(vault: Vault, unit_key: bytes) -> bytes:
+    """This laptop's X25519 private key, registered with the hub at enrolment (key rotation)."""
+    entry = _read(vault)
+    if entry is None:
+        raise VaultError("This laptop is not enrolled with a hub.")
+    if "x25519" not in entry:
+        raise VaultError("This laptop's enrolment has no key of its own for the unit's key rotation: enrol it "
+                         "again (remove it from the unit, then join with a new code).")
+    try:
+        sealed = entry["x25519"]
+        plain = _cipher(unit_key).decrypt(base64.b64decode(sealed["nonce"]), base64.b64decode(sealed["sealed"]),
+                                          _aad(vault, str(entry["device_id"])) + b"|x25519")
+    except (KeyError, TypeError, ValueError, InvalidTag) as e:
+        raise VaultError(f"The key vault {vault.path.name} is damaged (this laptop's key for the unit's key "
+                         "rotation cannot be read): enrol this laptop again.") from e
+    return plain
+
+
 def _seal(unit_key: bytes, vault: Vault, config: HubConfig, what: str, secret: bytes) -> dict[str, str]:
     nonce = os.urandom(12)
     aad = _aad(vault, config.device_id) + (b"" if what == "token" else f"|{what}".encode())

@@ -90,6 +90,23 @@ def epoch_of(sealed: bytes) -> int:
 _lock = threading.Lock()
 
 
+def add_epoch(vault: Vault, unit_key: bytes, epoch: int, key: bytes) -> None:
+    """Keep a later epoch's key (a rotation: keyworker/sync/rotate.py) in the vault, wrapped under
+    the unit key as the first one is. An epoch the file already has is left as it is."""
+    if epoch < 1 or len(key) != 32:
+        raise ValueError("a sync key is 32 bytes of an epoch from 1")
+    nonce = os.urandom(12)
+    wrapped = _wrap_key(unit_key).encrypt(nonce, key, _wrap_aad(vault.unit_id, epoch))
+    with _lock:
+        vault.add_sync_key({"epoch": epoch, "nonce": base64.b64encode(nonce).decode(),
+                            "wrapped": base64.b64encode(wrapped).decode()})
+
+
+def highest_epoch(vault: Vault) -> int:
+    """The newest epoch the vault holds (0: none yet), without unwrapping anything."""
+    return max((int(e["epoch"]) for e in vault.sync_keys() if isinstance(e.get("epoch"), int)), default=0)
+
+
 def keyring(vault: Vault, unit_key: bytes) -> Keyring:
     """The unit's sync keys, creating epoch 1 (in the vault, under its lock) the first time."""
     with _lock:

@@ -44,6 +44,7 @@ from keyworker.sync.apply import apply_page, get_state, last_seen, set_state
 from keyworker.sync.client import HubClient, HubError, HubRefused, HubUnreachable
 from keyworker.sync.hubconf import HubConfig, device_token, hub_config
 from keyworker.sync.oplog import OutgoingOp, pending_ops, record_acks
+from keyworker.sync.rotate import keys_for_page, take_new_keys
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -113,6 +114,7 @@ def sync_once(book: Casebook, *, progress: Progress | None = None, db: Callable[
         own = client is None
         hub = client_for(book) if client is None else client
         try:
+            take_new_keys(book, hub, run)  # a rotated key first: what is written from now on is sealed with it
             if run(partial(_snapshot_needed, book)):
                 snapshot.load(book, hub, progress=progress, db=run)  # a laptop that joined: the unit first
             before = run(partial(_open_conflicts, book))
@@ -214,6 +216,7 @@ def pull_all(book: Casebook, hub: HubClient, *, progress: Progress | None = None
             raise HubRefused(HUB_WENT_BACK)
         if not page.ops:
             return applied, held
+        keys_for_page(book, hub, page.ops, db)  # a key rotated since the round began
         result = db(partial(_apply, book, page.ops))
         applied += result.applied
         held += result.quarantined

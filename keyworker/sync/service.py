@@ -19,8 +19,8 @@ record's flag, Today, the out-of-hours banner and Administration -> Laptops show
   moved says so: a later write of the field made on top of both values, a new version on top of
   one fork naming the other, one of the two duplicate records archived, a "not the same person"
   decision on the pair.
-- Laptops (administrators): `laptops()`, `enrolment_code()`, `revoke()`, through the transport
-  (keyworker/sync/client.py, enrol.py).
+- Laptops (administrators): `laptops()`, `enrolment_code()`, `revoke()`, `rotate_key()`, through the
+  transport (keyworker/sync/client.py, enrol.py, rotate.py).
 """
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ from keyworker.security.permissions import Permission
 from keyworker.sync import apply as engine
 from keyworker.sync import codec
 from keyworker.sync.oplog import record_rows
+from keyworker.sync.rotate import KeyRotation
 
 if TYPE_CHECKING:
     from keyworker.casebook import Casebook
@@ -715,6 +716,15 @@ class SyncService:
 
         return _aware(enrol.revoke(self._book, device_id))
 
+    @typed_inputs(requires=Permission.MANAGE_LAPTOPS)
+    def rotate_key(self) -> KeyRotation:
+        """The unit's next sync key epoch, for every laptop still enrolled (a network call; audited by
+        keyworker/sync/rotate.py). What a removed laptop already holds stays readable there; what
+        is written from now on is sealed with a key it does not have."""
+        from keyworker.sync.rotate import rotate_sync_key
 
-__all__ = ["ConflictItem", "ConflictSide", "EnrolmentCode", "Laptop", "SyncService", "SyncStatus", "ago",
+        return rotate_sync_key(self._book)
+
+
+__all__ = ["ConflictItem", "ConflictSide", "EnrolmentCode", "KeyRotation", "Laptop", "SyncService", "SyncStatus", "ago",
            "status_words"]

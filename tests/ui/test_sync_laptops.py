@@ -142,8 +142,11 @@ def test_revoke_says_what_it_cannot_do_and_then_revokes(qtbot: QtBot, admin_book
     assert "cannot reach into the laptop" in words and "readable by anyone" in words
     assert "reset the passwords" in words
     screen.confirm_revoke = lambda _p, lp: True
+    offered = []
+    screen.confirm_rotate = lambda _p, name: offered.append(name) or False  # tests/ui/test_sync_rotate_key.py
     screen.revoke_button.click()
     assert hub["revoked"] == ["0196a000-0000-7000-8000-00000000000b"]
+    assert offered == ["Night office laptop"]  # rotating the key is offered straight away
 
 
 def test_today_names_the_laptops_not_synced_for_7_days(qtbot: QtBot, admin_book, tasks, hub, enrolled,  # type: ignore[no-untyped-def]  # noqa: F811

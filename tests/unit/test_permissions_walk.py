@@ -193,6 +193,7 @@ CHECKED: dict[str, Permission] = {
     "sync.not_duplicate": P.MERGE_SYNC_RECORDS,
     "sync.laptops": P.MANAGE_LAPTOPS,
     "sync.laptops_not_synced": P.MANAGE_LAPTOPS,
+    "sync.rotate_key": P.MANAGE_LAPTOPS,
     "sync.enrolment_code": P.MANAGE_LAPTOPS,
     "sync.revoke": P.MANAGE_LAPTOPS,
     "outbox.attempts": P.VIEW_OUTBOX,

@@ -1,8 +1,10 @@
 """Administration → Laptops (administrators): the laptops enrolled with the unit hub and when
 each last synced, Create enrolment code (shown large, in a fixed-width font, with when it expires
-and a Copy button), and Revoke, whose confirmation says plainly what revoking can and cannot do
-to what is already on that laptop. Every call to the hub runs off the UI thread; a hub that
-cannot be reached or that refuses is said in words, never as a traceback."""
+and a Copy button), Revoke, whose confirmation says plainly what revoking can and cannot do
+to what is already on that laptop, and Rotate the unit's sync key, offered straight after a
+revoke and there at any time, whose confirmation says what it protects and what it cannot.
+Every call to the hub runs off the UI thread; a hub that cannot be reached or that refuses is
+said in words, never as a traceback."""
 from __future__ import annotations
 
 from typing import Any
@@ -28,7 +30,7 @@ from PySide6.QtWidgets import (
 from keyworker.clock import format_datetime, to_local
 from keyworker.errors import KeyworkerError
 from keyworker.security.permissions import Permission
-from keyworker.sync.service import EnrolmentCode, Laptop, SyncStatus, ago
+from keyworker.sync.service import EnrolmentCode, KeyRotation, Laptop, SyncStatus, ago
 from ui.context import AppContext
 from ui.errors import show_error
 
@@ -42,6 +44,15 @@ REVOKE_WORDS = (
     "who has the laptop and a staff password for this unit: it is protected only by the unit's "
     "encryption and the strength of those passwords. If the laptop was lost or stolen, also reset the "
     "passwords of the accounts used on it (Staff accounts), and tell the unit's information governance lead.")
+
+ROTATE_WORDS = (
+    "This makes a new sync key for the unit and gives it to every laptop still enrolled; each one takes it at "
+    "its next sync. Changes made from now on are sealed with it, so a removed laptop cannot open them even "
+    "if it got hold of them.\n\n"
+    "It cannot reach into a removed laptop: everything already on it stays readable there to anyone who has the "
+    "laptop and a staff password, as before. Enrolment codes not yet used stop working (make a new one for a "
+    "laptop still to join).")
+ROTATE_AFTER_REVOKE = "“{name}” was revoked. Rotate the unit's sync key now?\n\n"
 
 
 def hub_problem(exc: BaseException) -> str:
@@ -123,6 +134,7 @@ class LaptopsScreen(QWidget):
         self.laptops: list[Laptop] = []
         self.status: SyncStatus | None = None
         self.confirm_revoke = _confirm_revoke  # tests answer it
+        self.confirm_rotate = _confirm_rotate  # (parent, name of the laptop just revoked or None) -> bool
         self.show_code = lambda code: CodeDialog(code, self).exec()  # tests look at it instead
         self.setObjectName("laptopsScreen")
         self.setAccessibleName("Laptops")
@@ -154,15 +166,24 @@ class LaptopsScreen(QWidget):
         self.revoke_button = QPushButton("Re&voke…")
         self.revoke_button.setToolTip("Stop the chosen laptop sending or receiving anything (a lost or stolen one)")
         self.revoke_button.clicked.connect(self.revoke)
+        self.rotate_button = QPushButton("Rotate the unit's sync &key…")
+        self.rotate_button.setToolTip("A new sync key for the laptops still enrolled: a removed laptop cannot open "
+                                      "what is written from now on")
+        self.rotate_button.clicked.connect(lambda: self.rotate_key())
         self.refresh_button = QPushButton("&Refresh")
         self.refresh_button.clicked.connect(self.refresh)
-        for b in (self.code_button, self.revoke_button, self.refresh_button):
+        for b in (self.code_button, self.revoke_button, self.rotate_button, self.refresh_button):
             row.addWidget(b)
         row.addStretch(1)
         bl.addLayout(row)
         self.busy = QLabel("")
         self.busy.setObjectName("muted")
         bl.addWidget(self.busy)
+        self.rotated = QLabel("")  # what the last rotation did (busy is cleared by every refresh)
+        self.rotated.setObjectName("muted")
+        self.rotated.setWordWrap(True)
+        self.rotated.hide()
+        bl.addWidget(self.rotated)
         lay = QVBoxLayout(self)
         lay.addWidget(box, 1)
         self._update_buttons()
@@ -245,6 +266,7 @@ class LaptopsScreen(QWidget):
         enrolled = bool(self.status and self.status.enrolled)
         lp = self.selected()
         self.code_button.setEnabled(enrolled)
+        self.rotate_button.setEnabled(enrolled)
         self.revoke_button.setEnabled(enrolled and lp is not None and not lp.this_laptop and lp.revoked_at is None)
         if lp is not None and lp.this_laptop:
             self.revoke_button.setToolTip("This is the laptop you are using: revoke it from another one.")
@@ -274,11 +296,47 @@ class LaptopsScreen(QWidget):
         def done(_at: Any) -> None:
             self.busy.setText(f"{lp.name} was revoked: the hub refuses it from now on.")
             self.refresh()
+            self.rotate_key(revoked=lp.name)
 
         def failed(exc: BaseException) -> None:
             self.failed(exc)
 
         self.ctx.tasks.run(lambda: book.sync.revoke(lp.device_id), done, failed, pool=True)
+
+    def rotate_key(self, revoked: str | None = None) -> None:
+        """Ask, then make the unit's next sync key epoch (a network call and a write: off the UI thread)."""
+        if not self.confirm_rotate(self, revoked):
+            return
+        book = self.ctx.book
+        self.busy.setText("Making the unit's new sync key and giving it to the laptops still enrolled…")
+        self.rotate_button.setEnabled(False)
+
+        def done(r: KeyRotation) -> None:
+            self.busy.setText("")
+            self._say(None)
+            self._update_buttons()
+            codes = (f" {r.codes_expired} unused enrolment code{'s' if r.codes_expired != 1 else ''} stopped working."
+                     if r.codes_expired else "")
+            self.rotated.setText(f"The unit's sync key was rotated for the {r.laptops} "
+                                 f"laptop{'s' if r.laptops != 1 else ''} still enrolled: each takes it at its next "
+                                 f"sync, and changes from now on are sealed with it.{codes}")
+            self.rotated.show()
+
+        def failed(exc: BaseException) -> None:
+            self.failed(exc)
+            self.rotated.hide()
+
+        self.ctx.tasks.run(book.sync.rotate_key, done, failed, pool=True)
+
+
+def _confirm_rotate(parent: QWidget, revoked: str | None) -> bool:
+    words = (ROTATE_AFTER_REVOKE.format(name=revoked) if revoked else "") + ROTATE_WORDS
+    box = QMessageBox(QMessageBox.Icon.Question, "Rotate the unit's sync key?", words, parent=parent)
+    yes = box.addButton("Rotate the unit's sync key now", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("Not now" if revoked else "Cancel", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(yes)
+    box.exec()
+    return box.clickedButton() is yes
 
 
 def _confirm_revoke(parent: QWidget, laptop: Laptop) -> bool:
