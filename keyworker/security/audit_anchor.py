@@ -37,6 +37,9 @@ from keyworker.security.vault import Vault
 # 20 is also the most entries a crash (no close, no lock) can leave unanchored at the chain's end.
 ANCHOR_EVERY_WRITES = 20
 
+# The first entry of a unit file's trail: Casebook.create's, or keyworker/sync/enrol.py join's.
+CHAIN_BEGINNINGS = ("unit.create", "sync.join")
+
 # Exactly as migrations/versions/0001_foundation.py created them; SQLite keeps the text verbatim.
 EXPECTED_TRIGGERS = {
     "audit_log_no_update": "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
@@ -87,9 +90,11 @@ def anchor_problems(session: Session, anchor: Anchor | None) -> list[tuple[int, 
     last = head(session)
     first = _first(session)
     if anchor is None:
-        # Every unit begins with its creation; a chain that does not lost its start.
-        if first is not None and (first[0] != 1 or first[2] != "unit.create"):
-            return [(1, "the audit trail does not begin with the unit's creation: its start was replaced")]
+        # Every unit file begins with its creation, or (a laptop that joined a unit hub: its trail is
+        # its own) with the join that made the file; a chain that does not lost its start.
+        if first is not None and (first[0] != 1 or first[2] not in CHAIN_BEGINNINGS):
+            return [(1, "the audit trail does not begin with the unit's creation (or, on a laptop that joined "
+                        "a unit hub, with its joining): its start was replaced")]
         return []
     if last is None or first is None:
         return [(1, f"the audit trail is empty, but it had reached entry {anchor.seq}: "
