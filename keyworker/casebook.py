@@ -583,8 +583,12 @@ class Casebook:
             for service in self._monitored_services():
                 report.update(service.counts(s))
         report["ok"] = report.get("integrity", "ok") == "ok" and report["audit_chain"]["ok"]
+        detail: dict[str, Any] = {"ok": report["ok"]}
+        held = report["audit_chain"].get("hub")
+        if held is not None:  # enrolled: what the comparison with the unit hub found
+            detail["hub"] = {True: "matches", False: "differs", None: "not compared"}[held["ok"]]
         with self._write() as s:
-            self._record(s, "check", "unit", self._vault.unit_id, detail={"ok": report["ok"]})
+            self._record(s, "check", "unit", self._vault.unit_id, detail=detail)
         self._anchor_chain()
         return {"ok": report.pop("ok"), **report}
 

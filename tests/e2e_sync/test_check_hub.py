@@ -78,6 +78,22 @@ def test_a_synced_laptop_matches_what_the_hub_last_saw(hub, certs, db_path: Path
     line = next(x for x in check_lines(report) if "unit hub" in x)
     assert line.startswith(f"Against the unit hub: the audit trail matches what the hub last saw (entry {seen:,}, seen ")
     assert check_lines(report)[-1] == "OK"
+    # the check's audit entry says what the comparison found
+    assert _last_check_words(unit) == "All well; the audit trail matches the unit hub's"
+
+
+def _last_check_words(unit: Unit) -> str:
+    from keyworker.audit_words import describe
+
+    book = open_laptop(unit, "A")
+    try:
+        with book._read() as s:
+            from sqlalchemy import text
+
+            raw = s.execute(text("SELECT detail FROM audit_log WHERE action = 'check' ORDER BY seq DESC LIMIT 1")).scalar()
+    finally:
+        book.close()
+    return describe("check", json.loads(raw) if isinstance(raw, str) else raw).details
 
 
 def test_a_round_with_nothing_to_push_still_tells_the_hub_the_head(hub, certs, db_path: Path,  # type: ignore[no-untyped-def]
@@ -147,6 +163,7 @@ def test_a_trail_cut_back_and_written_again_past_the_hubs_entry_differs(  # type
     assert held["problem"].startswith(f"entry {seen:,} is not the one the unit hub saw (seen ")
     assert report["audit_chain"]["first_broken_seq"] == seen
     assert f"Against the unit hub: DIFFERS: entry {seen:,} is not the one" in "\n".join(check_lines(report))
+    assert _last_check_words(unit) == "Problems found; the audit trail differs from the unit hub's"
 
 
 def test_the_vault_kept_too_both_say_so(hub, certs, db_path: Path, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
@@ -182,6 +199,7 @@ def test_a_hub_that_is_down_is_not_compared_and_check_passes(hub, certs, db_path
     assert ("Against the unit hub: not compared: the unit hub could not be reached (this laptop may be offline, "
             "or the hub down); checked by this laptop's own anchors only") in check_lines(report)
     assert check_lines(report)[-1] == "OK"
+    assert _last_check_words(unit) == "All well; not compared with the unit hub"
 
 
 def test_a_removed_laptop_is_not_compared_and_says_why(hub, certs, db_path: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
