@@ -468,7 +468,11 @@ def _restore(what: str) -> Formatter:
 
 def _check(d: Detail) -> Words:
     ok = d.get("ok")
-    return Words("Unit checked", "" if ok is None else ("all well" if ok else "problems found"))
+    found = "" if ok is None else ("all well" if ok else "problems found")
+    hub = {"matches": "the audit trail matches the unit hub's",
+           "differs": "the audit trail differs from the unit hub's",
+           "not compared": "not compared with the unit hub"}.get(str(d.get("hub")), "")
+    return Words("Unit checked", "; ".join(w for w in (found, hub) if w))
 
 
 def _sync_apply(d: Detail) -> Words:

@@ -566,23 +566,33 @@ class Casebook:
     def check(self, *, integrity: bool = True, against: Path | str | None = None,
               full: bool = False) -> dict[str, Any]:
         """What `check --json` prints: integrity, audit chain (with its anchors outside the file,
-        and the head of backup `against` if given), and each area's counts. The chain is walked
+        the head of backup `against` if given, and on an enrolled laptop the head the unit hub last
+        saw, asked for with a 10 s timeout), and each area's counts. The chain is walked
         from where the last check left it unless `full` (`check --full`): then all of it."""
+        from keyworker.sync.chain_heads import hub_head
+
         report: dict[str, Any] = {}
         backup_head = None
         if against is not None:
             held = audit_anchor.backup_head(Path(against), self._key, self._vault.unit_id)
             backup_head = (Path(against).name, held)
+        # Asked before the chain is read: the local chain only grows, so what the hub saw then
+        # must be in what is read next. No transaction is held while the network answers.
+        hub = hub_head(self)
         with self._read() as s:
             if integrity:
                 rows = s.execute(text("PRAGMA quick_check")).scalars().all()
                 report["integrity"] = "ok" if rows == ["ok"] else "; ".join(map(str, rows[:5]))
-            report["audit_chain"] = audit_anchor.report(s, self._vault, backup_head, full=full)
+            report["audit_chain"] = audit_anchor.report(s, self._vault, backup_head, full=full, hub=hub)
             for service in self._monitored_services():
                 report.update(service.counts(s))
         report["ok"] = report.get("integrity", "ok") == "ok" and report["audit_chain"]["ok"]
+        detail: dict[str, Any] = {"ok": report["ok"]}
+        held = report["audit_chain"].get("hub")
+        if held is not None:  # enrolled: what the comparison with the unit hub found
+            detail["hub"] = {True: "matches", False: "differs", None: "not compared"}[held["ok"]]
         with self._write() as s:
-            self._record(s, "check", "unit", self._vault.unit_id, detail={"ok": report["ok"]})
+            self._record(s, "check", "unit", self._vault.unit_id, detail=detail)
         self._anchor_chain()
         return {"ok": report.pop("ok"), **report}
 

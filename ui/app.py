@@ -131,7 +131,13 @@ class AppController(QObject):
 
         w = SetupWindow(self.db_path, self.tasks, **({"kdf": self.kdf} if self.kdf else {}))
         w.finished.connect(lambda book: self.open_main(book, False))
+        w.joined.connect(self.show_joined)
         self._replace(w)
+
+    def show_joined(self, path: Path) -> None:
+        """This laptop joined a unit through its hub: sign in to the new file."""
+        self.db_path = Path(path)
+        self.show_login()
 
     def show_login(self) -> None:
         from ui.login import LoginWindow

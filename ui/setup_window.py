@@ -52,6 +52,7 @@ class SetupWindow(QWidget):
     """Emits `finished(book)` when the unit exists and the recovery key has been kept."""
 
     finished = Signal(object)
+    joined = Signal(object)  # the path of a unit this laptop joined through a unit hub (ui/sync/join.py)
 
     def __init__(self, db_path: Path, tasks: TaskRunner | SyncTaskRunner, *, clock: Clock | None = None,
                  kdf: KdfParams = DEFAULT_KDF) -> None:
@@ -150,7 +151,14 @@ class SetupWindow(QWidget):
         self.create_button.setDefault(True)
         self.create_button.setAccessibleName("Create unit")
         self.create_button.clicked.connect(self.create)
+        self.join_hub_button = QPushButton("Joining a unit that other laptops already use? &Join a unit hub…")
+        self.join_hub_button.setObjectName("link")
+        self.join_hub_button.setFlat(True)
+        self.join_hub_button.setAutoDefault(False)
+        self.join_hub_button.setAccessibleName("Join a unit hub")
+        self.join_hub_button.clicked.connect(self.open_join)
         row = QHBoxLayout()
+        row.addWidget(self.join_hub_button)
         row.addStretch(1)
         row.addWidget(self.create_button)
         lay.addLayout(row)
@@ -166,10 +174,21 @@ class SetupWindow(QWidget):
         for edit in (self.unit_edit, self.name_edit, self.user_edit, self.password.password, self.password.confirm):
             edit.returnPressed.connect(self.create)
         order = [self.unit_edit, self.name_edit, self.user_edit, self.password.password, self.password.confirm,
-                 self.create_button]
+                 self.create_button, self.join_hub_button]
         for a, b in zip(order, order[1:]):
             QWidget.setTabOrder(a, b)
         return page
+
+    def open_join(self) -> None:
+        """A laptop joining a unit that already exists: the unit comes from its hub instead."""
+        if self.busy.isVisible() or self.book is not None:
+            return
+        from ui.sync.join import JoinHubDialog
+
+        dlg = JoinHubDialog(self.db_path, self.tasks, self)
+        dlg.joined.connect(self.joined.emit)
+        self.join_dialog = dlg
+        dlg.open()
 
     def _name_edited(self, text: str) -> None:
         if not self._username_edited:

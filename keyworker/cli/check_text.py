@@ -2,8 +2,10 @@
 adds to `counts()` gets its words here; one without them is still shown, its key made readable."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from keyworker.clock import format_datetime
 from keyworker.security.permissions import Role
 
 LABELS = {
@@ -66,6 +68,17 @@ def walk_text(chain: dict[str, Any]) -> str:
     return f"{entries}, all checked" + (f": {note}" if note and note != "asked for" else "")
 
 
+def hub_text(hub: dict[str, Any]) -> str:
+    """`audit_chain.hub` in one line: matches, differs, or not compared and why."""
+    if hub.get("ok") is None:
+        return f"Against the unit hub: not compared: {hub.get('reason')}; checked by this laptop's own anchors only"
+    if not hub["ok"]:
+        return f"Against the unit hub: DIFFERS: {hub['problem']}"
+    at = hub.get("at")
+    seen = f", seen {format_datetime(datetime.fromisoformat(at))}" if at else ""
+    return f"Against the unit hub: the audit trail matches what the hub last saw (entry {hub['seq']:,}{seen})"
+
+
 def check_lines(report: dict[str, Any]) -> list[str]:
     chain = report["audit_chain"]
     integrity = report.get("integrity", "not checked this time (--no-integrity)")
@@ -73,13 +86,17 @@ def check_lines(report: dict[str, Any]) -> list[str]:
              f"Audit chain: {'intact' if chain['ok'] else 'BROKEN: ' + str(chain['problem'])} "
              f"({walk_text(chain)})"]
     against = chain.get("against")
+    hub = chain.get("hub")
+    said_below = {part["problem"] for part in (against, hub) if part and part.get("problem")}
     for problem in chain["problems"][1:]:
-        if not against or problem != against["problem"]:
+        if problem not in said_below:
             lines.append(f"  also: {problem}")
     if against:
         verdict = (f"the audit trail still holds its entries up to {against['seq']}" if against["ok"]
                    else "DIFFERS: " + against["problem"])
         lines.append(f"Against backup {against['backup']}: {verdict}")
+    if hub:
+        lines.append(hub_text(hub))
     for key, value in report.items():
         if key in ("ok", "integrity", "audit_chain"):
             continue

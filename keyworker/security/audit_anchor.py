@@ -8,6 +8,9 @@ silently shorten, empty or replace the chain from inside the database file.
 - Every backup header holds the chain head at backup time; `check --against BACKUP` asks that the
   live chain still contain that entry.
 - The append-only triggers are compared with the exact text they were created with.
+- The unit hub keeps the furthest head each laptop pushed (docs/SYNC.md, "Audit-chain heads");
+  `check` on an enrolled laptop asks that the live chain still hold it (`compare_with_hub`), which
+  catches entries removed from the end even when the vault's mark was lowered to match.
 
 What this cannot see (README, "Security model"): entries appended or rewritten after the last
 anchor, and anything done by someone who also edits the vault file and holds no backup to compare.
@@ -19,6 +22,7 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +31,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from keyworker.backup import copy_payload, read_backup_header
+from keyworker.clock import format_datetime
 from keyworker.db.engine import DRIVER_ERRORS, raw_connect
 from keyworker.errors import BackupError
 from keyworker.security import audit as chain
@@ -36,6 +41,9 @@ from keyworker.security.vault import Vault
 # 5-11 ms, a small audited write 2.4-12 ms; every 20 writes adds 0.25-0.55 ms (4-10 %) per write.
 # 20 is also the most entries a crash (no close, no lock) can leave unanchored at the chain's end.
 ANCHOR_EVERY_WRITES = 20
+
+# The first entry of a unit file's trail: Casebook.create's, or keyworker/sync/enrol.py join's.
+CHAIN_BEGINNINGS = ("unit.create", "sync.join")
 
 # Exactly as migrations/versions/0001_foundation.py created them; SQLite keeps the text verbatim.
 EXPECTED_TRIGGERS = {
@@ -87,9 +95,11 @@ def anchor_problems(session: Session, anchor: Anchor | None) -> list[tuple[int, 
     last = head(session)
     first = _first(session)
     if anchor is None:
-        # Every unit begins with its creation; a chain that does not lost its start.
-        if first is not None and (first[0] != 1 or first[2] != "unit.create"):
-            return [(1, "the audit trail does not begin with the unit's creation: its start was replaced")]
+        # Every unit file begins with its creation, or (a laptop that joined a unit hub: its trail is
+        # its own) with the join that made the file; a chain that does not lost its start.
+        if first is not None and (first[0] != 1 or first[2] not in CHAIN_BEGINNINGS):
+            return [(1, "the audit trail does not begin with the unit's creation (or, on a laptop that joined "
+                        "a unit hub, with its joining): its start was replaced")]
         return []
     if last is None or first is None:
         return [(1, f"the audit trail is empty, but it had reached entry {anchor.seq}: "
@@ -189,6 +199,53 @@ def compare_with_backup(session: Session, backup: ChainHead | None, name: str,
     return out
 
 
+# -- the unit hub -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HubHead:
+    """What the unit hub holds of this laptop's chain (`GET /v1/chain-head`): the entry and when
+    the hub stored it (seq None: it holds none yet); or, in `not_compared`, why it was not asked
+    or did not answer (offline, this laptop removed ...), in words that follow "not compared: "."""
+
+    seq: int | None = None
+    hash: str | None = None
+    at: datetime | None = None
+    not_compared: str | None = None
+
+
+def compare_with_hub(session: Session, held: HubHead,
+                     verified: chain.ChainReport) -> tuple[dict[str, Any], int | None]:
+    """The live chain must hold the entry the hub last saw, with its hash, and verify up to it.
+    Returns `audit_chain.hub` of `check --json` and the first entry found wrong. `ok` is None when
+    nothing was compared (`reason` says why): that is not a failure."""
+    seen = f"seen {format_datetime(held.at)}" if held.at else "seen by the hub"
+    out: dict[str, Any] = {"compared": False, "ok": None, "seq": held.seq,
+                           "at": held.at.isoformat() if held.at else None, "problem": None,
+                           "reason": held.not_compared}
+    if held.not_compared is not None:
+        return out, None
+    if held.seq is None or held.hash is None:
+        out["reason"] = ("the hub holds no entry of this laptop's yet (it has not finished a sync since it "
+                         "was enrolled)")
+        return out, None
+    out["compared"] = True
+    last = head(session)
+    if last is None or last.seq < held.seq:
+        upto = last.seq if last else 0
+        out.update(ok=False, problem=f"entries were removed from the end of the audit trail: the unit hub last "
+                                     f"saw entry {held.seq:,} ({seen}), this laptop's trail ends at entry {upto:,}")
+        return out, upto + 1
+    if _hash_at(session, held.seq) != held.hash:
+        out.update(ok=False, problem=f"entry {held.seq:,} is not the one the unit hub saw ({seen}): the trail was "
+                                     f"cut back and written again, or rewritten at or before entry {held.seq:,}")
+        return out, held.seq
+    if not verified.ok and verified.first_broken_seq is not None and verified.first_broken_seq <= held.seq:
+        out.update(ok=False, problem=f"the audit trail is broken at entry {verified.first_broken_seq:,}, before "
+                                     f"the last entry the unit hub saw ({held.seq:,})")
+        return out, verified.first_broken_seq
+    out["ok"] = True
+    return out, None
+
+
 # -- the report `check` prints -----------------------------------------------------------------
 def vault_verified(vault: Vault) -> ChainHead | None:
     """The last entry a check walked the chain to and found sound (the vault's `audit_verified`)."""
@@ -229,8 +286,9 @@ def _walk(session: Session, vault: Vault, full: bool) -> tuple[chain.ChainReport
 
 
 def report(session: Session, vault: Vault, against: tuple[str, ChainHead | None] | None = None,
-           *, full: bool = False) -> dict[str, Any]:
-    """`audit_chain` of `check --json`: the chain walk, then the anchors, triggers and backup.
+           *, full: bool = False, hub: HubHead | None = None) -> dict[str, Any]:
+    """`audit_chain` of `check --json`: the chain walk, then the anchors, triggers, backup and
+    unit hub (`hub` None: this laptop is not enrolled, and the report has no `hub`).
 
     The walk is incremental unless `full`: it continues from the last entry a check found sound
     (the vault's verified mark; README, "Security model", says what that trusts). A trail found
@@ -252,6 +310,10 @@ def report(session: Session, vault: Vault, against: tuple[str, ChainHead | None]
         out["against"] = compare_with_backup(session, against[1], against[0], verified)
         if not out["against"]["ok"]:
             found.append((None, out["against"]["problem"]))
+    if hub is not None:
+        out["hub"], broken = compare_with_hub(session, hub, verified)
+        if out["hub"]["ok"] is False:
+            found.append((broken, out["hub"]["problem"]))
     seqs = [seq for seq, _ in found if seq is not None]
     out.update(ok=not found, first_broken_seq=min(seqs) if seqs else None,
                problem=found[0][1] if found else None, problems=[p for _, p in found])

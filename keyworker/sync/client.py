@@ -143,6 +143,15 @@ class WrappedKey:
 
 
 @dataclass(frozen=True)
+class HeldChainHead:
+    """The furthest audit-chain head this device reported, as the hub keeps it: when it was stored."""
+
+    seq: int
+    hash: str
+    at: datetime | None
+
+
+@dataclass(frozen=True)
 class Joined:
     device_id: str
     unit_id: str
@@ -244,9 +253,9 @@ class HubClient:
         self.head = int(answer["head"])
         return PullPage(ops, self.head, bool(answer["more"]))
 
-    def chain_head(self) -> tuple[int, str] | None:
+    def chain_head(self) -> HeldChainHead | None:
         held = self._http.call("GET", "/v1/chain-head")["chain_head"]
-        return None if held is None else (int(held["seq"]), str(held["hash"]))
+        return None if held is None else HeldChainHead(int(held["seq"]), str(held["hash"]), _when(held.get("at")))
 
     def devices(self) -> list[HubDevice]:
         return [HubDevice(str(d["device_id"]), str(d["name"]), _when(d["enrolled_at"]), _when(d["last_seen_at"]),

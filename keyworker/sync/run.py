@@ -168,9 +168,11 @@ def _batches(ops: list[OutgoingOp]) -> list[list[OutgoingOp]]:
     return out
 
 
-def _record_acks(book: Casebook, acks: list[tuple[str, int]]) -> None:
+def _record_acks(book: Casebook, acks: list[tuple[str, int]], head: tuple[int, str] | None = None) -> None:
     with book._write() as s:
         record_acks(s, acks)
+        if head is not None:
+            set_state(s, "chain_head_sent", f"{head[0]}:{head[1]}")
 
 
 def push_all(book: Casebook, hub: HubClient, *, progress: Progress | None = None,
@@ -182,16 +184,40 @@ def push_all(book: Casebook, hub: HubClient, *, progress: Progress | None = None
         if first:
             total, first = left, False
         if not ops:
+            if done == 0 and head is not None:
+                _report_head(book, hub, head, db)
             return done
         for batch in _batches(ops):
             acks = hub.push(batch, head)
             crash_point("sync_pushed")
-            db(partial(_record_acks, book, acks))
+            db(partial(_record_acks, book, acks, head))
             done += len(batch)
             if progress is not None:
                 progress(done, max(total, done))
         if len(ops) < PUSH_BATCH:
             return done
+
+
+def _head_sent(book: Casebook) -> str | None:
+    with book._read() as s:
+        return get_state(s, "chain_head_sent")
+
+
+def _remember_head(book: Casebook, sent: str) -> None:
+    with book._write() as s:
+        set_state(s, "chain_head_sent", sent)
+
+
+def _report_head(book: Casebook, hub: HubClient, head: tuple[int, str],
+                 db: Callable[[Callable[[], Any]], Any]) -> None:
+    """Nothing to push, but entries were added to the audit chain since the hub last heard of it
+    (views are audited; they make no ops): an empty push tells the hub the head alone, so `check`
+    has a recent entry to compare with (docs/SYNC.md, "Audit-chain heads")."""
+    sent = f"{head[0]}:{head[1]}"
+    if db(partial(_head_sent, book)) == sent:
+        return
+    hub.push([], head)
+    db(partial(_remember_head, book, sent))
 
 
 # -- pull --------------------------------------------------------------------------------------

@@ -166,6 +166,26 @@ def test_an_emptied_trail_is_reported_even_without_the_vault_anchor(db_path: Pat
     assert "does not begin with the unit's creation" in trail["problem"]
 
 
+def test_a_trail_that_begins_with_joining_a_hub_is_sound_and_anchored(db_path: Path, clock: FixedClock) -> None:
+    """A laptop that joined a unit hub made its file by joining: its trail begins with `sync.join`
+    and its vault has no mark until the first check or sign-in anchors it."""
+    key = _key(db_path, clock)
+    _rewrite(db_path, key, lambda es: [_forged(es[0], action="sync.join"), *es[1:]])
+    vault = json.loads(vault_path_for(db_path).read_text())
+    vault.pop("audit_chain", None)
+    vault.pop("audit_verified", None)
+    vault_path_for(db_path).write_text(json.dumps(vault))
+    report = _check(db_path, clock)
+    assert report["ok"] is True, report["audit_chain"]["problems"]
+    assert _anchored_seq(db_path) == _head(db_path, key)[0]
+    # anything else first is still a replaced start
+    _rewrite(db_path, key, lambda es: [_forged(es[0], action="account.create"), *es[1:]])
+    vault = json.loads(vault_path_for(db_path).read_text())
+    vault.pop("audit_chain", None)
+    vault_path_for(db_path).write_text(json.dumps(vault))
+    assert "does not begin with the unit's creation" in _check(db_path, clock)["audit_chain"]["problem"]
+
+
 def test_the_last_entries_deleted_are_reported_as_missing_from_the_end(db_path: Path, clock: FixedClock) -> None:
     key = _key(db_path, clock)
     mark = _head(db_path, key)[0]  # what closing the unit anchored
