@@ -166,16 +166,19 @@ def steady(env: Env, unit: dict[str, object], rounds: int = 3) -> None:
           f"{statistics.median(pull_ms):.0f} ms (of {rounds})", flush=True)
 
 
-def pull_latency(env: Env, total_ops: int, units: int = 8) -> None:
+def pull_latency(env: Env, total_ops: int, units: int = 8, payload_bytes: int = 256) -> None:
+    """Ops generated straight into PostgreSQL, spread over `units` units, then timed pulls at each
+    size. At --hub-units 50 --ops 52500000 that is 50 units of a 20,000-resident unit's ops."""
     import psycopg
 
     from tests.hub.servers import first_laptop
 
     laptops = [first_laptop(env.hub, f"grow-{i}") for i in range(units)]
-    steps = sorted({s for s in (0, total_ops // 10, total_ops // 2, total_ops) if s >= 0})
+    steps = sorted({s for s in (0, total_ops // 50, total_ops // 10, total_ops // 2, total_ops) if s >= 0})
     have = 0
-    print(f"hub pull latency as ops grows ({units} units sharing the table; pages of 500, payload 256 B):",
-          flush=True)
+    reps = max(1, payload_bytes // 16)
+    print(f"hub pull latency as ops grows ({units} units sharing the table; pages of 500, payload "
+          f"{reps * 16} B):", flush=True)
     for step in steps:
         add = step - have
         if add > 0:
@@ -185,17 +188,21 @@ def pull_latency(env: Env, total_ops: int, units: int = 8) -> None:
                 for lp in laptops:
                     last = conn.execute("SELECT last_seq FROM unit_counters WHERE unit_id = %s",
                                         (lp.unit_id,)).fetchone()[0]  # type: ignore[index]
-                    conn.execute(
-                        "INSERT INTO ops (unit_id, unit_seq, device_id, device_seq, op_id, entity_type, entity_id, "
-                        "base_seq, created_at, received_at, payload) "
-                        "SELECT %s, %s + g, %s, %s + g, gen_random_uuid(), 'residents', md5(g::text), NULL, now(), "
-                        "now(), decode(repeat(md5(g::text), 8), 'hex') || decode(repeat(md5(g::text), 8), 'hex') "
-                        "FROM generate_series(1, %s) g", (lp.unit_id, last, lp.device_id, last, per))
+                    for lo in range(0, per, 1_000_000):  # a million rows per statement
+                        n = min(1_000_000, per - lo)
+                        conn.execute(
+                            "INSERT INTO ops (unit_id, unit_seq, device_id, device_seq, op_id, entity_type, "
+                            "entity_id, base_seq, created_at, received_at, payload) "
+                            "SELECT %s, %s + g, %s, %s + g, gen_random_uuid(), 'residents', md5(g::text), NULL, "
+                            "now(), now(), decode(repeat(md5(g::text), %s), 'hex') "
+                            "FROM generate_series(1, %s) g", (lp.unit_id, last + lo, lp.device_id, last + lo, reps, n))
                     conn.execute("UPDATE unit_counters SET last_seq = last_seq + %s WHERE unit_id = %s",
                                  (per, lp.unit_id))
                 conn.execute("ANALYZE ops")
+                size = conn.execute("SELECT pg_total_relation_size('ops')").fetchone()[0]  # type: ignore[index]
             have = step
-            print(f"  (+{add} ops generated in {time.perf_counter() - t:.1f} s)", flush=True)
+            print(f"  (+{add:,} ops generated in {time.perf_counter() - t:.1f} s; ops table and indexes "
+                  f"{size / 2**30:.1f} GiB)", flush=True)
         rng = random.Random(step)
         lp = laptops[0]
         head = have // units
@@ -310,11 +317,17 @@ def main() -> None:
     ap.add_argument("--unit", type=Path, help="the first sync from this unit file (password as the demo's), e.g. the "
                     "benchmark suite's cached 20,000-resident unit, instead of a demo of --residents")
     ap.add_argument("--first-sync-only", action="store_true")
+    ap.add_argument("--latency-only", action="store_true", help="only the hub pull latency curve")
+    ap.add_argument("--hub-units", type=int, default=8, help="units the generated ops are spread over")
+    ap.add_argument("--payload-bytes", type=int, default=256, help="size of each generated op's payload")
     args = ap.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kw-bench-sync-") as tmp:
         env = Env(Path(tmp))
         try:
+            if args.latency_only:
+                pull_latency(env, args.ops, args.hub_units, args.payload_bytes)
+                return
             if not args.soak_only:
                 units = [first_sync(env, args.cache, int(n), args.unit) for n in args.residents.split(",")]
                 if args.first_sync_only:
@@ -322,7 +335,7 @@ def main() -> None:
                 steady(env, units[0])
                 hub_rss(env, units[0], args.rss_seconds)
                 if args.ops:
-                    pull_latency(env, args.ops)
+                    pull_latency(env, args.ops, args.hub_units, args.payload_bytes)
             if args.soak or args.soak_only:
                 soak(env, 500)
         finally:
