@@ -348,6 +348,8 @@ class Casebook:
         engine = make_engine(path, key)
         try:
             migrated = _migrate_if_needed(engine, path, key, vault, clock)
+            if username is not None:
+                _finish_join_if_needed(cls, engine, path, vault, key, clock, device, kdf)
             actor: Actor
             with Session(engine) as s:
                 if username is None:
@@ -620,6 +622,31 @@ def _check_db_file(path: Path) -> None:
             f"The folder {path.parent} is read-only, and Keyworker must write beside the unit database. "
             "Copy the database and its .vault file to a folder you can write to."
         )
+
+
+def _finish_join_if_needed(cls: type[Casebook], engine: Engine, path: Path, vault: Vault, key: bytes, clock: Clock,
+                           device: str, kdf: KdfParams) -> None:
+    """A laptop whose join died while it loaded the unit's snapshot (keyworker/sync/snapshot.py)
+    has no accounts yet: they come with the snapshot. A password that opens the unit key is
+    proof enough, so the first sign-in finishes the join (one sync round) before it looks the
+    account up."""
+    from keyworker.sync.snapshot import needed
+
+    with Session(engine) as s:
+        if not needed(s):
+            return
+    from keyworker.sync.client import HubError
+    from keyworker.sync.enrol import JOIN_ACTOR, EnrolmentError
+    from keyworker.sync.run import sync_once
+
+    book = cls(path, make_engine(path, key), vault, key, JOIN_ACTOR, clock, device, kdf)
+    try:
+        sync_once(book)
+    except HubError as e:
+        raise EnrolmentError(f"This laptop's join stopped before the unit was copied to it; it finishes when "
+                             f"someone signs in while the unit hub can be reached ({e.message}).") from e
+    finally:
+        book.close()
 
 
 def _actor_for(session: Session, username: str) -> Actor:

@@ -22,7 +22,9 @@ as plain rows, which SQLite writes at hundreds of thousands a second.
   before anything is written), then every chunk into the empty unit in ONE write transaction
   (foreign keys checked at its commit), the row counts checked against the manifest, `last_seen`
   set to the snapshot's unit_seq. All or nothing: a load cut short leaves `snapshot_needed`, and
-  the next round loads again. The pull then brings only the ops after it.
+  the next round loads again (after a crash, the first sign-in runs that round: keyworker/casebook.py
+  `_finish_join_if_needed`, since the accounts come with the snapshot). The pull then brings only
+  the ops after it.
 
 The hub stores the sealed bytes (keyworker/hub/snapshots.py) and cannot read them. A chunk that does
 not open, a missing chunk or a count that differs stops the load with nothing written."""
@@ -41,6 +43,7 @@ from sqlalchemy import LargeBinary, Table, func, select
 
 from keyworker.db.sync import CONFLICTS_T, HEADS_T, OPS_T, QUARANTINE_T
 from keyworker.errors import DatabaseError, KeyworkerError
+from keyworker.security.slot_changes import crash_point
 from keyworker.sync.apply import ALL_FIELDS, RESIDENTS, VERSIONED, get_state, last_seen, set_state
 from keyworker.sync.keys import Keyring, PayloadUnreadable
 from keyworker.sync.oplog import LOCAL_COLUMNS, VAULT_SLOTS, synced_tables
@@ -297,6 +300,7 @@ def _load(book: Casebook, hub: HubClient, keyring: Keyring, info: HubSnapshot, m
                                 f"VALUES ({', '.join('?' * len(p.columns))})", rows)
             got[p.name] = got.get(p.name, 0) + len(rows)
             done += len(rows)
+            crash_point("snapshot_loading")  # tests: the process dies part way through the load
             if progress is not None:
                 progress(done, max(total, done))
         short = {k: (v, got.get(k, 0)) for k, v in want.items() if got.get(k, 0) != v}

@@ -148,3 +148,30 @@ def test_publishing_waits_for_a_quiet_moment(hub, certs, db_path: Path, clock: F
     with pytest.raises(snapshot.SnapshotError, match="Changes kept arriving"):
         enrol.make_code(a)
     a.close()
+
+
+def test_a_join_killed_while_loading_is_finished_by_the_first_sign_in(hub, certs, db_path: Path, tmp_path: Path,
+                                                                      clock: FixedClock) -> None:
+    """The process dies inside the load (nothing of it is committed): the accounts come with the
+    snapshot, so nobody could sign in to run `sync now`; the first sign-in finishes the join."""
+    from keyworker.errors import AuthenticationFailed
+    from tests.e2e_sync.helpers import cli
+
+    unit, a, _ = bootstrap(hub, certs, db_path, clock)
+    made = enrol.make_code(a)
+    path = tmp_path / "b" / "unit.kwdb"
+    r = cli(unit, "B", "sync", "join", "--hub", unit.url, "--code", made.text, "--cert-sha256", unit.pin,
+            "--db", str(path), "--name", "Laptop B", env={"KEYWORKER_TEST_CRASH_AT": "snapshot_loading"})
+    assert r.returncode == 70, r.stderr  # killed at the crash point
+    assert path.exists() and vault_path_for(path).exists()
+    unit.paths["B"] = path
+    with pytest.raises(AuthenticationFailed):  # a wrong password still gets nowhere
+        from keyworker.casebook import Casebook
+        Casebook.open(path, "admin", "not the password at all", clock=clock, kdf=FAST_KDF, device_id=unit.devices["B"])
+    b = open_laptop(unit, "B", "manager")
+    try:
+        assert digest(b) == digest(a)
+        assert ("sync.snapshot_loaded" in [act for act, _ in last_audit(b, 8)])
+    finally:
+        b.close()
+        a.close()
