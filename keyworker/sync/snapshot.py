@@ -243,26 +243,37 @@ def _manifest(keyring: Keyring, info: HubSnapshot, sealed: bytes, schema: str, u
 
 def load(book: Casebook, hub: HubClient, *, progress: Progress | None = None,
          db: Callable[[Callable[[], Any]], Any] | None = None) -> int:
-    """Load the newest snapshot into this (empty, just joined) unit. Returns its unit_seq."""
+    """Load the newest snapshot into this (empty, just joined) unit. Returns its unit_seq. A
+    snapshot replaced on the hub while it downloads (another code was made) is given up for the
+    newer one, up to ATTEMPTS times."""
+    from keyworker.sync.client import HubRefused
+
     run = db or (lambda fn: fn())
-    info = hub.latest_snapshot()
-    if info is None:
-        raise SnapshotError("The hub holds no copy of the unit for a new laptop yet: ask your administrator to make "
-                            "a new enrolment code on an enrolled laptop, then sync.")
     keyring = book._sync_keyring()
 
     def schema() -> str:
         with book._read() as s:
             return _schema(s.connection())
 
-    manifest = _manifest(keyring, info, hub.snapshot_chunk(info.snapshot_id, info.chunks - 1), run(schema),
-                         book._vault.unit_id)
-    try:
-        run(lambda: _load(book, hub, keyring, info, manifest, progress))
-    except DatabaseError as e:  # a row that does not fit (its foreign keys are checked at the commit)
-        raise SnapshotError(f"The unit's copy on the hub could not be written here ({e}): nothing was written. "
-                            "Ask your administrator.") from e
-    return info.unit_seq
+    for attempt in range(ATTEMPTS):
+        info = hub.latest_snapshot()
+        if info is None:
+            raise SnapshotError("The hub holds no copy of the unit for a new laptop yet: ask your administrator to "
+                                "make a new enrolment code on an enrolled laptop, then sync.")
+        try:
+            manifest = _manifest(keyring, info, hub.snapshot_chunk(info.snapshot_id, info.chunks - 1), run(schema),
+                                 book._vault.unit_id)
+            run(lambda: _load(book, hub, keyring, info, manifest, progress))
+        except HubRefused as e:
+            newer = hub.latest_snapshot() if e.status == 404 and attempt + 1 < ATTEMPTS else None
+            if newer is None or newer.snapshot_id == info.snapshot_id:
+                raise
+            continue  # nothing of it was written: the newer one from the start
+        except DatabaseError as e:  # a row that does not fit (its foreign keys are checked at the commit)
+            raise SnapshotError(f"The unit's copy on the hub could not be written here ({e}): nothing was written. "
+                                "Ask your administrator.") from e
+        return info.unit_seq
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
 def _load(book: Casebook, hub: HubClient, keyring: Keyring, info: HubSnapshot, manifest: dict[str, Any],

@@ -175,3 +175,29 @@ def test_a_join_killed_while_loading_is_finished_by_the_first_sign_in(hub, certs
     finally:
         b.close()
         a.close()
+
+
+def test_a_snapshot_replaced_while_it_downloads_is_given_up_for_the_newer(hub, certs, db_path: Path, tmp_path: Path,
+                                                                          clock: FixedClock) -> None:
+    """Another enrolment code made while a laptop is joining replaces the snapshot on the hub: the
+    joining laptop starts again with the newer one instead of failing."""
+    unit, a, _ = bootstrap(hub, certs, db_path, clock)
+    made = enrol.make_code(a)
+    first = scalar(hub.db.owner_url, "SELECT snapshot_id FROM snapshots WHERE unit_id = %s", unit.unit_id)
+    replaced: list[bool] = []
+
+    def progress(done: int, total: int) -> None:
+        if not replaced:
+            replaced.append(True)
+            enrol.make_code(a)  # a second code: a new snapshot, the first deleted with its chunks
+
+    unit.paths["B"] = enrol.join(unit.url, made.text, tmp_path / "b" / "unit.kwdb", unit.pin, device_name="Laptop B",
+                                 device_id=unit.devices["B"], clock=clock, kdf=FAST_KDF, progress=progress)
+    assert replaced and scalar(hub.db.owner_url, "SELECT snapshot_id FROM snapshots WHERE unit_id = %s",
+                               unit.unit_id) != first
+    b = open_laptop(unit, "B")
+    try:
+        assert digest(b) == digest(a)
+    finally:
+        b.close()
+        a.close()
