@@ -163,6 +163,8 @@ class MainWindow(QMainWindow):
         from ui.sync.worker import SyncWorkerHook  # pushes and pulls with the unit hub (issue 17)
 
         self.sync_worker = SyncWorkerHook(ctx, self)
+        self.sync_worker.running.connect(self.act_sync.setVisible)
+        self.sync_worker.syncing.connect(self.status.sync_label.show_syncing)
         self.sync_worker.start()
 
     # -- pages ---------------------------------------------------------------------------------
@@ -246,9 +248,13 @@ class MainWindow(QMainWindow):
                                        "Bring residents and open referrals in from a spreadsheet (CSV)")
         self.act_backup = self._action("&Back up now…", self._back_up, None,
                                        "Make an encrypted backup of the whole unit (Administration → Backup)")
+        self.act_sync = self._action("S&ync now", self._sync_now, "Ctrl+Shift+Y",
+                                     "Send this laptop's changes to the unit hub and bring in the other laptops' now")
+        self.act_sync.setVisible(False)  # until the sync worker starts: only on a laptop that joined a hub
         file_menu = mb.addMenu("&File")
         file_menu.addAction(self.act_import)
         file_menu.addAction(self.act_backup)
+        file_menu.addAction(self.act_sync)
         file_menu.addSeparator()
         file_menu.addActions([self.act_password, self.act_lock])
         file_menu.addSeparator()
@@ -342,9 +348,15 @@ class MainWindow(QMainWindow):
         if callable(refresh):
             refresh()
 
+    def _sync_now(self) -> None:
+        if not self.sync_worker.sync_now():
+            self.statusBar().showMessage("This laptop is not syncing with a unit hub just now.", 5000)
+
     def _shortcuts(self) -> None:
         rows = [("Ctrl+L", "Lock now"), ("Ctrl+1 … Ctrl+9", "Go to a page, in the list's order"), ("Ctrl+F", "Find"),
                 ("Ctrl+O", "Open a resident"), ("F5", "Refresh"), ("Ctrl+Q", "Quit")]
+        if self.act_sync.isVisible():
+            rows.append(("Ctrl+Shift+Y", "Sync with the unit hub now"))
         QMessageBox.information(self, "Keyboard shortcuts", "\n".join(f"{k}\t{v}" for k, v in rows))
 
     def _about(self) -> None:

@@ -2,7 +2,7 @@
 "3 conflicts waiting" (docs/SYNC.md, "The screens"). Nothing at all while this laptop has not
 joined a unit hub. Read off the UI thread (`book.sync.status()` on the task runner) every 30
 seconds, after a sync or a conflict resolved (`data_changed("sync")`), never while locked.
-Clicking it opens Sync conflicts (for those who may resolve them)."""
+Clicking it opens Sync conflicts (for those who may resolve them, when some wait), else syncs now."""
 from __future__ import annotations
 
 from typing import Any
@@ -62,6 +62,8 @@ class SyncStatusLabel(ClickableLabel):
                         "could not be applied here: the administrator can see them with `check`.")
         if st.conflicts_waiting and self._may_resolve():
             tips.append("Click to open Sync conflicts.")
+        else:
+            tips.append("Click to sync now (Ctrl+Shift+Y).")
         self.setToolTip("\n".join(tips))
         self.setAccessibleDescription(" ".join(tips))
         warn = st.offline_since is not None or st.stale or st.conflicts_waiting
@@ -72,8 +74,20 @@ class SyncStatusLabel(ClickableLabel):
     def _may_resolve(self) -> bool:
         return bool(self.ctx.book.actor.can(Permission.RESOLVE_SYNC_CONFLICTS))
 
+    def show_syncing(self) -> None:
+        """Until the round's reading comes back (the worker's report polls again)."""
+        if self.isVisible():
+            self.setText("Syncing…")
+
     def open_conflicts(self) -> None:
+        """A click: Sync conflicts when some wait for this user, else a round now."""
         window: Any = self.ctx.main_window
+        if window is None or self.ctx.state.locked:
+            return
         go_to = getattr(window, "go_to", None)
-        if callable(go_to) and not self.ctx.state.locked and self._may_resolve():
+        if callable(go_to) and self._may_resolve() and self.status is not None and self.status.conflicts_waiting:
             go_to("sync_conflicts")
+            return
+        hook = getattr(window, "sync_worker", None)
+        if hook is not None:
+            hook.sync_now()
