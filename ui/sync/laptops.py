@@ -178,6 +178,7 @@ class LaptopsScreen(QWidget):
         bl.addLayout(row)
         self.busy = QLabel("")
         self.busy.setObjectName("muted")
+        self.busy.setWordWrap(True)
         bl.addWidget(self.busy)
         self.rotated = QLabel("")  # what the last rotation did (busy is cleared by every refresh)
         self.rotated.setObjectName("muted")
@@ -273,7 +274,10 @@ class LaptopsScreen(QWidget):
 
     def create_code(self) -> None:
         book = self.ctx.book
-        self.busy.setText("Making a code and sending its sealed keys to the unit hub…")
+        # The code's bundle goes with a fresh sealed copy of the unit (keyworker/sync/snapshot.py):
+        # about 15 s for a 20,000-resident unit.
+        self.busy.setText("Sending a sealed copy of the unit to the hub for the new laptop, then making its "
+                          "code: this can take a minute on a large unit…")
         self.code_button.setEnabled(False)
 
         def done(code: EnrolmentCode) -> None:
