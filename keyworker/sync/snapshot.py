@@ -161,23 +161,33 @@ def _chunks(conn: Connection, all_parts: list[_Part], counts: dict[str, int],
         counts[p.name] = 0
         while True:
             rows = cur.fetchmany(FETCH_ROWS)
-            if rows:
-                batch = [list(r) for r in rows] if p.binary else rows
-                if p.binary:
-                    for r in batch:
-                        for i in p.binary:
-                            if r[i] is not None:
-                                r[i] = base64.b64encode(r[i]).decode("ascii")
-                text_ = json.dumps(batch, separators=(",", ":"), ensure_ascii=False)
-                pieces.append(text_[1:-1])
-                size += len(text_)
-                counts[p.name] += len(rows)
-                on_rows(len(rows))
+            # Rows with bytes (a document's PDF) can be megabytes each: measured one by one, so a
+            # chunk stays near the target however large its rows (the hub takes 16 MiB a chunk).
+            for text_ in _row_texts(rows, p.binary) if p.binary else [json.dumps(rows, separators=(",", ":"),
+                                                                                  ensure_ascii=False)]:
+                if pieces and size + len(text_) > CHUNK_JSON_BYTES:
+                    yield (head + ",".join(pieces) + "]}").encode()
+                    pieces, size = [], 0
+                if len(text_) > 2:
+                    pieces.append(text_[1:-1])
+                    size += len(text_)
+            counts[p.name] += len(rows)
+            on_rows(len(rows))
             if pieces and (size >= CHUNK_JSON_BYTES or not rows):
                 yield (head + ",".join(pieces) + "]}").encode()
                 pieces, size = [], 0
             if not rows:
                 break
+
+
+def _row_texts(rows: list[Any], binary: tuple[int, ...]) -> Iterator[str]:
+    """Each row as a one-row JSON array, its bytes columns in base64."""
+    for row in rows:
+        r = list(row)
+        for i in binary:
+            if r[i] is not None:
+                r[i] = base64.b64encode(r[i]).decode("ascii")
+        yield json.dumps([r], separators=(",", ":"), ensure_ascii=False)
 
 
 def publish(book: Casebook, hub: HubClient, *, progress: Progress | None = None) -> int:

@@ -201,3 +201,34 @@ def test_a_snapshot_replaced_while_it_downloads_is_given_up_for_the_newer(hub, c
     finally:
         b.close()
         a.close()
+
+
+def test_large_documents_travel_in_chunks_of_bounded_size(hub, certs, db_path: Path, tmp_path: Path, clock: FixedClock,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows with bytes are measured one by one: many letters (PDFs) never make one chunk larger
+    than the hub takes, and every byte arrives."""
+    import hashlib
+    import os as _os
+
+    from keyworker.db.documents import Document
+
+    unit, a, _ = bootstrap(hub, certs, db_path, clock)
+    monkeypatch.setattr(snapshot, "CHUNK_JSON_BYTES", 64 * 1024)
+    blobs = [_os.urandom(40_000 + i) for i in range(12)]  # incompressible, like a PDF
+    with a._write() as s:
+        for i, blob in enumerate(blobs):
+            s.add(Document(kind="discharge_letter", title=f"Letter {i}", content=blob,
+                           sha256=hashlib.sha256(blob).hexdigest()))
+    made = enrol.make_code(a)
+    biggest = scalar(hub.db.owner_url, "SELECT max(octet_length(c.data)) FROM snapshot_chunks c JOIN snapshots s "
+                                       "USING (snapshot_id) WHERE s.unit_id = %s", unit.unit_id)
+    assert biggest < 200 * 1024  # about one letter and a half in base64, not all twelve
+    unit.paths["B"] = _join(unit, made, tmp_path / "b" / "unit.kwdb")
+    b = open_laptop(unit, "B")
+    try:
+        with b._read() as s:
+            got = {d.title: d.content for d in s.scalars(select(Document))}
+        assert [got[f"Letter {i}"] for i in range(12)] == blobs
+    finally:
+        b.close()
+        a.close()
