@@ -121,6 +121,9 @@ def _search_text(x: ContactLog) -> str:
     return f"{x.with_name}\n{x.summary}\n{x.safeguarding_reason or ''}"
 
 
+note_search.register_source("contacts", "contact", ContactLog, _search_text)
+
+
 def _entries(s: Session, resident_id: str, date_from: date | None, date_to: date | None) -> list[TimelineEntry]:
     low, high = timeline.day_bounds(date_from, date_to)
     q = select(ContactLog).where(ContactLog.resident_id == resident_id, ContactLog.archived.is_(False))

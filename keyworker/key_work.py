@@ -34,6 +34,7 @@ from keyworker.key_work_input import (
     validate_group,
     validate_session,
 )
+from keyworker import note_search
 from keyworker.key_work_links import index_text, unindex_text
 from keyworker.security.permissions import Permission
 from keyworker.timeline import TimelineEntry, register_timeline_source
@@ -266,6 +267,14 @@ def admission_on(s: Session, resident_id: str, day: date) -> Admission | None:
         .order_by(Admission.admitted_on.desc())).first()
 
 
+def _session_search_text(x: KeyWorkSession) -> str:
+    view = _session_view(x, {})
+    return view.title + "\n" + view.text
+
+
+note_search.register_source("key_work_sessions", "session", KeyWorkSession, _session_search_text)
+
+
 class KeyWorkService:
     def __init__(self, book: Casebook) -> None:
         self._book = book
@@ -328,8 +337,7 @@ class KeyWorkService:
         new_progress = [g for g in worked if g["progress"] and (g["goal_id"], g["progress"]) not in already]
         if new_progress:
             self._progress_into_plan(s, adm, x, new_progress)
-        view = _session_view(x, {})
-        index_text(s, x.resident_id, "session", x.id, view.title + "\n" + view.text)
+        index_text(s, x.resident_id, "session", x.id, _session_search_text(x))
         return x
 
     def _goals_in_plan(self, s: Session, adm: Admission, goals: list[dict[str, str]]) -> list[dict[str, str]]:

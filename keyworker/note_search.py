@@ -6,10 +6,17 @@ is an FTS5 table, `note_search(body, rtoken)`, made by migration 0013_case_notes
 encrypted like every other page, and no text is written outside the database. `rtoken` is one
 token naming the resident, so a search within a record is an AND in the index itself;
 `note_search_rows(rowid, kind, record_id, resident_id)` says which record each row is. Areas
-index in the same transaction as the write; a correction unindexes the text it supersedes."""
+index in the same transaction as the write; a correction unindexes the text it supersedes.
+
+Rows that arrive from other laptops (keyworker/sync/apply.py) are written without the areas'
+services, so each area names its searchable table once (`register_source`: the kind, the model,
+the text it indexes) and the apply engine calls `reindex` for every such row a page touched."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -70,3 +77,37 @@ def search(session: Session, words: str, resident_id: str | None = None,
         "SELECT r.kind, r.record_id FROM note_search JOIN note_search_rows r ON r.rowid = note_search.rowid "
         "WHERE note_search MATCH :q ORDER BY note_search.rowid DESC LIMIT :n"), {"q": q, "n": limit})
     return [(k, i) for k, i in rows.tuples()]
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str
+    model: type
+    body: Callable[[Any], str]
+
+
+SOURCES: dict[str, Source] = {}  # table name -> how its rows are indexed
+
+
+def register_source(table: str, kind: str, model: type, body: Callable[[Any], str]) -> None:
+    SOURCES[table] = Source(kind, model, body)
+
+
+def reindex(session: Session, table: str, record_ids: set[str]) -> int:
+    """Bring the index up to date for these rows of `table` as they stand now: a current row's text
+    (again), nothing for one archived, superseded by a correction or absent. Returns how many are
+    indexed."""
+    src = SOURCES.get(table)
+    if src is None or not record_ids:
+        return 0
+    n = 0
+    for rid in sorted(record_ids):
+        unindex(session, src.kind, rid)
+        row = session.get(src.model, rid, populate_existing=True)  # written by Core statements just now
+        if row is None or getattr(row, "archived", False) or getattr(row, "superseded_by_id", None):
+            continue
+        body = src.body(row)
+        if body.strip():
+            index(session, row.resident_id, src.kind, rid, body)
+            n += 1
+    return n

@@ -248,6 +248,9 @@ def shift_starts(session: Session) -> dict[str, time]:
     return out
 
 
+note_search.register_source("case_notes", "note", CaseNote, lambda x: x.text)
+
+
 class NoteService:
     def __init__(self, book: Casebook) -> None:
         self._book = book

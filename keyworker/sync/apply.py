@@ -334,6 +334,19 @@ def _refresh_search_text(page: _Page) -> None:
             conn.execute(update(t).where(t.c.id == r.id).values(search_text=want))
 
 
+def _refresh_note_index(session: Session, ops: list[PulledOp]) -> None:
+    """Notes, contacts and key work sessions the page touched, into the full-text index as they now
+    stand (keyworker/note_search.py: a row that arrived is indexed, a superseded one leaves it)."""
+    from keyworker import note_search
+
+    touched: dict[str, set[str]] = defaultdict(set)
+    for op in ops:
+        if op.entity_type in note_search.SOURCES:
+            touched[op.entity_type].add(op.entity_id)
+    for table, ids in touched.items():
+        note_search.reindex(session, table, ids)
+
+
 def _decoded(table: Table, fields: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for k, v in fields.items():
@@ -785,6 +798,7 @@ def _apply(session: Session, ctx: Any, keyring: Keyring, ops: list[PulledOp], bu
         runner.flush()
     applied, held = n.applied, n.held
     _refresh_search_text(page)
+    _refresh_note_index(session, fresh)
     set_state(session, "last_seen", str(top))
     if applied or held:
         name = session.connection().execute(select(Account.username).where(Account.id == ctx.actor_id)).scalar()

@@ -259,3 +259,18 @@ def test_status_says_when_it_last_synced_and_whether_it_is_stale(unit, monkeypat
     with book._write() as s:
         set_state(s, "offline_since", (now - timedelta(minutes=1)).isoformat())
     assert status_words(book.sync.status(), book.clock.now()).startswith("Offline since ")
+
+
+def test_notes_from_another_laptop_are_found_by_search_and_a_correction_replaces_them(unit) -> None:  # type: ignore[no-untyped-def]
+    from keyworker.notes import NoteInput
+
+    books, ex, (rid, _, _) = unit
+    a, b = books["A"], books["B"]
+    note = a.notes.write(NoteInput(rid, "Talked about the allotment and her daughter's visit."))
+    settle(books, ex)
+    assert [e.record_id for e in b.notes.timeline(rid, search="allotment")] == [note.id]
+    new = a.notes.correct(note.id, NoteInput(rid, "Talked about the garden and her daughter's visit."), "Wrong word")
+    settle(books, ex)
+    assert b.notes.timeline(rid, search="allotment") == []
+    assert [e.record_id for e in b.notes.timeline(rid, search="garden")] == [new.id]
+    assert [e.record_id for e in books["C"].notes.timeline(rid, search="daught")] == [new.id]  # as you type
