@@ -501,7 +501,7 @@ class DestinationService:
                 route.destination_id, route.archived = d.id, False
             assigned = cast(CursorResult[Any], s.execute(update(OutboxItem).where(
                 OutboxItem.kind == kind, OutboxItem.status == "pending", OutboxItem.destination_id.is_(None),
-                OutboxItem.archived.is_(False)).values(destination_id=d.id)
+                OutboxItem.archived.is_(False)).values(destination_id=d.id, updated_at=self._book.clock.now())
                 .execution_options(synchronize_session=False))).rowcount or 0
             self._book._record(s, "outbox.route_set", "outbox_route", None,
                                detail={"kind": kind, "destination": d.name, "assigned": int(assigned)})

@@ -161,21 +161,67 @@ def delivery_states_of_resident(session: Session, resident_id: str) -> dict[str,
     return _states(session, Document.resident_id == resident_id)
 
 
-def _states(session: Session, which: ColumnElement[bool]) -> dict[str, DeliveryState]:
+ELSEWHERE = "Sent through another laptop's outbox."
+
+
+def _states(session: Session, which: ColumnElement[bool], *, shared: bool = True) -> dict[str, DeliveryState]:
+    """Each document's state from this laptop's outbox items; for one with none here, what the
+    laptop that sends it shared on the document's row (`shared`), else "Not sent"."""
     rows = session.execute(
         select(Document.id, OutboxItem.status, OutboxItem.destination_id, OutboxDestination.enabled,
                OutboxItem.last_error, OutboxItem.delivered_at, OutboxItem.recipient_name,
-               OutboxItem.cancelled_reason)
+               OutboxItem.cancelled_reason, Document.delivery_state, Document.delivery_label,
+               Document.delivery_detail, Document.delivery_at)
         .outerjoin(OutboxItem, (OutboxItem.document_id == Document.id) & OutboxItem.archived.is_(False))
         .outerjoin(OutboxDestination, OutboxDestination.id == OutboxItem.destination_id)
         .where(which, Document.archived.is_(False))
         .order_by(Document.id, OutboxItem.created_at)).all()
     by_doc: dict[str, list[tuple[object, ...]]] = {}
+    elsewhere: dict[str, DeliveryState] = {}
     for row in rows:
         items = by_doc.setdefault(row[0], [])
         if row[1] is not None:  # the outer join's empty row: a document with no item
             items.append(tuple(row))
-    return {doc_id: _summarise(doc_id, items) if items else not_sent(doc_id) for doc_id, items in by_doc.items()}
+        elif shared and row[8]:
+            detail = " ".join(x for x in (str(row[10] or ""), ELSEWHERE) if x)
+            elsewhere[row[0]] = DeliveryState(row[0], str(row[8]), str(row[9] or ""), detail, 0,
+                                              row[11] if isinstance(row[11], datetime) else None)
+    return {doc_id: _summarise(doc_id, items) if items else elsewhere.get(doc_id) or not_sent(doc_id)
+            for doc_id, items in by_doc.items()}
+
+
+SHARED_AT = "delivery_shared_at"  # sync_state: when this laptop last shared its documents' delivery
+
+
+def share_delivery(session: Session, now: datetime) -> int:
+    """Put on each document's row what this laptop's outbox says of it, where that changed since
+    the last time (the sync round calls this before it pushes: keyworker/sync/run.py). A change
+    to the row is an op, so every laptop's Documents tab shows "Sent ..." for a letter only this
+    laptop could send. Returns how many rows changed."""
+    from datetime import timedelta
+
+    from keyworker.sync.apply import get_state, set_state
+
+    since = get_state(session, SHARED_AT)
+    q = select(OutboxItem.document_id).where(OutboxItem.document_id.is_not(None)).distinct()
+    if since:  # a second's margin: stamps and the clock read at the start may share a second
+        q = q.where(OutboxItem.updated_at >= datetime.fromisoformat(since) - timedelta(seconds=1))
+    ids = [i for i in session.scalars(q) if i]
+    changed = 0
+    for i in range(0, len(ids), 500):
+        for doc_id, st in _states(session, Document.id.in_(ids[i:i + 500]), shared=False).items():
+            if st.state == NOT_SENT:
+                continue
+            doc = session.get(Document, doc_id)
+            if doc is None:
+                continue
+            want = (st.state, st.label[:120], st.detail or None, st.delivered_at)
+            if (doc.delivery_state, doc.delivery_label, doc.delivery_detail, doc.delivery_at) != want:
+                doc.delivery_state, doc.delivery_label, doc.delivery_detail, doc.delivery_at = want
+                changed += 1
+    session.flush()
+    set_state(session, SHARED_AT, now.isoformat())
+    return changed
 
 
 def _to(names: list[str]) -> str:

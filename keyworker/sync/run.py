@@ -37,6 +37,7 @@ from sqlalchemy import delete, func, select
 
 from keyworker.db.sync import CONFLICTS_T, OPS_T, QUARANTINE_T, STATE_T
 from keyworker.errors import KeyworkerError
+from keyworker.outbox.queue import share_delivery
 from keyworker.security import audit_anchor
 from keyworker.security.slot_changes import crash_point
 from keyworker.sync import slots, snapshot
@@ -143,6 +144,7 @@ def _take(book: Casebook, first: bool) -> tuple[list[OutgoingOp], tuple[int, str
     with book._write() as s:
         if first:
             slots.publish(s, book._vault)
+            share_delivery(s, book.clock.now())  # what this laptop's outbox did, onto the documents
         ops = pending_ops(s, PUSH_BATCH)
         head = audit_anchor.head(s)
         left = _pending_count(s) if first else 0

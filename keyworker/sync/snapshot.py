@@ -33,7 +33,7 @@ from __future__ import annotations
 import base64
 import json
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -180,7 +180,7 @@ def _chunks(conn: Connection, all_parts: list[_Part], counts: dict[str, int],
                 break
 
 
-def _row_texts(rows: list[Any], binary: tuple[int, ...]) -> Iterator[str]:
+def _row_texts(rows: Sequence[Any], binary: tuple[int, ...]) -> Iterator[str]:
     """Each row as a one-row JSON array, its bytes columns in base64."""
     for row in rows:
         r = list(row)
