@@ -1,0 +1,150 @@
+"""The unit key's generations in the vault (docs/SYNC.md, "Rotating keys as built").
+
+The unit key is the database key. After a rotation (keyworker/sync/unit_key.py) a unit has more
+than one: generation 1 is the key it was made with, each rotation adds the next. The vault keeps,
+under `"unit_key"`:
+
+- `gen`: the generation the database file beside it is encrypted under (absent: 1). The vault's own
+  secrets (the sync keys, the hub's token and this laptop's private key) are wrapped under that
+  generation's key, as they always were under "the" unit key;
+- `steps`: one entry per rotation this laptop knows, `from` N `to` N + 1, with `up` (key N + 1
+  sealed under key N) and `down` (key N sealed under key N + 1): AES-256-GCM under an HKDF-SHA256
+  key of the sealing key, the unit, both generations and the direction as associated data.
+
+A key slot (an account's password, or the recovery key) says which generation it wraps (`gen`,
+absent: 1). Signing in opens the slot and walks the steps to the file's generation (up or down),
+so every caller of Vault.unlock still gets the key that opens the file. A slot of an older
+generation is re-wrapped under the newest key at its owner's next sign-in (the password is known
+only then); the steps up are what let an old slot reach the new key meanwhile, so they are kept
+until no slot in this vault needs them (`drop_spent_steps`). Steps down only ever lead to keys
+older than the newest, which a removed laptop may hold anyway; they stay, so a backup made before a
+rotation can still be checked against (`check --against`)."""
+from __future__ import annotations
+
+import base64
+import os
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from keyworker.errors import VaultError
+
+FIELD = "unit_key"
+_INFO = b"keyworker unit key transition v1"
+ACCOUNT = "account"
+
+
+def file_gen(data: dict[str, Any]) -> int:
+    entry = data.get(FIELD)
+    gen = entry.get("gen") if isinstance(entry, dict) else None
+    return gen if isinstance(gen, int) and gen >= 1 else 1
+
+
+def steps(data: dict[str, Any]) -> list[dict[str, Any]]:
+    entry = data.get(FIELD)
+    raw = entry.get("steps") if isinstance(entry, dict) else None
+    return [dict(s) for s in raw if isinstance(s, dict)] if isinstance(raw, list) else []
+
+
+def newest_gen(data: dict[str, Any]) -> int:
+    return max([file_gen(data), *(int(s["to"]) for s in steps(data) if isinstance(s.get("to"), int))])
+
+
+def slot_gen(slot: dict[str, Any]) -> int:
+    gen = slot.get("gen")
+    return gen if isinstance(gen, int) and gen >= 1 else 1
+
+
+def _cipher(key: bytes) -> AESGCM:
+    return AESGCM(HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(key))
+
+
+def _aad(unit_id: str, frm: int, to: int, direction: str) -> bytes:
+    return f"keyworker-unit-key-step-v1|{unit_id}|{frm}|{to}|{direction}".encode()
+
+
+def _seal(key: bytes, secret: bytes, aad: bytes) -> dict[str, str]:
+    nonce = os.urandom(12)
+    return {"nonce": base64.b64encode(nonce).decode(), "sealed": base64.b64encode(
+        _cipher(key).encrypt(nonce, secret, aad)).decode()}
+
+
+def _open(key: bytes, sealed: Any, aad: bytes) -> bytes:
+    out = _cipher(key).decrypt(base64.b64decode(sealed["nonce"]), base64.b64decode(sealed["sealed"]), aad)
+    if len(out) != 32:
+        raise ValueError("not a unit key")
+    return out
+
+
+def make_step(unit_id: str, old_key: bytes, old_gen: int, new_key: bytes) -> dict[str, Any]:
+    new_gen = old_gen + 1
+    return {"from": old_gen, "to": new_gen, "up": _seal(old_key, new_key, _aad(unit_id, old_gen, new_gen, "up")),
+            "down": _seal(new_key, old_key, _aad(unit_id, old_gen, new_gen, "down"))}
+
+
+def add_step(data: dict[str, Any], step: dict[str, Any]) -> bool:
+    """Put `step` into vault data (inside Vault.update) unless it is there already. True if added."""
+    entry = data.setdefault(FIELD, {"gen": file_gen(data), "steps": []})
+    entry.setdefault("gen", 1)
+    have = entry.setdefault("steps", [])
+    if any(isinstance(s, dict) and s.get("to") == step["to"] for s in have):
+        return False
+    have.append(dict(step))
+    have.sort(key=lambda s: int(s.get("to", 0)))
+    return True
+
+
+def walk(data: dict[str, Any], unit_id: str, key: bytes, from_gen: int, to_gen: int) -> bytes:
+    """Generation `to_gen`'s key, from generation `from_gen`'s, by the vault's steps."""
+    by_to = {int(s["to"]): s for s in steps(data) if isinstance(s.get("to"), int)}
+    gen = from_gen
+    try:
+        while gen < to_gen:
+            step = by_to[gen + 1]
+            key = _open(key, step["up"], _aad(unit_id, gen, gen + 1, "up"))
+            gen += 1
+        while gen > to_gen:
+            step = by_to[gen]
+            key = _open(key, step["down"], _aad(unit_id, gen - 1, gen, "down"))
+            gen -= 1
+    except KeyError as e:
+        raise VaultError(f"This laptop does not yet hold the unit's database key generation {gen + 1 if gen < to_gen else gen - 1}: "
+                         "sync it, or sign in with another account.") from e
+    except (InvalidTag, ValueError, TypeError) as e:
+        raise VaultError("The key vault is damaged (a step between the unit's database keys cannot be read).") from e
+    return key
+
+
+def reachable(data: dict[str, Any], gen: int) -> bool:
+    """Whether a slot of generation `gen` leads to the file's key here (the steps it needs exist)."""
+    fg = file_gen(data)
+    by_to = {int(s["to"]): s for s in steps(data) if isinstance(s.get("to"), int)}
+    if gen <= fg:
+        return all("up" in by_to.get(g, {}) for g in range(gen + 1, fg + 1))
+    return all("down" in by_to.get(g, {}) for g in range(fg + 1, gen + 1))
+
+
+def behind(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The committed slots that still wrap an older generation than the newest."""
+    newest = newest_gen(data)
+    return [s for s in data.get("slots", []) if isinstance(s, dict) and not s.get("pending")
+            and slot_gen(s) < newest]
+
+
+def drop_spent_steps(data: dict[str, Any]) -> int:
+    """Drop the steps up that no slot here needs any more: every slot wraps a generation at or
+    above the step's `to`, and so does the file (inside Vault.update). The steps down are kept
+    (see the module's docstring), without their `up`. Returns how many were emptied."""
+    entry = data.get(FIELD)
+    if not isinstance(entry, dict):
+        return 0
+    lowest = min([file_gen(data), *(slot_gen(s) for s in data.get("slots", []) if isinstance(s, dict))])
+    n = 0
+    for s in entry.get("steps", []):
+        if isinstance(s, dict) and "up" in s and int(s.get("from", 0)) < lowest:
+            s.pop("up")
+            n += 1
+    return n
