@@ -39,7 +39,8 @@ def reseal_all(conn: Any, old_key: bytes, new_key: bytes) -> int:
     before either: the destination says "enter it again"). Returns how many were resealed."""
     old, new = AESGCM(derived_key(old_key)), AESGCM(derived_key(new_key))
     n = 0
-    for dest_id, sealed in conn.execute("SELECT id, secret FROM outbox_destinations WHERE secret IS NOT NULL").fetchall():
+    rows = conn.execute("SELECT id, secret FROM outbox_destinations WHERE secret IS NOT NULL").fetchall()
+    for dest_id, sealed in rows:
         sealed = bytes(sealed)
         if sealed[:1] != _VERSION or len(sealed) < 1 + 12 + 16:
             continue

@@ -16,9 +16,9 @@ absent: 1). Signing in opens the slot and walks the steps to the file's generati
 so every caller of Vault.unlock still gets the key that opens the file. A slot of an older
 generation is re-wrapped under the newest key at its owner's next sign-in (the password is known
 only then); the steps up are what let an old slot reach the new key meanwhile, so they are kept
-until no slot in this vault needs them (`drop_spent_steps`). Steps down only ever lead to keys
-older than the newest, which a removed laptop may hold anyway; they stay, so a backup made before a
-rotation can still be checked against (`check --against`)."""
+until no slot in this vault needs them (`drop_spent_steps`). Steps down are what let a slot already
+re-wrapped under the new key (here, or on another laptop) open a file not yet re-keyed; they only
+ever lead to older keys, which a removed laptop may hold anyway, so they stay."""
 from __future__ import annotations
 
 import base64
@@ -111,7 +111,8 @@ def walk(data: dict[str, Any], unit_id: str, key: bytes, from_gen: int, to_gen: 
             key = _open(key, step["down"], _aad(unit_id, gen - 1, gen, "down"))
             gen -= 1
     except KeyError as e:
-        raise VaultError(f"This laptop does not yet hold the unit's database key generation {gen + 1 if gen < to_gen else gen - 1}: "
+        missing = gen + 1 if gen < to_gen else gen - 1
+        raise VaultError(f"This laptop does not yet hold the unit's database key generation {missing}: "
                          "sync it, or sign in with another account.") from e
     except (InvalidTag, ValueError, TypeError) as e:
         raise VaultError("The key vault is damaged (a step between the unit's database keys cannot be read).") from e
@@ -137,7 +138,7 @@ def behind(data: dict[str, Any]) -> list[dict[str, Any]]:
 def drop_spent_steps(data: dict[str, Any]) -> int:
     """Drop the steps up that no slot here needs any more: every slot wraps a generation at or
     above the step's `to`, and so does the file (inside Vault.update). The steps down are kept
-    (see the module's docstring), without their `up`. Returns how many were emptied."""
+    (see the module's docstring). Returns how many were dropped."""
     entry = data.get(FIELD)
     if not isinstance(entry, dict):
         return 0

@@ -141,4 +141,5 @@ def rewrap(data: dict[str, Any], unit_id: str, old_key: bytes, new_key: bytes) -
         except (KeyError, ValueError, TypeError, InvalidTag) as err:
             raise VaultError("The key vault is damaged (a sync key cannot be read).") from err
         nonce = os.urandom(12)
-        e["nonce"], e["wrapped"] = base64.b64encode(nonce).decode(), base64.b64encode(new.encrypt(nonce, key, aad)).decode()
+        e["nonce"] = base64.b64encode(nonce).decode()
+        e["wrapped"] = base64.b64encode(new.encrypt(nonce, key, aad)).decode()

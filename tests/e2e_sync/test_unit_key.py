@@ -24,9 +24,15 @@ from keyworker.security.vault import ACCOUNT, vault_path_for
 from keyworker.sync import enrol
 from keyworker.sync.run import sync_once
 from keyworker.sync.unit_key import FAIL_ENV, STEPS, backup_path, rotate_unit_key, status
+from keyworker.db.outbox import OutboxDestination
+from keyworker.outbox.secrets import unseal
+from keyworker.returns.pseudonymised import unit_secret
 from tests.e2e_sync.helpers import cli, join, open_laptop, three_laptops
 from tests.hub.servers import HubProcess
 from tests.sync.helpers import digest
+
+
+TOKEN = "tok-VERY-secret-0123456789abcdef"
 
 
 def audit_details(book, action: str) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -65,6 +71,13 @@ def test_rotating_the_unit_key_rekeys_each_laptop_at_its_next_open(
     assert (here.file_generation, here.newest_generation, here.rekey_pending) == (1, 2, True)
     assert admin._key == old_key  # nothing re-keyed under an open unit
 
+    # secrets sealed under (a key derived from) the unit key, in B's database: carried over by the re-key
+    b_admin = open_laptop(unit, "B", "admin")
+    dest = b_admin.destinations.add("https", "County hub", {"url": "https://hub.example.nhs.uk/letters"}, TOKEN)
+    with b_admin._write() as s:
+        pseudonym = unit_secret(b_admin, s, create=True)
+    b_admin.close()
+
     sync_once(b)  # B takes the wrap; its file stays as it is while it is open
     assert b._vault.unit_key_gens() == (1, 2) and opens_with(unit.paths["B"], old_key)
     before = digest(b)
@@ -79,6 +92,11 @@ def test_rotating_the_unit_key_rekeys_each_laptop_at_its_next_open(
     assert not opens_with(unit.paths["B"], c_key)
     assert opens_with(unit.paths["B"], new_key)
     assert leftovers(unit.paths["B"]) == []
+    with b._read() as s:
+        stored = s.get(OutboxDestination, dest.id)
+        assert stored is not None and unseal(b, dest.id, stored.secret) == TOKEN
+        assert unit_secret(b, s, create=False) == pseudonym
+    assert b._vault.sync_keys() and b.sync.status().enrolled  # the vault's secrets open with the new key
     # the manager signed in: their slot wraps generation 2 now; the administrator is still to sign in
     assert b._vault.slot_gen(ACCOUNT, "manager") == 2 and b._vault.slot_gen(ACCOUNT, "admin") == 1
     st = status(b)
