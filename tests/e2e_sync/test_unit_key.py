@@ -23,7 +23,7 @@ from keyworker.errors import PermissionDenied
 from keyworker.security.vault import ACCOUNT, vault_path_for
 from keyworker.sync import enrol
 from keyworker.sync.run import sync_once
-from keyworker.sync.unit_key import FAIL_ENV, STEPS, backup_path, rotate_unit_key, status
+from keyworker.sync.unit_key import FAIL_ENV, STEPS, backup_path, newest_key, rotate_unit_key, status
 from keyworker.db.outbox import OutboxDestination
 from keyworker.outbox.secrets import unseal
 from keyworker.returns.pseudonymised import unit_secret
@@ -155,6 +155,15 @@ def test_a_rekey_that_fails_or_is_killed_part_way_leaves_a_unit_that_opens_and_r
     old_key = b._key
     admin = open_laptop(unit, "A", "admin")
     rotate_unit_key(admin)
+    # a laptop joining from A, which holds the new key but has not re-keyed (it is open): it gets A's key
+    # and the step to the new one, and re-keys at its first sign-in
+    join(unit, admin, "D", tmp_path)
+    d = open_laptop(unit, "D", "manager")
+    assert d._vault.unit_key_gens() == (2, 2)
+    assert (d._key, 2) == newest_key(admin) and not opens_with(unit.paths["D"], old_key)
+    sync_once(d)
+    assert digest(d) == digest(admin)
+    d.close()
     sync_once(b)
     before = digest(b)
     b.close()
