@@ -85,6 +85,7 @@ class SyncStatus:
     conflicts_waiting: int
     quarantined: int
     stale: bool
+    rekey_pending: bool = False  # holds the unit's new database key; re-keys at the next open (unit_key.py)
 
     @property
     def text(self) -> str:
@@ -265,7 +266,8 @@ class SyncService:
             held = len(engine.quarantined(s))
         now = self._book.clock.now()
         stale = enrolled and (last is None or now - last > STALE_AFTER)
-        return SyncStatus(enrolled, url, last, offline, error, int(pending), waiting, held, stale)
+        file_gen, newest = self._book._vault.unit_key_gens()
+        return SyncStatus(enrolled, url, last, offline, error, int(pending), waiting, held, stale, newest > file_gen)
 
     def counts(self, session: Session) -> dict[str, int]:
         """check --json: conflicts open and ops held back, numbers only."""

@@ -19,6 +19,7 @@ from tests.e2e_sync.helpers import bootstrap, join, open_laptop
 from tests.hub.servers import Certs, HubDb, HubProcess
 from tests.ui.conftest import make_ctx
 from ui.sync.laptops import REKEY_PENDING, ROTATE_UNIT_WORDS, LaptopsScreen
+from ui.sync.status_line import SyncStatusLabel
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +62,10 @@ def test_the_database_key_button_rotates_and_says_who_is_still_to_sign_in(  # ty
         assert screen.unit_key.isVisible() and REKEY_PENDING in screen.unit_key.text()
         assert "Still to sign in since the unit's database key was rotated" in screen.unit_key.text()
         assert "(admin)" in screen.unit_key.text()
+        line = SyncStatusLabel(make_ctx(admin, tasks))  # the status bar says so too, in its tooltip
+        qtbot.addWidget(line)
+        line.set_status(admin.sync.status())
+        assert "will re-key its database to the unit's new key at the next sign-in" in line.toolTip()
 
         sync_once(b)
         b.close()
