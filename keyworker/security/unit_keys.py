@@ -79,8 +79,12 @@ def _open(key: bytes, sealed: Any, aad: bytes) -> bytes:
     return out
 
 
-def make_step(unit_id: str, old_key: bytes, old_gen: int, new_key: bytes) -> dict[str, Any]:
-    new_gen = old_gen + 1
+def make_step(unit_id: str, old_key: bytes, old_gen: int, new_key: bytes, new_gen: int | None = None) -> dict[str, Any]:
+    """A step from `old_gen` to `new_gen` (the next one unless said: a laptop whose wrap of a
+    generation did not open steps over it to the next that did)."""
+    new_gen = old_gen + 1 if new_gen is None else new_gen
+    if new_gen <= old_gen:
+        raise ValueError("a step goes to a later generation")
     return {"from": old_gen, "to": new_gen, "up": _seal(old_key, new_key, _aad(unit_id, old_gen, new_gen, "up")),
             "down": _seal(new_key, old_key, _aad(unit_id, old_gen, new_gen, "down"))}
 
@@ -97,23 +101,37 @@ def add_step(data: dict[str, Any], step: dict[str, Any]) -> bool:
     return True
 
 
+def _chain(data: dict[str, Any]) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
+    """The steps by the generation they leave going up (`from`) and going down (`to`)."""
+    ups: dict[int, dict[str, Any]] = {}
+    downs: dict[int, dict[str, Any]] = {}
+    for s in steps(data):
+        if isinstance(s.get("from"), int) and isinstance(s.get("to"), int):
+            ups[s["from"]] = s
+            downs[s["to"]] = s
+    return ups, downs
+
+
 def walk(data: dict[str, Any], unit_id: str, key: bytes, from_gen: int, to_gen: int) -> bytes:
     """Generation `to_gen`'s key, from generation `from_gen`'s, by the vault's steps."""
-    by_to = {int(s["to"]): s for s in steps(data) if isinstance(s.get("to"), int)}
+    ups, downs = _chain(data)
     gen = from_gen
     try:
         while gen < to_gen:
-            step = by_to[gen + 1]
-            key = _open(key, step["up"], _aad(unit_id, gen, gen + 1, "up"))
-            gen += 1
+            step = ups[gen]
+            if int(step["to"]) > to_gen:
+                raise KeyError(to_gen)
+            key = _open(key, step["up"], _aad(unit_id, gen, int(step["to"]), "up"))
+            gen = int(step["to"])
         while gen > to_gen:
-            step = by_to[gen]
-            key = _open(key, step["down"], _aad(unit_id, gen - 1, gen, "down"))
-            gen -= 1
+            step = downs[gen]
+            if int(step["from"]) < to_gen:
+                raise KeyError(to_gen)
+            key = _open(key, step["down"], _aad(unit_id, int(step["from"]), gen, "down"))
+            gen = int(step["from"])
     except KeyError as e:
-        missing = gen + 1 if gen < to_gen else gen - 1
-        raise VaultError(f"This laptop does not yet hold the unit's database key generation {missing}: "
-                         "sync it, or sign in with another account.") from e
+        raise VaultError(f"This laptop does not hold the unit's database key generation {to_gen}: sync it, or "
+                         "sign in with another account.") from e
     except (InvalidTag, ValueError, TypeError) as e:
         raise VaultError("The key vault is damaged (a step between the unit's database keys cannot be read).") from e
     return key
@@ -121,11 +139,19 @@ def walk(data: dict[str, Any], unit_id: str, key: bytes, from_gen: int, to_gen: 
 
 def reachable(data: dict[str, Any], gen: int) -> bool:
     """Whether a slot of generation `gen` leads to the file's key here (the steps it needs exist)."""
-    fg = file_gen(data)
-    by_to = {int(s["to"]): s for s in steps(data) if isinstance(s.get("to"), int)}
-    if gen <= fg:
-        return all("up" in by_to.get(g, {}) for g in range(gen + 1, fg + 1))
-    return all("down" in by_to.get(g, {}) for g in range(fg + 1, gen + 1))
+    ups, downs = _chain(data)
+    at, fg = gen, file_gen(data)
+    while at < fg:
+        step = ups.get(at)
+        if step is None or "up" not in step:
+            return False
+        at = int(step["to"])
+    while at > fg:
+        step = downs.get(at)
+        if step is None:
+            return False
+        at = int(step["from"])
+    return at == fg
 
 
 def behind(data: dict[str, Any]) -> list[dict[str, Any]]:

@@ -94,9 +94,9 @@ def _keep(vault: Vault, file_key: bytes, opened: dict[int, bytes]) -> int:
         gen = unit_keys.newest_gen(data)
         key = unit_keys.walk(data, vault.unit_id, file_key, unit_keys.file_gen(data), gen)
         for g in sorted(opened):
-            if g != gen + 1:
+            if g <= gen:
                 continue
-            if unit_keys.add_step(data, unit_keys.make_step(vault.unit_id, key, gen, opened[g])):
+            if unit_keys.add_step(data, unit_keys.make_step(vault.unit_id, key, gen, opened[g], g)):
                 added += 1
             gen, key = g, opened[g]
 
@@ -121,13 +121,22 @@ def take_unit_keys(book: Casebook, hub: HubClient) -> int:
 
     private = device_private_key(vault, book._key)
     opened: dict[int, bytes] = {}
+    failed: list[int] = []
     for w in wrapped:
         try:
             opened[w.epoch] = unwrap_key(private, w.wrapped, _aad(config.unit_id, vault.unit_id, w.epoch,
                                                                  _device(config.device_id)))
         except ValueError:
-            break  # the steps go one generation at a time
-    return _keep(vault, book._key, opened) if opened else 0
+            failed.append(w.epoch)
+    added = _keep(vault, book._key, opened) if opened else 0
+    if failed and max(failed) > max(opened, default=0):
+        # Said, not raised: syncing goes on with the key this laptop has. A later generation that
+        # opens steps over the damaged one.
+        book.unit_key_notice = (
+            f"The unit's new database key (generation {max(failed)}) that the hub holds for this laptop does not "
+            "open here: it may have been damaged. This laptop keeps its key and goes on syncing. Ask an "
+            "administrator to rotate the unit's database key again from another laptop.")
+    return added
 
 
 # -- an administrator's rotation -------------------------------------------------------------------

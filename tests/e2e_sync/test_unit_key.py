@@ -239,3 +239,31 @@ def test_the_command_rotates_and_a_key_worker_is_refused(
     b = open_laptop(unit, "B", "manager")
     assert b._vault.unit_key_gens() == (2, 2)
     b.close()
+
+
+def test_a_damaged_wrap_is_said_in_words_and_the_next_rotation_steps_over_it(
+        hub: HubProcess, certs, db_path: Path, tmp_path: Path, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
+    import psycopg
+
+    unit, books, _people = three_laptops(hub, certs, db_path, tmp_path, clock, people=0)
+    a, b, c = books["A"], books["B"], books["C"]
+    c.close()
+    admin = open_laptop(unit, "A", "admin")
+    rotate_unit_key(admin)
+    with psycopg.connect(hub.db.owner_url) as conn:  # the hub's copy for B damaged (the owner role can)
+        conn.execute("UPDATE unit_key_wraps SET wrapped = overlay(wrapped placing '\\xff'::bytea from 50 for 1) "
+                     "WHERE unit_id = %s AND device_id = %s", (unit.unit_id, unit.devices["B"]))
+    before = digest(b)
+    sync_once(b)  # the round goes on; the key is not taken, and that is said
+    assert b._vault.unit_key_gens() == (1, 1)
+    assert b.unit_key_notice and "generation 2" in b.unit_key_notice and "does not open here" in b.unit_key_notice
+    assert digest(b) == before
+    rotate_unit_key(admin)  # generation 3, from the laptop that holds 2
+    sync_once(b)
+    assert b._vault.unit_key_gens() == (1, 3)
+    b.close()
+    b = open_laptop(unit, "B", "manager")
+    assert b._vault.unit_key_gens() == (3, 3) and (b._key, 3) == newest_key(admin)
+    assert digest(b) == before
+    for book in (a, b, admin):
+        book.close()

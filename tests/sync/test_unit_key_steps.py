@@ -33,7 +33,7 @@ def test_steps_lead_up_and_down_and_only_in_their_own_unit() -> None:
         unit_keys.walk(data, "another unit", k1, 1, 2)
     with pytest.raises(VaultError):
         unit_keys.walk(data, "u1", os.urandom(32), 1, 2)  # not generation 1's key
-    with pytest.raises(VaultError, match="does not yet hold"):
+    with pytest.raises(VaultError, match="does not hold the unit.s database key generation 4"):
         unit_keys.walk(data, "u1", k1, 1, 4)
     # an up entry is not a down entry (the direction is bound in)
     step = data[unit_keys.FIELD]["steps"][0]
@@ -73,3 +73,16 @@ def test_a_sync_key_wrap_is_never_taken_for_a_unit_key_wrap() -> None:
     for other in (unit_key._aad("hub-unit", "u1", 3, device), unit_key._aad("hub-unit", "u2", 2, device)):
         with pytest.raises(ValueError):
             rotate.unwrap_key(private, unit_wrap, other)
+
+
+def test_a_step_may_go_over_a_generation_whose_wrap_did_not_open() -> None:
+    k1, k3 = os.urandom(32), os.urandom(32)
+    data = _data(k1)
+    assert unit_keys.add_step(data, unit_keys.make_step("u1", k1, 1, k3, 3))
+    assert unit_keys.newest_gen(data) == 3
+    assert unit_keys.walk(data, "u1", k1, 1, 3) == k3 and unit_keys.walk(data, "u1", k3, 3, 1) == k1
+    assert unit_keys.reachable(data, 3) and not unit_keys.reachable(data, 2)
+    with pytest.raises(VaultError, match="generation 2"):
+        unit_keys.walk(data, "u1", k1, 1, 2)
+    with pytest.raises(ValueError):
+        unit_keys.make_step("u1", k3, 3, k1, 2)
