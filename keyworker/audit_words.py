@@ -811,6 +811,20 @@ ACTIONS: dict[str, Formatter] = {
         "The unit's sync key rotated",
         f"Key {d.get('epoch')} given to the {d.get('laptops')} laptops still enrolled"
         + (f"; {d.get('codes_expired')} unused enrolment codes stopped working" if d.get("codes_expired") else "")),
+    "sync.rotate_unit_key": lambda d: Words(
+        "The unit's database key rotated",
+        f"Key generation {d.get('generation')} given to the {d.get('laptops')} laptops still enrolled"
+        + (f"; {d.get('codes_expired')} unused enrolment codes stopped working" if d.get("codes_expired") else "")),
+    "unit.rekey": lambda d: Words(
+        "This laptop's database re-keyed to the unit's new key",
+        f"From key generation {d.get('from')} to {d.get('to')}"
+        + ("; finished after an interruption" if d.get("finished") else "")),
+    "unit.rekey_failed": lambda d: Words(
+        "This laptop could not re-key its database; it opened with the key it had",
+        str(d.get("reason") or "")),
+    "unit_key.slot_rewrapped": lambda d: Words(
+        ("The recovery key" if d.get("recovery") else "A password") + " moved to the unit's new database key",
+        f"Key generation {d.get('was')} to {d.get('generation')}"),
     # resolving what two laptops changed differently (keyworker/sync/service.py)
     "sync.conflicts.list": lambda d: Words("Sync conflicts looked at", f"{d.get('count', 0)} shown"),
     "sync.conflict.keep_value": lambda d: Words(

@@ -201,6 +201,9 @@ class Casebook:
         self._slot_changes: SlotChanges | None = None
         self._read_engine = read_only_engine(engine)
         self._writes_since_anchor = 0
+        # Plain words for the person who signed in when a new unit key could not be taken into use
+        # at this open (keyworker/sync/unit_key.py); None when there is nothing to say.
+        self.unit_key_notice: str | None = None
         self._attach_services()
 
     def _attach_services(self) -> None:
@@ -319,7 +322,9 @@ class Casebook:
         _check_db_file(path)
         vault = Vault.load(vault_path_for(path))
         key = vault.unlock(username, password, clock)  # reads and counts in the current file, locked
-        return cls._open_with_key(path, vault, key, clock, device, kdf, username=username)
+        book = cls._open_with_key(path, vault, key, clock, device, kdf, username=username)
+        book._rewrap_slot(ACCOUNT, username, password)
+        return book
 
     @classmethod
     def open_with_recovery_key(
@@ -336,14 +341,20 @@ class Casebook:
         _check_db_file(path)
         vault = Vault.load(vault_path_for(path))
         key = vault.unlock_recovery(recovery_key, clock)
-        return RecoverySession(
-            cls._open_with_key(path, vault, key, clock, device_id or default_device_id(), kdf, username=None))
+        book = cls._open_with_key(path, vault, key, clock, device_id or default_device_id(), kdf, username=None)
+        from keyworker.security.vault import normalise_recovery_key
+
+        book._rewrap_slot(RECOVERY, RECOVERY, normalise_recovery_key(recovery_key))
+        return RecoverySession(book)
 
     @classmethod
     def _open_with_key(
         cls, path: Path, vault: Vault, key: bytes, clock: Clock, device: str, kdf: KdfParams,
         *, username: str | None,
     ) -> Casebook:
+        prepared = _prepare_unit_key(path, vault, key)  # a new unit key: re-key now, before any pool exists
+        if prepared is not None:
+            key = prepared.key
         lock = UnitLock.shared(path)
         engine = make_engine(path, key)
         try:
@@ -360,6 +371,8 @@ class Casebook:
                     actor = _actor_for(s, username)
             book = cls(path, engine, vault, key, actor, clock, device, kdf)
             book._repair_vault()
+            if prepared is not None:
+                book._record_rekey(prepared)
             if migrated:
                 with book._write() as s:
                     book._record(s, "unit.migrate", "unit", vault.unit_id, detail=migrated)
@@ -530,6 +543,7 @@ class Casebook:
         self.actor = actor
         self.locked = False
         self._record_sign_in(first=False)
+        self._rewrap_slot(ACCOUNT, username, password)
         return actor
 
     def verify_password(self, password: str) -> None:
@@ -552,11 +566,43 @@ class Casebook:
         return out
 
     def _wrap_key_for(self, kind: str, username: str, secret: str, *, session: Session) -> None:
-        """Add or replace a key slot inside the accounts service's transaction (`session`)."""
+        """Add or replace a key slot inside the accounts service's transaction (`session`). The slot
+        wraps the newest unit key this vault holds (keyworker/security/unit_keys.py)."""
         if self._slot_changes is None:
             raise RuntimeError("_wrap_key_for is only for use inside _write()")
-        slot = self._vault.new_slot(kind, username, secret, self._key, self.kdf)  # slow: outside the lock
+        key, gen = self._newest_unit_key()
+        slot = self._vault.new_slot(kind, username, secret, key, self.kdf, gen=gen)  # slow: outside the lock
         self._slot_changes.add(session, slot)
+
+    def _newest_unit_key(self) -> tuple[bytes, int]:
+        from keyworker.security import unit_keys
+
+        data = self._vault.update(lambda d: {unit_keys.FIELD: d.get(unit_keys.FIELD)})
+        file_gen, newest = unit_keys.file_gen(data), unit_keys.newest_gen(data)
+        if newest == file_gen:
+            return self._key, file_gen
+        return unit_keys.walk(data, self._vault.unit_id, self._key, file_gen, newest), newest
+
+    def _rewrap_slot(self, kind: str, username: str, secret: str) -> None:
+        """A slot of an older unit key generation is wrapped again under the newest at its owner's
+        sign-in (keyworker/sync/unit_key.py). Best effort: the sign-in stands if it cannot be."""
+        if self._vault.unit_key_gens()[1] <= 1:
+            return
+        from keyworker.sync.unit_key import rewrap_slot
+
+        try:
+            rewrap_slot(self, kind, username, secret)
+        except (KeyworkerError, *DRIVER_ERRORS):
+            pass
+
+    def _record_rekey(self, prepared: Any) -> None:
+        self.unit_key_notice = prepared.notice
+        if prepared.rekeyed is not None:
+            with self._write() as s:
+                self._record(s, "unit.rekey", "unit", self._vault.unit_id, detail=prepared.rekeyed)
+        elif prepared.failed is not None:
+            with self._write() as s:
+                self._record(s, "unit.rekey_failed", "unit", self._vault.unit_id, detail={"reason": prepared.failed})
 
     def _remove_key_for(self, kind: str, username: str) -> None:
         """Remove a key slot once the accounts service's transaction has committed."""
@@ -600,6 +646,16 @@ class Casebook:
 
     def _monitored_services(self) -> list[Any]:
         return [svc for svc in vars(self).values() if hasattr(svc, "counts") and callable(svc.counts)]
+
+
+def _prepare_unit_key(path: Path, vault: Vault, key: bytes) -> Any:
+    """keyworker/sync/unit_key.py prepare_open, on a laptop whose unit key was ever rotated."""
+    file_gen, newest = vault.unit_key_gens()
+    if newest <= 1:
+        return None
+    from keyworker.sync.unit_key import prepare_open
+
+    return prepare_open(path, vault, key)
 
 
 def _check_db_file(path: Path) -> None:

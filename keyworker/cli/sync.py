@@ -76,6 +76,15 @@ def add(sub: Any, common: argparse.ArgumentParser) -> None:
                            "laptop never gets it; what it already holds stays readable there. An administrator's.")
     p.set_defaults(handler=cmd_rotate_key)
 
+    p = actions.add_parser("rotate-unit-key", parents=[common],
+                           help="a new unit (database) key for the laptops still enrolled",
+                           description="Make the unit's next database key and give it to every laptop still enrolled: "
+                           "each takes it at its next sync and re-keys its database the next time the unit is opened "
+                           "there (after an encrypted copy). A removed laptop never gets it, so its key no longer opens "
+                           "the unit's files; what it already holds stays readable there. Each account's key slot is "
+                           "re-wrapped as that person next signs in. An administrator's.")
+    p.set_defaults(handler=cmd_rotate_unit_key)
+
     p = actions.add_parser("fingerprint", help="the certificate fingerprint a hub presents now",
                            description="Prints the SHA-256 of the certificate the server at --hub presents now, to "
                            "compare with the one the hub's operator gave you. Never type it in from here alone.")
@@ -250,6 +259,21 @@ def cmd_rotate_key(args: argparse.Namespace) -> int:
     print(f"The unit's sync key is now epoch {done.epoch}, given to {done.laptops} laptop(s); each takes it at its "
           "next sync. Changes from now on are sealed with it: a removed laptop cannot open them, but what it "
           f"already holds stays readable there.{expired}")
+    return 0
+
+
+def cmd_rotate_unit_key(args: argparse.Namespace) -> int:
+    book = open_book(args)
+    try:
+        done = book.sync.rotate_unit_key()
+    finally:
+        book.close()
+    expired = (f" {done.codes_expired} unused enrolment code(s) expired: make a new one for a laptop still to join."
+               if done.codes_expired else "")
+    print(f"The unit's database key is now generation {done.generation}, given to {done.laptops} laptop(s). Each "
+          "takes it at its next sync and re-keys its database the next time the unit is opened there (this one "
+          "too); each person's password is moved to it as they next sign in. A removed laptop's key will no longer "
+          f"open the unit's files, but what it already holds stays readable there.{expired}")
     return 0
 
 

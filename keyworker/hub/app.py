@@ -198,6 +198,14 @@ def create_app(config: HubConfig) -> Starlette:
                  now: datetime) -> Any:
         return keys.wraps_for(conn, device, _query_int(request, "after", 0))
 
+    def publish_unit_key(conn: psycopg.Connection, device: Device, body: dict, request: Request,
+                         address: str | None, now: datetime) -> Any:
+        return keys.publish_unit_key(conn, device, body, now, address)
+
+    def get_unit_keys(conn: psycopg.Connection, device: Device, body: dict, request: Request, address: str | None,
+                      now: datetime) -> Any:
+        return keys.unit_key_wraps_for(conn, device, _query_int(request, "after", 0))
+
     routes = [
         Route("/v1/health", route(health, signed_in=False), methods=["GET"]),
         Route("/v1/push", route(push), methods=["POST"]),
@@ -215,6 +223,8 @@ def create_app(config: HubConfig) -> Starlette:
         Route("/v1/snapshots/{snapshot_id}/complete", route(snapshot_complete), methods=["POST"]),
         Route("/v1/keys", route(publish_keys, status=201, max_body=JOIN_MAX_BODY_BYTES * 8), methods=["POST"]),
         Route("/v1/keys", route(get_keys), methods=["GET"]),
+        Route("/v1/unit-keys", route(publish_unit_key, status=201, max_body=JOIN_MAX_BODY_BYTES * 8), methods=["POST"]),
+        Route("/v1/unit-keys", route(get_unit_keys), methods=["GET"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan,
                      exception_handlers={HTTPException: _http_error, Exception: _internal_error})

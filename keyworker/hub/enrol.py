@@ -19,7 +19,7 @@ import psycopg
 from keyworker.hub import codes
 from keyworker.hub.auth import Device, audit, new_token, token_sha256
 from keyworker.hub.errors import Refused, bad_request
-from keyworker.hub.keys import current_epoch
+from keyworker.hub.keys import current_epoch, current_generation
 from keyworker.hub.wire import b64, uuid_of, whole
 
 CODE_LIFETIME = timedelta(minutes=15)
@@ -81,8 +81,19 @@ def create_code(conn: psycopg.Connection, device: Device, body: dict[str, Any], 
         raise bad_request("bundle is empty")
     # The newest sync key epoch inside the bundle (optional): one older than the unit's is refused.
     key_epoch = None if body.get("key_epoch") is None else whole(body["key_epoch"], "key_epoch", minimum=1)
+    # Likewise the unit (database) key generation the bundle hands on (optional).
+    unit_key_gen = None if body.get("unit_key_gen") is None else whole(body["unit_key_gen"], "unit_key_gen",
+                                                                        minimum=1)
     expires = now + CODE_LIFETIME
     with conn.transaction():
+        if unit_key_gen is not None:
+            conn.execute("SELECT 1 FROM unit_counters WHERE unit_id = %s FOR SHARE", (device.unit_id,))
+            newest = current_generation(conn, device.unit_id)
+            if unit_key_gen < newest:
+                raise Refused(409, "The unit's database key was rotated while this code was being made: sync this "
+                                   "laptop and make a new code", action="refused.enrol_code_old_unit_key",
+                              unit_id=device.unit_id, device_id=device.device_id,
+                              detail=f"code {name}, unit key generation {unit_key_gen} < {newest}")
         if key_epoch is not None:
             # FOR SHARE: a rotation (FOR UPDATE) waits for this code, and expires it if it is unused.
             conn.execute("SELECT 1 FROM unit_counters WHERE unit_id = %s FOR SHARE", (device.unit_id,))

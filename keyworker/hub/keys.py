@@ -115,3 +115,69 @@ def wraps_for(conn: psycopg.Connection, device: Device, after: int) -> dict[str,
     return {"epoch": current_epoch(conn, device.unit_id),
             "keys": [{"epoch": int(r[0]), "wrapped": base64.b64encode(bytes(r[1])).decode("ascii"),
                       "created_by_device": str(r[2]), "created_at": r[3].isoformat()} for r in rows]}
+
+
+# -- the unit (database) key: the same checks, in tables of its own (migration h0004) ----------------
+def current_generation(conn: psycopg.Connection, unit_id: str) -> int:
+    row = conn.execute("SELECT max(generation) FROM unit_key_generations WHERE unit_id = %s", (unit_id,)).fetchone()
+    return 1 if row is None or row[0] is None else int(row[0])
+
+
+def publish_unit_key(conn: psycopg.Connection, device: Device, body: dict[str, Any], now: datetime,
+                     address: str | None) -> dict[str, Any]:
+    """A new unit key generation, wrapped for every live laptop of the unit: exactly current + 1,
+    a wrap for each live laptop and none for a removed one; unused enrolment codes expire (their
+    bundles hold the old key). Audited `unit_key.rotated`."""
+    generation, wraps = _parse({"epoch": body.get("generation"), "wraps": body.get("wraps")})
+
+    def refuse(status: int, message: str, action: str, detail: str) -> Refused:
+        return Refused(status, message, action=action, unit_id=device.unit_id, device_id=device.device_id,
+                       detail=detail)
+
+    with conn.transaction():
+        conn.execute("SELECT 1 FROM unit_counters WHERE unit_id = %s FOR UPDATE", (device.unit_id,))
+        current = current_generation(conn, device.unit_id)
+        if generation != current + 1:
+            raise refuse(409, f"The unit's database key is at generation {current}, so a new key is generation "
+                              f"{current + 1}, not {generation}: sync this laptop and try again",
+                         "refused.unit_key_wrong_generation", f"generation {generation}, current {current}")
+        conn.execute("SELECT 1 FROM devices WHERE unit_id = %s FOR SHARE", (device.unit_id,))
+        expired = conn.execute("UPDATE enrol_codes SET expires_at = %s WHERE unit_id = %s AND used_at IS NULL "
+                               "AND expires_at > %s", (now, device.unit_id, now)).rowcount
+        rows = conn.execute("SELECT device_id, name, revoked_at FROM devices WHERE unit_id = %s ORDER BY enrolled_at "
+                            "FOR SHARE", (device.unit_id,)).fetchall()
+        laptops = {r[0]: (r[1], r[2]) for r in rows}
+        for target in wraps:
+            if target not in laptops:
+                raise refuse(409, "The new database key is wrapped for a laptop that is not enrolled in this unit: "
+                                  "nothing was changed", "refused.unit_key_unknown_device",
+                             f"generation {generation}, target {target}")
+            name, revoked_at = laptops[target]
+            if revoked_at is not None:
+                raise refuse(409, f"The new database key is wrapped for “{name}”, which was removed from the unit: "
+                                  "nothing was changed", "refused.unit_key_revoked_device",
+                             f"generation {generation}, target {target}")
+        missing = [name for did, (name, revoked_at) in laptops.items() if revoked_at is None and did not in wraps]
+        if missing:
+            raise refuse(409, f"The new database key has no copy for {', '.join(f'“{n}”' for n in missing)} "
+                              "(enrolled meanwhile?): nothing was changed; list the laptops again and try again",
+                         "refused.unit_key_missing_device", f"generation {generation}, {len(missing)} missing")
+        conn.execute("INSERT INTO unit_key_generations (unit_id, generation, created_by_device, created_at) "
+                     "VALUES (%s, %s, %s, %s)", (device.unit_id, generation, device.device_id, now))
+        with conn.cursor() as cur:
+            cur.executemany("INSERT INTO unit_key_wraps (unit_id, generation, device_id, wrapped, created_by_device, "
+                            "created_at) VALUES (%s, %s, %s, %s, %s, %s)",
+                            [(device.unit_id, generation, did, w, device.device_id, now) for did, w in wraps.items()])
+        audit(conn, "unit_key.rotated", at=now, unit_id=device.unit_id, device_id=device.device_id, address=address,
+              detail=f"generation {generation}, {len(wraps)} laptops, {expired} unused codes expired")
+    return {"generation": generation, "laptops": len(wraps), "codes_expired": expired, "at": now.isoformat()}
+
+
+def unit_key_wraps_for(conn: psycopg.Connection, device: Device, after: int) -> dict[str, Any]:
+    """The calling laptop's wraps of the unit key generations after `after`, oldest first."""
+    rows = conn.execute("SELECT generation, wrapped, created_by_device, created_at FROM unit_key_wraps "
+                        "WHERE unit_id = %s AND device_id = %s AND generation > %s ORDER BY generation",
+                        (device.unit_id, device.device_id, min(after, 2**31 - 1))).fetchall()
+    return {"generation": current_generation(conn, device.unit_id),
+            "keys": [{"generation": int(r[0]), "wrapped": base64.b64encode(bytes(r[1])).decode("ascii"),
+                      "created_by_device": str(r[2]), "created_at": r[3].isoformat()} for r in rows]}

@@ -39,6 +39,8 @@ GRANTS: dict[str, tuple[str, ...]] = {
     "snapshot_chunks": ("SELECT", "INSERT", "DELETE"),
     "key_epochs": ("SELECT", "INSERT"),   # an epoch is published once and never changed
     "key_wraps": ("SELECT", "INSERT"),
+    "unit_key_generations": ("SELECT", "INSERT"),  # a unit key generation too (h0004)
+    "unit_key_wraps": ("SELECT", "INSERT"),
     "alembic_version": ("SELECT",),  # so `hub serve` can refuse a schema older than its code
 }
 

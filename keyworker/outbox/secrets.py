@@ -6,7 +6,7 @@ destination. Only the delivery worker and "Test connection" unseal; nothing show
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -25,7 +25,34 @@ class SecretUnreadable(Exception):
 
 
 def _key(book: Casebook) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(book._key)
+    return derived_key(book._key)
+
+
+def derived_key(unit_key: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(unit_key)
+
+
+def reseal_all(conn: Any, old_key: bytes, new_key: bytes) -> int:
+    """Every destination's secret sealed again under a new unit key, on a plain sqlcipher3
+    connection inside the caller's transaction (the database being re-keyed:
+    keyworker/sync/unit_key.py). A secret that does not open stays as it was (it did not open
+    before either: the destination says "enter it again"). Returns how many were resealed."""
+    old, new = AESGCM(derived_key(old_key)), AESGCM(derived_key(new_key))
+    n = 0
+    rows = conn.execute("SELECT id, secret FROM outbox_destinations WHERE secret IS NOT NULL").fetchall()
+    for dest_id, sealed in rows:
+        sealed = bytes(sealed)
+        if sealed[:1] != _VERSION or len(sealed) < 1 + 12 + 16:
+            continue
+        try:
+            plain = old.decrypt(sealed[1:13], sealed[13:], str(dest_id).encode())
+        except InvalidTag:
+            continue
+        nonce = os.urandom(12)
+        conn.execute("UPDATE outbox_destinations SET secret = ? WHERE id = ?",
+                     (_VERSION + nonce + new.encrypt(nonce, plain, str(dest_id).encode()), dest_id))
+        n += 1
+    return n
 
 
 def seal(book: Casebook, destination_id: str, secret: str) -> bytes:

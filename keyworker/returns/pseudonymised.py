@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -180,6 +180,28 @@ def unit_secret(book: Casebook, s: Session, *, create: bool) -> bytes | None:
     s.add(Setting(key=SECRET_SETTING, value=base64.b64encode(sealed).decode()))
     s.flush()
     return secret
+
+
+def reseal(conn: Any, old_key: bytes, new_key: bytes) -> bool:
+    """The pseudonym secret sealed again under a new unit key, on a plain sqlcipher3 connection in
+    the caller's transaction (the database being re-keyed: keyworker/sync/unit_key.py)."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from keyworker.outbox.secrets import derived_key
+
+    row = conn.execute("SELECT value FROM settings WHERE key = ?", (SECRET_SETTING,)).fetchone()
+    if row is None:
+        return False
+    sealed = base64.b64decode(row[0])
+    try:
+        secret = AESGCM(derived_key(old_key)).decrypt(sealed[1:13], sealed[13:], _SECRET_AD.encode())
+    except (InvalidTag, ValueError):
+        return False
+    nonce = os.urandom(12)
+    sealed = b"\x01" + nonce + AESGCM(derived_key(new_key)).encrypt(nonce, secret, _SECRET_AD.encode())
+    conn.execute("UPDATE settings SET value = ? WHERE key = ?", (base64.b64encode(sealed).decode(), SECRET_SETTING))
+    return True
 
 
 def pseudo_id(secret: bytes, resident_id: str) -> str:

@@ -44,7 +44,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from keyworker.clock import Clock
 from keyworker.errors import AuthenticationFailed, SignInThrottled, StorageError, VaultError
 from keyworker.ids import new_id
-from keyworker.security import throttle
+from keyworker.security import throttle, unit_keys
 from keyworker.security.throttle import FREE_FAILURES as FREE_FAILURES
 from keyworker.security.throttle import MAX_DELAY_S as MAX_DELAY_S
 from keyworker.security.throttle import RECOVERY_COUNTER as RECOVERY_COUNTER
@@ -214,19 +214,21 @@ class Vault:
         return str(self._data["unit_id"])
 
     # -- slots -------------------------------------------------------------------------------
-    def _aad(self, slot_id: str, kind: str, username: str) -> bytes:
-        return f"{self.unit_id}|{slot_id}|{kind}|{username}".encode()
+    def _aad(self, slot_id: str, kind: str, username: str, gen: int = 1) -> bytes:
+        # A slot of a later unit key generation (keyworker/security/unit_keys.py) names it too.
+        return f"{self.unit_id}|{slot_id}|{kind}|{username}".encode() + (f"|gen{gen}".encode() if gen > 1 else b"")
 
     def new_slot(self, kind: str, username: str, secret: str, db_key: bytes,
-                 kdf: KdfParams = DEFAULT_KDF) -> dict[str, Any]:
-        """Wrap `db_key` with `secret` (slow: Argon2id). Not yet in the vault."""
+                 kdf: KdfParams = DEFAULT_KDF, gen: int = 1) -> dict[str, Any]:
+        """Wrap `db_key` (unit key generation `gen`) with `secret` (slow: Argon2id). Not yet in the vault."""
         username = normalise_username(username) if kind == ACCOUNT else RECOVERY
         salt = secrets.token_bytes(16)
         nonce = secrets.token_bytes(12)
         slot_id = new_id()
         kek = derive(secret, salt, kdf)
-        wrapped = AESGCM(kek).encrypt(nonce, db_key, self._aad(slot_id, kind, username))
-        return {
+        wrapped = AESGCM(kek).encrypt(nonce, db_key, self._aad(slot_id, kind, username, gen))
+        extra: dict[str, Any] = {"gen": gen} if gen > 1 else {}
+        return {**extra, 
             "id": slot_id,
             "kind": kind,
             "username": username,
@@ -287,15 +289,38 @@ class Vault:
             kdf = KdfParams(int(k["t"]), int(k["m"]), int(k["p"]))
             kek = derive(secret, _unb64(k["salt"]), kdf)
             return AESGCM(kek).decrypt(
-                _unb64(slot["nonce"]), _unb64(slot["wrapped"]), self._aad(slot["id"], slot["kind"], slot["username"])
-            )
+                _unb64(slot["nonce"]), _unb64(slot["wrapped"]),
+                self._aad(slot["id"], slot["kind"], slot["username"], unit_keys.slot_gen(slot)))
         except InvalidTag:
             return None
         except (KeyError, ValueError, TypeError) as e:
             raise VaultError(f"The key vault {self.path.name} is damaged (a key slot cannot be read).") from e
 
     def open_slot(self, kind: str, username: str, secret: str) -> bytes | None:
-        """The database key if `secret` opens this user's committed slot (no counting)."""
+        """The database key if `secret` opens this user's committed slot (no counting): the key
+        the database file is under now, even if the slot wraps another generation of it."""
+        slot = self._slot(kind, username)
+        key = self.open_slot_raw(kind, username, secret)
+        if key is None or slot is None:
+            return key
+        return unit_keys.walk(self._data, self.unit_id, key, unit_keys.slot_gen(slot), unit_keys.file_gen(self._data))
+
+    def _slot(self, kind: str, username: str) -> dict[str, Any] | None:
+        username = normalise_username(username) if kind == ACCOUNT else RECOVERY
+        return next((s for s in self._data["slots"] if s.get("kind") == kind and s.get("username") == username
+                     and not s.get("pending")), None)
+
+    def slot_gen(self, kind: str, username: str) -> int:
+        """Which unit key generation this user's committed slot wraps (0: no slot)."""
+        slot = self._slot(kind, username)
+        return 0 if slot is None else unit_keys.slot_gen(slot)
+
+    def unit_key_gens(self) -> tuple[int, int]:
+        """(the generation the database file is under, the newest this vault knows)."""
+        return unit_keys.file_gen(self._data), unit_keys.newest_gen(self._data)
+
+    def open_slot_raw(self, kind: str, username: str, secret: str) -> bytes | None:
+        """The key this user's committed slot wraps, of the slot's own generation (no counting)."""
         username = normalise_username(username) if kind == ACCOUNT else RECOVERY
         slot = next((s for s in self._data["slots"] if s.get("kind") == kind and s.get("username") == username
                      and not s.get("pending")), None)

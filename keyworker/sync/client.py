@@ -281,6 +281,25 @@ class HubClient:
             "epoch": epoch, "wraps": [{"device_id": d, "wrapped": base64.b64encode(w).decode("ascii")}
                                       for d, w in wraps.items()]}))
 
+    def unit_keys(self, after: int) -> tuple[int, list[WrappedKey]]:
+        """The unit's database key generation and this laptop's wraps of the generations after
+        `after` (keyworker/sync/unit_key.py; `epoch` is the generation). A hub from before unit key
+        rotation (no such address) has published none: (0, [])."""
+        try:
+            answer = self._http.call("GET", "/v1/unit-keys", params={"after": after})
+        except HubRefused as e:
+            if e.status == 404:
+                return 0, []
+            raise
+        return int(answer["generation"]), [WrappedKey(int(k["generation"]), base64.b64decode(k["wrapped"]),
+                                                       str(k["created_by_device"])) for k in answer["keys"]]
+
+    def publish_unit_key(self, generation: int, wraps: dict[str, bytes]) -> dict[str, Any]:
+        """Publish unit key generation `generation`: {device_id: wrapped} for every live laptop."""
+        return dict(self._http.call("POST", "/v1/unit-keys", json={
+            "generation": generation, "wraps": [{"device_id": d, "wrapped": base64.b64encode(w).decode("ascii")}
+                                                for d, w in wraps.items()]}))
+
     def revoke(self, device_id: str) -> datetime | None:
         return _when(self._http.call("POST", f"/v1/devices/{device_id}/revoke")["revoked_at"])
 
@@ -305,11 +324,14 @@ class HubClient:
     def snapshot_chunk(self, snapshot_id: str, n: int) -> bytes:
         return base64.b64decode(self._http.call("GET", f"/v1/snapshots/{snapshot_id}/chunks/{n}")["data"])
 
-    def create_code(self, code_name: str, verifier_sha256: str, bundle: bytes, key_epoch: int | None = None) -> datetime:
+    def create_code(self, code_name: str, verifier_sha256: str, bundle: bytes, key_epoch: int | None = None,
+                    unit_key_gen: int | None = None) -> datetime:
         body: dict[str, Any] = {"code_name": code_name, "verifier_sha256": verifier_sha256,
                                 "bundle": base64.b64encode(bundle).decode("ascii")}
         if key_epoch is not None:
             body["key_epoch"] = key_epoch  # the bundle's newest sync key epoch: the hub refuses an old one
+        if unit_key_gen is not None:
+            body["unit_key_gen"] = unit_key_gen  # the bundle's newest unit key generation: likewise
         answer = self._http.call("POST", "/v1/enrol/codes", json=body)
         expires = _when(answer["expires_at"])
         assert expires is not None

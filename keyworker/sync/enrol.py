@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 
 from keyworker.errors import KeyworkerError, StorageError, ValidationError
 from keyworker.hub import codes
+from keyworker.security import unit_keys
 from keyworker.security.permissions import Actor, Permission, Role
 from keyworker.sync import slots, snapshot
 from keyworker.sync.apply import last_seen, set_state
@@ -52,6 +53,7 @@ from keyworker.sync.oplog import clear_unsent_history
 from keyworker.sync.rotate import take_new_keys
 from keyworker.sync.run import NotEnrolled, Progress, SyncReport, client_for, sync_once
 from keyworker.sync.snapshot import SnapshotError
+from keyworker.sync.unit_key import take_unit_keys
 
 if TYPE_CHECKING:
     from keyworker.casebook import Casebook
@@ -140,7 +142,12 @@ def build_bundle(book: Casebook, config: HubConfig) -> dict[str, Any]:
                     if not k.startswith(SETTING_PREFIX)}
         seen = last_seen(s)
     vault = book._vault
+    # The key the database (and so the snapshot's sealed settings and the sync keys here) is under,
+    # and the steps to every newer generation this laptop holds (keyworker/security/unit_keys.py):
+    # the new laptop is then where this one is, and re-keys at its first sign-in if this one has not.
+    state = vault.update(lambda d: copy.deepcopy(d.get(unit_keys.FIELD)))
     return {"v": BUNDLE_VERSION, "unit_id": vault.unit_id, "unit_key": base64.b64encode(book._key).decode(),
+            **({"unit_key_state": state} if state else {}),
             "sync_keys": vault.sync_keys(), "slots": list(slots.committed_slots(vault).values()),
             "settings": settings, "hub_url": config.url, "hub_unit_id": config.unit_id,
             "cert_sha256": config.cert_sha256, "start_seq": seen, "snapshot": True, "made_by": config.device_id,
@@ -158,11 +165,13 @@ def make_code(book: Casebook, *, progress: Progress | None = None) -> EnrolmentC
     code = codes.new_code()
     with client_for(book, timeout=120.0) as hub:
         take_new_keys(book, hub)  # the bundle carries every epoch: a new laptop has no wrap of the old ones
+        take_unit_keys(book, hub)  # and the newest unit key (keyworker/sync/unit_key.py)
         snapshot.publish(book, hub, progress=progress)
         bundle = build_bundle(book, config)
         newest = max((int(k["epoch"]) for k in bundle["sync_keys"]), default=None)
+        unit_gen = book._vault.unit_key_gens()[1]
         expires = hub.create_code(codes.code_name(code), codes.verifier_sha256(code), seal_bundle(code, bundle),
-                                  key_epoch=newest)
+                                  key_epoch=newest, unit_key_gen=unit_gen if unit_gen > 1 else None)
     with book._write() as s:
         book._record(s, "sync.enrol_code", "unit", book._vault.unit_id,
                      detail={"code": codes.code_name(code)[:5], "expires_at": expires.isoformat()})
@@ -324,6 +333,8 @@ def _write_unit(path: Path, bundle: dict[str, Any], config: HubConfig, token: st
         slot_list = [dict(s) for s in bundle["slots"]]
         data = {"format": FORMAT, "version": VERSION, "unit_id": str(bundle["unit_id"]),
                 "slots": copy.deepcopy(slot_list), "throttle": {}, "sync_keys": list(bundle["sync_keys"])}
+        if isinstance(bundle.get("unit_key_state"), dict):
+            data[unit_keys.FIELD] = copy.deepcopy(bundle["unit_key_state"])
         settings = dict(bundle.get("settings") or {})
     except (KeyError, TypeError, ValueError) as e:
         raise EnrolmentError("The enrolment bundle is incomplete: make a new code on an enrolled laptop.") from e

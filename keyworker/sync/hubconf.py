@@ -125,3 +125,24 @@ def save_hub_config(vault: Vault, unit_key: bytes, config: HubConfig, token: str
 def forget_hub_config(vault: Vault) -> bool:
     """This laptop is no longer enrolled (its token is dropped). True if it was."""
     return bool(vault.update(lambda data: data.pop(_KEY, None) is not None))
+
+
+def rewrap(data: dict[str, Any], unit_id: str, old_key: bytes, new_key: bytes) -> None:
+    """The token and private key sealed again under a new unit key (inside Vault.update, when the
+    database is re-keyed: keyworker/sync/unit_key.py). Raises VaultError if one does not open."""
+    entry = data.get(_KEY)
+    if not isinstance(entry, dict):
+        return
+    base = f"{unit_id}|hub-token|{entry.get('device_id')}".encode()
+    for what, aad in (("token", base), ("x25519", base + b"|x25519")):
+        sealed = entry.get(what)
+        if sealed is None:
+            continue
+        try:
+            plain = _cipher(old_key).decrypt(base64.b64decode(sealed["nonce"]), base64.b64decode(sealed["sealed"]), aad)
+        except (KeyError, TypeError, ValueError, InvalidTag) as e:
+            raise VaultError("The key vault is damaged (the hub's sign-in cannot be read): enrol this laptop "
+                             "again.") from e
+        nonce = os.urandom(12)
+        entry[what] = {"nonce": base64.b64encode(nonce).decode(),
+                       "sealed": base64.b64encode(_cipher(new_key).encrypt(nonce, plain, aad)).decode()}

@@ -11,6 +11,7 @@ import base64
 import os
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -127,3 +128,18 @@ def keyring(vault: Vault, unit_key: bytes) -> Keyring:
             except (KeyError, ValueError, TypeError, InvalidTag) as err:
                 raise VaultError(f"The key vault {vault.path.name} is damaged (a sync key cannot be read).") from err
         return Keyring(keys)
+
+
+def rewrap(data: dict[str, Any], unit_id: str, old_key: bytes, new_key: bytes) -> None:
+    """Every epoch wrapped again under a new unit key (inside Vault.update, when the database is
+    re-keyed: keyworker/sync/unit_key.py). Raises VaultError if one does not open."""
+    old, new = _wrap_key(old_key), _wrap_key(new_key)
+    for e in data.get("sync_keys") or []:
+        try:
+            aad = _wrap_aad(unit_id, int(e["epoch"]))
+            key = old.decrypt(base64.b64decode(e["nonce"]), base64.b64decode(e["wrapped"]), aad)
+        except (KeyError, ValueError, TypeError, InvalidTag) as err:
+            raise VaultError("The key vault is damaged (a sync key cannot be read).") from err
+        nonce = os.urandom(12)
+        e["nonce"] = base64.b64encode(nonce).decode()
+        e["wrapped"] = base64.b64encode(new.encrypt(nonce, key, aad)).decode()

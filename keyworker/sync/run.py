@@ -46,6 +46,7 @@ from keyworker.sync.client import HubClient, HubError, HubRefused, HubUnreachabl
 from keyworker.sync.hubconf import HubConfig, device_token, hub_config
 from keyworker.sync.oplog import OutgoingOp, pending_ops, record_acks
 from keyworker.sync.rotate import keys_for_page, take_new_keys
+from keyworker.sync.unit_key import take_unit_keys
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -116,6 +117,7 @@ def sync_once(book: Casebook, *, progress: Progress | None = None, db: Callable[
         hub = client_for(book) if client is None else client
         try:
             take_new_keys(book, hub, run)  # a rotated key first: what is written from now on is sealed with it
+            take_unit_keys(book, hub)  # a new unit key: kept in the vault, the database re-keyed at the next open
             if run(partial(_snapshot_needed, book)):
                 snapshot.load(book, hub, progress=progress, db=run)  # a laptop that joined: the unit first
             before = run(partial(_open_conflicts, book))

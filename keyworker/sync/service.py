@@ -46,6 +46,7 @@ from keyworker.sync import apply as engine
 from keyworker.sync import codec
 from keyworker.sync.oplog import record_rows
 from keyworker.sync.rotate import KeyRotation
+from keyworker.sync.unit_key import UnitKeyRotation, UnitKeyStatus
 
 if TYPE_CHECKING:
     from keyworker.casebook import Casebook
@@ -84,6 +85,7 @@ class SyncStatus:
     conflicts_waiting: int
     quarantined: int
     stale: bool
+    rekey_pending: bool = False  # holds the unit's new database key; re-keys at the next open (unit_key.py)
 
     @property
     def text(self) -> str:
@@ -264,7 +266,8 @@ class SyncService:
             held = len(engine.quarantined(s))
         now = self._book.clock.now()
         stale = enrolled and (last is None or now - last > STALE_AFTER)
-        return SyncStatus(enrolled, url, last, offline, error, int(pending), waiting, held, stale)
+        file_gen, newest = self._book._vault.unit_key_gens()
+        return SyncStatus(enrolled, url, last, offline, error, int(pending), waiting, held, stale, newest > file_gen)
 
     def counts(self, session: Session) -> dict[str, int]:
         """check --json: conflicts open and ops held back, numbers only."""
@@ -725,6 +728,23 @@ class SyncService:
 
         return rotate_sync_key(self._book)
 
+    @typed_inputs(requires=Permission.MANAGE_LAPTOPS)
+    def rotate_unit_key(self) -> UnitKeyRotation:
+        """The unit's next database key, for every laptop still enrolled (a network call; audited by
+        keyworker/sync/unit_key.py). Each laptop re-keys its database the next time the unit is
+        opened there; a removed laptop's key then opens none of them."""
+        from keyworker.sync.unit_key import rotate_unit_key
 
-__all__ = ["ConflictItem", "ConflictSide", "EnrolmentCode", "KeyRotation", "Laptop", "SyncService", "SyncStatus", "ago",
+        return rotate_unit_key(self._book)
+
+    @typed_inputs(requires=Permission.MANAGE_LAPTOPS)
+    def unit_key_status(self) -> UnitKeyStatus:
+        """Whether this laptop re-keys at its next open, and the accounts still to sign in since the
+        unit key was rotated (their slots wrap an older key). No network."""
+        from keyworker.sync.unit_key import status
+
+        return status(self._book)
+
+
+__all__ = ["UnitKeyRotation", "UnitKeyStatus", "ConflictItem", "ConflictSide", "EnrolmentCode", "KeyRotation", "Laptop", "SyncService", "SyncStatus", "ago",
            "status_words"]

@@ -27,6 +27,7 @@ from sqlalchemy import insert, select
 
 from keyworker.db.sync import OPS_T
 from keyworker.ids import new_id
+from keyworker.security import unit_keys
 from keyworker.security.slot_changes import SETTING_PREFIX
 from keyworker.security.vault import ACCOUNT, Vault
 from keyworker.sync import codec
@@ -141,6 +142,8 @@ def apply_to_vault(book: Casebook, db: Any = None) -> int:
                 continue
             if here_id != have.get(key):
                 continue  # changed here and not yet published: it wins here, and is pushed next
+            if slot is not None and not unit_keys.reachable(data, unit_keys.slot_gen(slot)):
+                continue  # a unit key generation this laptop does not hold yet: the next round, after it
             data["slots"] = slots = [s for s in slots if slot_key(s) != key or s.get("pending")]
             if slot is not None:
                 slots.append(dict(slot))
@@ -149,6 +152,7 @@ def apply_to_vault(book: Casebook, db: Any = None) -> int:
     vault.update(change)
     if not changes:
         return 0
+    vault.update(unit_keys.drop_spent_steps)
 
     def record() -> None:
         from keyworker.settings import set_setting

@@ -194,6 +194,8 @@ CHECKED: dict[str, Permission] = {
     "sync.laptops": P.MANAGE_LAPTOPS,
     "sync.laptops_not_synced": P.MANAGE_LAPTOPS,
     "sync.rotate_key": P.MANAGE_LAPTOPS,
+    "sync.rotate_unit_key": P.MANAGE_LAPTOPS,
+    "sync.unit_key_status": P.MANAGE_LAPTOPS,
     "sync.enrolment_code": P.MANAGE_LAPTOPS,
     "sync.revoke": P.MANAGE_LAPTOPS,
     "outbox.attempts": P.VIEW_OUTBOX,

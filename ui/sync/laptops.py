@@ -2,7 +2,9 @@
 each last synced, Create enrolment code (shown large, in a fixed-width font, with when it expires
 and a Copy button), Revoke, whose confirmation says plainly what revoking can and cannot do
 to what is already on that laptop, and Rotate the unit's sync key, offered straight after a
-revoke and there at any time, whose confirmation says what it protects and what it cannot.
+revoke and there at any time, whose confirmation says what it protects and what it cannot; and
+Rotate the unit's database key (keyworker/sync/unit_key.py), with the accounts still to sign in
+since the last one and whether this laptop re-keys its database at its next sign-in.
 Every call to the hub runs off the UI thread; a hub that cannot be reached or that refuses is
 said in words, never as a traceback."""
 from __future__ import annotations
@@ -30,7 +32,7 @@ from PySide6.QtWidgets import (
 from keyworker.clock import format_datetime, to_local
 from keyworker.errors import KeyworkerError
 from keyworker.security.permissions import Permission
-from keyworker.sync.service import EnrolmentCode, KeyRotation, Laptop, SyncStatus, ago
+from keyworker.sync.service import EnrolmentCode, KeyRotation, Laptop, SyncStatus, UnitKeyRotation, UnitKeyStatus, ago
 from ui.context import AppContext
 from ui.errors import show_error
 
@@ -52,6 +54,17 @@ ROTATE_WORDS = (
     "It cannot reach into a removed laptop: everything already on it stays readable there to anyone who has the "
     "laptop and a staff password, as before. Enrolment codes not yet used stop working (make a new one for a "
     "laptop still to join).")
+ROTATE_UNIT_WORDS = (
+    "This makes a new key for the unit's database and gives it to every laptop still enrolled. Each one takes it "
+    "at its next sync and re-keys its database the next time Keyworker is started there and someone signs in "
+    "(after an encrypted copy, so nothing can be lost). From then on the key a removed laptop holds no longer "
+    "opens the unit's files on the other laptops. Each person's password moves to the new key when they next "
+    "sign in; until then their old sign-in still works.\n\n"
+    "It cannot reach into a removed laptop: everything already on it stays readable there to anyone who has the "
+    "laptop and a staff password, as before. Enrolment codes not yet used stop working (make a new one for a "
+    "laptop still to join).")
+REKEY_PENDING = ("This laptop holds the unit's new database key and will re-key its database at the next sign-in "
+                 "(close Keyworker, start it again and sign in).")
 ROTATE_AFTER_REVOKE = "“{name}” was revoked. Rotate the unit's sync key now?\n\n"
 
 
@@ -170,9 +183,15 @@ class LaptopsScreen(QWidget):
         self.rotate_button.setToolTip("A new sync key for the laptops still enrolled: a removed laptop cannot open "
                                       "what is written from now on")
         self.rotate_button.clicked.connect(lambda: self.rotate_key())
+        self.rotate_unit_button = QPushButton("Rotate the unit's &database key…")
+        self.rotate_unit_button.setToolTip("A new database key for the laptops still enrolled: a removed laptop's key "
+                                           "no longer opens the unit's files once each laptop has re-keyed")
+        self.rotate_unit_button.clicked.connect(self.rotate_unit_key)
+        self.confirm_rotate_unit = _confirm_rotate_unit  # (parent) -> bool; tests answer it
         self.refresh_button = QPushButton("&Refresh")
         self.refresh_button.clicked.connect(self.refresh)
-        for b in (self.code_button, self.revoke_button, self.rotate_button, self.refresh_button):
+        for b in (self.code_button, self.revoke_button, self.rotate_button, self.rotate_unit_button,
+                  self.refresh_button):
             row.addWidget(b)
         row.addStretch(1)
         bl.addLayout(row)
@@ -185,6 +204,11 @@ class LaptopsScreen(QWidget):
         self.rotated.setWordWrap(True)
         self.rotated.hide()
         bl.addWidget(self.rotated)
+        self.unit_key = QLabel("")  # this laptop's re-key, and who is still to sign in since a rotation
+        self.unit_key.setObjectName("hint")
+        self.unit_key.setWordWrap(True)
+        self.unit_key.hide()
+        bl.addWidget(self.unit_key)
         lay = QVBoxLayout(self)
         lay.addWidget(box, 1)
         self._update_buttons()
@@ -219,8 +243,26 @@ class LaptopsScreen(QWidget):
             self.intro.setText(f"Every laptop enrolled with the unit hub{hub} holds the whole unit's records and "
                                "syncs whenever it is online.")
             self.ctx.tasks.run(book.sync.laptops, self.set_laptops, self.failed, pool=True)
+            self.ctx.tasks.run(book.sync.unit_key_status, self.set_unit_key, self.failed)
 
         self.ctx.tasks.run(book.sync.status, got_status, self.failed)
+
+    def set_unit_key(self, st: UnitKeyStatus) -> None:
+        lines = []
+        notice = getattr(self.ctx.book, "unit_key_notice", None)
+        if notice:
+            lines.append(notice)
+        elif st.rekey_pending:
+            lines.append(REKEY_PENDING)
+        if st.newest_generation > 1 and st.still_to_sign_in:
+            lines.append("Still to sign in since the unit's database key was rotated (their passwords still lead to "
+                         "it through the previous key until they do): " + ", ".join(st.still_to_sign_in) + ".")
+        elif st.newest_generation > 1:
+            lines.append("Everyone has signed in since the unit's database key was rotated.")
+        if st.newest_generation > 1 and st.recovery_key_old:
+            lines.append("The unit's recovery key moves to the new key the next time it is used.")
+        self.unit_key.setText("\n".join(lines))
+        self.unit_key.setVisible(bool(lines))
 
     def set_laptops(self, laptops: list[Laptop]) -> None:
         self.busy.setText("")
@@ -268,6 +310,7 @@ class LaptopsScreen(QWidget):
         lp = self.selected()
         self.code_button.setEnabled(enrolled)
         self.rotate_button.setEnabled(enrolled)
+        self.rotate_unit_button.setEnabled(enrolled)
         self.revoke_button.setEnabled(enrolled and lp is not None and not lp.this_laptop and lp.revoked_at is None)
         if lp is not None and lp.this_laptop:
             self.revoke_button.setToolTip("This is the laptop you are using: revoke it from another one.")
@@ -331,6 +374,42 @@ class LaptopsScreen(QWidget):
             self.rotated.hide()
 
         self.ctx.tasks.run(book.sync.rotate_key, done, failed, pool=True)
+
+
+    def rotate_unit_key(self) -> None:
+        """Ask, then make the unit's next database key (a network call and a write: off the UI thread)."""
+        if not self.confirm_rotate_unit(self):
+            return
+        book = self.ctx.book
+        self.busy.setText("Making the unit's new database key and giving it to the laptops still enrolled…")
+        self.rotate_unit_button.setEnabled(False)
+
+        def done(r: UnitKeyRotation) -> None:
+            self.busy.setText("")
+            self._say(None)
+            self._update_buttons()
+            codes = (f" {r.codes_expired} unused enrolment code{'s' if r.codes_expired != 1 else ''} stopped working."
+                     if r.codes_expired else "")
+            self.rotated.setText(f"The unit's database key was rotated for the {r.laptops} "
+                                 f"laptop{'s' if r.laptops != 1 else ''} still enrolled: each takes it at its next "
+                                 f"sync and re-keys its database at the next sign-in there.{codes}")
+            self.rotated.show()
+            self.ctx.tasks.run(book.sync.unit_key_status, self.set_unit_key, self.failed)
+
+        def failed(exc: BaseException) -> None:
+            self.failed(exc)
+            self.rotated.hide()
+
+        self.ctx.tasks.run(book.sync.rotate_unit_key, done, failed, pool=True)
+
+
+def _confirm_rotate_unit(parent: QWidget) -> bool:
+    box = QMessageBox(QMessageBox.Icon.Question, "Rotate the unit's database key?", ROTATE_UNIT_WORDS, parent=parent)
+    yes = box.addButton("Rotate the unit's database key now", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(yes)
+    box.exec()
+    return box.clickedButton() is yes
 
 
 def _confirm_rotate(parent: QWidget, revoked: str | None) -> bool:

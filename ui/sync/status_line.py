@@ -60,6 +60,12 @@ class SyncStatusLabel(ClickableLabel):
         if st.quarantined:
             tips.append(f"{st.quarantined} change{'s' if st.quarantined != 1 else ''} from other laptops "
                         "could not be applied here: the administrator can see them with `check`.")
+        notice = getattr(self.ctx.book, "unit_key_notice", None)
+        if notice:
+            tips.append(notice)
+        elif st.rekey_pending:
+            tips.append("This laptop will re-key its database to the unit's new key at the next sign-in "
+                        "(close Keyworker, start it again and sign in).")
         if st.conflicts_waiting and self._may_resolve():
             tips.append("Click to open Sync conflicts.")
         else:
