@@ -39,13 +39,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, select, update
+from dataclasses import replace
+
+from sqlalchemy import Table, delete, insert, select, text, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from keyworker.db.base import Base
 from keyworker.db.foundation import Account
-from keyworker.db.sync import CONFLICTS_T, HEADS_T, OPS_T, QUARANTINE_T, STATE_T
+from keyworker.db.sync import ALIASES_T, CONFLICTS_T, HEADS_T, OPS_T, QUARANTINE_T, STATE_T
 from keyworker.security import audit as audit_chain
 from keyworker.sync import codec
 from keyworker.sync.keys import Keyring, PayloadUnreadable, epoch_of
@@ -59,6 +61,14 @@ VERSIONED: dict[str, tuple[str, str]] = {  # version table -> (parent column, pa
     "risk_assessment_versions": ("assessment_id", "risk_assessments"),
 }
 RESIDENTS = "residents"
+# One row per stay, started on two laptops offline: the later in hub order becomes an alias of the
+# earlier (`_clash`). Parent table -> its version table.
+ONE_PER_STAY: dict[str, str] = {"care_plans": "care_plan_versions", "risk_assessments": "risk_assessment_versions"}
+# Fields a new version sets on its plan or assessment. An update that names an alias does not write
+# them: the earlier row's current version stands until a senior chooses or merges the fork.
+FROM_VERSION: dict[str, frozenset[str]] = {
+    "care_plans": frozenset({"current_version_id"}),
+    "risk_assessments": frozenset({"current_version_id", "overall_level", "review_on"})}
 
 
 @dataclass(frozen=True)
@@ -126,6 +136,7 @@ class _Page:
     conflicts: list[str] = field(default_factory=list)
     touched: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     residents: set[str] = field(default_factory=set)
+    aliases: dict[tuple[str, str], str] = field(default_factory=dict)  # (table, alias id) -> target id
 
 
 # -- state ---------------------------------------------------------------------------------
@@ -194,19 +205,92 @@ def _local_pending(session: Session, me: str, keyring: Keyring,
     a laptop has a whole unit of open ops, and a page must not open them all)."""
     t = OPS_T
     out: dict[tuple[str, str], list[_Local]] = defaultdict(list)
-    ids = sorted({eid for _, eid in entities})
     conn = session.connection()
+    # An own open op on an alias (a care plan this laptop started, folded into the earlier one) is
+    # an edit of its target: looked up with it, without its insert and its FROM_VERSION fields.
+    aliased: dict[tuple[str, str], str] = {}
+    targets = sorted({eid for et, eid in entities if et in ONE_PER_STAY})
+    for i in range(0, len(targets), 500):
+        for a in conn.execute(select(ALIASES_T).where(ALIASES_T.c.target_id.in_(targets[i:i + 500]))).all():
+            if (a.entity_type, a.target_id) in entities:
+                aliased[(a.entity_type, a.alias_id)] = a.target_id
+    ids = sorted({eid for _, eid in entities} | {eid for _, eid in aliased})
     for i in range(0, len(ids), 500):
         for r in conn.execute(select(t).where(t.c.entity_id.in_(ids[i:i + 500]), t.c.device_id == me,
                                               t.c.acknowledged == False).order_by(t.c.device_seq)).all():  # noqa: E712 - "= 0" uses ix_sync_ops_open
-            if (r.entity_type, r.entity_id) not in entities or r.entity_type in CHILD_TABLES:
+            key = (r.entity_type, r.entity_id)
+            target = aliased.get(key)
+            if (key not in entities and target is None) or r.entity_type in CHILD_TABLES:
                 continue
             data = _open(keyring, r.key_epoch, r.op_id, r.entity_type, r.entity_id, r.payload)
-            out[(r.entity_type, r.entity_id)].append(_Local(r.device_seq, r.op_id, data.get("by"), r.created_at,
-                                                            data["f"]))
+            if target is not None:
+                if r.kind == "insert":
+                    continue
+                key = (r.entity_type, target)
+                data["f"] = _strip_versioned(r.entity_type, data["f"])
+            out[key].append(_Local(r.device_seq, r.op_id, data.get("by"), r.created_at, data["f"]))
     for v in out.values():
         v.sort(key=lambda lo: lo.device_seq)
     return out
+
+
+def _strip_versioned(etype: str, fields: dict[str, Any]) -> dict[str, Any]:
+    drop = FROM_VERSION.get(etype, frozenset())
+    return {k: v for k, v in fields.items() if k not in drop}
+
+
+def _aliases(session: Session) -> dict[tuple[str, str], str]:
+    """Every alias (a handful: only stays started on two laptops)."""
+    return {(r.entity_type, r.alias_id): r.target_id
+            for r in session.connection().execute(select(ALIASES_T)).all()}
+
+
+def _add_alias(page: _Page, etype: str, alias_id: str, target_id: str, op_id: str) -> None:
+    page.session.connection().execute(insert(ALIASES_T).prefix_with("OR IGNORE").values(
+        entity_type=etype, alias_id=alias_id, target_id=target_id, op_id=op_id))
+    page.aliases[(etype, alias_id)] = target_id
+
+
+def _clash(page: _Page, op: PulledOp, values: dict[str, Any], other_id: str) -> bool:
+    """A care plan or risk assessment arrives for a stay that has one already (two laptops each
+    started it offline). The earlier in hub order stands and the later's id becomes its alias.
+    Returns True when the arriving row is the later (nothing to insert); otherwise the other is
+    this laptop's own, not yet met in hub order: it is folded into the arriving row (`_fold`)."""
+    other_op, other_first = _earlier(page, op.entity_type, other_id, op)
+    if other_first:
+        _add_alias(page, op.entity_type, op.entity_id, other_id, op.op_id)
+        return True
+    _fold(page, op, values, other_id, other_op)
+    return False
+
+
+def _fold(page: _Page, op: PulledOp, values: dict[str, Any], local_id: str, local_op: str) -> None:
+    """This laptop's own plan (or assessment) for the stay comes later in hub order than the one
+    arriving: its versions move to the arriving row, its row goes, and its id becomes an alias, as
+    every other laptop will make it when its ops arrive there. Its unpushed edits (all but its
+    insert and the fields a version sets) stay on screen: they are written into the arriving row
+    and kept as open edits of it (rule 4)."""
+    conn = page.session.connection()
+    etype = op.entity_type
+    table: Table = Base.metadata.tables[etype]
+    vtable: Table = Base.metadata.tables[ONE_PER_STAY[etype]]
+    parent_col = VERSIONED[vtable.name][0]
+    key = (etype, op.entity_id)
+    mine = [lo for lo in _local_pending(page.session, page.me, page.keyring, {(etype, local_id)}).get(
+        (etype, local_id), []) if lo.op_id != local_op]
+    for lo in mine:
+        lo.fields = _strip_versioned(etype, lo.fields)
+        values.update(_decoded(table, lo.fields))
+    if mine:
+        page.pending[key] = sorted(page.pending.get(key, []) + mine, key=lambda lo: lo.device_seq)
+    page.pending.pop((etype, local_id), None)
+    # The versions point at a row that is not there yet, and the stay has two rows for a moment:
+    # foreign keys are checked at the end of the transaction meanwhile (all met again by then).
+    conn.execute(text("PRAGMA defer_foreign_keys = ON"))
+    conn.execute(update(vtable).where(vtable.c[parent_col] == local_id).values({parent_col: op.entity_id}))
+    gone = delete(table).where(table.c.id == local_id)  # hard-delete-ok: folded into the earlier row, id kept as an alias
+    conn.execute(gone)
+    _add_alias(page, etype, local_id, op.entity_id, local_op)
 
 
 def _cid(*parts: str) -> str:
@@ -359,16 +443,38 @@ def _apply_insert(page: _Page, op: PulledOp, actor: str | None, fields: dict[str
     if op.entity_type == RESIDENTS:
         _residents_checks(page, op, values)
         page.residents.add(op.entity_id)
+    folded = False
+    if op.entity_type in ONE_PER_STAY:
+        other = conn.execute(select(table.c.id).where(table.c.admission_id == values.get("admission_id"),
+                                                      table.c.id != op.entity_id)).scalar()
+        if other is not None:
+            if _clash(page, op, values, other):
+                return  # the later of two: an alias of the earlier, nothing written
+            folded = True
     if op.entity_type in VERSIONED:
         parent_col, parent_table = VERSIONED[op.entity_type]
-        others = conn.execute(select(table.c.id).where(
-            table.c[parent_col] == values.get(parent_col), table.c.id != op.entity_id,
-            table.c.parent_version_id == values.get("parent_version_id"),
-            table.c.archived.is_(False))).scalars().all() if values.get("parent_version_id") else []
-        for other in others:
+        target = page.aliases.get((parent_table, str(values.get(parent_col))))
+        if target is not None:
+            values[parent_col] = target  # a version of the later of two plans: it joins the earlier
+        for other in _siblings(conn, table, op.entity_id, values):
             _fork(page, op, parent_table, values[parent_col], other)
-    conn.execute(insert(table).values(**values))
+    try:
+        conn.execute(insert(table).values(**values))
+    finally:
+        if folded:
+            conn.execute(text("PRAGMA defer_foreign_keys = OFF"))
     _set_heads(page, op, actor, {ALL_FIELDS: None})
+
+
+def _siblings(conn: Any, table: Table, vid: str, values: dict[str, Any]) -> list[str]:
+    """The other live versions on the same parent version of the same plan (or, for a first
+    version, the other first versions: two laptops each started the plan): a fork."""
+    parent_col = VERSIONED[table.name][0]
+    pv = values.get("parent_version_id")
+    return list(conn.execute(select(table.c.id).where(
+        table.c[parent_col] == values.get(parent_col), table.c.id != vid,
+        table.c.parent_version_id == pv if pv else table.c.parent_version_id.is_(None),
+        table.c.archived.is_(False))).scalars())
 
 
 def _fork(page: _Page, op: PulledOp, parent_table: str, parent_id: str, other_version: str) -> None:
@@ -449,16 +555,22 @@ def _acknowledge(page: _Page, op: PulledOp, row: Any) -> None:
     """Rule 1: an op this laptop already has (its own, or one copied with the unit)."""
     data = _open(page.keyring, row.key_epoch, row.op_id, row.entity_type, row.entity_id, row.payload)
     fields = data["f"]
-    if row.entity_type not in CHILD_TABLES:
+    target = page.aliases.get((row.entity_type, row.entity_id))
+    if target is not None:
+        # Own ops on a plan folded into the earlier one (`_fold`): as every other laptop applies
+        # them, the insert leaves no head, an update moves the earlier row's heads.
+        if row.kind != "insert":
+            _set_heads(page, replace(op, entity_id=target), data.get("by"), _strip_versioned(row.entity_type, fields))
+    elif row.entity_type not in CHILD_TABLES:
         _set_heads(page, op, data.get("by"), {ALL_FIELDS: None} if row.kind == "insert" else fields)
-    if row.kind == "insert" and (row.entity_type == RESIDENTS or row.entity_type in VERSIONED):
+    if target is None and row.kind == "insert" and (row.entity_type == RESIDENTS or row.entity_type in VERSIONED):
         _insert_checks_on_ack(page, op)
     t = OPS_T
     page.session.connection().execute(update(t).where(t.c.op_id == op.op_id).values(
         unit_seq=op.unit_seq, acknowledged=True))
-    key = (row.entity_type, row.entity_id)
-    if key in page.pending:
-        page.pending[key] = [lo for lo in page.pending[key] if lo.op_id != op.op_id]
+    for key in ((row.entity_type, row.entity_id), (row.entity_type, target or "")):
+        if key in page.pending:
+            page.pending[key] = [lo for lo in page.pending[key] if lo.op_id != op.op_id]
 
 
 def _insert_checks_on_ack(page: _Page, op: PulledOp) -> None:
@@ -479,11 +591,10 @@ def _insert_checks_on_ack(page: _Page, op: PulledOp) -> None:
             page.residents.add(op.entity_id)
         return
     parent_col, parent_table = VERSIONED[op.entity_type]
-    if values.get("parent_version_id"):
-        for other in conn.execute(select(table.c.id).where(
-                table.c[parent_col] == values[parent_col], table.c.id != op.entity_id,
-                table.c.parent_version_id == values["parent_version_id"], table.c.archived.is_(False))).scalars():
-            _fork(page, op, parent_table, values[parent_col], other)
+    if values.get("archived"):
+        return
+    for other in _siblings(conn, table, op.entity_id, values):
+        _fork(page, op, parent_table, values[parent_col], other)
 
 
 ONE_BY_ONE = "KEYWORKER_SYNC_ONE_BY_ONE"  # env: "1" forces the op-by-op path (tests compare both)
@@ -571,10 +682,18 @@ def _apply_one(page: _Page, op: PulledOp, n: _Counts, data: dict[str, Any] | Non
         return
     mark = len(page.conflicts)
     residents = set(page.residents)
+    aliases, pending = dict(page.aliases), dict(page.pending)
+    target = page.aliases.get((op.entity_type, op.entity_id))
     try:
         with conn.begin_nested():
             kind = data["k"]
-            if kind == "insert":
+            if target is not None:
+                # An op naming the later of two plans of one stay: applied to the earlier one,
+                # without the fields a version sets (the fork is settled by a senior).
+                if kind != "insert":
+                    _apply_update(page, replace(op, entity_id=target), data.get("by"),
+                                  _strip_versioned(op.entity_type, data["f"]))
+            elif kind == "insert":
                 _apply_insert(page, op, data.get("by"), data["f"])
             else:
                 _apply_update(page, op, data.get("by"), data["f"])
@@ -582,6 +701,7 @@ def _apply_one(page: _Page, op: PulledOp, n: _Counts, data: dict[str, Any] | Non
     except (sa_exc.IntegrityError, LookupError, ValueError) as e:
         del page.conflicts[mark:]
         page.residents = residents
+        page.aliases, page.pending = aliases, pending
         reason = str(getattr(e, "orig", e)).splitlines()[0]
         _quarantine(page, op, f"not written: {reason}", data["k"])
         n.held += 1
@@ -658,9 +778,20 @@ class _Bulk:
             name: sorted({self.values[o.op_id]["parent_version_id"] for o in ops if o.entity_type == name
                           and o.op_id in self.values and self.values[o.op_id].get("parent_version_id")})
             for name in VERSIONED}
+        self.plans: dict[str, list[str]] = {  # the plans of the page's first versions
+            name: sorted({str(self.values[o.op_id].get(VERSIONED[name][0])) for o in ops if o.entity_type == name
+                          and o.op_id in self.values and not self.values[o.op_id].get("parent_version_id")})
+            for name in VERSIONED}
         self.siblings: dict[str, set[tuple[Any, Any]]] = {}
+        self.roots: dict[str, set[Any]] = {}
         for name in VERSIONED:
             self._versions_state(name)
+        self.stay_ids: dict[str, list[str]] = {
+            name: sorted({str(self.values[o.op_id].get("admission_id")) for o in ops if o.entity_type == name
+                          and o.op_id in self.values}) for name in ONE_PER_STAY}
+        self.stays: dict[str, set[Any]] = {}
+        for name in ONE_PER_STAY:
+            self._stays_state(name)
         self.named: set[tuple[str, str]] = set()  # entities an earlier op of the page names
         self.queue: list[tuple[PulledOp, dict[str, Any], str | None]] = []
 
@@ -687,6 +818,21 @@ class _Bulk:
             got.update((r[0], r[1]) for r in self.conn.execute(select(table.c[parent_col], table.c.parent_version_id).where(
                 table.c.parent_version_id.in_(chunk), table.c.archived.is_(False))).all())
         self.siblings[name] = got
+        roots: set[Any] = set()
+        parent_col = VERSIONED[name][0]
+        for chunk in _chunks(self.plans[name]):
+            roots.update(self.conn.execute(select(table.c[parent_col]).where(
+                table.c[parent_col].in_(chunk), table.c.parent_version_id.is_(None),
+                table.c.archived.is_(False))).scalars())
+        self.roots[name] = roots
+
+    def _stays_state(self, name: str) -> None:
+        """The page's stays that have a plan (or assessment) already: another is a clash."""
+        table: Table = Base.metadata.tables[name]
+        got: set[Any] = set()
+        for chunk in _chunks(self.stay_ids[name]):
+            got.update(self.conn.execute(select(table.c.admission_id).where(table.c.admission_id.in_(chunk))).scalars())
+        self.stays[name] = got
 
     def _fast(self, op: PulledOp) -> dict[str, Any] | None:
         key = (op.entity_type, op.entity_id)
@@ -694,10 +840,18 @@ class _Bulk:
                 or op.op_id not in self.values):
             return None
         values = self.values[op.op_id]
-        if op.entity_type in VERSIONED and values.get("parent_version_id"):
-            parent = values.get(VERSIONED[op.entity_type][0])
-            if parent is None or (parent, values["parent_version_id"]) in self.siblings[op.entity_type]:
-                return None  # the fork check would fire (or compares with null): op by op
+        if op.entity_type in VERSIONED:
+            parent_col, parent_table = VERSIONED[op.entity_type]
+            parent = values.get(parent_col)
+            if (parent_table, parent) in self.page.aliases:
+                return None  # a version of the later of two plans of a stay: op by op
+            if values.get("parent_version_id"):
+                if parent is None or (parent, values["parent_version_id"]) in self.siblings[op.entity_type]:
+                    return None  # the fork check would fire (or compares with null): op by op
+            elif parent is None or parent in self.roots[op.entity_type]:
+                return None  # another first version of the plan: a fork
+        if op.entity_type in ONE_PER_STAY and values.get("admission_id") in self.stays[op.entity_type]:
+            return None  # the stay has one already: the clash, op by op
         if op.entity_type == RESIDENTS:
             dob = values.get("date_of_birth")
             if dob is not None and (dob, _normal(values.get("given_name", "")),
@@ -717,6 +871,9 @@ class _Bulk:
                 self._residents_state()
             elif op.entity_type in VERSIONED:
                 self._versions_state(op.entity_type)
+            elif op.entity_type in ONE_PER_STAY:
+                self._stays_state(op.entity_type)
+                self._versions_state(ONE_PER_STAY[op.entity_type])  # a fold moves versions
             return
         self.queue.append((op, values, self.data[op.op_id].get("by")))
         if op.entity_type == RESIDENTS:
@@ -725,8 +882,13 @@ class _Bulk:
                 self.people.add((dob, _normal(values.get("given_name", "")), _normal(values.get("family_name", ""))))
             if values.get("reference_no") is not None:
                 self.refs.add(values["reference_no"])
-        elif op.entity_type in VERSIONED and values.get("parent_version_id") and not values.get("archived"):
-            self.siblings[op.entity_type].add((values[VERSIONED[op.entity_type][0]], values["parent_version_id"]))
+        elif op.entity_type in VERSIONED and not values.get("archived"):
+            if values.get("parent_version_id"):
+                self.siblings[op.entity_type].add((values[VERSIONED[op.entity_type][0]], values["parent_version_id"]))
+            else:
+                self.roots[op.entity_type].add(values[VERSIONED[op.entity_type][0]])
+        elif op.entity_type in ONE_PER_STAY:
+            self.stays[op.entity_type].add(values.get("admission_id"))
 
     def flush(self) -> None:
         if not self.queue:
@@ -757,6 +919,9 @@ class _Bulk:
                 self._residents_state()
             for name in {op.entity_type for op, _, _ in queue} & set(VERSIONED):
                 self._versions_state(name)
+            for name in {op.entity_type for op, _, _ in queue} & set(ONE_PER_STAY):
+                self._stays_state(name)
+                self._versions_state(ONE_PER_STAY[name])
             return
         for op, _, _ in queue:
             self.n.applied += 1
@@ -768,7 +933,8 @@ class _Bulk:
 def _apply(session: Session, ctx: Any, keyring: Keyring, ops: list[PulledOp], bulk: bool = True) -> ApplyResult:
     resolve_bases(session, ctx.device_id)  # before any head moves
     page = _Page(session, ctx.device_id, keyring,
-                 _local_pending(session, ctx.device_id, keyring, {(o.entity_type, o.entity_id) for o in ops}))
+                 _local_pending(session, ctx.device_id, keyring, {(o.entity_type, o.entity_id) for o in ops}),
+                 aliases=_aliases(session))
     seen = last_seen(session)
     n = _Counts()
     top = seen

@@ -56,8 +56,7 @@ VERSIONS = {"care_plans": ("care_plan_versions", "plan_id"),
             "risk_assessments": ("risk_assessment_versions", "assessment_id")}
 # Fields a new version sets on its plan or assessment: a fork conflicts on them too, and they are
 # settled with the fork (choosing or merging writes them again), never shown on their own.
-FROM_VERSION = {"care_plans": frozenset({"current_version_id"}),
-                "risk_assessments": frozenset({"current_version_id", "overall_level", "review_on"})}
+FROM_VERSION = engine.FROM_VERSION
 WHAT_VERSIONED = {"care_plans": "Care plan", "risk_assessments": "Risk assessment"}
 OTHER_MARK = "other version kept: "  # in a chosen or merged version's reason, with the other's id
 ENTITY_WORDS = {

@@ -1,0 +1,171 @@
+"""One row per stay, started on two laptops offline (keyworker/sync/apply.py, `_clash` / `_fold`):
+two care plans (or two risk assessments) for one stay become one, the later an alias of the
+earlier, with both first versions kept as a visible fork a senior chooses or merges; the same on
+every laptop, the one that wrote the later included."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from keyworker.casebook import Casebook
+from keyworker.clock import FixedClock, local_today
+from keyworker.db.care_plans import CarePlan, CarePlanVersion
+from keyworker.db.caseload import Admission
+from keyworker.db.risk import RiskAssessment, RiskAssessmentVersion
+from keyworker.db.sync import ALIASES_T
+from keyworker.risk import example_input
+from keyworker.sync.apply import quarantined
+from keyworker.sync.oplog import first_join
+from tests.fixtures.caseload import admit, last_audit
+from tests.sync.helpers import Exchange, copy_unit, digest, open_laptop, pull, sync
+from tests.unit.care_helpers import full_content
+
+
+@pytest.fixture
+def unit(db_path: Path, tmp_path: Path, clock: FixedClock) -> Iterator[tuple[dict[str, Casebook], Exchange, str]]:
+    """Laptops A, B, C of one unit with one resident admitted and no plan yet, all synced; every
+    laptop signed in as the senior."""
+    ex = Exchange()
+    a = open_laptop(db_path, "A", clock, "manager")
+    rec = admit(a, given_name="Lee", family_name="Park", ethnicity="White: Irish")
+    with a._read() as s:
+        aid = s.scalar(select(Admission.id).where(Admission.resident_id == rec.id))
+    with a._write() as s:
+        first_join(s)
+    sync(a, ex)
+    a.close()
+    paths = {"A": db_path, "B": copy_unit(db_path, tmp_path / "b" / "unit.kwdb"),
+             "C": copy_unit(db_path, tmp_path / "c" / "unit.kwdb")}
+    books = {n: open_laptop(p, n, clock, "manager") for n, p in paths.items()}
+    yield books, ex, str(aid)
+    for b in books.values():
+        b.close()
+
+
+def settle(books: dict[str, Casebook], ex: Exchange) -> None:
+    for _ in range(2):
+        for b in books.values():
+            sync(b, ex)
+
+
+def _rows(book: Casebook, cls: Any, col: Any, value: str) -> list[Any]:
+    with book._read() as s:
+        return list(s.scalars(select(cls).where(col == value)).all())
+
+
+def _offline_then_sync(books: dict[str, Casebook], ex: Exchange, b_pushes_first: bool) -> None:
+    """A syncs first (its row is the earlier in hub order). B either pushes and then pulls (its
+    ops have seqs when A's arrive) or pulls first (its ops are still unpushed then)."""
+    sync(books["A"], ex)
+    if not b_pushes_first:
+        pull(books["B"], ex)
+    settle(books, ex)
+
+
+@pytest.mark.parametrize("b_pushes_first", [True, False])
+def test_two_care_plans_started_for_one_stay_become_one_plan_with_a_fork(unit, b_pushes_first: bool) -> None:  # type: ignore[no-untyped-def]
+    books, ex, aid = unit
+    ca, cb = full_content(), full_content()
+    ca.goals[0].goal, cb.goals[0].goal = "Goal written on A", "Goal written on B"
+    books["A"].care_plans.save_draft(aid, ca)
+    books["B"].care_plans.save_draft(aid, full_content())
+    books["B"].care_plans.save_draft(aid, cb)  # an unpushed edit of the draft: it must survive
+    plan_a = books["A"].care_plans.get(admission_id=aid).plan_id
+    plan_b = books["B"].care_plans.get(admission_id=aid).plan_id
+    assert plan_a != plan_b
+    _offline_then_sync(books, ex, b_pushes_first)
+
+    for name, book in books.items():
+        (plan,) = _rows(book, CarePlan, CarePlan.admission_id, aid)
+        assert plan.id == plan_a, name  # the earlier in hub order stands
+        versions = _rows(book, CarePlanVersion, CarePlanVersion.plan_id, plan_a)
+        goals = sorted(json.loads(v.content)["goals"][0]["goal"] for v in versions)
+        assert goals == ["Goal written on A", "Goal written on B"], name  # both kept, B's latest edit too
+        v_a = next(v for v in versions if "on A" in v.content)
+        assert plan.current_version_id == v_a.id, name  # it does not flip to the later plan's version
+        assert book.care_plans.get(admission_id=aid).plan_id == plan_a
+        with book._read() as s:
+            aliases = s.connection().execute(select(ALIASES_T)).all()
+            assert [(r.entity_type, r.alias_id, r.target_id) for r in aliases] == [("care_plans", plan_b, plan_a)]
+            assert quarantined(s) == [], name  # nothing held back
+        (item,) = book.sync.conflicts()
+        assert item.kind == "fork" and item.what == "Care plan: two versions" and item.entity_id == plan_a
+        assert {s.key for s in item.sides} == {v.id for v in versions}
+        assert [s.stands for s in item.sides] == [True, False]
+    assert len({str(digest(b)) for b in books.values()}) == 1
+
+    (item,) = books["C"].sync.conflicts()
+    merged = json.loads(item.sides[1].content or "")
+    merged["goals"][0]["goal"] = "Goal agreed by both"
+    new_id = books["C"].sync.merge_versions(item.id, json.dumps(merged))
+    assert last_audit(books["C"])[0][0] == "sync.fork.merge"
+    settle(books, ex)
+    for name, book in books.items():
+        assert book.sync.conflicts() == [], name
+        (plan,) = _rows(book, CarePlan, CarePlan.admission_id, aid)
+        assert plan.current_version_id == new_id, name
+        assert len(_rows(book, CarePlanVersion, CarePlanVersion.plan_id, plan_a)) == 3
+        assert book.care_plans.get(admission_id=aid).content.goals[0].goal == "Goal agreed by both"
+    assert len({str(digest(b)) for b in books.values()}) == 1
+
+
+@pytest.mark.parametrize("b_pushes_first", [True, False])
+def test_two_risk_assessments_recorded_for_one_stay_become_one_with_a_fork(unit, b_pushes_first: bool) -> None:  # type: ignore[no-untyped-def]
+    books, ex, aid = unit
+    today = local_today(books["A"].clock)
+    books["A"].risk.record(aid, example_input(today, "low"))
+    books["B"].risk.record(aid, example_input(today, "high"))
+    with books["B"]._read() as s:
+        ra_b = s.scalar(select(RiskAssessment.id).where(RiskAssessment.admission_id == aid))
+    _offline_then_sync(books, ex, b_pushes_first)
+
+    for name, book in books.items():
+        (ra,) = _rows(book, RiskAssessment, RiskAssessment.admission_id, aid)
+        assert ra.id != ra_b and ra.overall_level == "low", name  # A's stands, level and version agree
+        versions = _rows(book, RiskAssessmentVersion, RiskAssessmentVersion.assessment_id, ra.id)
+        assert sorted(json.loads(v.content)["overall_level"] for v in versions) == ["high", "low"], name
+        assert json.loads(next(v for v in versions if v.id == ra.current_version_id).content)["overall_level"] == "low"
+        (item,) = book.sync.conflicts()
+        assert item.kind == "fork" and item.what == "Risk assessment: two versions"
+    assert len({str(digest(b)) for b in books.values()}) == 1
+
+    (item,) = books["B"].sync.conflicts()
+    high = next(s for s in item.sides if not s.stands)
+    books["B"].sync.choose_version(item.id, high.key)
+    assert last_audit(books["B"])[0][0] == "sync.fork.choose"
+    settle(books, ex)
+    for name, book in books.items():
+        assert book.sync.conflicts() == [], name
+        (ra,) = _rows(book, RiskAssessment, RiskAssessment.admission_id, aid)
+        assert ra.overall_level == "high", name
+    assert len({str(digest(b)) for b in books.values()}) == 1
+
+
+def test_later_edits_of_the_later_plan_reach_the_earlier_one(unit) -> None:  # type: ignore[no-untyped-def]
+    """B goes on editing its plan after it was pushed but before it met A's: the edits are
+    applied to the one plan on every laptop (a version's in-place draft edit, the agreement)."""
+    books, ex, aid = unit
+    books["A"].care_plans.save_draft(aid, full_content())
+    books["B"].care_plans.save_draft(aid, full_content())
+    sync(books["A"], ex)
+    from tests.sync.helpers import push
+
+    push(books["B"], ex)
+    c = full_content()
+    c.goals[0].goal = "Edited on B after its push"
+    books["B"].care_plans.save_draft(aid, c)
+    settle(books, ex)
+    for name, book in books.items():
+        (plan,) = _rows(book, CarePlan, CarePlan.admission_id, aid)
+        goals = [json.loads(v.content)["goals"][0]["goal"]
+                 for v in _rows(book, CarePlanVersion, CarePlanVersion.plan_id, plan.id)]
+        assert "Edited on B after its push" in goals, name
+        with book._read() as s:
+            assert quarantined(s) == [], name
+            assert s.scalar(select(func.count()).select_from(CarePlan)) == 1
+    assert len({str(digest(b)) for b in books.values()}) == 1
