@@ -251,7 +251,7 @@ def _add_alias(page: _Page, etype: str, alias_id: str, target_id: str, op_id: st
     page.aliases[(etype, alias_id)] = target_id
 
 
-def _clash(page: _Page, op: PulledOp, values: dict[str, Any], other_id: str) -> bool:
+def _clash(page: _Page, op: PulledOp, actor: str | None, values: dict[str, Any], other_id: str) -> bool:
     """A care plan or risk assessment arrives for a stay that has one already (two laptops each
     started it offline). The earlier in hub order stands and the later's id becomes its alias.
     Returns True when the arriving row is the later (nothing to insert); otherwise the other is
@@ -260,11 +260,12 @@ def _clash(page: _Page, op: PulledOp, values: dict[str, Any], other_id: str) -> 
     if other_first:
         _add_alias(page, op.entity_type, op.entity_id, other_id, op.op_id)
         return True
-    _fold(page, op, values, other_id, other_op)
+    _fold(page, op, actor, values, other_id, other_op)
     return False
 
 
-def _fold(page: _Page, op: PulledOp, values: dict[str, Any], local_id: str, local_op: str) -> None:
+def _fold(page: _Page, op: PulledOp, actor: str | None, values: dict[str, Any], local_id: str,
+          local_op: str) -> None:
     """This laptop's own plan (or assessment) for the stay comes later in hub order than the one
     arriving: its versions move to the arriving row, its row goes, and its id becomes an alias, as
     every other laptop will make it when its ops arrive there. Its unpushed edits (all but its
@@ -278,8 +279,20 @@ def _fold(page: _Page, op: PulledOp, values: dict[str, Any], local_id: str, loca
     key = (etype, op.entity_id)
     mine = [lo for lo in _local_pending(page.session, page.me, page.keyring, {(etype, local_id)}).get(
         (etype, local_id), []) if lo.op_id != local_op]
+    arrived = {k: codec.encode(v) for k, v in values.items()}
     for lo in mine:
         lo.fields = _strip_versioned(etype, lo.fields)
+    for f in sorted({f for lo in mine for f in lo.fields} - NO_CONFLICT):
+        # Rule 4 against the arriving row: an open edit of a field it holds otherwise conflicts
+        # with it, as it does on every other laptop when the edit arrives after it.
+        first = next(lo for lo in mine if f in lo.fields)
+        if first.fields[f] != arrived.get(f):
+            _put_conflict(page, {
+                "id": _cid("field", etype, op.entity_id, f, first.op_id), "kind": "field", "entity_type": etype,
+                "entity_id": op.entity_id, "field": f, "op_a": op.op_id, "op_b": first.op_id, "record_a": None,
+                "record_b": None, "value_a": codec.dumps(arrived.get(f)), "value_b": codec.dumps(first.fields[f]),
+                "by_a": actor, "by_b": first.actor, "at_a": op.created_at, "at_b": first.at})
+    for lo in mine:
         values.update(_decoded(table, lo.fields))
     if mine:
         page.pending[key] = sorted(page.pending.get(key, []) + mine, key=lambda lo: lo.device_seq)
@@ -448,7 +461,7 @@ def _apply_insert(page: _Page, op: PulledOp, actor: str | None, fields: dict[str
         other = conn.execute(select(table.c.id).where(table.c.admission_id == values.get("admission_id"),
                                                       table.c.id != op.entity_id)).scalar()
         if other is not None:
-            if _clash(page, op, values, other):
+            if _clash(page, op, actor, values, other):
                 return  # the later of two: an alias of the earlier, nothing written
             folded = True
     if op.entity_type in VERSIONED:
