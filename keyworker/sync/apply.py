@@ -63,7 +63,13 @@ VERSIONED: dict[str, tuple[str, str]] = {  # version table -> (parent column, pa
 RESIDENTS = "residents"
 # One row per stay, started on two laptops offline: the later in hub order becomes an alias of the
 # earlier (`_clash`). Parent table -> its version table.
-ONE_PER_STAY: dict[str, str] = {"care_plans": "care_plan_versions", "risk_assessments": "risk_assessment_versions"}
+ONE_PER_STAY: dict[str, str | None] = {
+    "care_plans": "care_plan_versions", "risk_assessments": "risk_assessment_versions",
+    # Not versioned: the later is kept readable in a `twice` conflict (its insert's fields in
+    # value_b) and a senior keeps one or the other (keyworker/sync/service.py).
+    "discharges": None, "discharge_plans": None}
+# A discharge clashes only with another that ends the stay (ux_discharges_one_per_stay); freezes do not.
+STAY_ENDING: dict[str, str] = {"discharges": "ends_stay"}
 # Fields a new version sets on its plan or assessment. An update that names an alias does not write
 # them: the earlier row's current version stands until a senior chooses or merges the fork.
 FROM_VERSION: dict[str, frozenset[str]] = {
@@ -215,6 +221,7 @@ def _local_pending(session: Session, me: str, keyring: Keyring,
             if (a.entity_type, a.target_id) in entities:
                 aliased[(a.entity_type, a.alias_id)] = a.target_id
     ids = sorted({eid for _, eid in entities} | {eid for _, eid in aliased})
+    r_aliases = {(a.entity_type, a.alias_id): a.target_id for a in conn.execute(select(ALIASES_T)).all()}
     for i in range(0, len(ids), 500):
         for r in conn.execute(select(t).where(t.c.entity_id.in_(ids[i:i + 500]), t.c.device_id == me,
                                               t.c.acknowledged == False).order_by(t.c.device_seq)).all():  # noqa: E712 - "= 0" uses ix_sync_ops_open
@@ -229,8 +236,13 @@ def _local_pending(session: Session, me: str, keyring: Keyring,
                 key = (r.entity_type, target)
                 data["f"] = _strip_versioned(r.entity_type, data["f"])
             out[key].append(_Local(r.device_seq, r.op_id, data.get("by"), r.created_at, data["f"]))
-    for v in out.values():
+    for k, v in out.items():
         v.sort(key=lambda lo: lo.device_seq)
+        for lo in v:
+            for col, target_table in _aliased_columns(k[0]) if r_aliases else ():
+                t_id = r_aliases.get((target_table, str(lo.fields.get(col))))
+                if t_id is not None:
+                    lo.fields = {**lo.fields, col: t_id}
     return out
 
 
@@ -239,7 +251,7 @@ def _strip_versioned(etype: str, fields: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if k not in drop}
 
 
-def _aliases(session: Session) -> dict[tuple[str, str], str]:
+def aliases(session: Session) -> dict[tuple[str, str], str]:
     """Every alias (a handful: only stays started on two laptops)."""
     return {(r.entity_type, r.alias_id): r.target_id
             for r in session.connection().execute(select(ALIASES_T)).all()}
@@ -251,7 +263,8 @@ def _add_alias(page: _Page, etype: str, alias_id: str, target_id: str, op_id: st
     page.aliases[(etype, alias_id)] = target_id
 
 
-def _clash(page: _Page, op: PulledOp, actor: str | None, values: dict[str, Any], other_id: str) -> bool:
+def _clash(page: _Page, op: PulledOp, actor: str | None, values: dict[str, Any], other_id: str,
+           fields: dict[str, Any]) -> bool:
     """A care plan or risk assessment arrives for a stay that has one already (two laptops each
     started it offline). The earlier in hub order stands and the later's id becomes its alias.
     Returns True when the arriving row is the later (nothing to insert); otherwise the other is
@@ -259,6 +272,8 @@ def _clash(page: _Page, op: PulledOp, actor: str | None, values: dict[str, Any],
     other_op, other_first = _earlier(page, op.entity_type, other_id, op)
     if other_first:
         _add_alias(page, op.entity_type, op.entity_id, other_id, op.op_id)
+        if ONE_PER_STAY[op.entity_type] is None:
+            _twice(page, op.entity_type, (other_op, other_id), (op.op_id, op.entity_id), fields, actor, op.created_at)
         return True
     _fold(page, op, actor, values, other_id, other_op)
     return False
@@ -274,11 +289,14 @@ def _fold(page: _Page, op: PulledOp, actor: str | None, values: dict[str, Any], 
     conn = page.session.connection()
     etype = op.entity_type
     table: Table = Base.metadata.tables[etype]
-    vtable: Table = Base.metadata.tables[ONE_PER_STAY[etype]]
-    parent_col = VERSIONED[vtable.name][0]
     key = (etype, op.entity_id)
-    mine = [lo for lo in _local_pending(page.session, page.me, page.keyring, {(etype, local_id)}).get(
-        (etype, local_id), []) if lo.op_id != local_op]
+    everything = _local_pending(page.session, page.me, page.keyring, {(etype, local_id)}).get((etype, local_id), [])
+    mine = [lo for lo in everything if lo.op_id != local_op]
+    own_insert = next((lo for lo in everything if lo.op_id == local_op), None)
+    if ONE_PER_STAY[etype] is None:
+        _twice(page, etype, (op.op_id, op.entity_id), (local_op, local_id),
+               own_insert.fields if own_insert else {}, own_insert.actor if own_insert else None,
+               own_insert.at if own_insert else None)
     arrived = {k: codec.encode(v) for k, v in values.items()}
     for lo in mine:
         lo.fields = _strip_versioned(etype, lo.fields)
@@ -300,10 +318,59 @@ def _fold(page: _Page, op: PulledOp, actor: str | None, values: dict[str, Any], 
     # The versions point at a row that is not there yet, and the stay has two rows for a moment:
     # foreign keys are checked at the end of the transaction meanwhile (all met again by then).
     conn.execute(text("PRAGMA defer_foreign_keys = ON"))
-    conn.execute(update(vtable).where(vtable.c[parent_col] == local_id).values({parent_col: op.entity_id}))
+    for child, col in _refs(etype):
+        conn.execute(update(child).where(child.c[col] == local_id).values({col: op.entity_id}))
     gone = delete(table).where(table.c.id == local_id)  # hard-delete-ok: folded into the earlier row, id kept as an alias
     conn.execute(gone)
     _add_alias(page, etype, local_id, op.entity_id, local_op)
+
+
+_REFS: dict[str, list[tuple[Table, str]]] = {}
+
+
+def _refs(etype: str) -> list[tuple[Table, str]]:
+    """(table, column) of every synchronised column that points at a row of `etype` (the versions
+    of a plan, the follow-ups and notifications of a discharge ...)."""
+    got = _REFS.get(etype)
+    if got is None:
+        got = _REFS[etype] = [(t, c.name) for t in Base.metadata.sorted_tables for c in t.columns
+                              if any(fk.column.table.name == etype for fk in c.foreign_keys)]
+    return got
+
+
+_ALIASED_COLUMNS: dict[str, list[tuple[str, str]]] = {}
+
+
+def _aliased_columns(name: str) -> list[tuple[str, str]]:
+    """(column, table it points at) of `name`'s columns that may name an alias."""
+    got = _ALIASED_COLUMNS.get(name)
+    if got is None:
+        table = Base.metadata.tables[name]
+        got = _ALIASED_COLUMNS[name] = [(c.name, fk.column.table.name) for c in table.columns
+                                        for fk in c.foreign_keys if fk.column.table.name in ONE_PER_STAY]
+    return got
+
+
+def _unalias(page: _Page, name: str, values: dict[str, Any]) -> None:
+    """A row (or change) that points at the later of two rows of one stay points at the earlier."""
+    if not page.aliases:
+        return
+    for col, target_table in _aliased_columns(name):
+        v = values.get(col)
+        if isinstance(v, str):
+            target = page.aliases.get((target_table, v))
+            if target is not None:
+                values[col] = target
+
+
+def _twice(page: _Page, etype: str, earlier: tuple[str, str], later: tuple[str, str], later_fields: dict[str, Any],
+           later_by: str | None, later_at: datetime | None) -> None:
+    """Two discharges (or discharge plans) of one stay: the later's fields kept in the conflict."""
+    (oa, ra), (ob, rb) = earlier, later
+    _put_conflict(page, {"id": _cid("twice", *sorted((oa, ob))), "kind": "twice", "entity_type": etype,
+                         "entity_id": ra, "field": None, "op_a": oa, "op_b": ob, "record_a": ra, "record_b": rb,
+                         "value_a": None, "value_b": codec.dumps(later_fields), "by_a": None, "by_b": later_by,
+                         "at_a": None, "at_b": later_at})
 
 
 def _cid(*parts: str) -> str:
@@ -456,19 +523,18 @@ def _apply_insert(page: _Page, op: PulledOp, actor: str | None, fields: dict[str
     if op.entity_type == RESIDENTS:
         _residents_checks(page, op, values)
         page.residents.add(op.entity_id)
+    _unalias(page, op.entity_type, values)
     folded = False
-    if op.entity_type in ONE_PER_STAY:
-        other = conn.execute(select(table.c.id).where(table.c.admission_id == values.get("admission_id"),
-                                                      table.c.id != op.entity_id)).scalar()
+    ending = STAY_ENDING.get(op.entity_type)
+    if op.entity_type in ONE_PER_STAY and (ending is None or values.get(ending)):
+        q = select(table.c.id).where(table.c.admission_id == values.get("admission_id"), table.c.id != op.entity_id)
+        other = conn.execute(q if ending is None else q.where(table.c[ending].is_(True))).scalar()
         if other is not None:
-            if _clash(page, op, actor, values, other):
+            if _clash(page, op, actor, values, other, fields):
                 return  # the later of two: an alias of the earlier, nothing written
             folded = True
     if op.entity_type in VERSIONED:
         parent_col, parent_table = VERSIONED[op.entity_type]
-        target = page.aliases.get((parent_table, str(values.get(parent_col))))
-        if target is not None:
-            values[parent_col] = target  # a version of the later of two plans: it joins the earlier
         for other in _siblings(conn, table, op.entity_id, values):
             _fork(page, op, parent_table, values[parent_col], other)
     try:
@@ -507,6 +573,9 @@ def _apply_update(page: _Page, op: PulledOp, actor: str | None, fields: dict[str
     row = conn.execute(select(table).where(table.c.id == op.entity_id)).mappings().first()
     if row is None:
         raise LookupError("the record it changes is not on this laptop")
+    if page.aliases:
+        fields = dict(fields)
+        _unalias(page, op.entity_type, fields)
     base = (op.base_seq or 0) if base is None else base
     ht = HEADS_T
     heads = {h.field: h for h in conn.execute(select(ht).where(
@@ -569,6 +638,9 @@ def _acknowledge(page: _Page, op: PulledOp, row: Any) -> None:
     data = _open(page.keyring, row.key_epoch, row.op_id, row.entity_type, row.entity_id, row.payload)
     fields = data["f"]
     target = page.aliases.get((row.entity_type, row.entity_id))
+    if page.aliases and row.kind != "insert":
+        fields = dict(fields)
+        _unalias(page, row.entity_type, fields)
     if target is not None:
         # Own ops on a plan folded into the earlier one (`_fold`): as every other laptop applies
         # them, the insert leaves no head, an update moves the earlier row's heads.
@@ -843,8 +915,10 @@ class _Bulk:
         """The page's stays that have a plan (or assessment) already: another is a clash."""
         table: Table = Base.metadata.tables[name]
         got: set[Any] = set()
+        ending = STAY_ENDING.get(name)
         for chunk in _chunks(self.stay_ids[name]):
-            got.update(self.conn.execute(select(table.c.admission_id).where(table.c.admission_id.in_(chunk))).scalars())
+            q = select(table.c.admission_id).where(table.c.admission_id.in_(chunk))
+            got.update(self.conn.execute(q if ending is None else q.where(table.c[ending].is_(True))).scalars())
         self.stays[name] = got
 
     def _fast(self, op: PulledOp) -> dict[str, Any] | None:
@@ -853,18 +927,20 @@ class _Bulk:
                 or op.op_id not in self.values):
             return None
         values = self.values[op.op_id]
+        if self.page.aliases and any((t, values.get(c)) in self.page.aliases for c, t in _aliased_columns(op.entity_type)):
+            return None  # it points at the later of two rows of a stay: op by op
         if op.entity_type in VERSIONED:
             parent_col, parent_table = VERSIONED[op.entity_type]
             parent = values.get(parent_col)
-            if (parent_table, parent) in self.page.aliases:
-                return None  # a version of the later of two plans of a stay: op by op
             if values.get("parent_version_id"):
                 if parent is None or (parent, values["parent_version_id"]) in self.siblings[op.entity_type]:
                     return None  # the fork check would fire (or compares with null): op by op
             elif parent is None or parent in self.roots[op.entity_type]:
                 return None  # another first version of the plan: a fork
         if op.entity_type in ONE_PER_STAY and values.get("admission_id") in self.stays[op.entity_type]:
-            return None  # the stay has one already: the clash, op by op
+            ending = STAY_ENDING.get(op.entity_type)
+            if ending is None or values.get(ending):
+                return None  # the stay has one already: the clash, op by op
         if op.entity_type == RESIDENTS:
             dob = values.get("date_of_birth")
             if dob is not None and (dob, _normal(values.get("given_name", "")),
@@ -886,7 +962,9 @@ class _Bulk:
                 self._versions_state(op.entity_type)
             elif op.entity_type in ONE_PER_STAY:
                 self._stays_state(op.entity_type)
-                self._versions_state(ONE_PER_STAY[op.entity_type])  # a fold moves versions
+                vname = ONE_PER_STAY[op.entity_type]
+                if vname is not None:
+                    self._versions_state(vname)  # a fold moves versions
             return
         self.queue.append((op, values, self.data[op.op_id].get("by")))
         if op.entity_type == RESIDENTS:
@@ -901,7 +979,9 @@ class _Bulk:
             else:
                 self.roots[op.entity_type].add(values[VERSIONED[op.entity_type][0]])
         elif op.entity_type in ONE_PER_STAY:
-            self.stays[op.entity_type].add(values.get("admission_id"))
+            ending = STAY_ENDING.get(op.entity_type)
+            if ending is None or values.get(ending):
+                self.stays[op.entity_type].add(values.get("admission_id"))
 
     def flush(self) -> None:
         if not self.queue:
@@ -934,7 +1014,9 @@ class _Bulk:
                 self._versions_state(name)
             for name in {op.entity_type for op, _, _ in queue} & set(ONE_PER_STAY):
                 self._stays_state(name)
-                self._versions_state(ONE_PER_STAY[name])
+                vname = ONE_PER_STAY[name]
+                if vname is not None:
+                    self._versions_state(vname)
             return
         for op, _, _ in queue:
             self.n.applied += 1
@@ -947,7 +1029,7 @@ def _apply(session: Session, ctx: Any, keyring: Keyring, ops: list[PulledOp], bu
     resolve_bases(session, ctx.device_id)  # before any head moves
     page = _Page(session, ctx.device_id, keyring,
                  _local_pending(session, ctx.device_id, keyring, {(o.entity_type, o.entity_id) for o in ops}),
-                 aliases=_aliases(session))
+                 aliases=aliases(session))
     seen = last_seen(session)
     n = _Counts()
     top = seen
@@ -976,5 +1058,5 @@ def _apply(session: Session, ctx: Any, keyring: Keyring, ops: list[PulledOp], bu
     return ApplyResult(applied, n.acked, n.skipped, held, tuple(dict.fromkeys(page.conflicts)), top)
 
 
-__all__ = ["ApplyResult", "ConflictView", "PulledOp", "apply_page", "conflicts", "forked", "last_seen",
+__all__ = ["ApplyResult", "ConflictView", "PulledOp", "aliases", "apply_page", "conflicts", "forked", "last_seen",
            "quarantined"]

@@ -169,3 +169,60 @@ def test_later_edits_of_the_later_plan_reach_the_earlier_one(unit) -> None:  # t
             assert quarantined(s) == [], name
             assert s.scalar(select(func.count()).select_from(CarePlan)) == 1
     assert len({str(digest(b)) for b in books.values()}) == 1
+
+
+def _resident_of(book: Casebook, aid: str) -> str:
+    with book._read() as s:
+        return str(s.scalar(select(Admission.resident_id).where(Admission.id == aid)))
+
+
+@pytest.mark.parametrize("b_pushes_first", [True, False])
+def test_two_discharges_of_one_stay_are_a_visible_conflict_a_senior_resolves(unit, b_pushes_first: bool) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from keyworker.db.discharges import Discharge
+    from tests.unit.test_unplanned_discharge import form
+
+    books, ex, aid = unit
+    rid = _resident_of(books["A"], aid)
+    now = books["A"].clock.now()
+    night = "The police brought him back and he left again straight away."
+    d_a = books["A"].discharges.record_unplanned(form(rid, occurred_at=now - timedelta(hours=2),
+                                                                           night_reason=night)).id
+    d_b = books["B"].discharges.record_unplanned(form(rid, type="absconded", occurred_at=now - timedelta(hours=1),
+                                                      circumstances="Not in the house at the 9 pm check.",
+                                                      destination="Not known", night_reason=night)).id
+    _offline_then_sync(books, ex, b_pushes_first)
+
+    for name, book in books.items():
+        with book._read() as s:
+            (d,) = s.scalars(select(Discharge).where(Discharge.admission_id == aid)).all()
+            assert d.id == d_a and d.type == "self_discharge", name  # the earlier stands
+            assert quarantined(s) == [], name
+        twice = [i for i in book.sync.conflicts() if i.kind == "twice"]
+        assert len(twice) == 1, name
+        (item,) = twice
+        assert item.what == "Two discharges" and "recorded for one stay on different laptops" in item.explanation
+        a, b = item.sides
+        assert a.stands and not b.stands
+        assert a.value.startswith("Unplanned self-discharge") and b.value.startswith("Absconded"), (a.value, b.value)
+        assert json.loads(b.content or "{}")["Circumstances"] == "Not in the house at the 9 pm check."
+        assert json.loads(a.content or "{}")["Destination"] == "Brother's flat in Blackburn"
+        assert b.by == a.by == "Morgan Manager" and b.at is not None
+        assert (a.laptop, b.laptop) == (
+            "this laptop" if name == "A" else f"another laptop ({books['A'].device_id[-6:]})",
+            "this laptop" if name == "B" else f"another laptop ({books['B'].device_id[-6:]})")
+    assert len({str(digest(b)) for b in books.values()}) == 1
+
+    (item,) = [i for i in books["C"].sync.conflicts() if i.kind == "twice"]
+    books["C"].sync.keep_record(item.id, "b")
+    assert last_audit(books["C"])[0][0] == "sync.twice.keep"
+    assert not [i for i in books["C"].sync.conflicts() if i.kind == "twice"]
+    settle(books, ex)
+    for name, book in books.items():
+        with book._read() as s:
+            (d,) = s.scalars(select(Discharge).where(Discharge.admission_id == aid)).all()
+            assert (d.id, d.type, d.destination) == (d_a, "absconded", "Not known"), name
+        assert not [i for i in book.sync.conflicts() if i.kind == "twice"], name
+    assert len({str(digest(b)) for b in books.values()}) == 1
+    assert d_b  # its op and its fields stay in the conflict record (resolved)
