@@ -727,6 +727,23 @@ class SyncService:
             for f in engine.conflicts(s, entity_id=c.record_a):
                 if f.kind == "field" and f.entity_type == c.entity_type and f.field in differ:
                     self._resolve(s, f)
+            if c.entity_type == "discharges" and obj.ends_stay:
+                # The stay ends on the day the kept discharge says (as recording it does).
+                from keyworker.clock import to_local
+
+                adm = s.get(Admission, obj.admission_id)
+                if adm is not None:
+                    day = to_local(_aware(obj.occurred_at) or obj.occurred_at).date()
+                    changed = adm.discharged_on != day
+                    if changed:
+                        adm.discharged_on = day
+                        s.flush()
+                    days = [f for f in engine.conflicts(s, entity_id=adm.id)
+                            if f.kind == "field" and f.entity_type == "admissions" and f.field == "discharged_on"]
+                    if days and not changed:
+                        record_rows(s, "admissions", [adm.id], ["discharged_on"])  # on top of both, as keep_value
+                    for f in days:
+                        self._resolve(s, f)
             rid = self._resident_of(s, c) or str(obj.resident_id)
             s.add(SyncDecision(kind=KEPT, conflict_id=c.id, resident_a=rid, resident_b=rid))  # moves as an op
             self._book._record(s, "sync.twice.keep", c.entity_type, c.record_a, resident_id=rid,

@@ -64,7 +64,8 @@ def stream(db_path: Path, tmp_path: Path, clock: FixedClock):  # type: ignore[no
     then make: new residents (some changed before they were pushed, so their insert and updates
     share a page), the same person admitted on two laptops (a duplicate and a reference clash),
     two versions of one plan (a fork), a care plan and a risk assessment started for one stay on
-    two laptops (an alias and a fork of two first versions), the same field changed on two
+    two laptops (an alias and a fork of two first versions), and its discharge on two (an alias
+    and a `twice` conflict), the same field changed on two
     laptops (field conflicts), and random edits (reviews, Star readings, risk)."""
     ex = Exchange()
     a = open_laptop(db_path, "A", clock, "manager")
@@ -109,6 +110,14 @@ def stream(db_path: Path, tmp_path: Path, clock: FixedClock):  # type: ignore[no
         c = full_content()
         c.goals[0].goal = "Changed on B before it met A's plan"
         books["B"].care_plans.save_draft(bare_stay, c)
+        # and its discharge recorded on A and on C (two discharges of one stay)
+        from datetime import timedelta
+
+        from tests.unit.test_unplanned_discharge import form
+
+        for name, kind in (("A", "self_discharge"), ("C", "absconded")):
+            books[name].discharges.record_unplanned(form(bare.id, type=kind, night_reason="Could not wait.",
+                                                         occurred_at=clock.now() - timedelta(minutes=5)))
         # field conflicts
         rid = people[1][0]
         books["A"].residents.update(rid, {"postcode": "PR2 9ZZ"})
@@ -170,7 +179,8 @@ def test_bulk_and_op_by_op_leave_the_same_laptop(stream, clock: FixedClock, page
     out = _compare(fresh, ops, clock, page, monkeypatch)
     assert {"field", "fork", "duplicate"} <= out["kinds"]
     assert out["state"]["quarantine"] == []
-    assert sorted(a.entity_type for a in out["state"]["aliases"]) == ["care_plans", "risk_assessments"]
+    assert sorted(a.entity_type for a in out["state"]["aliases"]) == ["care_plans", "discharges", "risk_assessments"]
+    assert "twice" in out["kinds"]
     for table, h in reference.items():  # and the same as the laptops that made the stream
         assert out["state"][table] == h, table
     assert sum(r.skipped for r in out["results"]) >= start  # the ops the copies already had

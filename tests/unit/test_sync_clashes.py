@@ -226,3 +226,42 @@ def test_two_discharges_of_one_stay_are_a_visible_conflict_a_senior_resolves(uni
         assert not [i for i in book.sync.conflicts() if i.kind == "twice"], name
     assert len({str(digest(b)) for b in books.values()}) == 1
     assert d_b  # its op and its fields stay in the conflict record (resolved)
+
+
+def test_two_discharge_plans_of_one_stay_keep_this_one_everywhere(unit) -> None:  # type: ignore[no-untyped-def]
+    """The later plan is kept readable in the conflict; the senior keeps the earlier: what differs
+    is written again on top of both (an op), and the decision closes it on every laptop."""
+    from keyworker.db.discharges import DischargePlan
+    from tests.unit.test_discharge_plans import plan_input
+
+    books, ex, aid = unit
+    rid = _resident_of(books["A"], aid)
+    books["A"].discharge_plans.save(plan_input(rid))
+    books["B"].discharge_plans.save(plan_input(rid, route="further_residential", planned_date="06/04/2026",
+                                               recommendations="Move on to second-stage housing."))
+    sync(books["A"], ex)
+    settle(books, ex)
+    for name, book in books.items():
+        with book._read() as s:
+            assert s.scalar(select(func.count()).select_from(DischargePlan)) == 1, name
+            assert quarantined(s) == [], name
+        (item,) = [i for i in book.sync.conflicts() if i.kind == "twice"]
+        assert item.what == "Two discharge plans"
+        a, b = item.sides
+        assert a.value.startswith("Completed programme, to community services, planned for 30/03/2026")
+        assert b.value.startswith("Transfer to further residential treatment, planned for 06/04/2026")
+        assert json.loads(b.content or "{}")["Recommendations"] == "Move on to second-stage housing."
+    assert len({str(digest(b)) for b in books.values()}) == 1
+
+    (item,) = [i for i in books["B"].sync.conflicts() if i.kind == "twice"]
+    books["B"].sync.keep_record(item.id, "a")
+    detail = last_audit(books["B"])[0][1]
+    assert detail["kept"] == "a" and detail["fields"] == ["planned_date", "recommendations", "route"]
+    assert books["B"].sync.status().pending_ops == 2  # A's values written again, and the decision
+    settle(books, ex)
+    for name, book in books.items():
+        assert not [i for i in book.sync.conflicts() if i.kind == "twice"], name
+        with book._read() as s:
+            (p,) = s.scalars(select(DischargePlan)).all()
+            assert p.route == "community", name
+    assert len({str(digest(b)) for b in books.values()}) == 1
