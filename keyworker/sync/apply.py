@@ -292,11 +292,11 @@ def _fold(page: _Page, op: PulledOp, actor: str | None, values: dict[str, Any], 
     key = (etype, op.entity_id)
     everything = _local_pending(page.session, page.me, page.keyring, {(etype, local_id)}).get((etype, local_id), [])
     mine = [lo for lo in everything if lo.op_id != local_op]
-    own_insert = next((lo for lo in everything if lo.op_id == local_op), None)
     if ONE_PER_STAY[etype] is None:
-        _twice(page, etype, (op.op_id, op.entity_id), (local_op, local_id),
-               own_insert.fields if own_insert else {}, own_insert.actor if own_insert else None,
-               own_insert.at if own_insert else None)
+        r = conn.execute(select(OPS_T).where(OPS_T.c.op_id == local_op)).first()
+        if r is not None:  # its insert, as every other laptop reads it from the op
+            d = _open(page.keyring, r.key_epoch, r.op_id, r.entity_type, r.entity_id, r.payload)
+            _twice(page, etype, (op.op_id, op.entity_id), (local_op, local_id), d["f"], d.get("by"), r.created_at)
     arrived = {k: codec.encode(v) for k, v in values.items()}
     for lo in mine:
         lo.fields = _strip_versioned(etype, lo.fields)

@@ -61,9 +61,14 @@ VERSIONS = {"care_plans": ("care_plan_versions", "plan_id"),
 FROM_VERSION = engine.FROM_VERSION
 WHAT_VERSIONED = {"care_plans": "Care plan", "risk_assessments": "Risk assessment"}
 WHAT_TWICE = {"discharges": ("Two discharges", "discharge"), "discharge_plans": ("Two discharge plans", "discharge plan")}
-# The columns a kept discharge (or plan) brings: not who made the row, nor the stay it belongs to.
-NOT_KEPT = frozenset({"id", "created_at", "created_by", "updated_at", "device_id", "archived", "admission_id",
-                      "resident_id"})
+# The columns a kept discharge (or plan) brings: what was recorded, not who made the row, the stay it
+# belongs to, nor what its workflow did since (confirmation, papers, signatures move as ops of their own).
+KEPT_FIELDS = {
+    "discharges": ("path", "type", "reason_code", "occurred_at", "circumstances", "destination", "night_reason",
+                   "overdose_risk", "naloxone_supplied", "harm_reduction_advice", "ctp_referral_made",
+                   "homelessness_risk", "council_name", "council_referral_made", "summary_due_at"),
+    "discharge_plans": ("meeting_on", "attendees", "referrer_invited", "planned_date", "route", "reason_code",
+                        "aftercare", "recommendations", "goals_achieved", "medication_on_discharge")}
 OTHER_MARK = "other version kept: "  # in a chosen or merged version's reason, with the other's id
 ENTITY_WORDS = {
     "residents": "", "admissions": "Stay: ", "medication_events": "Medication: ", "consents": "Consent: ",
@@ -715,7 +720,7 @@ class SyncService:
                 raise NotFound("The record this conflict is about is not on this laptop.")
             a, b = self._twice_values(s, c)
             t = _table(c.entity_type)
-            differ = sorted(k for k in b if k in t.c and k not in NOT_KEPT and a.get(k) != b.get(k))
+            differ = sorted(k for k in KEPT_FIELDS[c.entity_type] if k in b and k in t.c and a.get(k) != b.get(k))
             if which == "b":
                 for k in differ:
                     setattr(obj, k, codec.decode(t.c[k], b[k]))

@@ -265,3 +265,21 @@ def test_two_discharge_plans_of_one_stay_keep_this_one_everywhere(unit) -> None:
             (p,) = s.scalars(select(DischargePlan)).all()
             assert p.route == "community", name
     assert len({str(digest(b)) for b in books.values()}) == 1
+
+
+def test_three_laptops_starting_one_plan_converge_on_one_plan_and_three_versions(unit) -> None:  # type: ignore[no-untyped-def]
+    books, ex, aid = unit
+    for name in ("A", "B", "C"):
+        c = full_content()
+        c.goals[0].goal = f"Goal written on {name}"
+        books[name].care_plans.save_draft(aid, c)
+    sync(books["A"], ex)
+    pull(books["C"], ex)  # C meets A's plan with its own unpushed, then B's arrives after it
+    settle(books, ex)
+    for name, book in books.items():
+        (plan,) = _rows(book, CarePlan, CarePlan.admission_id, aid)
+        versions = _rows(book, CarePlanVersion, CarePlanVersion.plan_id, plan.id)
+        assert sorted(json.loads(v.content)["goals"][0]["goal"] for v in versions) == [
+            "Goal written on A", "Goal written on B", "Goal written on C"], name
+        assert [i.kind for i in book.sync.conflicts()] == ["fork"] * 3, name  # every pair of first versions
+    assert len({str(digest(b)) for b in books.values()}) == 1
