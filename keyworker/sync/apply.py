@@ -23,9 +23,14 @@ The rules, per op:
    local op arrives there.
 5. Versioned records: see 2 (fork). Both versions are kept.
 6. Append-only records are plain inserts; they never conflict.
+7. One row per stay (a care plan, a risk assessment, a stay-ending discharge, a discharge plan)
+   started on two laptops: the later in hub order becomes an alias of the earlier (`_clash`;
+   `sync_aliases`), every later op naming it is applied to the earlier, its first versions are a
+   fork (2), two discharges or plans a `twice` conflict keeping the later's fields. The laptop
+   that wrote the later folds it into the earlier when that arrives (`_fold`).
 
-A payload that does not open, or a row that cannot be written (a unique key or a missing parent
-row), puts the op in `sync_quarantine` with the reason: never applied, never silently skipped.
+A payload that does not open, or a row that cannot be written (another unique key, or a missing
+parent row), puts the op in `sync_quarantine` with the reason: never applied, never silently skipped.
 """
 from __future__ import annotations
 
