@@ -12,6 +12,9 @@ they never move as ops themselves.
 - `sync_conflicts`: field conflicts, forks and probable duplicates; the same ids on every laptop.
 - `sync_quarantine`: pulled ops that were not applied (payload does not open, or the row cannot
   be written), kept with the reason, never dropped.
+- `sync_aliases`: a care plan or risk assessment started on two laptops for one stay: the later
+  row's id (in hub order) is an alias of the earlier one, and every op naming it is applied to
+  the earlier one (keyworker/sync/apply.py, `_clash`).
 """
 from __future__ import annotations
 
@@ -107,9 +110,19 @@ class SyncQuarantine(Base):
     held_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class SyncAlias(Base):
+    __tablename__ = "sync_aliases"
+    __table_args__ = (Index("ix_sync_aliases_target", "entity_type", "target_id"),)
+    entity_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    alias_id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the later row's id
+    target_id: Mapped[str] = mapped_column(String(36))  # the earlier row's, which stands
+    op_id: Mapped[str] = mapped_column(String(36))  # the later row's insert op
+
+
 # The tables, typed for Core statements (keyworker/sync writes them without the ORM).
 OPS_T = cast(Table, SyncOp.__table__)
 STATE_T = cast(Table, SyncState.__table__)
 HEADS_T = cast(Table, SyncHead.__table__)
 CONFLICTS_T = cast(Table, SyncConflict.__table__)
 QUARANTINE_T = cast(Table, SyncQuarantine.__table__)
+ALIASES_T = cast(Table, SyncAlias.__table__)

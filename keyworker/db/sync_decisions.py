@@ -4,7 +4,9 @@ made on one laptop moves as an op and settles the same conflict on every other.
 
 - `not_same`: two residents another laptop flagged as a probable duplicate (same name and date of
   birth) are two different people; the pair stays apart and the conflict is closed everywhere.
-  (Merging them needs no row here: the archived record says it.)"""
+  (Merging them needs no row here: the archived record says it.)
+- `kept`: of two discharges (or discharge plans) recorded for one stay on two laptops, a senior
+  kept one (`twice` conflicts); resident_a and resident_b are both the stay's resident."""
 from __future__ import annotations
 
 from sqlalchemy import ForeignKey, Index, String
@@ -13,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from keyworker.db.base import Base, Tracked
 
 NOT_SAME = "not_same"
+KEPT = "kept"
 
 
 class SyncDecision(Tracked, Base):

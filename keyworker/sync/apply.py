@@ -23,9 +23,14 @@ The rules, per op:
    local op arrives there.
 5. Versioned records: see 2 (fork). Both versions are kept.
 6. Append-only records are plain inserts; they never conflict.
+7. One row per stay (a care plan, a risk assessment, a stay-ending discharge, a discharge plan)
+   started on two laptops: the later in hub order becomes an alias of the earlier (`_clash`;
+   `sync_aliases`), every later op naming it is applied to the earlier, its first versions are a
+   fork (2), two discharges or plans a `twice` conflict keeping the later's fields. The laptop
+   that wrote the later folds it into the earlier when that arrives (`_fold`).
 
-A payload that does not open, or a row that cannot be written (a unique key or a missing parent
-row), puts the op in `sync_quarantine` with the reason: never applied, never silently skipped.
+A payload that does not open, or a row that cannot be written (another unique key, or a missing
+parent row), puts the op in `sync_quarantine` with the reason: never applied, never silently skipped.
 """
 from __future__ import annotations
 
@@ -39,13 +44,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, select, update
+from dataclasses import replace
+
+from sqlalchemy import Table, delete, insert, select, text, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from keyworker.db.base import Base
 from keyworker.db.foundation import Account
-from keyworker.db.sync import CONFLICTS_T, HEADS_T, OPS_T, QUARANTINE_T, STATE_T
+from keyworker.db.sync import ALIASES_T, CONFLICTS_T, HEADS_T, OPS_T, QUARANTINE_T, STATE_T
 from keyworker.security import audit as audit_chain
 from keyworker.sync import codec
 from keyworker.sync.keys import Keyring, PayloadUnreadable, epoch_of
@@ -59,6 +66,20 @@ VERSIONED: dict[str, tuple[str, str]] = {  # version table -> (parent column, pa
     "risk_assessment_versions": ("assessment_id", "risk_assessments"),
 }
 RESIDENTS = "residents"
+# One row per stay, started on two laptops offline: the later in hub order becomes an alias of the
+# earlier (`_clash`). Parent table -> its version table.
+ONE_PER_STAY: dict[str, str | None] = {
+    "care_plans": "care_plan_versions", "risk_assessments": "risk_assessment_versions",
+    # Not versioned: the later is kept readable in a `twice` conflict (its insert's fields in
+    # value_b) and a senior keeps one or the other (keyworker/sync/service.py).
+    "discharges": None, "discharge_plans": None}
+# A discharge clashes only with another that ends the stay (ux_discharges_one_per_stay); freezes do not.
+STAY_ENDING: dict[str, str] = {"discharges": "ends_stay"}
+# Fields a new version sets on its plan or assessment. An update that names an alias does not write
+# them: the earlier row's current version stands until a senior chooses or merges the fork.
+FROM_VERSION: dict[str, frozenset[str]] = {
+    "care_plans": frozenset({"current_version_id"}),
+    "risk_assessments": frozenset({"current_version_id", "overall_level", "review_on"})}
 
 
 @dataclass(frozen=True)
@@ -126,6 +147,7 @@ class _Page:
     conflicts: list[str] = field(default_factory=list)
     touched: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     residents: set[str] = field(default_factory=set)
+    aliases: dict[tuple[str, str], str] = field(default_factory=dict)  # (table, alias id) -> target id
 
 
 # -- state ---------------------------------------------------------------------------------
@@ -194,19 +216,166 @@ def _local_pending(session: Session, me: str, keyring: Keyring,
     a laptop has a whole unit of open ops, and a page must not open them all)."""
     t = OPS_T
     out: dict[tuple[str, str], list[_Local]] = defaultdict(list)
-    ids = sorted({eid for _, eid in entities})
     conn = session.connection()
+    # An own open op on an alias (a care plan this laptop started, folded into the earlier one) is
+    # an edit of its target: looked up with it, without its insert and its FROM_VERSION fields.
+    aliased: dict[tuple[str, str], str] = {}
+    targets = sorted({eid for et, eid in entities if et in ONE_PER_STAY})
+    for i in range(0, len(targets), 500):
+        for a in conn.execute(select(ALIASES_T).where(ALIASES_T.c.target_id.in_(targets[i:i + 500]))).all():
+            if (a.entity_type, a.target_id) in entities:
+                aliased[(a.entity_type, a.alias_id)] = a.target_id
+    ids = sorted({eid for _, eid in entities} | {eid for _, eid in aliased})
+    r_aliases = {(a.entity_type, a.alias_id): a.target_id for a in conn.execute(select(ALIASES_T)).all()}
     for i in range(0, len(ids), 500):
         for r in conn.execute(select(t).where(t.c.entity_id.in_(ids[i:i + 500]), t.c.device_id == me,
                                               t.c.acknowledged == False).order_by(t.c.device_seq)).all():  # noqa: E712 - "= 0" uses ix_sync_ops_open
-            if (r.entity_type, r.entity_id) not in entities or r.entity_type in CHILD_TABLES:
+            key = (r.entity_type, r.entity_id)
+            target = aliased.get(key)
+            if (key not in entities and target is None) or r.entity_type in CHILD_TABLES:
                 continue
             data = _open(keyring, r.key_epoch, r.op_id, r.entity_type, r.entity_id, r.payload)
-            out[(r.entity_type, r.entity_id)].append(_Local(r.device_seq, r.op_id, data.get("by"), r.created_at,
-                                                            data["f"]))
-    for v in out.values():
+            if target is not None:
+                if r.kind == "insert":
+                    continue
+                key = (r.entity_type, target)
+                data["f"] = _strip_versioned(r.entity_type, data["f"])
+            out[key].append(_Local(r.device_seq, r.op_id, data.get("by"), r.created_at, data["f"]))
+    for k, v in out.items():
         v.sort(key=lambda lo: lo.device_seq)
+        for lo in v:
+            for col, target_table in _aliased_columns(k[0]) if r_aliases else ():
+                t_id = r_aliases.get((target_table, str(lo.fields.get(col))))
+                if t_id is not None:
+                    lo.fields = {**lo.fields, col: t_id}
     return out
+
+
+def _strip_versioned(etype: str, fields: dict[str, Any]) -> dict[str, Any]:
+    drop = FROM_VERSION.get(etype, frozenset())
+    return {k: v for k, v in fields.items() if k not in drop}
+
+
+def aliases(session: Session) -> dict[tuple[str, str], str]:
+    """Every alias (a handful: only stays started on two laptops)."""
+    return {(r.entity_type, r.alias_id): r.target_id
+            for r in session.connection().execute(select(ALIASES_T)).all()}
+
+
+def _add_alias(page: _Page, etype: str, alias_id: str, target_id: str, op_id: str) -> None:
+    page.session.connection().execute(insert(ALIASES_T).prefix_with("OR IGNORE").values(
+        entity_type=etype, alias_id=alias_id, target_id=target_id, op_id=op_id))
+    page.aliases[(etype, alias_id)] = target_id
+
+
+def _clash(page: _Page, op: PulledOp, actor: str | None, values: dict[str, Any], other_id: str,
+           fields: dict[str, Any]) -> bool:
+    """A care plan or risk assessment arrives for a stay that has one already (two laptops each
+    started it offline). The earlier in hub order stands and the later's id becomes its alias.
+    Returns True when the arriving row is the later (nothing to insert); otherwise the other is
+    this laptop's own, not yet met in hub order: it is folded into the arriving row (`_fold`)."""
+    other_op, other_first = _earlier(page, op.entity_type, other_id, op)
+    if other_first:
+        _add_alias(page, op.entity_type, op.entity_id, other_id, op.op_id)
+        if ONE_PER_STAY[op.entity_type] is None:
+            _twice(page, op.entity_type, (other_op, other_id), (op.op_id, op.entity_id), fields, actor, op.created_at)
+        return True
+    _fold(page, op, actor, values, other_id, other_op)
+    return False
+
+
+def _fold(page: _Page, op: PulledOp, actor: str | None, values: dict[str, Any], local_id: str,
+          local_op: str) -> None:
+    """This laptop's own plan (or assessment) for the stay comes later in hub order than the one
+    arriving: its versions move to the arriving row, its row goes, and its id becomes an alias, as
+    every other laptop will make it when its ops arrive there. Its unpushed edits (all but its
+    insert and the fields a version sets) stay on screen: they are written into the arriving row
+    and kept as open edits of it (rule 4)."""
+    conn = page.session.connection()
+    etype = op.entity_type
+    table: Table = Base.metadata.tables[etype]
+    key = (etype, op.entity_id)
+    everything = _local_pending(page.session, page.me, page.keyring, {(etype, local_id)}).get((etype, local_id), [])
+    mine = [lo for lo in everything if lo.op_id != local_op]
+    if ONE_PER_STAY[etype] is None:
+        r = conn.execute(select(OPS_T).where(OPS_T.c.op_id == local_op)).first()
+        if r is not None:  # its insert, as every other laptop reads it from the op
+            d = _open(page.keyring, r.key_epoch, r.op_id, r.entity_type, r.entity_id, r.payload)
+            _twice(page, etype, (op.op_id, op.entity_id), (local_op, local_id), d["f"], d.get("by"), r.created_at)
+    arrived = {k: codec.encode(v) for k, v in values.items()}
+    for lo in mine:
+        lo.fields = _strip_versioned(etype, lo.fields)
+    for f in sorted({f for lo in mine for f in lo.fields} - NO_CONFLICT):
+        # Rule 4 against the arriving row: an open edit of a field it holds otherwise conflicts
+        # with it, as it does on every other laptop when the edit arrives after it.
+        first = next(lo for lo in mine if f in lo.fields)
+        if first.fields[f] != arrived.get(f):
+            _put_conflict(page, {
+                "id": _cid("field", etype, op.entity_id, f, first.op_id), "kind": "field", "entity_type": etype,
+                "entity_id": op.entity_id, "field": f, "op_a": op.op_id, "op_b": first.op_id, "record_a": None,
+                "record_b": None, "value_a": codec.dumps(arrived.get(f)), "value_b": codec.dumps(first.fields[f]),
+                "by_a": actor, "by_b": first.actor, "at_a": op.created_at, "at_b": first.at})
+    for lo in mine:
+        values.update(_decoded(table, lo.fields))
+    if mine:
+        page.pending[key] = sorted(page.pending.get(key, []) + mine, key=lambda lo: lo.device_seq)
+    page.pending.pop((etype, local_id), None)
+    # The versions point at a row that is not there yet, and the stay has two rows for a moment:
+    # foreign keys are checked at the end of the transaction meanwhile (all met again by then).
+    conn.execute(text("PRAGMA defer_foreign_keys = ON"))
+    for child, col in _refs(etype):
+        conn.execute(update(child).where(child.c[col] == local_id).values({col: op.entity_id}))
+    gone = delete(table).where(table.c.id == local_id)  # hard-delete-ok: folded into the earlier row, id kept as an alias
+    conn.execute(gone)
+    _add_alias(page, etype, local_id, op.entity_id, local_op)
+
+
+_REFS: dict[str, list[tuple[Table, str]]] = {}
+
+
+def _refs(etype: str) -> list[tuple[Table, str]]:
+    """(table, column) of every synchronised column that points at a row of `etype` (the versions
+    of a plan, the follow-ups and notifications of a discharge ...)."""
+    got = _REFS.get(etype)
+    if got is None:
+        got = _REFS[etype] = [(t, c.name) for t in Base.metadata.sorted_tables for c in t.columns
+                              if any(fk.column.table.name == etype for fk in c.foreign_keys)]
+    return got
+
+
+_ALIASED_COLUMNS: dict[str, list[tuple[str, str]]] = {}
+
+
+def _aliased_columns(name: str) -> list[tuple[str, str]]:
+    """(column, table it points at) of `name`'s columns that may name an alias."""
+    got = _ALIASED_COLUMNS.get(name)
+    if got is None:
+        table = Base.metadata.tables[name]
+        got = _ALIASED_COLUMNS[name] = [(c.name, fk.column.table.name) for c in table.columns
+                                        for fk in c.foreign_keys if fk.column.table.name in ONE_PER_STAY]
+    return got
+
+
+def _unalias(page: _Page, name: str, values: dict[str, Any]) -> None:
+    """A row (or change) that points at the later of two rows of one stay points at the earlier."""
+    if not page.aliases:
+        return
+    for col, target_table in _aliased_columns(name):
+        v = values.get(col)
+        if isinstance(v, str):
+            target = page.aliases.get((target_table, v))
+            if target is not None:
+                values[col] = target
+
+
+def _twice(page: _Page, etype: str, earlier: tuple[str, str], later: tuple[str, str], later_fields: dict[str, Any],
+           later_by: str | None, later_at: datetime | None) -> None:
+    """Two discharges (or discharge plans) of one stay: the later's fields kept in the conflict."""
+    (oa, ra), (ob, rb) = earlier, later
+    _put_conflict(page, {"id": _cid("twice", *sorted((oa, ob))), "kind": "twice", "entity_type": etype,
+                         "entity_id": ra, "field": None, "op_a": oa, "op_b": ob, "record_a": ra, "record_b": rb,
+                         "value_a": None, "value_b": codec.dumps(later_fields), "by_a": None, "by_b": later_by,
+                         "at_a": None, "at_b": later_at})
 
 
 def _cid(*parts: str) -> str:
@@ -372,16 +541,37 @@ def _apply_insert(page: _Page, op: PulledOp, actor: str | None, fields: dict[str
     if op.entity_type == RESIDENTS:
         _residents_checks(page, op, values)
         page.residents.add(op.entity_id)
+    _unalias(page, op.entity_type, values)
+    folded = False
+    ending = STAY_ENDING.get(op.entity_type)
+    if op.entity_type in ONE_PER_STAY and (ending is None or values.get(ending)):
+        q = select(table.c.id).where(table.c.admission_id == values.get("admission_id"), table.c.id != op.entity_id)
+        other = conn.execute(q if ending is None else q.where(table.c[ending].is_(True))).scalar()
+        if other is not None:
+            if _clash(page, op, actor, values, other, fields):
+                return  # the later of two: an alias of the earlier, nothing written
+            folded = True
     if op.entity_type in VERSIONED:
         parent_col, parent_table = VERSIONED[op.entity_type]
-        others = conn.execute(select(table.c.id).where(
-            table.c[parent_col] == values.get(parent_col), table.c.id != op.entity_id,
-            table.c.parent_version_id == values.get("parent_version_id"),
-            table.c.archived.is_(False))).scalars().all() if values.get("parent_version_id") else []
-        for other in others:
+        for other in _siblings(conn, table, op.entity_id, values):
             _fork(page, op, parent_table, values[parent_col], other)
-    conn.execute(insert(table).values(**values))
+    try:
+        conn.execute(insert(table).values(**values))
+    finally:
+        if folded:
+            conn.execute(text("PRAGMA defer_foreign_keys = OFF"))
     _set_heads(page, op, actor, {ALL_FIELDS: None})
+
+
+def _siblings(conn: Any, table: Table, vid: str, values: dict[str, Any]) -> list[str]:
+    """The other live versions on the same parent version of the same plan (or, for a first
+    version, the other first versions: two laptops each started the plan): a fork."""
+    parent_col = VERSIONED[table.name][0]
+    pv = values.get("parent_version_id")
+    return list(conn.execute(select(table.c.id).where(
+        table.c[parent_col] == values.get(parent_col), table.c.id != vid,
+        table.c.parent_version_id == pv if pv else table.c.parent_version_id.is_(None),
+        table.c.archived.is_(False))).scalars())
 
 
 def _fork(page: _Page, op: PulledOp, parent_table: str, parent_id: str, other_version: str) -> None:
@@ -401,6 +591,9 @@ def _apply_update(page: _Page, op: PulledOp, actor: str | None, fields: dict[str
     row = conn.execute(select(table).where(table.c.id == op.entity_id)).mappings().first()
     if row is None:
         raise LookupError("the record it changes is not on this laptop")
+    if page.aliases:
+        fields = dict(fields)
+        _unalias(page, op.entity_type, fields)
     base = (op.base_seq or 0) if base is None else base
     ht = HEADS_T
     heads = {h.field: h for h in conn.execute(select(ht).where(
@@ -462,16 +655,25 @@ def _acknowledge(page: _Page, op: PulledOp, row: Any) -> None:
     """Rule 1: an op this laptop already has (its own, or one copied with the unit)."""
     data = _open(page.keyring, row.key_epoch, row.op_id, row.entity_type, row.entity_id, row.payload)
     fields = data["f"]
-    if row.entity_type not in CHILD_TABLES:
+    target = page.aliases.get((row.entity_type, row.entity_id))
+    if page.aliases and row.kind != "insert":
+        fields = dict(fields)
+        _unalias(page, row.entity_type, fields)
+    if target is not None:
+        # Own ops on a plan folded into the earlier one (`_fold`): as every other laptop applies
+        # them, the insert leaves no head, an update moves the earlier row's heads.
+        if row.kind != "insert":
+            _set_heads(page, replace(op, entity_id=target), data.get("by"), _strip_versioned(row.entity_type, fields))
+    elif row.entity_type not in CHILD_TABLES:
         _set_heads(page, op, data.get("by"), {ALL_FIELDS: None} if row.kind == "insert" else fields)
-    if row.kind == "insert" and (row.entity_type == RESIDENTS or row.entity_type in VERSIONED):
+    if target is None and row.kind == "insert" and (row.entity_type == RESIDENTS or row.entity_type in VERSIONED):
         _insert_checks_on_ack(page, op)
     t = OPS_T
     page.session.connection().execute(update(t).where(t.c.op_id == op.op_id).values(
         unit_seq=op.unit_seq, acknowledged=True))
-    key = (row.entity_type, row.entity_id)
-    if key in page.pending:
-        page.pending[key] = [lo for lo in page.pending[key] if lo.op_id != op.op_id]
+    for key in ((row.entity_type, row.entity_id), (row.entity_type, target or "")):
+        if key in page.pending:
+            page.pending[key] = [lo for lo in page.pending[key] if lo.op_id != op.op_id]
 
 
 def _insert_checks_on_ack(page: _Page, op: PulledOp) -> None:
@@ -492,11 +694,10 @@ def _insert_checks_on_ack(page: _Page, op: PulledOp) -> None:
             page.residents.add(op.entity_id)
         return
     parent_col, parent_table = VERSIONED[op.entity_type]
-    if values.get("parent_version_id"):
-        for other in conn.execute(select(table.c.id).where(
-                table.c[parent_col] == values[parent_col], table.c.id != op.entity_id,
-                table.c.parent_version_id == values["parent_version_id"], table.c.archived.is_(False))).scalars():
-            _fork(page, op, parent_table, values[parent_col], other)
+    if values.get("archived"):
+        return
+    for other in _siblings(conn, table, op.entity_id, values):
+        _fork(page, op, parent_table, values[parent_col], other)
 
 
 ONE_BY_ONE = "KEYWORKER_SYNC_ONE_BY_ONE"  # env: "1" forces the op-by-op path (tests compare both)
@@ -584,10 +785,18 @@ def _apply_one(page: _Page, op: PulledOp, n: _Counts, data: dict[str, Any] | Non
         return
     mark = len(page.conflicts)
     residents = set(page.residents)
+    aliases, pending = dict(page.aliases), dict(page.pending)
+    target = page.aliases.get((op.entity_type, op.entity_id))
     try:
         with conn.begin_nested():
             kind = data["k"]
-            if kind == "insert":
+            if target is not None:
+                # An op naming the later of two plans of one stay: applied to the earlier one,
+                # without the fields a version sets (the fork is settled by a senior).
+                if kind != "insert":
+                    _apply_update(page, replace(op, entity_id=target), data.get("by"),
+                                  _strip_versioned(op.entity_type, data["f"]))
+            elif kind == "insert":
                 _apply_insert(page, op, data.get("by"), data["f"])
             else:
                 _apply_update(page, op, data.get("by"), data["f"])
@@ -595,6 +804,7 @@ def _apply_one(page: _Page, op: PulledOp, n: _Counts, data: dict[str, Any] | Non
     except (sa_exc.IntegrityError, LookupError, ValueError) as e:
         del page.conflicts[mark:]
         page.residents = residents
+        page.aliases, page.pending = aliases, pending
         reason = str(getattr(e, "orig", e)).splitlines()[0]
         _quarantine(page, op, f"not written: {reason}", data["k"])
         n.held += 1
@@ -671,9 +881,20 @@ class _Bulk:
             name: sorted({self.values[o.op_id]["parent_version_id"] for o in ops if o.entity_type == name
                           and o.op_id in self.values and self.values[o.op_id].get("parent_version_id")})
             for name in VERSIONED}
+        self.plans: dict[str, list[str]] = {  # the plans of the page's first versions
+            name: sorted({str(self.values[o.op_id].get(VERSIONED[name][0])) for o in ops if o.entity_type == name
+                          and o.op_id in self.values and not self.values[o.op_id].get("parent_version_id")})
+            for name in VERSIONED}
         self.siblings: dict[str, set[tuple[Any, Any]]] = {}
+        self.roots: dict[str, set[Any]] = {}
         for name in VERSIONED:
             self._versions_state(name)
+        self.stay_ids: dict[str, list[str]] = {
+            name: sorted({str(self.values[o.op_id].get("admission_id")) for o in ops if o.entity_type == name
+                          and o.op_id in self.values}) for name in ONE_PER_STAY}
+        self.stays: dict[str, set[Any]] = {}
+        for name in ONE_PER_STAY:
+            self._stays_state(name)
         self.named: set[tuple[str, str]] = set()  # entities an earlier op of the page names
         self.queue: list[tuple[PulledOp, dict[str, Any], str | None]] = []
 
@@ -700,6 +921,23 @@ class _Bulk:
             got.update((r[0], r[1]) for r in self.conn.execute(select(table.c[parent_col], table.c.parent_version_id).where(
                 table.c.parent_version_id.in_(chunk), table.c.archived.is_(False))).all())
         self.siblings[name] = got
+        roots: set[Any] = set()
+        parent_col = VERSIONED[name][0]
+        for chunk in _chunks(self.plans[name]):
+            roots.update(self.conn.execute(select(table.c[parent_col]).where(
+                table.c[parent_col].in_(chunk), table.c.parent_version_id.is_(None),
+                table.c.archived.is_(False))).scalars())
+        self.roots[name] = roots
+
+    def _stays_state(self, name: str) -> None:
+        """The page's stays that have a plan (or assessment) already: another is a clash."""
+        table: Table = Base.metadata.tables[name]
+        got: set[Any] = set()
+        ending = STAY_ENDING.get(name)
+        for chunk in _chunks(self.stay_ids[name]):
+            q = select(table.c.admission_id).where(table.c.admission_id.in_(chunk))
+            got.update(self.conn.execute(q if ending is None else q.where(table.c[ending].is_(True))).scalars())
+        self.stays[name] = got
 
     def _fast(self, op: PulledOp) -> dict[str, Any] | None:
         key = (op.entity_type, op.entity_id)
@@ -707,10 +945,20 @@ class _Bulk:
                 or op.op_id not in self.values):
             return None
         values = self.values[op.op_id]
-        if op.entity_type in VERSIONED and values.get("parent_version_id"):
-            parent = values.get(VERSIONED[op.entity_type][0])
-            if parent is None or (parent, values["parent_version_id"]) in self.siblings[op.entity_type]:
-                return None  # the fork check would fire (or compares with null): op by op
+        if self.page.aliases and any((t, values.get(c)) in self.page.aliases for c, t in _aliased_columns(op.entity_type)):
+            return None  # it points at the later of two rows of a stay: op by op
+        if op.entity_type in VERSIONED:
+            parent_col, parent_table = VERSIONED[op.entity_type]
+            parent = values.get(parent_col)
+            if values.get("parent_version_id"):
+                if parent is None or (parent, values["parent_version_id"]) in self.siblings[op.entity_type]:
+                    return None  # the fork check would fire (or compares with null): op by op
+            elif parent is None or parent in self.roots[op.entity_type]:
+                return None  # another first version of the plan: a fork
+        if op.entity_type in ONE_PER_STAY and values.get("admission_id") in self.stays[op.entity_type]:
+            ending = STAY_ENDING.get(op.entity_type)
+            if ending is None or values.get(ending):
+                return None  # the stay has one already: the clash, op by op
         if op.entity_type == RESIDENTS:
             dob = values.get("date_of_birth")
             if dob is not None and (dob, _normal(values.get("given_name", "")),
@@ -730,6 +978,11 @@ class _Bulk:
                 self._residents_state()
             elif op.entity_type in VERSIONED:
                 self._versions_state(op.entity_type)
+            elif op.entity_type in ONE_PER_STAY:
+                self._stays_state(op.entity_type)
+                vname = ONE_PER_STAY[op.entity_type]
+                if vname is not None:
+                    self._versions_state(vname)  # a fold moves versions
             return
         self.queue.append((op, values, self.data[op.op_id].get("by")))
         if op.entity_type == RESIDENTS:
@@ -738,8 +991,15 @@ class _Bulk:
                 self.people.add((dob, _normal(values.get("given_name", "")), _normal(values.get("family_name", ""))))
             if values.get("reference_no") is not None:
                 self.refs.add(values["reference_no"])
-        elif op.entity_type in VERSIONED and values.get("parent_version_id") and not values.get("archived"):
-            self.siblings[op.entity_type].add((values[VERSIONED[op.entity_type][0]], values["parent_version_id"]))
+        elif op.entity_type in VERSIONED and not values.get("archived"):
+            if values.get("parent_version_id"):
+                self.siblings[op.entity_type].add((values[VERSIONED[op.entity_type][0]], values["parent_version_id"]))
+            else:
+                self.roots[op.entity_type].add(values[VERSIONED[op.entity_type][0]])
+        elif op.entity_type in ONE_PER_STAY:
+            ending = STAY_ENDING.get(op.entity_type)
+            if ending is None or values.get(ending):
+                self.stays[op.entity_type].add(values.get("admission_id"))
 
     def flush(self) -> None:
         if not self.queue:
@@ -770,6 +1030,11 @@ class _Bulk:
                 self._residents_state()
             for name in {op.entity_type for op, _, _ in queue} & set(VERSIONED):
                 self._versions_state(name)
+            for name in {op.entity_type for op, _, _ in queue} & set(ONE_PER_STAY):
+                self._stays_state(name)
+                vname = ONE_PER_STAY[name]
+                if vname is not None:
+                    self._versions_state(vname)
             return
         for op, _, _ in queue:
             self.n.applied += 1
@@ -781,7 +1046,8 @@ class _Bulk:
 def _apply(session: Session, ctx: Any, keyring: Keyring, ops: list[PulledOp], bulk: bool = True) -> ApplyResult:
     resolve_bases(session, ctx.device_id)  # before any head moves
     page = _Page(session, ctx.device_id, keyring,
-                 _local_pending(session, ctx.device_id, keyring, {(o.entity_type, o.entity_id) for o in ops}))
+                 _local_pending(session, ctx.device_id, keyring, {(o.entity_type, o.entity_id) for o in ops}),
+                 aliases=aliases(session))
     seen = last_seen(session)
     n = _Counts()
     top = seen
@@ -811,5 +1077,5 @@ def _apply(session: Session, ctx: Any, keyring: Keyring, ops: list[PulledOp], bu
     return ApplyResult(applied, n.acked, n.skipped, held, tuple(dict.fromkeys(page.conflicts)), top)
 
 
-__all__ = ["ApplyResult", "ConflictView", "PulledOp", "apply_page", "conflicts", "forked", "last_seen",
+__all__ = ["ApplyResult", "ConflictView", "PulledOp", "aliases", "apply_page", "conflicts", "forked", "last_seen",
            "quarantined"]

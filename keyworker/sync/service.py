@@ -14,7 +14,9 @@ record's flag, Today, the out-of-hours banner and Administration -> Laptops show
   - `choose_version` / `merge_versions` (a care plan or risk assessment fork, seniors): a new
     version whose parent is the chosen one and whose reason names the other;
   - `merge_duplicate` (seniors): the other record archived, its children pointed at the kept one;
-    `not_duplicate`: the two stay apart, and a `sync_decisions` row (an op) says so everywhere.
+    `not_duplicate`: the two stay apart, and a `sync_decisions` row (an op) says so everywhere;
+  - `keep_record` (seniors; a `twice` conflict: two discharges or discharge plans of one stay):
+    the kept one's values written on the stay's record (an op), a `kept` decision settles it.
 - On a laptop that meets the choice by a pull, a conflict is *settled* (not listed) when what
   moved says so: a later write of the field made on top of both values, a new version on top of
   one fork naming the other, one of the two duplicate records archived, a "not the same person"
@@ -38,7 +40,7 @@ from keyworker.db.base import Base
 from keyworker.db.caseload import Admission, Resident
 from keyworker.db.foundation import Account
 from keyworker.db.sync import CONFLICTS_T, HEADS_T, OPS_T
-from keyworker.db.sync_decisions import NOT_SAME, SyncDecision
+from keyworker.db.sync_decisions import KEPT, NOT_SAME, SyncDecision
 from keyworker.errors import NotFound, ValidationError
 from keyworker.input_types import typed_inputs
 from keyworker.security.permissions import Permission
@@ -57,9 +59,17 @@ VERSIONS = {"care_plans": ("care_plan_versions", "plan_id"),
             "risk_assessments": ("risk_assessment_versions", "assessment_id")}
 # Fields a new version sets on its plan or assessment: a fork conflicts on them too, and they are
 # settled with the fork (choosing or merging writes them again), never shown on their own.
-FROM_VERSION = {"care_plans": frozenset({"current_version_id"}),
-                "risk_assessments": frozenset({"current_version_id", "overall_level", "review_on"})}
+FROM_VERSION = engine.FROM_VERSION
 WHAT_VERSIONED = {"care_plans": "Care plan", "risk_assessments": "Risk assessment"}
+WHAT_TWICE = {"discharges": ("Two discharges", "discharge"), "discharge_plans": ("Two discharge plans", "discharge plan")}
+# The columns a kept discharge (or plan) brings: what was recorded, not who made the row, the stay it
+# belongs to, nor what its workflow did since (confirmation, papers, signatures move as ops of their own).
+KEPT_FIELDS = {
+    "discharges": ("path", "type", "reason_code", "occurred_at", "circumstances", "destination", "night_reason",
+                   "overdose_risk", "naloxone_supplied", "harm_reduction_advice", "ctp_referral_made",
+                   "homelessness_risk", "council_name", "council_referral_made", "summary_due_at"),
+    "discharge_plans": ("meeting_on", "attendees", "referrer_invited", "planned_date", "route", "reason_code",
+                        "aftercare", "recommendations", "goals_achieved", "medication_on_discharge")}
 OTHER_MARK = "other version kept: "  # in a chosen or merged version's reason, with the other's id
 ENTITY_WORDS = {
     "residents": "", "admissions": "Stay: ", "medication_events": "Medication: ", "consents": "Consent: ",
@@ -304,6 +314,10 @@ class SyncService:
                     if reason and f"{OTHER_MARK}{other}" in reason:
                         return True
             return False
+        if c.kind == "twice":
+            d = SyncDecision
+            return s.scalar(select(func.count()).select_from(d).where(
+                d.kind == KEPT, d.conflict_id == c.id, d.archived.is_(False))) != 0
         if c.kind == "duplicate":
             t = _table("residents")
             archived = conn.execute(select(func.count()).select_from(t).where(
@@ -436,6 +450,8 @@ class SyncService:
                                 f"Two laptops each saved a new version of this {WHAT_VERSIONED[c.entity_type].lower()} "
                                 "from the same one. Both are kept: choose one, or merge them.",
                                 tuple(sides), c.entity_type, c.entity_id, None)
+        if c.kind == "twice":
+            return self._twice_item(s, c, rid, rname, ref, names)
         sides = []
         for r_id in (c.record_a or "", c.record_b or ""):
             r = s.get(Resident, r_id)
@@ -455,6 +471,61 @@ class SyncService:
             words = "Two laptops each admitted a resident with the same name and date of birth."
         return ConflictItem(c.id, c.kind, rid, rname, ref, what, words, tuple(sides), c.entity_type,
                             c.entity_id, c.field)
+
+    def _twice_values(self, s: Session, c: engine.ConflictView) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The two rows as encoded values: the one that stands (its row now) and the later one (the
+        fields its insert carried, kept in the conflict; what pointed at an alias points at its target)."""
+        t = _table(c.entity_type)
+        row = s.connection().execute(select(t).where(t.c.id == c.record_a)).mappings().first()
+        a = {k: codec.encode(v) for k, v in row.items()} if row is not None else {}
+        b = dict(c.value_b) if isinstance(c.value_b, dict) else {}
+        aliases = engine.aliases(s)
+        for col in t.columns:
+            for fk in col.foreign_keys:
+                target = aliases.get((fk.column.table.name, str(b.get(col.name))))
+                if target is not None:
+                    b[col.name] = target
+        return a, b
+
+    def _twice_words(self, etype: str, v: dict[str, Any], names: dict[str, str]) -> tuple[str, dict[str, str]]:
+        """A discharge (or plan) in words: a headline and the fields a senior compares."""
+        from keyworker.discharge_plans import ROUTE_LABELS
+        from keyworker.discharges import TYPE_LABELS, state_label
+
+        def when(x: Any) -> str:
+            return value_words(x, names) if x else "(not recorded)"
+
+        if etype == "discharges":
+            head = f"{TYPE_LABELS.get(v.get('type') or '', 'Other')}, {when(v.get('occurred_at'))}"
+            details = {"Type": TYPE_LABELS.get(v.get("type") or "", "Other"), "When": when(v.get("occurred_at")),
+                       "State": state_label(v.get("state") or ""), "Circumstances": v.get("circumstances") or "(empty)",
+                       "Destination": v.get("destination") or "(empty)", "Reason code": v.get("reason_code") or "(empty)",
+                       "Overdose risk": value_words(v.get("overdose_risk"), names),
+                       "Naloxone supplied": value_words(v.get("naloxone_supplied"), names),
+                       "Second person": names.get(v.get("second_person_id") or "", "(none yet)")}
+        else:
+            head = (f"{ROUTE_LABELS.get(v.get('route') or '', 'Route not chosen')}, planned for "
+                    f"{when(v.get('planned_date'))}")
+            details = {"Route": ROUTE_LABELS.get(v.get("route") or "", "(not chosen)"),
+                       "Planned date": when(v.get("planned_date")), "Meeting": when(v.get("meeting_on")),
+                       "Referrer invited": value_words(v.get("referrer_invited"), names),
+                       "Recommendations": v.get("recommendations") or "(empty)",
+                       "Goals achieved": v.get("goals_achieved") or "(empty)", "State": v.get("state") or "draft"}
+        return head, details
+
+    def _twice_item(self, s: Session, c: engine.ConflictView, rid: str | None, rname: str, ref: str,
+                    names: dict[str, str]) -> ConflictItem:
+        a, b = self._twice_values(s, c)
+        sides = []
+        for key, v, stands in (("a", a, True), ("b", b, False)):
+            head, details = self._twice_words(c.entity_type, v, names)
+            sides.append(ConflictSide(key, head, names.get(v.get("created_by") or "", "someone"),
+                                      _parse_time(v.get("created_at")), self._laptop_name(s, v.get("device_id")),
+                                      stands, json.dumps(details)))
+        what, noun = WHAT_TWICE[c.entity_type]
+        words = (f"{what} were recorded for one stay on different laptops. The earlier one stands on the record; "
+                 f"the later one is kept here. Keep one of them: the {noun} then says what it says.")
+        return ConflictItem(c.id, c.kind, rid, rname, ref, what, words, tuple(sides), c.entity_type, c.entity_id, None)
 
     def _get_open(self, s: Session, conflict_id: str) -> engine.ConflictView:
         for c in self._visible(s, self._open(s)):
@@ -634,6 +705,58 @@ class SyncService:
             self._book._record(s, "sync.duplicate.merge", "resident", keep_resident_id, resident_id=keep_resident_id,
                                detail={"conflict": c.id, "archived": gone_id, "archived_reference": gone.reference,
                                        "moved": moved})
+
+    # -- two discharges (or discharge plans) of one stay ---------------------------------------
+    @typed_inputs(requires=Permission.MERGE_SYNC_RECORDS)
+    def keep_record(self, conflict_id: str, which: str) -> None:
+        """Keep the discharge (or discharge plan) that stands ("a") or the later one ("b"): its
+        values are written on the stay's record as a change of its own (so they move to every laptop
+        on top of both), and a `kept` decision closes the conflict everywhere."""
+        if which not in ("a", "b"):
+            raise ValidationError({"which": "Choose which of the two to keep."})
+        with self._book._write() as s:
+            c = self._get_open(s, conflict_id)
+            if c.kind != "twice" or c.entity_type not in WHAT_TWICE:
+                raise ValidationError({"": "This conflict is not about two discharges of one stay."})
+            obj = s.get(_orm_class(c.entity_type), c.record_a)
+            if obj is None:
+                raise NotFound("The record this conflict is about is not on this laptop.")
+            a, b = self._twice_values(s, c)
+            t = _table(c.entity_type)
+            differ = sorted(k for k in KEPT_FIELDS[c.entity_type] if k in b and k in t.c and a.get(k) != b.get(k))
+            if which == "b":
+                for k in differ:
+                    setattr(obj, k, codec.decode(t.c[k], b[k]))
+                s.flush()
+            elif differ:
+                # What stands is kept: written again, so every laptop meets a write made on top of both.
+                record_rows(s, c.entity_type, [c.record_a or ""], differ)
+            self._resolve(s, c)
+            for f in engine.conflicts(s, entity_id=c.record_a):
+                if f.kind == "field" and f.entity_type == c.entity_type and f.field in differ:
+                    self._resolve(s, f)
+            if c.entity_type == "discharges" and obj.ends_stay:
+                # The stay ends on the day the kept discharge says (as recording it does).
+                from keyworker.clock import to_local
+
+                adm = s.get(Admission, obj.admission_id)
+                if adm is not None:
+                    day = to_local(_aware(obj.occurred_at) or obj.occurred_at).date()
+                    changed = adm.discharged_on != day
+                    if changed:
+                        adm.discharged_on = day
+                        s.flush()
+                    days = [f for f in engine.conflicts(s, entity_id=adm.id)
+                            if f.kind == "field" and f.entity_type == "admissions" and f.field == "discharged_on"]
+                    if days and not changed:
+                        record_rows(s, "admissions", [adm.id], ["discharged_on"])  # on top of both, as keep_value
+                    for f in days:
+                        self._resolve(s, f)
+            rid = self._resident_of(s, c) or str(obj.resident_id)
+            s.add(SyncDecision(kind=KEPT, conflict_id=c.id, resident_a=rid, resident_b=rid))  # moves as an op
+            self._book._record(s, "sync.twice.keep", c.entity_type, c.record_a, resident_id=rid,
+                               detail={"conflict": c.id, "kept": which, "other": c.record_b if which == "a" else
+                                       c.record_a, "fields": differ})
 
     @typed_inputs(requires=Permission.MERGE_SYNC_RECORDS)
     def not_duplicate(self, conflict_id: str) -> None:

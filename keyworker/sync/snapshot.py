@@ -11,9 +11,10 @@ as plain rows, which SQLite writes at hundreds of thousands a second.
   under the unit's current sync key (associated data: snapshot id and chunk number):
   - every synchronised table (`oplog.synced_tables`, less the columns that stay on a laptop);
   - the sync bookkeeping that makes later ops apply as on every other laptop: `sync_heads`,
-    `sync_conflicts`, `sync_quarantine`, and the op-log rows the rules and the conflict screens
-    look up (inserts of residents and of care plan and risk versions, ops named by a field head
-    or a conflict, and the key slots' ops; payloads only for the key slots);
+    `sync_conflicts`, `sync_quarantine`, `sync_aliases` (the later of two care plans or risk
+    assessments of a stay), and the op-log rows the rules and the conflict screens look up
+    (inserts of residents and of care plan and risk versions, ops named by a field head or a
+    conflict, and the key slots' ops; payloads only for the key slots);
   - the notes' full-text index (`note_search`, `note_search_rows`), so search works at once;
   - last, a manifest: the unit_seq it covers, the schema revision, the chunk count and the rows
     per table.
@@ -41,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import LargeBinary, Table, func, select
 
-from keyworker.db.sync import CONFLICTS_T, HEADS_T, OPS_T, QUARANTINE_T
+from keyworker.db.sync import ALIASES_T, CONFLICTS_T, HEADS_T, OPS_T, QUARANTINE_T
 from keyworker.errors import DatabaseError, KeyworkerError
 from keyworker.security.slot_changes import crash_point
 from keyworker.sync.apply import ALL_FIELDS, RESIDENTS, VERSIONED, get_state, last_seen, set_state
@@ -108,7 +109,7 @@ def _oplog_part() -> _Part:
 def parts() -> list[_Part]:
     """What a snapshot holds, parents first (the load defers foreign keys all the same)."""
     out = [_part(t, LOCAL_COLUMNS.get(t.name, frozenset())) for t in synced_tables()]
-    out += [_part(t) for t in (HEADS_T, CONFLICTS_T, QUARANTINE_T)]
+    out += [_part(t) for t in (HEADS_T, CONFLICTS_T, QUARANTINE_T, ALIASES_T)]
     out.append(_oplog_part())
     out.append(_Part("note_search_rows", ("rowid", "kind", "record_id", "resident_id"),
                      "SELECT rowid, kind, record_id, resident_id FROM note_search_rows", ()))

@@ -229,6 +229,64 @@ def test_large_documents_travel_in_chunks_of_bounded_size(hub, certs, db_path: P
         with b._read() as s:
             got = {d.title: d.content for d in s.scalars(select(Document))}
         assert [got[f"Letter {i}"] for i in range(12)] == blobs
+
+
+def test_a_snapshot_taken_after_an_alias_keeps_aliasing_later_ops(hub, certs, db_path: Path, tmp_path: Path,
+                                                                  clock: FixedClock) -> None:
+    """Two laptops start the care plan of one stay offline; the hub has the later plan's first ops
+    when the snapshot is made (A made the alias), and one more op on it only after: the new laptop
+    gets the alias with the snapshot and applies that op to the earlier plan, as A does."""
+    from keyworker.db.care_plans import CarePlan
+    from keyworker.db.caseload import Admission
+    from keyworker.clock import local_today
+    from keyworker.db.sync import ALIASES_T
+    from keyworker.risk import example_input
+    from keyworker.sync.apply import quarantined
+    from keyworker.sync.run import client_for, push_all
+    from tests.e2e_sync.helpers import join
+    from tests.fixtures.caseload import admit
+    from tests.unit.care_helpers import full_content
+
+    unit, admin, _ = bootstrap(hub, certs, db_path, clock)
+    a = open_laptop(unit, "A", "manager")
+    rec = admit(a, given_name="Eve", family_name="Moss", ethnicity="White: Irish")
+    with a._read() as s:
+        stay = str(s.scalar(select(Admission.id).where(Admission.resident_id == rec.id)))
+    a.risk.record(stay, example_input(local_today(clock), "low"))  # a plan completes only with one
+    sync_once(a)
+    join(unit, admin, "B", tmp_path)
+    b = open_laptop(unit, "B", "manager")
+    try:
+        a.care_plans.save_draft(stay, full_content())
+        sync_once(a)
+        b.care_plans.save_draft(stay, full_content())
+        plan_b = b.care_plans.get(admission_id=stay).plan_id
+        with client_for(b) as client:  # B's plan reaches the hub; B has not met A's yet
+            push_all(b, client)
+        b.care_plans.mark_complete(plan_b)  # one more op on B's plan, pushed after the snapshot
+        sync_once(a)  # A meets B's plan: the alias
+        with a._read() as s:
+            assert [r.alias_id for r in s.connection().execute(select(ALIASES_T)).all()] == [plan_b]
+        join(unit, admin, "C", tmp_path)  # the code uploads a snapshot with the alias in it
+        admin.close()
+        c = open_laptop(unit, "C", "manager")
+        try:
+            with c._read() as s:
+                assert [r.alias_id for r in s.connection().execute(select(ALIASES_T)).all()] == [plan_b]
+            settle({"B": b, "A": a, "C": c})
+            for name, book in (("A", a), ("B", b), ("C", c)):
+                with book._read() as s:
+                    (plan,) = s.scalars(select(CarePlan).where(CarePlan.admission_id == stay)).all()
+                    assert plan.id != plan_b and plan.status == "complete", name  # B's completion reached it
+                    assert quarantined(s) == [], name
+                # the fork of the two first versions; B completed its plan without having seen A's,
+                # so the completion's fields conflict with A's draft too (B's stands), everywhere alike
+                kinds = sorted((i.kind, i.field or "") for i in book.sync.conflicts())
+                assert kinds == [("field", "completed_at"), ("field", "completed_by"), ("field", "status"),
+                                 ("fork", "")], name
+            assert digest(c) == digest(a) == digest(b)
+        finally:
+            c.close()
     finally:
         b.close()
         a.close()

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import text
 
 from keyworker.casebook import Casebook
-from keyworker.clock import FixedClock
+from keyworker.clock import FixedClock, local_today
 from keyworker.errors import ValidationError
+from keyworker.risk import example_input
 from keyworker.security.vault import FAST_KDF
 from keyworker.sync import apply as apply_mod
 from keyworker.sync.apply import PulledOp, apply_page, conflicts, last_seen
@@ -22,6 +23,7 @@ from tests.conftest import STAFF_PW
 from tests.fixtures.caseload import admit
 from tests.sync.helpers import Exchange, copy_unit, digest, open_laptop, push, sync
 from tests.sync.test_apply import _random_edit, _resident_with_plan, settle
+from tests.unit.care_helpers import full_content
 
 FRESH = {"bulk": "0196a000-0000-7000-8000-0000000000d1", "single": "0196a000-0000-7000-8000-0000000000d2"}
 
@@ -42,6 +44,8 @@ def _state(book: Casebook) -> dict[str, Any]:
                                            "ORDER BY op_id")).all()
         out["residents_search"] = s.execute(text("SELECT id, reference_no, reference, search_text FROM residents "
                                                  "ORDER BY id")).all()
+        out["aliases"] = s.execute(text("SELECT entity_type, alias_id, target_id, op_id FROM sync_aliases "
+                                        "ORDER BY entity_type, alias_id")).all()
         out["last_seen"] = last_seen(s)
     return out
 
@@ -59,11 +63,16 @@ def stream(db_path: Path, tmp_path: Path, clock: FixedClock):  # type: ignore[no
     """A unit synced once (the fresh laptops are copies of it then), and the stream three laptops
     then make: new residents (some changed before they were pushed, so their insert and updates
     share a page), the same person admitted on two laptops (a duplicate and a reference clash),
-    two versions of one plan (a fork), the same field changed on two laptops (field conflicts),
-    and random edits (reviews, Star readings, risk)."""
+    two versions of one plan (a fork), a care plan and a risk assessment started for one stay on
+    two laptops (an alias and a fork of two first versions), and its discharge on two (an alias
+    and a `twice` conflict), the same field changed on two
+    laptops (field conflicts), and random edits (reviews, Star readings, risk)."""
     ex = Exchange()
     a = open_laptop(db_path, "A", clock, "manager")
     people = [_resident_with_plan(a, "Lee", "Park"), _resident_with_plan(a, "Kim", "Lowe")]
+    bare = admit(a, given_name="Eve", family_name="Moss", date_of_birth=date(1990, 2, 2))
+    with a._read() as s:
+        bare_stay = s.execute(text("SELECT id FROM admissions WHERE resident_id = :r"), {"r": bare.id}).scalar()
     with a._write() as s:
         first_join(s)
     sync(a, ex)
@@ -94,6 +103,21 @@ def stream(db_path: Path, tmp_path: Path, clock: FixedClock):  # type: ignore[no
             c = plan.content.copy()
             c.goals[0].status = status
             books[name].care_plans.revise(plan_id, c, f"Changed on {name}")
+        # one stay, its care plan and risk assessment started on A and on B (B changes its draft again)
+        for name, level in (("A", "low"), ("B", "high")):
+            books[name].care_plans.save_draft(bare_stay, full_content())
+            books[name].risk.record(bare_stay, example_input(local_today(clock), level))
+        c = full_content()
+        c.goals[0].goal = "Changed on B before it met A's plan"
+        books["B"].care_plans.save_draft(bare_stay, c)
+        # and its discharge recorded on A and on C (two discharges of one stay)
+        from datetime import timedelta
+
+        from tests.unit.test_unplanned_discharge import form
+
+        for name, kind in (("A", "self_discharge"), ("C", "absconded")):
+            books[name].discharges.record_unplanned(form(bare.id, type=kind, night_reason="Could not wait.",
+                                                         occurred_at=clock.now() - timedelta(minutes=5)))
         # field conflicts
         rid = people[1][0]
         books["A"].residents.update(rid, {"postcode": "PR2 9ZZ"})
@@ -155,6 +179,8 @@ def test_bulk_and_op_by_op_leave_the_same_laptop(stream, clock: FixedClock, page
     out = _compare(fresh, ops, clock, page, monkeypatch)
     assert {"field", "fork", "duplicate"} <= out["kinds"]
     assert out["state"]["quarantine"] == []
+    assert sorted(a.entity_type for a in out["state"]["aliases"]) == ["care_plans", "discharges", "risk_assessments"]
+    assert "twice" in out["kinds"]
     for table, h in reference.items():  # and the same as the laptops that made the stream
         assert out["state"][table] == h, table
     assert sum(r.skipped for r in out["results"]) >= start  # the ops the copies already had

@@ -64,6 +64,22 @@ class Unit:
         return ra.id, rb.id
 
 
+    def two_discharges(self) -> None:
+        """The senior records Lee's self-discharge on B, and C (the senior signed in there too)
+        records him as absconded, offline: one stay, two discharges."""
+        from tests.unit.test_unplanned_discharge import form
+
+        c = self.books["C"]
+        c.close()
+        self.books["C"] = open_laptop(c.path, "C", self.clock, "manager")
+        now = self.clock.now()
+        self.books["B"].discharges.record_unplanned(form(self.resident_id, occurred_at=now - timedelta(minutes=30)))
+        self.books["C"].discharges.record_unplanned(form(self.resident_id, type="absconded",
+                                                         occurred_at=now - timedelta(minutes=20),
+                                                         destination="Not known"))
+        self.settle()
+
+
 def make_unit(db_path: Path, tmp_path: Path, clock: FixedClock) -> Unit:
     ex = Exchange()
     a = open_laptop(db_path, "A", clock, "manager")

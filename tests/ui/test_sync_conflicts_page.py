@@ -163,6 +163,37 @@ def test_a_senior_merges_a_probable_duplicate(qtbot: QtBot, sync_unit: Unit, tas
     assert page.model.rowCount() == 0  # the reference clash about the same pair went too
 
 
+def test_a_senior_keeps_one_of_two_discharges_of_one_stay(qtbot: QtBot, sync_unit: Unit, tasks) -> None:  # noqa: F811
+    from keyworker.db.discharges import Discharge
+
+    sync_unit.two_discharges()
+    book = sync_unit.books["B"]
+    page = _page(qtbot, book, tasks)
+    page.search.setText("two discharges")
+    assert page.proxy.rowCount() == 1
+    page.table.selectRow(0)
+    assert page.heading.text().endswith("— Two discharges")
+    assert "recorded for one stay on different laptops" in page.explanation.text()
+    left, right = page.cards
+    assert left.value.text().startswith("Unplanned self-discharge") and right.value.text().startswith("Absconded")
+    assert "this laptop" in left.who.text() and "Morgan Manager" in right.who.text()
+    assert "Destination: Not known" in right.differs.text() and right.differs.isVisible()
+    assert (left.button.text(), right.button.text()) == ("&Keep this one", "Keep the &other")
+    assert not page.merge_button.isVisible() and not page.apart_button.isVisible()
+    _shot(page, "conflicts-twice-1280x800")
+    asked = []
+    page.confirm = lambda _p, title, text: asked.append((title, text)) or True
+    qtbot.mouseClick(right.button, Qt.MouseButton.LeftButton)
+    assert asked and asked[0][0] == "Keep this discharge?"
+    assert "Kept Absconded" in page.message.text()
+    with book._read() as s:
+        (d,) = s.scalars(select(Discharge).where(Discharge.admission_id == sync_unit.admission_id,
+                                                 Discharge.ends_stay.is_(True))).all()
+        assert (d.type, d.destination) == ("absconded", "Not known")
+    page.search.setText("two discharges")
+    assert page.proxy.rowCount() == 0
+
+
 def test_today_and_the_record_flag_lead_to_the_conflict(qtbot: QtBot, sync_unit: Unit, tasks, pages,  # noqa: F811
                                                         shown_window) -> None:
     from ui.today import TodayPage

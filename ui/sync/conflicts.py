@@ -42,7 +42,7 @@ from ui.widgets.tables import read_only_table
 
 EMPTY = ("Nothing is waiting. Every change from the unit's other laptops has been applied without "
          "a conflict.")
-KIND_WORDS = {"field": "Two values", "fork": "Two versions", "duplicate": "Two records"}
+KIND_WORDS = {"field": "Two values", "fork": "Two versions", "duplicate": "Two records", "twice": "Recorded twice"}
 
 
 class ConflictsModel(RowsModel):
@@ -59,6 +59,7 @@ class ConflictsModel(RowsModel):
         latest = max((s.at for s in c.sides if s.at is not None), default=None)
         values = "  /  ".join(s.value for s in c.sides) if c.kind == "field" else \
             "  /  ".join(f"{s.value.split(':')[0]} by {s.by}" for s in c.sides) if c.kind == "fork" \
+            else "  /  ".join(f"{s.value} by {s.by}" for s in c.sides) if c.kind == "twice" \
             else "  /  ".join(s.value.split(",")[-1].strip(" ()") for s in c.sides)
         cells = (c.resident_name, c.reference, c.what, values, format_datetime(latest))
         return cells[index.column()]
@@ -109,7 +110,7 @@ class SideCard(QFrame):
 
     def show_side(self, side: ConflictSide, kind: str) -> None:
         self.value.setText(side.value)
-        verb = {"field": "Written", "fork": "Saved", "duplicate": "Admitted"}[kind]
+        verb = {"field": "Written", "fork": "Saved", "duplicate": "Admitted", "twice": "Recorded"}[kind]
         self.who.setText(f"{verb} by {side.by} on {format_datetime(side.at)}, on {side.laptop}.")
         if side.stands:
             self.stands.setText("\u25cf The record shows this now" if kind != "duplicate" else "\u25cf A live record")
@@ -308,9 +309,11 @@ class ConflictsPage(QWidget):
         self.heading.setText(f"{c.resident_name} ({c.reference}) — {c.what}")
         self.explanation.setText(c.explanation)
         labels = {"field": ("&Keep this", "Keep &that"), "fork": ("&Choose this version", "Choose th&at version"),
-                  "duplicate": ("Merge records, &keeping this one", "Merge records, keeping th&at one")}[c.kind]
+                  "duplicate": ("Merge records, &keeping this one", "Merge records, keeping th&at one"),
+                  "twice": ("&Keep this one", "Keep the &other")}[c.kind]
         tips = {"field": "Keep this value", "fork": "Keep this version as the plan's next version",
-                "duplicate": "Keep this record; the other is archived and its stays, notes and plans move here"}[c.kind]
+                "duplicate": "Keep this record; the other is archived and its stays, notes and plans move here",
+                "twice": "Keep what this one says on the stay's record; the other stays in the conflict's history"}[c.kind]
         for n, card in enumerate(self.cards):
             visible = n < len(c.sides)
             card.setVisible(visible)
@@ -318,9 +321,11 @@ class ConflictsPage(QWidget):
                 continue
             card.title.setText(("Left" if n == 0 else "Right") + (": " + c.sides[n].laptop.capitalize()))
             card.show_side(c.sides[n], c.kind)
-            card.differs.setVisible(c.kind == "fork")
+            card.differs.setVisible(c.kind in ("fork", "twice"))
             if c.kind == "fork":
                 card.differs.setText(_differences(c, n))
+            elif c.kind == "twice":
+                card.differs.setText(_details(c, n))
             card.button.setText(labels[n])
             card.button.setObjectName("primary" if n == 0 else "")
             card.button.style().unpolish(card.button)
@@ -357,6 +362,15 @@ class ConflictsPage(QWidget):
                                self._after(f"Kept {side.value.split(':')[0].lower()} by {side.by} as the next version "
                                            f"of {c.resident_name}'s {c.what.split(':')[0].lower()}; the other stays "
                                            f"in its history.{then}"),
+                               lambda e: show_error(self, e))
+        elif c.kind == "twice":
+            noun = c.what.replace("Two ", "").rstrip("s").lower()
+            if not self.confirm(self, f"Keep this {noun}?",
+                                f"Keep {side.value}, recorded by {side.by}.\n\nThe stay's {noun} then says what this "
+                                "one says; the other's details stay in the history of this conflict."):
+                return
+            self.ctx.tasks.run(lambda: book.sync.keep_record(c.id, side.key),
+                               self._after(f"Kept {side.value} as {c.resident_name}'s {noun}.{then}"),
                                lambda e: show_error(self, e))
         else:
             other = c.sides[1 - n] if len(c.sides) > 1 else None
@@ -421,6 +435,21 @@ def _differences(c: ConflictItem, n: int, most: int = 4) -> str:
     if len(paths) > most:
         lines.append(f"… and {len(paths) - most} more: see Merge…")
     return "Where they differ:\n" + "\n".join(lines)
+
+
+def _details(c: ConflictItem, n: int) -> str:
+    """What side `n` of a discharge (or discharge plan) recorded twice says, the differing lines first."""
+    import json
+
+    try:
+        mine = json.loads(c.sides[n].content or "{}")
+        other = json.loads(c.sides[1 - n].content or "{}") if len(c.sides) > 1 else {}
+    except ValueError:
+        return ""
+    differ = [k for k in mine if mine.get(k) != other.get(k)]
+    same = [k for k in mine if k not in differ]
+    lines = [f"{k}: {mine[k]}" for k in differ] + ([f"The same in both: {', '.join(same).lower()}."] if same else [])
+    return ("Where they differ:\n" if differ else "") + "\n".join(lines)
 
 
 def _confirm(parent: QWidget, title: str, text: str) -> bool:
