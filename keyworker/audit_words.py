@@ -807,6 +807,12 @@ ACTIONS: dict[str, Formatter] = {
     "sync.join": lambda d: Words("Laptop joined the unit hub"),
     "sync.enrol_code": lambda d: Words("Enrolment code made for a new laptop"),
     "sync.revoke": lambda d: Words("Laptop removed from the unit hub"),
+    "sync.snapshot_published": lambda d: Words(
+        "A sealed copy of the unit sent to the hub for new laptops",
+        f"{d.get('rows', 0):,} rows as of change {d.get('unit_seq')}"),
+    "sync.snapshot_loaded": lambda d: Words(
+        "The unit copied to this laptop from the hub",
+        f"{d.get('rows', 0):,} rows as of change {d.get('unit_seq')}"),
     "sync.rotate_key": lambda d: Words(
         "The unit's sync key rotated",
         f"Key {d.get('epoch')} given to the {d.get('laptops')} laptops still enrolled"
@@ -836,6 +842,9 @@ ACTIONS: dict[str, Formatter] = {
         "Two records of one person merged",
         f"The other record ({d.get('archived_reference') or 'its reference'}) was archived and what it held moved here"),
     "sync.duplicate.not_same": lambda d: Words("Two records kept apart: not the same person"),
+    "sync.twice.keep": lambda d: Words(
+        "One of two records made for one stay on different laptops kept",
+        f"{len(d.get('fields') or [])} field(s) differed; the other one's values were set aside"),
     "setting.change": _setting,
     "unit_profile.update": _profile_update,
     "unit_profile.logo": _logo,

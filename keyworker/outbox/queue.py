@@ -194,18 +194,24 @@ SHARED_AT = "delivery_shared_at"  # sync_state: when this laptop last shared its
 
 
 def share_delivery(session: Session, now: datetime) -> int:
-    """Put on each document's row what this laptop's outbox says of it, where that changed since
-    the last time (the sync round calls this before it pushes: keyworker/sync/run.py). A change
-    to the row is an op, so every laptop's Documents tab shows "Sent ..." for a letter only this
-    laptop could send. Returns how many rows changed."""
+    """Put on each document made on this laptop what this laptop's outbox says of it, where that
+    changed since the last time (the sync round calls this before it pushes:
+    keyworker/sync/run.py). A change to the row is an op, so every laptop's Documents tab shows
+    "Sent ..." for a letter only this laptop could send. Returns how many rows changed."""
     from datetime import timedelta
 
     from keyworker.sync.apply import get_state, set_state
 
     since = get_state(session, SHARED_AT)
-    q = select(OutboxItem.document_id).where(OutboxItem.document_id.is_not(None)).distinct()
-    if since:  # a second's margin: stamps and the clock read at the start may share a second
-        q = q.where(OutboxItem.updated_at >= datetime.fromisoformat(since) - timedelta(seconds=1))
+    # Only documents made on this laptop: were two laptops each to queue one letter, each would
+    # otherwise write its own outbox's summary over the other's at every round, for ever.
+    me = session.info["ctx"].device_id
+    q = (select(OutboxItem.document_id).join(Document, Document.id == OutboxItem.document_id)
+         .where(Document.device_id == me).distinct())
+    last = datetime.fromisoformat(since) if since else None
+    if last is not None and last <= now:  # a clock put back since (or another's clock): look at all
+        # A margin for stamps taken in the same moment as the last look, and for a clock that drifts.
+        q = q.where(OutboxItem.updated_at >= last - timedelta(minutes=10))
     ids = [i for i in session.scalars(q) if i]
     changed = 0
     for i in range(0, len(ids), 500):

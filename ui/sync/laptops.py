@@ -179,7 +179,7 @@ class LaptopsScreen(QWidget):
         self.revoke_button = QPushButton("Re&voke…")
         self.revoke_button.setToolTip("Stop the chosen laptop sending or receiving anything (a lost or stolen one)")
         self.revoke_button.clicked.connect(self.revoke)
-        self.rotate_button = QPushButton("Rotate the unit's sync &key…")
+        self.rotate_button = QPushButton("Rotate the unit's s&ync key…")
         self.rotate_button.setToolTip("A new sync key for the laptops still enrolled: a removed laptop cannot open "
                                       "what is written from now on")
         self.rotate_button.clicked.connect(lambda: self.rotate_key())
