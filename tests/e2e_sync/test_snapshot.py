@@ -229,6 +229,9 @@ def test_large_documents_travel_in_chunks_of_bounded_size(hub, certs, db_path: P
         with b._read() as s:
             got = {d.title: d.content for d in s.scalars(select(Document))}
         assert [got[f"Letter {i}"] for i in range(12)] == blobs
+    finally:
+        b.close()
+        a.close()
 
 
 def test_a_snapshot_taken_after_an_alias_keeps_aliasing_later_ops(hub, certs, db_path: Path, tmp_path: Path,

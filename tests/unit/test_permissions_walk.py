@@ -191,6 +191,7 @@ CHECKED: dict[str, Permission] = {
     "sync.merge_versions": P.MERGE_SYNC_RECORDS,
     "sync.merge_duplicate": P.MERGE_SYNC_RECORDS,
     "sync.not_duplicate": P.MERGE_SYNC_RECORDS,
+    "sync.keep_record": P.MERGE_SYNC_RECORDS,
     "sync.laptops": P.MANAGE_LAPTOPS,
     "sync.laptops_not_synced": P.MANAGE_LAPTOPS,
     "sync.rotate_key": P.MANAGE_LAPTOPS,
