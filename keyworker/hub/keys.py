@@ -1,5 +1,6 @@
-"""Publishing a new sync key epoch, and each laptop fetching its wraps (docs/SYNC.md, "Rotating keys
-after a revocation").
+"""Publishing a new sync key epoch or unit (database) key generation, and each laptop fetching its
+wraps (docs/SYNC.md, "Rotating keys after a revocation"): one set of checks (`_publish`) for both
+kinds (`SYNC_KEY`, `UNIT_KEY`), each in tables of its own.
 
 The hub never sees a sync key. A laptop that rotates sends epoch N+1 wrapped for every live laptop
 of the unit (itself too), each wrap sealed to that laptop's X25519 public key; the hub checks only
@@ -15,11 +16,13 @@ who may publish what:
   waits for a join in progress, whose laptop is then counted as live (the laptops are read again
   after it).
 
-Every refusal is in plain words and audited; a rotation is audited as `keys.rotated`."""
+Every refusal is in plain words and audited; a rotation is audited as `keys.rotated` (the sync key)
+or `unit_key.rotated`."""
 from __future__ import annotations
 
 import base64
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -33,9 +36,34 @@ MAX_WRAPS = 1000
 MAX_WRAP_BYTES = 1024
 
 
-def current_epoch(conn: psycopg.Connection, unit_id: str) -> int:
-    row = conn.execute("SELECT max(epoch) FROM key_epochs WHERE unit_id = %s", (unit_id,)).fetchone()
+@dataclass(frozen=True)
+class _Kind:
+    """One kind of key the hub hands round: the sync key's epochs (migration h0003) or the unit
+    (database) key's generations (h0004). The same checks, tables and words of its own."""
+
+    versions: str   # the table of published versions
+    wraps: str      # the table of wraps
+    word: str       # what a version is called, and its column: "epoch" / "generation"
+    what: str       # "sync key" / "database key"
+    short: str      # "key" / "database key": "the new ... is wrapped for"
+    prefix: str     # of the audit actions: "keys" / "unit_key"
+
+
+SYNC_KEY = _Kind("key_epochs", "key_wraps", "epoch", "sync key", "key", "keys")
+UNIT_KEY = _Kind("unit_key_generations", "unit_key_wraps", "generation", "database key", "database key", "unit_key")
+
+
+def _current(kind: _Kind, conn: psycopg.Connection, unit_id: str) -> int:
+    row = conn.execute(f"SELECT max({kind.word}) FROM {kind.versions} WHERE unit_id = %s", (unit_id,)).fetchone()
     return 1 if row is None or row[0] is None else int(row[0])
+
+
+def current_epoch(conn: psycopg.Connection, unit_id: str) -> int:
+    return _current(SYNC_KEY, conn, unit_id)
+
+
+def current_generation(conn: psycopg.Connection, unit_id: str) -> int:
+    return _current(UNIT_KEY, conn, unit_id)
 
 
 def _parse(body: dict[str, Any]) -> tuple[int, dict[uuid.UUID, bytes]]:
@@ -59,21 +87,21 @@ def _parse(body: dict[str, Any]) -> tuple[int, dict[uuid.UUID, bytes]]:
     return epoch, out
 
 
-def publish(conn: psycopg.Connection, device: Device, body: dict[str, Any], now: datetime,
-            address: str | None) -> dict[str, Any]:
-    epoch, wraps = _parse(body)
+def _publish(kind: _Kind, conn: psycopg.Connection, device: Device, body: dict[str, Any], now: datetime,
+             address: str | None) -> dict[str, Any]:
+    n, wraps = _parse({"epoch": body.get(kind.word), "wraps": body.get("wraps")})
+    w, new = kind.word, kind.short
 
-    def refuse(status: int, message: str, action: str, detail: str) -> Refused:
-        return Refused(status, message, action=action, unit_id=device.unit_id, device_id=device.device_id,
-                       detail=detail)
+    def refuse(status: int, message: str, why: str, detail: str) -> Refused:
+        return Refused(status, message, action=f"refused.{kind.prefix}_{why}", unit_id=device.unit_id,
+                       device_id=device.device_id, detail=detail)
 
     with conn.transaction():
         conn.execute("SELECT 1 FROM unit_counters WHERE unit_id = %s FOR UPDATE", (device.unit_id,))
-        current = current_epoch(conn, device.unit_id)
-        if epoch != current + 1:
-            raise refuse(409, f"The unit's sync key is at epoch {current}, so a new key is epoch {current + 1}, "
-                              f"not {epoch}: sync this laptop and try again", "refused.keys_wrong_epoch",
-                         f"epoch {epoch}, current {current}")
+        current = _current(kind, conn, device.unit_id)
+        if n != current + 1:
+            raise refuse(409, f"The unit's {kind.what} is at {w} {current}, so a new key is {w} {current + 1}, "
+                              f"not {n}: sync this laptop and try again", f"wrong_{w}", f"{w} {n}, current {current}")
         # Lock the unit's laptops first (a revocation waits, and never deadlocks with us), then expire
         # the codes (waiting for a join in progress), then read the laptops again: one that joined
         # meanwhile is counted.
@@ -85,99 +113,56 @@ def publish(conn: psycopg.Connection, device: Device, body: dict[str, Any], now:
         laptops = {r[0]: (r[1], r[2]) for r in rows}
         for target in wraps:
             if target not in laptops:
-                raise refuse(409, "The new key is wrapped for a laptop that is not enrolled in this unit: nothing "
-                                  "was changed", "refused.keys_unknown_device", f"epoch {epoch}, target {target}")
+                raise refuse(409, f"The new {new} is wrapped for a laptop that is not enrolled in this unit: "
+                                  "nothing was changed", "unknown_device", f"{w} {n}, target {target}")
             name, revoked_at = laptops[target]
             if revoked_at is not None:
-                raise refuse(409, f"The new key is wrapped for “{name}”, which was removed from the unit: nothing "
-                                  "was changed", "refused.keys_revoked_device", f"epoch {epoch}, target {target}")
+                raise refuse(409, f"The new {new} is wrapped for “{name}”, which was removed from the unit: "
+                                  "nothing was changed", "revoked_device", f"{w} {n}, target {target}")
         missing = [name for did, (name, revoked_at) in laptops.items() if revoked_at is None and did not in wraps]
         if missing:
-            raise refuse(409, f"The new key has no copy for {', '.join(f'“{n}”' for n in missing)} (enrolled "
+            raise refuse(409, f"The new {new} has no copy for {', '.join(f'“{m}”' for m in missing)} (enrolled "
                               "meanwhile?): nothing was changed; list the laptops again and try again",
-                         "refused.keys_missing_device", f"epoch {epoch}, {len(missing)} missing")
-        conn.execute("INSERT INTO key_epochs (unit_id, epoch, created_by_device, created_at) VALUES (%s, %s, %s, %s)",
-                     (device.unit_id, epoch, device.device_id, now))
+                         "missing_device", f"{w} {n}, {len(missing)} missing")
+        conn.execute(f"INSERT INTO {kind.versions} (unit_id, {w}, created_by_device, created_at) "
+                     "VALUES (%s, %s, %s, %s)", (device.unit_id, n, device.device_id, now))
         with conn.cursor() as cur:
-            cur.executemany("INSERT INTO key_wraps (unit_id, epoch, device_id, wrapped, created_by_device, created_at) "
-                            "VALUES (%s, %s, %s, %s, %s, %s)",
-                            [(device.unit_id, epoch, did, w, device.device_id, now) for did, w in wraps.items()])
-        audit(conn, "keys.rotated", at=now, unit_id=device.unit_id, device_id=device.device_id, address=address,
-              detail=f"epoch {epoch}, {len(wraps)} laptops, {expired} unused codes expired")
-    return {"epoch": epoch, "laptops": len(wraps), "codes_expired": expired, "at": now.isoformat()}
+            cur.executemany(f"INSERT INTO {kind.wraps} (unit_id, {w}, device_id, wrapped, created_by_device, "
+                            "created_at) VALUES (%s, %s, %s, %s, %s, %s)",
+                            [(device.unit_id, n, did, wr, device.device_id, now) for did, wr in wraps.items()])
+        audit(conn, f"{kind.prefix}.rotated", at=now, unit_id=device.unit_id, device_id=device.device_id,
+              address=address, detail=f"{w} {n}, {len(wraps)} laptops, {expired} unused codes expired")
+    return {w: n, "laptops": len(wraps), "codes_expired": expired, "at": now.isoformat()}
+
+
+def _wraps_for(kind: _Kind, conn: psycopg.Connection, device: Device, after: int) -> dict[str, Any]:
+    w = kind.word
+    rows = conn.execute(f"SELECT {w}, wrapped, created_by_device, created_at FROM {kind.wraps} WHERE unit_id = %s "
+                        f"AND device_id = %s AND {w} > %s ORDER BY {w}",
+                        (device.unit_id, device.device_id, min(after, 2**31 - 1))).fetchall()
+    return {w: _current(kind, conn, device.unit_id),
+            "keys": [{w: int(r[0]), "wrapped": base64.b64encode(bytes(r[1])).decode("ascii"),
+                      "created_by_device": str(r[2]), "created_at": r[3].isoformat()} for r in rows]}
+
+
+def publish(conn: psycopg.Connection, device: Device, body: dict[str, Any], now: datetime,
+            address: str | None) -> dict[str, Any]:
+    """A new sync key epoch (see the module's docstring). Audited `keys.rotated`."""
+    return _publish(SYNC_KEY, conn, device, body, now, address)
 
 
 def wraps_for(conn: psycopg.Connection, device: Device, after: int) -> dict[str, Any]:
     """The calling laptop's wraps of the epochs after `after`, oldest first, and the unit's epoch."""
-    rows = conn.execute("SELECT epoch, wrapped, created_by_device, created_at FROM key_wraps WHERE unit_id = %s "
-                        "AND device_id = %s AND epoch > %s ORDER BY epoch", (device.unit_id, device.device_id,
-                                                                              min(after, 2**31 - 1))).fetchall()
-    return {"epoch": current_epoch(conn, device.unit_id),
-            "keys": [{"epoch": int(r[0]), "wrapped": base64.b64encode(bytes(r[1])).decode("ascii"),
-                      "created_by_device": str(r[2]), "created_at": r[3].isoformat()} for r in rows]}
-
-
-# -- the unit (database) key: the same checks, in tables of its own (migration h0004) ----------------
-def current_generation(conn: psycopg.Connection, unit_id: str) -> int:
-    row = conn.execute("SELECT max(generation) FROM unit_key_generations WHERE unit_id = %s", (unit_id,)).fetchone()
-    return 1 if row is None or row[0] is None else int(row[0])
+    return _wraps_for(SYNC_KEY, conn, device, after)
 
 
 def publish_unit_key(conn: psycopg.Connection, device: Device, body: dict[str, Any], now: datetime,
                      address: str | None) -> dict[str, Any]:
-    """A new unit key generation, wrapped for every live laptop of the unit: exactly current + 1,
-    a wrap for each live laptop and none for a removed one; unused enrolment codes expire (their
-    bundles hold the old key). Audited `unit_key.rotated`."""
-    generation, wraps = _parse({"epoch": body.get("generation"), "wraps": body.get("wraps")})
-
-    def refuse(status: int, message: str, action: str, detail: str) -> Refused:
-        return Refused(status, message, action=action, unit_id=device.unit_id, device_id=device.device_id,
-                       detail=detail)
-
-    with conn.transaction():
-        conn.execute("SELECT 1 FROM unit_counters WHERE unit_id = %s FOR UPDATE", (device.unit_id,))
-        current = current_generation(conn, device.unit_id)
-        if generation != current + 1:
-            raise refuse(409, f"The unit's database key is at generation {current}, so a new key is generation "
-                              f"{current + 1}, not {generation}: sync this laptop and try again",
-                         "refused.unit_key_wrong_generation", f"generation {generation}, current {current}")
-        conn.execute("SELECT 1 FROM devices WHERE unit_id = %s FOR SHARE", (device.unit_id,))
-        expired = conn.execute("UPDATE enrol_codes SET expires_at = %s WHERE unit_id = %s AND used_at IS NULL "
-                               "AND expires_at > %s", (now, device.unit_id, now)).rowcount
-        rows = conn.execute("SELECT device_id, name, revoked_at FROM devices WHERE unit_id = %s ORDER BY enrolled_at "
-                            "FOR SHARE", (device.unit_id,)).fetchall()
-        laptops = {r[0]: (r[1], r[2]) for r in rows}
-        for target in wraps:
-            if target not in laptops:
-                raise refuse(409, "The new database key is wrapped for a laptop that is not enrolled in this unit: "
-                                  "nothing was changed", "refused.unit_key_unknown_device",
-                             f"generation {generation}, target {target}")
-            name, revoked_at = laptops[target]
-            if revoked_at is not None:
-                raise refuse(409, f"The new database key is wrapped for “{name}”, which was removed from the unit: "
-                                  "nothing was changed", "refused.unit_key_revoked_device",
-                             f"generation {generation}, target {target}")
-        missing = [name for did, (name, revoked_at) in laptops.items() if revoked_at is None and did not in wraps]
-        if missing:
-            raise refuse(409, f"The new database key has no copy for {', '.join(f'“{n}”' for n in missing)} "
-                              "(enrolled meanwhile?): nothing was changed; list the laptops again and try again",
-                         "refused.unit_key_missing_device", f"generation {generation}, {len(missing)} missing")
-        conn.execute("INSERT INTO unit_key_generations (unit_id, generation, created_by_device, created_at) "
-                     "VALUES (%s, %s, %s, %s)", (device.unit_id, generation, device.device_id, now))
-        with conn.cursor() as cur:
-            cur.executemany("INSERT INTO unit_key_wraps (unit_id, generation, device_id, wrapped, created_by_device, "
-                            "created_at) VALUES (%s, %s, %s, %s, %s, %s)",
-                            [(device.unit_id, generation, did, w, device.device_id, now) for did, w in wraps.items()])
-        audit(conn, "unit_key.rotated", at=now, unit_id=device.unit_id, device_id=device.device_id, address=address,
-              detail=f"generation {generation}, {len(wraps)} laptops, {expired} unused codes expired")
-    return {"generation": generation, "laptops": len(wraps), "codes_expired": expired, "at": now.isoformat()}
+    """A new unit key generation, with the same checks in tables of its own (migration h0004).
+    Audited `unit_key.rotated`."""
+    return _publish(UNIT_KEY, conn, device, body, now, address)
 
 
 def unit_key_wraps_for(conn: psycopg.Connection, device: Device, after: int) -> dict[str, Any]:
     """The calling laptop's wraps of the unit key generations after `after`, oldest first."""
-    rows = conn.execute("SELECT generation, wrapped, created_by_device, created_at FROM unit_key_wraps "
-                        "WHERE unit_id = %s AND device_id = %s AND generation > %s ORDER BY generation",
-                        (device.unit_id, device.device_id, min(after, 2**31 - 1))).fetchall()
-    return {"generation": current_generation(conn, device.unit_id),
-            "keys": [{"generation": int(r[0]), "wrapped": base64.b64encode(bytes(r[1])).decode("ascii"),
-                      "created_by_device": str(r[2]), "created_at": r[3].isoformat()} for r in rows]}
+    return _wraps_for(UNIT_KEY, conn, device, after)

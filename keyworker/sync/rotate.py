@@ -171,16 +171,20 @@ def keys_for_page(book: Casebook, hub: HubClient, ops: Sequence[Any],
 
 
 # -- an administrator's rotation ---------------------------------------------------------------------
-def _wraps_for(config: HubConfig, unit_id: str, epoch: int, key: bytes, laptops: Sequence[Any]) -> dict[str, bytes]:
+def wraps_for_live_laptops(config: HubConfig, unit_id: str, n: int, key: bytes, laptops: Sequence[Any], *,
+                           aad: Callable[[str, str, int, str], bytes] = _aad, what: str = "key") -> dict[str, bytes]:
+    """`key` wrapped for each laptop the hub lists as not removed, by device id; `aad` binds each
+    wrap to its kind of key (the sync key's here, the database key's in unit_key.py), unit,
+    version `n` and laptop."""
     wraps: dict[str, bytes] = {}
     for lp in laptops:
         if lp.revoked_at is not None:
             continue
         if not lp.public_key or len(lp.public_key) != 32:
-            raise RotationRefused(f"The hub has no public key for the laptop “{lp.name}”: the key cannot be "
+            raise RotationRefused(f"The hub has no public key for the laptop “{lp.name}”: the {what} cannot be "
                                   "rotated for it. Nothing was changed")
         did = _device(lp.device_id)
-        wraps[did] = wrap_key(lp.public_key, key, _aad(config.unit_id, unit_id, epoch, did))
+        wraps[did] = wrap_key(lp.public_key, key, aad(config.unit_id, unit_id, n, did))
     return wraps
 
 
@@ -204,7 +208,7 @@ def rotate_sync_key(book: Casebook) -> KeyRotation:
                                   "the last rotation. Nothing was changed")
         epoch = current + 1
         key = os.urandom(32)
-        wraps = _wraps_for(config, book._vault.unit_id, epoch, key, hub.devices())
+        wraps = wraps_for_live_laptops(config, book._vault.unit_id, epoch, key, hub.devices())
         if _device(config.device_id) not in wraps:
             raise RotationRefused("The hub does not list this laptop as enrolled: nothing was changed")
         answer = hub.publish_keys(epoch, wraps)

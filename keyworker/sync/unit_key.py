@@ -143,7 +143,7 @@ def take_unit_keys(book: Casebook, hub: HubClient) -> int:
 def rotate_unit_key(book: Casebook) -> UnitKeyRotation:
     """Make, publish and keep the unit's next database key (see the module's docstring)."""
     from keyworker.sync.enrol import MANAGE_LAPTOPS
-    from keyworker.sync.rotate import RotationRefused, _device, wrap_key
+    from keyworker.sync.rotate import RotationRefused, _device, wraps_for_live_laptops
     from keyworker.sync.run import NotEnrolled, client_for
 
     book.require(MANAGE_LAPTOPS)
@@ -160,15 +160,8 @@ def rotate_unit_key(book: Casebook) -> UnitKeyRotation:
                                   "the last rotation. Nothing was changed")
         gen = current + 1
         key = os.urandom(32)
-        wraps: dict[str, bytes] = {}
-        for lp in hub.devices():
-            if lp.revoked_at is not None:
-                continue
-            if not lp.public_key or len(lp.public_key) != 32:
-                raise RotationRefused(f"The hub has no public key for the laptop “{lp.name}”: the database key "
-                                      "cannot be rotated for it. Nothing was changed")
-            did = _device(lp.device_id)
-            wraps[did] = wrap_key(lp.public_key, key, _aad(config.unit_id, book._vault.unit_id, gen, did))
+        wraps = wraps_for_live_laptops(config, book._vault.unit_id, gen, key, hub.devices(), aad=_aad,
+                                       what="database key")
         if _device(config.device_id) not in wraps:
             raise RotationRefused("The hub does not list this laptop as enrolled: nothing was changed")
         answer = hub.publish_unit_key(gen, wraps)
