@@ -190,11 +190,20 @@ class LaptopsScreen(QWidget):
         self.confirm_rotate_unit = _confirm_rotate_unit  # (parent) -> bool; tests answer it
         self.refresh_button = QPushButton("&Refresh")
         self.refresh_button.clicked.connect(self.refresh)
-        for b in (self.code_button, self.revoke_button, self.rotate_button, self.rotate_unit_button,
-                  self.refresh_button):
+        for b in (self.code_button, self.revoke_button, self.refresh_button):
             row.addWidget(b)
         row.addStretch(1)
         bl.addLayout(row)
+        # The keys on a row of their own, under what they are for: five buttons do not fit at 1024.
+        keys_row = QHBoxLayout()
+        keys_row.addWidget(QLabel("After a laptop is lost or stolen:"))
+        for b in (self.rotate_button, self.rotate_unit_button):
+            keys_row.addWidget(b)
+        keys_row.addStretch(1)
+        bl.addLayout(keys_row)
+        for b in (self.code_button, self.revoke_button, self.refresh_button, self.rotate_button,
+                  self.rotate_unit_button):
+            b.setMinimumWidth(b.sizeHint().width())  # never elided
         self.busy = QLabel("")
         self.busy.setObjectName("muted")
         self.busy.setWordWrap(True)
