@@ -22,6 +22,8 @@ from keyworker.hub.wire import b64, uuid_of, whole
 
 MAX_CHUNK_BYTES = 16 * 1024 * 1024
 MAX_CHUNKS = 100_000
+MAX_SNAPSHOT_BYTES = 16 * 2**30  # a 20,000-resident unit's is under 0.2 GiB
+MAX_UNFINISHED = 3               # per unit, begun in the last day and not complete
 ABANDONED_AFTER = timedelta(days=1)
 
 
@@ -33,6 +35,11 @@ def begin(conn: psycopg.Connection, device: Device, body: dict[str, Any], now: d
         if seq > head:
             raise Refused(409, f"This laptop's copy of the unit is ahead of the hub (seq {seq}, the hub has "
                                f"{head}): the hub may have been restored from an old backup; ask your administrator")
+        unfinished = conn.execute("SELECT count(*) FROM snapshots WHERE unit_id = %s AND completed_at IS NULL "
+                                  "AND created_at > %s", (device.unit_id, now - ABANDONED_AFTER)).fetchone()[0]  # type: ignore[index]
+        if unfinished >= MAX_UNFINISHED:
+            raise Refused(409, f"{unfinished} copies of the unit are already being uploaded to the hub: wait for one "
+                               "to finish (or a day) and try again")
         sid = uuid.uuid4()
         conn.execute("INSERT INTO snapshots (snapshot_id, unit_id, device_id, unit_seq, created_at) "
                      "VALUES (%s, %s, %s, %s, %s)", (sid, device.unit_id, device.device_id, seq, now))
@@ -57,8 +64,14 @@ def put_chunk(conn: psycopg.Connection, device: Device, sid_text: str, n_text: s
     with conn.transaction():
         _own_open(conn, device, sid)
         # A retried upload (its answer was lost) keeps the first bytes: both open to the same rows.
-        conn.execute("INSERT INTO snapshot_chunks (snapshot_id, n, data) VALUES (%s, %s, %s) "
-                     "ON CONFLICT (snapshot_id, n) DO NOTHING", (sid, n, data))
+        added = conn.execute("INSERT INTO snapshot_chunks (snapshot_id, n, data) VALUES (%s, %s, %s) "
+                             "ON CONFLICT (snapshot_id, n) DO NOTHING", (sid, n, data)).rowcount
+        if added:
+            total = conn.execute("UPDATE snapshots SET bytes = bytes + %s WHERE snapshot_id = %s RETURNING bytes",
+                                 (len(data), sid)).fetchone()[0]  # type: ignore[index]
+            if total > MAX_SNAPSHOT_BYTES:  # the transaction, and so this chunk, is rolled back
+                raise Refused(413, f"This copy of the unit is larger than the hub takes "
+                                   f"({MAX_SNAPSHOT_BYTES // 2**30} GiB): ask the hub's operator")
     return {"n": n}
 
 

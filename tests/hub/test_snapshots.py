@@ -69,3 +69,40 @@ def test_what_the_hub_refuses(hub: HubProcess) -> None:
     with other_unit.client() as c:  # another unit never sees it
         assert c.get("/v1/snapshots/latest").json() == {"snapshot": None}
         assert c.get(f"/v1/snapshots/{sid}/chunks/0").status_code == 404
+
+
+def test_a_unit_may_have_only_a_few_uploads_under_way(hub: HubProcess) -> None:
+    a = first_laptop(hub, "snap-unfinished")
+    with a.client() as c:
+        for _ in range(3):
+            assert c.post("/v1/snapshots", json={"unit_seq": 0}).status_code == 201
+        r = c.post("/v1/snapshots", json={"unit_seq": 0})
+        assert r.status_code == 409 and "3 copies of the unit are already being uploaded" in r.json()["error"]
+
+
+def test_a_snapshot_larger_than_the_hub_takes_is_refused_and_its_last_chunk_not_kept(
+        hub: HubProcess, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The size cap, called in this process against the hub's real database as the service role."""
+    import uuid
+    from datetime import UTC, datetime
+
+    import psycopg
+    import pytest
+
+    from keyworker.hub import snapshots
+    from keyworker.hub.auth import Device
+    from keyworker.hub.errors import Refused
+
+    a = first_laptop(hub, "snap-too-big")
+    device = Device(uuid.UUID(a.device_id), a.unit_id, "A")
+    monkeypatch.setattr(snapshots, "MAX_SNAPSHOT_BYTES", 2500)
+    from tests.hub.servers import SERVICE_PW
+
+    with psycopg.connect(hub.db.service_url, password=SERVICE_PW, autocommit=True) as conn:
+        sid = snapshots.begin(conn, device, {"unit_seq": 0}, datetime.now(UTC))["snapshot_id"]
+        snapshots.put_chunk(conn, device, sid, "0", {"data": _b64(secrets.token_bytes(2000))})
+        with pytest.raises(Refused) as refused:
+            snapshots.put_chunk(conn, device, sid, "1", {"data": _b64(secrets.token_bytes(1000))})
+        assert refused.value.status == 413 and "larger than the hub takes" in refused.value.message
+    assert scalar(hub.db.owner_url, "SELECT count(*) FROM snapshot_chunks WHERE snapshot_id = %s", sid) == 1
+    assert scalar(hub.db.owner_url, "SELECT bytes FROM snapshots WHERE snapshot_id = %s", sid) == 2000
