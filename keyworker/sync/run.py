@@ -119,7 +119,10 @@ def sync_once(book: Casebook, *, progress: Progress | None = None, db: Callable[
             take_new_keys(book, hub, run)  # a rotated key first: what is written from now on is sealed with it
             take_unit_keys(book, hub)  # a new unit key: kept in the vault, the database re-keyed at the next open
             if run(partial(_snapshot_needed, book)):
-                snapshot.load(book, hub, progress=progress, db=run)  # a laptop that joined: the unit first
+                # A laptop that joined: the unit first. One progress bar for the whole first round:
+                # the snapshot's rows, then the changes made since it.
+                rows = snapshot.load(book, hub, progress=progress, db=run)
+                progress = _after(progress, rows)
             before = run(partial(_open_conflicts, book))
             pushed = push_all(book, hub, progress=progress, db=run)
             pulled, held = pull_all(book, hub, progress=progress, db=run, pushed=pushed)
@@ -134,6 +137,14 @@ def sync_once(book: Casebook, *, progress: Progress | None = None, db: Callable[
         at = datetime.now(UTC)
         run(partial(_record_success, book, at))
         return SyncReport(pushed, pulled, len(after - before), held, at)
+
+
+def _after(progress: Progress | None, done: int) -> Progress | None:
+    """`progress` carried on past `done` steps already reported."""
+    if progress is None or not done:
+        return progress
+    first = progress
+    return lambda d, t: first(done + d, done + t)
 
 
 def _snapshot_needed(book: Casebook) -> bool:

@@ -254,7 +254,8 @@ def _manifest(keyring: Keyring, info: HubSnapshot, sealed: bytes, schema: str, u
 
 def load(book: Casebook, hub: HubClient, *, progress: Progress | None = None,
          db: Callable[[Callable[[], Any]], Any] | None = None) -> int:
-    """Load the newest snapshot into this (empty, just joined) unit. Returns its unit_seq. A
+    """Load the newest snapshot into this (empty, just joined) unit. Returns how many rows it
+    loaded (its unit_seq becomes `last_seen`). A
     snapshot replaced on the hub while it downloads (another code was made) is given up for the
     newer one, up to ATTEMPTS times."""
     from keyworker.sync.client import HubRefused
@@ -283,7 +284,7 @@ def load(book: Casebook, hub: HubClient, *, progress: Progress | None = None,
         except DatabaseError as e:  # a row that does not fit (its foreign keys are checked at the commit)
             raise SnapshotError(f"The unit's copy on the hub could not be written here ({e}): nothing was written. "
                                 "Ask your administrator.") from e
-        return info.unit_seq
+        return sum(int(v) for v in manifest["counts"].values())
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
