@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 if TYPE_CHECKING:
-    from tests.hub.servers import Certs, HubDb
+    from tests.hub.servers import Certs, HubDb, HubProcess
     from tests.pg import PostgresCluster
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -168,3 +168,15 @@ def hub_db(pg: "PostgresCluster", request: pytest.FixtureRequest) -> "HubDb":
     owner_url, service_url = pg.create_hub_database(name)
     init(owner_url)
     return HubDb(owner_url, service_url)
+
+
+@pytest.fixture(scope="module")
+def hub(hub_db: "HubDb", certs: "Certs", tmp_path_factory: pytest.TempPathFactory) -> Iterator["HubProcess"]:
+    """`main.py hub serve` in its own process for each test module, with generous limits: laptops
+    syncing in a loop are not a flood (tests/hub has its own with the default limits)."""
+    from tests.hub.servers import HubProcess
+
+    proc = HubProcess(hub_db, certs, Path(tmp_path_factory.mktemp("hub")) / "hub.log",
+                      "--device-rate", "500", "--address-rate", "2000").start()
+    yield proc
+    proc.stop()

@@ -5,7 +5,6 @@ fingerprint; nothing typed is lost; the window stays responsive while the unit a
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,20 +15,11 @@ from keyworker.security.vault import FAST_KDF, vault_path_for
 from keyworker.sync import enrol
 from tests.conftest import ADMIN_PW
 from tests.e2e_sync.helpers import bootstrap, pin_of
-from tests.hub.servers import HubProcess
 from ui.app import AppController
 from ui.login import LoginWindow
 from ui.setup_window import SetupWindow
 from ui.sync.join import EXISTS, NOT_MATCHING, JoinHubDialog
 from ui.tasks import TaskRunner
-
-
-@pytest.fixture(scope="module")
-def hub(hub_db, certs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:  # type: ignore[no-untyped-def]
-    proc = HubProcess(hub_db, certs, Path(tmp_path_factory.mktemp("join-hub")) / "hub.log",
-                      "--device-rate", "500", "--address-rate", "2000").start()
-    yield proc
-    proc.stop()
 
 
 @pytest.fixture

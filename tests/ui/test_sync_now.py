@@ -3,10 +3,8 @@ process and real SQLCipher laptops: the round runs at once, the line says "Synci
 laptop's change is on this one afterwards. A laptop that has not joined a hub has no such action."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -14,16 +12,8 @@ from keyworker.clock import FixedClock
 from keyworker.db.caseload import Resident
 from keyworker.sync.run import sync_once
 from tests.e2e_sync.helpers import bootstrap, join, open_laptop
-from tests.hub.servers import Certs, HubDb, HubProcess
+from tests.hub.servers import HubProcess
 from tests.ui.conftest import make_ctx
-
-
-@pytest.fixture(scope="module")
-def hub(hub_db: HubDb, certs: Certs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
-    proc = HubProcess(hub_db, certs, Path(tmp_path_factory.mktemp("ui-hub")) / "hub.log",
-                      "--device-rate", "500", "--address-rate", "2000").start()
-    yield proc
-    proc.stop()
 
 
 def _has(book, rid: str) -> bool:  # type: ignore[no-untyped-def]

@@ -4,10 +4,8 @@ its confirmation saying what it protects and what it cannot, run off the UI thre
 did said on the page; the laptop still enrolled takes the new key at its next sync."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -15,17 +13,9 @@ from keyworker.clock import FixedClock
 from keyworker.sync import keys
 from keyworker.sync.run import sync_once
 from tests.e2e_sync.helpers import bootstrap, join, open_laptop
-from tests.hub.servers import Certs, HubDb, HubProcess
+from tests.hub.servers import HubProcess
 from tests.ui.conftest import make_ctx
 from ui.sync.laptops import ROTATE_WORDS, LaptopsScreen
-
-
-@pytest.fixture(scope="module")
-def hub(hub_db: HubDb, certs: Certs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
-    proc = HubProcess(hub_db, certs, Path(tmp_path_factory.mktemp("ui-hub")) / "hub.log",
-                      "--device-rate", "500", "--address-rate", "2000").start()
-    yield proc
-    proc.stop()
 
 
 def _row_of(screen: LaptopsScreen, name: str) -> int:

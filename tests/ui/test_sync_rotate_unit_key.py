@@ -5,10 +5,8 @@ re-keys at its next sign-in and lists the accounts still to sign in; the laptop 
 key at its next sync and re-keys at its next open; a removed laptop is refused in words."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -16,18 +14,10 @@ from keyworker.clock import FixedClock
 from keyworker.sync import enrol
 from keyworker.sync.run import sync_once
 from tests.e2e_sync.helpers import bootstrap, join, open_laptop
-from tests.hub.servers import Certs, HubDb, HubProcess
+from tests.hub.servers import HubProcess
 from tests.ui.conftest import make_ctx
 from ui.sync.laptops import REKEY_PENDING, ROTATE_UNIT_WORDS, LaptopsScreen
 from ui.sync.status_line import SyncStatusLabel
-
-
-@pytest.fixture(scope="module")
-def hub(hub_db: HubDb, certs: Certs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
-    proc = HubProcess(hub_db, certs, Path(tmp_path_factory.mktemp("ui-hub")) / "hub.log",
-                      "--device-rate", "500", "--address-rate", "2000").start()
-    yield proc
-    proc.stop()
 
 
 def test_the_database_key_button_rotates_and_says_who_is_still_to_sign_in(  # type: ignore[no-untyped-def]
