@@ -263,42 +263,40 @@ class HubClient:
                           None if d.get("public_key") is None else base64.b64decode(d["public_key"]))
                 for d in self._http.call("GET", "/v1/devices")["devices"]]
 
-    def keys(self, after: int) -> tuple[int, list[WrappedKey]]:
-        """The unit's current key epoch and this laptop's wraps of the epochs after `after`. A hub
-        from before key rotation (no such address) has published none: (0, [])."""
+    def _wraps(self, path: str, word: str, after: int) -> tuple[int, list[WrappedKey]]:
+        """The unit's current version of one kind of key (`word`: epoch or generation) and this
+        laptop's wraps of the versions after `after`. A hub from before that kind of rotation (no
+        such address) has published none: (0, [])."""
         try:
-            answer = self._http.call("GET", "/v1/keys", params={"after": after})
+            answer = self._http.call("GET", path, params={"after": after})
         except HubRefused as e:
             if e.status == 404:
                 return 0, []
             raise
-        return int(answer["epoch"]), [WrappedKey(int(k["epoch"]), base64.b64decode(k["wrapped"]),
-                                                 str(k["created_by_device"])) for k in answer["keys"]]
+        return int(answer[word]), [WrappedKey(int(k[word]), base64.b64decode(k["wrapped"]), str(k["created_by_device"]))
+                                   for k in answer["keys"]]
+
+    def _publish_wraps(self, path: str, word: str, n: int, wraps: dict[str, bytes]) -> dict[str, Any]:
+        return dict(self._http.call("POST", path, json={
+            word: n, "wraps": [{"device_id": d, "wrapped": base64.b64encode(w).decode("ascii")}
+                               for d, w in wraps.items()]}))
+
+    def keys(self, after: int) -> tuple[int, list[WrappedKey]]:
+        """The unit's current sync key epoch and this laptop's wraps of the epochs after `after`."""
+        return self._wraps("/v1/keys", "epoch", after)
 
     def publish_keys(self, epoch: int, wraps: dict[str, bytes]) -> dict[str, Any]:
         """Publish key epoch `epoch`: {device_id: wrapped} for every live laptop of the unit."""
-        return dict(self._http.call("POST", "/v1/keys", json={
-            "epoch": epoch, "wraps": [{"device_id": d, "wrapped": base64.b64encode(w).decode("ascii")}
-                                      for d, w in wraps.items()]}))
+        return self._publish_wraps("/v1/keys", "epoch", epoch, wraps)
 
     def unit_keys(self, after: int) -> tuple[int, list[WrappedKey]]:
         """The unit's database key generation and this laptop's wraps of the generations after
-        `after` (keyworker/sync/unit_key.py; `epoch` is the generation). A hub from before unit key
-        rotation (no such address) has published none: (0, [])."""
-        try:
-            answer = self._http.call("GET", "/v1/unit-keys", params={"after": after})
-        except HubRefused as e:
-            if e.status == 404:
-                return 0, []
-            raise
-        return int(answer["generation"]), [WrappedKey(int(k["generation"]), base64.b64decode(k["wrapped"]),
-                                                       str(k["created_by_device"])) for k in answer["keys"]]
+        `after` (keyworker/sync/unit_key.py; a WrappedKey's `epoch` is the generation)."""
+        return self._wraps("/v1/unit-keys", "generation", after)
 
     def publish_unit_key(self, generation: int, wraps: dict[str, bytes]) -> dict[str, Any]:
         """Publish unit key generation `generation`: {device_id: wrapped} for every live laptop."""
-        return dict(self._http.call("POST", "/v1/unit-keys", json={
-            "generation": generation, "wraps": [{"device_id": d, "wrapped": base64.b64encode(w).decode("ascii")}
-                                                for d, w in wraps.items()]}))
+        return self._publish_wraps("/v1/unit-keys", "generation", generation, wraps)
 
     def revoke(self, device_id: str) -> datetime | None:
         return _when(self._http.call("POST", f"/v1/devices/{device_id}/revoke")["revoked_at"])
@@ -312,7 +310,8 @@ class HubClient:
                         json={"data": base64.b64encode(data).decode("ascii")})
 
     def snapshot_complete(self, snapshot_id: str, chunks: int) -> int:
-        return int(self._http.call("POST", f"/v1/snapshots/{snapshot_id}/complete", json={"chunks": chunks})["unit_seq"])
+        answer = self._http.call("POST", f"/v1/snapshots/{snapshot_id}/complete", json={"chunks": chunks})
+        return int(answer["unit_seq"])
 
     def latest_snapshot(self) -> HubSnapshot | None:
         s = self._http.call("GET", "/v1/snapshots/latest")["snapshot"]
