@@ -50,10 +50,8 @@ from keyworker.sync.client import HubClient, HubDevice, HubError, join as hub_jo
 from keyworker.sync.hubconf import (HubConfig, device_token, forget_hub_config, hub_config, normalise_pin,
                                     normalise_url, save_hub_config)
 from keyworker.sync.oplog import clear_unsent_history
-from keyworker.sync.rotate import take_new_keys
 from keyworker.sync.run import NotEnrolled, Progress, SyncReport, client_for, sync_once
 from keyworker.sync.snapshot import SnapshotError
-from keyworker.sync.unit_key import take_unit_keys
 
 if TYPE_CHECKING:
     from keyworker.casebook import Casebook
@@ -164,8 +162,8 @@ def make_code(book: Casebook, *, progress: Progress | None = None) -> EnrolmentC
         raise NotEnrolled()
     code = codes.new_code()
     with client_for(book, timeout=120.0) as hub:
-        take_new_keys(book, hub)  # the bundle carries every epoch: a new laptop has no wrap of the old ones
-        take_unit_keys(book, hub)  # and the newest unit key (keyworker/sync/unit_key.py)
+        # Its sync round first takes any new sync key epoch and unit key: the bundle must carry every
+        # epoch (a new laptop has no wrap of the old ones) and the newest unit key.
         snapshot.publish(book, hub, progress=progress)
         bundle = build_bundle(book, config)
         newest = max((int(k["epoch"]) for k in bundle["sync_keys"]), default=None)
