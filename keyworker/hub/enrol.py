@@ -19,7 +19,7 @@ import psycopg
 from keyworker.hub import codes
 from keyworker.hub.auth import Device, audit, new_token, token_sha256
 from keyworker.hub.errors import Refused, bad_request
-from keyworker.hub.keys import current_epoch, current_generation
+from keyworker.hub.keys import SYNC_KEY, UNIT_KEY, current_version
 from keyworker.hub.wire import b64, uuid_of, whole
 
 CODE_LIFETIME = timedelta(minutes=15)
@@ -86,23 +86,20 @@ def create_code(conn: psycopg.Connection, device: Device, body: dict[str, Any], 
                                                                         minimum=1)
     expires = now + CODE_LIFETIME
     with conn.transaction():
-        if unit_key_gen is not None:
-            conn.execute("SELECT 1 FROM unit_counters WHERE unit_id = %s FOR SHARE", (device.unit_id,))
-            newest = current_generation(conn, device.unit_id)
-            if unit_key_gen < newest:
-                raise Refused(409, "The unit's database key was rotated while this code was being made: sync this "
-                                   "laptop and make a new code", action="refused.enrol_code_old_unit_key",
-                              unit_id=device.unit_id, device_id=device.device_id,
-                              detail=f"code {name}, unit key generation {unit_key_gen} < {newest}")
-        if key_epoch is not None:
+        checks = [(UNIT_KEY, unit_key_gen, "refused.enrol_code_old_unit_key", "unit key generation"),
+                  (SYNC_KEY, key_epoch, "refused.enrol_code_old_keys", "key epoch")]
+        if any(given is not None for _, given, _, _ in checks):
             # FOR SHARE: a rotation (FOR UPDATE) waits for this code, and expires it if it is unused.
             conn.execute("SELECT 1 FROM unit_counters WHERE unit_id = %s FOR SHARE", (device.unit_id,))
-            current = current_epoch(conn, device.unit_id)
-            if key_epoch < current:
-                raise Refused(409, "The unit's sync key was rotated while this code was being made: sync this laptop "
-                                   "and make a new code", action="refused.enrol_code_old_keys",
+        for kind, given, action, label in checks:
+            if given is None:
+                continue
+            newest = current_version(kind, conn, device.unit_id)
+            if given < newest:
+                raise Refused(409, f"The unit's {kind.what} was rotated while this code was being made: sync this "
+                                   "laptop and make a new code", action=action,
                               unit_id=device.unit_id, device_id=device.device_id,
-                              detail=f"code {name}, key epoch {key_epoch} < {current}")
+                              detail=f"code {name}, {label} {given} < {newest}")
         row = conn.execute(
             "INSERT INTO enrol_codes (code_name, unit_id, verifier_sha256, bundle, created_at, expires_at, "
             "created_by_device) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (code_name) DO NOTHING "

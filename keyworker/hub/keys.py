@@ -53,17 +53,10 @@ SYNC_KEY = _Kind("key_epochs", "key_wraps", "epoch", "sync key", "key", "keys")
 UNIT_KEY = _Kind("unit_key_generations", "unit_key_wraps", "generation", "database key", "database key", "unit_key")
 
 
-def _current(kind: _Kind, conn: psycopg.Connection, unit_id: str) -> int:
+def current_version(kind: _Kind, conn: psycopg.Connection, unit_id: str) -> int:
+    """The unit's newest published epoch or generation: 1 (its first laptop's own) until one is."""
     row = conn.execute(f"SELECT max({kind.word}) FROM {kind.versions} WHERE unit_id = %s", (unit_id,)).fetchone()
     return 1 if row is None or row[0] is None else int(row[0])
-
-
-def current_epoch(conn: psycopg.Connection, unit_id: str) -> int:
-    return _current(SYNC_KEY, conn, unit_id)
-
-
-def current_generation(conn: psycopg.Connection, unit_id: str) -> int:
-    return _current(UNIT_KEY, conn, unit_id)
 
 
 def _parse(body: dict[str, Any]) -> tuple[int, dict[uuid.UUID, bytes]]:
@@ -98,7 +91,7 @@ def _publish(kind: _Kind, conn: psycopg.Connection, device: Device, body: dict[s
 
     with conn.transaction():
         conn.execute("SELECT 1 FROM unit_counters WHERE unit_id = %s FOR UPDATE", (device.unit_id,))
-        current = _current(kind, conn, device.unit_id)
+        current = current_version(kind, conn, device.unit_id)
         if n != current + 1:
             raise refuse(409, f"The unit's {kind.what} is at {w} {current}, so a new key is {w} {current + 1}, "
                               f"not {n}: sync this laptop and try again", f"wrong_{w}", f"{w} {n}, current {current}")
@@ -140,7 +133,7 @@ def _wraps_for(kind: _Kind, conn: psycopg.Connection, device: Device, after: int
     rows = conn.execute(f"SELECT {w}, wrapped, created_by_device, created_at FROM {kind.wraps} WHERE unit_id = %s "
                         f"AND device_id = %s AND {w} > %s ORDER BY {w}",
                         (device.unit_id, device.device_id, min(after, 2**31 - 1))).fetchall()
-    return {w: _current(kind, conn, device.unit_id),
+    return {w: current_version(kind, conn, device.unit_id),
             "keys": [{w: int(r[0]), "wrapped": base64.b64encode(bytes(r[1])).decode("ascii"),
                       "created_by_device": str(r[2]), "created_at": r[3].isoformat()} for r in rows]}
 
